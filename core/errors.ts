@@ -1,0 +1,57 @@
+/** Base of every error closeloop raises on purpose. Messages never contain a secret. */
+export class CloseloopError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'CloseloopError';
+  }
+}
+
+/** Input that cannot be used as given: a bad argument, an unreadable report. */
+export class InputError extends CloseloopError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'InputError';
+  }
+}
+
+/** A report file that cannot be read as its format at all (nothing from it is written). */
+export class UnreadableReportError extends InputError {
+  constructor(
+    readonly file: string,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${file}: ${detail}`, options);
+    this.name = 'UnreadableReportError';
+  }
+}
+
+/** Missing or invalid configuration, found at start-up. */
+export class ConfigurationError extends CloseloopError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ConfigurationError';
+  }
+}
+
+/** A finding id that does not exist in the store. */
+export class FindingNotFoundError extends CloseloopError {
+  constructor(
+    readonly findingId: string,
+    options?: ErrorOptions,
+  ) {
+    super(`finding ${findingId} not found`, options);
+    this.name = 'FindingNotFoundError';
+  }
+}
+
+/** Optimistic-concurrency retries ran out: another writer kept changing the same finding. */
+export class ConcurrentUpdateError extends CloseloopError {
+  constructor(
+    readonly findingId: string,
+    options?: ErrorOptions,
+  ) {
+    super(`finding ${findingId} kept changing under concurrent writers; retries exhausted`, options);
+    this.name = 'ConcurrentUpdateError';
+  }
+}

@@ -1,0 +1,165 @@
+import { chainEvents } from './audit';
+import type { Clock } from './clock';
+import { ConcurrentUpdateError } from './errors';
+import { findingIdFor, sha256Of } from './identity';
+import { createFinding, mergeObservation, type Change } from './merge';
+import type { Finding, Observation } from './model';
+import type { FindingStore, FindingWrite, QuarantineEntry } from './ports';
+
+/** What a source connector says about one record of a report. */
+export type RecordOutcome =
+  | { recordNo: number; kind: 'observation'; observation: Observation }
+  | { recordNo: number; kind: 'skipped'; reason: string }
+  | { recordNo: number; kind: 'rejected'; problems: string[]; redactedRecord: unknown };
+
+/** The ingest contract printed by `closeloop ingest --json`. */
+export interface IngestSummary {
+  received: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  skipped: number;
+  rejected: number;
+  errors: string[];
+}
+
+export const emptySummary = (): IngestSummary => ({ received: 0, created: 0, updated: 0, unchanged: 0, skipped: 0, rejected: 0, errors: [] });
+
+/** Adds b into a. */
+export function addSummary(a: IngestSummary, b: IngestSummary): IngestSummary {
+  return {
+    received: a.received + b.received,
+    created: a.created + b.created,
+    updated: a.updated + b.updated,
+    unchanged: a.unchanged + b.unchanged,
+    skipped: a.skipped + b.skipped,
+    rejected: a.rejected + b.rejected,
+    errors: [...a.errors, ...b.errors],
+  };
+}
+
+export interface IngestOptions {
+  store: FindingStore;
+  clock: Clock;
+  /** The report's name as people know it (a file name, an S3 key, `github:owner/repo`). */
+  reportName: string;
+  format: string;
+  /** Records per DynamoDB round: one BatchGetItem of up to 100 findings, then transactions. */
+  batchSize?: number;
+  onProgress?: (recordsDone: number) => void;
+}
+
+const MAX_CONFLICT_ROUNDS = 8;
+
+/**
+ * Merges a report's records into the store: batched reads, guarded writes, conflicts re-read
+ * and re-merged, bad records quarantined. Idempotent: the same report again changes nothing.
+ */
+export async function ingestRecords(records: AsyncIterable<RecordOutcome> | Iterable<RecordOutcome>, options: IngestOptions): Promise<IngestSummary> {
+  const batchSize = options.batchSize ?? 100;
+  const summary = emptySummary();
+  let batch: Array<{ recordNo: number; observation: Observation }> = [];
+  let quarantine: QuarantineEntry[] = [];
+
+  const flush = async () => {
+    if (batch.length > 0) {
+      const changes = await applyBatch(batch, options);
+      for (const change of changes) {
+        if (change === 'skipped-resolved') summary.skipped++;
+        else summary[change]++;
+      }
+    }
+    if (quarantine.length > 0) await options.store.quarantine(quarantine);
+    batch = [];
+    quarantine = [];
+    options.onProgress?.(summary.received);
+  };
+
+  for await (const outcome of records) {
+    summary.received++;
+    if (outcome.kind === 'observation') {
+      batch.push({ recordNo: outcome.recordNo, observation: outcome.observation });
+    } else if (outcome.kind === 'skipped') {
+      summary.skipped++;
+    } else {
+      summary.rejected++;
+      for (const problem of outcome.problems) summary.errors.push(`${options.reportName}: record ${outcome.recordNo}: ${problem}`);
+      const redactedRecord = JSON.stringify(outcome.redactedRecord ?? null);
+      quarantine.push({
+        id: sha256Of(options.format, redactedRecord).slice(0, 32),
+        receivedAt: options.clock.now().toISOString(),
+        file: options.reportName,
+        format: options.format,
+        recordNo: outcome.recordNo,
+        problems: outcome.problems,
+        redactedRecord,
+      });
+    }
+    if (batch.length >= batchSize || quarantine.length >= 25) await flush();
+  }
+  await flush();
+  return summary;
+}
+
+type RecordChange = Change | 'skipped-resolved';
+
+/** One round: resolve aliases, read, merge in memory, commit; conflicts go round again. */
+async function applyBatch(batch: Array<{ recordNo: number; observation: Observation }>, options: IngestOptions): Promise<RecordChange[]> {
+  const { store, clock } = options;
+  const now = clock.now();
+  const actor = `ingest:${options.format}`;
+
+  // A report without the secret (a webhook) finds its finding through the alias of its alert.
+  const aliasLookups = batch.filter((r) => !r.observation.secretHash && r.observation.aliasKey).map((r) => r.observation.aliasKey!);
+  const aliases = aliasLookups.length > 0 ? await store.resolveAliases(aliasLookups) : new Map<string, string>();
+  const targetOf = (o: Observation) => (!o.secretHash && o.aliasKey && aliases.get(o.aliasKey)) || findingIdFor(o.fingerprint);
+
+  const results: RecordChange[] = new Array(batch.length);
+  let pendingIds = new Set(batch.map((r) => targetOf(r.observation)));
+
+  for (let round = 0; pendingIds.size > 0; round++) {
+    if (round >= MAX_CONFLICT_ROUNDS) throw new ConcurrentUpdateError([...pendingIds][0]!);
+    const existing = await store.getMany([...pendingIds]);
+    const writes = new Map<string, FindingWrite>();
+    const working = new Map<string, Finding>(existing);
+    const originalVersion = new Map<string, number | null>([...pendingIds].map((id) => [id, existing.get(id)?.version ?? null]));
+    const drafts = new Map<string, FindingWrite['events']>();
+    const aliasesOf = new Map<string, Set<string>>();
+
+    batch.forEach(({ observation }, index) => {
+      const id = targetOf(observation);
+      if (!pendingIds.has(id)) return;
+      const current = working.get(id);
+      if (!current && observation.source.state === 'resolved') {
+        // The scanner already closed it and we never tracked it: nothing to own or fix.
+        results[index] = 'skipped-resolved';
+        return;
+      }
+      const merged = current ? mergeObservation(current, observation, now, actor) : createFinding(observation, now, actor);
+      if (merged.change === 'created' && merged.finding.id !== id) merged.finding = { ...merged.finding, id };
+      results[index] = merged.change;
+      if (!merged.write) return;
+      // Several records of one report can hit one finding: keep one version bump per round.
+      const base = originalVersion.get(id) ?? null;
+      merged.finding.version = (base ?? 0) + 1;
+      working.set(id, merged.finding);
+      const chained = drafts.get(id) ?? [];
+      chained.push(...chainEvents(id, { count: (current?.eventCount ?? 0) , lastHash: current?.lastEventHash ?? merged.finding.lastEventHash }, merged.events));
+      drafts.set(id, chained);
+      if (merged.change === 'created' && observation.aliasKey) aliasesOf.set(id, new Set([observation.aliasKey]));
+      else if (observation.aliasKey && !aliases.has(observation.aliasKey) && observation.secretHash) {
+        const set = aliasesOf.get(id) ?? new Set<string>();
+        set.add(observation.aliasKey);
+        aliasesOf.set(id, set);
+      }
+      const last = chained[chained.length - 1];
+      working.set(id, { ...merged.finding, eventCount: last ? last.seq : merged.finding.eventCount, lastEventHash: last ? last.hash : merged.finding.lastEventHash });
+      writes.set(id, { finding: working.get(id)!, expectedVersion: base, events: chained, aliases: [] });
+    });
+    for (const [id, write] of writes) write.aliases = [...(aliasesOf.get(id) ?? [])];
+
+    const { conflicts } = await store.commit([...writes.values()]);
+    pendingIds = new Set(conflicts);
+  }
+  return results;
+}

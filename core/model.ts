@@ -1,0 +1,143 @@
+import { z } from 'zod';
+
+/** Severity, most severe first. */
+export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
+export const SeveritySchema = z.enum(SEVERITIES);
+export type Severity = z.infer<typeof SeveritySchema>;
+
+/** Whether the credential still works, as far as any scanner could tell. */
+export const ValiditySchema = z.enum(['active', 'inactive', 'unknown']);
+export type Validity = z.infer<typeof ValiditySchema>;
+
+/** The kind of non-human identity or credential a finding is about. */
+export const NhiTypeSchema = z.enum([
+  'api_key',
+  'cloud_access_key',
+  'oauth_token',
+  'service_account',
+  'certificate',
+  'password',
+  'private_key',
+  'webhook_url',
+  'database_credential',
+  'generic_secret',
+]);
+export type NhiType = z.infer<typeof NhiTypeSchema>;
+
+export const FINDING_STATUSES = [
+  'open',
+  'awaiting_approval',
+  'remediating',
+  'verifying',
+  'resolved',
+  'risk_accepted',
+  'false_positive',
+  'reopened',
+] as const;
+export const FindingStatusSchema = z.enum(FINDING_STATUSES);
+export type FindingStatus = z.infer<typeof FindingStatusSchema>;
+
+/** OWASP Non-Human Identities Top 10 (2025) ids. */
+export const OwaspNhiSchema = z.enum(['NHI1', 'NHI2', 'NHI3', 'NHI4', 'NHI5', 'NHI6', 'NHI7', 'NHI8', 'NHI9', 'NHI10']);
+export type OwaspNhi = z.infer<typeof OwaspNhiSchema>;
+
+/** NIST CSF 2.0 subcategory id, e.g. `ID.RA-01`, `PR.AA-01`. */
+export const NistCsfSchema = z.string().regex(/^(GV|ID|PR|DE|RS|RC)\.[A-Z]{2}-\d{2}$/);
+
+/** What the exposure is attached to: the thing an owner is responsible for. */
+export const AssetSchema = z.object({
+  type: z.enum(['repository', 'aws_account', 'aws_resource', 'workspace', 'unspecified']),
+  id: z.string().min(1),
+  /** AWS account of an aws_resource, when known. */
+  account: z.string().optional(),
+});
+export type Asset = z.infer<typeof AssetSchema>;
+
+/** One place the exposure was seen. Never contains the secret or the line around it. */
+export const LocationSchema = z.object({
+  kind: z.enum(['file', 'commit', 'resource', 'url']),
+  repository: z.string().optional(),
+  path: z.string().optional(),
+  line: z.number().int().nonnegative().optional(),
+  commit: z.string().optional(),
+  url: z.string().optional(),
+  resource: z.string().optional(),
+});
+export type Location = z.infer<typeof LocationSchema>;
+
+/** One scanner's report of the finding: which scanner, under which of its own ids. */
+export const SourceSchema = z.object({
+  scanner: z.string().min(1),
+  /** The scanner's own id for what it reported (alert number, incident id, fingerprint). */
+  scannerId: z.string().min(1),
+  ruleId: z.string().min(1),
+  firstReportedAt: z.string(),
+  /** The state the scanner itself gives (e.g. GitHub alert `resolved`); informational. */
+  state: z.enum(['open', 'resolved']).default('open'),
+  url: z.string().optional(),
+});
+export type Source = z.infer<typeof SourceSchema>;
+
+/** The system-of-record shape of a finding. */
+export const FindingSchema = z.object({
+  id: z.string().regex(/^NHI-[0-9A-F]{16}$/),
+  fingerprint: z.string().min(1),
+  title: z.string().min(1).max(300),
+  nhiType: NhiTypeSchema,
+  detector: z.string().min(1),
+  severity: SeveritySchema,
+  validity: ValiditySchema,
+  /** True when any scanner saw the exposure somewhere public. */
+  publiclyExposed: z.boolean(),
+  asset: AssetSchema,
+  locations: z.array(LocationSchema),
+  /** Locations beyond the stored cap (see MAX_LOCATIONS) are counted, not listed. */
+  locationsNotListed: z.number().int().nonnegative(),
+  sources: z.array(SourceSchema).min(1),
+  owaspNhi: z.array(OwaspNhiSchema).min(1),
+  nistCsf: z.array(NistCsfSchema).min(1),
+  /** HMAC-SHA256 of the secret under the deployment key; absent when no scanner gave the secret. */
+  secretHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  /** At most four leading characters of the secret and its length, e.g. `AKIA…(20)`. */
+  secretPreview: z.string().max(16).optional(),
+  owner: z.string().optional(),
+  dueAt: z.string().optional(),
+  status: FindingStatusSchema,
+  firstSeen: z.string(),
+  lastSeen: z.string(),
+  /** Bumped on every write; guards against lost updates. */
+  version: z.number().int().positive(),
+  /** Number of audit events so far and the hash of the last one (the chain head). */
+  eventCount: z.number().int().nonnegative(),
+  lastEventHash: z.string(),
+});
+export type Finding = z.infer<typeof FindingSchema>;
+
+/** Cap on locations stored inline on a finding; more are counted in `locationsNotListed`. */
+export const MAX_LOCATIONS = 200;
+
+/**
+ * What a source connector produces for one scanner record: the secret already reduced to
+ * its HMAC and preview. The ingest service merges observations into findings.
+ */
+export interface Observation {
+  fingerprint: string;
+  secretHash?: string;
+  secretPreview?: string;
+  title: string;
+  nhiType: NhiType;
+  detector: string;
+  severity: Severity;
+  validity: Validity;
+  publiclyExposed: boolean;
+  asset: Asset;
+  locations: Location[];
+  source: Source;
+  owaspNhi: OwaspNhi[];
+  nistCsf: string[];
+  /**
+   * A durable external id (e.g. `github:owner/repo#12`) under which later reports that carry
+   * no secret (webhooks) find this finding again.
+   */
+  aliasKey?: string;
+}

@@ -1,0 +1,75 @@
+/**
+ * Redaction for anything that did not pass through a parser's secret handling: quarantined
+ * records, values echoed in error messages. Two layers: fields known to hold secrets are
+ * replaced whole; every other string is scrubbed of credential-shaped substrings.
+ */
+
+/** Field names (lower-cased) whose values are secrets or lines that contain them, in any format. */
+const SECRET_FIELDS = new Set([
+  'secret',
+  'match',
+  'line',
+  'raw',
+  'rawv2',
+  'redacted',
+  'offender',
+  'snippet',
+  'text', // SARIF snippet.text
+  'password',
+  'token',
+  'apikey',
+  'api_key',
+  'secretaccesskey',
+  'private_key',
+  'privatekey',
+  'value',
+]);
+
+const PATTERNS: RegExp[] = [
+  /-----BEGIN[A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END[A-Z ]*PRIVATE KEY-----|$)/g,
+  /\b(AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{12,}\b/g,
+  /\bgh[pousr]_[A-Za-z0-9]{20,}\b/g,
+  /\bgithub_pat_[A-Za-z0-9_]{20,}\b/g,
+  /\bxox[abposr]-[A-Za-z0-9-]{10,}\b/g,
+  /\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{5,}\b/g, // JWT
+  /\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:[^\s@/]+@/gi, // credentials in a URL
+  /\b(?=[A-Za-z0-9+/_=-]*\d)(?=[A-Za-z0-9+/_=-]*[A-Za-z])[A-Za-z0-9+/_=-]{24,}/g, // long high-entropy tokens
+];
+
+export const REDACTED = '[REDACTED]';
+
+/** Replaces credential-shaped substrings of free text. */
+export function redactText(text: string): string {
+  let out = text;
+  for (const pattern of PATTERNS) out = out.replace(pattern, REDACTED);
+  return out;
+}
+
+/** A deep copy of a parsed record with secret fields replaced and all strings scrubbed. */
+export function redactRecord(value: unknown, depth = 0): unknown {
+  if (depth > 32) return REDACTED;
+  if (typeof value === 'string') return redactText(value);
+  if (Array.isArray(value)) return value.map((v) => redactRecord(v, depth + 1));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(value)) {
+      out[key] = SECRET_FIELDS.has(key.toLowerCase()) && v !== null && v !== undefined && v !== '' ? REDACTED : redactRecord(v, depth + 1);
+    }
+    return out;
+  }
+  return value;
+}
+
+/** A short, redacted rendering of a value for an error message. */
+export function describeValue(value: unknown, fieldName?: string): string {
+  if (fieldName && SECRET_FIELDS.has(fieldName.toLowerCase())) return 'a value (not shown)';
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (typeof value === 'string') {
+    const shown = redactText(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+    return JSON.stringify(shown);
+  }
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return 'an array';
+  return 'an object';
+}

@@ -1,0 +1,61 @@
+/**
+ * The single-table layout, shared by the CDK stack and `closeloop init` so the two can never
+ * drift. Item types:
+ *
+ * | item          | pk                    | sk                 |
+ * |---------------|-----------------------|--------------------|
+ * | finding       | FINDING#<id>          | #FINDING           |
+ * | audit event   | FINDING#<id>          | EVENT#<seq, 10 digits> |
+ * | alias         | ALIAS#<external id>   | #ALIAS             |
+ * | quarantine    | QUARANTINE            | <record digest>    |
+ * | pull cursor   | CURSOR#<connector>    | <scope>            |
+ *
+ * Global secondary indexes, one per report access pattern:
+ * - byStatus      — findings by status, most severe and soonest due first
+ * - byOwnerDue    — open findings of one owner by due date (sparse: set while open)
+ * - bySecretHash  — findings by secret HMAC (sparse)
+ * - byExpiry      — risk acceptances by expiry (sparse: set while an exception is active)
+ */
+export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
+
+export interface IndexDefinition {
+  name: string;
+  partitionKey: string;
+  sortKey: string;
+}
+
+export const INDEXES: readonly IndexDefinition[] = [
+  { name: 'byStatus', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+  { name: 'byOwnerDue', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+  { name: 'bySecretHash', partitionKey: 'gsi3pk', sortKey: 'gsi3sk' },
+  { name: 'byExpiry', partitionKey: 'gsi4pk', sortKey: 'gsi4sk' },
+] as const;
+
+/** Default table name locally and in the stack. */
+export const DEFAULT_TABLE_NAME = 'closeloop';
+
+/** CreateTable input for DynamoDB (local or real): on-demand, all keys strings, GSIs project all. */
+export function createTableInput(tableName: string) {
+  const attributes = new Set<string>([TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey]);
+  for (const index of INDEXES) {
+    attributes.add(index.partitionKey);
+    attributes.add(index.sortKey);
+  }
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST' as const,
+    AttributeDefinitions: [...attributes].map((name) => ({ AttributeName: name, AttributeType: 'S' as const })),
+    KeySchema: [
+      { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' as const },
+      { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' as const },
+    ],
+    GlobalSecondaryIndexes: INDEXES.map((index) => ({
+      IndexName: index.name,
+      KeySchema: [
+        { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
+        { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
+      ],
+      Projection: { ProjectionType: 'ALL' as const },
+    })),
+  };
+}
