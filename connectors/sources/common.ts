@@ -1,0 +1,104 @@
+import { previewSecret, sha256Of } from '@core/identity';
+import type { Asset, Location, NhiType, Observation, Severity, Source, Validity } from '@core/model';
+import { NIST_CSF_BY_KIND, OWASP_NHI_BY_KIND, leakSeverity, type ExposureKind } from '@core/standards';
+import type { ParseContext } from './types';
+
+/** `github.com/owner/repo` from a clone URL, a web URL or `owner/repo`; lower-cased host and path. */
+export function normaliseRepository(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  let v = value.trim();
+  const m = /^(?:[a-z+]+:\/\/)?(?:[^@/]+@)?([^/:]+)[/:](.+)$/i.exec(v);
+  if (m && m[1]!.includes('.')) v = `${m[1]}/${m[2]}`;
+  v = v.replace(/\.git$/i, '').replace(/\/+$/, '');
+  return v.toLowerCase();
+}
+
+/** `github.com/owner/repo` from a link such as `https://github.com/owner/repo/blob/<sha>/file#L3`. */
+export function repositoryFromLink(link: string | undefined): string | undefined {
+  if (!link) return undefined;
+  const m = /^https?:\/\/([^/]+)\/([^/]+)\/([^/]+)\/(?:blob|tree|commit|security|wiki)\b/i.exec(link);
+  return m ? `${m[1]}/${m[2]}/${m[3]}`.toLowerCase() : undefined;
+}
+
+/** The repository asset, honouring an `--asset` override. */
+export function repositoryAsset(repository: string | undefined, ctx: ParseContext): Asset {
+  const id = ctx.asset ?? repository;
+  return id ? { type: 'repository', id } : { type: 'unspecified', id: 'unspecified' };
+}
+
+export interface LeakInput {
+  scanner: string;
+  scannerId: string;
+  ruleId: string;
+  title: string;
+  detector: string;
+  nhiType: NhiType;
+  /** The raw secret; reduced to HMAC and preview here and dropped. */
+  secret?: string;
+  validity: Validity;
+  publiclyExposed: boolean;
+  asset: Asset;
+  locations: Location[];
+  reportedAt: string;
+  url?: string;
+  sourceState?: Source['state'];
+  aliasKey?: string;
+  /** Fallback identity when there is no secret: parts that name the exposure. */
+  fallbackIdentity?: string[];
+  /** The scanner's own severity, when it gives one; the higher of it and ours wins. */
+  scannerSeverity?: Severity;
+}
+
+/**
+ * Builds the observation of a leaked secret. This is the parser boundary: the secret goes in,
+ * only its HMAC and a preview come out.
+ */
+export function leakObservation(input: LeakInput, ctx: ParseContext): Observation {
+  const secret = input.secret && input.secret.trim() !== '' ? input.secret : undefined;
+  const secretHash = secret ? ctx.hasher.hash(secret) : undefined;
+  const first = input.locations[0];
+  const fingerprint = secretHash
+    ? `secret:${secretHash}`
+    : `loc:${sha256Of(...(input.fallbackIdentity ?? [input.asset.id, first?.path ?? '', String(first?.line ?? ''), input.nhiType]))}`;
+  const kind: ExposureKind = 'leaked_secret';
+  let severity = leakSeverity({ nhiType: input.nhiType, validity: input.validity, publiclyExposed: input.publiclyExposed });
+  if (input.scannerSeverity && RANK[input.scannerSeverity] < RANK[severity]) severity = input.scannerSeverity;
+  return {
+    fingerprint,
+    ...(secretHash ? { secretHash, secretPreview: previewSecret(secret!) } : {}),
+    title: input.title,
+    nhiType: input.nhiType,
+    detector: input.detector,
+    severity,
+    validity: input.validity,
+    publiclyExposed: input.publiclyExposed,
+    asset: input.asset,
+    locations: input.locations,
+    source: {
+      scanner: input.scanner,
+      scannerId: input.scannerId,
+      ruleId: input.ruleId,
+      firstReportedAt: input.reportedAt,
+      state: input.sourceState ?? 'open',
+      ...(input.url ? { url: input.url } : {}),
+    },
+    owaspNhi: OWASP_NHI_BY_KIND[kind],
+    nistCsf: NIST_CSF_BY_KIND[kind],
+    ...(input.aliasKey ? { aliasKey: input.aliasKey } : {}),
+  };
+}
+
+const RANK: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3, info: 4 };
+
+/** A title that never contains the secret: what was found and where. */
+export function leakTitle(what: string, where: string | undefined): string {
+  const title = where ? `${what} leaked in ${where}` : `${what} leaked`;
+  return title.length > 300 ? `${title.slice(0, 299)}…` : title;
+}
+
+/** ISO-8601 if the value parses as a date, else undefined. */
+export function isoOrUndefined(value: string | undefined | null): string | undefined {
+  if (!value) return undefined;
+  const t = Date.parse(value);
+  return Number.isNaN(t) ? undefined : new Date(t).toISOString();
+}

@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { nhiTypeFromDetector } from '@core/standards';
+import type { Location, Severity, Validity } from '@core/model';
+import { isoOrUndefined, leakObservation, leakTitle } from './common';
+import { parseRecord } from './problems';
+import type { Normalized, ParseContext, SourceFormat } from './types';
+
+/** A secret incident from the GitGuardian API (`GET /v1/incidents/secrets`). */
+export const GitguardianIncidentSchema = z.object({
+  id: z.number().int().positive(),
+  detector: z.object({
+    name: z.string().min(1),
+    display_name: z.string().optional(),
+    category: z.string().optional(),
+  }),
+  date: z.string().optional(),
+  secret_hash: z.string().min(1),
+  occurrences_count: z.number().int().optional(),
+  status: z.enum(['TRIGGERED', 'ASSIGNED', 'RESOLVED', 'IGNORED']),
+  secret_revoked: z.boolean().nullish(),
+  validity: z.enum(['valid', 'invalid', 'failed_to_check', 'no_checker', 'unknown', 'not_checked']).nullish(),
+  severity: z.enum(['critical', 'high', 'medium', 'low', 'info', 'unknown']).nullish(),
+  gitguardian_url: z.string().optional(),
+  tags: z.array(z.string()).nullish(),
+  incident_name: z.string().nullish(),
+  public_exposure: z.object({ source_publicly_visible: z.boolean().optional(), leaked_outside_perimeter: z.boolean().optional() }).nullish(),
+  occurrences: z
+    .array(
+      z.object({
+        filepath: z.string().optional(),
+        sha: z.string().optional(),
+        url: z.string().optional(),
+        source: z.object({ url: z.string().optional(), full_name: z.string().optional() }).optional(),
+      }),
+    )
+    .nullish(),
+});
+
+const VALIDITY: Record<string, Validity> = { valid: 'active', invalid: 'inactive' };
+
+/** `gitguardian/workspace/8` from the incident's dashboard URL: the workspace is the asset. */
+function workspaceOf(url: string | undefined): string {
+  const m = url ? /\/workspace\/(\d+)\//.exec(url) : null;
+  return m ? `gitguardian/workspace/${m[1]}` : 'gitguardian';
+}
+
+export const gitguardianAliasKey = (incidentId: number) => `gitguardian:incident/${incidentId}`;
+
+export function normalizeGitguardian(record: unknown, ctx: ParseContext): Normalized {
+  const parsed = parseRecord(GitguardianIncidentSchema, record);
+  if (!parsed.ok) return { kind: 'rejected', problems: parsed.problems };
+  const i = parsed.value;
+  const name = i.detector.display_name ?? i.detector.name;
+  const workspace = workspaceOf(i.gitguardian_url);
+  const locations: Location[] = (i.occurrences ?? []).map((o) => ({
+    kind: o.sha ? 'commit' : 'file',
+    ...(o.source?.full_name ? { repository: o.source.full_name.toLowerCase() } : {}),
+    ...(o.filepath ? { path: o.filepath } : {}),
+    ...(o.sha ? { commit: o.sha } : {}),
+    ...(o.url ? { url: o.url } : {}),
+  }));
+  if (locations.length === 0) locations.push({ kind: 'url', ...(i.gitguardian_url ? { url: i.gitguardian_url } : {}) });
+  const validity: Validity = i.secret_revoked ? 'inactive' : (VALIDITY[i.validity ?? ''] ?? 'unknown');
+  const ggSeverity = i.severity && i.severity !== 'unknown' ? (i.severity as Severity) : undefined;
+  const tags = i.tags ?? [];
+  return {
+    kind: 'observation',
+    observation: leakObservation(
+      {
+        scanner: 'gitguardian',
+        scannerId: `incident/${i.id}`,
+        ruleId: i.detector.name,
+        title: leakTitle(name, ctx.asset ?? workspace),
+        detector: i.detector.name,
+        nhiType: i.detector.category === 'cloud_provider' ? 'cloud_access_key' : nhiTypeFromDetector(`${i.detector.name} ${name}`),
+        validity,
+        publiclyExposed: tags.includes('PUBLICLY_LEAKED') || i.public_exposure?.source_publicly_visible === true || i.public_exposure?.leaked_outside_perimeter === true,
+        asset: ctx.asset ? { type: 'repository', id: ctx.asset } : { type: 'workspace', id: workspace },
+        locations,
+        reportedAt: isoOrUndefined(i.date) ?? ctx.receivedAt,
+        ...(i.gitguardian_url ? { url: i.gitguardian_url } : {}),
+        sourceState: i.status === 'RESOLVED' || i.status === 'IGNORED' ? 'resolved' : 'open',
+        aliasKey: gitguardianAliasKey(i.id),
+        // GitGuardian never returns the secret, but its secret_hash is stable for one secret
+        // in one workspace: two incidents of the same secret become one finding.
+        fallbackIdentity: ['gitguardian', workspace, i.secret_hash],
+        ...(ggSeverity ? { scannerSeverity: ggSeverity } : {}),
+      },
+      ctx,
+    ),
+  };
+}
+
+const looksLikeIncident = (x: unknown) => typeof x === 'object' && x !== null && 'secret_hash' in x && 'detector' in x;
+
+export const gitguardianFormat: SourceFormat = {
+  name: 'gitguardian',
+  label: 'GitGuardian secret incidents (API response: a list, `{results: [...]}` or one incident)',
+  shape: 'document',
+  detect: (doc) => {
+    if (looksLikeIncident(doc)) return true;
+    const list = Array.isArray(doc) ? doc : (doc as { results?: unknown })?.results;
+    return Array.isArray(list) && list.length > 0 && looksLikeIncident(list[0]);
+  },
+  records: (doc) => (Array.isArray(doc) ? doc : looksLikeIncident(doc) ? [doc] : ((doc as { results: unknown[] }).results ?? [])),
+  normalize: normalizeGitguardian,
+};

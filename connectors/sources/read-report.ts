@@ -1,0 +1,159 @@
+import { createReadStream } from 'node:fs';
+import { open, readFile, stat } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import type { RecordOutcome } from '@core/ingest';
+import { UnreadableReportError } from '@core/errors';
+import { redactRecord } from '@core/redaction';
+import { ZodError } from 'zod';
+import { describeIssues } from './problems';
+import { SOURCE_FORMATS, formatByName } from './registry';
+import type { FormatName, ParseContext, SourceFormat } from './types';
+
+export interface OpenedReport {
+  format: SourceFormat;
+  /** Total records when known up front (document formats), for a progress bar. */
+  total?: number;
+  records: AsyncIterable<RecordOutcome> | Iterable<RecordOutcome>;
+}
+
+/** Where JSON.parse gave up, as `line L, column C`, without echoing any of the text. */
+export function jsonErrorLocation(text: string, err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const m = /position (\d+)/.exec(message);
+  if (!m) return /end of JSON input|Unterminated/i.test(message) ? `it ends before the JSON is complete (line ${text.split('\n').length}); the file looks truncated` : 'it is not valid JSON';
+  const position = Number(m[1]);
+  const before = text.slice(0, position);
+  const line = before.split('\n').length;
+  const column = position - before.lastIndexOf('\n');
+  return `not valid JSON at line ${line}, column ${column}`;
+}
+
+/** The last non-empty line of a file, read from its end (cheap truncation check for JSON lines). */
+async function lastLine(path: string, size: number): Promise<string> {
+  const handle = await open(path, 'r');
+  try {
+    const chunk = Math.min(size, 1024 * 1024);
+    const buffer = Buffer.alloc(chunk);
+    await handle.read(buffer, 0, chunk, size - chunk);
+    const lines = buffer.toString('utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+    return lines[lines.length - 1] ?? '';
+  } finally {
+    await handle.close();
+  }
+}
+
+async function firstLine(path: string): Promise<string> {
+  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 64 * 1024 });
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  try {
+    for await (const line of lines) if (line.trim() !== '') return line.trim();
+    return '';
+  } finally {
+    lines.close();
+    stream.destroy();
+  }
+}
+
+function tryParse(text: string): { ok: true; value: unknown } | { ok: false; err: unknown } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (err) {
+    return { ok: false, err };
+  }
+}
+
+/** Hides run context that parsers attach to records (SARIF) before a record is quarantined. */
+function quarantineView(record: unknown): unknown {
+  if (record && typeof record === 'object' && '__sarifRun' in record) return (record as unknown as { result: unknown }).result;
+  return record;
+}
+
+function outcome(format: SourceFormat, recordNo: number, record: unknown, ctx: ParseContext): RecordOutcome {
+  const result = format.normalize(record, ctx);
+  if (result.kind === 'observation') return { recordNo, kind: 'observation', observation: result.observation };
+  if (result.kind === 'skipped') return { recordNo, kind: 'skipped', reason: result.reason };
+  return { recordNo, kind: 'rejected', problems: result.problems, redactedRecord: redactRecord(quarantineView(record)) };
+}
+
+/**
+ * Opens a scanner report: checks that it is readable as a whole before anything is written
+ * (empty, not JSON, truncated → UnreadableReportError), detects the format unless forced,
+ * and yields one outcome per record. JSON lines are streamed (flat memory); JSON documents
+ * are parsed whole.
+ */
+export async function openReport(path: string, options: { format?: FormatName | 'auto'; ctx: ParseContext; displayName?: string }): Promise<OpenedReport> {
+  const name = options.displayName ?? path;
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch (err) {
+    throw new UnreadableReportError(name, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'cannot be read', { cause: err });
+  }
+  if (size === 0) throw new UnreadableReportError(name, 'the file is empty');
+  const forced = options.format && options.format !== 'auto' ? formatByName(options.format) : undefined;
+
+  // JSON lines when the first non-empty line is a whole JSON object and either more follows
+  // or it is a record of a JSON-lines format. A pretty-printed document's first line ("[" or
+  // "{") is not valid JSON on its own, so documents never take this path.
+  const head = await firstLine(path);
+  const headParsed = tryParse(head);
+  const headIsObject = headParsed.ok && typeof headParsed.value === 'object' && headParsed.value !== null && !Array.isArray(headParsed.value);
+  const moreThanOneLine = size > Buffer.byteLength(head) + 2;
+  const useLines = forced
+    ? forced.shape === 'lines'
+    : headIsObject && (moreThanOneLine || SOURCE_FORMATS.some((f) => f.shape === 'lines' && f.detect(headParsed.value)));
+
+  if (useLines) {
+    if (!headParsed.ok) throw new UnreadableReportError(name, `line 1 is ${jsonErrorLocation(head, headParsed.err).replace('line 1, ', '')}`);
+    const format = forced ?? SOURCE_FORMATS.find((f) => f.shape === 'lines' && f.detect(headParsed.value));
+    if (!format) throw new UnreadableReportError(name, `not a recognised report format (${describeFormats()}); name one with --format`);
+    const tail = await lastLine(path, size);
+    if (!tryParse(tail).ok) throw new UnreadableReportError(name, 'its last line is not complete JSON; the file looks truncated');
+    return { format, records: streamLines(path, format, options.ctx) };
+  }
+
+  const text = await readFile(path, 'utf8');
+  const parsed = tryParse(text);
+  if (!parsed.ok) throw new UnreadableReportError(name, jsonErrorLocation(text, parsed.err));
+  const format = forced ?? SOURCE_FORMATS.find((f) => f.shape === 'document' && f.detect(parsed.value));
+  if (!format) throw new UnreadableReportError(name, `not a recognised report format (${describeFormats()}); name one with --format`);
+  let records: unknown[];
+  try {
+    records = format.records ? format.records(parsed.value) : [];
+  } catch (err) {
+    const detail = err instanceof ZodError ? describeIssues(err, parsed.value).join('; ') : (err as Error).message;
+    throw new UnreadableReportError(name, `not a valid ${format.label}: ${detail}`, { cause: err });
+  }
+  if (!Array.isArray(records)) throw new UnreadableReportError(name, `not a valid ${format.label}`);
+  return { format, total: records.length, records: iterateDocument(records, format, options.ctx) };
+}
+
+function describeFormats(): string {
+  return `tried ${SOURCE_FORMATS.map((f) => f.name).join(', ')}`;
+}
+
+function* iterateDocument(records: unknown[], format: SourceFormat, ctx: ParseContext): Generator<RecordOutcome> {
+  for (let i = 0; i < records.length; i++) yield outcome(format, i + 1, records[i], ctx);
+}
+
+async function* streamLines(path: string, format: SourceFormat, ctx: ParseContext): AsyncGenerator<RecordOutcome> {
+  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 256 * 1024 });
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  let lineNo = 0;
+  try {
+    for await (const line of lines) {
+      lineNo++;
+      if (line.trim() === '') continue;
+      const parsed = tryParse(line);
+      if (!parsed.ok) {
+        // One corrupt line is one bad record; it never sinks the rest of the file.
+        yield { recordNo: lineNo, kind: 'rejected', problems: [`line ${lineNo} is ${jsonErrorLocation(line, parsed.err).replace(/line 1, /, '')}`], redactedRecord: { unparsedLine: '[REDACTED]', length: line.length } };
+        continue;
+      }
+      yield outcome(format, lineNo, parsed.value, ctx);
+    }
+  } finally {
+    lines.close();
+    stream.destroy();
+  }
+}
