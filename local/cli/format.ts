@@ -1,0 +1,95 @@
+import type { AuditEvent } from '@core/audit';
+import type { IngestSummary } from '@core/ingest';
+import type { Finding } from '@core/model';
+import type { QuarantineEntry } from '@core/ports';
+
+/** The finding as users and tools see it: no internal bookkeeping, never the secret. */
+export function publicFinding(f: Finding) {
+  return {
+    id: f.id,
+    title: f.title,
+    severity: f.severity,
+    status: f.status,
+    owner: f.owner ?? null,
+    dueAt: f.dueAt ?? null,
+    nhiType: f.nhiType,
+    detector: f.detector,
+    validity: f.validity,
+    publiclyExposed: f.publiclyExposed,
+    asset: f.asset,
+    sources: f.sources,
+    locations: f.locations,
+    locationsNotListed: f.locationsNotListed,
+    owaspNhi: f.owaspNhi,
+    nistCsf: f.nistCsf,
+    secretPreview: f.secretPreview ?? null,
+    firstSeen: f.firstSeen,
+    lastSeen: f.lastSeen,
+  };
+}
+
+export function publicEvent(e: AuditEvent) {
+  return { seq: e.seq, at: e.at, actor: e.actor, action: e.action, from: e.from, to: e.to, reason: e.reason, evidenceRef: e.evidenceRef, data: e.data, hash: e.hash, prevHash: e.prevHash };
+}
+
+/** A plain text table, columns padded, long cells cut with an ellipsis. */
+export function table(headers: string[], rows: string[][], maxWidths: number[] = []): string {
+  const cut = (s: string, i: number) => {
+    const max = maxWidths[i];
+    return max && s.length > max ? `${s.slice(0, max - 1)}…` : s;
+  };
+  const cells = rows.map((r) => r.map(cut));
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]?.length ?? 0)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(headers), ...cells.map(line)].join('\n');
+}
+
+export function findingsTable(findings: Finding[]): string {
+  if (findings.length === 0) return 'No findings.';
+  return table(
+    ['ID', 'SEVERITY', 'STATUS', 'TYPE', 'OWNER', 'DUE', 'SOURCES', 'TITLE'],
+    findings.map((f) => [
+      f.id,
+      f.severity,
+      f.status,
+      f.nhiType,
+      f.owner ?? '-',
+      f.dueAt ? f.dueAt.slice(0, 10) : '-',
+      [...new Set(f.sources.map((s) => s.scanner))].join(','),
+      f.title,
+    ]),
+    [0, 0, 0, 0, 24, 0, 40, 70],
+  );
+}
+
+export function summaryLine(s: IngestSummary): string {
+  return `received ${s.received} · created ${s.created} · updated ${s.updated} · unchanged ${s.unchanged} · skipped ${s.skipped} · rejected ${s.rejected}`;
+}
+
+export function quarantineTable(entries: QuarantineEntry[]): string {
+  if (entries.length === 0) return 'Quarantine is empty.';
+  return table(
+    ['RECEIVED', 'FILE', 'RECORD', 'FORMAT', 'PROBLEMS'],
+    entries.map((e) => [e.receivedAt.replace(/\.\d{3}Z$/, 'Z'), e.file, String(e.recordNo), e.format, e.problems.join('; ')]),
+    [0, 40, 0, 0, 100],
+  );
+}
+
+export function findingDetails(f: Finding, events: AuditEvent[]): string {
+  const lines = [
+    `${f.id}  ${f.title}`,
+    `  severity ${f.severity} · status ${f.status} · ${f.nhiType} · validity ${f.validity}${f.publiclyExposed ? ' · PUBLIC' : ''}`,
+    `  asset    ${f.asset.type} ${f.asset.id}`,
+    `  owner    ${f.owner ?? '-'}   due ${f.dueAt ?? '-'}`,
+    `  secret   ${f.secretPreview ?? '(not given by the scanner)'}`,
+    `  OWASP NHI ${f.owaspNhi.join(', ')} · NIST CSF ${f.nistCsf.join(', ')}`,
+    `  sources:`,
+    ...f.sources.map((s) => `    - ${s.scanner} ${s.ruleId} (${s.scannerId})${s.state === 'resolved' ? ' [resolved at source]' : ''}`),
+    `  locations:`,
+    ...f.locations.map((l) => `    - ${[l.repository, l.path ? `${l.path}${l.line !== undefined ? `:${l.line}` : ''}` : undefined, l.commit ? `@${l.commit.slice(0, 12)}` : undefined, l.resource, !l.path && l.url ? l.url : undefined].filter(Boolean).join(' ')}`),
+    ...(f.locationsNotListed > 0 ? [`    … and ${f.locationsNotListed} more`] : []),
+    `  events:`,
+    ...events.map((e) => `    ${e.seq}. ${e.at} ${e.action} by ${e.actor}${e.reason ? ` — ${e.reason}` : ''}`),
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,178 @@
+import { readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { CloseloopError, FindingNotFoundError, InputError } from '@core/errors';
+import { FINDING_STATUSES, type FindingStatus } from '@core/model';
+import { ensureTable } from '@core/store/ensure-table';
+import { ingestReportFiles } from '@connectors/sources/ingest-reports';
+import { FORMAT_NAMES, type FormatName } from '@connectors/sources/types';
+import { readLocalConfig } from '../config';
+import { openLocalHub, type LocalHub } from '../hub';
+import { findingDetails, findingsTable, publicEvent, publicFinding, quarantineTable, summaryLine } from './format';
+import { progressReporter } from './progress';
+
+/** Where the sample reports shipped with the project live (used by `closeloop run`). */
+export const SAMPLES_DIR = resolve(__dirname, '..', '..', 'samples');
+
+/** Exit codes: 0 done, 1 failed or refused, 2 bad arguments or unreadable input (nothing written). */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const defaultIo: Io = {
+  out: (text) => process.stdout.write(`${text}\n`),
+  err: (text) => process.stderr.write(`${text}\n`),
+};
+
+function parseFormat(value: string): FormatName | 'auto' {
+  if (value === 'auto' || (FORMAT_NAMES as readonly string[]).includes(value)) return value as FormatName | 'auto';
+  throw new InvalidArgumentError(`must be one of auto, ${FORMAT_NAMES.join(', ')}`);
+}
+
+function parseStatus(value: string): FindingStatus {
+  if ((FINDING_STATUSES as readonly string[]).includes(value)) return value as FindingStatus;
+  throw new InvalidArgumentError(`must be one of ${FINDING_STATUSES.join(', ')}`);
+}
+
+async function withHub<T>(fn: (hub: LocalHub) => Promise<T>): Promise<T> {
+  const hub = await openLocalHub(readLocalConfig());
+  try {
+    return await fn(hub);
+  } finally {
+    await hub.close();
+  }
+}
+
+/** Runs the CLI; resolves to the process exit code. */
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = new Command('closeloop')
+    .description('closeloop: owned, deadlined, evidenced remediation of non-human-identity findings')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .showSuggestionAfterError(true);
+
+  program
+    .command('init')
+    .description('create the table (same keys and indexes as the CDK stack) if it is missing')
+    .action(async () => {
+      const config = readLocalConfig();
+      await withHub(async (hub) => {
+        // openLocalHub already ensured it; report what happened.
+        const again = await ensureTable(hub.client, config.tableName);
+        io.out(`table ${config.tableName}: ${hub.table === 'created' ? 'created' : again === 'exists' ? 'already exists' : 'created'}`);
+      });
+    });
+
+  program
+    .command('ingest')
+    .description('ingest scanner reports (JSON, JSON lines, SARIF)')
+    .argument('<files...>', 'report files')
+    .addOption(new Option('--format <format>', `report format: auto, ${FORMAT_NAMES.join(', ')}`).default('auto').argParser(parseFormat))
+    .option('--asset <asset>', 'the asset the report is about (e.g. github.com/acme/payments-api) when the report does not say')
+    .option('--json', 'print the summary as JSON')
+    .action(async (files: string[], opts: { format: FormatName | 'auto'; asset?: string; json?: boolean }) => {
+      await withHub(async (hub) => {
+        const progress = progressReporter(!opts.json && process.stderr.isTTY === true);
+        try {
+          const { total } = await ingestReportFiles(files, { store: hub.store, clock: hub.clock, hasher: hub.hasher, format: opts.format, ...(opts.asset ? { asset: opts.asset } : {}), onProgress: progress.update });
+          progress.stop();
+          if (opts.json) io.out(JSON.stringify(total));
+          else {
+            io.out(summaryLine(total));
+            for (const error of total.errors) io.out(`  rejected: ${error}`);
+            if (total.rejected > 0) io.out('  rejected records are quarantined (redacted): closeloop quarantine list');
+          }
+        } finally {
+          progress.stop();
+        }
+      });
+    });
+
+  program
+    .command('findings')
+    .description('list findings')
+    .option('--status <status>', `only findings with this status (${FINDING_STATUSES.join(', ')})`, parseStatus)
+    .option('--json', 'print a JSON array')
+    .action(async (opts: { status?: FindingStatus; json?: boolean }) => {
+      await withHub(async (hub) => {
+        const findings = await hub.store.list(opts.status ? { status: opts.status } : {});
+        io.out(opts.json ? JSON.stringify(findings.map(publicFinding), null, 2) : findingsTable(findings));
+      });
+    });
+
+  program
+    .command('show')
+    .description('show one finding with its audit events')
+    .argument('<id>', 'finding id (NHI-…)')
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      if (!/^NHI-[0-9A-F]{16}$/i.test(id)) throw new InputError(`finding id must look like NHI-0123456789ABCDEF, got ${JSON.stringify(id.slice(0, 40))}`);
+      await withHub(async (hub) => {
+        const finding = await hub.store.get(id.toUpperCase());
+        if (!finding) throw new FindingNotFoundError(id.toUpperCase());
+        const events = await hub.store.events(finding.id);
+        io.out(opts.json ? JSON.stringify({ ...publicFinding(finding), events: events.map(publicEvent) }, null, 2) : findingDetails(finding, events));
+      });
+    });
+
+  const quarantine = program.command('quarantine').description('records rejected at ingest, kept redacted');
+  quarantine
+    .command('list')
+    .description('list quarantined records')
+    .option('--json', 'print JSON (with the redacted records)')
+    .action(async (opts: { json?: boolean }) => {
+      await withHub(async (hub) => {
+        const entries = await hub.store.listQuarantine();
+        io.out(opts.json ? JSON.stringify(entries.map((e) => ({ ...e, redactedRecord: JSON.parse(e.redactedRecord) as unknown })), null, 2) : quarantineTable(entries));
+      });
+    });
+
+  program
+    .command('run')
+    .description('the main job on the embedded default: ingest reports (the shipped samples when none are given) and show the findings')
+    .argument('[files...]', 'report files (default: the sample reports)')
+    .action(async (files: string[]) => {
+      const inputs = files.length > 0 ? files : readdirSync(SAMPLES_DIR).filter((f) => /\.(json|jsonl|sarif)$/.test(f)).sort().map((f) => join(SAMPLES_DIR, f));
+      await withHub(async (hub) => {
+        io.out(`closeloop hub: DynamoDB ${hub.config.dynamoEndpoint ?? 'Local (embedded)'}, table ${hub.config.tableName}, data in ${hub.config.home}`);
+        const { byFile, total } = await ingestReportFiles(inputs, { store: hub.store, clock: hub.clock, hasher: hub.hasher });
+        for (const { file, format, summary } of byFile) io.out(`ingested ${file.replace(`${process.cwd()}/`, '')} (${format}): ${summaryLine(summary)}`);
+        const findings = await hub.store.list();
+        io.out('');
+        io.out(findingsTable(findings));
+        io.out('');
+        const correlated = findings.filter((f) => new Set(f.sources.map((s) => s.scanner)).size > 1).length;
+        io.out(`${findings.length} findings from ${total.received} records (${correlated} reported by more than one scanner; ${total.rejected} rejected into quarantine).`);
+        io.out('Next: closeloop show <id> · closeloop quarantine list · closeloop ingest <your report> · npm test');
+      });
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    exitCode = handleError(err, io);
+  }
+  return exitCode;
+}
+
+function handleError(err: unknown, io: Io): number {
+  if (err instanceof CommanderError) {
+    // Commander already printed its message (help, version, or the usage error).
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+    return EXIT.usage;
+  }
+  if (err instanceof InputError) {
+    io.err(`closeloop: ${err.message}`);
+    return EXIT.usage;
+  }
+  if (err instanceof CloseloopError) {
+    io.err(`closeloop: ${err.message}`);
+    return EXIT.failed;
+  }
+  io.err(`closeloop: unexpected error: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+  return EXIT.failed;
+}

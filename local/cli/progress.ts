@@ -1,0 +1,23 @@
+import { SingleBar, Presets } from 'cli-progress';
+
+/** A progress bar on a terminal for long ingests; silent otherwise (pipes, --json, CI). */
+export function progressReporter(enabled: boolean) {
+  let bar: SingleBar | undefined;
+  let currentFile: string | undefined;
+  return {
+    update: (file: string, done: number, total: number | undefined) => {
+      if (!enabled) return;
+      if (file !== currentFile) {
+        bar?.stop();
+        currentFile = file;
+        bar = new SingleBar({ format: `${file} [{bar}] {value}${total ? '/{total}' : ''} records`, stream: process.stderr, clearOnComplete: false }, Presets.shades_classic);
+        bar.start(total ?? 0, 0);
+      }
+      bar?.update(done);
+    },
+    stop: () => {
+      bar?.stop();
+      bar = undefined;
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import { resolve } from 'node:path';
+import { ConfigurationError } from '@core/errors';
+import { DEFAULT_TABLE_NAME } from '@core/store/table';
+
+/** The local hub's configuration, read once from the environment. */
+export interface LocalConfig {
+  /** Local data: DynamoDB Local's files, the deployment key. */
+  home: string;
+  tableName: string;
+  /** A DynamoDB to use instead of starting DynamoDB Local. */
+  dynamoEndpoint?: string;
+  /** The hub's clock, fixed for simulations and tests. */
+  now?: string;
+}
+
+export function readLocalConfig(env: NodeJS.ProcessEnv = process.env): LocalConfig {
+  const now = env.CLOSELOOP_NOW?.trim() || undefined;
+  if (now !== undefined && (!/^\d{4}-\d{2}-\d{2}/.test(now) || Number.isNaN(Date.parse(now)))) {
+    throw new ConfigurationError(`CLOSELOOP_NOW must be an ISO-8601 date or instant, got ${JSON.stringify(now.slice(0, 40))}`);
+  }
+  const tableName = env.CLOSELOOP_TABLE?.trim() || DEFAULT_TABLE_NAME;
+  if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(tableName)) {
+    throw new ConfigurationError(`CLOSELOOP_TABLE must be 3-255 characters of letters, digits, "_", "-" or ".", got ${JSON.stringify(tableName.slice(0, 40))}`);
+  }
+  return {
+    home: resolve(env.CLOSELOOP_HOME?.trim() || '.closeloop'),
+    tableName,
+    ...(env.AWS_ENDPOINT_URL_DYNAMODB?.trim() ? { dynamoEndpoint: env.AWS_ENDPOINT_URL_DYNAMODB.trim() } : {}),
+    ...(now ? { now } : {}),
+  };
+}
