@@ -5,6 +5,7 @@ import type { RecordOutcome } from '@core/ingest';
 import { UnreadableReportError } from '@core/errors';
 import { redactRecord } from '@core/redaction';
 import { ZodError } from 'zod';
+import { lineAndColumn, locateJsonError } from './json-error';
 import { describeIssues } from './problems';
 import { SOURCE_FORMATS, formatByName } from './registry';
 import type { FormatName, ParseContext, SourceFormat } from './types';
@@ -16,16 +17,17 @@ export interface OpenedReport {
   records: AsyncIterable<RecordOutcome> | Iterable<RecordOutcome>;
 }
 
-/** Where JSON.parse gave up, as `line L, column C`, without echoing any of the text. */
-export function jsonErrorLocation(text: string, err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  const m = /position (\d+)/.exec(message);
-  if (!m) return /end of JSON input|Unterminated/i.test(message) ? `it ends before the JSON is complete (line ${text.split('\n').length}); the file looks truncated` : 'it is not valid JSON';
-  const position = Number(m[1]);
-  const before = text.slice(0, position);
-  const line = before.split('\n').length;
-  const column = position - before.lastIndexOf('\n');
-  return `not valid JSON at line ${line}, column ${column}`;
+/** Where a text that JSON.parse refused stops being JSON, without echoing any of it. */
+export function jsonErrorLocation(text: string): string {
+  const { offset, truncated } = locateJsonError(text);
+  const { line, column } = lineAndColumn(text, offset);
+  return truncated ? `it ends before the JSON is complete (line ${line}); the file looks truncated` : `not valid JSON at line ${line}, column ${column}`;
+}
+
+/** What is wrong with one JSON line, e.g. `is not valid JSON at column 12`. */
+function lineProblem(line: string): string {
+  const { offset, truncated } = locateJsonError(line);
+  return truncated ? 'is incomplete JSON' : `is not valid JSON at column ${offset + 1}`;
 }
 
 /** The last non-empty line of a file, read from its end (cheap truncation check for JSON lines). */
@@ -54,11 +56,12 @@ async function firstLine(path: string): Promise<string> {
   }
 }
 
-function tryParse(text: string): { ok: true; value: unknown } | { ok: false; err: unknown } {
+function tryParse(text: string): { ok: true; value: unknown } | { ok: false } {
   try {
     return { ok: true, value: JSON.parse(text) };
-  } catch (err) {
-    return { ok: false, err };
+  } catch {
+    // Where and why is worked out by locateJsonError; V8's message may quote the text.
+    return { ok: false };
   }
 }
 
@@ -104,7 +107,7 @@ export async function openReport(path: string, options: { format?: FormatName | 
     : headIsObject && (moreThanOneLine || SOURCE_FORMATS.some((f) => f.shape === 'lines' && f.detect(headParsed.value)));
 
   if (useLines) {
-    if (!headParsed.ok) throw new UnreadableReportError(name, `line 1 is ${jsonErrorLocation(head, headParsed.err).replace('line 1, ', '')}`);
+    if (!headParsed.ok) throw new UnreadableReportError(name, `line 1 ${lineProblem(head)}`);
     const format = forced ?? SOURCE_FORMATS.find((f) => f.shape === 'lines' && f.detect(headParsed.value));
     if (!format) throw new UnreadableReportError(name, `not a recognised report format (${describeFormats()}); name one with --format`);
     const tail = await lastLine(path, size);
@@ -114,7 +117,7 @@ export async function openReport(path: string, options: { format?: FormatName | 
 
   const text = await readFile(path, 'utf8');
   const parsed = tryParse(text);
-  if (!parsed.ok) throw new UnreadableReportError(name, jsonErrorLocation(text, parsed.err));
+  if (!parsed.ok) throw new UnreadableReportError(name, jsonErrorLocation(text));
   const format = forced ?? SOURCE_FORMATS.find((f) => f.shape === 'document' && f.detect(parsed.value));
   if (!format) throw new UnreadableReportError(name, `not a recognised report format (${describeFormats()}); name one with --format`);
   let records: unknown[];
@@ -147,7 +150,7 @@ async function* streamLines(path: string, format: SourceFormat, ctx: ParseContex
       const parsed = tryParse(line);
       if (!parsed.ok) {
         // One corrupt line is one bad record; it never sinks the rest of the file.
-        yield { recordNo: lineNo, kind: 'rejected', problems: [`line ${lineNo} is ${jsonErrorLocation(line, parsed.err).replace(/line 1, /, '')}`], redactedRecord: { unparsedLine: '[REDACTED]', length: line.length } };
+        yield { recordNo: lineNo, kind: 'rejected', problems: [`line ${lineNo} ${lineProblem(line)}`], redactedRecord: { unparsedLine: '[REDACTED]', length: line.length } };
         continue;
       }
       yield outcome(format, lineNo, parsed.value, ctx);

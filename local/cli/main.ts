@@ -4,7 +4,10 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { CloseloopError, FindingNotFoundError, InputError } from '@core/errors';
 import { FINDING_STATUSES, type FindingStatus } from '@core/model';
 import { ensureTable } from '@core/store/ensure-table';
+import axios from 'axios';
+import { ConfigurationError } from '@core/errors';
 import { ingestReportFiles } from '@connectors/sources/ingest-reports';
+import { pullGithubAlerts, pullGitguardianIncidents } from '@connectors/sources/pull';
 import { FORMAT_NAMES, type FormatName } from '@connectors/sources/types';
 import { readLocalConfig } from '../config';
 import { openLocalHub, type LocalHub } from '../hub';
@@ -131,6 +134,40 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       });
     });
 
+  const pull = program.command('pull').description('pull findings from scanner APIs (safe to re-run: a watermark is kept in DynamoDB)');
+  pull
+    .command('github')
+    .description('GitHub secret scanning alerts of an organisation or repository (GITHUB_TOKEN; GITHUB_API_URL for GitHub Enterprise Server)')
+    .option('--org <org>', 'organisation')
+    .option('--repo <owner/name>', 'repository')
+    .option('--json', 'print the summary as JSON')
+    .action(async (opts: { org?: string; repo?: string; json?: boolean }) => {
+      if (!opts.org === !opts.repo) throw new InputError('pull github needs exactly one of --org <org> or --repo <owner/name>');
+      if (opts.repo && !/^[\w.-]+\/[\w.-]+$/.test(opts.repo)) throw new InputError(`--repo must be owner/name, got ${JSON.stringify(opts.repo.slice(0, 60))}`);
+      const token = requireEnv('GITHUB_TOKEN');
+      await withHub(async (hub) => {
+        const result = await pullGithubAlerts(
+          { http: axios.create(), store: hub.store, cursors: hub.store, clock: hub.clock, hasher: hub.hasher },
+          { apiUrl: process.env.GITHUB_API_URL ?? 'https://api.github.com', token, scope: opts.org ? { org: opts.org } : { repo: opts.repo! } },
+        );
+        io.out(opts.json ? JSON.stringify(result) : `${summaryLine(result)} · pages ${result.pages}`);
+      });
+    });
+  pull
+    .command('gitguardian')
+    .description('GitGuardian secret incidents (GITGUARDIAN_API_KEY; GITGUARDIAN_API_URL for a self-hosted instance)')
+    .option('--json', 'print the summary as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const token = requireEnv('GITGUARDIAN_API_KEY');
+      await withHub(async (hub) => {
+        const result = await pullGitguardianIncidents(
+          { http: axios.create(), store: hub.store, cursors: hub.store, clock: hub.clock, hasher: hub.hasher },
+          { apiUrl: process.env.GITGUARDIAN_API_URL ?? 'https://api.gitguardian.com', token },
+        );
+        io.out(opts.json ? JSON.stringify(result) : `${summaryLine(result)} · pages ${result.pages}`);
+      });
+    });
+
   program
     .command('run')
     .description('the main job on the embedded default: ingest reports (the shipped samples when none are given) and show the findings')
@@ -157,6 +194,12 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     exitCode = handleError(err, io);
   }
   return exitCode;
+}
+
+function requireEnv(name: string): string {
+  const value = process.env[name]?.trim();
+  if (!value) throw new ConfigurationError(`${name} is required`);
+  return value;
 }
 
 function handleError(err: unknown, io: Io): number {

@@ -1,0 +1,72 @@
+import { SecretHasher, findingIdFor, previewSecret } from '@core/identity';
+import { REDACTED, describeValue, redactRecord, redactText } from '@core/redaction';
+import { leakSeverity, nhiTypeFromDetector } from '@core/standards';
+
+describe('secret hashing and previews', () => {
+  const hasher = new SecretHasher(Buffer.alloc(32, 1));
+
+  it('is keyed: another deployment key gives another hash', () => {
+    expect(hasher.hash('AKIACLOSELOOPFAKE001')).not.toBe(new SecretHasher(Buffer.alloc(32, 2)).hash('AKIACLOSELOOPFAKE001'));
+  });
+
+  it('ignores whitespace, so a wrapped secret is the same secret', () => {
+    expect(hasher.hash('abc\r\ndef')).toBe(hasher.hash('abcdef'));
+  });
+
+  it('refuses a short deployment key', () => {
+    expect(() => new SecretHasher(Buffer.alloc(16))).toThrow('deployment key must be at least 32 bytes');
+  });
+
+  it('previews four characters of long secrets and none of short ones', () => {
+    expect(previewSecret('AKIACLOSELOOPFAKE001')).toBe('AKIA…(20)');
+    expect(previewSecret('hunter2')).toBe('****(7)');
+  });
+
+  it('derives a stable id from the fingerprint', () => {
+    expect(findingIdFor('secret:abc')).toBe(findingIdFor('secret:abc'));
+    expect(findingIdFor('secret:abc')).toMatch(/^NHI-[0-9A-F]{16}$/);
+  });
+});
+
+describe('redaction', () => {
+  it('scrubs credential shapes from free text', () => {
+    const text = 'key AKIAYVP4CIPPERUVIFXG url https://admin:hunter2@example.com token ghp_abcdefghijklmnopqrstuvwxyz0123';
+    const out = redactText(text);
+    expect(out).not.toMatch(/AKIAYVP4|hunter2|ghp_abcdef/);
+    expect(out).toContain(REDACTED);
+  });
+
+  it('replaces known secret fields whole and scrubs the rest of a record', () => {
+    const out = redactRecord({ Secret: 'x', Match: 'API=x', File: 'a.ts', nested: { Raw: 'QUtJQQ==', note: 'AKIAYVP4CIPPERUVIFXG here' } });
+    expect(out).toEqual({ Secret: REDACTED, Match: REDACTED, File: 'a.ts', nested: { Raw: REDACTED, note: `${REDACTED} here` } });
+  });
+
+  it('describes values for messages without showing secret fields', () => {
+    expect(describeValue('ten', 'StartLine')).toBe('"ten"');
+    expect(describeValue('AKIAYVP4CIPPERUVIFXG', 'Secret')).toBe('a value (not shown)');
+    expect(describeValue('AKIAYVP4CIPPERUVIFXG', 'File')).toBe(`"${REDACTED}"`);
+  });
+});
+
+describe('severity and NHI type', () => {
+  it('makes a verified, active cloud key critical', () => {
+    expect(leakSeverity({ nhiType: 'cloud_access_key', validity: 'active', publiclyExposed: false })).toBe('critical');
+  });
+
+  it('lowers an inactive credential and raises a public one', () => {
+    expect(leakSeverity({ nhiType: 'api_key', validity: 'inactive', publiclyExposed: false })).toBe('low');
+    expect(leakSeverity({ nhiType: 'api_key', validity: 'unknown', publiclyExposed: true })).toBe('high');
+  });
+
+  it.each([
+    ['aws-access-token', 'cloud_access_key'],
+    ['PrivateKey', 'private_key'],
+    ['RSA-PK', 'private_key'],
+    ['github_personal_access_token', 'oauth_token'],
+    ['SlackWebhook', 'webhook_url'],
+    ['generic-api-key', 'api_key'],
+    ['URI', 'password'],
+  ])('maps detector %s to %s', (detector, type) => {
+    expect(nhiTypeFromDetector(detector)).toBe(type);
+  });
+});
