@@ -1,11 +1,11 @@
 import type { AxiosInstance } from 'axios';
 import type { Clock } from '@core/clock';
 import type { SecretHasher } from '@core/identity';
-import { addSummary, emptySummary, ingestRecords, type IngestSummary, type RecordOutcome } from '@core/ingest';
-import { redactRecord } from '@core/redaction';
+import { addSummary, emptySummary, ingestRecords, type IngestSummary } from '@core/ingest';
 import type { CursorStore, FindingStore } from '@core/ports';
 import { linkPages, type RetryPolicy } from '../http/retrying-http';
 import { normalizeGitguardian } from './gitguardian';
+import { toRecordOutcome } from './outcome';
 import { normalizeGithubAlert } from './github';
 import type { Normalized, ParseContext } from './types';
 
@@ -16,12 +16,6 @@ export interface PullDeps {
   clock: Clock;
   hasher: SecretHasher;
   retry?: RetryPolicy;
-}
-
-function toOutcome(recordNo: number, record: unknown, result: Normalized): RecordOutcome {
-  if (result.kind === 'observation') return { recordNo, kind: 'observation', observation: result.observation };
-  if (result.kind === 'skipped') return { recordNo, kind: 'skipped', reason: result.reason };
-  return { recordNo, kind: 'rejected', problems: result.problems, redactedRecord: redactRecord(record) };
 }
 
 /**
@@ -53,7 +47,7 @@ async function pullNewestFirst<T>(
       const stamp = spec.stampOf(item);
       return !watermark || !stamp || stamp > watermark;
     });
-    const outcomes = fresh.map((item) => toOutcome(++recordNo, item, spec.normalize(item, ctx)));
+    const outcomes = fresh.map((item) => toRecordOutcome(++recordNo, item, spec.normalize(item, ctx)));
     summary = addSummary(summary, await ingestRecords(outcomes, { store: deps.store, clock: deps.clock, reportName: `${spec.connector}:${spec.scope}`, format: spec.format }));
     for (const item of fresh) {
       const stamp = spec.stampOf(item);

@@ -3,9 +3,9 @@ import { open, readFile, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { RecordOutcome } from '@core/ingest';
 import { UnreadableReportError } from '@core/errors';
-import { redactRecord } from '@core/redaction';
 import { ZodError } from 'zod';
 import { lineAndColumn, locateJsonError } from './json-error';
+import { toRecordOutcome } from './outcome';
 import { describeIssues } from './problems';
 import { SOURCE_FORMATS, formatByName } from './registry';
 import type { FormatName, ParseContext, SourceFormat } from './types';
@@ -72,10 +72,7 @@ function quarantineView(record: unknown): unknown {
 }
 
 function outcome(format: SourceFormat, recordNo: number, record: unknown, ctx: ParseContext): RecordOutcome {
-  const result = format.normalize(record, ctx);
-  if (result.kind === 'observation') return { recordNo, kind: 'observation', observation: result.observation };
-  if (result.kind === 'skipped') return { recordNo, kind: 'skipped', reason: result.reason };
-  return { recordNo, kind: 'rejected', problems: result.problems, redactedRecord: redactRecord(quarantineView(record)) };
+  return toRecordOutcome(recordNo, quarantineView(record), format.normalize(record, ctx));
 }
 
 /**

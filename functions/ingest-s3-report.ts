@@ -1,0 +1,75 @@
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, S3Event, SQSEvent, SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
+import { UnreadableReportError } from '@core/errors';
+import { sha256Of } from '@core/identity';
+import { ingestReportFiles } from '@connectors/sources/ingest-reports';
+import { lambdaRuntime, logger } from './shared/runtime';
+
+/** The S3 notification carried in each SQS message body. */
+const S3EventSchema = z.object({
+  Records: z
+    .array(
+      z.object({
+        s3: z.object({ bucket: z.object({ name: z.string().min(1) }), object: z.object({ key: z.string().min(1), size: z.number().optional() }) }),
+      }),
+    )
+    .optional(),
+  Event: z.string().optional(), // s3:TestEvent sent when the notification is created
+});
+
+const s3 = new S3Client({});
+const runtime = lambdaRuntime();
+const processor = new BatchProcessor(EventType.SQS);
+
+/** Downloads one report to /tmp (streamed) and ingests it with the same code as the CLI. */
+export async function ingestObject(bucket: string, key: string, deps = { s3, runtime }) {
+  const dir = await mkdtemp(join(tmpdir(), 'report-'));
+  const file = join(dir, key.split('/').pop() || 'report');
+  try {
+    const object = await deps.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    await pipeline(object.Body as Readable, createWriteStream(file));
+    const { total } = await ingestReportFiles([file], { store: deps.runtime.store, clock: deps.runtime.clock, hasher: await deps.runtime.hasher() });
+    logger.info('report ingested', { bucket, key, ...total, errors: total.errors.slice(0, 20) });
+    return total;
+  } catch (err) {
+    if (err instanceof UnreadableReportError) {
+      // Retrying cannot fix a broken file: keep a quarantine entry naming it (the file stays in S3).
+      logger.warn('report unreadable; quarantined', { bucket, key, problem: err.message });
+      await deps.runtime.store.quarantine([
+        {
+          id: sha256Of('s3', bucket, key, err.message).slice(0, 32),
+          receivedAt: deps.runtime.clock.now().toISOString(),
+          file: `s3://${bucket}/${key}`,
+          format: 'unknown',
+          recordNo: 0,
+          problems: [err.message.replace(file, key)],
+          redactedRecord: 'null',
+        },
+      ]);
+      return undefined;
+    }
+    throw err;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function recordHandler(record: SQSRecord): Promise<void> {
+  const event = S3EventSchema.parse(JSON.parse(record.body)) as Partial<S3Event>;
+  for (const r of event.Records ?? []) {
+    // S3 URL-encodes keys in notifications, with "+" for spaces.
+    const key = decodeURIComponent(r.s3.object.key.replace(/\+/g, ' '));
+    await ingestObject(r.s3.bucket.name, key);
+  }
+}
+
+/** SQS (S3 notifications) → ingest; failed messages are retried and end in the DLQ. */
+export const handler = async (event: SQSEvent, context: Context) => processPartialResponse(event, recordHandler, processor, { context });

@@ -1,0 +1,21 @@
+import type { Context, EventBridgeEvent } from 'aws-lambda';
+import { ingestRecords } from '@core/ingest';
+import { toRecordOutcome } from '@connectors/sources/outcome';
+import { asffFormat } from '@connectors/sources/asff';
+import { lambdaRuntime, logger } from './shared/runtime';
+
+const runtime = lambdaRuntime();
+
+/** EventBridge "Security Hub Findings - Imported" → ingest the NHI findings it carries. */
+export const handler = async (event: EventBridgeEvent<string, { findings?: unknown[] }>, context: Context) => {
+  logger.addContext(context);
+  if (!asffFormat.detect(event)) {
+    logger.warn('not a Security Hub findings event; ignored', { detailType: event['detail-type'] });
+    return { received: 0 };
+  }
+  const ctx = { hasher: await runtime.hasher(), receivedAt: runtime.clock.now().toISOString() };
+  const outcomes = asffFormat.records!(event).map((record, i) => toRecordOutcome(i + 1, record, asffFormat.normalize(record, ctx)));
+  const summary = await ingestRecords(outcomes, { store: runtime.store, clock: runtime.clock, reportName: `eventbridge:${event.id}`, format: 'asff' });
+  logger.info('security hub event ingested', { ...summary });
+  return summary;
+};

@@ -1,0 +1,61 @@
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { Validations } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { FindingsTable } from './constructs/findings-table';
+import { ReportIngest } from './constructs/report-ingest';
+import { SecurityHubIngest } from './constructs/security-hub-ingest';
+
+export interface CloseloopStackProps extends StackProps {
+  /** Physical name of the findings table. @default generated */
+  readonly tableName?: string;
+}
+
+/** The closeloop hub: system of record, ingest paths, alarms. */
+export class CloseloopStack extends Stack {
+  readonly findings: FindingsTable;
+  readonly reportIngest: ReportIngest;
+  readonly securityHubIngest: SecurityHubIngest;
+  readonly alarmTopic: Topic;
+  readonly deploymentKey: Secret;
+
+  constructor(scope: Construct, id: string, props: CloseloopStackProps = {}) {
+    super(scope, id, props);
+    this.findings = new FindingsTable(this, 'Findings', props.tableName ? { tableName: props.tableName } : {});
+
+    // The HMAC key for secret hashes. Generated once, never output.
+    this.deploymentKey = new Secret(this, 'DeploymentKey', {
+      description: 'closeloop deployment key: HMAC-SHA256 key that correlates leaked secrets without storing them',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, excludeUppercase: true, excludeCharacters: 'ghijklmnopqrstuvwxyz' },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.deploymentKey).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'An HMAC correlation key, not a credential: rotating it automatically would make every stored secretHash incomparable with new reports. Re-keying is a planned procedure (README).',
+    });
+
+    const alarmKey = new Key(this, 'AlarmTopicKey', { enableKeyRotation: true, description: 'closeloop alarm topic encryption', removalPolicy: RemovalPolicy.RETAIN });
+    this.alarmTopic = new Topic(this, 'Alarms', { displayName: 'closeloop alarms', masterKey: alarmKey, enforceSSL: true });
+    // CloudWatch alarms publish to the encrypted topic.
+    alarmKey.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+
+    this.reportIngest = new ReportIngest(this, 'ReportIngest', { table: this.findings, deploymentKey: this.deploymentKey, alarmTopic: this.alarmTopic });
+    this.securityHubIngest = new SecurityHubIngest(this, 'SecurityHubIngest', { table: this.findings, deploymentKey: this.deploymentKey, alarmTopic: this.alarmTopic });
+
+    // CDK's singleton that configures the bucket notification at deploy time.
+    const notificationsHandler = this.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
+    if (notificationsHandler) {
+      Validations.of(notificationsHandler).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: 'CDK\'s bucket-notification custom resource: it runs only during deployment, and AWSLambdaBasicExecutionRole grants it nothing beyond writing its own logs.',
+      });
+    }
+
+    new CfnOutput(this, 'TableName', { value: this.findings.table.tableName, description: 'CLOSELOOP_TABLE' });
+    new CfnOutput(this, 'ReportBucket', { value: this.reportIngest.bucket.bucketName, description: 'upload scanner reports here' });
+    new CfnOutput(this, 'AlarmTopic', { value: this.alarmTopic.topicArn, description: 'subscribe on-call to this topic' });
+  }
+}

@@ -1,0 +1,103 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { INDEXES } from '@core/store/table';
+import { CloseloopStack } from '@infra/closeloop-stack';
+
+function synthWithNag(build: (app: App) => Stack) {
+  const app = new App();
+  const stack = build(app);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, stack, synth: () => app.synth() };
+}
+
+describe('CloseloopStack', () => {
+  const { stack, synth } = synthWithNag((app) => new CloseloopStack(app, 'Test'));
+  const assembly = synth();
+  const template = Template.fromStack(stack);
+
+  it('passes cdk-nag AwsSolutions with nothing unacknowledged', () => {
+    const report = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as { pluginReports: Array<{ pluginName: string; violations: unknown[] }> };
+    const nag = report.pluginReports.filter((p) => p.pluginName === 'AwsSolutions');
+    expect(nag.flatMap((p) => p.violations)).toEqual([]);
+  });
+
+  it('fails the nag check when a construct breaks a rule (the check is live)', () => {
+    const { synth: bad } = synthWithNag((app) => {
+      const s = new Stack(app, 'Bad');
+      new Bucket(s, 'Unlogged');
+      return s;
+    });
+    expect(bad).toThrow(/The S3 Bucket has server access logs disabled. \(AwsSolutions\)/);
+  });
+
+  it('keeps the findings table: point-in-time recovery, deletion protection, retained, on-demand', () => {
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({
+        BillingMode: 'PAY_PER_REQUEST',
+        DeletionProtectionEnabled: true,
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+      }),
+    });
+  });
+
+  it('has the same GSIs as `closeloop init`', () => {
+    const table = Object.values(template.findResources('AWS::DynamoDB::Table'))[0] as { Properties: { GlobalSecondaryIndexes: Array<{ IndexName: string; KeySchema: Array<{ AttributeName: string }> }> } };
+    expect(table.Properties.GlobalSecondaryIndexes.map((g) => [g.IndexName, g.KeySchema.map((k) => k.AttributeName)])).toEqual(INDEXES.map((i) => [i.name, [i.partitionKey, i.sortKey]]));
+  });
+
+  it('runs both ingest functions on Node.js 24, arm64, with X-Ray and the table and key configured', () => {
+    const functions = template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^closeloop: ingest') } });
+    expect(Object.keys(functions)).toHaveLength(2);
+    for (const fn of Object.values(functions) as Array<{ Properties: Record<string, unknown> }>) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        Environment: { Variables: expect.objectContaining({ CLOSELOOP_TABLE: expect.anything(), CLOSELOOP_DEPLOYMENT_KEY_SECRET: expect.anything() }) },
+      });
+    }
+  });
+
+  it('grants the ingest roles only the DynamoDB actions ingest uses, on the table and its named indexes', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Array<{ Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> } } }>;
+    const dynamo = policies.flatMap((p) => p.Properties.PolicyDocument.Statement).filter((s) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')));
+    expect(dynamo).toHaveLength(2);
+    for (const statement of dynamo) {
+      expect([statement.Action].flat().sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+      expect(JSON.stringify(statement.Resource)).not.toContain('index/*');
+    }
+  });
+
+  it('routes S3 uploads through SQS with a DLQ, and alarms on the DLQs', () => {
+    template.hasResourceProperties('Custom::S3BucketNotifications', { NotificationConfiguration: { QueueConfigurations: [Match.objectLike({ Events: ['s3:ObjectCreated:*'] })] } });
+    template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 }) });
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', AlarmActions: [Match.anyValue()] });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionResponseTypes: ['ReportBatchItemFailures'] });
+  });
+
+  it('ingests Security Hub "Findings - Imported" events with a DLQ on the target', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.securityhub'], 'detail-type': ['Security Hub Findings - Imported'] },
+      Targets: [Match.objectLike({ DeadLetterConfig: Match.anyValue(), RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 8 }) })],
+    });
+  });
+
+  it('keeps reports private, encrypted, TLS-only and access-logged', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      VersioningConfiguration: { Status: 'Enabled' },
+      LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'reports/' }),
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+    });
+  });
+});
