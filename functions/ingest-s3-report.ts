@@ -72,4 +72,6 @@ async function recordHandler(record: SQSRecord): Promise<void> {
 }
 
 /** SQS (S3 notifications) → ingest; failed messages are retried and end in the DLQ. */
-export const handler = async (event: SQSEvent, context: Context) => processPartialResponse(event, recordHandler, processor, { context });
+export const handler = async (event: SQSEvent, context: Context) =>
+  // Report every failed message (even when all failed) so SQS retries exactly those.
+  processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });

@@ -1,0 +1,78 @@
+import { createReadStream, readFileSync } from 'node:fs';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { sdkStreamMixin } from '@smithy/util-stream';
+import type { Context, SQSEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { FIXTURE_SECRETS, fixturePath } from '@test/support/fixtures';
+import { aFreshStore } from '@test/support/dynamo';
+import { TEST_KEY } from '@test/support/factories';
+
+const secrets = mockClient(SecretsManagerClient);
+const s3 = mockClient(S3Client);
+const context = { functionName: 'test', awsRequestId: 'req-1' } as Context;
+
+let store: Awaited<ReturnType<typeof aFreshStore>>['store'];
+let handlers: { s3Report: typeof import('@functions/ingest-s3-report'); securityHub: typeof import('@functions/ingest-securityhub-event') };
+
+beforeAll(async () => {
+  const fresh = await aFreshStore();
+  store = fresh.store;
+  // Handlers read their configuration at module load, as in Lambda: set it, then load them once
+  // (in this module registry, so the SDK mocks above apply to their clients).
+  process.env.CLOSELOOP_TABLE = fresh.tableName;
+  process.env.CLOSELOOP_DEPLOYMENT_KEY_SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:closeloop-key';
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = fresh.endpoint;
+  process.env.AWS_REGION = 'us-east-1';
+  process.env.AWS_ACCESS_KEY_ID = 'local';
+  process.env.AWS_SECRET_ACCESS_KEY = 'local';
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  handlers = { s3Report: require('@functions/ingest-s3-report'), securityHub: require('@functions/ingest-securityhub-event') };
+});
+
+beforeEach(() => {
+  secrets.reset();
+  s3.reset();
+  secrets.on(GetSecretValueCommand).resolves({ SecretString: TEST_KEY.toString('hex') });
+});
+
+function sqsEventFor(bucket: string, key: string): SQSEvent {
+  const body = JSON.stringify({ Records: [{ s3: { bucket: { name: bucket }, object: { key: encodeURIComponent(key).replace(/%20/g, '+') } } }] });
+  return { Records: [{ messageId: 'm-1', body, receiptHandle: 'r', attributes: {}, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:1:q', awsRegion: 'us-east-1' }] } as unknown as SQSEvent;
+}
+
+describe('ingest-s3-report Lambda (DynamoDB Local, mocked S3 and Secrets Manager)', () => {
+  it('ingests a report uploaded to S3, reading the HMAC key from Secrets Manager', async () => {
+    s3.on(GetObjectCommand, { Bucket: 'reports', Key: 'scans/acme api/trufflehog.jsonl' }).resolves({ Body: sdkStreamMixin(createReadStream(fixturePath('scanners', 'trufflehog', 'defectdojo-v3_git.jsonl'))) });
+    const result = await handlers.s3Report.handler(sqsEventFor('reports', 'scans/acme api/trufflehog.jsonl'), context);
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect((await store.list()).filter((f) => f.sources[0]!.scanner === 'trufflehog')).toHaveLength(3);
+    expect(secrets).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: process.env.CLOSELOOP_DEPLOYMENT_KEY_SECRET });
+  });
+
+  it('quarantines an unreadable report instead of retrying it forever', async () => {
+    s3.on(GetObjectCommand).resolves({ Body: sdkStreamMixin(require('node:stream').Readable.from(['[{"RuleID": "x", "Secret": "AKIAYVP4CIPPERUVIFXG"'])) });
+    const result = await handlers.s3Report.handler(sqsEventFor('reports', 'broken.json'), context);
+    expect(result).toEqual({ batchItemFailures: [] });
+    const [entry] = await store.listQuarantine();
+    expect(entry).toMatchObject({ file: 's3://reports/broken.json', problems: [expect.stringMatching(/looks truncated/)] });
+    expect(JSON.stringify(entry)).not.toContain('AKIAYVP4CIPPERUVIFXG');
+  });
+
+  it('reports the message as failed when S3 is unavailable, so SQS retries it and finally dead-letters it', async () => {
+    s3.on(GetObjectCommand).rejects(new Error('service unavailable'));
+    const result = await handlers.s3Report.handler(sqsEventFor('reports', 'a.json'), context);
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
+  });
+});
+
+describe('ingest-securityhub-event Lambda', () => {
+  it('ingests the NHI findings of an EventBridge "Security Hub Findings - Imported" event', async () => {
+    const event = JSON.parse(readFileSync(fixturePath('scanners', 'aws-securityhub', 'asr-eventbridge-securityhub-findings-imported-cis-1.4.json'), 'utf8'));
+    const summary = await handlers.securityHub.handler(event, context);
+    expect(summary).toMatchObject({ received: 1, created: 1 });
+    const finding = (await store.list()).find((f) => f.asset.type === 'aws_resource');
+    expect(finding!.owaspNhi).toEqual(['NHI7']);
+    expect(JSON.stringify(finding)).not.toMatch(new RegExp(FIXTURE_SECRETS.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')));
+  });
+});
