@@ -84,8 +84,20 @@ export function leakSeverity(input: { nhiType: NhiType; validity: Validity; publ
   return BY_RANK[Math.min(Math.max(rank, 0), 3)]!;
 }
 
-/** Maps a scanner's rule or detector name to the NHI type it finds. */
+const detectorTypes = new Map<string, NhiType>();
+
+/** Maps a scanner's rule or detector name to the NHI type it finds (memoised: reports repeat rules). */
 export function nhiTypeFromDetector(detector: string): NhiType {
+  let type = detectorTypes.get(detector);
+  if (type === undefined) {
+    type = classifyDetector(detector);
+    if (detectorTypes.size > 10_000) detectorTypes.clear();
+    detectorTypes.set(detector, type);
+  }
+  return type;
+}
+
+function classifyDetector(detector: string): NhiType {
   const d = detector.toLowerCase().replace(/[\s_-]+/g, ' ');
   if (/\b(aws|amazon|gcp|google cloud|azure|alibaba|ibm cloud|digitalocean|cloudflare api)\b/.test(d) && /(key|token|iam|secret|credential|access)/.test(d)) return 'cloud_access_key';
   if (/^aws$|aws iam|aws access|aws secret/.test(d)) return 'cloud_access_key';

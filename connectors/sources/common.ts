@@ -16,9 +16,26 @@ export function normaliseRepository(value: string | undefined): string | undefin
 /** `github.com/owner/repo` from a link such as `https://github.com/owner/repo/blob/<sha>/file#L3`. */
 export function repositoryFromLink(link: string | undefined): string | undefined {
   if (!link) return undefined;
-  const m = /^https?:\/\/([^/]+)\/([^/]+)\/([^/]+)\/(?:blob|tree|commit|security|wiki)\b/i.exec(link);
-  return m ? `${m[1]}/${m[2]}/${m[3]}`.toLowerCase() : undefined;
+  // host/owner/repo/kind: cut by indexOf (links repeat a handful of prefixes; regex per record is slow).
+  const start = link.indexOf('://');
+  if (start < 0) return undefined;
+  let end = start + 3;
+  for (let segment = 0; segment < 4; segment++) {
+    end = link.indexOf('/', end + 1);
+    if (end < 0) return undefined;
+  }
+  const prefix = link.slice(0, end);
+  let repository = linkPrefixes.get(prefix);
+  if (repository === undefined) {
+    const m = /^https?:\/\/([^/]+)\/([^/]+)\/([^/]+)\/(?:blob|tree|commit|security|wiki)$/i.exec(prefix);
+    repository = m ? `${m[1]}/${m[2]}/${m[3]}`.toLowerCase() : '';
+    if (linkPrefixes.size > 10_000) linkPrefixes.clear();
+    linkPrefixes.set(prefix, repository);
+  }
+  return repository || undefined;
 }
+
+const linkPrefixes = new Map<string, string>();
 
 /** The repository asset, honouring an `--asset` override. */
 export function repositoryAsset(repository: string | undefined, ctx: ParseContext): Asset {
@@ -96,9 +113,15 @@ export function leakTitle(what: string, where: string | undefined): string {
   return title.length > 300 ? `${title.slice(0, 299)}…` : title;
 }
 
-/** ISO-8601 if the value parses as a date, else undefined. */
+const isoDates = new Map<string, string | undefined>();
+
+/** ISO-8601 if the value parses as a date, else undefined (memoised: records repeat commit dates). */
 export function isoOrUndefined(value: string | undefined | null): string | undefined {
   if (!value) return undefined;
+  if (isoDates.has(value)) return isoDates.get(value);
   const t = Date.parse(value);
-  return Number.isNaN(t) ? undefined : new Date(t).toISOString();
+  const iso = Number.isNaN(t) ? undefined : new Date(t).toISOString();
+  if (isoDates.size > 10_000) isoDates.clear();
+  isoDates.set(value, iso);
+  return iso;
 }

@@ -31,6 +31,8 @@ const MAX_BATCH_WRITE = 25;
 /** TransactWriteItems takes at most 100 items per call. */
 const MAX_TRANSACTION_ITEMS = 100;
 const MAX_UNPROCESSED_RETRIES = 8;
+/** Transactions of one ingest round in flight at once. */
+const MAX_CONCURRENT_TRANSACTIONS = 4;
 
 const findingKey = (id: string) => ({ pk: `FINDING#${id}`, sk: FINDING_SK });
 const eventSk = (seq: number) => `EVENT#${String(seq).padStart(10, '0')}`;
@@ -117,23 +119,29 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
   }
 
   async commit(writes: FindingWrite[]): Promise<{ conflicts: string[] }> {
-    const conflicts: string[] = [];
-    // Pack whole writes into transactions of at most 100 items; a write is never split.
+    // Pack whole writes into transactions of at most 100 items; a write is never split. Each
+    // finding appears in at most one write, so the transactions are independent and run
+    // concurrently.
+    const transactions: FindingWrite[][] = [];
     let batch: FindingWrite[] = [];
     let size = 0;
-    const flush = async () => {
-      if (batch.length > 0) conflicts.push(...(await this.commitTransaction(batch)));
-      batch = [];
-      size = 0;
-    };
     for (const write of writes) {
       const items = 1 + write.events.length + write.aliases.length;
       if (items > MAX_TRANSACTION_ITEMS) throw new CloseloopError(`one finding write has ${items} items; at most ${MAX_TRANSACTION_ITEMS} fit a transaction`);
-      if (size + items > MAX_TRANSACTION_ITEMS) await flush();
+      if (size + items > MAX_TRANSACTION_ITEMS) {
+        transactions.push(batch);
+        batch = [];
+        size = 0;
+      }
       batch.push(write);
       size += items;
     }
-    await flush();
+    if (batch.length > 0) transactions.push(batch);
+    const conflicts: string[] = [];
+    for (let i = 0; i < transactions.length; i += MAX_CONCURRENT_TRANSACTIONS) {
+      const results = await Promise.all(transactions.slice(i, i + MAX_CONCURRENT_TRANSACTIONS).map((t) => this.commitTransaction(t)));
+      for (const r of results) conflicts.push(...r);
+    }
     return { conflicts };
   }
 

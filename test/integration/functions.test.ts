@@ -1,4 +1,5 @@
 import { createReadStream, readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { sdkStreamMixin } from '@smithy/util-stream';
@@ -27,7 +28,7 @@ beforeAll(async () => {
   process.env.AWS_ACCESS_KEY_ID = 'local';
   process.env.AWS_SECRET_ACCESS_KEY = 'local';
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  handlers = { s3Report: require('@functions/ingest-s3-report'), securityHub: require('@functions/ingest-securityhub-event') };
+  handlers = { s3Report: await import('@functions/ingest-s3-report'), securityHub: await import('@functions/ingest-securityhub-event') };
 });
 
 beforeEach(() => {
@@ -51,7 +52,7 @@ describe('ingest-s3-report Lambda (DynamoDB Local, mocked S3 and Secrets Manager
   });
 
   it('quarantines an unreadable report instead of retrying it forever', async () => {
-    s3.on(GetObjectCommand).resolves({ Body: sdkStreamMixin(require('node:stream').Readable.from(['[{"RuleID": "x", "Secret": "AKIAYVP4CIPPERUVIFXG"'])) });
+    s3.on(GetObjectCommand).resolves({ Body: sdkStreamMixin(Readable.from(['[{"RuleID": "x", "Secret": "AKIAYVP4CIPPERUVIFXG"'])) });
     const result = await handlers.s3Report.handler(sqsEventFor('reports', 'broken.json'), context);
     expect(result).toEqual({ batchItemFailures: [] });
     const [entry] = await store.listQuarantine();

@@ -70,3 +70,14 @@ describe('severity and NHI type', () => {
     expect(nhiTypeFromDetector(detector)).toBe(type);
   });
 });
+
+describe('HMAC implementation', () => {
+  it('equals createHmac for short, block-sized and long keys', () => {
+    const { createHmac } = jest.requireActual<typeof import('node:crypto')>('node:crypto');
+    for (const key of [Buffer.alloc(32, 9), Buffer.alloc(64, 3), Buffer.alloc(100, 5)]) {
+      for (const secret of ['AKIACLOSELOOPFAKE001', 'x'.repeat(500), 'ünïcode-sëcret']) {
+        expect(new SecretHasher(key).hash(secret)).toBe(createHmac('sha256', key).update(secret).digest('hex'));
+      }
+    }
+  });
+});
