@@ -10,7 +10,9 @@ export function progressReporter(enabled: boolean) {
       if (file !== currentFile) {
         bar?.stop();
         currentFile = file;
-        bar = new SingleBar({ format: `${file} [{bar}] {value}${total ? '/{total}' : ''} records`, stream: process.stderr, clearOnComplete: false }, Presets.shades_classic);
+        // Streamed JSON lines have no known total: show a running count rather than a bar.
+        const format = total ? `${file} [{bar}] {value}/{total} records` : `${file} {value} records`;
+        bar = new SingleBar({ format, stream: process.stderr, clearOnComplete: false }, Presets.shades_classic);
         bar.start(total ?? 0, 0);
       }
       bar?.update(done);
