@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CloseloopError, FindingNotFoundError, InputError } from '@core/errors';
+import { verifyAllChains } from '@core/audit-verify';
 import { FINDING_STATUSES, type FindingStatus } from '@core/model';
 import { ensureTable } from '@core/store/ensure-table';
 import axios from 'axios';
@@ -165,6 +166,21 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           { apiUrl: process.env.GITGUARDIAN_API_URL ?? 'https://api.gitguardian.com', token },
         );
         io.out(opts.json ? JSON.stringify(result) : `${summaryLine(result)} · pages ${result.pages}`);
+      });
+    });
+
+  const audit = program.command('audit').description('the audit trail');
+  audit
+    .command('verify')
+    .description('check every finding\'s hash-chained audit events; exits 1 naming the first break')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      await withHub(async (hub) => {
+        const result = await verifyAllChains(hub.store);
+        if (opts.json) io.out(JSON.stringify(result));
+        else if (result.ok) io.out(`audit verify: ${result.findings} findings, ${result.events} events, every chain intact`);
+        else io.err(`closeloop: audit chain broken: finding ${result.findingId}, ${result.problem}`);
+        if (!result.ok) exitCode = EXIT.failed;
       });
     });
 

@@ -114,3 +114,26 @@ describe('npm start (closeloop run) on the embedded default', () => {
     expect(again.stdout).toContain('received 3 · created 0 · updated 0 · unchanged 3');
   });
 });
+
+describe('closeloop audit verify', () => {
+  it('passes on untouched chains and names the first event edited behind its back', async () => {
+    const cli = aCliEnvironment();
+    cli.run('ingest', fixturePath('scanners', 'trufflehog', 'defectdojo-v3_git.jsonl'), fixturePath('scanners', 'trufflehog', 'defectdojo-v3_github.jsonl'));
+    expect(cli.run('audit', 'verify')).toMatchObject({ code: 0, stdout: 'audit verify: 3 findings, 6 events, every chain intact\n' });
+
+    const { UpdateItemCommand } = await import('@aws-sdk/client-dynamodb');
+    const { localClient } = await import('@local/dynamodb-local');
+    const [finding] = JSON.parse(cli.run('findings', '--json').stdout) as Array<{ id: string }>;
+    const client = localClient(cli.env.AWS_ENDPOINT_URL_DYNAMODB!);
+    await client.send(new UpdateItemCommand({
+      TableName: cli.env.CLOSELOOP_TABLE,
+      Key: { pk: { S: `FINDING#${finding!.id}` }, sk: { S: 'EVENT#0000000002' } },
+      UpdateExpression: 'SET reason = :r',
+      ExpressionAttributeValues: { ':r': { S: 'nothing happened here' } },
+    }));
+    client.destroy();
+    const broken = cli.run('audit', 'verify');
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(new RegExp(`^closeloop: audit chain broken: finding NHI-[0-9A-F]{16}, event 2 \\(finding\\.updated\\) was altered: its content does not match its hash\\n$`));
+  });
+});
