@@ -1,5 +1,5 @@
 // Three suites that each run alone: `npm run test:unit|test:integration|test:e2e`.
-const swc = ['@swc/jest', { jsc: { target: 'es2023', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }];
+const transform = { '^.+\\.ts$': '<rootDir>/test/support/esbuild-jest-transform.js' };
 const moduleNameMapper = {
   '^@core/(.*)$': '<rootDir>/core/$1',
   '^@connectors/(.*)$': '<rootDir>/connectors/$1',
@@ -9,7 +9,7 @@ const moduleNameMapper = {
   '^@test/(.*)$': '<rootDir>/test/$1',
 };
 const common = {
-  transform: { '^.+\\.ts$': swc },
+  transform,
   moduleNameMapper,
   setupFilesAfterEnv: ['<rootDir>/test/setup.ts'],
   testEnvironment: 'node',
