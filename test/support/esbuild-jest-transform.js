@@ -6,7 +6,8 @@ const { transformSync, version } = require('esbuild');
 
 module.exports = {
   process(source, filename) {
-    const result = transformSync(source, { loader: 'ts', format: 'cjs', target: 'node22', sourcemap: 'inline', sourcefile: filename, sourcesContent: false });
+    // dynamic-import off: import() becomes require() (Jest runs CommonJS without vm modules).
+    const result = transformSync(source, { loader: 'ts', format: 'cjs', target: 'node22', supported: { 'dynamic-import': false }, sourcemap: 'inline', sourcefile: filename, sourcesContent: false });
     return { code: result.code };
   },
   getCacheKey(source, filename) {
