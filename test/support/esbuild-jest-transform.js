@@ -4,13 +4,16 @@
 const { createHash } = require('node:crypto');
 const { transformSync, version } = require('esbuild');
 
+// dynamic-import off: import() becomes require() (Jest runs CommonJS without vm modules).
+const OPTIONS = { loader: 'ts', format: 'cjs', target: 'node22', supported: { 'dynamic-import': false }, sourcemap: 'inline', sourcesContent: false };
+// The cache key covers the options too: Jest's cache outlives changes to this file.
+const CONFIG_KEY = `${version}:${JSON.stringify(OPTIONS)}`;
+
 module.exports = {
   process(source, filename) {
-    // dynamic-import off: import() becomes require() (Jest runs CommonJS without vm modules).
-    const result = transformSync(source, { loader: 'ts', format: 'cjs', target: 'node22', supported: { 'dynamic-import': false }, sourcemap: 'inline', sourcefile: filename, sourcesContent: false });
-    return { code: result.code };
+    return { code: transformSync(source, { ...OPTIONS, sourcefile: filename }).code };
   },
   getCacheKey(source, filename) {
-    return createHash('sha256').update(version).update('\0').update(filename).update('\0').update(source).digest('hex');
+    return createHash('sha256').update(CONFIG_KEY).update('\0').update(filename).update('\0').update(source).digest('hex');
   },
 };
