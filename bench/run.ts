@@ -189,6 +189,41 @@ function streamRss(path: string): { peakRssMb: number; ms: number } {
   return JSON.parse(out.stdout) as { peakRssMb: number; ms: number };
 }
 
+/** Peak RSS of ingesting a JSON-lines file into DynamoDB, in a child process. */
+function ingestRss(path: string, endpoint: string, table: string): { peakRssMb: number; ms: number; created: number } {
+  const script = `
+    const { register } = require('tsx/cjs/api'); register();
+    const { ingestReportFiles } = require(${JSON.stringify(join(ROOT, 'connectors/sources/ingest-reports.ts'))});
+    const { SecretHasher } = require(${JSON.stringify(join(ROOT, 'core/identity.ts'))});
+    const { DynamoFindingStore } = require(${JSON.stringify(join(ROOT, 'core/store/dynamo-finding-store.ts'))});
+    const { ensureTable } = require(${JSON.stringify(join(ROOT, 'core/store/ensure-table.ts'))});
+    const { localClient } = require(${JSON.stringify(join(ROOT, 'local/dynamodb-local.ts'))});
+    const { systemClock } = require(${JSON.stringify(join(ROOT, 'core/clock.ts'))});
+    (async () => {
+      const client = localClient(${JSON.stringify(endpoint)});
+      await ensureTable(client, ${JSON.stringify(table)});
+      const store = new DynamoFindingStore(client, ${JSON.stringify(table)});
+      let peak = 0; const t0 = Date.now();
+      const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 50);
+      const { total } = await ingestReportFiles([${JSON.stringify(path)}], { store, clock: systemClock, hasher: new SecretHasher(Buffer.alloc(32, 1)) });
+      clearInterval(timer); peak = Math.max(peak, process.memoryUsage().rss); client.destroy();
+      process.stdout.write(JSON.stringify({ peakRssMb: peak / 1048576, ms: Date.now() - t0, created: total.created }));
+    })();`;
+  const out = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', cwd: ROOT, maxBuffer: 1 << 20 });
+  if (out.status !== 0) throw new Error(out.stderr);
+  return JSON.parse(out.stdout) as { peakRssMb: number; ms: number; created: number };
+}
+
+async function benchIngestMemory(endpoint: string) {
+  const small = join(dir, 'ingest-small.jsonl');
+  const large = join(dir, 'ingest-large.jsonl');
+  await writeTrufflehogLines(small, LINES / 10);
+  await writeTrufflehogLines(large, LINES);
+  const a = ingestRss(small, endpoint, 'bench-mem-small');
+  const b = ingestRss(large, endpoint, 'bench-mem-large');
+  results.ingestMemory = { smallLines: LINES / 10, largeLines: LINES, smallPeakRssMb: a.peakRssMb, largePeakRssMb: b.peakRssMb, rssRatioLargeVsSmall: b.peakRssMb / a.peakRssMb, largeCreated: b.created, largeMs: b.ms, findingsPerSecond: (b.created / b.ms) * 1000 };
+}
+
 async function benchStreaming() {
   const small = join(dir, 'small.jsonl');
   const large = join(dir, 'large.jsonl');
@@ -223,6 +258,7 @@ async function main() {
     await benchIngest(client);
     await benchParse();
     await benchStreaming();
+    await benchIngestMemory(dynamo.endpoint);
     await benchBundles();
   } finally {
     client.destroy();
@@ -241,6 +277,8 @@ async function main() {
   console.log(`re-ingest of the same report     ${f(re.reingestMs!, 0)} ms → ${f(re.ratioVsFirstIngest!)}× the first ingest (target ≤ 0.5×)`);
   console.log(`parse + normalise               ${f(pa.parseAndNormaliseMs!, 1)} ms vs JSON.parse ${f(pa.jsonParseMs!, 1)} ms → ${f(pa.ratioVsJsonParse!)}× (target ≤ 3×)`);
   console.log(`streaming ${st.largeLines} JSON lines (${f(st.largeFileMb!, 0)} MB) peak RSS ${f(st.largePeakRssMb!, 0)} MB vs ${st.smallLines} lines ${f(st.smallPeakRssMb!, 0)} MB → ${f(st.rssRatioLargeVsSmall!)}× for 10× the data; ${f(st.linesPerSecond!, 0)} lines/s`);
+  const im = results.ingestMemory as Record<string, number>;
+  console.log(`ingest of ${im.largeLines} JSON lines into DynamoDB Local: peak RSS ${f(im.largePeakRssMb!, 0)} MB vs ${im.smallLines} lines ${f(im.smallPeakRssMb!, 0)} MB → ${f(im.rssRatioLargeVsSmall!)}× for 10× the data; ${f(im.findingsPerSecond!, 0)} findings/s`);
   for (const [entry, b] of Object.entries(results.bundles as Record<string, Record<string, number>>)) {
     console.log(`bundle ${entry}: ${f(b.bundleKb!, 0)} KB minified, module init ${f(b.moduleInitMs!, 0)} ms (${f(b.initVsSdkRequire!)}× requiring the DynamoDB client alone)`);
   }
