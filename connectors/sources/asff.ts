@@ -3,7 +3,7 @@ import { NIST_CSF_BY_KIND, OWASP_NHI_BY_KIND, type ExposureKind } from '@core/st
 import { sha256Of } from '@core/identity';
 import type { NhiType, Observation, Severity } from '@core/model';
 import { isoOrUndefined } from './common';
-import { parseRecord } from './problems';
+import { parseRecord } from '@core/problems';
 import type { Normalized, ParseContext, SourceFormat } from './types';
 
 /** An AWS Security Finding Format finding (the fields closeloop reads). */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { nhiTypeFromDetector } from '@core/standards';
 import type { Location, Severity, Validity } from '@core/model';
 import { isoOrUndefined, leakObservation, leakTitle } from './common';
-import { parseRecord } from './problems';
+import { parseRecord } from '@core/problems';
 import type { Normalized, ParseContext, SourceFormat } from './types';
 
 /** A secret incident from the GitGuardian API (`GET /v1/incidents/secrets`). */

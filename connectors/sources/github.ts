@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { nhiTypeFromDetector } from '@core/standards';
 import type { Location, Validity } from '@core/model';
 import { isoOrUndefined, leakObservation, leakTitle, repositoryAsset } from './common';
-import { parseRecord } from './problems';
+import { parseRecord } from '@core/problems';
 import type { Normalized, ParseContext, SourceFormat } from './types';
 
 const RepositorySchema = z.object({

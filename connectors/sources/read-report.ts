@@ -6,7 +6,7 @@ import { UnreadableReportError } from '@core/errors';
 import { ZodError } from 'zod';
 import { lineAndColumn, locateJsonError } from './json-error';
 import { toRecordOutcome } from './outcome';
-import { describeIssues } from './problems';
+import { describeIssues } from '@core/problems';
 import { SOURCE_FORMATS, formatByName } from './registry';
 import type { FormatName, ParseContext, SourceFormat } from './types';
 

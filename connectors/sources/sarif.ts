@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { nhiTypeFromDetector } from '@core/standards';
 import type { Location, Severity } from '@core/model';
 import { isoOrUndefined, leakObservation, leakTitle, normaliseRepository, repositoryAsset } from './common';
-import { parseRecord } from './problems';
+import { parseRecord } from '@core/problems';
 import type { Normalized, ParseContext, SourceFormat } from './types';
 
 const RuleSchema = z.object({

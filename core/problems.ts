@@ -1,4 +1,4 @@
-import { describeValue } from '@core/redaction';
+import { describeValue } from './redaction';
 import type { z } from 'zod';
 
 /** `Resources[0].Id` from a zod path. */
@@ -41,6 +41,10 @@ export function describeIssues(error: z.ZodError, record: unknown): string[] {
         if (typeof value === 'string') return `"${path}" must not be empty`;
         if (Array.isArray(value)) return `"${path}" must have at least ${String(issue.minimum)} item(s)`;
         return `"${path}" must be at least ${String(issue.minimum)}, got ${describeValue(value, field)}`;
+      case 'too_big':
+        if (typeof value === 'string') return `"${path}" must be at most ${String(issue.maximum)} characters`;
+        if (Array.isArray(value)) return `"${path}" must have at most ${String(issue.maximum)} item(s)`;
+        return `"${path}" must be at most ${String(issue.maximum)}, got ${describeValue(value, field)}`;
       case 'invalid_value':
         return `"${path}" must be one of ${issue.values.map(String).join(', ')}, got ${describeValue(value, field)}`;
       case 'invalid_format':

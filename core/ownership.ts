@@ -1,0 +1,42 @@
+import type { Asset } from './model';
+import type { Policy } from './policy';
+
+/** The CMDB's view of who owns an asset (ServiceNow in production; the ticketing issue adds it). */
+export interface OwnerDirectory {
+  ownerOf(asset: Asset): Promise<string | undefined>;
+}
+
+/** Owner tags of cloud resources (e.g. the `owner` tag of an IAM user). */
+export interface ResourceTags {
+  ownerTagOf(asset: Asset): Promise<string | undefined>;
+}
+
+export type OwnerSource = 'cmdb' | 'tags' | 'mapping' | 'unowned_queue';
+
+export interface OwnerResolution {
+  owner: string;
+  via: OwnerSource;
+  /** True when nobody was found and the finding went to the identity programme's queue. */
+  unresolved: boolean;
+}
+
+/** `*` matches any run of characters; everything else is literal. */
+function matches(pattern: string, value: string): boolean {
+  const regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+  return regex.test(value);
+}
+
+/**
+ * Who owns a finding, first match wins: the CMDB owner of the affected asset, then the
+ * resource's owner tag, then the policy's configured mapping, then the identity programme's
+ * queue (marked unresolved, so the lifecycle raises an `owner.unresolved` escalation).
+ */
+export async function resolveOwner(asset: Asset, deps: { policy: Policy; directory?: OwnerDirectory; tags?: ResourceTags }): Promise<OwnerResolution> {
+  const fromCmdb = await deps.directory?.ownerOf(asset);
+  if (fromCmdb) return { owner: fromCmdb, via: 'cmdb', unresolved: false };
+  const fromTags = await deps.tags?.ownerTagOf(asset);
+  if (fromTags) return { owner: fromTags, via: 'tags', unresolved: false };
+  const mapping = deps.policy.ownerMappings.find((m) => matches(m.asset, asset.id) || (asset.account !== undefined && matches(m.asset, asset.account)));
+  if (mapping) return { owner: mapping.owner, via: 'mapping', unresolved: false };
+  return { owner: deps.policy.unownedQueue, via: 'unowned_queue', unresolved: true };
+}
