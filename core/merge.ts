@@ -54,6 +54,8 @@ export function createFinding(obs: Observation, now: Date, actor: string): Merge
     ...(obs.secretHash ? { secretHash: obs.secretHash } : {}),
     ...(obs.secretPreview ? { secretPreview: obs.secretPreview } : {}),
     status: 'open',
+    generation: 1,
+    evidence: [],
     firstSeen: at,
     lastSeen: at,
     version: 1,

@@ -78,6 +78,48 @@ export const SourceSchema = z.object({
 });
 export type Source = z.infer<typeof SourceSchema>;
 
+/** Why the lifecycle is waiting and when `tick` must fire its timer. */
+export const TimerKindSchema = z.enum(['approval_timeout', 'sla_breach', 'exception_expiry']);
+export type TimerKind = z.infer<typeof TimerKindSchema>;
+
+/** Where a finding's lifecycle stands (the execution may be parked locally or waiting in Step Functions). */
+export const LifecycleSchema = z.object({
+  /** The generation whose lifecycle was started (idempotent start: one execution per generation). */
+  startedGeneration: z.number().int().positive(),
+  /** The token-wait state the lifecycle is parked at, if any. */
+  waitingAt: z.string().optional(),
+  /** Step Functions task token of the current wait (AWS only; never shown). */
+  taskToken: z.string().optional(),
+  timerAt: z.string().optional(),
+  timerKind: TimerKindSchema.optional(),
+  /** Set on each escalation while overdue. */
+  lastEscalatedAt: z.string().optional(),
+});
+export type Lifecycle = z.infer<typeof LifecycleSchema>;
+
+/** A piece of evidence that the control works again. */
+export const EvidenceSchema = z.object({
+  kind: z.enum(['rotation_record', 'key_deactivated', 'clean_rescan', 'ticket_resolution_note', 'secret_revoked_at_source']),
+  ref: z.string().min(1),
+  at: z.string(),
+  recordedBy: z.string().min(1),
+  /** A dry run's record: never accepted as closing evidence. */
+  simulated: z.boolean().default(false),
+});
+export type Evidence = z.infer<typeof EvidenceSchema>;
+
+/** A risk acceptance: requested by the owner, approved by someone else, ends on `until`. */
+export const RiskExceptionSchema = z.object({
+  requestedBy: z.string().min(1),
+  requestedAt: z.string(),
+  until: z.string(),
+  reason: z.string().min(1),
+  compensatingControl: z.string().optional(),
+  approvedBy: z.string().optional(),
+  approvedAt: z.string().optional(),
+});
+export type RiskException = z.infer<typeof RiskExceptionSchema>;
+
 /** The system-of-record shape of a finding. */
 export const FindingSchema = z.object({
   id: z.string().regex(/^NHI-[0-9A-F]{16}$/),
@@ -101,7 +143,14 @@ export const FindingSchema = z.object({
   /** At most four leading characters of the secret and its length, e.g. `AKIA…(20)`. */
   secretPreview: z.string().max(16).optional(),
   owner: z.string().optional(),
+  /** How the owner was found: CMDB, resource tag, configured mapping, or the unowned queue. */
+  ownerVia: z.enum(['cmdb', 'tags', 'mapping', 'unowned_queue']).optional(),
   dueAt: z.string().optional(),
+  /** Bumped when a finding is reopened; each generation gets one lifecycle execution. */
+  generation: z.number().int().positive().default(1),
+  lifecycle: LifecycleSchema.optional(),
+  evidence: z.array(EvidenceSchema).default([]),
+  exception: RiskExceptionSchema.optional(),
   status: FindingStatusSchema,
   firstSeen: z.string(),
   lastSeen: z.string(),

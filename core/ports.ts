@@ -39,6 +39,8 @@ export interface FindingStore {
   /** Findings, optionally only those with one status; by severity then due date. */
   list(filter?: { status?: FindingStatus }): Promise<Finding[]>;
   events(findingId: string): Promise<AuditEvent[]>;
+  /** Findings whose lifecycle timer is due at or before `now` (ISO-8601), soonest first. */
+  dueTimers(now: string): Promise<Finding[]>;
   quarantine(entries: QuarantineEntry[]): Promise<void>;
   listQuarantine(): Promise<QuarantineEntry[]>;
 }

@@ -26,6 +26,7 @@ export class StoreUnavailableError extends CloseloopError {
 }
 
 const FINDING_SK = '#FINDING';
+const TIMER_PARTITION = 'TIMER';
 const MAX_BATCH_GET = 100;
 const MAX_BATCH_WRITE = 25;
 /** TransactWriteItems takes at most 100 items per call. */
@@ -57,6 +58,10 @@ export function toFindingItem(finding: Finding): Record<string, unknown> {
   if (finding.secretHash) {
     item.gsi3pk = `SECRET#${finding.secretHash}`;
     item.gsi3sk = finding.id;
+  }
+  if (finding.lifecycle?.timerAt) {
+    item.gsi4pk = TIMER_PARTITION;
+    item.gsi4sk = `${finding.lifecycle.timerAt}#${finding.id}`;
   }
   return item;
 }
@@ -221,6 +226,17 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
       out.push(...items.map(fromFindingItem));
     }
     return out.sort((a, b) => severityRank(a.severity) - severityRank(b.severity) || (a.dueAt ?? '').localeCompare(b.dueAt ?? '') || a.id.localeCompare(b.id));
+  }
+
+  async dueTimers(now: string): Promise<Finding[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      IndexName: 'byTimer',
+      KeyConditionExpression: 'gsi4pk = :pk AND gsi4sk <= :now',
+      // "~" sorts after every "#<id>" suffix, so timers at exactly `now` are included.
+      ExpressionAttributeValues: { ':pk': TIMER_PARTITION, ':now': `${now}~` },
+    });
+    return items.map(fromFindingItem);
   }
 
   async events(findingId: string): Promise<AuditEvent[]> {

@@ -14,7 +14,8 @@
  * - byStatus      — findings by status, most severe and soonest due first
  * - byOwnerDue    — open findings of one owner by due date (sparse: set while open)
  * - bySecretHash  — findings by secret HMAC (sparse)
- * - byExpiry      — risk acceptances by expiry (sparse: set while an exception is active)
+ * - byTimer       — lifecycle timers by due time: SLA deadlines, approval timeouts, exception
+ *                   expiries (sparse: set while a lifecycle waits with a timer; `closeloop tick`)
  */
 export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
 
@@ -28,7 +29,7 @@ export const INDEXES: readonly IndexDefinition[] = [
   { name: 'byStatus', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
   { name: 'byOwnerDue', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
   { name: 'bySecretHash', partitionKey: 'gsi3pk', sortKey: 'gsi3sk' },
-  { name: 'byExpiry', partitionKey: 'gsi4pk', sortKey: 'gsi4sk' },
+  { name: 'byTimer', partitionKey: 'gsi4pk', sortKey: 'gsi4sk' },
 ] as const;
 
 /** Default table name locally and in the stack. */

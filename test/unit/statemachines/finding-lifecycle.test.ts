@@ -163,6 +163,7 @@ describe('finding lifecycle definition', () => {
     ['approval_decided', { signal: { decision: 'approved' } }, 'ApprovalDecided'],
     ['owner_signal', { signal: { kind: 'fixed' } }, 'OwnerSignal'],
     ['sla_breached', {}, 'EscalateOverdue'],
+    ['approval_timed_out', {}, 'ApprovalTimedOut'],
     ['exception_expired', {}, 'Revalidate'],
     ['verify', {}, 'Verify'],
   ])('re-enters at %s after a restart or continue-as-new', async (resumeAt, extra, firstPhase) => {

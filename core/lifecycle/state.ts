@@ -1,0 +1,50 @@
+import { z } from 'zod';
+
+/** Where a lifecycle execution (re-)enters: the first Choice of the definition routes on it. */
+export const ResumeAtSchema = z.enum([
+  'triage',
+  'decide',
+  'approval_decided',
+  'approval_timed_out',
+  'owner_fix',
+  'owner_signal',
+  'sla_breached',
+  'exception_decided',
+  'exception_wait',
+  'exception_expired',
+  'verify',
+]);
+export type ResumeAt = z.infer<typeof ResumeAtSchema>;
+
+/** What a wait is resumed with: a decision (approval, exception) or an owner signal. */
+export const SignalSchema = z.object({
+  decision: z.enum(['approved', 'rejected']).optional(),
+  kind: z.enum(['fixed', 'exception_requested', 'false_positive_approved']).optional(),
+  by: z.string().optional(),
+  reason: z.string().optional(),
+});
+export type Signal = z.infer<typeof SignalSchema>;
+
+/** The execution's state, passed from step to step (the ASL's `$`). Small: the finding lives in DynamoDB. */
+export const LifecycleStateSchema = z.object({
+  findingId: z.string().regex(/^NHI-[0-9A-F]{16}$/),
+  generation: z.number().int().positive(),
+  resumeAt: ResumeAtSchema,
+  approvalTimeoutSeconds: z.number().int().positive().optional(),
+  ownerFixTimeoutSeconds: z.number().int().positive().optional(),
+  route: z.enum(['auto_remediate', 'approval', 'owner_fix']).optional(),
+  remediation: z.enum(['done', 'not_configured', 'failed']).optional(),
+  verified: z.boolean().optional(),
+  exposed: z.boolean().optional(),
+  expiresAt: z.string().optional(),
+  continueAsNew: z.boolean().optional(),
+  nextExecutionName: z.string().optional(),
+  signal: SignalSchema.nullish(),
+  error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+});
+export type LifecycleState = z.infer<typeof LifecycleStateSchema>;
+
+/** Step Functions' name limit is 80 characters of [A-Za-z0-9-_]; this stays well inside it. */
+export function executionName(findingId: string, generation: number, part = 0): string {
+  return `${findingId}-g${generation}${part > 0 ? `-c${part}` : ''}`;
+}

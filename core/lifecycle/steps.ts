@@ -1,0 +1,251 @@
+import type { Clock } from '../clock';
+import type { Finding, NhiType } from '../model';
+import { resolveOwner, type OwnerDirectory, type ResourceTags } from '../ownership';
+import { dueDateFor, evidenceRequired, isPreAuthorized, type Policy } from '../policy';
+import type { FindingStore } from '../ports';
+import type { RotationPort } from './ports';
+import { executionName, type LifecycleState } from './state';
+import { updateFinding } from './update';
+
+/** Everything a step needs; built once per Lambda environment or local hub. */
+export interface LifecycleDeps {
+  store: FindingStore;
+  clock: Clock;
+  policy: Policy;
+  rotation: RotationPort;
+  directory?: OwnerDirectory;
+  tags?: ResourceTags;
+}
+
+export const STEP_NAMES = [
+  'triage',
+  'decide',
+  'remediate',
+  'await_approval',
+  'approval_timeout',
+  'await_owner_fix',
+  'sla_breach',
+  'await_exception_approval',
+  'accept_risk',
+  'revalidate',
+  'reopen',
+  'verify',
+  'resolve',
+  'close_false_positive',
+  'record_failure',
+] as const;
+export type StepName = (typeof STEP_NAMES)[number];
+
+const ACTOR = 'closeloop:lifecycle';
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Credential types an automated rotation can fix; the rest go to their owner. */
+const ROTATABLE: ReadonlySet<NhiType> = new Set(['cloud_access_key', 'api_key', 'database_credential', 'password', 'oauth_token']);
+/** Step Functions executions live at most a year; longer waits continue in a new execution. */
+const MAX_WAIT_IN_ONE_EXECUTION_MS = 300 * DAY_MS;
+
+const secondsUntil = (iso: string, now: Date) => Math.max(1, Math.ceil((Date.parse(iso) - now.getTime()) / 1000));
+
+/**
+ * Runs one lifecycle step: the Task states of statemachines/finding-lifecycle.asl.json. The
+ * same function serves the Lambda and the local runner. Waiting steps record the wait (and
+ * the task token on AWS) and return; the execution then waits for a signal.
+ */
+export async function runStep(step: StepName, state: LifecycleState, deps: LifecycleDeps, taskToken?: string): Promise<LifecycleState> {
+  const { store, clock, policy } = deps;
+  const id = state.findingId;
+  const now = () => clock.now();
+
+  switch (step) {
+    case 'triage': {
+      const before = await store.get(id);
+      if (!before) throw new Error(`finding ${id} not found`);
+      const resolution = await resolveOwner(before.asset, { policy, ...(deps.directory ? { directory: deps.directory } : {}), ...(deps.tags ? { tags: deps.tags } : {}) });
+      const finding = await updateFinding(store, clock, id, (f, at) => {
+        const dueAt = dueDateFor(f.severity, new Date(at), policy).toISOString();
+        const events = [
+          { actor: ACTOR, action: 'owner.assigned', ...(f.owner ? { from: f.owner } : {}), to: resolution.owner, reason: `owner from ${resolution.via.replace('_', ' ')}` },
+          { actor: ACTOR, action: 'sla.started', to: dueAt, reason: `${f.severity}: ${policy.slaDays[f.severity]} days`, data: { dueAt } },
+          ...(resolution.unresolved ? [{ actor: ACTOR, action: 'owner.unresolved', reason: `no owner in CMDB, tags or mappings; escalated to ${policy.escalationContact}`, data: { escalatedTo: policy.escalationContact } }] : []),
+        ];
+        return { finding: { ...f, owner: resolution.owner, ownerVia: resolution.via, dueAt, lifecycle: { ...f.lifecycle, startedGeneration: state.generation } }, events };
+      });
+      return { ...state, approvalTimeoutSeconds: policy.approvalTimeoutHours * 3600, ownerFixTimeoutSeconds: secondsUntil(finding.dueAt!, now()) };
+    }
+
+    case 'decide': {
+      const f = await mustGet(store, id);
+      const rotatable = ROTATABLE.has(f.nhiType);
+      const route = rotatable && isPreAuthorized('rotate', f, policy) ? 'auto_remediate' : rotatable ? 'approval' : 'owner_fix';
+      const reason =
+        route === 'auto_remediate' ? 'policy pre-authorizes rotation' : route === 'approval' ? `rotation needs a ${policy.approverRoles[f.severity]} approval` : `${f.nhiType.replace('_', ' ')} is fixed by its owner`;
+      await updateFinding(store, clock, id, (current) => ({ finding: current, events: [{ actor: ACTOR, action: 'decision.made', to: route, reason }] }));
+      return { ...state, route };
+    }
+
+    case 'remediate': {
+      const outcome = await deps.rotation.rotate(await mustGet(store, id));
+      await updateFinding(store, clock, id, (f, at) => {
+        if (outcome.status === 'rotated') {
+          const evidence = { kind: 'rotation_record' as const, ref: outcome.evidenceRef, at, recordedBy: ACTOR, simulated: outcome.simulated };
+          return {
+            finding: { ...f, status: 'verifying', evidence: [...f.evidence, evidence] },
+            events: [{ actor: ACTOR, action: 'remediation.completed', from: f.status, to: 'verifying', evidenceRef: outcome.evidenceRef, reason: outcome.simulated ? 'rotation simulated (dry run): not closing evidence' : 'rotated' }],
+          };
+        }
+        return { finding: f, events: [{ actor: ACTOR, action: outcome.status === 'failed' ? 'remediation.failed' : 'remediation.unavailable', reason: `${outcome.reason}; the owner fixes it` }] };
+      });
+      return { ...state, remediation: outcome.status === 'rotated' ? 'done' : outcome.status };
+    }
+
+    case 'await_approval': {
+      await updateFinding(store, clock, id, (f, at) => {
+        const timerAt = new Date(Date.parse(at) + policy.approvalTimeoutHours * 3600 * 1000).toISOString();
+        const already = f.lifecycle?.waitingAt === 'AwaitApproval';
+        const lifecycle = { ...f.lifecycle!, waitingAt: 'AwaitApproval', timerAt, timerKind: 'approval_timeout' as const, ...(taskToken ? { taskToken } : {}) };
+        if (already) return { finding: { ...f, lifecycle }, events: [] };
+        return {
+          finding: { ...f, status: 'awaiting_approval', lifecycle },
+          events: [{ actor: ACTOR, action: 'approval.requested', from: f.status, to: 'awaiting_approval', reason: `rotation of ${id} awaits a ${policy.approverRoles[f.severity]}`, data: { requiredRole: policy.approverRoles[f.severity], timeoutAt: timerAt } }],
+        };
+      });
+      return state;
+    }
+
+    case 'approval_timeout': {
+      await updateFinding(store, clock, id, (f) => ({
+        finding: f,
+        events: [{ actor: ACTOR, action: 'approval.timed_out', reason: `no decision within ${policy.approvalTimeoutHours} hours; escalated to ${policy.escalationContact}`, data: { escalatedTo: policy.escalationContact } }],
+      }));
+      return state;
+    }
+
+    case 'await_owner_fix': {
+      const f = await updateFinding(store, clock, id, (current, at) => {
+        const overdue = !current.dueAt || Date.parse(current.dueAt) <= Date.parse(at);
+        const timerAt = overdue ? new Date(Date.parse(at) + policy.escalationCadenceDays * DAY_MS).toISOString() : current.dueAt!;
+        const status = current.status === 'reopened' ? 'reopened' : 'open';
+        const lifecycle = { ...current.lifecycle!, waitingAt: 'AwaitOwnerFix', timerAt, timerKind: 'sla_breach' as const, ...(taskToken ? { taskToken } : {}) };
+        const entering = current.lifecycle?.waitingAt !== 'AwaitOwnerFix';
+        return {
+          finding: { ...current, status, lifecycle },
+          events: entering ? [{ actor: ACTOR, action: 'remediation.assigned', ...(current.status !== status ? { from: current.status } : {}), to: status, reason: `${current.owner ?? policy.unownedQueue} fixes it by ${current.dueAt ?? timerAt}` }] : [],
+        };
+      });
+      return { ...state, ownerFixTimeoutSeconds: secondsUntil(f.lifecycle!.timerAt!, now()) };
+    }
+
+    case 'sla_breach': {
+      await updateFinding(store, clock, id, (f, at) => {
+        const first = !f.lifecycle?.lastEscalatedAt;
+        return {
+          finding: { ...f, lifecycle: { ...f.lifecycle!, lastEscalatedAt: at } },
+          events: [
+            {
+              actor: ACTOR,
+              action: first ? 'sla.breached' : 'sla.escalated',
+              reason: `${f.severity} finding due ${f.dueAt} is overdue; escalated to ${policy.escalationContact}, again every ${policy.escalationCadenceDays} days`,
+              data: { dueAt: f.dueAt, escalatedTo: policy.escalationContact, owner: f.owner },
+            },
+          ],
+        };
+      });
+      return { ...state, ownerFixTimeoutSeconds: policy.escalationCadenceDays * 86400 };
+    }
+
+    case 'await_exception_approval': {
+      await updateFinding(store, clock, id, (f) => ({
+        finding: { ...f, lifecycle: { ...f.lifecycle!, waitingAt: 'AwaitExceptionApproval', timerAt: undefined, timerKind: undefined, ...(taskToken ? { taskToken } : {}) } },
+        events: [],
+      }));
+      return state;
+    }
+
+    case 'accept_risk': {
+      const f = await updateFinding(store, clock, id, (current) => {
+        if (!current.exception?.approvedBy) throw new Error(`finding ${id} has no approved exception`);
+        return {
+          finding: { ...current, status: 'risk_accepted', lifecycle: { ...current.lifecycle!, waitingAt: 'ExceptionWait', timerAt: current.exception.until, timerKind: 'exception_expiry' } },
+          events: [{ actor: ACTOR, action: 'risk.accepted', from: current.status, to: 'risk_accepted', reason: `accepted until ${current.exception.until}; approved by ${current.exception.approvedBy}` }],
+        };
+      });
+      const until = f.exception!.until;
+      const continueAsNew = Date.parse(until) - now().getTime() > MAX_WAIT_IN_ONE_EXECUTION_MS;
+      return { ...state, expiresAt: until, continueAsNew, ...(continueAsNew ? { nextExecutionName: `${executionName(id, state.generation)}-x${Math.floor(Date.parse(until) / DAY_MS)}` } : {}) };
+    }
+
+    case 'revalidate': {
+      const f = await mustGet(store, id);
+      const revoked = f.validity === 'inactive' || f.sources.every((s) => s.state === 'resolved') || hasClosingEvidence(f, policy);
+      await updateFinding(store, clock, id, (current) => ({
+        finding: current,
+        events: [{ actor: ACTOR, action: 'exception.expired', reason: revoked ? 'exception ended; the exposure is gone' : 'exception ended; the exposure is still there', data: { exposed: !revoked } }],
+      }));
+      return { ...state, exposed: !revoked };
+    }
+
+    case 'reopen': {
+      await updateFinding(store, clock, id, (f, at) => {
+        const dueAt = dueDateFor(f.severity, new Date(at), policy).toISOString();
+        return {
+          finding: { ...f, status: 'reopened', dueAt, exception: undefined, lifecycle: { ...f.lifecycle!, waitingAt: undefined, timerAt: undefined, timerKind: undefined, lastEscalatedAt: undefined } },
+          events: [{ actor: ACTOR, action: 'finding.reopened', from: f.status, to: 'reopened', reason: `exception expired while still exposed; new due date ${dueAt}`, data: { dueAt } }],
+        };
+      });
+      return state;
+    }
+
+    case 'verify': {
+      const f = await mustGet(store, id);
+      const verified = hasClosingEvidence(f, policy);
+      const required = evidenceRequired(f.nhiType, policy);
+      await updateFinding(store, clock, id, (current) => ({
+        finding: { ...current, status: verified ? 'verifying' : current.status },
+        events: [
+          verified
+            ? { actor: ACTOR, action: 'evidence.verified', reason: `closing evidence present (${required.join(' or ')})` }
+            : { actor: ACTOR, action: 'verification.failed', reason: `marked done without evidence: needs one of ${required.join(', ')} (simulated records do not count)` },
+        ],
+      }));
+      return { ...state, verified };
+    }
+
+    case 'resolve': {
+      await updateFinding(store, clock, id, (f) => {
+        const proof = f.evidence.find((e) => !e.simulated && evidenceRequired(f.nhiType, policy).includes(e.kind));
+        return {
+          finding: { ...f, status: 'resolved', lifecycle: { ...f.lifecycle!, waitingAt: undefined, timerAt: undefined, timerKind: undefined, taskToken: undefined } },
+          events: [{ actor: ACTOR, action: 'finding.resolved', from: f.status, to: 'resolved', reason: proof ? `closed on ${proof.kind.replace(/_/g, ' ')}` : 'exposure gone at revalidation', ...(proof ? { evidenceRef: proof.ref } : {}) }],
+        };
+      });
+      return state;
+    }
+
+    case 'close_false_positive': {
+      const signal = state.signal;
+      await updateFinding(store, clock, id, (f) => ({
+        finding: { ...f, status: 'false_positive', lifecycle: { ...f.lifecycle!, waitingAt: undefined, timerAt: undefined, timerKind: undefined, taskToken: undefined } },
+        events: [{ actor: signal?.by ?? ACTOR, action: 'finding.false_positive', from: f.status, to: 'false_positive', reason: signal?.reason ?? 'approved as false positive' }],
+      }));
+      return state;
+    }
+
+    case 'record_failure': {
+      await updateFinding(store, clock, id, (f) => ({
+        finding: f,
+        events: [{ actor: ACTOR, action: 'lifecycle.failed', reason: `a lifecycle step failed after retries (${state.error?.Error ?? 'unknown error'}); escalated to ${policy.escalationContact}` }],
+      }));
+      return state;
+    }
+  }
+}
+
+async function mustGet(store: FindingStore, id: string): Promise<Finding> {
+  const f = await store.get(id);
+  if (!f) throw new Error(`finding ${id} not found`);
+  return f;
+}
+
+function hasClosingEvidence(f: Finding, policy: Policy): boolean {
+  const required = evidenceRequired(f.nhiType, policy);
+  return f.evidence.some((e) => !e.simulated && required.includes(e.kind));
+}

@@ -1,0 +1,38 @@
+import { chainEvents, type AuditEventDraft } from '../audit';
+import type { Clock } from '../clock';
+import { ConcurrentUpdateError, FindingNotFoundError } from '../errors';
+import type { Finding } from '../model';
+import type { FindingStore } from '../ports';
+
+const MAX_ATTEMPTS = 8;
+
+/**
+ * Read-modify-write of one finding with its audit events, guarded by `version`: a concurrent
+ * writer (an ingest adding a source, a webhook) makes us re-read and re-apply `change`.
+ * `change` returns the new finding fields and the events, or `undefined` to write nothing.
+ */
+export async function updateFinding(
+  store: FindingStore,
+  clock: Clock,
+  findingId: string,
+  change: (current: Finding, at: string) => { finding: Finding; events: Array<Omit<AuditEventDraft, 'at'>> } | undefined,
+): Promise<Finding> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const current = await store.get(findingId);
+    if (!current) throw new FindingNotFoundError(findingId);
+    const at = clock.now().toISOString();
+    const result = change(current, at);
+    if (!result) return current;
+    const events = chainEvents(findingId, { count: current.eventCount, lastHash: current.lastEventHash }, result.events.map((e) => ({ ...e, at })));
+    const last = events[events.length - 1];
+    const next: Finding = {
+      ...result.finding,
+      version: current.version + 1,
+      eventCount: last ? last.seq : current.eventCount,
+      lastEventHash: last ? last.hash : current.lastEventHash,
+    };
+    const { conflicts } = await store.commit([{ finding: next, expectedVersion: current.version, events, aliases: [] }]);
+    if (conflicts.length === 0) return next;
+  }
+  throw new ConcurrentUpdateError(findingId);
+}

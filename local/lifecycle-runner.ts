@@ -1,0 +1,109 @@
+import { StateMachine } from 'aws-local-stepfunctions';
+import { LifecycleStateSchema, type LifecycleState, type ResumeAt } from '@core/lifecycle/state';
+import { runStep, type LifecycleDeps, type StepName } from '@core/lifecycle/steps';
+import { updateFinding } from '@core/lifecycle/update';
+import type { Finding } from '@core/model';
+import { forLocalRunner, readLifecycleDefinition, type AslDefinition } from './lifecycle-definition';
+
+export interface LocalRun {
+  /** States entered, in order. */
+  path: string[];
+  /** The wait the lifecycle parked at, when it did not end. */
+  parkedAt?: string;
+  outcome: 'parked' | 'succeeded' | 'failed';
+}
+
+/**
+ * Runs finding lifecycles locally: statemachines/finding-lifecycle.asl.json in
+ * aws-local-stepfunctions, every Task bound to the same `runStep` the Lambda runs. A waiting
+ * state records its wait (and timer) in DynamoDB and the execution stops there ("parks");
+ * a decision, an owner signal or `closeloop tick` resumes it with a new execution entering at
+ * `resumeAt`. So nothing waits in memory, and a restart loses nothing.
+ */
+export class LocalLifecycleRunner {
+  private readonly definition: AslDefinition;
+  /** Locally the exception's expiry is a timer fired by `tick`, not an in-process Wait. */
+  private readonly parkAfter: ReadonlySet<string>;
+
+  constructor(private readonly deps: LifecycleDeps) {
+    this.definition = forLocalRunner(readLifecycleDefinition());
+    this.parkAfter = new Set([
+      ...Object.entries(this.definition.States)
+        .filter(([, s]) => s.Type === 'Task' && s.Resource?.endsWith('.waitForTaskToken'))
+        .map(([name]) => name),
+      'AcceptRisk',
+    ]);
+  }
+
+  /** Runs from `state.resumeAt` until the lifecycle parks or ends. */
+  async run(state: LifecycleState): Promise<LocalRun> {
+    const input = LifecycleStateSchema.parse(state);
+    let parkedAt: string | undefined;
+    let abort: () => void = () => undefined;
+    const taskStates = Object.entries(this.definition.States).filter(([, s]) => s.Type === 'Task' && s.Resource?.startsWith('arn:aws:states:::lambda:invoke'));
+    const handlers = Object.fromEntries(
+      taskStates.map(([name]) => [
+        name,
+        async (parameters: { Payload: { step: StepName; state: unknown } }) => {
+          const result = await runStep(parameters.Payload.step, LifecycleStateSchema.parse(parameters.Payload.state), this.deps);
+          if (this.parkAfter.has(name)) {
+            parkedAt = name;
+            abort();
+            return {};
+          }
+          return { Payload: result };
+        },
+      ]),
+    );
+    const machine = new StateMachine(this.definition as never);
+    const execution = machine.run(input, {
+      noThrowOnAbort: true,
+      context: { Task: { Token: 'local' }, StateMachine: { Id: 'local:finding-lifecycle' } },
+      overrides: {
+        taskResourceLocalHandlers: { ...handlers, ContinueAsNew: async () => ({}) },
+        retryIntervalOverrides: Object.fromEntries(taskStates.map(([name]) => [name, 0])),
+      },
+    });
+    abort = execution.abort;
+    const path: string[] = [];
+    const logs = (async () => {
+      try {
+        for await (const event of execution.eventLogs) {
+          if ((event as { type: string }).type === 'StateEntered') path.push((event as { state: { name: string } }).state.name);
+        }
+      } catch (err) {
+        void err; // the execution's own error is reported by `result` below
+      }
+    })();
+    let outcome: LocalRun['outcome'];
+    try {
+      await execution.result;
+      outcome = parkedAt ? 'parked' : 'succeeded';
+    } catch (err) {
+      void err; // a failed lifecycle has already recorded lifecycle.failed through RecordFailure
+      outcome = 'failed';
+    }
+    await logs;
+    return { path, outcome, ...(parkedAt ? { parkedAt } : {}) };
+  }
+
+  /**
+   * Starts the lifecycle of a finding's current generation unless it was started already.
+   * The claim is a guarded write, so two hubs never start the same generation twice.
+   */
+  async start(finding: Finding): Promise<LocalRun | undefined> {
+    let claimed = false;
+    await updateFinding(this.deps.store, this.deps.clock, finding.id, (f) => {
+      if ((f.lifecycle?.startedGeneration ?? 0) >= f.generation) return undefined;
+      claimed = true;
+      return { finding: { ...f, lifecycle: { startedGeneration: f.generation } }, events: [{ actor: 'closeloop:lifecycle', action: 'lifecycle.started', reason: `generation ${f.generation}` }] };
+    });
+    if (!claimed) return undefined;
+    return this.run({ findingId: finding.id, generation: finding.generation, resumeAt: 'triage' });
+  }
+
+  /** Resumes a parked lifecycle at a phase boundary. */
+  resume(finding: Finding, resumeAt: ResumeAt, extra: Partial<LifecycleState> = {}): Promise<LocalRun> {
+    return this.run({ findingId: finding.id, generation: finding.generation, resumeAt, ...extra });
+  }
+}
