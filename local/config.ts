@@ -11,6 +11,10 @@ export interface LocalConfig {
   dynamoEndpoint?: string;
   /** The hub's clock, fixed for simulations and tests. */
   now?: string;
+  /** A policy JSON file (CLOSELOOP_POLICY); defaults apply to everything it leaves out. */
+  policyFile?: string;
+  /** Names granted the approver role for quick local use (CLOSELOOP_APPROVERS=a,b). */
+  approvers: string[];
 }
 
 export function readLocalConfig(env: NodeJS.ProcessEnv = process.env): LocalConfig {
@@ -27,5 +31,7 @@ export function readLocalConfig(env: NodeJS.ProcessEnv = process.env): LocalConf
     tableName,
     ...(env.AWS_ENDPOINT_URL_DYNAMODB?.trim() ? { dynamoEndpoint: env.AWS_ENDPOINT_URL_DYNAMODB.trim() } : {}),
     ...(now ? { now } : {}),
+    ...(env.CLOSELOOP_POLICY?.trim() ? { policyFile: resolve(env.CLOSELOOP_POLICY.trim()) } : {}),
+    approvers: (env.CLOSELOOP_APPROVERS ?? '').split(',').map((n) => n.trim()).filter(Boolean),
   };
 }

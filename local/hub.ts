@@ -1,5 +1,9 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { readFileSync } from 'node:fs';
 import { fixedClock, systemClock, type Clock } from '@core/clock';
+import { ConfigurationError } from '@core/errors';
+import { rotationNotConfigured } from '@core/lifecycle/ports';
+import { DEFAULT_POLICY, parsePolicy, withApprovers, type Policy } from '@core/policy';
 import { SecretHasher } from '@core/identity';
 import { DynamoFindingStore } from '@core/store/dynamo-finding-store';
 import { ensureTable } from '@core/store/ensure-table';
@@ -7,6 +11,7 @@ import { join } from 'node:path';
 import type { LocalConfig } from './config';
 import { loadOrCreateLocalDeploymentKey } from './deployment-key';
 import { localClient, startDynamoDbLocal, type RunningDynamoDb } from './dynamodb-local';
+import { LocalLifecycleRunner } from './lifecycle-runner';
 
 /** Everything a local command needs, wired once. */
 export interface LocalHub {
@@ -17,6 +22,8 @@ export interface LocalHub {
   clock: Clock;
   /** Whether the table had to be created by this start. */
   table: 'created' | 'exists';
+  policy: Policy;
+  lifecycles: LocalLifecycleRunner;
   close(): Promise<void>;
 }
 
@@ -24,20 +31,40 @@ export interface LocalHub {
  * Opens the hub on the configured DynamoDB: AWS_ENDPOINT_URL_DYNAMODB when set, otherwise an
  * embedded DynamoDB Local with its data under CLOSELOOP_HOME. Creates the table if missing.
  */
+/** The policy file (if any) with CLOSELOOP_APPROVERS applied; problems name the field. */
+export function loadPolicy(config: LocalConfig): Policy {
+  let policy = DEFAULT_POLICY;
+  if (config.policyFile) {
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(config.policyFile, 'utf8'));
+    } catch (err) {
+      throw new ConfigurationError(`CLOSELOOP_POLICY ${config.policyFile}: cannot be read as JSON`, { cause: err });
+    }
+    policy = parsePolicy(json, config.policyFile);
+  }
+  return withApprovers(policy, config.approvers);
+}
+
 export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
+  const policy = loadPolicy(config);
   let dynamo: RunningDynamoDb | undefined;
   const endpoint = config.dynamoEndpoint ?? (dynamo = await startDynamoDbLocal({ dataDir: join(config.home, 'dynamodb') })).endpoint;
   const client = localClient(endpoint);
   try {
     const table = await ensureTable(client, config.tableName);
     const hasher = new SecretHasher(await loadOrCreateLocalDeploymentKey(config.home));
+    const store = new DynamoFindingStore(client, config.tableName);
+    const clock = config.now ? fixedClock(config.now) : systemClock;
     return {
       config,
       client,
-      store: new DynamoFindingStore(client, config.tableName),
+      store,
       hasher,
-      clock: config.now ? fixedClock(config.now) : systemClock,
+      clock,
       table,
+      policy,
+      lifecycles: new LocalLifecycleRunner({ store, clock, policy, rotation: rotationNotConfigured }),
       close: async () => {
         client.destroy();
         await dynamo?.stop();

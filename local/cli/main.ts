@@ -10,9 +10,10 @@ import { ConfigurationError } from '@core/errors';
 import { ingestReportFiles } from '@connectors/sources/ingest-reports';
 import { pullGithubAlerts, pullGitguardianIncidents } from '@connectors/sources/pull';
 import { FORMAT_NAMES, type FormatName } from '@connectors/sources/types';
-import { readLocalConfig } from '../config';
+import { readLocalConfig, type LocalConfig } from '../config';
 import { openLocalHub, type LocalHub } from '../hub';
 import { findingDetails, findingsTable, publicEvent, publicFinding, quarantineTable, summaryLine } from './format';
+import { registerLifecycleCommands, startPendingLifecycles } from './lifecycle-commands';
 import { progressReporter } from './progress';
 
 /** Where the sample reports shipped with the project live (used by `closeloop run`). */
@@ -41,8 +42,11 @@ function parseStatus(value: string): FindingStatus {
   throw new InvalidArgumentError(`must be one of ${FINDING_STATUSES.join(', ')}`);
 }
 
-async function withHub<T>(fn: (hub: LocalHub) => Promise<T>): Promise<T> {
-  const hub = await openLocalHub(readLocalConfig());
+async function withHub<T>(fn: (hub: LocalHub) => Promise<T>): Promise<T>;
+async function withHub<T>(config: LocalConfig, fn: (hub: LocalHub) => Promise<T>): Promise<T>;
+async function withHub<T>(a: LocalConfig | ((hub: LocalHub) => Promise<T>), b?: (hub: LocalHub) => Promise<T>): Promise<T> {
+  const [config, fn] = typeof a === 'function' ? [readLocalConfig(), a] : [a, b!];
+  const hub = await openLocalHub(config);
   try {
     return await fn(hub);
   } finally {
@@ -189,20 +193,29 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .description('the main job on the embedded default: ingest reports (the shipped samples when none are given) and show the findings')
     .argument('[files...]', 'report files (default: the sample reports)')
     .action(async (files: string[]) => {
-      const inputs = files.length > 0 ? files : readdirSync(SAMPLES_DIR).filter((f) => /\.(json|jsonl|sarif)$/.test(f)).sort().map((f) => join(SAMPLES_DIR, f));
-      await withHub(async (hub) => {
+      const samples = files.length === 0;
+      const inputs = samples ? readdirSync(SAMPLES_DIR).filter((f) => /\.(json|jsonl|sarif)$/.test(f) && f !== 'policy.json').sort().map((f) => join(SAMPLES_DIR, f)) : files;
+      // The samples come with their own policy (team owners, two approvers) unless one is configured.
+      const config = readLocalConfig();
+      const policyFile = config.policyFile ?? (samples ? join(SAMPLES_DIR, 'policy.json') : undefined);
+      await withHub({ ...config, ...(policyFile ? { policyFile } : {}) }, async (hub) => {
         io.out(`closeloop hub: DynamoDB ${hub.config.dynamoEndpoint ?? 'Local (embedded)'}, table ${hub.config.tableName}, data in ${hub.config.home}`);
         const { byFile, total } = await ingestReportFiles(inputs, { store: hub.store, clock: hub.clock, hasher: hub.hasher });
         for (const { file, format, summary } of byFile) io.out(`ingested ${file.replace(`${process.cwd()}/`, '')} (${format}): ${summaryLine(summary)}`);
+        const started = await startPendingLifecycles(hub);
         const findings = await hub.store.list();
         io.out('');
         io.out(findingsTable(findings));
         io.out('');
         const correlated = findings.filter((f) => new Set(f.sources.map((s) => s.scanner)).size > 1).length;
         io.out(`${findings.length} findings from ${total.received} records (${correlated} reported by more than one scanner; ${total.rejected} rejected into quarantine).`);
-        io.out('Next: closeloop show <id> · closeloop quarantine list · closeloop ingest <your report> · npm test');
+        const waiting = (at: string) => findings.filter((f) => f.lifecycle?.waitingAt === at).length;
+        io.out(`${started.length} lifecycle(s) started: ${waiting('AwaitApproval')} awaiting approval, ${waiting('AwaitOwnerFix')} with their owner, ${waiting('AwaitExceptionApproval')} awaiting an exception decision.`);
+        io.out('Next: closeloop show <id> · closeloop approve <id> --as <approver> (CLOSELOOP_APPROVERS) · CLOSELOOP_NOW=<later date> closeloop tick · closeloop audit verify');
       });
     });
+
+  registerLifecycleCommands(program, (fn) => withHub(fn), io.out);
 
   try {
     await program.parseAsync(argv);

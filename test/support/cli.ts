@@ -23,9 +23,10 @@ export function aCliEnvironment(options: { embedded?: boolean; env?: Record<stri
     ...(options.embedded ? {} : { AWS_ENDPOINT_URL_DYNAMODB: process.env.CLOSELOOP_TEST_DYNAMODB! }),
     ...options.env,
   };
-  const run = (...args: string[]): CliResult => {
-    const out = spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8', timeout: 120_000 });
+  const runWith = (extra: Record<string, string>, ...args: string[]): CliResult => {
+    const out = spawnSync(process.execPath, [BIN, ...args], { env: { ...env, ...extra }, encoding: 'utf8', timeout: 120_000 });
     return { code: out.status ?? -1, stdout: out.stdout, stderr: out.stderr };
   };
-  return { home, env, run };
+  const run = (...args: string[]): CliResult => runWith({}, ...args);
+  return { home, env, run, runWith };
 }

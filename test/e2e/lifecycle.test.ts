@@ -1,0 +1,92 @@
+import { join, resolve } from 'node:path';
+import { aCliEnvironment } from '@test/support/cli';
+
+const SAMPLES = resolve(__dirname, '..', '..', 'samples');
+const DAY = 24 * 60 * 60 * 1000;
+const T0 = Date.parse('2026-11-22T10:00:00.000Z');
+const at = (days: number) => new Date(T0 + days * DAY).toISOString();
+
+interface Row {
+  id: string;
+  status: string;
+  owner: string;
+  severity: string;
+  nhiType: string;
+  sources: Array<{ scanner: string }>;
+}
+
+describe('the finding lifecycle through the CLI', () => {
+  const cli = aCliEnvironment({ env: { CLOSELOOP_POLICY: join(SAMPLES, 'policy.json'), CLOSELOOP_NOW: at(0) } });
+  const findings = () => JSON.parse(cli.run('findings', '--json').stdout) as Row[];
+  const show = (id: string) => JSON.parse(cli.run('show', id, '--json').stdout) as Row & { events: Array<{ action: string; actor: string }> };
+  let awsKey: Row;
+  let token: Row;
+
+  beforeAll(() => {
+    cli.run('ingest', join(SAMPLES, 'gitleaks-payments-api.json'), join(SAMPLES, 'trufflehog-payments-api.jsonl'), join(SAMPLES, 'github-secret-scanning-acme.json'));
+    const tick = cli.run('tick');
+    expect(tick.code).toBe(0);
+    expect(tick.stdout).toMatch(/tick at 2026-11-22T10:00:00.000Z: 5 lifecycle\(s\) started, 0 timer\(s\) fired/);
+    awsKey = findings().find((f) => f.nhiType === 'cloud_access_key')!;
+    token = findings().find((f) => f.sources[0]!.scanner === 'github-secret-scanning')!;
+  });
+
+  it('gives every open finding a named owner from the policy mappings and a due date', () => {
+    for (const f of findings()) expect(f.owner).toMatch(/^team-(payments|checkout)$/);
+    expect(awsKey).toMatchObject({ owner: 'team-payments', status: 'open', severity: 'critical' });
+    expect(token).toMatchObject({ owner: 'team-checkout', status: 'awaiting_approval' });
+  });
+
+  it('refuses an approval from someone without the role, with one line and no change', () => {
+    const before = show(token.id).events.length;
+    expect(cli.run('approve', token.id, '--as', 'mallory')).toMatchObject({ code: 1, stderr: 'closeloop: mallory does not hold the approver role required to approve high findings\n' });
+    expect(show(token.id).events.length).toBe(before);
+  });
+
+  it('an approver approves; without rotation configured the owner fixes it', () => {
+    const out = cli.run('approve', token.id, '--as', 'bob');
+    expect(out).toMatchObject({ code: 0, stdout: `approved by bob; ${token.id}: waiting at AwaitOwnerFix\n` });
+    expect(show(token.id).events.map((e) => e.action)).toEqual(expect.arrayContaining(['approval.requested', 'approval.granted', 'remediation.unavailable']));
+  });
+
+  it('takes an exception request only from the owner, within the policy maximum', () => {
+    expect(cli.run('exception', 'request', awsKey.id, '--until', at(30).slice(0, 10), '--reason', 'vendor migration', '--as', 'bob')).toMatchObject({ code: 1, stderr: `closeloop: only the owner (team-payments) can request an exception for ${awsKey.id}\n` });
+    expect(cli.run('exception', 'request', awsKey.id, '--until', '2027-06-01', '--reason', 'r', '--as', 'team-payments')).toMatchObject({
+      code: 1,
+      stderr: 'closeloop: exception until 2027-06-01 exceeds the 90-day maximum for critical findings (latest 2027-02-20)\n',
+    });
+    expect(cli.run('exception', 'request', awsKey.id, '--until', 'next week', '--reason', 'r', '--as', 'team-payments')).toMatchObject({ code: 2, stderr: 'closeloop: --until must be an ISO-8601 date, got "next week"\n' });
+    const ok = cli.run('exception', 'request', awsKey.id, '--until', at(30), '--reason', 'vendor migration', '--compensating-control', 'key scoped to one bucket', '--as', 'team-payments');
+    expect(ok).toMatchObject({ code: 0, stdout: `exception requested until ${at(30).slice(0, 10)}; ${awsKey.id}: waiting at AwaitExceptionApproval\n` });
+  });
+
+  it('enforces separation of duties and the severity role on the exception decision', () => {
+    expect(cli.run('exception', 'approve', awsKey.id, '--as', 'team-payments')).toMatchObject({ code: 1, stderr: 'closeloop: separation of duties: team-payments requested this exception and cannot approve it\n' });
+    expect(cli.run('exception', 'approve', awsKey.id, '--as', 'bob')).toMatchObject({ code: 1, stderr: 'closeloop: bob does not hold the security-lead role required to approve critical findings\n' });
+    expect(cli.run('exception', 'approve', awsKey.id, '--as', 'alice')).toMatchObject({ code: 0, stdout: `exception approved by alice; ${awsKey.id}: waiting at AcceptRisk\n` });
+    expect(show(awsKey.id).status).toBe('risk_accepted');
+  });
+
+  it('escalates overdue findings and reopens the exception at its end, when the clock moves on', () => {
+    const tick = cli.runWith({ CLOSELOOP_NOW: at(31) }, 'tick');
+    expect(tick.code).toBe(0);
+    expect(tick.stdout).toContain(`exception expiry ${awsKey.id}: waiting at AwaitOwnerFix`);
+    expect(tick.stdout).toMatch(/sla breach NHI-[0-9A-F]{16}: waiting at AwaitOwnerFix/);
+    const key = show(awsKey.id);
+    expect(key.status).toBe('reopened');
+    expect(key.events.map((e) => e.action)).toEqual(expect.arrayContaining(['exception.requested', 'exception.approved', 'risk.accepted', 'exception.expired', 'finding.reopened']));
+    const overdue = show(token.id);
+    expect(overdue.events.map((e) => e.action)).toContain('sla.breached');
+  });
+
+  it('closes a false positive only through an approver with a reason', () => {
+    const webhook = findings().find((f) => f.nhiType === 'webhook_url')!;
+    expect(cli.run('false-positive', webhook.id, '--reason', 'test fixture', '--as', 'team-payments').code).toBe(1);
+    expect(cli.run('false-positive', webhook.id, '--reason', 'a documentation example, never a live hook', '--as', 'alice')).toMatchObject({ code: 0, stdout: `false positive by alice; ${webhook.id}: lifecycle succeeded\n` });
+    expect(show(webhook.id).status).toBe('false_positive');
+  });
+
+  it('keeps every audit chain intact through all of it', () => {
+    expect(cli.run('audit', 'verify')).toMatchObject({ code: 0 });
+  });
+});
