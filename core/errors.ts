@@ -55,3 +55,11 @@ export class ConcurrentUpdateError extends CloseloopError {
     this.name = 'ConcurrentUpdateError';
   }
 }
+
+/** An action the policy refuses (separation of duties, missing role, wrong phase). Nothing changed. */
+export class RefusedError extends CloseloopError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RefusedError';
+  }
+}

@@ -1,0 +1,90 @@
+import type { Clock } from '../clock';
+import { FindingNotFoundError, InputError, RefusedError } from '../errors';
+import type { Finding } from '../model';
+import { latestExceptionEnd, mayApprove, type Policy } from '../policy';
+import type { FindingStore } from '../ports';
+import type { ResumeAt, Signal } from './state';
+import { updateFinding } from './update';
+
+/**
+ * Resumes a waiting lifecycle: locally a new execution entering at `resumeAt`; on AWS
+ * SendTaskSuccess with the wait's stored task token. Returns a one-line description.
+ */
+export interface LifecycleSignaller {
+  signal(finding: Finding, resumeAt: ResumeAt, signal: Signal): Promise<string>;
+}
+
+export interface DecisionDeps {
+  store: FindingStore;
+  clock: Clock;
+  policy: Policy;
+  signaller: LifecycleSignaller;
+}
+
+/** The finding, if its lifecycle waits at `waitingAt`; otherwise a refusal naming where it is. */
+async function waitingFinding(store: FindingStore, id: string, waitingAt: string, what: string): Promise<Finding> {
+  if (!/^NHI-[0-9A-F]{16}$/i.test(id)) throw new InputError(`finding id must look like NHI-0123456789ABCDEF, got ${JSON.stringify(id.slice(0, 40))}`);
+  const finding = await store.get(id.toUpperCase());
+  if (!finding) throw new FindingNotFoundError(id.toUpperCase());
+  if (finding.lifecycle?.waitingAt !== waitingAt) {
+    throw new RefusedError(`${finding.id} is not ${what} (status ${finding.status}${finding.lifecycle?.waitingAt ? `, waiting at ${finding.lifecycle.waitingAt}` : ''})`);
+  }
+  return finding;
+}
+
+/** Approve or reject the remediation a finding waits for. */
+export async function decideApproval(deps: DecisionDeps, input: { id: string; by: string; decision: 'approved' | 'rejected'; reason?: string }): Promise<string> {
+  const finding = await waitingFinding(deps.store, input.id, 'AwaitApproval', 'awaiting approval');
+  const verdict = mayApprove({ approver: input.by, requester: 'closeloop:lifecycle', finding, kind: 'approval' }, deps.policy);
+  if (!verdict.allowed) throw new RefusedError(verdict.reason);
+  await updateFinding(deps.store, deps.clock, finding.id, (f) => ({
+    finding: f,
+    events: [{ actor: input.by, action: input.decision === 'approved' ? 'approval.granted' : 'approval.rejected', reason: input.reason ?? `rotation ${input.decision}` }],
+  }));
+  const described = await deps.signaller.signal(finding, 'approval_decided', { decision: input.decision, by: input.by, ...(input.reason ? { reason: input.reason } : {}) });
+  return `${input.decision} by ${input.by}; ${described}`;
+}
+
+/** The owner asks to accept the risk until a date (at most the policy maximum for the severity). */
+export async function requestException(deps: DecisionDeps, input: { id: string; by: string; until: Date; reason: string; compensatingControl?: string }): Promise<string> {
+  if (input.reason.trim() === '') throw new InputError('--reason must not be empty');
+  const finding = await waitingFinding(deps.store, input.id, 'AwaitOwnerFix', 'waiting for its owner');
+  if (finding.owner !== input.by) throw new RefusedError(`only the owner (${finding.owner}) can request an exception for ${finding.id}`);
+  const now = deps.clock.now();
+  if (input.until.getTime() <= now.getTime()) throw new RefusedError(`--until ${input.until.toISOString()} is not in the future (hub clock ${now.toISOString()})`);
+  const latest = latestExceptionEnd(finding.severity, now, deps.policy);
+  if (input.until.getTime() > latest.getTime()) {
+    throw new RefusedError(`exception until ${input.until.toISOString().slice(0, 10)} exceeds the ${deps.policy.maxExceptionDays[finding.severity]}-day maximum for ${finding.severity} findings (latest ${latest.toISOString().slice(0, 10)})`);
+  }
+  const until = input.until.toISOString();
+  await updateFinding(deps.store, deps.clock, finding.id, (f, at) => ({
+    finding: { ...f, exception: { requestedBy: input.by, requestedAt: at, until, reason: input.reason, ...(input.compensatingControl ? { compensatingControl: input.compensatingControl } : {}) } },
+    events: [{ actor: input.by, action: 'exception.requested', reason: input.reason, data: { until, ...(input.compensatingControl ? { compensatingControl: input.compensatingControl } : {}) } }],
+  }));
+  const described = await deps.signaller.signal(finding, 'owner_signal', { kind: 'exception_requested', by: input.by });
+  return `exception requested until ${until.slice(0, 10)}; ${described}`;
+}
+
+/** Approve or reject a requested exception: never the requester, never the owner. */
+export async function decideException(deps: DecisionDeps, input: { id: string; by: string; decision: 'approved' | 'rejected'; reason?: string }): Promise<string> {
+  const finding = await waitingFinding(deps.store, input.id, 'AwaitExceptionApproval', 'waiting for an exception decision');
+  const requester = finding.exception?.requestedBy ?? '';
+  const verdict = mayApprove({ approver: input.by, requester, finding, kind: 'exception' }, deps.policy);
+  if (!verdict.allowed) throw new RefusedError(verdict.reason);
+  await updateFinding(deps.store, deps.clock, finding.id, (f, at) => ({
+    finding: input.decision === 'approved' ? { ...f, exception: { ...f.exception!, approvedBy: input.by, approvedAt: at } } : { ...f, exception: undefined },
+    events: [{ actor: input.by, action: input.decision === 'approved' ? 'exception.approved' : 'exception.rejected', reason: input.reason ?? f.exception?.reason ?? input.decision, data: { until: f.exception?.until, requestedBy: requester } }],
+  }));
+  const described = await deps.signaller.signal(finding, 'exception_decided', { decision: input.decision, by: input.by });
+  return `exception ${input.decision} by ${input.by}; ${described}`;
+}
+
+/** Close as a false positive: an approver other than the owner, with a reason. */
+export async function markFalsePositive(deps: DecisionDeps, input: { id: string; by: string; reason: string }): Promise<string> {
+  if (input.reason.trim() === '') throw new InputError('--reason must not be empty');
+  const finding = await waitingFinding(deps.store, input.id, 'AwaitOwnerFix', 'waiting for its owner');
+  const verdict = mayApprove({ approver: input.by, requester: finding.owner ?? '', finding, kind: 'false_positive' }, deps.policy);
+  if (!verdict.allowed) throw new RefusedError(verdict.reason);
+  const described = await deps.signaller.signal(finding, 'owner_signal', { kind: 'false_positive_approved', by: input.by, reason: input.reason });
+  return `false positive by ${input.by}; ${described}`;
+}
