@@ -7,11 +7,14 @@ import { Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { FindingsTable } from './constructs/findings-table';
 import { ReportIngest } from './constructs/report-ingest';
+import { FindingLifecycle } from './constructs/finding-lifecycle';
 import { SecurityHubIngest } from './constructs/security-hub-ingest';
 
 export interface CloseloopStackProps extends StackProps {
   /** Physical name of the findings table. @default generated */
   readonly tableName?: string;
+  /** The remediation policy (core/policy.ts shape). @default the shipped defaults */
+  readonly policy?: Record<string, unknown>;
 }
 
 /** The closeloop hub: system of record, ingest paths, alarms. */
@@ -19,6 +22,7 @@ export class CloseloopStack extends Stack {
   readonly findings: FindingsTable;
   readonly reportIngest: ReportIngest;
   readonly securityHubIngest: SecurityHubIngest;
+  readonly lifecycle: FindingLifecycle;
   readonly alarmTopic: Topic;
   readonly deploymentKey: Secret;
 
@@ -45,6 +49,8 @@ export class CloseloopStack extends Stack {
     this.reportIngest = new ReportIngest(this, 'ReportIngest', { table: this.findings, deploymentKey: this.deploymentKey, alarmTopic: this.alarmTopic });
     this.securityHubIngest = new SecurityHubIngest(this, 'SecurityHubIngest', { table: this.findings, deploymentKey: this.deploymentKey, alarmTopic: this.alarmTopic });
 
+    this.lifecycle = new FindingLifecycle(this, 'Lifecycle', { table: this.findings, ...(props.policy ? { policy: props.policy } : {}) });
+
     // CDK's singleton that configures the bucket notification at deploy time.
     const notificationsHandler = this.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
     if (notificationsHandler) {
@@ -56,6 +62,7 @@ export class CloseloopStack extends Stack {
 
     new CfnOutput(this, 'TableName', { value: this.findings.table.tableName, description: 'CLOSELOOP_TABLE' });
     new CfnOutput(this, 'ReportBucket', { value: this.reportIngest.bucket.bucketName, description: 'upload scanner reports here' });
+    new CfnOutput(this, 'DecisionsApi', { value: this.lifecycle.api.url, description: 'POST findings/{id}/approve|reject|exception|exception/approve|exception/reject|false-positive (SigV4)' });
     new CfnOutput(this, 'AlarmTopic', { value: this.alarmTopic.topicArn, description: 'subscribe on-call to this topic' });
   }
 }

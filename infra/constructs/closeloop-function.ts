@@ -18,7 +18,12 @@ export interface CloseloopFunctionProps {
   readonly entry: string;
   readonly description: string;
   readonly table: FindingsTable;
-  readonly deploymentKey: ISecret;
+  /** The HMAC key secret, for functions that see secrets (ingest). @default none */
+  readonly deploymentKey?: ISecret;
+  /** DynamoDB actions on the table and its indexes. @default INGEST_TABLE_ACTIONS */
+  readonly tableActions?: string[];
+  /** Extra environment variables. @default none */
+  readonly environment?: Record<string, string>;
   /** @default Duration.minutes(1) */
   readonly timeout?: Duration;
   /** @default 512 */
@@ -42,8 +47,8 @@ export class CloseloopFunction extends Construct {
     this.role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `closeloop: ${props.description}` });
     this.role.addToPolicy(new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
     this.role.addToPolicy(new PolicyStatement({ actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }));
-    this.role.addToPolicy(new PolicyStatement({ actions: INGEST_TABLE_ACTIONS, resources: props.table.resourceArns }));
-    props.deploymentKey.grantRead(this.role);
+    this.role.addToPolicy(new PolicyStatement({ actions: props.tableActions ?? INGEST_TABLE_ACTIONS, resources: props.table.resourceArns }));
+    props.deploymentKey?.grantRead(this.role);
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; "*" is the only valid resource.',
@@ -67,7 +72,8 @@ export class CloseloopFunction extends Construct {
       depsLockFilePath: join(ROOT, 'package-lock.json'),
       environment: {
         CLOSELOOP_TABLE: props.table.table.tableName,
-        CLOSELOOP_DEPLOYMENT_KEY_SECRET: props.deploymentKey.secretArn,
+        ...(props.deploymentKey ? { CLOSELOOP_DEPLOYMENT_KEY_SECRET: props.deploymentKey.secretArn } : {}),
+        ...props.environment,
         POWERTOOLS_SERVICE_NAME: 'closeloop',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',

@@ -71,10 +71,15 @@ describe('CloseloopStack', () => {
   it('grants the ingest roles only the DynamoDB actions ingest uses, on the table and its named indexes', () => {
     const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Array<{ Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> } } }>;
     const dynamo = policies.flatMap((p) => p.Properties.PolicyDocument.Statement).filter((s) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')));
-    expect(dynamo).toHaveLength(2);
+    const ingest = dynamo.filter((s) => [s.Action].flat().includes('dynamodb:BatchWriteItem'));
+    const lifecycle = dynamo.filter((s) => !ingest.includes(s));
+    expect(ingest).toHaveLength(2);
+    expect(lifecycle).toHaveLength(3); // step, starter, decisions
+    for (const statement of ingest) expect([statement.Action].flat().sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    for (const statement of lifecycle) expect([statement.Action].flat().sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
     for (const statement of dynamo) {
-      expect([statement.Action].flat().sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
       expect(JSON.stringify(statement.Resource)).not.toContain('index/*');
+      expect([statement.Action].flat()).not.toEqual(expect.arrayContaining(['dynamodb:DeleteItem']));
     }
   });
 
@@ -100,4 +105,34 @@ describe('CloseloopStack', () => {
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
     });
   });
+
+  it('deploys the lifecycle from the same ASL file, Standard, with logging ALL and X-Ray', () => {
+    const definition = readFileSync(join(__dirname, '..', '..', '..', 'statemachines', 'finding-lifecycle.asl.json'), 'utf8');
+    const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as Array<{ Properties: Record<string, unknown> }>;
+    expect(machine!.Properties).toMatchObject({
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: expect.objectContaining({ Level: 'ALL', IncludeExecutionData: true }),
+      DefinitionSubstitutions: { LifecycleStepFunctionArn: expect.anything() },
+      DefinitionS3Location: expect.objectContaining({ Key: expect.stringMatching(/\.json$/) }),
+    });
+    // DefinitionBody.fromFile ships the file as an asset: the same bytes the local runner executes.
+    const key = (machine!.Properties.DefinitionS3Location as { Key: string }).Key;
+    expect(readFileSync(join(assembly.directory, `asset.${key}`), 'utf8')).toBe(definition);
+  });
+
+  it('puts every decision route behind IAM authorisation', () => {
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method')) as Array<{ Properties: { HttpMethod: string; AuthorizationType: string } }>;
+    const posts = methods.filter((m) => m.Properties.HttpMethod === 'POST');
+    expect(posts).toHaveLength(6);
+    for (const m of posts) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
+  });
+
+  it('lets only the decisions Lambda resume waits and only the starter start executions', () => {
+    const statements = (Object.values(template.findResources('AWS::IAM::Policy')) as Array<{ Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[] }> } } }>).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const withAction = (action: string) => statements.filter((s) => [s.Action].flat().includes(action));
+    expect(withAction('states:SendTaskSuccess')).toHaveLength(1);
+    expect(withAction('states:StartExecution')).toHaveLength(2); // the starter, and the machine itself (continue-as-new)
+  });
 });
+

@@ -1,0 +1,19 @@
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { LifecycleStateSchema } from '@core/lifecycle/state';
+import { STEP_NAMES, runStep } from '@core/lifecycle/steps';
+import { lifecycleRuntime } from './shared/lifecycle-runtime';
+import { logger } from './shared/runtime';
+
+/** What statemachines/finding-lifecycle.asl.json sends in each Task's Payload. */
+const StepEventSchema = z.object({ step: z.enum(STEP_NAMES), state: LifecycleStateSchema, taskToken: z.string().min(1).optional() });
+
+const runtime = lifecycleRuntime();
+
+/** One lifecycle step (the state machine's Task states); waiting steps store the task token. */
+export const handler = async (event: unknown, context: Context) => {
+  logger.addContext(context);
+  const { step, state, taskToken } = StepEventSchema.parse(event);
+  logger.info('lifecycle step', { step, findingId: state.findingId, generation: state.generation });
+  return runStep(step, state, runtime, taskToken);
+};

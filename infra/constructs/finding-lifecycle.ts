@@ -1,0 +1,103 @@
+import { join } from 'node:path';
+import { CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat, AuthorizationType, LambdaIntegration, LogGroupLogDestination, MethodLoggingLevel, RequestValidator, RestApi, type IResource } from 'aws-cdk-lib/aws-apigateway';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { CloseloopFunction } from './closeloop-function';
+import type { FindingsTable } from './findings-table';
+
+/** DynamoDB actions of the lifecycle functions (read-modify-write with guarded transactions). */
+export const LIFECYCLE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'];
+
+const DEFINITION = join(__dirname, '..', '..', 'statemachines', 'finding-lifecycle.asl.json');
+const DECISION_ROUTES = ['approve', 'reject', 'exception', 'exception/approve', 'exception/reject', 'false-positive'];
+
+export interface FindingLifecycleProps {
+  readonly table: FindingsTable;
+  /** The remediation policy (see core/policy.ts); defaults apply to what it leaves out. @default the shipped defaults */
+  readonly policy?: Record<string, unknown>;
+  /** How often new and reopened findings are swept into lifecycles. @default Duration.minutes(5) */
+  readonly startInterval?: Duration;
+}
+
+/**
+ * The finding lifecycle: the Standard state machine from statemachines/finding-lifecycle.asl.json
+ * (the file the local runner executes), its step Lambda, a scheduled starter, and the
+ * decisions API (approve, reject, exceptions, false positives) behind IAM authorisation.
+ */
+export class FindingLifecycle extends Construct {
+  readonly stateMachine: StateMachine;
+  readonly step: CloseloopFunction;
+  readonly starter: CloseloopFunction;
+  readonly decisions: CloseloopFunction;
+  readonly api: RestApi;
+
+  constructor(scope: Construct, id: string, props: FindingLifecycleProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const environment = props.policy ? { CLOSELOOP_POLICY: JSON.stringify(props.policy) } : undefined;
+    const lambda = (name: string, entry: string, description: string) =>
+      new CloseloopFunction(this, name, { entry, description, table: props.table, tableActions: LIFECYCLE_TABLE_ACTIONS, ...(environment ? { environment } : {}) });
+
+    this.step = lambda('Step', 'functions/lifecycle-step.ts', 'finding lifecycle step');
+    const stateMachineName = `${stack.stackName}-finding-lifecycle`;
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      stateMachineName,
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: DefinitionBody.fromFile(DEFINITION),
+      definitionSubstitutions: { LifecycleStepFunctionArn: this.step.fn.functionArn },
+      tracingEnabled: true,
+      logs: { destination: new LogGroup(this, 'ExecutionLogs', { retention: RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN }), level: LogLevel.ALL, includeExecutionData: true },
+    });
+    this.step.fn.grantInvoke(this.stateMachine);
+    // Continue-as-new starts the same machine again; named by ARN pattern to avoid a self-reference.
+    this.stateMachine.addToRolePolicy(
+      new PolicyStatement({ actions: ['states:StartExecution'], resources: [stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: stateMachineName, arnFormat: 'arn:aws:states:region:account:stateMachine:name' as never })] }),
+    );
+    const stepLogicalId = stack.getLogicalId(this.step.fn.node.defaultChild as CfnElement);
+    Validations.of(this.stateMachine).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${stepLogicalId}.Arn>:*]`,
+      reason: 'grantInvoke covers the step Lambda\'s versions and aliases (its ARN plus ":*"); it is this one function.',
+    });
+    Validations.of(this.stateMachine).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'Execution logging (CloudWatch Logs delivery) and X-Ray tracing actions support no resource-level permissions; "*" is the only valid resource.',
+    });
+
+    this.starter = lambda('Starter', 'functions/lifecycle-starter.ts', 'start lifecycles of new and reopened findings');
+    this.starter.fn.addEnvironment('CLOSELOOP_LIFECYCLE_STATE_MACHINE', this.stateMachine.stateMachineArn);
+    this.stateMachine.grantStartExecution(this.starter.role);
+    new Rule(this, 'StartSweep', { description: 'closeloop: start lifecycles of new and reopened findings', schedule: Schedule.rate(props.startInterval ?? Duration.minutes(5)) }).addTarget(
+      new LambdaFunction(this.starter.fn, { retryAttempts: 2 }),
+    );
+
+    this.decisions = lambda('Decisions', 'functions/lifecycle-decisions.ts', 'lifecycle decisions API');
+    this.stateMachine.grantTaskResponse(this.decisions.role);
+
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
+    this.api = new RestApi(this, 'Api', {
+      description: 'closeloop decisions: approve, reject, exceptions, false positives (IAM auth)',
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      deployOptions: { accessLogDestination: new LogGroupLogDestination(accessLogs), accessLogFormat: AccessLogFormat.jsonWithStandardFields(), loggingLevel: MethodLoggingLevel.INFO, tracingEnabled: true },
+      defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
+    });
+    const validator = new RequestValidator(this, 'Validator', { restApi: this.api, validateRequestBody: true, validateRequestParameters: true });
+    const integration = new LambdaIntegration(this.decisions.fn);
+    const finding = this.api.root.addResource('findings').addResource('{id}');
+    for (const route of DECISION_ROUTES) {
+      const resource = route.split('/').reduce<IResource>((parent, part) => parent.getResource(part) ?? parent.addResource(part), finding);
+      resource.addMethod('POST', integration, { authorizationType: AuthorizationType.IAM, requestValidator: validator, requestParameters: { 'method.request.path.id': true } });
+    }
+    Validations.of(this.api).acknowledge({ id: 'AwsSolutions-APIG3', reason: 'The API is IAM-authorised and only reachable with SigV4-signed requests from principals of this account; a WAF adds nothing for that audience.' });
+    Validations.of(this.api).acknowledge({ id: 'AwsSolutions-COG4', reason: 'Authorisation is IAM (SigV4), so decisions are attributed to IAM principals; Cognito is not used.' });
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      reason: 'The account-level API Gateway logging role; AWS documents this managed policy for it and it only writes CloudWatch Logs.',
+    });
+  }
+}
