@@ -5,6 +5,17 @@ import { updateFinding } from '@core/lifecycle/update';
 import type { Finding } from '@core/model';
 import { forLocalRunner, readLifecycleDefinition, type AslDefinition } from './lifecycle-definition';
 
+/** Appends the name of every state the execution enters; resolves when its event log ends. */
+export async function recordStatesEntered(eventLogs: AsyncIterable<unknown>, path: string[]): Promise<void> {
+  try {
+    for await (const event of eventLogs) {
+      if ((event as { type: string }).type === 'StateEntered') path.push((event as { state: { name: string } }).state.name);
+    }
+  } catch (err) {
+    void err; // the log ends with the execution's own error, which its `result` reports
+  }
+}
+
 export interface LocalRun {
   /** States entered, in order. */
   path: string[];
@@ -66,15 +77,7 @@ export class LocalLifecycleRunner {
     });
     abort = execution.abort;
     const path: string[] = [];
-    const logs = (async () => {
-      try {
-        for await (const event of execution.eventLogs) {
-          if ((event as { type: string }).type === 'StateEntered') path.push((event as { state: { name: string } }).state.name);
-        }
-      } catch (err) {
-        void err; // the execution's own error is reported by `result` below
-      }
-    })();
+    const logs = recordStatesEntered(execution.eventLogs, path);
     let outcome: LocalRun['outcome'];
     try {
       await execution.result;

@@ -1,6 +1,7 @@
 import validateAsl from 'asl-validator';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { forLocalRunner, readLifecycleDefinition } from '@local/lifecycle-definition';
+import { recordStatesEntered } from '@local/lifecycle-runner';
 
 /**
  * The routing contract of statemachines/finding-lifecycle.asl.json, run in the local runner
@@ -41,16 +42,7 @@ async function run(script: Script, input: Record<string, unknown> = { resumeAt: 
     },
   );
   const path: string[] = [];
-  const logs = (async () => {
-    try {
-      for await (const event of execution.eventLogs) {
-        if ((event as { type: string }).type === 'StateEntered') path.push((event as { state: { name: string } }).state.name);
-      }
-    } catch (err) {
-      // The event log ends with the execution's error, which `result` reports below.
-      void err;
-    }
-  })();
+  const logs = recordStatesEntered(execution.eventLogs, path);
   const outcome = await execution.result.then(
     (result) => ({ ok: true as const, result }),
     (error: Error) => ({ ok: false as const, error }),
