@@ -17,6 +17,10 @@ import { ensureTable } from '../core/store/ensure-table';
 import { ingestReportFiles } from '../connectors/sources/ingest-reports';
 import { openReport } from '../connectors/sources/read-report';
 import { localClient, startDynamoDbLocal } from '../local/dynamodb-local';
+import { LocalLifecycleRunner } from '../local/lifecycle-runner';
+import { DEFAULT_POLICY } from '../core/policy';
+import { updateFinding } from '../core/lifecycle/update';
+import type { RotationPort } from '../core/lifecycle/ports';
 
 const N = Number(process.env.BENCH_FINDINGS ?? 5000);
 const LINES = Number(process.env.BENCH_LINES ?? 100_000);
@@ -234,6 +238,32 @@ async function benchStreaming() {
   results.streaming = { smallLines: LINES / 10, largeLines: LINES, largeFileMb: statSync(large).size / 1048576, smallPeakRssMb: a.peakRssMb, largePeakRssMb: b.peakRssMb, rssRatioLargeVsSmall: b.peakRssMb / a.peakRssMb, largeMs: b.ms, linesPerSecond: (LINES / b.ms) * 1000 };
 }
 
+/** State transitions per lifecycle path, on the real step handlers and DynamoDB Local. */
+async function benchLifecycle(client: DynamoDBClient) {
+  const file = join(dir, 'lifecycle.json');
+  writeFileSync(file, gitleaksReport(3, 'lifecycle'));
+  const store = await freshTable(client, 'bench-lifecycle');
+  await ingestReportFiles([file], { store, clock, hasher });
+  const [a, b, c] = await store.list();
+  const rotated: RotationPort = { rotate: async () => ({ status: 'rotated', evidenceRef: 'secretsmanager:version/bench', simulated: false }) };
+  const autoRunner = new LocalLifecycleRunner({ store, clock, policy: { ...DEFAULT_POLICY, preAuthorized: [{ action: 'rotate', nhiTypes: ['cloud_access_key', 'api_key'], severities: ['critical', 'high', 'medium', 'low', 'info'], onlyWhenActive: false }] }, rotation: rotated });
+  const auto = await autoRunner.start(a!);
+  const ownerRunner = new LocalLifecycleRunner({ store, clock, policy: { ...DEFAULT_POLICY, preAuthorized: [] }, rotation: rotated });
+  const first = await ownerRunner.start(b!);
+  await updateFinding(store, clock, b!.id, (f, at) => ({ finding: { ...f, evidence: [{ kind: 'clean_rescan', ref: 'bench', at, recordedBy: 'bench', simulated: false }, { kind: 'rotation_record', ref: 'bench', at, recordedBy: 'bench', simulated: false }] }, events: [] }));
+  const fixed = await ownerRunner.resume((await store.get(b!.id))!, 'approval_decided', { signal: { decision: 'approved', by: 'bench' } });
+  const duplicate = await autoRunner.start((await store.get(a!.id))!);
+  const approval = await ownerRunner.start(c!);
+  results.lifecycle = {
+    autoRemediationTransitions: auto!.path.length,
+    autoRemediationPath: auto!.path.join(' > '),
+    approvalThenRemediationTransitions: (first?.path.length ?? 0) + fixed.path.length,
+    approvalRequestTransitions: approval?.path.length,
+    duplicateStartStartedExecution: duplicate !== undefined,
+    target: 16,
+  };
+}
+
 async function benchBundles() {
   const entries = ['functions/ingest-s3-report.ts', 'functions/ingest-securityhub-event.ts'];
   const out: Record<string, unknown> = {};
@@ -259,6 +289,7 @@ async function main() {
     await benchParse();
     await benchStreaming();
     await benchIngestMemory(dynamo.endpoint);
+    await benchLifecycle(client);
     await benchBundles();
   } finally {
     client.destroy();
@@ -277,6 +308,9 @@ async function main() {
   console.log(`re-ingest of the same report     ${f(re.reingestMs!, 0)} ms → ${f(re.ratioVsFirstIngest!)}× the first ingest (target ≤ 0.5×)`);
   console.log(`parse + normalise               ${f(pa.parseAndNormaliseMs!, 1)} ms vs JSON.parse ${f(pa.jsonParseMs!, 1)} ms → ${f(pa.ratioVsJsonParse!)}× (target ≤ 3×)`);
   console.log(`streaming ${st.largeLines} JSON lines (${f(st.largeFileMb!, 0)} MB) peak RSS ${f(st.largePeakRssMb!, 0)} MB vs ${st.smallLines} lines ${f(st.smallPeakRssMb!, 0)} MB → ${f(st.rssRatioLargeVsSmall!)}× for 10× the data; ${f(st.linesPerSecond!, 0)} lines/s`);
+  const lc = results.lifecycle as Record<string, number | string | boolean>;
+  console.log(`lifecycle: happy path (auto-remediation) ${lc.autoRemediationTransitions} state transitions (target ≤ 16): ${lc.autoRemediationPath}`);
+  console.log(`lifecycle: approval then remediation ${lc.approvalThenRemediationTransitions} transitions over two executions; a duplicate start started an execution: ${lc.duplicateStartStartedExecution}`);
   const im = results.ingestMemory as Record<string, number>;
   console.log(`ingest of ${im.largeLines} JSON lines into DynamoDB Local: peak RSS ${f(im.largePeakRssMb!, 0)} MB vs ${im.smallLines} lines ${f(im.smallPeakRssMb!, 0)} MB → ${f(im.rssRatioLargeVsSmall!)}× for 10× the data; ${f(im.findingsPerSecond!, 0)} findings/s`);
   for (const [entry, b] of Object.entries(results.bundles as Record<string, Record<string, number>>)) {
