@@ -1,77 +1,8 @@
-import { SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { z } from 'zod';
-import { CloseloopError, FindingNotFoundError, InputError, RefusedError } from '@core/errors';
-import { decideApproval, decideException, markFalsePositive, requestException, type DecisionDeps, type LifecycleSignaller } from '@core/lifecycle/decisions';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { handleDecision, sfnSignaller } from './lifecycle-api';
 import { lifecycleRuntime } from './shared/lifecycle-runtime';
-import { logger } from './shared/runtime';
 
 const runtime = lifecycleRuntime();
 
-/** Resumes the Step Functions wait with the token the waiting step stored. */
-export function sfnSignaller(sfn: SFNClient): LifecycleSignaller {
-  return {
-    signal: async (finding, _resumeAt, signal) => {
-      const token = finding.lifecycle?.taskToken;
-      if (!token) throw new CloseloopError(`${finding.id} has no task token for its wait; the lifecycle cannot be resumed`);
-      await sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify(signal) }));
-      return `${finding.id}: resumed`;
-    },
-  };
-}
-
-/**
- * The caller, as the policy names principals: the IAM user name, or the session name of an
- * assumed role (`arn:aws:sts::123:assumed-role/SecurityLead/alice` → `alice`).
- */
-export function principalName(userArn: string | null | undefined): string {
-  if (!userArn) throw new RefusedError('the caller has no IAM identity');
-  const parts = userArn.split('/');
-  return parts[parts.length - 1]!;
-}
-
-const DecisionBody = z.object({ reason: z.string().min(1).optional() });
-const ExceptionBody = z.object({ until: z.string().regex(/^\d{4}-\d{2}-\d{2}/), reason: z.string().min(1), compensatingControl: z.string().min(1).optional() });
-const FalsePositiveBody = z.object({ reason: z.string().min(1) });
-
-const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({ statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-
-/** POST /findings/{id}/(approve|reject|exception|exception/approve|exception/reject|false-positive), IAM-authorised. */
-export async function handleDecision(event: APIGatewayProxyEvent, deps: DecisionDeps): Promise<APIGatewayProxyResult> {
-  try {
-    const id = event.pathParameters?.id ?? '';
-    const by = principalName(event.requestContext.identity.userArn);
-    const body = event.body ? (JSON.parse(event.body) as unknown) : {};
-    const action = event.resource.replace('/findings/{id}/', '');
-    let message: string;
-    switch (action) {
-      case 'approve':
-      case 'reject':
-        message = await decideApproval(deps, { id, by, decision: action === 'approve' ? 'approved' : 'rejected', ...DecisionBody.parse(body) });
-        break;
-      case 'exception': {
-        const b = ExceptionBody.parse(body);
-        message = await requestException(deps, { id, by, until: new Date(b.until), reason: b.reason, ...(b.compensatingControl ? { compensatingControl: b.compensatingControl } : {}) });
-        break;
-      }
-      case 'exception/approve':
-      case 'exception/reject':
-        message = await decideException(deps, { id, by, decision: action === 'exception/approve' ? 'approved' : 'rejected', ...DecisionBody.parse(body) });
-        break;
-      case 'false-positive':
-        message = await markFalsePositive(deps, { id, by, ...FalsePositiveBody.parse(body) });
-        break;
-      default:
-        return json(404, { message: `no route ${event.resource}` });
-    }
-    return json(200, { message });
-  } catch (err) {
-    if (err instanceof z.ZodError || err instanceof SyntaxError || err instanceof InputError) return json(400, { message: err instanceof z.ZodError ? err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : err.message });
-    if (err instanceof RefusedError) return json(403, { message: err.message });
-    if (err instanceof FindingNotFoundError) return json(404, { message: err.message });
-    logger.error('decision failed', { error: err as Error });
-    return json(500, { message: 'internal error' });
-  }
-}
-
+/** The decisions API Lambda (API Gateway, IAM auth): routes in lifecycle-api.ts. */
 export const handler = (event: APIGatewayProxyEvent) => handleDecision(event, { store: runtime.store, clock: runtime.clock, policy: runtime.policy, signaller: sfnSignaller(runtime.sfn) });

@@ -80,7 +80,7 @@ export class FindingLifecycle extends Construct {
 
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
     this.api = new RestApi(this, 'Api', {
-      description: 'closeloop decisions: approve, reject, exceptions, false positives (IAM auth)',
+      description: 'closeloop: findings, approvals, exceptions, false positives (IAM auth)',
       cloudWatchRole: true,
       cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
       deployOptions: { accessLogDestination: new LogGroupLogDestination(accessLogs), accessLogFormat: AccessLogFormat.jsonWithStandardFields(), loggingLevel: MethodLoggingLevel.INFO, tracingEnabled: true },
@@ -88,7 +88,10 @@ export class FindingLifecycle extends Construct {
     });
     const validator = new RequestValidator(this, 'Validator', { restApi: this.api, validateRequestBody: true, validateRequestParameters: true });
     const integration = new LambdaIntegration(this.decisions.fn);
-    const finding = this.api.root.addResource('findings').addResource('{id}');
+    const findings = this.api.root.addResource('findings');
+    findings.addMethod('GET', integration, { authorizationType: AuthorizationType.IAM, requestValidator: validator, requestParameters: { 'method.request.querystring.status': false } });
+    const finding = findings.addResource('{id}');
+    finding.addMethod('GET', integration, { authorizationType: AuthorizationType.IAM, requestValidator: validator, requestParameters: { 'method.request.path.id': true } });
     for (const route of DECISION_ROUTES) {
       const resource = route.split('/').reduce<IResource>((parent, part) => parent.getResource(part) ?? parent.addResource(part), finding);
       resource.addMethod('POST', integration, { authorizationType: AuthorizationType.IAM, requestValidator: validator, requestParameters: { 'method.request.path.id': true } });

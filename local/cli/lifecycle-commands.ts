@@ -29,6 +29,23 @@ function parseDate(value: string, option: string): Date {
   return date;
 }
 
+/** One tick at the hub's clock: start pending lifecycles, fire due timers. */
+export async function runTick(hub: LocalHub, out: (line: string) => void): Promise<void> {
+  const now = hub.clock.now().toISOString();
+  const started = await startPendingLifecycles(hub);
+  for (const { id, run } of started) out(`started ${describeRun(id, run)}`);
+  const due = await hub.store.dueTimers(now);
+  for (const finding of due) {
+    const kind = finding.lifecycle!.timerKind!;
+    const run = await hub.lifecycles.resume(finding, TIMER_RESUME[kind]);
+    out(`${kind.replace('_', ' ')} ${describeRun(finding.id, run)}`);
+  }
+  out(`tick at ${now}: ${started.length} lifecycle(s) started, ${due.length} timer(s) fired`);
+}
+
+/** The decision dependencies of the local hub (also used by `closeloop serve`). */
+export const localDecisions = (hub: LocalHub): DecisionDeps => localDecisionDeps(hub);
+
 /** Starts every lifecycle not yet started (new or reopened findings). Idempotent. */
 export async function startPendingLifecycles(hub: LocalHub): Promise<Array<{ id: string; run: LocalRun }>> {
   const started: Array<{ id: string; run: LocalRun }> = [];
@@ -48,18 +65,7 @@ export function registerLifecycleCommands(program: Command, withHub: WithHub, ou
     .command('tick')
     .description("fire whatever is due at the hub's clock (CLOSELOOP_NOW): start new lifecycles, SLA escalations, approval timeouts, exception expiries")
     .action(async () => {
-      await withHub(async (hub) => {
-        const now = hub.clock.now().toISOString();
-        const started = await startPendingLifecycles(hub);
-        for (const { id, run } of started) out(`started ${describeRun(id, run)}`);
-        const due = await hub.store.dueTimers(now);
-        for (const finding of due) {
-          const kind = finding.lifecycle!.timerKind!;
-          const run = await hub.lifecycles.resume(finding, TIMER_RESUME[kind]);
-          out(`${kind.replace('_', ' ')} ${describeRun(finding.id, run)}`);
-        }
-        out(`tick at ${now}: ${started.length} lifecycle(s) started, ${due.length} timer(s) fired`);
-      });
+      await withHub((hub) => runTick(hub, out));
     });
 
   const decide = (decision: 'approved' | 'rejected') => async (id: string, opts: { as: string; reason?: string }) => {

@@ -13,7 +13,8 @@ import { FORMAT_NAMES, type FormatName } from '@connectors/sources/types';
 import { readLocalConfig, type LocalConfig } from '../config';
 import { openLocalHub, type LocalHub } from '../hub';
 import { findingDetails, findingsTable, publicEvent, publicFinding, quarantineTable, summaryLine } from './format';
-import { registerLifecycleCommands, startPendingLifecycles } from './lifecycle-commands';
+import { localDecisions, registerLifecycleCommands, runTick, startPendingLifecycles } from './lifecycle-commands';
+import { PRINCIPAL_HEADER, startLocalApi } from '../serve';
 import { progressReporter } from './progress';
 
 /** Where the sample reports shipped with the project live (used by `closeloop run`). */
@@ -185,6 +186,36 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         else if (result.ok) io.out(`audit verify: ${result.findings} findings, ${result.events} events, every chain intact`);
         else io.err(`closeloop: audit chain broken: finding ${result.findingId}, ${result.problem}`);
         if (!result.ok) exitCode = EXIT.failed;
+      });
+    });
+
+  program
+    .command('serve')
+    .description(`the local HTTP API on 127.0.0.1 (the deployed API's routes; the caller is named by the ${PRINCIPAL_HEADER} header), hosting the lifecycles; runs tick periodically`)
+    .option('--port <port>', 'port (0 picks a free one)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number from 0 to 65535');
+      return n;
+    }, 8787)
+    .option('--tick-interval <seconds>', 'seconds between ticks (0: never)', (v) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number of seconds, 0 or more');
+      return n;
+    }, 60)
+    .action(async (opts: { port: number; tickInterval: number }) => {
+      await withHub(async (hub) => {
+        const { url, server } = await startLocalApi(localDecisions(hub), opts.port);
+        io.out(`closeloop serve: listening on ${url} (GET /findings, GET /findings/{id}, POST /findings/{id}/approve|reject|exception|exception/approve|exception/reject|false-positive)`);
+        let ticking = Promise.resolve();
+        const timer = opts.tickInterval > 0 ? setInterval(() => (ticking = ticking.then(() => runTick(hub, io.out)).catch((err: Error) => io.err(`closeloop: tick failed: ${err.message}`))), opts.tickInterval * 1000) : undefined;
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
+        if (timer) clearInterval(timer);
+        await ticking;
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        io.out('closeloop serve: stopped');
       });
     });
 

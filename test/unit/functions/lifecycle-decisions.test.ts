@@ -8,10 +8,7 @@ import { withApprovers, DEFAULT_POLICY } from '@core/policy';
 import type { FindingStore } from '@core/ports';
 import { anObservation } from '@test/support/factories';
 
-process.env.CLOSELOOP_TABLE = 'unit';
-process.env.AWS_REGION = 'us-east-1';
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the environment it reads at module scope
-const { handleDecision, principalName, sfnSignaller } = require('@functions/lifecycle-decisions') as typeof import('@functions/lifecycle-decisions');
+import { handleDecision, principalName, sfnSignaller } from '@functions/lifecycle-api';
 
 const sfn = mockClient(SFNClient);
 afterEach(() => sfn.reset());
@@ -38,11 +35,11 @@ function storeWith(finding: Finding): FindingStore & { current: () => Finding } 
 
 const waiting = (overrides: Partial<Finding>) => ({ ...createFinding(anObservation({ severity: 'high' }), new Date('2026-11-01T00:00:00Z'), 't').finding, owner: 'team-payments', ...overrides });
 const event = (resource: string, userArn: string, body?: unknown) =>
-  ({ resource: `/findings/{id}/${resource}`, pathParameters: { id: waiting({}).id }, body: body ? JSON.stringify(body) : null, requestContext: { identity: { userArn } } }) as unknown as APIGatewayProxyEvent;
+  ({ httpMethod: 'POST', resource: `/findings/{id}/${resource}`, pathParameters: { id: waiting({}).id }, body: body ? JSON.stringify(body) : null, requestContext: { identity: { userArn } } }) as unknown as APIGatewayProxyEvent;
 
 describe('lifecycle decisions API (Lambda)', () => {
   const policy = withApprovers(DEFAULT_POLICY, ['bob']);
-  const deps = (store: FindingStore) => ({ store, clock: fixedClock('2026-11-02T00:00:00Z'), policy, signaller: sfnSignaller(new SFNClient({})) });
+  const deps = (store: FindingStore) => ({ store, clock: fixedClock('2026-11-02T00:00:00Z'), policy, signaller: sfnSignaller(new SFNClient({ region: 'us-east-1' })) });
 
   it('names the caller by IAM user or assumed-role session', () => {
     expect(principalName('arn:aws:sts::123456789012:assumed-role/SecurityLead/bob')).toBe('bob');

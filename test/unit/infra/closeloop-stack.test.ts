@@ -121,11 +121,12 @@ describe('CloseloopStack', () => {
     expect(readFileSync(join(assembly.directory, `asset.${key}`), 'utf8')).toBe(definition);
   });
 
-  it('puts every decision route behind IAM authorisation', () => {
+  it('puts every API route (findings and decisions) behind IAM authorisation', () => {
     const methods = Object.values(template.findResources('AWS::ApiGateway::Method')) as Array<{ Properties: { HttpMethod: string; AuthorizationType: string } }>;
-    const posts = methods.filter((m) => m.Properties.HttpMethod === 'POST');
-    expect(posts).toHaveLength(6);
-    for (const m of posts) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
+    const routes = methods.filter((m) => m.Properties.HttpMethod !== 'OPTIONS');
+    expect(routes.filter((m) => m.Properties.HttpMethod === 'POST')).toHaveLength(6);
+    expect(routes.filter((m) => m.Properties.HttpMethod === 'GET')).toHaveLength(2);
+    for (const m of routes) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
   });
 
   it('lets only the decisions Lambda resume waits and only the starter start executions', () => {

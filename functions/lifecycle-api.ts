@@ -1,0 +1,96 @@
+import { SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { z } from 'zod';
+import { CloseloopError, FindingNotFoundError, InputError, RefusedError } from '@core/errors';
+import { decideApproval, decideException, markFalsePositive, requestException, type DecisionDeps, type LifecycleSignaller } from '@core/lifecycle/decisions';
+import { FINDING_STATUSES, FindingStatusSchema } from '@core/model';
+import { publicEvent, publicFinding } from '@core/views';
+import { logger } from './shared/runtime';
+
+/** Resumes the Step Functions wait with the token the waiting step stored. */
+export function sfnSignaller(sfn: SFNClient): LifecycleSignaller {
+  return {
+    signal: async (finding, _resumeAt, signal) => {
+      const token = finding.lifecycle?.taskToken;
+      if (!token) throw new CloseloopError(`${finding.id} has no task token for its wait; the lifecycle cannot be resumed`);
+      await sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify(signal) }));
+      return `${finding.id}: resumed`;
+    },
+  };
+}
+
+/**
+ * The caller, as the policy names principals: the IAM user name, or the session name of an
+ * assumed role (`arn:aws:sts::123:assumed-role/SecurityLead/alice` → `alice`).
+ */
+export function principalName(userArn: string | null | undefined): string {
+  if (!userArn) throw new RefusedError('the caller is not identified (IAM identity, or the x-closeloop-principal header locally)');
+  const parts = userArn.split('/');
+  return parts[parts.length - 1]!;
+}
+
+const DecisionBody = z.object({ reason: z.string().min(1).optional() });
+const ExceptionBody = z.object({ until: z.string().regex(/^\d{4}-\d{2}-\d{2}/), reason: z.string().min(1), compensatingControl: z.string().min(1).optional() });
+const FalsePositiveBody = z.object({ reason: z.string().min(1) });
+
+const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({ statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+/**
+ * The hub's API (deployed behind IAM auth, and served locally by `closeloop serve`):
+ * GET /findings[?status=S], GET /findings/{id}, and
+ * POST /findings/{id}/(approve|reject|exception|exception/approve|exception/reject|false-positive).
+ */
+export async function handleDecision(event: APIGatewayProxyEvent, deps: DecisionDeps): Promise<APIGatewayProxyResult> {
+  try {
+    const id = event.pathParameters?.id ?? '';
+    if (event.httpMethod === 'GET') return await read(event, deps, id);
+    const by = principalName(event.requestContext.identity.userArn);
+    const body = event.body ? (JSON.parse(event.body) as unknown) : {};
+    const action = event.resource.replace('/findings/{id}/', '');
+    let message: string;
+    switch (action) {
+      case 'approve':
+      case 'reject':
+        message = await decideApproval(deps, { id, by, decision: action === 'approve' ? 'approved' : 'rejected', ...DecisionBody.parse(body) });
+        break;
+      case 'exception': {
+        const b = ExceptionBody.parse(body);
+        message = await requestException(deps, { id, by, until: new Date(b.until), reason: b.reason, ...(b.compensatingControl ? { compensatingControl: b.compensatingControl } : {}) });
+        break;
+      }
+      case 'exception/approve':
+      case 'exception/reject':
+        message = await decideException(deps, { id, by, decision: action === 'exception/approve' ? 'approved' : 'rejected', ...DecisionBody.parse(body) });
+        break;
+      case 'false-positive':
+        message = await markFalsePositive(deps, { id, by, ...FalsePositiveBody.parse(body) });
+        break;
+      default:
+        return json(404, { message: `no route ${event.resource}` });
+    }
+    return json(200, { message });
+  } catch (err) {
+    if (err instanceof z.ZodError || err instanceof SyntaxError || err instanceof InputError) return json(400, { message: err instanceof z.ZodError ? err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : err.message });
+    if (err instanceof RefusedError) return json(403, { message: err.message });
+    if (err instanceof FindingNotFoundError) return json(404, { message: err.message });
+    logger.error('decision failed', { error: err as Error });
+    return json(500, { message: 'internal error' });
+  }
+}
+
+async function read(event: APIGatewayProxyEvent, deps: DecisionDeps, id: string): Promise<APIGatewayProxyResult> {
+  if (event.resource === '/findings') {
+    const status = event.queryStringParameters?.status;
+    const parsed = status === undefined ? undefined : FindingStatusSchema.safeParse(status);
+    if (parsed && !parsed.success) throw new InputError(`status must be one of ${FINDING_STATUSES.join(', ')}, got ${JSON.stringify((status ?? '').slice(0, 40))}`);
+    const findings = await deps.store.list(parsed?.success ? { status: parsed.data } : {});
+    return json(200, findings.map(publicFinding));
+  }
+  if (event.resource === '/findings/{id}') {
+    if (!/^NHI-[0-9A-F]{16}$/i.test(id)) throw new InputError(`finding id must look like NHI-0123456789ABCDEF, got ${JSON.stringify(id.slice(0, 40))}`);
+    const finding = await deps.store.get(id.toUpperCase());
+    if (!finding) throw new FindingNotFoundError(id.toUpperCase());
+    return json(200, { ...publicFinding(finding), events: (await deps.store.events(finding.id)).map(publicEvent) });
+  }
+  return json(404, { message: `no route GET ${event.resource}` });
+}

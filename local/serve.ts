@@ -1,0 +1,61 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { DecisionDeps } from '@core/lifecycle/decisions';
+import { handleDecision } from '@functions/lifecycle-api';
+
+/** Local principal header: `closeloop serve` listens on loopback only, where there is no IAM. */
+export const PRINCIPAL_HEADER = 'x-closeloop-principal';
+
+const ROUTES: Array<{ method: string; pattern: RegExp; resource: string }> = [
+  { method: 'GET', pattern: /^\/findings$/, resource: '/findings' },
+  { method: 'GET', pattern: /^\/findings\/([^/]+)$/, resource: '/findings/{id}' },
+  ...['approve', 'reject', 'exception', 'exception/approve', 'exception/reject', 'false-positive'].map((action) => ({
+    method: 'POST',
+    pattern: new RegExp(`^/findings/([^/]+)/${action.replace('/', '\\/')}$`),
+    resource: `/findings/{id}/${action}`,
+  })),
+];
+
+async function readBody(req: IncomingMessage, limit = 64 * 1024): Promise<string> {
+  let body = '';
+  for await (const chunk of req) {
+    body += chunk;
+    if (body.length > limit) throw new Error('request body too large');
+  }
+  return body;
+}
+
+/**
+ * The local HTTP API: the deployed API's routes, answered by the same handler the Lambda runs
+ * (`handleDecision`), with decisions resuming the local lifecycle runner. Binds 127.0.0.1 only.
+ */
+export async function startLocalApi(deps: DecisionDeps, port = 0): Promise<{ url: string; server: Server }> {
+  const server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const route = ROUTES.find((r) => r.method === req.method && r.pattern.test(url.pathname));
+      if (!route) {
+        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `no route ${req.method} ${url.pathname}` }));
+        return;
+      }
+      const id = route.pattern.exec(url.pathname)?.[1];
+      const principal = req.headers[PRINCIPAL_HEADER];
+      const event = {
+        httpMethod: req.method,
+        resource: route.resource,
+        path: url.pathname,
+        pathParameters: id ? { id: decodeURIComponent(id) } : null,
+        queryStringParameters: Object.fromEntries(url.searchParams),
+        body: req.method === 'POST' ? await readBody(req) : null,
+        requestContext: { identity: { userArn: typeof principal === 'string' && principal !== '' ? `local/${principal}` : null } },
+      } as unknown as APIGatewayProxyEvent;
+      const result = await handleDecision(event, deps);
+      res.writeHead(result.statusCode, result.headers as Record<string, string>).end(result.body);
+    })().catch((err: Error) => {
+      res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ message: err.message }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}

@@ -1,0 +1,70 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { aCliEnvironment } from '@test/support/cli';
+
+const BIN = resolve(__dirname, '..', '..', 'bin', 'closeloop.js');
+const SAMPLES = resolve(__dirname, '..', '..', 'samples');
+
+describe('closeloop serve (the local HTTP API)', () => {
+  const cli = aCliEnvironment({ env: { CLOSELOOP_POLICY: join(SAMPLES, 'policy.json'), CLOSELOOP_NOW: '2026-11-22T10:00:00.000Z' } });
+  let server: ChildProcess;
+  let url: string;
+  let output = '';
+
+  beforeAll(async () => {
+    cli.run('ingest', join(SAMPLES, 'github-secret-scanning-acme.json'), join(SAMPLES, 'gitleaks-payments-api.json'));
+    cli.run('tick');
+    server = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--tick-interval', '0'], { env: cli.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    url = await new Promise<string>((resolveUrl, reject) => {
+      const timeout = setTimeout(() => reject(new Error(`serve did not start: ${output}`)), 60_000);
+      server.stdout!.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+        if (m) {
+          clearTimeout(timeout);
+          resolveUrl(m[1]!);
+        }
+      });
+      server.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    });
+  });
+
+  afterAll(async () => {
+    if (server.exitCode === null) {
+      server.kill('SIGTERM');
+      await new Promise((r) => server.once('exit', r));
+    }
+  });
+
+  const post = (path: string, principal: string | undefined, body: unknown = {}) =>
+    fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(principal ? { 'x-closeloop-principal': principal } : {}) }, body: JSON.stringify(body) });
+
+  it('lists findings and shows one with its events, as the deployed API does', async () => {
+    const list = (await (await fetch(`${url}/findings?status=awaiting_approval`)).json()) as Array<{ id: string; status: string }>;
+    expect(list.length).toBeGreaterThan(0);
+    expect(list.every((f) => f.status === 'awaiting_approval')).toBe(true);
+    const one = (await (await fetch(`${url}/findings/${list[0]!.id}`)).json()) as { id: string; events: Array<{ action: string }> };
+    expect(one.events.map((e) => e.action)).toContain('approval.requested');
+    expect((await fetch(`${url}/findings?status=closed`)).status).toBe(400);
+    expect((await fetch(`${url}/nowhere`)).status).toBe(404);
+  });
+
+  it('refuses an unidentified caller and an unauthorised one (403 with the reason), then lets an approver approve', async () => {
+    const [waiting] = (await (await fetch(`${url}/findings?status=awaiting_approval`)).json()) as Array<{ id: string }>;
+    const anonymous = await post(`/findings/${waiting!.id}/approve`, undefined);
+    expect(anonymous.status).toBe(403);
+    const mallory = await post(`/findings/${waiting!.id}/approve`, 'mallory');
+    expect(mallory.status).toBe(403);
+    expect(((await mallory.json()) as { message: string }).message).toMatch(/^mallory does not hold the (approver|security-lead) role/);
+    const bob = await post(`/findings/${waiting!.id}/approve`, 'bob', { reason: 'rotate it' });
+    expect(bob.status).toBe(200);
+    expect(((await bob.json()) as { message: string }).message).toBe(`approved by bob; ${waiting!.id}: waiting at AwaitOwnerFix`);
+  });
+
+  it('stops cleanly on SIGTERM', async () => {
+    server.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => server.once('exit', r));
+    expect(code).toBe(0);
+    expect(output).toContain('closeloop serve: stopped');
+  });
+});
