@@ -2,8 +2,8 @@ import { SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { CloseloopError, FindingNotFoundError, InputError, RefusedError } from '@core/errors';
-import { decideApproval, decideException, markFalsePositive, requestException, type DecisionDeps, type LifecycleSignaller } from '@core/lifecycle/decisions';
-import { FINDING_STATUSES, FindingStatusSchema } from '@core/model';
+import { decideApproval, decideException, markFalsePositive, reportFixed, requestException, type DecisionDeps, type LifecycleSignaller } from '@core/lifecycle/decisions';
+import { EvidenceSchema, FINDING_STATUSES, FindingStatusSchema } from '@core/model';
 import { publicEvent, publicFinding } from '@core/views';
 import { logger } from './shared/runtime';
 
@@ -32,13 +32,14 @@ export function principalName(userArn: string | null | undefined): string {
 const DecisionBody = z.object({ reason: z.string().min(1).optional() });
 const ExceptionBody = z.object({ until: z.string().regex(/^\d{4}-\d{2}-\d{2}/), reason: z.string().min(1), compensatingControl: z.string().min(1).optional() });
 const FalsePositiveBody = z.object({ reason: z.string().min(1) });
+const DoneBody = z.object({ note: z.string().min(1).optional(), evidence: z.object({ kind: EvidenceSchema.shape.kind, ref: z.string().min(1) }).optional() });
 
 const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({ statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 /**
  * The hub's API (deployed behind IAM auth, and served locally by `closeloop serve`):
  * GET /findings[?status=S], GET /findings/{id}, and
- * POST /findings/{id}/(approve|reject|exception|exception/approve|exception/reject|false-positive).
+ * POST /findings/{id}/(approve|reject|exception|exception/approve|exception/reject|false-positive|done).
  */
 export async function handleDecision(event: APIGatewayProxyEvent, deps: DecisionDeps): Promise<APIGatewayProxyResult> {
   try {
@@ -62,6 +63,11 @@ export async function handleDecision(event: APIGatewayProxyEvent, deps: Decision
       case 'exception/reject':
         message = await decideException(deps, { id, by, decision: action === 'exception/approve' ? 'approved' : 'rejected', ...DecisionBody.parse(body) });
         break;
+      case 'done': {
+        const b = DoneBody.parse(body);
+        message = await reportFixed(deps, { id, by, ...(b.note ? { note: b.note } : {}), ...(b.evidence ? { evidence: b.evidence } : {}) });
+        break;
+      }
       case 'false-positive':
         message = await markFalsePositive(deps, { id, by, ...FalsePositiveBody.parse(body) });
         break;

@@ -10,7 +10,7 @@ export const PRINCIPAL_HEADER = 'x-closeloop-principal';
 const ROUTES: Array<{ method: string; pattern: RegExp; resource: string }> = [
   { method: 'GET', pattern: /^\/findings$/, resource: '/findings' },
   { method: 'GET', pattern: /^\/findings\/([^/]+)$/, resource: '/findings/{id}' },
-  ...['approve', 'reject', 'exception', 'exception/approve', 'exception/reject', 'false-positive'].map((action) => ({
+  ...['approve', 'reject', 'exception', 'exception/approve', 'exception/reject', 'false-positive', 'done'].map((action) => ({
     method: 'POST',
     pattern: new RegExp(`^/findings/([^/]+)/${action.replace('/', '\\/')}$`),
     resource: `/findings/{id}/${action}`,

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock';
 import { FindingNotFoundError, InputError, RefusedError } from '../errors';
-import type { Finding } from '../model';
+import type { Evidence, Finding } from '../model';
 import { latestExceptionEnd, mayApprove, type Policy } from '../policy';
 import type { FindingStore } from '../ports';
 import type { ResumeAt, Signal } from './state';
@@ -87,4 +87,27 @@ export async function markFalsePositive(deps: DecisionDeps, input: { id: string;
   if (!verdict.allowed) throw new RefusedError(verdict.reason);
   const described = await deps.signaller.signal(finding, 'owner_signal', { kind: 'false_positive_approved', by: input.by, reason: input.reason });
   return `false positive by ${input.by}; ${described}`;
+}
+
+/**
+ * The owner reports the fix (the local tracker's "Done"; the ticket webhook does the same):
+ * evidence is recorded, then the lifecycle verifies it. A resolution note alone closes only
+ * the finding types whose policy accepts it; otherwise verification sends it back.
+ */
+export async function reportFixed(deps: DecisionDeps, input: { id: string; by: string; note?: string; evidence?: { kind: Evidence['kind']; ref: string } }): Promise<string> {
+  if (!input.note && !input.evidence) throw new InputError('give --note <text> and/or --evidence <kind:ref>');
+  const finding = await waitingFinding(deps.store, input.id, 'AwaitOwnerFix', 'waiting for its owner');
+  if (finding.owner !== input.by) throw new RefusedError(`only the owner (${finding.owner}) can report ${finding.id} fixed`);
+  await updateFinding(deps.store, deps.clock, finding.id, (f, at) => {
+    const added: Evidence[] = [
+      ...(input.note ? [{ kind: 'ticket_resolution_note' as const, ref: `note:${input.note.slice(0, 200)}`, at, recordedBy: input.by, simulated: false }] : []),
+      ...(input.evidence ? [{ kind: input.evidence.kind, ref: input.evidence.ref, at, recordedBy: input.by, simulated: false }] : []),
+    ];
+    return {
+      finding: { ...f, evidence: [...f.evidence, ...added] },
+      events: added.map((e) => ({ actor: input.by, action: 'evidence.recorded', reason: e.kind.replace(/_/g, ' '), evidenceRef: e.ref })),
+    };
+  });
+  const described = await deps.signaller.signal(finding, 'owner_signal', { kind: 'fixed', by: input.by });
+  return `reported fixed by ${input.by}; ${described}`;
 }

@@ -14,7 +14,7 @@ import type { FindingsTable } from './findings-table';
 export const LIFECYCLE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'];
 
 const DEFINITION = join(__dirname, '..', '..', 'statemachines', 'finding-lifecycle.asl.json');
-const DECISION_ROUTES = ['approve', 'reject', 'exception', 'exception/approve', 'exception/reject', 'false-positive'];
+const DECISION_ROUTES = ['approve', 'reject', 'exception', 'exception/approve', 'exception/reject', 'false-positive', 'done'];
 
 export interface FindingLifecycleProps {
   readonly table: FindingsTable;

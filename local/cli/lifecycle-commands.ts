@@ -1,10 +1,12 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { InputError } from '@core/errors';
-import { decideApproval, decideException, markFalsePositive, requestException, type DecisionDeps, type LifecycleSignaller } from '@core/lifecycle/decisions';
+import { decideApproval, decideException, markFalsePositive, reportFixed, requestException, type DecisionDeps, type LifecycleSignaller } from '@core/lifecycle/decisions';
 import type { ResumeAt } from '@core/lifecycle/state';
-import type { TimerKind } from '@core/model';
+import { EvidenceSchema, type TimerKind } from '@core/model';
 import type { LocalHub } from '../hub';
 import type { LocalRun } from '../lifecycle-runner';
+
+const EVIDENCE_KINDS = EvidenceSchema.shape.kind.options;
 
 const TIMER_RESUME: Record<TimerKind, ResumeAt> = { approval_timeout: 'approval_timed_out', sla_breach: 'sla_breached', exception_expiry: 'exception_expired' };
 
@@ -94,6 +96,22 @@ export function registerLifecycleCommands(program: Command, withHub: WithHub, ou
   };
   exception.command('approve').description('approve a requested exception (not the requester, not the owner)').argument('<id>').requiredOption('--as <principal>').option('--reason <text>').action(decideExc('approved'));
   exception.command('reject').description('reject a requested exception: the owner fixes it').argument('<id>').requiredOption('--as <principal>').option('--reason <text>').action(decideExc('rejected'));
+
+  program
+    .command('done')
+    .description("the owner reports the fix with evidence (the local tracker's Done); closing still needs the evidence the policy names")
+    .argument('<id>')
+    .requiredOption('--as <principal>', 'who reports it (the owner)')
+    .option('--note <text>', 'resolution note (evidence only where the policy accepts a note)')
+    .option('--evidence <kind:ref>', `evidence, e.g. key_deactivated:cloudtrail-event-123 (kinds: ${EVIDENCE_KINDS.join(', ')})`, (value) => {
+      const at = value.indexOf(':');
+      const kind = value.slice(0, at);
+      if (at <= 0 || at === value.length - 1 || !(EVIDENCE_KINDS as readonly string[]).includes(kind)) throw new InvalidArgumentError(`must be <kind>:<ref> with kind one of ${EVIDENCE_KINDS.join(', ')}`);
+      return { kind: kind as (typeof EVIDENCE_KINDS)[number], ref: value.slice(at + 1) };
+    })
+    .action(async (id: string, opts: { as: string; note?: string; evidence?: { kind: (typeof EVIDENCE_KINDS)[number]; ref: string } }) => {
+      await withHub(async (hub) => out(await reportFixed(localDecisionDeps(hub), { id, by: opts.as, ...(opts.note ? { note: opts.note } : {}), ...(opts.evidence ? { evidence: opts.evidence } : {}) })));
+    });
 
   program
     .command('false-positive')

@@ -86,6 +86,25 @@ describe('the finding lifecycle through the CLI', () => {
     expect(show(webhook.id).status).toBe('false_positive');
   });
 
+  it('bounces "done" without the evidence the policy names, then resolves on a deactivated key', () => {
+    const privateKey = findings().find((f) => f.nhiType === 'private_key')!;
+    expect(cli.run('done', privateKey.id, '--as', 'bob', '--note', 'removed')).toMatchObject({ code: 1, stderr: `closeloop: only the owner (team-payments) can report ${privateKey.id} fixed\n` });
+    expect(cli.run('done', privateKey.id, '--as', 'team-payments', '--evidence', 'magic:123').code).toBe(2);
+    // A private key closes on a rotation record or a resolution note (policy defaults).
+    expect(cli.run('done', privateKey.id, '--as', 'team-payments', '--note', 'deploy key replaced; old key removed from GitHub')).toMatchObject({ code: 0, stdout: `reported fixed by team-payments; ${privateKey.id}: lifecycle succeeded\n` });
+    expect(show(privateKey.id).status).toBe('resolved');
+
+    // The reopened AWS key needs a rotation record, a deactivated key or a revocation: a note is not enough.
+    const bounced = cli.runWith({ CLOSELOOP_NOW: at(32) }, 'done', awsKey.id, '--as', 'team-payments', '--note', 'fixed it');
+    expect(bounced).toMatchObject({ code: 0, stdout: `reported fixed by team-payments; ${awsKey.id}: waiting at AwaitOwnerFix\n` });
+    expect(show(awsKey.id).events.map((e) => e.action)).toContain('verification.failed');
+    const closed = cli.runWith({ CLOSELOOP_NOW: at(32) }, 'done', awsKey.id, '--as', 'team-payments', '--evidence', 'key_deactivated:cloudtrail:UpdateAccessKey:evt-123');
+    expect(closed).toMatchObject({ code: 0, stdout: `reported fixed by team-payments; ${awsKey.id}: lifecycle succeeded\n` });
+    const resolved = show(awsKey.id) as Row & { events: Array<{ action: string; evidenceRef?: string }> };
+    expect(resolved.status).toBe('resolved');
+    expect(resolved.events.at(-1)).toMatchObject({ action: 'finding.resolved', evidenceRef: 'cloudtrail:UpdateAccessKey:evt-123' });
+  });
+
   it('keeps every audit chain intact through all of it', () => {
     expect(cli.run('audit', 'verify')).toMatchObject({ code: 0 });
   });

@@ -124,7 +124,7 @@ describe('CloseloopStack', () => {
   it('puts every API route (findings and decisions) behind IAM authorisation', () => {
     const methods = Object.values(template.findResources('AWS::ApiGateway::Method')) as Array<{ Properties: { HttpMethod: string; AuthorizationType: string } }>;
     const routes = methods.filter((m) => m.Properties.HttpMethod !== 'OPTIONS');
-    expect(routes.filter((m) => m.Properties.HttpMethod === 'POST')).toHaveLength(6);
+    expect(routes.filter((m) => m.Properties.HttpMethod === 'POST')).toHaveLength(7);
     expect(routes.filter((m) => m.Properties.HttpMethod === 'GET')).toHaveLength(2);
     for (const m of routes) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
   });
