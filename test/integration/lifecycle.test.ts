@@ -134,4 +134,18 @@ describe('local finding lifecycle (DynamoDB Local, aws-local-stepfunctions)', ()
     expect(after.exception).toBeUndefined();
     expect(await actions(key.id)).toEqual(expect.arrayContaining(['risk.accepted', 'exception.expired', 'finding.reopened']));
   });
+
+  it('resumes a parked lifecycle after a restart: a new runner, nothing in memory, state from DynamoDB', async () => {
+    const { runner, find, store, clock } = await setup();
+    const key = await find((f) => f.nhiType === 'cloud_access_key');
+    await runner.start(key);
+    // "Restart": a fresh runner over the same table; only DynamoDB remembers the parked wait.
+    const afterRestart = new LocalLifecycleRunner({ store, clock, policy: DEFAULT_POLICY, rotation: rotationNotConfigured });
+    clock.advance(3 * DAY);
+    const [due] = await store.dueTimers(clock.now().toISOString());
+    expect(due?.lifecycle).toMatchObject({ waitingAt: 'AwaitOwnerFix', timerKind: 'sla_breach' });
+    expect(await afterRestart.resume(due!, 'sla_breached')).toMatchObject({ outcome: 'parked', parkedAt: 'AwaitOwnerFix' });
+    expect(await afterRestart.start((await store.get(key.id))!)).toBeUndefined();
+  });
 });
+
