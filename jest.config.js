@@ -22,6 +22,8 @@ module.exports = {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      // DynamoDB Local on a loaded 2-core machine: generous, so load never fails a test.
+      setupFilesAfterEnv: [...common.setupFilesAfterEnv, '<rootDir>/test/support/timeout-60s.ts'],
       globalSetup: '<rootDir>/test/support/dynamodb-global-setup.ts',
       globalTeardown: '<rootDir>/test/support/dynamodb-global-teardown.ts',
     },
@@ -29,6 +31,8 @@ module.exports = {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+      // Each step spawns the CLI (and some start DynamoDB Local or `serve`).
+      setupFilesAfterEnv: [...common.setupFilesAfterEnv, '<rootDir>/test/support/timeout-180s.ts'],
       globalSetup: '<rootDir>/test/support/dynamodb-global-setup.ts',
       globalTeardown: '<rootDir>/test/support/dynamodb-global-teardown.ts',
     },

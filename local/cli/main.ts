@@ -242,7 +242,15 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         io.out(`${findings.length} findings from ${total.received} records (${correlated} reported by more than one scanner; ${total.rejected} rejected into quarantine).`);
         const waiting = (at: string) => findings.filter((f) => f.lifecycle?.waitingAt === at).length;
         io.out(`${started.length} lifecycle(s) started: ${waiting('AwaitApproval')} awaiting approval, ${waiting('AwaitOwnerFix')} with their owner, ${waiting('AwaitExceptionApproval')} awaiting an exception decision.`);
-        io.out('Next: closeloop show <id> · closeloop approve <id> --as <approver> (CLOSELOOP_APPROVERS) · CLOSELOOP_NOW=<later date> closeloop tick · closeloop audit verify');
+        const next: Array<[string, string]> = [
+          ['npm run closeloop -- show <id>', 'every event of a finding, hash-chained'],
+          [`npm run closeloop -- approve <id> --as ${samples ? 'bob' : '<approver>'}`, 'decide a rotation that awaits approval'],
+          ['CLOSELOOP_NOW=2027-01-01 npm run closeloop -- tick', 'move the clock: SLA escalations fire'],
+          ['npm run closeloop -- audit verify', 'check every audit chain'],
+        ];
+        const width = Math.max(...next.map(([command]) => command.length));
+        io.out('Next (from this checkout):');
+        for (const [command, what] of next) io.out(`  ${command.padEnd(width)}  ${what}`);
       });
     });
 
