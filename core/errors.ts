@@ -63,3 +63,22 @@ export class RefusedError extends CloseloopError {
     this.name = 'RefusedError';
   }
 }
+
+/**
+ * A call to an external system whose outcome is unknown (timeout, connection lost, 5xx after
+ * the request was sent): it may or may not have taken effect, so it is never blindly repeated.
+ */
+export class AmbiguousOutcomeError extends CloseloopError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'AmbiguousOutcomeError';
+  }
+}
+
+/**
+ * Whether an external call certainly did not take effect (the system refused it: 4xx). Only
+ * then may a create be recorded as refused; any other failure leaves it uncertain.
+ */
+export function definitelyNotApplied(err: unknown): boolean {
+  return err instanceof CloseloopError && (err as { notApplied?: unknown }).notApplied === true;
+}

@@ -151,6 +151,8 @@ export const FindingSchema = z.object({
   lifecycle: LifecycleSchema.optional(),
   evidence: z.array(EvidenceSchema).default([]),
   exception: RiskExceptionSchema.optional(),
+  /** The finding's ticket, once the sync created it. */
+  ticket: z.object({ system: z.enum(['local', 'jira', 'servicenow']), key: z.string().min(1), url: z.string().optional() }).optional(),
   status: FindingStatusSchema,
   firstSeen: z.string(),
   lastSeen: z.string(),

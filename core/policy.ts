@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConfigurationError } from './errors';
 import { NhiTypeSchema, SEVERITIES, type Finding, type Severity } from './model';
 import { parseRecord } from './problems';
+import { TicketRouteSchema } from './tickets/routing';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -68,6 +69,12 @@ export const PolicySchema = z.object({
     }),
   /** Evidence accepted for NHI types not listed in `evidence`. */
   defaultEvidence: z.array(EvidenceKindSchema).min(1).default(['rotation_record', 'clean_rescan', 'secret_revoked_at_source', 'ticket_resolution_note']),
+  /**
+   * Where tickets go, first match wins (by owner or asset pattern, severity): a Jira project or a
+   * ServiceNow assignment group. Unmatched findings use Jira when configured, else ServiceNow,
+   * else the local tracker.
+   */
+  ticketRouting: z.array(TicketRouteSchema).default([]),
 });
 export type Policy = z.infer<typeof PolicySchema>;
 

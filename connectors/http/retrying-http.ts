@@ -1,7 +1,7 @@
 import type { AxiosInstance, AxiosRequestConfig, AxiosResponse } from 'axios';
 import { isAxiosError } from 'axios';
 import { backoffDelayMs, sleep } from '@core/backoff';
-import { CloseloopError } from '@core/errors';
+import { AmbiguousOutcomeError, CloseloopError } from '@core/errors';
 
 /** An HTTP API kept failing or asked us to wait longer than we may. */
 export class HttpRetryExhaustedError extends CloseloopError {
@@ -17,6 +17,8 @@ export class HttpRetryExhaustedError extends CloseloopError {
 
 /** The API refused the request for a reason retrying cannot fix (401, 404, 422 …). */
 export class HttpRequestFailedError extends CloseloopError {
+  /** A 4xx: the server refused the request, so it did not act on it. */
+  readonly notApplied: boolean;
   constructor(
     readonly url: string,
     readonly status: number,
@@ -24,6 +26,7 @@ export class HttpRequestFailedError extends CloseloopError {
   ) {
     super(`${redactUrl(url)}: HTTP ${status}`, options);
     this.name = 'HttpRequestFailedError';
+    this.notApplied = status >= 400 && status < 500;
   }
 }
 
@@ -75,8 +78,12 @@ function retryable(status: number | undefined, rateLimited: boolean): boolean {
 /**
  * Sends a request; retries network errors, timeouts, 429, 5xx and rate-limit 403s with
  * exponential backoff and jitter, waiting as long as the server asks when it says.
+ *
+ * A request that is not idempotent (a create) is retried only when the server certainly did
+ * not act on it (429, rate-limit 403). A timeout, a lost connection or a 5xx may have come
+ * after the server acted, so it throws `AmbiguousOutcomeError` and the caller reconciles.
  */
-export async function requestWithRetry<T>(http: AxiosInstance, config: AxiosRequestConfig, policy: RetryPolicy = DEFAULT_RETRY_POLICY): Promise<AxiosResponse<T>> {
+export async function requestWithRetry<T>(http: AxiosInstance, config: AxiosRequestConfig, policy: RetryPolicy = DEFAULT_RETRY_POLICY, options: { idempotent?: boolean } = {}): Promise<AxiosResponse<T>> {
   const url = `${config.baseURL ?? http.defaults.baseURL ?? ''}${config.url ?? ''}`;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -87,6 +94,10 @@ export async function requestWithRetry<T>(http: AxiosInstance, config: AxiosRequ
       const requested = response ? serverRequestedWaitMs(response, policy.now()) : undefined;
       const status = response?.status;
       if (!retryable(status, requested !== undefined)) throw new HttpRequestFailedError(url, status!, { cause: err });
+      const certainlyNotActedOn = status === 429 || (status === 403 && requested !== undefined);
+      if (options.idempotent === false && !certainlyNotActedOn) {
+        throw new AmbiguousOutcomeError(`${redactUrl(url)}: ${status ? `HTTP ${status}` : err.code ?? 'no response'}; the request may or may not have taken effect`, { cause: err });
+      }
       if (attempt + 1 >= policy.maxAttempts || (requested !== undefined && requested > policy.maxWaitMs)) {
         throw new HttpRetryExhaustedError(url, status, { cause: err });
       }

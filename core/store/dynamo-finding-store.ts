@@ -16,6 +16,8 @@ import { CloseloopError } from '../errors';
 import { FINDING_STATUSES, FindingSchema, type Finding, type FindingStatus } from '../model';
 import type { CursorStore, FindingStore, FindingWrite, QuarantineEntry } from '../ports';
 import { severityRank } from '../standards';
+import { ticketWorkFor } from '../tickets/outbox';
+import { toWorkItem } from './ticket-items';
 
 /** DynamoDB said no after every retry. */
 export class StoreUnavailableError extends CloseloopError {
@@ -34,6 +36,9 @@ const MAX_TRANSACTION_ITEMS = 100;
 const MAX_UNPROCESSED_RETRIES = 8;
 /** Transactions of one ingest round in flight at once. */
 const MAX_CONCURRENT_TRANSACTIONS = 4;
+
+/** Items one finding write puts into a transaction: head, events, aliases, ticket work. */
+const itemCount = (write: FindingWrite) => 1 + write.events.length + write.aliases.length + ticketWorkFor(write.events).length;
 
 const findingKey = (id: string) => ({ pk: `FINDING#${id}`, sk: FINDING_SK });
 const eventSk = (seq: number) => `EVENT#${String(seq).padStart(10, '0')}`;
@@ -131,7 +136,7 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
     let batch: FindingWrite[] = [];
     let size = 0;
     for (const write of writes) {
-      const items = 1 + write.events.length + write.aliases.length;
+      const items = itemCount(write);
       if (items > MAX_TRANSACTION_ITEMS) throw new CloseloopError(`one finding write has ${items} items; at most ${MAX_TRANSACTION_ITEMS} fit a transaction`);
       if (size + items > MAX_TRANSACTION_ITEMS) {
         transactions.push(batch);
@@ -174,11 +179,11 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
         for (const w of pending) {
           const code = reasons[index]?.Code;
           if (code === 'ConditionalCheckFailed') failed.add(w.finding.id);
-          for (let j = index; j < index + 1 + w.events.length + w.aliases.length; j++) {
+          for (let j = index; j < index + itemCount(w); j++) {
             const c = reasons[j]?.Code;
             if (c === 'TransactionConflict' || c === 'ThrottlingError' || c === 'ProvisionedThroughputExceeded') throttled = true;
           }
-          index += 1 + w.events.length + w.aliases.length;
+          index += itemCount(w);
         }
         if (failed.size === 0 && !throttled) throw err;
         conflicts.push(...failed);
@@ -210,7 +215,10 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
     const aliases = write.aliases.map((aliasKey) => ({
       Put: { TableName: this.tableName, Item: { pk: `ALIAS#${aliasKey}`, sk: '#ALIAS', type: 'alias', aliasKey, findingId: finding.id } },
     }));
-    return [head, ...events, ...aliases];
+    // Ticket work caused by these events is written with them (a transactional outbox): a
+    // transition is never recorded without the ticket update it owes, nor the reverse.
+    const outbox = ticketWorkFor(write.events).map((work) => ({ Put: { TableName: this.tableName, Item: toWorkItem(work) } }));
+    return [head, ...events, ...aliases, ...outbox];
   }
 
   async list(filter: { status?: FindingStatus } = {}): Promise<Finding[]> {

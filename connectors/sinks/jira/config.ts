@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { ConfigurationError } from '@core/errors';
+import { parseRecord } from '@core/problems';
+import { JIRA_DEFAULT_PRIORITIES, parsePriorities, type PriorityScheme } from '../priority';
+
+/** Jira Cloud connection and behaviour, from the environment (secrets from Secrets Manager on AWS). */
+export interface JiraConfig {
+  baseUrl: string;
+  email: string;
+  apiToken: string;
+  projectKey: string;
+  issueType: string;
+  priorities: PriorityScheme;
+  /** Transition names to close / reopen; unset: the first transition into the done / to-do category. */
+  closeTransition?: string;
+  reopenTransition?: string;
+  components: string[];
+  /** Extra fields set on every issue, e.g. `{"customfield_10010": "NHI"}`. */
+  customFields: Record<string, unknown>;
+  /** How long Jira's search may miss a new issue; "not found" is trusted only after this. */
+  searchLagMs: number;
+  /** Resolutions that mean "we will not fix it": they become exception requests. */
+  wontDoResolutions: string[];
+  /** Issues created at once (bulk create takes at most 50). */
+  bulkSize: number;
+}
+
+const EnvSchema = z.object({
+  JIRA_BASE_URL: z.url({ protocol: /^https?$/ }),
+  JIRA_EMAIL: z.string().min(3),
+  JIRA_API_TOKEN: z.string().min(1),
+  JIRA_PROJECT_KEY: z.string().regex(/^[A-Z][A-Z0-9_]{0,9}$/, 'must be a Jira project key such as SEC'),
+  JIRA_ISSUE_TYPE: z.string().min(1).default('Task'),
+  JIRA_CLOSE_TRANSITION: z.string().min(1).optional(),
+  JIRA_REOPEN_TRANSITION: z.string().min(1).optional(),
+  JIRA_COMPONENTS: z.string().optional(),
+  JIRA_CUSTOM_FIELDS: z.string().optional(),
+  JIRA_SEARCH_LAG_SECONDS: z.coerce.number().min(0).max(3600).default(30),
+  JIRA_WONT_DO_RESOLUTIONS: z.string().default("Won't Do,Won't Fix,Declined"),
+  JIRA_BULK_SIZE: z.coerce.number().int().min(1).max(50).default(50),
+});
+
+/** Whether the environment asks for Jira at all (JIRA_BASE_URL set). */
+export const jiraConfigured = (env: NodeJS.ProcessEnv) => Boolean(env.JIRA_BASE_URL?.trim());
+
+/** Reads and checks the Jira settings; a problem names the variable. */
+export function readJiraConfig(env: NodeJS.ProcessEnv, secrets: { apiToken?: string } = {}): JiraConfig {
+  const trimmed = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith('JIRA_') && v?.trim()).map(([k, v]) => [k, v!.trim()]));
+  if (secrets.apiToken) trimmed.JIRA_API_TOKEN = secrets.apiToken;
+  const parsed = parseRecord(EnvSchema, trimmed);
+  if (!parsed.ok) throw new ConfigurationError(`Jira configuration: ${parsed.problems.join('; ')}`);
+  const e = parsed.value;
+  let customFields: Record<string, unknown> = {};
+  if (e.JIRA_CUSTOM_FIELDS) {
+    try {
+      customFields = z.record(z.string().regex(/^customfield_\d+$/), z.unknown()).parse(JSON.parse(e.JIRA_CUSTOM_FIELDS));
+    } catch (err) {
+      throw new ConfigurationError('JIRA_CUSTOM_FIELDS must be a JSON object of customfield_<number> keys', { cause: err });
+    }
+  }
+  return {
+    baseUrl: e.JIRA_BASE_URL.replace(/\/+$/, ''),
+    email: e.JIRA_EMAIL,
+    apiToken: e.JIRA_API_TOKEN,
+    projectKey: e.JIRA_PROJECT_KEY,
+    issueType: e.JIRA_ISSUE_TYPE,
+    priorities: parsePriorities(env.JIRA_PRIORITIES, JIRA_DEFAULT_PRIORITIES, 'JIRA_PRIORITIES'),
+    ...(e.JIRA_CLOSE_TRANSITION ? { closeTransition: e.JIRA_CLOSE_TRANSITION } : {}),
+    ...(e.JIRA_REOPEN_TRANSITION ? { reopenTransition: e.JIRA_REOPEN_TRANSITION } : {}),
+    components: (e.JIRA_COMPONENTS ?? '').split(',').map((c) => c.trim()).filter(Boolean),
+    customFields,
+    searchLagMs: e.JIRA_SEARCH_LAG_SECONDS * 1000,
+    wontDoResolutions: e.JIRA_WONT_DO_RESOLUTIONS.split(',').map((r) => r.trim()).filter(Boolean),
+    bulkSize: e.JIRA_BULK_SIZE,
+  };
+}

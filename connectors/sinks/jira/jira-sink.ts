@@ -1,0 +1,249 @@
+import axios, { type AxiosInstance } from 'axios';
+import { CloseloopError } from '@core/errors';
+import { redactText } from '@core/redaction';
+import type { SinkRef } from '@core/tickets/model';
+import type { CreateResult, TicketDraft, TicketSink, TicketUpdate } from '@core/tickets/ports';
+import { DEFAULT_RETRY_POLICY, HttpRequestFailedError, requestWithRetry, type RetryPolicy } from '../../http/retrying-http';
+import { raisedPriority } from '../priority';
+import { sectionsDoc, textDoc } from './adf';
+import type { JiraConfig } from './config';
+import { CommentPageSchema, CreatedIssuesSchema, ErrorCollectionSchema, IssueStatusSchema, SearchResultsSchema, TransitionsSchema, UsersSchema } from './schemas';
+
+/** The comment property that carries the closeloop work id: how a retried comment is recognised. */
+export const WORK_PROPERTY = 'closeloop.work';
+/** Labels looked up per search request. */
+const LABELS_PER_SEARCH = 50;
+
+/** Jira answered something closeloop cannot use. */
+export class JiraResponseError extends CloseloopError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'JiraResponseError';
+  }
+}
+
+/** What Jira said was wrong with a request (field errors), redacted and short. */
+export function jiraErrorText(body: unknown): string {
+  const parsed = ErrorCollectionSchema.safeParse(body);
+  if (!parsed.success) return 'no details';
+  const parts = [...(parsed.data.errorMessages ?? []), ...Object.entries(parsed.data.errors ?? {}).map(([field, message]) => `${field}: ${message}`)];
+  return redactText(parts.join('; ') || 'no details').slice(0, 300);
+}
+
+/**
+ * Jira Cloud REST v3. Creates through bulk create (≤ 50 per call, per-item errors), finds
+ * tickets by label through `/rest/api/3/search/jql` (eventually consistent: `lookupLagMs`),
+ * comments in ADF with a work-id property, raises priority, and transitions by name or
+ * status category. Reads and idempotent writes retry; creates never retry blindly.
+ */
+export class JiraSink implements TicketSink {
+  readonly kind = 'jira' as const;
+  readonly lookupLagMs: number;
+  readonly maxBatch: number;
+  private readonly http: AxiosInstance;
+  /** owner email → accountId (or null: no such Jira user), for the life of the process. */
+  private readonly accounts = new Map<string, Promise<string | null>>();
+
+  constructor(
+    private readonly config: JiraConfig,
+    private readonly retry: RetryPolicy = DEFAULT_RETRY_POLICY,
+    http?: AxiosInstance,
+  ) {
+    this.lookupLagMs = config.searchLagMs;
+    this.maxBatch = config.bulkSize;
+    this.http =
+      http ??
+      axios.create({
+        baseURL: config.baseUrl,
+        timeout: 30_000,
+        auth: { username: config.email, password: config.apiToken },
+        headers: { accept: 'application/json', 'content-type': 'application/json' },
+      });
+  }
+
+  /** The browse URL of an issue. */
+  browseUrl(key: string): string {
+    return `${this.config.baseUrl}/browse/${key}`;
+  }
+
+  async create(drafts: TicketDraft[], sink: SinkRef): Promise<CreateResult[]> {
+    const project = sink.kind === 'jira' ? sink.project : this.config.projectKey;
+    const assignees = await Promise.all(drafts.map((d) => this.accountIdFor(d.owner)));
+    const issueUpdates = drafts.map((d, i) => ({ fields: this.fields(d, project, assignees[i] ?? null) }));
+    const response = await requestWithRetry<unknown>(
+      this.http,
+      // 400 carries per-item errors when every element failed; it is an answer, not a failure.
+      { method: 'POST', url: '/rest/api/3/issue/bulk', data: { issueUpdates }, validateStatus: (s) => s === 201 || s === 400 },
+      this.retry,
+      { idempotent: false },
+    );
+    const body = CreatedIssuesSchema.safeParse(response.data);
+    if (!body.success) throw new JiraResponseError(`Jira bulk create answered HTTP ${response.status} without a CreatedIssues body: ${jiraErrorText(response.data)}`);
+    const failed = new Map(body.data.errors.map((e) => [e.failedElementNumber, e]));
+    // Jira lists created issues in request order, skipping the failed elements.
+    const created = [...body.data.issues];
+    const results: CreateResult[] = [];
+    const unassigned: Array<{ key: string; owner: string }> = [];
+    drafts.forEach((draft, index) => {
+      const error = failed.get(index);
+      if (error) {
+        results.push({ findingId: draft.findingId, status: 'rejected', reason: jiraErrorText(error.elementErrors) });
+        return;
+      }
+      const issue = created.shift();
+      if (!issue) throw new JiraResponseError(`Jira bulk create returned fewer issues than it accepted (${body.data.issues.length} for ${drafts.length - failed.size})`);
+      results.push({ findingId: draft.findingId, status: 'created', key: issue.key, url: this.browseUrl(issue.key) });
+      if (!assignees[index]) unassigned.push({ key: issue.key, owner: draft.owner });
+    });
+    for (const { key, owner } of unassigned) {
+      await this.comment(key, `closeloop could not match the owner "${redactText(owner)}" to a Jira user, so this issue is unassigned. Assign it to the owner by hand.`, `${key}-unassigned`, false);
+    }
+    return results;
+  }
+
+  private fields(d: TicketDraft, project: string, accountId: string | null): Record<string, unknown> {
+    return {
+      project: { key: project },
+      issuetype: { name: this.config.issueType },
+      summary: d.summary,
+      description: sectionsDoc(d.sections),
+      priority: { name: this.config.priorities.bySeverity[d.finding.severity] },
+      ...(d.dueDate ? { duedate: d.dueDate } : {}),
+      labels: ['closeloop', d.label],
+      ...(accountId ? { assignee: { accountId } } : {}),
+      ...(this.config.components.length > 0 ? { components: this.config.components.map((name) => ({ name })) } : {}),
+      ...this.config.customFields,
+    };
+  }
+
+  /** Owner email → Jira accountId through user search, cached (misses too). Non-emails: none. */
+  private accountIdFor(owner: string): Promise<string | null> {
+    if (!owner.includes('@')) return Promise.resolve(null);
+    const email = owner.toLowerCase();
+    let cached = this.accounts.get(email);
+    if (!cached) {
+      cached = (async () => {
+        const response = await requestWithRetry<unknown>(this.http, { method: 'GET', url: '/rest/api/3/user/search', params: { query: email, maxResults: 10 } }, this.retry);
+        const users = UsersSchema.safeParse(response.data);
+        if (!users.success) throw new JiraResponseError('Jira user search answered without a list of users');
+        const active = users.data.filter((u) => u.active !== false && u.accountType !== 'app');
+        const exact = active.filter((u) => u.emailAddress?.toLowerCase() === email);
+        // Email addresses may be hidden by privacy settings: one active match is the person.
+        return exact[0]?.accountId ?? (active.length === 1 ? active[0]!.accountId : null);
+      })();
+      cached.catch(() => this.accounts.delete(email));
+      this.accounts.set(email, cached);
+    }
+    return cached;
+  }
+
+  async find(findingIds: string[], sink: SinkRef): Promise<Map<string, { key: string; url?: string }>> {
+    const project = sink.kind === 'jira' ? sink.project : this.config.projectKey;
+    const byLabel = new Map(findingIds.map((id) => [`closeloop-${id.toLowerCase()}`, id]));
+    const labels = [...byLabel.keys()];
+    const found = new Map<string, { key: string; url?: string }>();
+    for (let i = 0; i < labels.length; i += LABELS_PER_SEARCH) {
+      const chunk = labels.slice(i, i + LABELS_PER_SEARCH);
+      const jql = `project = "${project}" AND labels in (${chunk.map((l) => `"${l}"`).join(', ')}) ORDER BY created ASC`;
+      let nextPageToken: string | undefined;
+      do {
+        const response = await requestWithRetry<unknown>(
+          this.http,
+          { method: 'POST', url: '/rest/api/3/search/jql', data: { jql, fields: ['labels'], maxResults: 100, ...(nextPageToken ? { nextPageToken } : {}) } },
+          this.retry,
+        );
+        const page = SearchResultsSchema.safeParse(response.data);
+        if (!page.success) throw new JiraResponseError('Jira search answered without a list of issues');
+        for (const issue of page.data.issues) {
+          for (const label of issue.fields.labels ?? []) {
+            const id = byLabel.get(label);
+            // Oldest first: if two issues ever carry one label, the first one is the finding's.
+            if (id && !found.has(id)) found.set(id, { key: issue.key, url: this.browseUrl(issue.key) });
+          }
+        }
+        nextPageToken = page.data.nextPageToken ?? undefined;
+      } while (nextPageToken);
+    }
+    return found;
+  }
+
+  async update(key: string, update: TicketUpdate): Promise<void> {
+    switch (update.op) {
+      case 'comment':
+        await this.comment(key, update.text, update.workId, update.retry);
+        return;
+      case 'escalate': {
+        // The comment first (it says why), then a priority one step above the severity's: a
+        // fixed target, so a repeated escalation or a retry sets the same value again.
+        await this.comment(key, update.text, update.workId, update.retry);
+        const target = raisedPriority(this.config.priorities, this.config.priorities.bySeverity[update.finding.severity]);
+        await requestWithRetry(this.http, { method: 'PUT', url: `/rest/api/3/issue/${encodeURIComponent(key)}`, data: { fields: { priority: { name: target } } } }, this.retry);
+        return;
+      }
+      case 'close':
+        await this.comment(key, update.text, update.workId, update.retry);
+        await this.transition(key, 'done', this.config.closeTransition);
+        return;
+      case 'reopen':
+        await this.comment(key, update.text, update.workId, update.retry);
+        await this.transition(key, 'open', this.config.reopenTransition);
+        return;
+    }
+  }
+
+  /** Adds an ADF comment carrying the work id; on a retry, first checks it is not there already. */
+  private async comment(key: string, text: string, workId: string, retry: boolean): Promise<void> {
+    if (retry && (await this.hasComment(key, workId))) return;
+    await requestWithRetry(
+      this.http,
+      { method: 'POST', url: `/rest/api/3/issue/${encodeURIComponent(key)}/comment`, data: { body: textDoc(`closeloop: ${text}`), properties: [{ key: WORK_PROPERTY, value: { id: workId } }] } },
+      this.retry,
+      { idempotent: false },
+    );
+  }
+
+  private async hasComment(key: string, workId: string): Promise<boolean> {
+    for (let startAt = 0; ; ) {
+      const response = await requestWithRetry<unknown>(
+        this.http,
+        { method: 'GET', url: `/rest/api/3/issue/${encodeURIComponent(key)}/comment`, params: { startAt, maxResults: 100, orderBy: '-created', expand: 'properties' } },
+        this.retry,
+      );
+      const page = CommentPageSchema.safeParse(response.data);
+      if (!page.success) throw new JiraResponseError(`Jira answered ${key}'s comments without a page of comments`);
+      if (page.data.comments.some((c) => c.properties?.some((p) => p.key === WORK_PROPERTY && (p.value as { id?: string } | null)?.id === workId))) return true;
+      startAt += page.data.comments.length;
+      if (page.data.comments.length === 0 || startAt >= page.data.total) return false;
+    }
+  }
+
+  /** Moves the issue into the done category (`done`) or out of it (`open`), unless it is there already. */
+  private async transition(key: string, target: 'done' | 'open', byName: string | undefined): Promise<void> {
+    const path = `/rest/api/3/issue/${encodeURIComponent(key)}`;
+    const issue = IssueStatusSchema.safeParse((await requestWithRetry<unknown>(this.http, { method: 'GET', url: path, params: { fields: 'status' } }, this.retry)).data);
+    if (!issue.success) throw new JiraResponseError(`Jira answered ${key} without its status`);
+    const category = issue.data.fields.status?.statusCategory?.key;
+    if ((target === 'done') === (category === 'done')) return;
+    const listed = TransitionsSchema.safeParse((await requestWithRetry<unknown>(this.http, { method: 'GET', url: `${path}/transitions` }, this.retry)).data);
+    if (!listed.success) throw new JiraResponseError(`Jira answered ${key}'s transitions without a list`);
+    const transitions = listed.data.transitions;
+    const chosen = byName
+      ? transitions.find((t) => t.name.toLowerCase() === byName.toLowerCase())
+      : target === 'done'
+        ? transitions.find((t) => t.to?.statusCategory?.key === 'done')
+        : (transitions.find((t) => t.to?.statusCategory?.key === 'new') ?? transitions.find((t) => t.to?.statusCategory?.key === 'indeterminate'));
+    if (!chosen) {
+      const wanted = byName ? `"${byName}"` : target === 'done' ? 'into the done category' : 'out of the done category';
+      throw new JiraResponseError(`${key} has no transition ${wanted} (available: ${transitions.map((t) => t.name).join(', ') || 'none'})`);
+    }
+    try {
+      await requestWithRetry(this.http, { method: 'POST', url: `${path}/transitions`, data: { transition: { id: chosen.id } } }, this.retry);
+    } catch (err) {
+      if (err instanceof HttpRequestFailedError && err.status === 400) {
+        const body = (err.cause as { response?: { data?: unknown } } | undefined)?.response?.data;
+        throw new JiraResponseError(`Jira refused transition "${chosen.name}" on ${key}: ${jiraErrorText(body)}`, { cause: err });
+      }
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,190 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { CloseloopError } from '../errors';
+import { ticketLabel, TicketRecordSchema, TicketWorkSchema, type SinkRef, type TicketRecord, type TicketWork } from '../tickets/model';
+import type { TicketStore } from '../tickets/ports';
+import { OUTBOX_PARTITION, ticketKey, workSk } from './ticket-items';
+
+/** A ticket already has a different key: two issues for one finding would be the bug this prevents. */
+export class TicketKeyConflictError extends CloseloopError {
+  constructor(findingId: string, existing: string, offered: string) {
+    super(`${findingId} already has ticket ${existing}; refusing to record ${offered}`);
+    this.name = 'TicketKeyConflictError';
+  }
+}
+
+const isConditionFailure = (err: unknown) => err instanceof ConditionalCheckFailedException;
+
+/** The outbox, ticket records, ticket-key aliases and webhook deliveries, on the findings table. */
+export class DynamoTicketStore implements TicketStore {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async pendingWork(limit: number): Promise<TicketWork[]> {
+    const out = await this.doc.send(
+      new QueryCommand({ TableName: this.tableName, IndexName: 'byTimer', KeyConditionExpression: 'gsi4pk = :pk', ExpressionAttributeValues: { ':pk': OUTBOX_PARTITION }, Limit: limit }),
+    );
+    return (out.Items ?? []).map((item) => TicketWorkSchema.parse(item));
+  }
+
+  async countPending(cap = 10_000): Promise<number> {
+    let count = 0;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({ TableName: this.tableName, IndexName: 'byTimer', KeyConditionExpression: 'gsi4pk = :pk', ExpressionAttributeValues: { ':pk': OUTBOX_PARTITION }, Select: 'COUNT', ExclusiveStartKey: start }),
+      );
+      count += out.Count ?? 0;
+      start = out.LastEvaluatedKey;
+    } while (start && count < cap);
+    return count;
+  }
+
+  private workKey(work: TicketWork) {
+    return { pk: `FINDING#${work.findingId}`, sk: workSk(work.seq) };
+  }
+
+  async markWorkAttempted(work: TicketWork): Promise<void> {
+    await this.doc.send(new UpdateCommand({ TableName: this.tableName, Key: this.workKey(work), UpdateExpression: 'ADD attempts :one', ExpressionAttributeValues: { ':one': 1 } }));
+  }
+
+  async completeWork(work: TicketWork, at: string): Promise<void> {
+    // Removing the index keys takes it out of the outbox; the item stays as a record of what was sent.
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: this.workKey(work),
+        UpdateExpression: 'SET #state = :done, doneAt = :at REMOVE gsi4pk, gsi4sk, lastError',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':done': 'done', ':at': at },
+      }),
+    );
+  }
+
+  async failWork(work: TicketWork, error: string): Promise<void> {
+    await this.doc.send(new UpdateCommand({ TableName: this.tableName, Key: this.workKey(work), UpdateExpression: 'SET lastError = :e', ExpressionAttributeValues: { ':e': error.slice(0, 500) } }));
+  }
+
+  async tickets(findingIds: string[]): Promise<Map<string, TicketRecord>> {
+    const found = new Map<string, TicketRecord>();
+    const unique = [...new Set(findingIds)];
+    for (let i = 0; i < unique.length; i += 100) {
+      let keys: Record<string, unknown>[] = unique.slice(i, i + 100).map(ticketKey);
+      for (let attempt = 0; keys.length > 0 && attempt < 10; attempt++) {
+        const out = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }));
+        for (const item of out.Responses?.[this.tableName] ?? []) {
+          const record = TicketRecordSchema.parse(item);
+          found.set(record.findingId, record);
+        }
+        keys = (out.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+      }
+    }
+    return found;
+  }
+
+  async claimTicket(findingId: string, sink: SinkRef, worker: string, now: string, leaseUntil: string): Promise<TicketRecord | undefined> {
+    try {
+      // Free when nobody ever held it, the lease ran out, or this worker holds it already.
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: ticketKey(findingId),
+          UpdateExpression: 'SET #type = :type, findingId = :id, #label = if_not_exists(#label, :label), #sink = if_not_exists(#sink, :sink), leaseOwner = :worker, leaseUntil = :until',
+          ConditionExpression: 'attribute_not_exists(pk) OR attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :worker',
+          ExpressionAttributeNames: { '#type': 'type', '#label': 'label', '#sink': 'sink' },
+          ExpressionAttributeValues: { ':type': 'ticket', ':id': findingId, ':label': ticketLabel(findingId), ':sink': sink, ':worker': worker, ':until': leaseUntil, ':now': now },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return TicketRecordSchema.parse(out.Attributes);
+    } catch (err) {
+      if (isConditionFailure(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async markCreateSent(findingId: string, worker: string, at: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: ticketKey(findingId),
+        UpdateExpression: 'SET createOutcome = :uncertain, lastAttemptAt = :at ADD createAttempts :one',
+        // Only the lease holder records an attempt; a worker whose lease expired mid-call must not.
+        ConditionExpression: 'leaseOwner = :worker AND attribute_not_exists(#key)',
+        ExpressionAttributeNames: { '#key': 'key' },
+        ExpressionAttributeValues: { ':uncertain': 'uncertain', ':at': at, ':one': 1, ':worker': worker },
+      }),
+    );
+  }
+
+  async recordTicketKey(findingId: string, key: string, url: string | undefined): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: ticketKey(findingId),
+          UpdateExpression: url ? 'SET #key = :key, createOutcome = :created, #url = :url REMOVE lastError' : 'SET #key = :key, createOutcome = :created REMOVE lastError',
+          ConditionExpression: 'attribute_not_exists(#key) OR #key = :key',
+          ExpressionAttributeNames: { '#key': 'key', ...(url ? { '#url': 'url' } : {}) },
+          ExpressionAttributeValues: { ':key': key, ':created': 'created', ...(url ? { ':url': url } : {}) },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      const existing = (await this.tickets([findingId])).get(findingId)?.key ?? '?';
+      throw new TicketKeyConflictError(findingId, existing, key);
+    }
+    const record = (await this.doc.send(new GetCommand({ TableName: this.tableName, Key: ticketKey(findingId), ConsistentRead: true }))).Item;
+    const system = (record?.sink as SinkRef | undefined)?.kind ?? 'local';
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk: `ALIAS#ticket:${system}:${key}`, sk: '#ALIAS', type: 'alias', aliasKey: `ticket:${system}:${key}`, findingId } }));
+  }
+
+  async markCreateRejected(findingId: string, reason: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: ticketKey(findingId),
+        UpdateExpression: 'SET createOutcome = :rejected, lastError = :reason',
+        ExpressionAttributeValues: { ':rejected': 'rejected', ':reason': reason.slice(0, 500) },
+      }),
+    );
+  }
+
+  async releaseTicket(findingId: string, worker: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({ TableName: this.tableName, Key: ticketKey(findingId), UpdateExpression: 'REMOVE leaseOwner, leaseUntil', ConditionExpression: 'leaseOwner = :worker', ExpressionAttributeValues: { ':worker': worker } }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err; // the lease had expired and moved on: nothing to release
+    }
+  }
+
+  async findingForTicketKey(system: string, key: string): Promise<string | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: `ALIAS#ticket:${system}:${key}`, sk: '#ALIAS' }, ConsistentRead: true }));
+    return out.Item ? String(out.Item.findingId) : undefined;
+  }
+
+  async recordDelivery(source: string, deliveryId: string, at: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({ TableName: this.tableName, Item: { pk: `WEBHOOK#${source}`, sk: deliveryId, type: 'webhook_delivery', receivedAt: at }, ConditionExpression: 'attribute_not_exists(pk)' }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  async forgetDelivery(source: string, deliveryId: string): Promise<void> {
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: `WEBHOOK#${source}`, sk: deliveryId } }));
+  }
+}

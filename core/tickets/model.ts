@@ -1,0 +1,67 @@
+import { z } from 'zod';
+
+/** Which system holds a finding's ticket: a Jira project, a ServiceNow group, or the hub's own tracker. */
+export const SinkRefSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('local') }),
+  z.object({ kind: z.literal('jira'), project: z.string().min(1) }),
+  z.object({ kind: z.literal('servicenow'), assignmentGroup: z.string().min(1).optional() }),
+]);
+export type SinkRef = z.infer<typeof SinkRefSchema>;
+export type SinkKind = SinkRef['kind'];
+
+/**
+ * What a lifecycle transition asks of the finding's ticket. `create` opens it (or, when the
+ * ticket exists, refreshes nothing); `escalate` raises its priority and comments; `close` and
+ * `reopen` transition it; `comment` adds a note.
+ */
+export const TicketOpSchema = z.enum(['create', 'comment', 'escalate', 'close', 'reopen']);
+export type TicketOp = z.infer<typeof TicketOpSchema>;
+
+/**
+ * One piece of pending ticket work (the outbox): written in the same transaction as the audit
+ * event that caused it, keyed by that event's sequence number, so it exists exactly once.
+ */
+export const TicketWorkSchema = z.object({
+  findingId: z.string(),
+  /** The causing audit event's sequence number: the work's identity and its order. */
+  seq: z.number().int().positive(),
+  op: TicketOpSchema,
+  /** What the ticket says about it (already redacted). */
+  text: z.string(),
+  /** The causing event's action, e.g. `sla.breached`. */
+  action: z.string(),
+  actor: z.string(),
+  createdAt: z.string(),
+  /** Attempts so far; above zero means an earlier attempt's outcome is unknown. */
+  attempts: z.number().int().nonnegative().default(0),
+  lastError: z.string().optional(),
+});
+export type TicketWork = z.infer<typeof TicketWorkSchema>;
+
+/** The identity of a work item, used as the idempotency key in the external system. */
+export const workId = (w: Pick<TicketWork, 'findingId' | 'seq'>) => `${w.findingId}-${w.seq}`;
+
+/**
+ * A finding's ticket as the sync knows it: the intent (which sink, the label it is found by)
+ * before the external call, the key after. `uncertain` means a create was sent and its answer
+ * never came back: Jira may or may not hold the issue, so the next attempt looks first.
+ */
+export const TicketRecordSchema = z.object({
+  findingId: z.string(),
+  sink: SinkRefSchema,
+  /** Jira label / ServiceNow correlation id the ticket is found by (lower-case finding id). */
+  label: z.string(),
+  key: z.string().optional(),
+  url: z.string().optional(),
+  createOutcome: z.enum(['not_sent', 'uncertain', 'rejected', 'created']).default('not_sent'),
+  createAttempts: z.number().int().nonnegative().default(0),
+  lastAttemptAt: z.string().optional(),
+  /** A worker holding the lease may act on this ticket; others skip it until it expires. */
+  leaseOwner: z.string().optional(),
+  leaseUntil: z.string().optional(),
+  lastError: z.string().optional(),
+});
+export type TicketRecord = z.infer<typeof TicketRecordSchema>;
+
+/** The label (Jira) and correlation id (ServiceNow) of a finding's ticket. */
+export const ticketLabel = (findingId: string) => `closeloop-${findingId.toLowerCase()}`;
