@@ -10,6 +10,7 @@ export function publicFinding(f: Finding) {
     status: f.status,
     owner: f.owner ?? null,
     dueAt: f.dueAt ?? null,
+    ticket: f.ticket ?? null,
     nhiType: f.nhiType,
     detector: f.detector,
     validity: f.validity,

@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { ConfigurationError } from '@core/errors';
 import { DEFAULT_TABLE_NAME } from '@core/store/table';
+import { jiraConfigured, readJiraConfig, type JiraConfig } from '@connectors/sinks/jira/config';
+import { readServiceNowConfig, servicenowConfigured, type ServiceNowConfig } from '@connectors/sinks/servicenow/config';
 
 /** The local hub's configuration, read once from the environment. */
 export interface LocalConfig {
@@ -15,6 +17,12 @@ export interface LocalConfig {
   policyFile?: string;
   /** Names granted the approver role for quick local use (CLOSELOOP_APPROVERS=a,b). */
   approvers: string[];
+  /** Jira Cloud, when JIRA_BASE_URL is set. */
+  jira?: JiraConfig;
+  /** ServiceNow (tasks and CMDB), when SERVICENOW_URL is set. */
+  servicenow?: ServiceNowConfig;
+  /** Shared secrets of the inbound webhooks. */
+  webhookSecrets: { jira?: string; servicenow?: string };
 }
 
 export function readLocalConfig(env: NodeJS.ProcessEnv = process.env): LocalConfig {
@@ -33,5 +41,11 @@ export function readLocalConfig(env: NodeJS.ProcessEnv = process.env): LocalConf
     ...(now ? { now } : {}),
     ...(env.CLOSELOOP_POLICY?.trim() ? { policyFile: resolve(env.CLOSELOOP_POLICY.trim()) } : {}),
     approvers: (env.CLOSELOOP_APPROVERS ?? '').split(',').map((n) => n.trim()).filter(Boolean),
+    ...(jiraConfigured(env) ? { jira: readJiraConfig(env) } : {}),
+    ...(servicenowConfigured(env) ? { servicenow: readServiceNowConfig(env) } : {}),
+    webhookSecrets: {
+      ...(env.JIRA_WEBHOOK_SECRET?.trim() ? { jira: env.JIRA_WEBHOOK_SECRET.trim() } : {}),
+      ...(env.SERVICENOW_WEBHOOK_SECRET?.trim() ? { servicenow: env.SERVICENOW_WEBHOOK_SECRET.trim() } : {}),
+    },
   };
 }

@@ -12,6 +12,16 @@ import type { LocalConfig } from './config';
 import { loadOrCreateLocalDeploymentKey } from './deployment-key';
 import { localClient, startDynamoDbLocal, type RunningDynamoDb } from './dynamodb-local';
 import { LocalLifecycleRunner } from './lifecycle-runner';
+import { randomUUID } from 'node:crypto';
+import { DynamoTicketStore } from '@core/store/dynamo-ticket-store';
+import type { TicketSink } from '@core/tickets/ports';
+import type { SinkRef } from '@core/tickets/model';
+import { syncTickets, type SyncResult } from '@core/tickets/sync';
+import { JiraSink } from '@connectors/sinks/jira/jira-sink';
+import { LocalTrackerSink } from '@connectors/sinks/local-tracker';
+import { ServiceNowSink } from '@connectors/sinks/servicenow/servicenow-sink';
+import { ServiceNowCmdb } from '@connectors/sinks/servicenow/cmdb';
+import { servicenowHttp } from '@connectors/sinks/servicenow/client';
 
 /** Everything a local command needs, wired once. */
 export interface LocalHub {
@@ -24,6 +34,12 @@ export interface LocalHub {
   table: 'created' | 'exists';
   policy: Policy;
   lifecycles: LocalLifecycleRunner;
+  tickets: DynamoTicketStore;
+  tracker: LocalTrackerSink;
+  sinks: Partial<Record<SinkRef['kind'], TicketSink>>;
+  cmdb?: ServiceNowCmdb;
+  /** Pushes pending ticket (and CMDB) work to the configured sinks. */
+  sync(options?: { deadlineMs?: number }): Promise<SyncResult>;
   close(): Promise<void>;
 }
 
@@ -56,6 +72,16 @@ export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
     const hasher = new SecretHasher(await loadOrCreateLocalDeploymentKey(config.home));
     const store = new DynamoFindingStore(client, config.tableName);
     const clock = config.now ? fixedClock(config.now) : systemClock;
+    const tickets = new DynamoTicketStore(client, config.tableName);
+    const tracker = new LocalTrackerSink(client, config.tableName, () => clock.now());
+    const snHttp = config.servicenow ? servicenowHttp(config.servicenow) : undefined;
+    const cmdb = config.servicenow && snHttp ? new ServiceNowCmdb(config.servicenow, snHttp) : undefined;
+    const sinks: Partial<Record<SinkRef['kind'], TicketSink>> = {
+      local: tracker,
+      ...(config.jira ? { jira: new JiraSink(config.jira) } : {}),
+      ...(config.servicenow && snHttp ? { servicenow: new ServiceNowSink(config.servicenow, snHttp) } : {}),
+    };
+    const worker = `local-${process.pid}-${randomUUID().slice(0, 8)}`;
     return {
       config,
       client,
@@ -64,7 +90,16 @@ export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
       clock,
       table,
       policy,
-      lifecycles: new LocalLifecycleRunner({ store, clock, policy, rotation: rotationNotConfigured }),
+      lifecycles: new LocalLifecycleRunner({ store, clock, policy, rotation: rotationNotConfigured, ...(cmdb ? { directory: cmdb } : {}) }),
+      tickets,
+      tracker,
+      sinks,
+      ...(cmdb ? { cmdb } : {}),
+      sync: (options) =>
+        syncTickets(
+          { store, tickets, clock, policy, sinks, worker, configured: { ...(config.jira ? { jiraProject: config.jira.projectKey } : {}), servicenow: Boolean(config.servicenow) }, ...(cmdb ? { cmdb } : {}) },
+          options,
+        ),
       close: async () => {
         client.destroy();
         await dynamo?.stop();

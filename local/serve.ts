@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { DecisionDeps } from '@core/lifecycle/decisions';
 import { handleDecision } from '@functions/lifecycle-api';
+import { handleTicketWebhook, type WebhookDeps } from '@functions/ticket-webhooks';
 
 /** Local principal header: `closeloop serve` listens on loopback only, where there is no IAM. */
 export const PRINCIPAL_HEADER = 'x-closeloop-principal';
@@ -30,10 +31,16 @@ async function readBody(req: IncomingMessage, limit = 64 * 1024): Promise<string
  * The local HTTP API: the deployed API's routes, answered by the same handler the Lambda runs
  * (`handleDecision`), with decisions resuming the local lifecycle runner. Binds 127.0.0.1 only.
  */
-export async function startLocalApi(deps: DecisionDeps, port = 0): Promise<{ url: string; server: Server }> {
+export async function startLocalApi(deps: DecisionDeps, port = 0, webhooks?: WebhookDeps): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const hook = req.method === 'POST' ? /^\/webhooks\/(jira|servicenow)$/.exec(url.pathname) : null;
+      if (hook && webhooks) {
+        const result = await handleTicketWebhook(hook[1] as 'jira' | 'servicenow', await readBody(req, 1024 * 1024), req.headers as Record<string, string>, webhooks);
+        res.writeHead(result.statusCode, { 'content-type': 'application/json' }).end(result.body);
+        return;
+      }
       const route = ROUTES.find((r) => r.method === req.method && r.pattern.test(url.pathname));
       if (!route) {
         res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `no route ${req.method} ${url.pathname}` }));

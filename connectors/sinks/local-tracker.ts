@@ -104,7 +104,8 @@ export class LocalTrackerSink implements TicketSink {
     if (ticket.comments.some((c) => c.text.startsWith(`[${update.workId}]`))) return;
     const comments = [...ticket.comments, { at: this.now().toISOString(), text: `[${update.workId}] ${update.text}` }];
     const status = update.op === 'close' ? 'done' : update.op === 'reopen' ? 'open' : ticket.status;
-    const priority = update.op === 'escalate' ? raisedPriority(LOCAL_PRIORITIES, ticket.priority) : ticket.priority;
+    // One step above the severity's priority: repeated escalations and retries set the same value.
+    const priority = update.op === 'escalate' ? raisedPriority(LOCAL_PRIORITIES, LOCAL_PRIORITIES.bySeverity[update.finding.severity]) : ticket.priority;
     await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk: TRACKER, sk: key, type: 'local_ticket', ...ticket, comments, status, priority } }));
   }
 

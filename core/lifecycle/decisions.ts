@@ -111,3 +111,20 @@ export async function reportFixed(deps: DecisionDeps, input: { id: string; by: s
   const described = await deps.signaller.signal(finding, 'owner_signal', { kind: 'fixed', by: input.by });
   return `reported fixed by ${input.by}; ${described}`;
 }
+
+/**
+ * A closed finding comes back (its ticket was reopened, or a regression): a new generation with
+ * status `reopened`, whose lifecycle the starter picks up. An open finding stays as it is.
+ */
+export async function reopenFinding(deps: Pick<DecisionDeps, 'store' | 'clock'>, input: { id: string; by: string; reason: string }): Promise<string> {
+  let reopened = false;
+  const f = await updateFinding(deps.store, deps.clock, input.id, (current) => {
+    if (current.status !== 'resolved' && current.status !== 'false_positive') return undefined;
+    reopened = true;
+    return {
+      finding: { ...current, status: 'reopened', generation: current.generation + 1, dueAt: undefined, exception: undefined, lifecycle: { startedGeneration: current.lifecycle?.startedGeneration ?? current.generation } },
+      events: [{ actor: input.by, action: 'finding.reopened', from: current.status, to: 'reopened', reason: input.reason }],
+    };
+  });
+  return reopened ? `${f.id} reopened (generation ${f.generation}); its lifecycle starts again` : `${f.id} is ${f.status}: nothing to reopen`;
+}

@@ -29,6 +29,8 @@ export interface SyncDeps {
   batchSize?: number;
   /** Findings worked on at once (bounded concurrency towards the ticketing system). @default 4 */
   concurrency?: number;
+  /** The CMDB, when configured: each NHI is upserted as a CI when its ticket opens and closes. */
+  cmdb?: { upsert(finding: Finding): Promise<void> };
 }
 
 export interface SyncResult {
@@ -82,7 +84,8 @@ export async function syncTickets(deps: SyncDeps, options: { deadlineMs?: number
 }
 
 async function syncRound(deps: SyncDeps, result: SyncResult): Promise<{ progress: number; retryInMs?: number }> {
-  const now = deps.clock.now();
+  // Leases and Jira's index lag are about real time, not the hub's (possibly simulated) clock.
+  const now = new Date();
   const leaseMs = deps.leaseMs ?? 5 * 60_000;
   const work = await deps.tickets.pendingWork(deps.batchSize ?? 500);
   if (work.length === 0) return { progress: 0 };
@@ -148,7 +151,7 @@ async function syncRound(deps: SyncDeps, result: SyncResult): Promise<{ progress
       for (let i = 0; i < toCreate.length; i += sink.maxBatch) {
         const chunk = toCreate.slice(i, i + sink.maxBatch);
         const drafts = chunk.map((r) => ticketDraft(findings.get(r.findingId)!, deps.policy));
-        for (const r of chunk) await deps.tickets.markCreateSent(r.findingId, deps.worker, iso(deps.clock.now()));
+        for (const r of chunk) await deps.tickets.markCreateSent(r.findingId, deps.worker, iso(new Date()));
         try {
           const outcomes = await sink.create(drafts, sinkRef);
           for (const o of outcomes) {
@@ -181,14 +184,16 @@ async function syncRound(deps: SyncDeps, result: SyncResult): Promise<{ progress
       if (!sink) return;
       let finding: Finding | undefined = findings.get(record.findingId);
       for (const w of byFinding.get(record.findingId) ?? []) {
-        if (w.op === 'create') {
-          await deps.tickets.completeWork(w, iso(deps.clock.now()));
-          progress++;
-          continue;
-        }
         try {
-          await deps.tickets.markWorkAttempted(w);
           finding = (await deps.store.get(record.findingId)) ?? finding!;
+          // The CI upsert is idempotent (IdentifyReconcile), so it simply repeats on a retry.
+          if (deps.cmdb && (w.op === 'create' || w.op === 'close' || w.op === 'reopen')) await deps.cmdb.upsert(finding);
+          if (w.op === 'create') {
+            await deps.tickets.completeWork(w, iso(deps.clock.now()));
+            progress++;
+            continue;
+          }
+          await deps.tickets.markWorkAttempted(w);
           await sink.update(record.key!, { workId: workId(w), op: w.op, text: w.text, finding, retry: w.attempts > 0 });
           await deps.tickets.completeWork(w, iso(deps.clock.now()));
           result.updated++;

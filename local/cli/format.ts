@@ -3,6 +3,7 @@ export { publicEvent, publicFinding } from '@core/views';
 import type { IngestSummary } from '@core/ingest';
 import type { Finding } from '@core/model';
 import type { QuarantineEntry } from '@core/ports';
+import type { LocalTicket } from '@connectors/sinks/local-tracker';
 
 /** A plain text table, columns padded, long cells cut with an ellipsis. */
 export function table(headers: string[], rows: string[][], maxWidths: number[] = []): string {
@@ -53,6 +54,7 @@ export function findingDetails(f: Finding, events: AuditEvent[]): string {
     `  severity ${f.severity} · status ${f.status} · ${f.nhiType} · validity ${f.validity}${f.publiclyExposed ? ' · PUBLIC' : ''}`,
     `  asset    ${f.asset.type} ${f.asset.id}`,
     `  owner    ${f.owner ?? '-'}   due ${f.dueAt ?? '-'}`,
+    `  ticket   ${f.ticket ? `${f.ticket.key} (${f.ticket.system})${f.ticket.url ? ` ${f.ticket.url}` : ''}` : '-'}`,
     `  secret   ${f.secretPreview ?? '(not given by the scanner)'}`,
     `  OWASP NHI ${f.owaspNhi.join(', ')} · NIST CSF ${f.nistCsf.join(', ')}`,
     `  sources:`,
@@ -64,4 +66,13 @@ export function findingDetails(f: Finding, events: AuditEvent[]): string {
     ...events.map((e) => `    ${e.seq}. ${e.at} ${e.action} by ${e.actor}${e.reason ? ` — ${e.reason}` : ''}`),
   ];
   return lines.join('\n');
+}
+
+export function ticketsTable(tickets: LocalTicket[]): string {
+  if (tickets.length === 0) return 'No tickets in the local tracker.';
+  return table(
+    ['KEY', 'STATUS', 'PRIORITY', 'ASSIGNEE', 'DUE', 'FINDING', 'COMMENTS', 'SUMMARY'],
+    tickets.map((t) => [t.key, t.status, t.priority, t.assignee, t.dueDate || '-', t.findingId, String(t.comments.length), t.summary]),
+    [0, 0, 0, 24, 0, 0, 0, 70],
+  );
 }

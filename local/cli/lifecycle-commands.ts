@@ -4,6 +4,7 @@ import { decideApproval, decideException, markFalsePositive, reportFixed, reques
 import type { ResumeAt } from '@core/lifecycle/state';
 import { EvidenceSchema, type TimerKind } from '@core/model';
 import type { LocalHub } from '../hub';
+import type { WebhookDeps } from '@functions/ticket-webhooks';
 import type { LocalRun } from '../lifecycle-runner';
 
 const EVIDENCE_KINDS = EvidenceSchema.shape.kind.options;
@@ -43,10 +44,21 @@ export async function runTick(hub: LocalHub, out: (line: string) => void): Promi
     out(`${kind.replace('_', ' ')} ${describeRun(finding.id, run)}`);
   }
   out(`tick at ${now}: ${started.length} lifecycle(s) started, ${due.length} timer(s) fired`);
+  const synced = await hub.sync();
+  out(`tickets: ${synced.created} created, ${synced.updated} update(s) sent, ${synced.pending} pending${synced.problems.length > 0 ? ` (${synced.problems[0]})` : ''}`);
 }
 
 /** The decision dependencies of the local hub (also used by `closeloop serve`). */
 export const localDecisions = (hub: LocalHub): DecisionDeps => localDecisionDeps(hub);
+
+/** What the local webhook routes need: the decisions plus the ticket store and webhook settings. */
+export const localWebhooks = (hub: LocalHub): WebhookDeps => ({
+  ...localDecisionDeps(hub),
+  tickets: hub.tickets,
+  secrets: hub.config.webhookSecrets,
+  jiraWontDo: hub.config.jira?.wontDoResolutions ?? ["Won't Do", "Won't Fix", 'Declined'],
+  servicenowStates: hub.config.servicenow ?? { doneStates: ['3', '6', '7'], wontDoStates: ['4', '8'], openStates: ['1', '2', '-5'] },
+});
 
 /** Starts every lifecycle not yet started (new or reopened findings). Idempotent. */
 export async function startPendingLifecycles(hub: LocalHub): Promise<Array<{ id: string; run: LocalRun }>> {

@@ -12,8 +12,8 @@ import { pullGithubAlerts, pullGitguardianIncidents } from '@connectors/sources/
 import { FORMAT_NAMES, type FormatName } from '@connectors/sources/types';
 import { readLocalConfig, type LocalConfig } from '../config';
 import { openLocalHub, type LocalHub } from '../hub';
-import { findingDetails, findingsTable, publicEvent, publicFinding, quarantineTable, summaryLine } from './format';
-import { localDecisions, registerLifecycleCommands, runTick, startPendingLifecycles } from './lifecycle-commands';
+import { findingDetails, findingsTable, publicEvent, publicFinding, quarantineTable, summaryLine, ticketsTable } from './format';
+import { localDecisions, localWebhooks, registerLifecycleCommands, runTick, startPendingLifecycles } from './lifecycle-commands';
 import { PRINCIPAL_HEADER, startLocalApi } from '../serve';
 import { progressReporter } from './progress';
 
@@ -204,8 +204,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     }, 60)
     .action(async (opts: { port: number; tickInterval: number }) => {
       await withHub(async (hub) => {
-        const { url, server } = await startLocalApi(localDecisions(hub), opts.port);
-        io.out(`closeloop serve: listening on ${url} (GET /findings, GET /findings/{id}, POST /findings/{id}/approve|reject|exception|exception/approve|exception/reject|false-positive)`);
+        const { url, server } = await startLocalApi(localDecisions(hub), opts.port, localWebhooks(hub));
+        io.out(`closeloop serve: listening on ${url} (GET /findings, GET /findings/{id}, POST /findings/{id}/approve|reject|exception|exception/approve|exception/reject|false-positive|done, POST /webhooks/jira|servicenow)`);
         let ticking = Promise.resolve();
         const timer = opts.tickInterval > 0 ? setInterval(() => (ticking = ticking.then(() => runTick(hub, io.out)).catch((err: Error) => io.err(`closeloop: tick failed: ${err.message}`))), opts.tickInterval * 1000) : undefined;
         await new Promise<void>((resolve) => {
@@ -234,6 +234,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         const { byFile, total } = await ingestReportFiles(inputs, { store: hub.store, clock: hub.clock, hasher: hub.hasher });
         for (const { file, format, summary } of byFile) io.out(`ingested ${file.replace(`${process.cwd()}/`, '')} (${format}): ${summaryLine(summary)}`);
         const started = await startPendingLifecycles(hub);
+        const synced = await hub.sync();
+        for (const problem of synced.problems) io.err(`closeloop: ${problem}`);
         const findings = await hub.store.list();
         io.out('');
         io.out(findingsTable(findings));
@@ -242,8 +244,11 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         io.out(`${findings.length} findings from ${total.received} records (${correlated} reported by more than one scanner; ${total.rejected} rejected into quarantine).`);
         const waiting = (at: string) => findings.filter((f) => f.lifecycle?.waitingAt === at).length;
         io.out(`${started.length} lifecycle(s) started: ${waiting('AwaitApproval')} awaiting approval, ${waiting('AwaitOwnerFix')} with their owner, ${waiting('AwaitExceptionApproval')} awaiting an exception decision.`);
+        const where = hub.config.jira ? `Jira ${hub.config.jira.baseUrl}` : hub.config.servicenow ? `ServiceNow ${hub.config.servicenow.url}` : 'the local tracker';
+        io.out(`Tickets: ${synced.created} created in ${where}, ${synced.updated} update(s) sent, ${synced.pending} pending.`);
         const next: Array<[string, string]> = [
           ['npm run closeloop -- show <id>', 'every event of a finding, hash-chained'],
+          ['npm run closeloop -- tickets', 'the tickets, owners, due dates and comments'],
           [`npm run closeloop -- approve <id> --as ${samples ? 'bob' : '<approver>'}`, 'decide a rotation that awaits approval'],
           ['CLOSELOOP_NOW=2027-01-01 npm run closeloop -- tick', 'move the clock: SLA escalations fire'],
           ['npm run closeloop -- audit verify', 'check every audit chain'],
@@ -251,6 +256,34 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         const width = Math.max(...next.map(([command]) => command.length));
         io.out('Next (from this checkout):');
         for (const [command, what] of next) io.out(`  ${command.padEnd(width)}  ${what}`);
+      });
+    });
+
+  program
+    .command('sync')
+    .description('push pending ticket and CMDB work to Jira, ServiceNow or the local tracker; exits 0 only when nothing is left pending (safe to run again after any failure)')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      await withHub(async (hub) => {
+        const result = await hub.sync();
+        if (opts.json) io.out(JSON.stringify(result));
+        else {
+          io.out(`sync: ${result.created} ticket(s) created, ${result.updated} update(s) sent, ${result.pending} pending`);
+          for (const problem of result.problems) io.err(`closeloop: ${problem}`);
+        }
+        if (result.pending > 0) exitCode = EXIT.failed;
+      });
+    });
+
+  program
+    .command('tickets')
+    .description("the local tracker's tickets (where tickets go when neither Jira nor ServiceNow is configured)")
+    .option('--json', 'print them as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      await withHub(async (hub) => {
+        const tickets = await hub.tracker.list();
+        if (opts.json) io.out(JSON.stringify(tickets));
+        else io.out(ticketsTable(tickets));
       });
     });
 

@@ -142,12 +142,14 @@ describe('Jira sync, exactly once under failure', () => {
   });
 
   it('recovers from a crash between "Jira created it" and "we stored the key"', async () => {
-    const { deps, open, tickets, store, clock } = await setup({ indexLagMs: 100 });
+    const { deps, open, tickets, store } = await setup({ indexLagMs: 100 });
     // The crashed worker: it claimed, recorded its intent, called Jira, and died.
     const crashed = deps('crashed-worker');
     const f = open[0]!;
-    await tickets.claimTicket(f.id, { kind: 'jira', project: 'SEC' }, 'crashed-worker', clock.now().toISOString(), new Date(clock.now().getTime() - 1).toISOString());
-    await tickets.markCreateSent(f.id, 'crashed-worker', clock.now().toISOString());
+    const wall = Date.now();
+    // Its lease has run out by the time the next worker comes (leases are wall-clock time).
+    await tickets.claimTicket(f.id, { kind: 'jira', project: 'SEC' }, 'crashed-worker', new Date(wall).toISOString(), new Date(wall - 1).toISOString());
+    await tickets.markCreateSent(f.id, 'crashed-worker', new Date(wall).toISOString());
     await crashed.sinks.jira!.create([ticketDraft((await store.get(f.id))!, POLICY)], { kind: 'jira', project: 'SEC' });
     expect(jira.withLabel(ticketLabel(f.id))).toHaveLength(1);
 

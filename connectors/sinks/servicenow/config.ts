@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { ConfigurationError } from '@core/errors';
+import { parseRecord } from '@core/problems';
+
+/** ServiceNow connection: Table API for tasks, IdentifyReconcile for the CMDB. */
+export interface ServiceNowConfig {
+  url: string;
+  /** Basic auth, or an OAuth bearer token (SERVICENOW_TOKEN) instead. */
+  user?: string;
+  password?: string;
+  token?: string;
+  table: string;
+  /** `state` values: closing, reopening; and which inbound states mean done / won't do / open. */
+  closeState: string;
+  reopenState: string;
+  doneStates: string[];
+  wontDoStates: string[];
+  openStates: string[];
+  /** CMDB class of an NHI CI, and the attribute that identifies it (set to the finding id). */
+  cmdbClass: string;
+  cmdbIdAttribute: string;
+  /** CMDB class of the application an asset belongs to (found by `name` = asset id). */
+  cmdbAppClass: string;
+}
+
+const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
+
+const EnvSchema = z.object({
+  SERVICENOW_URL: z.url({ protocol: /^https?$/ }),
+  SERVICENOW_USER: z.string().min(1).optional(),
+  SERVICENOW_PASSWORD: z.string().min(1).optional(),
+  SERVICENOW_TOKEN: z.string().min(1).optional(),
+  SERVICENOW_TABLE: z.string().regex(/^[a-z0-9_]+$/, 'must be a table name such as sn_si_task or task').default('task'),
+  SERVICENOW_CLOSE_STATE: z.string().default('3'),
+  SERVICENOW_REOPEN_STATE: z.string().default('1'),
+  SERVICENOW_DONE_STATES: z.string().default('3,6,7'),
+  SERVICENOW_WONT_DO_STATES: z.string().default('4,8'),
+  SERVICENOW_OPEN_STATES: z.string().default('1,2,-5'),
+  SERVICENOW_CMDB_CLASS: z.string().regex(/^[a-z0-9_]+$/).default('cmdb_ci_service_account'),
+  SERVICENOW_CMDB_ID_ATTRIBUTE: z.string().regex(/^[a-z0-9_]+$/).default('correlation_id'),
+  SERVICENOW_CMDB_APP_CLASS: z.string().regex(/^[a-z0-9_]+$/).default('cmdb_ci_appl'),
+});
+
+export const servicenowConfigured = (env: NodeJS.ProcessEnv) => Boolean(env.SERVICENOW_URL?.trim());
+
+/** Reads and checks the ServiceNow settings; a problem names the variable. */
+export function readServiceNowConfig(env: NodeJS.ProcessEnv, secrets: { password?: string; token?: string } = {}): ServiceNowConfig {
+  const trimmed: Record<string, string> = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith('SERVICENOW_') && v?.trim()).map(([k, v]) => [k, v!.trim()]));
+  if (secrets.password) trimmed.SERVICENOW_PASSWORD = secrets.password;
+  if (secrets.token) trimmed.SERVICENOW_TOKEN = secrets.token;
+  const parsed = parseRecord(EnvSchema, trimmed);
+  if (!parsed.ok) throw new ConfigurationError(`ServiceNow configuration: ${parsed.problems.join('; ')}`);
+  const e = parsed.value;
+  if (!e.SERVICENOW_TOKEN && !(e.SERVICENOW_USER && e.SERVICENOW_PASSWORD)) {
+    throw new ConfigurationError('ServiceNow configuration: set SERVICENOW_USER and SERVICENOW_PASSWORD (Basic auth) or SERVICENOW_TOKEN (OAuth)');
+  }
+  return {
+    url: e.SERVICENOW_URL.replace(/\/+$/, ''),
+    ...(e.SERVICENOW_USER ? { user: e.SERVICENOW_USER } : {}),
+    ...(e.SERVICENOW_PASSWORD ? { password: e.SERVICENOW_PASSWORD } : {}),
+    ...(e.SERVICENOW_TOKEN ? { token: e.SERVICENOW_TOKEN } : {}),
+    table: e.SERVICENOW_TABLE,
+    closeState: e.SERVICENOW_CLOSE_STATE,
+    reopenState: e.SERVICENOW_REOPEN_STATE,
+    doneStates: list(e.SERVICENOW_DONE_STATES),
+    wontDoStates: list(e.SERVICENOW_WONT_DO_STATES),
+    openStates: list(e.SERVICENOW_OPEN_STATES),
+    cmdbClass: e.SERVICENOW_CMDB_CLASS,
+    cmdbIdAttribute: e.SERVICENOW_CMDB_ID_ATTRIBUTE,
+    cmdbAppClass: e.SERVICENOW_CMDB_APP_CLASS,
+  };
+}

@@ -1,0 +1,121 @@
+import type { AxiosInstance } from 'axios';
+import { z } from 'zod';
+import { CloseloopError } from '@core/errors';
+import type { SinkRef } from '@core/tickets/model';
+import type { CreateResult, TicketDraft, TicketSink, TicketUpdate } from '@core/tickets/ports';
+import type { Severity } from '@core/model';
+import { DEFAULT_RETRY_POLICY, requestWithRetry, type RetryPolicy } from '../../http/retrying-http';
+import type { ServiceNowConfig } from './config';
+
+/** ServiceNow urgency/impact per severity (1 high … 3 low). */
+const URGENCY: Record<Severity, string> = { critical: '1', high: '1', medium: '2', low: '3', info: '3' };
+const IMPACT: Record<Severity, string> = { critical: '1', high: '2', medium: '2', low: '3', info: '3' };
+
+const RecordSchema = z.object({ sys_id: z.string(), number: z.string().optional(), correlation_id: z.string().optional() });
+const OneSchema = z.object({ result: RecordSchema });
+const ManySchema = z.object({ result: z.array(RecordSchema) });
+
+export class ServiceNowResponseError extends CloseloopError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ServiceNowResponseError';
+  }
+}
+
+/** `YYYY-MM-DD HH:mm:ss` (ServiceNow's glide_date_time, UTC). */
+const glideDate = (iso: string) => `${iso.slice(0, 10)} ${iso.length > 11 ? iso.slice(11, 19) : '00:00:00'}`;
+
+/**
+ * ServiceNow Table API: one record per finding with `correlation_id` = finding id (found again by
+ * it, strongly consistent), work notes for updates (tagged with the work id so a retry does not
+ * repeat one), states from configuration.
+ */
+export class ServiceNowSink implements TicketSink {
+  readonly kind = 'servicenow' as const;
+  readonly lookupLagMs = 0;
+  readonly maxBatch = 10;
+
+  constructor(
+    private readonly config: ServiceNowConfig,
+    private readonly http: AxiosInstance,
+    private readonly retry: RetryPolicy = DEFAULT_RETRY_POLICY,
+  ) {}
+
+  private get path() {
+    return `/api/now/table/${this.config.table}`;
+  }
+
+  recordUrl(sysId: string): string {
+    return `${this.config.url}/nav_to.do?uri=${this.config.table}.do?sys_id=${sysId}`;
+  }
+
+  async create(drafts: TicketDraft[], sink: SinkRef): Promise<CreateResult[]> {
+    const out: CreateResult[] = [];
+    for (const d of drafts) {
+      const body = {
+        short_description: d.summary.slice(0, 160),
+        description: d.sections.map((s) => `${s.heading}\n${s.lines.map((l) => `- ${l}`).join('\n')}`).join('\n\n').slice(0, 30_000),
+        correlation_id: d.findingId,
+        correlation_display: 'closeloop',
+        urgency: URGENCY[d.finding.severity],
+        impact: IMPACT[d.finding.severity],
+        ...(d.dueDate ? { due_date: glideDate(d.finding.dueAt ?? d.dueDate) } : {}),
+        ...(sink.kind === 'servicenow' && sink.assignmentGroup ? { assignment_group: sink.assignmentGroup } : {}),
+        work_notes: `closeloop: owner ${d.owner}`,
+      };
+      const response = await requestWithRetry<unknown>(this.http, { method: 'POST', url: this.path, data: body, params: { sysparm_fields: 'sys_id,number,correlation_id' } }, this.retry, { idempotent: false });
+      const parsed = OneSchema.safeParse(response.data);
+      if (!parsed.success) throw new ServiceNowResponseError(`ServiceNow answered the create of ${d.findingId} without a record`);
+      out.push({ findingId: d.findingId, status: 'created', key: parsed.data.result.number ?? parsed.data.result.sys_id, url: this.recordUrl(parsed.data.result.sys_id) });
+    }
+    return out;
+  }
+
+  async find(findingIds: string[]): Promise<Map<string, { key: string; url?: string }>> {
+    const found = new Map<string, { key: string; url?: string }>();
+    for (let i = 0; i < findingIds.length; i += 50) {
+      const chunk = findingIds.slice(i, i + 50);
+      const response = await requestWithRetry<unknown>(
+        this.http,
+        { method: 'GET', url: this.path, params: { sysparm_query: `correlation_idIN${chunk.join(',')}^ORDERBYsys_created_on`, sysparm_fields: 'sys_id,number,correlation_id', sysparm_limit: 200 } },
+        this.retry,
+      );
+      const parsed = ManySchema.safeParse(response.data);
+      if (!parsed.success) throw new ServiceNowResponseError('ServiceNow answered a lookup without a result list');
+      for (const r of parsed.data.result) {
+        if (r.correlation_id && !found.has(r.correlation_id)) found.set(r.correlation_id, { key: r.number ?? r.sys_id, url: this.recordUrl(r.sys_id) });
+      }
+    }
+    return found;
+  }
+
+  private async sysId(key: string): Promise<string> {
+    const response = await requestWithRetry<unknown>(this.http, { method: 'GET', url: this.path, params: { sysparm_query: `number=${key}`, sysparm_fields: 'sys_id,number', sysparm_limit: 1 } }, this.retry);
+    const parsed = ManySchema.safeParse(response.data);
+    const id = parsed.success ? parsed.data.result[0]?.sys_id : undefined;
+    if (!id) throw new ServiceNowResponseError(`ServiceNow has no ${this.config.table} record ${key}`);
+    return id;
+  }
+
+  /** Whether a work note tagged with this work id is already on the record (a retried update). */
+  private async hasNote(sysId: string, tag: string): Promise<boolean> {
+    const response = await requestWithRetry<unknown>(
+      this.http,
+      { method: 'GET', url: '/api/now/table/sys_journal_field', params: { sysparm_query: `element_id=${sysId}^element=work_notes^valueLIKE${tag}`, sysparm_fields: 'sys_id', sysparm_limit: 1 } },
+      this.retry,
+    );
+    const parsed = z.object({ result: z.array(z.object({ sys_id: z.string() })) }).safeParse(response.data);
+    return parsed.success && parsed.data.result.length > 0;
+  }
+
+  async update(key: string, update: TicketUpdate): Promise<void> {
+    const sysId = await this.sysId(key);
+    const tag = `[closeloop:${update.workId}]`;
+    if (update.retry && (await this.hasNote(sysId, tag))) return;
+    const fields: Record<string, string> = { work_notes: `${tag} ${update.text}` };
+    if (update.op === 'escalate') fields.urgency = '1';
+    if (update.op === 'close') Object.assign(fields, { state: this.config.closeState, close_notes: update.text.slice(0, 4000) });
+    if (update.op === 'reopen') fields.state = this.config.reopenState;
+    await requestWithRetry(this.http, { method: 'PATCH', url: `${this.path}/${sysId}`, data: fields, params: { sysparm_fields: 'sys_id' } }, this.retry, { idempotent: false });
+  }
+}
