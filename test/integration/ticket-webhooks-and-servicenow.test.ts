@@ -1,0 +1,185 @@
+import { readFileSync } from 'node:fs';
+import type { Clock } from '@core/clock';
+import { parsePolicy } from '@core/policy';
+import { DynamoTicketStore } from '@core/store/dynamo-ticket-store';
+import { ticketLabel } from '@core/tickets/model';
+import { rotationNotConfigured } from '@core/lifecycle/ports';
+import type { LifecycleSignaller } from '@core/lifecycle/decisions';
+import { ingestReportFiles } from '@connectors/sources/ingest-reports';
+import { signBody } from '@connectors/sinks/webhook-signature';
+import { readServiceNowConfig } from '@connectors/sinks/servicenow/config';
+import { servicenowHttp } from '@connectors/sinks/servicenow/client';
+import { ServiceNowSink } from '@connectors/sinks/servicenow/servicenow-sink';
+import { ServiceNowCmdb } from '@connectors/sinks/servicenow/cmdb';
+import { handleTicketWebhook, type WebhookDeps } from '@functions/ticket-webhooks';
+import { LocalLifecycleRunner } from '@local/lifecycle-runner';
+import { aFreshStore } from '@test/support/dynamo';
+import { aHasher } from '@test/support/factories';
+import { FakeJira } from '@test/support/fake-jira';
+import { fixturePath } from '@test/support/fixtures';
+import { startFakeServiceNow } from '@test/support/fake-servicenow';
+import { FAST_RETRY, aJiraSink, syncDeps, syncTickets } from '@test/support/tickets';
+
+const T0 = Date.parse('2026-11-01T09:00:00.000Z');
+const REPORT = fixturePath('scanners', 'trufflehog', 'defectdojo-v3_git.jsonl');
+const POLICY = parsePolicy({ ownerMappings: [{ asset: '*', owner: 'dev-team@example.com' }], principals: [{ name: 'alice', roles: ['security-lead', 'approver'] }] }, 'test policy');
+const JIRA_SECRET = 'jira-webhook-secret';
+const SN_SECRET = 'servicenow-webhook-secret';
+
+async function setup() {
+  const { client, tableName, store } = await aFreshStore();
+  let now = T0;
+  const clock: Clock = { now: () => new Date(now) };
+  await ingestReportFiles([REPORT], { store, clock, hasher: aHasher() });
+  const runner = new LocalLifecycleRunner({ store, clock, policy: POLICY, rotation: rotationNotConfigured });
+  for (const f of await store.list()) await runner.start(f);
+  const signaller: LifecycleSignaller = { signal: async (f, resumeAt, signal) => ((await runner.resume(f, resumeAt, { signal })), 'resumed') };
+  const tickets = new DynamoTicketStore(client, tableName);
+  const deps: WebhookDeps = {
+    store,
+    clock,
+    policy: POLICY,
+    signaller,
+    tickets,
+    secrets: { jira: JIRA_SECRET, servicenow: SN_SECRET },
+    jiraWontDo: ["Won't Do"],
+    servicenowStates: { doneStates: ['3', '6', '7'], wontDoStates: ['4', '8'], openStates: ['1', '2'] },
+  };
+  // A private key: fixed by its owner, closed by a rotation record or a ticket resolution note.
+  const finding = (await store.list()).find((f) => f.nhiType === 'private_key' && f.lifecycle?.waitingAt === 'AwaitOwnerFix');
+  return { client, tableName, store, clock, runner, deps, finding: finding!, tickets, advance: (ms: number) => void (now += ms) };
+}
+
+/** Atlassian's documented `jira:issue_updated` fixture, pointed at one of our issues. */
+function jiraIssueUpdated(findingId: string, key: string, change: { to: 'Done' | 'In Progress' | 'To Do'; from?: string; resolution?: string }) {
+  const event = JSON.parse(readFileSync(fixturePath('jira', 'webhook-issue-updated.json'), 'utf8')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- a large third-party fixture, edited in place
+  event.issue.key = key;
+  event.issue.fields.labels = ['closeloop', ticketLabel(findingId)];
+  event.issue.fields.status = { ...event.issue.fields.status, name: change.to, statusCategory: { key: change.to === 'Done' ? 'done' : change.to === 'To Do' ? 'new' : 'indeterminate' } };
+  event.issue.fields.resolution = change.resolution ? { name: change.resolution } : null;
+  event.changelog.items = [{ field: 'status', fromString: change.from ?? 'In Progress', toString: change.to }];
+  return JSON.stringify(event);
+}
+
+describe('POST /webhooks/jira', () => {
+  it('refuses a missing or wrong signature with 401 and changes nothing', async () => {
+    const { deps, finding, store } = await setup();
+    const body = jiraIssueUpdated(finding.id, 'SEC-1', { to: 'Done', resolution: 'Done' });
+    const before = (await store.events(finding.id)).length;
+    expect((await handleTicketWebhook('jira', body, {}, deps)).statusCode).toBe(401);
+    expect((await handleTicketWebhook('jira', body, { 'X-Hub-Signature': signBody(body, 'not-the-secret') }, deps)).statusCode).toBe(401);
+    expect((await handleTicketWebhook('jira', `${body} `, { 'X-Hub-Signature': signBody(body, JIRA_SECRET) }, deps)).statusCode).toBe(401);
+    expect((await store.events(finding.id)).length).toBe(before);
+  });
+
+  it('verifies the resolution as evidence when the issue moves to Done, and ignores a replay', async () => {
+    const { deps, finding, store } = await setup();
+    const body = jiraIssueUpdated(finding.id, 'SEC-1', { to: 'Done', resolution: 'Done' });
+    const headers = { 'X-Hub-Signature': signBody(body, JIRA_SECRET), 'X-Atlassian-Webhook-Identifier': 'delivery-1' };
+    const first = await handleTicketWebhook('jira', body, headers, deps);
+    expect(first.statusCode).toBe(200);
+    expect(JSON.parse(first.body)).toMatchObject({ outcome: 'applied' });
+    const after = (await store.get(finding.id))!;
+    expect(after.evidence).toContainEqual(expect.objectContaining({ kind: 'ticket_resolution_note', recordedBy: 'dev-team@example.com' }));
+    expect(after.status).toBe('resolved'); // the policy accepts a resolution note for private keys
+    const count = (await store.events(finding.id)).length;
+    const replay = await handleTicketWebhook('jira', body, headers, deps);
+    expect(JSON.parse(replay.body)).toMatchObject({ outcome: 'duplicate' });
+    expect((await store.events(finding.id)).length).toBe(count);
+  });
+
+  it("turns a Won't Do resolution into an exception request, not an acceptance", async () => {
+    const { deps, finding, store } = await setup();
+    const body = jiraIssueUpdated(finding.id, 'SEC-1', { to: 'Done', resolution: "Won't Do" });
+    await handleTicketWebhook('jira', body, { 'x-hub-signature': signBody(body, JIRA_SECRET) }, deps);
+    const after = (await store.get(finding.id))!;
+    expect(after.status).not.toBe('risk_accepted');
+    expect(after.lifecycle?.waitingAt).toBe('AwaitExceptionApproval');
+    expect(after.exception).toMatchObject({ requestedBy: 'dev-team@example.com', reason: expect.stringContaining(`Jira SEC-1 resolved "Won't Do"`) });
+    expect(after.exception?.approvedBy).toBeUndefined();
+  });
+
+  it('reopens a resolved finding when its issue leaves Done', async () => {
+    const { deps, finding, store } = await setup();
+    const done = jiraIssueUpdated(finding.id, 'SEC-1', { to: 'Done', resolution: 'Done' });
+    await handleTicketWebhook('jira', done, { 'x-hub-signature': signBody(done, JIRA_SECRET) }, deps);
+    const reopened = jiraIssueUpdated(finding.id, 'SEC-1', { to: 'To Do', from: 'Done' });
+    const res = await handleTicketWebhook('jira', reopened, { 'x-hub-signature': signBody(reopened, JIRA_SECRET) }, deps);
+    expect(JSON.parse(res.body)).toMatchObject({ outcome: 'applied' });
+    expect((await store.get(finding.id))!).toMatchObject({ status: 'reopened', generation: 2 });
+  });
+
+  it('rejects a signed body that is not a Jira event, naming the field', async () => {
+    const { deps } = await setup();
+    const body = JSON.stringify({ webhookEvent: 'jira:issue_updated', issue: { fields: {} } });
+    const res = await handleTicketWebhook('jira', body, { 'x-hub-signature': signBody(body, JIRA_SECRET) }, deps);
+    expect(res.statusCode).toBe(400);
+    expect(JSON.parse(res.body).message).toContain('issue.key');
+  });
+
+  it('a Jira issue created by the sync closes the loop end to end through the webhook', async () => {
+    const jira = await new FakeJira({ users: [{ accountId: 'acc-1', emailAddress: 'dev-team@example.com' }] }).start();
+    try {
+      const { deps, finding, store, client, tableName, clock } = await setup();
+      await syncTickets(syncDeps({ client, tableName, store, clock, policy: POLICY, jira: aJiraSink(jira) }));
+      const key = (await store.get(finding.id))!.ticket!.key;
+      const body = jiraIssueUpdated(finding.id, key, { to: 'Done', resolution: 'Done' });
+      // Without the label, the key alias recorded at creation finds the finding.
+      const unlabeled = JSON.stringify({ ...JSON.parse(body), issue: { ...JSON.parse(body).issue, fields: { ...JSON.parse(body).issue.fields, labels: [] } } });
+      const res = await handleTicketWebhook('jira', unlabeled, { 'x-hub-signature': signBody(unlabeled, JIRA_SECRET) }, deps);
+      expect(JSON.parse(res.body)).toMatchObject({ outcome: 'applied' });
+      expect((await store.get(finding.id))!.status).toBe('resolved');
+      await syncTickets(syncDeps({ client, tableName, store, clock, policy: POLICY, jira: aJiraSink(jira) }));
+      expect(jira.issues.get(key)!.status).toBe('Done');
+      expect(jira.violations).toEqual([]);
+    } finally {
+      await jira.stop();
+    }
+  });
+});
+
+describe('ServiceNow tasks and CMDB (a ServiceNow stand-in on 127.0.0.1)', () => {
+  const env = (url: string) => ({ SERVICENOW_URL: url, SERVICENOW_USER: 'closeloop', SERVICENOW_PASSWORD: 'sn-password', SERVICENOW_TABLE: 'sn_si_task' });
+
+  it('creates one task per finding with correlation_id, finds it again after a lost answer, upserts the NHI as a CI related to its application', async () => {
+    const sn = await startFakeServiceNow({ dropAfterCreate: 1 });
+    try {
+      const { store, client, tableName, clock, finding } = await setup();
+      const config = readServiceNowConfig(env(sn.base));
+      const http = servicenowHttp(config, 2_000);
+      const deps = { ...syncDeps({ client, tableName, store, clock, policy: POLICY }), sinks: { servicenow: new ServiceNowSink(config, http, FAST_RETRY) }, configured: { servicenow: true }, cmdb: new ServiceNowCmdb(config, http, FAST_RETRY) };
+      let result = await syncTickets(deps);
+      for (let i = 0; i < 3 && result.pending > 0; i++) result = await syncTickets(deps);
+      expect(result.pending).toBe(0);
+      const open = await store.list();
+      for (const f of open) expect(sn.records.filter((r) => r.fields.correlation_id === f.id)).toHaveLength(1);
+      const task = sn.records.find((r) => r.fields.correlation_id === finding.id)!;
+      expect(task.fields).toMatchObject({ correlation_display: 'closeloop', urgency: expect.stringMatching(/^[123]$/) });
+      expect(sn.cis.get(`cmdb_ci_service_account:${finding.id}`)?.values).toMatchObject({ correlation_id: finding.id, owned_by: 'dev-team@example.com' });
+      expect(sn.cis.get(`cmdb_ci_appl:${finding.asset.id}`)).toBeDefined();
+      expect(sn.relations).toContainEqual({ parent: 0, child: 1, type: 'Uses::Used by' });
+    } finally {
+      await sn.close();
+    }
+  });
+
+  it('names the application owner from the CMDB as the owner in triage', async () => {
+    const sn = await startFakeServiceNow({ appOwners: { 'github.com/acme/payments-api': 'owner@example.com' } });
+    try {
+      const cmdb = new ServiceNowCmdb(readServiceNowConfig(env(sn.base)), servicenowHttp(readServiceNowConfig(env(sn.base))), FAST_RETRY);
+      expect(await cmdb.ownerOf({ type: 'repository', id: 'github.com/acme/payments-api' })).toBe('owner@example.com');
+      expect(await cmdb.ownerOf({ type: 'repository', id: 'github.com/acme/unknown' })).toBeUndefined();
+    } finally {
+      await sn.close();
+    }
+  });
+
+  it('POST /webhooks/servicenow: a closed task is the owner reporting done; a wrong signature is 401', async () => {
+    const { deps, finding, store } = await setup();
+    const body = JSON.stringify({ number: 'SIT0000001', correlation_id: finding.id, state: '3', previous_state: '2', close_notes: 'key revoked', sys_updated_by: 'dev.team' });
+    expect((await handleTicketWebhook('servicenow', body, { 'x-closeloop-signature': signBody(body, 'wrong') }, deps)).statusCode).toBe(401);
+    const res = await handleTicketWebhook('servicenow', body, { 'x-closeloop-signature': signBody(body, SN_SECRET) }, deps);
+    expect(JSON.parse(res.body)).toMatchObject({ outcome: 'applied' });
+    expect((await store.get(finding.id))!.status).toBe('resolved');
+  });
+});
