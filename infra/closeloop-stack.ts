@@ -9,12 +9,15 @@ import { FindingsTable } from './constructs/findings-table';
 import { ReportIngest } from './constructs/report-ingest';
 import { FindingLifecycle } from './constructs/finding-lifecycle';
 import { SecurityHubIngest } from './constructs/security-hub-ingest';
+import { TicketSync, type TicketingSettings } from './constructs/ticket-sync';
 
 export interface CloseloopStackProps extends StackProps {
   /** Physical name of the findings table. @default generated */
   readonly tableName?: string;
   /** The remediation policy (core/policy.ts shape). @default the shipped defaults */
   readonly policy?: Record<string, unknown>;
+  /** Jira / ServiceNow settings (not secrets). @default tickets stay in the hub's local tracker */
+  readonly ticketing?: TicketingSettings;
 }
 
 /** The closeloop hub: system of record, ingest paths, alarms. */
@@ -23,6 +26,7 @@ export class CloseloopStack extends Stack {
   readonly reportIngest: ReportIngest;
   readonly securityHubIngest: SecurityHubIngest;
   readonly lifecycle: FindingLifecycle;
+  readonly tickets: TicketSync;
   readonly alarmTopic: Topic;
   readonly deploymentKey: Secret;
 
@@ -51,6 +55,15 @@ export class CloseloopStack extends Stack {
 
     this.lifecycle = new FindingLifecycle(this, 'Lifecycle', { table: this.findings, ...(props.policy ? { policy: props.policy } : {}) });
 
+    this.tickets = new TicketSync(this, 'Tickets', {
+      table: this.findings,
+      alarmTopic: this.alarmTopic,
+      api: this.lifecycle.api,
+      stateMachine: this.lifecycle.stateMachine,
+      ...(props.ticketing ? { settings: props.ticketing } : {}),
+      ...(props.policy ? { policy: props.policy } : {}),
+    });
+
     // CDK's singleton that configures the bucket notification at deploy time.
     const notificationsHandler = this.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
     if (notificationsHandler) {
@@ -63,6 +76,7 @@ export class CloseloopStack extends Stack {
     new CfnOutput(this, 'TableName', { value: this.findings.table.tableName, description: 'CLOSELOOP_TABLE' });
     new CfnOutput(this, 'ReportBucket', { value: this.reportIngest.bucket.bucketName, description: 'upload scanner reports here' });
     new CfnOutput(this, 'DecisionsApi', { value: this.lifecycle.api.url, description: 'POST findings/{id}/approve|reject|exception|exception/approve|exception/reject|false-positive (SigV4)' });
+    new CfnOutput(this, 'TicketingSecret', { value: this.tickets.credentials.secretArn, description: 'put Jira / ServiceNow credentials and webhook secrets here (JSON, see README)' });
     new CfnOutput(this, 'AlarmTopic', { value: this.alarmTopic.topicArn, description: 'subscribe on-call to this topic' });
   }
 }

@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { CloseloopError } from '../errors';
 import { ticketLabel, TicketRecordSchema, TicketWorkSchema, type SinkRef, type TicketRecord, type TicketWork } from '../tickets/model';
 import type { TicketStore } from '../tickets/ports';
@@ -175,7 +175,14 @@ export class DynamoTicketStore implements TicketStore {
   async recordDelivery(source: string, deliveryId: string, at: string): Promise<boolean> {
     try {
       await this.doc.send(
-        new PutCommand({ TableName: this.tableName, Item: { pk: `WEBHOOK#${source}`, sk: deliveryId, type: 'webhook_delivery', receivedAt: at }, ConditionExpression: 'attribute_not_exists(pk)' }),
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: `WEBHOOK#${source}`, sk: deliveryId, type: 'webhook_delivery', receivedAt: at, state: 'received' },
+          // A delivery whose processing failed may be sent again; one that went through may not.
+          ConditionExpression: 'attribute_not_exists(pk) OR #state = :failed',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':failed': 'failed' },
+        }),
       );
       return true;
     } catch (err) {
@@ -185,6 +192,9 @@ export class DynamoTicketStore implements TicketStore {
   }
 
   async forgetDelivery(source: string, deliveryId: string): Promise<void> {
-    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: `WEBHOOK#${source}`, sk: deliveryId } }));
+    // Kept (marked failed) rather than deleted: the record of every delivery stays.
+    await this.doc.send(
+      new UpdateCommand({ TableName: this.tableName, Key: { pk: `WEBHOOK#${source}`, sk: deliveryId }, UpdateExpression: 'SET #state = :failed', ExpressionAttributeNames: { '#state': 'state' }, ExpressionAttributeValues: { ':failed': 'failed' } }),
+    );
   }
 }

@@ -29,7 +29,7 @@ export interface TicketStore {
   findingForTicketKey(system: string, key: string): Promise<string | undefined>;
   /**
    * Records an inbound webhook delivery; `false` when it was recorded before (a replay), so
-   * the caller does nothing. `forget` undoes it when processing failed, so a retry is accepted.
+   * the caller does nothing. `forget` marks it failed when processing failed, so a retry is accepted.
    */
   recordDelivery(source: string, deliveryId: string, at: string): Promise<boolean>;
   forgetDelivery(source: string, deliveryId: string): Promise<void>;

@@ -72,9 +72,11 @@ describe('CloseloopStack', () => {
     const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Array<{ Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> } } }>;
     const dynamo = policies.flatMap((p) => p.Properties.PolicyDocument.Statement).filter((s) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')));
     const ingest = dynamo.filter((s) => [s.Action].flat().includes('dynamodb:BatchWriteItem'));
-    const lifecycle = dynamo.filter((s) => !ingest.includes(s));
+    const tickets = dynamo.filter((s) => [s.Action].flat().includes('dynamodb:UpdateItem') || [s.Action].flat().join() === 'dynamodb:Query');
+    const lifecycle = dynamo.filter((s) => !ingest.includes(s) && !tickets.includes(s));
     expect(ingest).toHaveLength(2);
     expect(lifecycle).toHaveLength(3); // step, starter, decisions
+    expect(tickets).toHaveLength(3); // sync and webhooks (outbox, leases, tracker); the relay only queries
     for (const statement of ingest) expect([statement.Action].flat().sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
     for (const statement of lifecycle) expect([statement.Action].flat().sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
     for (const statement of dynamo) {
@@ -86,7 +88,7 @@ describe('CloseloopStack', () => {
   it('routes S3 uploads through SQS with a DLQ, and alarms on the DLQs', () => {
     template.hasResourceProperties('Custom::S3BucketNotifications', { NotificationConfiguration: { QueueConfigurations: [Match.objectLike({ Events: ['s3:ObjectCreated:*'] })] } });
     template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 }) });
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3); // report ingest, Security Hub ingest, ticket sync
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', AlarmActions: [Match.anyValue()] });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionResponseTypes: ['ReportBatchItemFailures'] });
   });
@@ -121,18 +123,26 @@ describe('CloseloopStack', () => {
     expect(readFileSync(join(assembly.directory, `asset.${key}`), 'utf8')).toBe(definition);
   });
 
-  it('puts every API route (findings and decisions) behind IAM authorisation', () => {
+  it('puts every findings and decisions route behind IAM authorisation; only the two signed webhooks are open', () => {
     const methods = Object.values(template.findResources('AWS::ApiGateway::Method')) as Array<{ Properties: { HttpMethod: string; AuthorizationType: string } }>;
     const routes = methods.filter((m) => m.Properties.HttpMethod !== 'OPTIONS');
-    expect(routes.filter((m) => m.Properties.HttpMethod === 'POST')).toHaveLength(7);
+    expect(routes.filter((m) => m.Properties.HttpMethod === 'POST')).toHaveLength(9);
     expect(routes.filter((m) => m.Properties.HttpMethod === 'GET')).toHaveLength(2);
-    for (const m of routes) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
+    expect(routes.filter((m) => m.Properties.AuthorizationType === 'AWS_IAM')).toHaveLength(9);
+    expect(routes.filter((m) => m.Properties.AuthorizationType === 'NONE')).toHaveLength(2);
   });
 
-  it('lets only the decisions Lambda resume waits and only the starter start executions', () => {
+  it('syncs tickets from an SQS queue with partial batch failures, a DLQ and a scheduled outbox relay', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 50, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    template.hasResourceProperties('AWS::Events::Rule', { Description: 'closeloop: relay pending ticket work', ScheduleExpression: 'rate(1 minute)' });
+    template.hasResourceProperties('AWS::SecretsManager::Secret', { Description: Match.stringLikeRegexp('ticketing credentials') });
+    template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }) });
+  });
+
+  it('lets the decisions and webhook Lambdas resume waits, and only the starter start executions', () => {
     const statements = (Object.values(template.findResources('AWS::IAM::Policy')) as Array<{ Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[] }> } } }>).flatMap((p) => p.Properties.PolicyDocument.Statement);
     const withAction = (action: string) => statements.filter((s) => [s.Action].flat().includes(action));
-    expect(withAction('states:SendTaskSuccess')).toHaveLength(1);
+    expect(withAction('states:SendTaskSuccess')).toHaveLength(2);
     expect(withAction('states:StartExecution')).toHaveLength(2); // the starter, and the machine itself (continue-as-new)
   });
 });
