@@ -21,6 +21,15 @@ import { LocalLifecycleRunner } from '../local/lifecycle-runner';
 import { DEFAULT_POLICY } from '../core/policy';
 import { updateFinding } from '../core/lifecycle/update';
 import type { RotationPort } from '../core/lifecycle/ports';
+import axios from 'axios';
+import { DynamoTicketStore } from '../core/store/dynamo-ticket-store';
+import { syncTickets } from '../core/tickets/sync';
+import { ticketDraft } from '../core/tickets/draft';
+import { JiraSink } from '../connectors/sinks/jira/jira-sink';
+import { readJiraConfig } from '../connectors/sinks/jira/config';
+import { sectionsDoc } from '../connectors/sinks/jira/adf';
+import { LocalTrackerSink } from '../connectors/sinks/local-tracker';
+import { FakeJira } from '../test/support/fake-jira';
 
 const N = Number(process.env.BENCH_FINDINGS ?? 5000);
 const LINES = Number(process.env.BENCH_LINES ?? 100_000);
@@ -264,6 +273,58 @@ async function benchLifecycle(client: DynamoDBClient) {
   };
 }
 
+/**
+ * Jira sync of JIRA_FINDINGS new findings against the Jira stand-in on 127.0.0.1 (its OpenAPI
+ * checks on): HTTP requests per new finding (target ≤ 0.05) and time, against creating the same
+ * issues one by one (`POST /rest/api/3/issue`, same concurrency) measured in the same run.
+ */
+async function benchJira(client: DynamoDBClient) {
+  const n = Number(process.env.BENCH_JIRA_FINDINGS ?? 1000);
+  const table = 'bench-jira';
+  const store = await freshTable(client, table);
+  const file = join(dir, 'gitleaks-jira.json');
+  writeFileSync(file, gitleaksReport(n, 'jira'));
+  await ingestReportFiles([file], { store, clock, hasher });
+  const owners = Array.from({ length: 10 }, (_, i) => `team-${i}@example.com`);
+  const findings = await store.list();
+  // Triage without running 1,000 lifecycles: an owner, a due date, and the `owner.assigned` event (which queues the ticket).
+  let i = 0;
+  for (const f of findings) {
+    const owner = owners[i++ % owners.length]!;
+    await updateFinding(store, clock, f.id, (cur, at) => ({ finding: { ...cur, owner, dueAt: at }, events: [{ actor: 'bench', action: 'owner.assigned', to: owner }] }));
+  }
+  const jira = await new FakeJira({ users: owners.map((email, k) => ({ accountId: `acc-${k}`, emailAddress: email })) }).start();
+  try {
+    const config = readJiraConfig({ JIRA_BASE_URL: jira.url, JIRA_EMAIL: 'hub@example.com', JIRA_API_TOKEN: 'jira-token', JIRA_PROJECT_KEY: 'SEC' });
+    const sink = new JiraSink(config);
+    const tickets = new DynamoTicketStore(client, table);
+    const syncMs = await time(() =>
+      syncTickets({ store, tickets, clock, policy: DEFAULT_POLICY, sinks: { jira: sink, local: new LocalTrackerSink(client, table) }, configured: { jiraProject: 'SEC', servicenow: false }, worker: 'bench', batchSize: 1000 }),
+    );
+    const syncRequests = jira.requests.length;
+    const created = jira.issues.size;
+    // Baseline: the same issues, one POST each, 4 at a time (the sync's concurrency bound).
+    const http = axios.create({ baseURL: jira.url, auth: { username: 'hub@example.com', password: 'jira-token' } });
+    const drafts = (await store.list()).map((f) => ticketDraft(f, DEFAULT_POLICY));
+    const before = jira.requests.length;
+    const oneByOneMs = await time(async () => {
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          while (next < drafts.length) {
+            const d = drafts[next++]!;
+            await http.post('/rest/api/3/issue', { fields: { project: { key: 'SEC' }, issuetype: { name: 'Task' }, summary: d.summary, description: sectionsDoc(d.sections), labels: ['closeloop', `${d.label}-baseline`] } });
+          }
+        }),
+      );
+    });
+    const oneByOneRequests = jira.requests.length - before;
+    results.jira = { findings: n, created, syncMs, syncRequests, requestsPerFinding: syncRequests / n, target: 0.05, byRoute: jira.counts(), oneByOneMs, oneByOneRequests, oneByOneRequestsPerFinding: oneByOneRequests / n, syncVsOneByOneTime: syncMs / oneByOneMs, specViolations: jira.violations.length };
+  } finally {
+    await jira.stop();
+  }
+}
+
 async function benchBundles() {
   const entries = ['functions/ingest-s3-report.ts', 'functions/ingest-securityhub-event.ts'];
   const out: Record<string, unknown> = {};
@@ -285,35 +346,45 @@ async function main() {
   const dynamo = await startDynamoDbLocal();
   const client = localClient(dynamo.endpoint);
   try {
-    await benchIngest(client);
-    await benchParse();
-    await benchStreaming();
-    await benchIngestMemory(dynamo.endpoint);
-    await benchLifecycle(client);
-    await benchBundles();
+    // BENCH_ONLY=jira,lifecycle runs a subset (the printout skips what did not run).
+    const only = new Set((process.env.BENCH_ONLY ?? '').split(',').filter(Boolean));
+    const run = (name: string) => only.size === 0 || only.has(name);
+    if (run('ingest')) await benchIngest(client);
+    if (run('parse')) await benchParse();
+    if (run('streaming')) await benchStreaming();
+    if (run('memory')) await benchIngestMemory(dynamo.endpoint);
+    if (run('lifecycle')) await benchLifecycle(client);
+    if (run('jira')) await benchJira(client);
+    if (run('bundles')) await benchBundles();
   } finally {
     client.destroy();
     await dynamo.stop();
   }
   mkdirSync(join(ROOT, 'bench', 'out'), { recursive: true });
   writeFileSync(join(ROOT, 'bench', 'out', 'results.json'), JSON.stringify(results, null, 2));
-  const ing = results.ingest as Record<string, number>;
-  const re = results.reingest as Record<string, number>;
-  const pa = results.parse as Record<string, number>;
-  const st = results.streaming as Record<string, number>;
   const f = (x: number, d = 2) => x.toFixed(d);
   console.log('');
-  console.log(`ingest of ${N} new findings     ${f(ing.ingestMs!, 0)} ms vs raw BatchWriteItem of the same items ${f(ing.rawBatchWriteMs!, 0)} ms → ${f(ing.ratioVsRawBatchWrite!)}× (target ≤ 1.3×); vs 4 concurrent BatchWriteItem streams ${f(ing.rawBatchWrite4StreamsMs!, 0)} ms → ${f(ing.ratioVsRawBatchWrite4Streams!)}×; ${f(ing.findingsPerSecond!, 0)} findings/s (DefectDojo ≈ 50/s)`);
-  console.log(`  of which the write protocol: raw TransactWriteItems of the same items ${f(ing.rawTransactWriteMs!, 0)} ms = ${f(ing.transactionFloorVsRawBatchWrite!)}× raw BatchWriteItem; ingest is ${f(ing.ratioVsRawTransactWrite!)}× that floor`);
-  console.log(`re-ingest of the same report     ${f(re.reingestMs!, 0)} ms → ${f(re.ratioVsFirstIngest!)}× the first ingest (target ≤ 0.5×)`);
-  console.log(`parse + normalise               ${f(pa.parseAndNormaliseMs!, 1)} ms vs JSON.parse ${f(pa.jsonParseMs!, 1)} ms → ${f(pa.ratioVsJsonParse!)}× (target ≤ 3×)`);
-  console.log(`streaming ${st.largeLines} JSON lines (${f(st.largeFileMb!, 0)} MB) peak RSS ${f(st.largePeakRssMb!, 0)} MB vs ${st.smallLines} lines ${f(st.smallPeakRssMb!, 0)} MB → ${f(st.rssRatioLargeVsSmall!)}× for 10× the data; ${f(st.linesPerSecond!, 0)} lines/s`);
-  const lc = results.lifecycle as Record<string, number | string | boolean>;
-  console.log(`lifecycle: happy path (auto-remediation) ${lc.autoRemediationTransitions} state transitions (target ≤ 16): ${lc.autoRemediationPath}`);
-  console.log(`lifecycle: approval then remediation ${lc.approvalThenRemediationTransitions} transitions over two executions; a duplicate start started an execution: ${lc.duplicateStartStartedExecution}`);
-  const im = results.ingestMemory as Record<string, number>;
-  console.log(`ingest of ${im.largeLines} JSON lines into DynamoDB Local: peak RSS ${f(im.largePeakRssMb!, 0)} MB vs ${im.smallLines} lines ${f(im.smallPeakRssMb!, 0)} MB → ${f(im.rssRatioLargeVsSmall!)}× for 10× the data; ${f(im.findingsPerSecond!, 0)} findings/s`);
-  for (const [entry, b] of Object.entries(results.bundles as Record<string, Record<string, number>>)) {
+  const ing = results.ingest as Record<string, number> | undefined;
+  const re = results.reingest as Record<string, number> | undefined;
+  if (ing && re) {
+    console.log(`ingest of ${N} new findings     ${f(ing.ingestMs!, 0)} ms vs raw BatchWriteItem of the same items ${f(ing.rawBatchWriteMs!, 0)} ms → ${f(ing.ratioVsRawBatchWrite!)}× (target ≤ 1.3×); vs 4 concurrent BatchWriteItem streams ${f(ing.rawBatchWrite4StreamsMs!, 0)} ms → ${f(ing.ratioVsRawBatchWrite4Streams!)}×; ${f(ing.findingsPerSecond!, 0)} findings/s (DefectDojo ≈ 50/s)`);
+    console.log(`  of which the write protocol: raw TransactWriteItems of the same items ${f(ing.rawTransactWriteMs!, 0)} ms = ${f(ing.transactionFloorVsRawBatchWrite!)}× raw BatchWriteItem; ingest is ${f(ing.ratioVsRawTransactWrite!)}× that floor`);
+    console.log(`re-ingest of the same report     ${f(re.reingestMs!, 0)} ms → ${f(re.ratioVsFirstIngest!)}× the first ingest (target ≤ 0.5×)`);
+  }
+  const pa = results.parse as Record<string, number> | undefined;
+  if (pa) console.log(`parse + normalise               ${f(pa.parseAndNormaliseMs!, 1)} ms vs JSON.parse ${f(pa.jsonParseMs!, 1)} ms → ${f(pa.ratioVsJsonParse!)}× (target ≤ 3×)`);
+  const st = results.streaming as Record<string, number> | undefined;
+  if (st) console.log(`streaming ${st.largeLines} JSON lines (${f(st.largeFileMb!, 0)} MB) peak RSS ${f(st.largePeakRssMb!, 0)} MB vs ${st.smallLines} lines ${f(st.smallPeakRssMb!, 0)} MB → ${f(st.rssRatioLargeVsSmall!)}× for 10× the data; ${f(st.linesPerSecond!, 0)} lines/s`);
+  const lc = results.lifecycle as Record<string, number | string | boolean> | undefined;
+  if (lc) {
+    console.log(`lifecycle: happy path (auto-remediation) ${lc.autoRemediationTransitions} state transitions (target ≤ 16): ${lc.autoRemediationPath}`);
+    console.log(`lifecycle: approval then remediation ${lc.approvalThenRemediationTransitions} transitions over two executions; a duplicate start started an execution: ${lc.duplicateStartStartedExecution}`);
+  }
+  const jr = results.jira as Record<string, number> | undefined;
+  if (jr) console.log(`jira: ${jr.created} issues for ${jr.findings} new findings with ${jr.syncRequests} HTTP requests → ${f(jr.requestsPerFinding!, 3)} per finding (target ≤ 0.05) in ${f(jr.syncMs!, 0)} ms; one-by-one creation ${jr.oneByOneRequests} requests in ${f(jr.oneByOneMs!, 0)} ms → sync takes ${f(jr.syncVsOneByOneTime!)}× the time; ${jr.specViolations} OpenAPI violations`);
+  const im = results.ingestMemory as Record<string, number> | undefined;
+  if (im) console.log(`ingest of ${im.largeLines} JSON lines into DynamoDB Local: peak RSS ${f(im.largePeakRssMb!, 0)} MB vs ${im.smallLines} lines ${f(im.smallPeakRssMb!, 0)} MB → ${f(im.rssRatioLargeVsSmall!)}× for 10× the data; ${f(im.findingsPerSecond!, 0)} findings/s`);
+  for (const [entry, b] of Object.entries((results.bundles ?? {}) as Record<string, Record<string, number>>)) {
     console.log(`bundle ${entry}: ${f(b.bundleKb!, 0)} KB minified, module init ${f(b.moduleInitMs!, 0)} ms (${f(b.initVsSdkRequire!)}× requiring the DynamoDB client alone)`);
   }
 }

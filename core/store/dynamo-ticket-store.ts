@@ -124,7 +124,7 @@ export class DynamoTicketStore implements TicketStore {
     );
   }
 
-  async recordTicketKey(findingId: string, key: string, url: string | undefined): Promise<void> {
+  async recordTicketKey(findingId: string, system: SinkRef['kind'], key: string, url: string | undefined): Promise<void> {
     try {
       await this.doc.send(
         new UpdateCommand({
@@ -141,8 +141,6 @@ export class DynamoTicketStore implements TicketStore {
       const existing = (await this.tickets([findingId])).get(findingId)?.key ?? '?';
       throw new TicketKeyConflictError(findingId, existing, key);
     }
-    const record = (await this.doc.send(new GetCommand({ TableName: this.tableName, Key: ticketKey(findingId), ConsistentRead: true }))).Item;
-    const system = (record?.sink as SinkRef | undefined)?.kind ?? 'local';
     await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk: `ALIAS#ticket:${system}:${key}`, sk: '#ALIAS', type: 'alias', aliasKey: `ticket:${system}:${key}`, findingId } }));
   }
 

@@ -22,7 +22,7 @@ export interface TicketStore {
   /** Before a create call: the outcome becomes `uncertain` until the answer is recorded. */
   markCreateSent(findingId: string, worker: string, at: string): Promise<void>;
   /** The ticket exists: its key is recorded once (a second, different key is refused). */
-  recordTicketKey(findingId: string, key: string, url: string | undefined): Promise<void>;
+  recordTicketKey(findingId: string, system: SinkRef['kind'], key: string, url: string | undefined): Promise<void>;
   markCreateRejected(findingId: string, reason: string): Promise<void>;
   releaseTicket(findingId: string, worker: string): Promise<void>;
   /** The finding a ticket key belongs to (inbound webhooks). */

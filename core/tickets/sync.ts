@@ -151,10 +151,10 @@ async function syncRound(deps: SyncDeps, result: SyncResult): Promise<{ progress
       for (let i = 0; i < toCreate.length; i += sink.maxBatch) {
         const chunk = toCreate.slice(i, i + sink.maxBatch);
         const drafts = chunk.map((r) => ticketDraft(findings.get(r.findingId)!, deps.policy));
-        for (const r of chunk) await deps.tickets.markCreateSent(r.findingId, deps.worker, iso(new Date()));
+        await pool(chunk, 16, (r) => deps.tickets.markCreateSent(r.findingId, deps.worker, iso(new Date())));
         try {
           const outcomes = await sink.create(drafts, sinkRef);
-          for (const o of outcomes) {
+          await pool(outcomes, 16, async (o) => {
             if (o.status === 'created') {
               await linkTicket(deps, o.findingId, sinkRef, o.key, o.url, 'created');
               claimed.get(o.findingId)!.key = o.key;
@@ -164,7 +164,7 @@ async function syncRound(deps: SyncDeps, result: SyncResult): Promise<{ progress
               await deps.tickets.markCreateRejected(o.findingId, o.reason);
               result.problems.push(`${o.findingId}: ${sinkName(sinkRef.kind)} refused the ticket: ${redactText(o.reason)}`);
             }
-          }
+          });
         } catch (err) {
           if (definitelyNotApplied(err)) {
             for (const r of chunk) await deps.tickets.markCreateRejected(r.findingId, describe(err));
@@ -179,7 +179,16 @@ async function syncRound(deps: SyncDeps, result: SyncResult): Promise<{ progress
     }
 
     // Updates, in event order per finding.
-    await pool([...claimed.values()].filter((r) => r.key), deps.concurrency ?? 4, async (record) => {
+    // Findings whose work is only the create need no call to the sink: finish those at full speed.
+    const keyed = [...claimed.values()].filter((r) => r.key);
+    const onlyCreate = keyed.filter((r) => (byFinding.get(r.findingId) ?? []).every((w) => w.op === 'create') && !deps.cmdb);
+    await pool(onlyCreate, 16, async (record) => {
+      for (const w of byFinding.get(record.findingId) ?? []) {
+        await deps.tickets.completeWork(w, iso(deps.clock.now()));
+        progress++;
+      }
+    });
+    await pool(keyed.filter((r) => !onlyCreate.includes(r)), deps.concurrency ?? 4, async (record) => {
       const sink = deps.sinks[record.sink.kind];
       if (!sink) return;
       let finding: Finding | undefined = findings.get(record.findingId);
@@ -214,7 +223,7 @@ async function syncRound(deps: SyncDeps, result: SyncResult): Promise<{ progress
 
 /** Records the key on the ticket record and on the finding, with an audit event. */
 async function linkTicket(deps: SyncDeps, findingId: string, sink: SinkRef, key: string, url: string | undefined, how: string): Promise<void> {
-  await deps.tickets.recordTicketKey(findingId, key, url);
+  await deps.tickets.recordTicketKey(findingId, sink.kind, key, url);
   await updateFinding(deps.store, deps.clock, findingId, (f) => {
     if (f.ticket?.key === key) return undefined;
     return {

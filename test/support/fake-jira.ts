@@ -34,6 +34,7 @@ const TRANSITIONS = [
 ] as const;
 
 const ROUTES: Array<{ method: string; pattern: RegExp; route: string }> = [
+  { method: 'POST', pattern: /^\/rest\/api\/3\/issue$/, route: '/rest/api/3/issue' },
   { method: 'POST', pattern: /^\/rest\/api\/3\/issue\/bulk$/, route: '/rest/api/3/issue/bulk' },
   { method: 'POST', pattern: /^\/rest\/api\/3\/search\/jql$/, route: '/rest/api/3/search/jql' },
   { method: 'GET', pattern: /^\/rest\/api\/3\/user\/search$/, route: '/rest/api/3/user/search' },
@@ -126,6 +127,12 @@ export class FakeJira {
 
   private act(method: string, route: string, key: string | undefined, query: URLSearchParams, body: unknown): [number, unknown] {
     switch (`${method} ${route}`) {
+      case 'POST /rest/api/3/issue': {
+        // One-by-one creation (the benchmark's baseline): the bulk path with one element.
+        const [status, result] = this.bulkCreate({ issueUpdates: [body as { fields: Record<string, unknown> }] });
+        const created = (result as { issues: Array<{ id: string; key: string; self: string }> }).issues[0];
+        return status === 201 && created ? [201, created] : [400, { errorMessages: ['invalid issue'], errors: {} }];
+      }
       case 'POST /rest/api/3/issue/bulk':
         return this.bulkCreate(body as { issueUpdates: Array<{ fields: Record<string, unknown> }> });
       case 'POST /rest/api/3/search/jql':
