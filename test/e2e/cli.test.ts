@@ -109,9 +109,19 @@ describe('npm start (closeloop run) on the embedded default', () => {
     expect(out.stdout).toMatch(/7 findings from 11 records \(1 reported by more than one scanner; 1 rejected into quarantine\)/);
     expect(out.stdout).toMatch(/NHI-[0-9A-F]{16}\s+critical\s+open\s+cloud_access_key/);
     expect(out.stdout).not.toContain('AKIACLOSELOOPFAKE001');
-    // Data persisted under CLOSELOOP_HOME: a second run is all unchanged.
+    expect(out.stdout).toContain('Tickets: 7 created in the local tracker');
+    // Data persisted under CLOSELOOP_HOME: a second run is all unchanged, and creates no ticket.
     const again = cli.run('run');
     expect(again.stdout).toContain('received 3 · created 0 · updated 0 · unchanged 3');
+    expect(again.stdout).toContain('Tickets: 0 created in the local tracker');
+    const tickets = JSON.parse(cli.run('tickets', '--json').stdout) as Array<{ key: string; findingId: string; assignee: string; status: string; description: string }>;
+    expect(tickets).toHaveLength(7);
+    expect(new Set(tickets.map((t) => t.findingId)).size).toBe(7);
+    expect(tickets.every((t) => t.status === 'open' && t.assignee.startsWith('team-'))).toBe(true);
+    expect(JSON.stringify(tickets)).not.toContain('AKIACLOSELOOPFAKE001');
+    const sync = cli.run('sync');
+    expect(sync.code).toBe(0);
+    expect(sync.stdout).toBe('sync: 0 ticket(s) created, 0 update(s) sent, 0 pending\n');
   });
 });
 
