@@ -265,6 +265,9 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .option('--json', 'print the result as JSON')
     .action(async (opts: { json?: boolean }) => {
       await withHub(async (hub) => {
+        // New findings get their lifecycle first: triage is what opens their tickets, so
+        // `ingest` then `sync` leaves every open finding with exactly one ticket.
+        await startPendingLifecycles(hub);
         const result = await hub.sync();
         if (opts.json) io.out(JSON.stringify(result));
         else {
