@@ -20,8 +20,8 @@ export interface OwnerResolution {
   unresolved: boolean;
 }
 
-/** `*` matches any run of characters; everything else is literal. */
-function matches(pattern: string, value: string): boolean {
+/** `*` matches any run of characters; everything else is literal. Case-insensitive. */
+export function matches(pattern: string, value: string): boolean {
   const regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
   return regex.test(value);
 }

@@ -6,10 +6,11 @@ import { lifecycleRuntime } from './shared/lifecycle-runtime';
 import { logger, requiredEnv } from './shared/runtime';
 import { ticketingSecret } from './shared/ticketing-runtime';
 import { handleTicketWebhook } from './ticket-webhooks';
+import { jiraWontDoResolutions } from '@connectors/sinks/jira/config';
+import { servicenowInboundStates } from '@connectors/sinks/servicenow/config';
 
 const runtime = lifecycleRuntime();
 const tickets = new DynamoTicketStore(new DynamoDBClient({}), requiredEnv('CLOSELOOP_TABLE'));
-const list = (v: string | undefined, fallback: string) => (v?.trim() || fallback).split(',').map((s) => s.trim()).filter(Boolean);
 
 /** `POST /webhooks/jira|servicenow` (no IAM: authenticated by the HMAC signature of the raw body). */
 export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
@@ -22,8 +23,8 @@ export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayPr
       signaller: sfnSignaller(runtime.sfn),
       tickets,
       secrets: { ...(secret.jiraWebhookSecret ? { jira: secret.jiraWebhookSecret } : {}), ...(secret.servicenowWebhookSecret ? { servicenow: secret.servicenowWebhookSecret } : {}) },
-      jiraWontDo: list(process.env.JIRA_WONT_DO_RESOLUTIONS, "Won't Do,Won't Fix,Declined"),
-      servicenowStates: { doneStates: list(process.env.SERVICENOW_DONE_STATES, '3,6,7'), wontDoStates: list(process.env.SERVICENOW_WONT_DO_STATES, '4,8'), openStates: list(process.env.SERVICENOW_OPEN_STATES, '1,2,-5') },
+      jiraWontDo: jiraWontDoResolutions(process.env),
+      servicenowStates: servicenowInboundStates(process.env),
     });
     return { statusCode: result.statusCode, headers: { 'content-type': 'application/json' }, body: result.body };
   } catch (err) {

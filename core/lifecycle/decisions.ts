@@ -4,6 +4,7 @@ import type { Evidence, Finding } from '../model';
 import { latestExceptionEnd, mayApprove, type Policy } from '../policy';
 import type { FindingStore } from '../ports';
 import type { ResumeAt, Signal } from './state';
+import { redactText } from '../redaction';
 import { updateFinding } from './update';
 
 /**
@@ -57,9 +58,11 @@ export async function requestException(deps: DecisionDeps, input: { id: string; 
     throw new RefusedError(`exception until ${input.until.toISOString().slice(0, 10)} exceeds the ${deps.policy.maxExceptionDays[finding.severity]}-day maximum for ${finding.severity} findings (latest ${latest.toISOString().slice(0, 10)})`);
   }
   const until = input.until.toISOString();
+  // Free text may carry a pasted credential: it is redacted before it is stored or sent anywhere.
+  const reason = redactText(input.reason);
   await updateFinding(deps.store, deps.clock, finding.id, (f, at) => ({
-    finding: { ...f, exception: { requestedBy: input.by, requestedAt: at, until, reason: input.reason, ...(input.compensatingControl ? { compensatingControl: input.compensatingControl } : {}) } },
-    events: [{ actor: input.by, action: 'exception.requested', reason: input.reason, data: { until, ...(input.compensatingControl ? { compensatingControl: input.compensatingControl } : {}) } }],
+    finding: { ...f, exception: { requestedBy: input.by, requestedAt: at, until, reason, ...(input.compensatingControl ? { compensatingControl: input.compensatingControl } : {}) } },
+    events: [{ actor: input.by, action: 'exception.requested', reason, data: { until, ...(input.compensatingControl ? { compensatingControl: input.compensatingControl } : {}) } }],
   }));
   const described = await deps.signaller.signal(finding, 'owner_signal', { kind: 'exception_requested', by: input.by });
   return `exception requested until ${until.slice(0, 10)}; ${described}`;
@@ -100,7 +103,7 @@ export async function reportFixed(deps: DecisionDeps, input: { id: string; by: s
   if (finding.owner !== input.by) throw new RefusedError(`only the owner (${finding.owner}) can report ${finding.id} fixed`);
   await updateFinding(deps.store, deps.clock, finding.id, (f, at) => {
     const added: Evidence[] = [
-      ...(input.note ? [{ kind: 'ticket_resolution_note' as const, ref: `note:${input.note.slice(0, 200)}`, at, recordedBy: input.by, simulated: false }] : []),
+      ...(input.note ? [{ kind: 'ticket_resolution_note' as const, ref: `note:${redactText(input.note).slice(0, 200)}`, at, recordedBy: input.by, simulated: false }] : []),
       ...(input.evidence ? [{ kind: input.evidence.kind, ref: input.evidence.ref, at, recordedBy: input.by, simulated: false }] : []),
     ];
     return {
@@ -123,7 +126,7 @@ export async function reopenFinding(deps: Pick<DecisionDeps, 'store' | 'clock'>,
     reopened = true;
     return {
       finding: { ...current, status: 'reopened', generation: current.generation + 1, dueAt: undefined, exception: undefined, lifecycle: { startedGeneration: current.lifecycle?.startedGeneration ?? current.generation } },
-      events: [{ actor: input.by, action: 'finding.reopened', from: current.status, to: 'reopened', reason: input.reason }],
+      events: [{ actor: input.by, action: 'finding.reopened', from: current.status, to: 'reopened', reason: redactText(input.reason) }],
     };
   });
   return reopened ? `${f.id} reopened (generation ${f.generation}); its lifecycle starts again` : `${f.id} is ${f.status}: nothing to reopen`;

@@ -1,5 +1,4 @@
 import { RefusedError } from '../errors';
-import { redactText } from '../redaction';
 import { latestExceptionEnd } from '../policy';
 import { reopenFinding, reportFixed, requestException, type DecisionDeps } from '../lifecycle/decisions';
 import { updateFinding } from '../lifecycle/update';
@@ -38,13 +37,13 @@ export async function applyTicketEvent(deps: DecisionDeps & { tickets: TicketSto
       case 'ignored':
         return { outcome: 'ignored', message: `${event.key}: ${event.signal.reason}` };
       case 'done':
-        return { outcome: 'applied', message: await reportFixed(deps, { id, by: owner, note: redactText(event.signal.note) }) };
+        return { outcome: 'applied', message: await reportFixed(deps, { id, by: owner, note: event.signal.note }) };
       case 'wont_do': {
         const until = latestExceptionEnd(finding.severity, deps.clock.now(), deps.policy);
-        return { outcome: 'applied', message: await requestException(deps, { id, by: owner, until, reason: `${redactText(event.signal.reason)}; the owner asks to accept the risk until ${until.toISOString().slice(0, 10)}` }) };
+        return { outcome: 'applied', message: await requestException(deps, { id, by: owner, until, reason: `${event.signal.reason}; the owner asks to accept the risk until ${until.toISOString().slice(0, 10)}` }) };
       }
       case 'reopened':
-        return { outcome: 'applied', message: await reopenFinding(deps, { id, by: event.actor, reason: redactText(event.signal.reason) }) };
+        return { outcome: 'applied', message: await reopenFinding(deps, { id, by: event.actor, reason: event.signal.reason }) };
       case 'commented': {
         const signal = event.signal;
         await updateFinding(deps.store, deps.clock, id, (f) => ({

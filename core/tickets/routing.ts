@@ -1,13 +1,11 @@
 import { z } from 'zod';
+import { ConfigurationError } from '../errors';
+import { matches } from '../ownership';
 import type { Finding } from '../model';
 import { SEVERITIES } from '../model';
 import type { SinkRef, SinkKind } from './model';
 
-/** `*` matches any run of characters; everything else is literal. Case-insensitive. */
-function matches(pattern: string, value: string | undefined): boolean {
-  if (value === undefined) return false;
-  return new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i').test(value);
-}
+const matchesDefined = (pattern: string, value: string | undefined) => value !== undefined && matches(pattern, value);
 
 /** One routing rule of the policy: the first whose `when` matches chooses the sink. */
 export const TicketRouteSchema = z.object({
@@ -27,7 +25,8 @@ export const TicketRouteSchema = z.object({
 });
 export type TicketRoute = z.infer<typeof TicketRouteSchema>;
 
-export class RoutingError extends Error {
+/** A routing rule that cannot be followed with the sinks configured. */
+export class RoutingError extends ConfigurationError {
   constructor(message: string) {
     super(message);
     this.name = 'RoutingError';
@@ -41,8 +40,8 @@ export class RoutingError extends Error {
 export function routeTicket(finding: Pick<Finding, 'owner' | 'asset' | 'severity'>, routes: TicketRoute[], configured: { jiraProject?: string; servicenow: boolean }): SinkRef {
   const route = routes.find(
     (r) =>
-      (r.when.owner === undefined || matches(r.when.owner, finding.owner)) &&
-      (r.when.asset === undefined || matches(r.when.asset, finding.asset.id)) &&
+      (r.when.owner === undefined || matchesDefined(r.when.owner, finding.owner)) &&
+      (r.when.asset === undefined || matchesDefined(r.when.asset, finding.asset.id)) &&
       (r.when.severities === undefined || r.when.severities.includes(finding.severity)),
   );
   if (route) return resolve(route.sink, configured);

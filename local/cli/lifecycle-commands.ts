@@ -5,6 +5,8 @@ import type { ResumeAt } from '@core/lifecycle/state';
 import { EvidenceSchema, type TimerKind } from '@core/model';
 import type { LocalHub } from '../hub';
 import type { WebhookDeps } from '@functions/ticket-webhooks';
+import { jiraWontDoResolutions } from '@connectors/sinks/jira/config';
+import { servicenowInboundStates } from '@connectors/sinks/servicenow/config';
 import type { LocalRun } from '../lifecycle-runner';
 
 const EVIDENCE_KINDS = EvidenceSchema.shape.kind.options;
@@ -56,8 +58,8 @@ export const localWebhooks = (hub: LocalHub): WebhookDeps => ({
   ...localDecisionDeps(hub),
   tickets: hub.tickets,
   secrets: hub.config.webhookSecrets,
-  jiraWontDo: hub.config.jira?.wontDoResolutions ?? ["Won't Do", "Won't Fix", 'Declined'],
-  servicenowStates: hub.config.servicenow ?? { doneStates: ['3', '6', '7'], wontDoStates: ['4', '8'], openStates: ['1', '2', '-5'] },
+  jiraWontDo: hub.config.jira?.wontDoResolutions ?? jiraWontDoResolutions(process.env),
+  servicenowStates: hub.config.servicenow ?? servicenowInboundStates(process.env),
 });
 
 /** Starts every lifecycle not yet started (new or reopened findings). Idempotent. */

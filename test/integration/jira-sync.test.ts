@@ -24,8 +24,9 @@ const POLICY = parsePolicy({ ownerMappings: [{ asset: '*', owner: 'dev-team@exam
 /** Every secret the fixture reports carry, to prove none reaches Jira. */
 function fixtureSecrets(): string[] {
   const gitleaks = readFixtureJson<Array<{ Secret: string }>>('scanners', 'gitleaks', 'defectdojo-gitleaks8_many.json').map((r) => r.Secret);
-  const trufflehog = readFileSync(REPORTS[1]!, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { Raw: string }).Raw);
-  return [...gitleaks, ...trufflehog].filter((s) => s.length >= 8);
+  // TruffleHog's Raw is base64: the secret is the decoded text (its first line, for multi-line keys).
+  const trufflehog = readFileSync(REPORTS[1]!, 'utf8').split('\n').filter(Boolean).map((l) => Buffer.from((JSON.parse(l) as { Raw: string }).Raw, 'base64').toString('utf8').split('\n').find((x) => x.trim().length >= 8 && !x.startsWith('-----')) ?? '');
+  return [...gitleaks, ...trufflehog].map((s) => s.trim()).filter((s) => s.length >= 8);
 }
 
 function movableClock(): Clock & { advance(ms: number): void } {
@@ -126,6 +127,15 @@ describe('Jira sync (a Jira stand-in on 127.0.0.1, requests checked against the 
 });
 
 describe('Jira sync, exactly once under failure', () => {
+  it('creates the issues unassigned, with a comment, when Jira user search keeps failing', async () => {
+    const { deps, open } = await setup({ fault: ({ route }) => (route === '/rest/api/3/user/search' ? '503' : 'none') });
+    const result = await syncTickets(deps());
+    expect(result).toMatchObject({ created: open.length, pending: 0 });
+    const [issue] = jira.withLabel(ticketLabel(open[0]!.id));
+    expect(issue!.fields.assignee).toBeUndefined();
+    expect(issue!.comments.map((c) => adfText(c.body)).join()).toContain('could not match the owner "dev-team@example.com" to a Jira user');
+  });
+
   const oneIssueEach = (open: Array<{ id: string }>) => open.map((f) => jira.withLabel(ticketLabel(f.id)).length);
 
   it('never creates a second issue when Jira created the issues but the answer was lost (search still lagging)', async () => {

@@ -176,10 +176,14 @@ describe('ServiceNow tasks and CMDB (a ServiceNow stand-in on 127.0.0.1)', () =>
 
   it('POST /webhooks/servicenow: a closed task is the owner reporting done; a wrong signature is 401', async () => {
     const { deps, finding, store } = await setup();
-    const body = JSON.stringify({ number: 'SIT0000001', correlation_id: finding.id, state: '3', previous_state: '2', close_notes: 'key revoked', sys_updated_by: 'dev.team' });
+    // Someone pastes the old key into the close notes: it must not reach the table or the ticket.
+    const body = JSON.stringify({ number: 'SIT0000001', correlation_id: finding.id, state: '3', previous_state: '2', close_notes: 'revoked AKIAIOSFODNN7EXAMPLE', sys_updated_by: 'dev.team' });
     expect((await handleTicketWebhook('servicenow', body, { 'x-closeloop-signature': signBody(body, 'wrong') }, deps)).statusCode).toBe(401);
     const res = await handleTicketWebhook('servicenow', body, { 'x-closeloop-signature': signBody(body, SN_SECRET) }, deps);
     expect(JSON.parse(res.body)).toMatchObject({ outcome: 'applied' });
     expect((await store.get(finding.id))!.status).toBe('resolved');
+    const stored = JSON.stringify([await store.get(finding.id), await store.events(finding.id)]);
+    expect(stored).toContain('revoked [REDACTED]');
+    expect(stored).not.toContain('AKIAIOSFODNN7EXAMPLE');
   });
 });

@@ -25,6 +25,12 @@ export interface JiraConfig {
   bulkSize: number;
 }
 
+/** Resolutions that mean "we will not fix it" unless JIRA_WONT_DO_RESOLUTIONS says otherwise. */
+export const JIRA_DEFAULT_WONT_DO = "Won't Do,Won't Fix,Declined";
+
+/** The won't-do resolutions alone (the webhook needs no connection settings). */
+export const jiraWontDoResolutions = (env: NodeJS.ProcessEnv) => (env.JIRA_WONT_DO_RESOLUTIONS?.trim() || JIRA_DEFAULT_WONT_DO).split(',').map((r) => r.trim()).filter(Boolean);
+
 const EnvSchema = z.object({
   JIRA_BASE_URL: z.url({ protocol: /^https?$/ }),
   JIRA_EMAIL: z.string().min(3),
@@ -36,7 +42,7 @@ const EnvSchema = z.object({
   JIRA_COMPONENTS: z.string().optional(),
   JIRA_CUSTOM_FIELDS: z.string().optional(),
   JIRA_SEARCH_LAG_SECONDS: z.coerce.number().min(0).max(3600).default(30),
-  JIRA_WONT_DO_RESOLUTIONS: z.string().default("Won't Do,Won't Fix,Declined"),
+  JIRA_WONT_DO_RESOLUTIONS: z.string().default(JIRA_DEFAULT_WONT_DO),
   JIRA_BULK_SIZE: z.coerce.number().int().min(1).max(50).default(50),
 });
 

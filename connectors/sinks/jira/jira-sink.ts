@@ -1,7 +1,7 @@
 import axios, { type AxiosInstance } from 'axios';
 import { CloseloopError } from '@core/errors';
 import { redactText } from '@core/redaction';
-import type { SinkRef } from '@core/tickets/model';
+import { ticketLabel, type SinkRef } from '@core/tickets/model';
 import type { CreateResult, TicketDraft, TicketSink, TicketUpdate } from '@core/tickets/ports';
 import { DEFAULT_RETRY_POLICY, HttpRequestFailedError, requestWithRetry, type RetryPolicy } from '../../http/retrying-http';
 import { raisedPriority } from '../priority';
@@ -68,7 +68,8 @@ export class JiraSink implements TicketSink {
 
   async create(drafts: TicketDraft[], sink: SinkRef): Promise<CreateResult[]> {
     const project = sink.kind === 'jira' ? sink.project : this.config.projectKey;
-    const assignees = await Promise.all(drafts.map((d) => this.accountIdFor(d.owner)));
+    // A user search that fails leaves that issue unassigned (with the comment below), never the batch.
+    const assignees = await Promise.all(drafts.map((d) => this.accountIdFor(d.owner).catch(() => null)));
     const issueUpdates = drafts.map((d, i) => ({ fields: this.fields(d, project, assignees[i] ?? null) }));
     const response = await requestWithRetry<unknown>(
       this.http,
@@ -139,7 +140,7 @@ export class JiraSink implements TicketSink {
 
   async find(findingIds: string[], sink: SinkRef): Promise<Map<string, { key: string; url?: string }>> {
     const project = sink.kind === 'jira' ? sink.project : this.config.projectKey;
-    const byLabel = new Map(findingIds.map((id) => [`closeloop-${id.toLowerCase()}`, id]));
+    const byLabel = new Map(findingIds.map((id) => [ticketLabel(id), id]));
     const labels = [...byLabel.keys()];
     const found = new Map<string, { key: string; url?: string }>();
     for (let i = 0; i < labels.length; i += LABELS_PER_SEARCH) {

@@ -1,12 +1,12 @@
 import type { InboundTicketEvent } from '@core/tickets/inbound';
-import { problemsOf } from '../inbound';
+import { describeIssues } from '@core/problems';
 import { JiraWebhookSchema, type JiraWebhook } from './schemas';
 
 
 /** Parses a Jira webhook body; problems name the field. */
 export function parseJiraWebhook(body: unknown): { ok: true; value: JiraWebhook } | { ok: false; problems: string[] } {
   const parsed = JiraWebhookSchema.safeParse(body);
-  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, problems: problemsOf(parsed.error, body) };
+  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, problems: describeIssues(parsed.error, body) };
 }
 
 /**

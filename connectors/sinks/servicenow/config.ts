@@ -23,7 +23,19 @@ export interface ServiceNowConfig {
   cmdbAppClass: string;
 }
 
-const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
+export const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
+
+/** Inbound state meanings of a task table (`task`: 3 Closed Complete, 4 Closed Incomplete, 7 Closed Skipped …). */
+export const SERVICENOW_DEFAULT_STATES = { done: '3,6,7', wontDo: '4,8', open: '1,2,-5' } as const;
+
+/** The inbound state settings alone (the webhook needs no connection settings). */
+export function servicenowInboundStates(env: NodeJS.ProcessEnv): Pick<ServiceNowConfig, 'doneStates' | 'wontDoStates' | 'openStates'> {
+  return {
+    doneStates: list(env.SERVICENOW_DONE_STATES?.trim() || SERVICENOW_DEFAULT_STATES.done),
+    wontDoStates: list(env.SERVICENOW_WONT_DO_STATES?.trim() || SERVICENOW_DEFAULT_STATES.wontDo),
+    openStates: list(env.SERVICENOW_OPEN_STATES?.trim() || SERVICENOW_DEFAULT_STATES.open),
+  };
+}
 
 const EnvSchema = z.object({
   SERVICENOW_URL: z.url({ protocol: /^https?$/ }),
@@ -33,9 +45,9 @@ const EnvSchema = z.object({
   SERVICENOW_TABLE: z.string().regex(/^[a-z0-9_]+$/, 'must be a table name such as sn_si_task or task').default('task'),
   SERVICENOW_CLOSE_STATE: z.string().default('3'),
   SERVICENOW_REOPEN_STATE: z.string().default('1'),
-  SERVICENOW_DONE_STATES: z.string().default('3,6,7'),
-  SERVICENOW_WONT_DO_STATES: z.string().default('4,8'),
-  SERVICENOW_OPEN_STATES: z.string().default('1,2,-5'),
+  SERVICENOW_DONE_STATES: z.string().default(SERVICENOW_DEFAULT_STATES.done),
+  SERVICENOW_WONT_DO_STATES: z.string().default(SERVICENOW_DEFAULT_STATES.wontDo),
+  SERVICENOW_OPEN_STATES: z.string().default(SERVICENOW_DEFAULT_STATES.open),
   SERVICENOW_CMDB_CLASS: z.string().regex(/^[a-z0-9_]+$/).default('cmdb_ci_service_account'),
   SERVICENOW_CMDB_ID_ATTRIBUTE: z.string().regex(/^[a-z0-9_]+$/).default('correlation_id'),
   SERVICENOW_CMDB_APP_CLASS: z.string().regex(/^[a-z0-9_]+$/).default('cmdb_ci_appl'),

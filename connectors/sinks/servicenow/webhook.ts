@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { InboundTicketEvent } from '@core/tickets/inbound';
-import { problemsOf } from '../inbound';
+import { describeIssues } from '@core/problems';
 import type { ServiceNowConfig } from './config';
 
 /** What closeloop expects a ServiceNow business rule / flow to POST (see the README). */
@@ -16,7 +16,7 @@ export type ServiceNowWebhook = z.infer<typeof ServiceNowWebhookSchema>;
 
 export function parseServiceNowWebhook(body: unknown): { ok: true; value: ServiceNowWebhook } | { ok: false; problems: string[] } {
   const parsed = ServiceNowWebhookSchema.safeParse(body);
-  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, problems: problemsOf(parsed.error, body) };
+  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, problems: describeIssues(parsed.error, body) };
 }
 
 /** Done states → done; won't-do states (cancelled) → an exception request; done → open → reopened. */
