@@ -20,7 +20,10 @@ import { localClient, startDynamoDbLocal } from '../local/dynamodb-local';
 import { LocalLifecycleRunner } from '../local/lifecycle-runner';
 import { DEFAULT_POLICY } from '../core/policy';
 import { updateFinding } from '../core/lifecycle/update';
-import type { RotationPort } from '../core/lifecycle/ports';
+import type { RemediationPort } from '../core/lifecycle/ports';
+import { LocalRotationRunner } from '../local/rotation-runner';
+import { aRotationWorld } from '../test/support/rotation';
+import { aGitleaksRecord } from '../test/support/factories';
 import axios from 'axios';
 import { DynamoTicketStore } from '../core/store/dynamo-ticket-store';
 import { syncTickets } from '../core/tickets/sync';
@@ -247,30 +250,49 @@ async function benchStreaming() {
   results.streaming = { smallLines: LINES / 10, largeLines: LINES, largeFileMb: statSync(large).size / 1048576, smallPeakRssMb: a.peakRssMb, largePeakRssMb: b.peakRssMb, rssRatioLargeVsSmall: b.peakRssMb / a.peakRssMb, largeMs: b.ms, linesPerSecond: (LINES / b.ms) * 1000 };
 }
 
-/** State transitions per lifecycle path, on the real step handlers and DynamoDB Local. */
+/**
+ * State transitions per lifecycle path, on the real step handlers and DynamoDB Local, with the
+ * real rotation machine against the stateful Secrets Manager / IAM / STS fakes (the rotation is
+ * its own execution on AWS, so its transitions are reported separately).
+ */
 async function benchLifecycle(client: DynamoDBClient) {
-  const file = join(dir, 'lifecycle.json');
-  writeFileSync(file, gitleaksReport(3, 'lifecycle'));
-  const store = await freshTable(client, 'bench-lifecycle');
-  await ingestReportFiles([file], { store, clock, hasher });
-  const [a, b, c] = await store.list();
-  const rotated: RotationPort = { rotate: async () => ({ status: 'rotated', evidenceRef: 'secretsmanager:version/bench', simulated: false }) };
-  const autoRunner = new LocalLifecycleRunner({ store, clock, policy: { ...DEFAULT_POLICY, preAuthorized: [{ action: 'rotate', nhiTypes: ['cloud_access_key', 'api_key'], severities: ['critical', 'high', 'medium', 'low', 'info'], onlyWhenActive: false }] }, rotation: rotated });
-  const auto = await autoRunner.start(a!);
-  const ownerRunner = new LocalLifecycleRunner({ store, clock, policy: { ...DEFAULT_POLICY, preAuthorized: [] }, rotation: rotated });
-  const first = await ownerRunner.start(b!);
-  await updateFinding(store, clock, b!.id, (f, at) => ({ finding: { ...f, evidence: [{ kind: 'clean_rescan', ref: 'bench', at, recordedBy: 'bench', simulated: false }, { kind: 'rotation_record', ref: 'bench', at, recordedBy: 'bench', simulated: false }] }, events: [] }));
-  const fixed = await ownerRunner.resume((await store.get(b!.id))!, 'approval_decided', { signal: { decision: 'approved', by: 'bench' } });
-  const duplicate = await autoRunner.start((await store.get(a!.id))!);
-  const approval = await ownerRunner.start(c!);
-  results.lifecycle = {
-    autoRemediationTransitions: auto!.path.length,
-    autoRemediationPath: auto!.path.join(' > '),
-    approvalThenRemediationTransitions: (first?.path.length ?? 0) + fixed.path.length,
-    approvalRequestTransitions: approval?.path.length,
-    duplicateStartStartedExecution: duplicate !== undefined,
-    target: 16,
-  };
+  const world = aRotationWorld();
+  try {
+    const users = ['bench-a', 'bench-b', 'bench-c'].map((u) => world.managedIamUser(u));
+    const file = join(dir, 'lifecycle.json');
+    writeFileSync(file, JSON.stringify(users.map((u, i) => aGitleaksRecord({ RuleID: 'aws-access-token', Secret: u.key.AccessKeyId, Match: `key=${u.key.AccessKeyId}`, StartLine: 10 + i, Fingerprint: `bench:${i}` }))));
+    const store = await freshTable(client, 'bench-lifecycle');
+    await ingestReportFiles([file], { store, clock, hasher: world.hasher });
+    const [a, b, c] = await store.list();
+    const autoPolicy = { ...DEFAULT_POLICY, preAuthorized: [{ action: 'rotate' as const, nhiTypes: ['cloud_access_key' as const], severities: ['critical' as const, 'high' as const, 'medium' as const, 'low' as const, 'info' as const], onlyWhenActive: false }] };
+    const ownerPolicy = { ...DEFAULT_POLICY, preAuthorized: [] };
+    const rotationPaths: string[][] = [];
+    const remediationFor = (policy: typeof DEFAULT_POLICY): RemediationPort => {
+      const rotations = new LocalRotationRunner({ store, clock, policy, control: world.control });
+      return { remediate: async (request) => { const run = await rotations.run(request); rotationPaths.push(run.path); return run.outcome; } };
+    };
+    const autoRunner = new LocalLifecycleRunner({ store, clock, policy: autoPolicy, remediation: remediationFor(autoPolicy) });
+    const auto = await autoRunner.start(a!);
+    const autoRotation = rotationPaths.at(-1) ?? [];
+    const ownerRunner = new LocalLifecycleRunner({ store, clock, policy: ownerPolicy, remediation: remediationFor(ownerPolicy) });
+    const first = await ownerRunner.start(b!);
+    const approved = await ownerRunner.resume((await store.get(b!.id))!, 'approval_decided', { signal: { decision: 'approved', by: 'bench' } });
+    const duplicate = await autoRunner.start((await store.get(a!.id))!);
+    const approval = await ownerRunner.start(c!);
+    results.lifecycle = {
+      autoRemediationTransitions: auto!.path.length,
+      autoRemediationPath: auto!.path.join(' > '),
+      autoRemediationStatus: (await store.get(a!.id))!.status,
+      rotationMachineTransitions: autoRotation.length,
+      rotationMachinePath: autoRotation.join(' > '),
+      approvalThenRemediationTransitions: (first?.path.length ?? 0) + approved.path.length,
+      approvalRequestTransitions: approval?.path.length,
+      duplicateStartStartedExecution: duplicate !== undefined,
+      target: 16,
+    };
+  } finally {
+    world.restore();
+  }
 }
 
 /**
@@ -377,7 +399,8 @@ async function main() {
   if (st) console.log(`streaming ${st.largeLines} JSON lines (${f(st.largeFileMb!, 0)} MB) peak RSS ${f(st.largePeakRssMb!, 0)} MB vs ${st.smallLines} lines ${f(st.smallPeakRssMb!, 0)} MB → ${f(st.rssRatioLargeVsSmall!)}× for 10× the data; ${f(st.linesPerSecond!, 0)} lines/s`);
   const lc = results.lifecycle as Record<string, number | string | boolean> | undefined;
   if (lc) {
-    console.log(`lifecycle: happy path (auto-remediation) ${lc.autoRemediationTransitions} state transitions (target ≤ 16): ${lc.autoRemediationPath}`);
+    console.log(`lifecycle: happy path (auto-remediation) ${lc.autoRemediationTransitions} state transitions (target ≤ 16), finding ${lc.autoRemediationStatus}: ${lc.autoRemediationPath}`);
+    console.log(`lifecycle: its rotation execution ${lc.rotationMachineTransitions} transitions (locally no grace/deletion wait): ${lc.rotationMachinePath}`);
     console.log(`lifecycle: approval then remediation ${lc.approvalThenRemediationTransitions} transitions over two executions; a duplicate start started an execution: ${lc.duplicateStartStartedExecution}`);
   }
   const jr = results.jira as Record<string, number> | undefined;

@@ -75,6 +75,23 @@ export const PolicySchema = z.object({
    * else the local tracker.
    */
   ticketRouting: z.array(TicketRouteSchema).default([]),
+  /** Automated rotation and credential hygiene. */
+  rotation: z
+    .object({
+      /** Hours the rotated-out IAM key stays active, so running consumers pick up the new one. */
+      graceHours: z.number().int().nonnegative().max(24 * 30).default(24),
+      /** Days after deactivation the old IAM key is deleted. */
+      deleteAfterDays: z.number().int().nonnegative().max(365).default(7),
+      /** Checks of a running rotation (every 15 s) before it counts as failed. */
+      maxChecks: z.number().int().positive().max(400).default(40),
+      /** A managed secret not rotated for this many days raises an NHI7 (long-lived secret) finding. */
+      maxSecretAgeDays: z.number().int().positive().max(3650).default(90),
+      /** An access key unused (or never used) for this many days raises an NHI1 (offboarding) finding. */
+      unusedKeyDays: z.number().int().positive().max(3650).default(90),
+      /** Rotation schedule of hub-managed secrets, in days (CDK rotation schedules). */
+      scheduleDays: z.number().int().positive().max(365).default(30),
+    })
+    .default({ graceHours: 24, deleteAfterDays: 7, maxChecks: 40, maxSecretAgeDays: 90, unusedKeyDays: 90, scheduleDays: 30 }),
 });
 export type Policy = z.infer<typeof PolicySchema>;
 

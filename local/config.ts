@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { ConfigurationError } from '@core/errors';
 import { DEFAULT_TABLE_NAME } from '@core/store/table';
 import { jiraConfigured, readJiraConfig, type JiraConfig } from '@connectors/sinks/jira/config';
+import { localRotationMode } from '@connectors/aws/rotation-wiring';
 import { readServiceNowConfig, servicenowConfigured, type ServiceNowConfig } from '@connectors/sinks/servicenow/config';
 
 /** The local hub's configuration, read once from the environment. */
@@ -23,6 +24,8 @@ export interface LocalConfig {
   servicenow?: ServiceNowConfig;
   /** Shared secrets of the inbound webhooks. */
   webhookSecrets: { jira?: string; servicenow?: string };
+  /** Rotation calls AWS when AWS_ENDPOINT_URL_SECRETS_MANAGER / _IAM / _STS is set; otherwise a dry run. */
+  rotation: 'aws' | 'dry_run';
 }
 
 export function readLocalConfig(env: NodeJS.ProcessEnv = process.env): LocalConfig {
@@ -47,5 +50,6 @@ export function readLocalConfig(env: NodeJS.ProcessEnv = process.env): LocalConf
       ...(env.JIRA_WEBHOOK_SECRET?.trim() ? { jira: env.JIRA_WEBHOOK_SECRET.trim() } : {}),
       ...(env.SERVICENOW_WEBHOOK_SECRET?.trim() ? { servicenow: env.SERVICENOW_WEBHOOK_SECRET.trim() } : {}),
     },
+    rotation: localRotationMode(env),
   };
 }

@@ -2,7 +2,6 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { readFileSync } from 'node:fs';
 import { fixedClock, systemClock, type Clock } from '@core/clock';
 import { ConfigurationError } from '@core/errors';
-import { rotationNotConfigured } from '@core/lifecycle/ports';
 import { DEFAULT_POLICY, parsePolicy, withApprovers, type Policy } from '@core/policy';
 import { SecretHasher } from '@core/identity';
 import { DynamoFindingStore } from '@core/store/dynamo-finding-store';
@@ -12,6 +11,8 @@ import type { LocalConfig } from './config';
 import { loadOrCreateLocalDeploymentKey } from './deployment-key';
 import { localClient, startDynamoDbLocal, type RunningDynamoDb } from './dynamodb-local';
 import { LocalLifecycleRunner } from './lifecycle-runner';
+import { LocalRotationRunner } from './rotation-runner';
+import { credentialControlFor } from '@connectors/aws/rotation-wiring';
 import { randomUUID } from 'node:crypto';
 import { DynamoTicketStore } from '@core/store/dynamo-ticket-store';
 import type { TicketSink } from '@core/tickets/ports';
@@ -34,6 +35,8 @@ export interface LocalHub {
   table: 'created' | 'exists';
   policy: Policy;
   lifecycles: LocalLifecycleRunner;
+  /** The secret rotation machine, against AWS endpoints or as a dry run (config.rotation). */
+  rotations: LocalRotationRunner;
   tickets: DynamoTicketStore;
   tracker: LocalTrackerSink;
   sinks: Partial<Record<SinkRef['kind'], TicketSink>>;
@@ -81,6 +84,7 @@ export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
       ...(config.jira ? { jira: new JiraSink(config.jira) } : {}),
       ...(config.servicenow && snHttp ? { servicenow: new ServiceNowSink(config.servicenow, snHttp) } : {}),
     };
+    const rotations = new LocalRotationRunner({ store, clock, policy, control: credentialControlFor(hasher, config.rotation) });
     const worker = `local-${process.pid}-${randomUUID().slice(0, 8)}`;
     return {
       config,
@@ -90,7 +94,8 @@ export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
       clock,
       table,
       policy,
-      lifecycles: new LocalLifecycleRunner({ store, clock, policy, rotation: rotationNotConfigured, ...(cmdb ? { directory: cmdb } : {}) }),
+      lifecycles: new LocalLifecycleRunner({ store, clock, policy, remediation: rotations, ...(cmdb ? { directory: cmdb } : {}) }),
+      rotations,
       tickets,
       tracker,
       sinks,

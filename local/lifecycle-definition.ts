@@ -8,6 +8,7 @@ interface AslState {
   Type: string;
   Resource?: string;
   TimeoutSecondsPath?: string;
+  TimeoutSeconds?: number;
   [key: string]: unknown;
 }
 
@@ -23,7 +24,9 @@ export function readLifecycleDefinition(): AslDefinition {
 
 /**
  * The same definition as the local runner executes it. One adaptation: token waits lose
- * their `TimeoutSecondsPath`. Locally a waiting lifecycle is parked in DynamoDB and its
+ * their `TimeoutSecondsPath` (and the Remediate task its `TimeoutSeconds`, which only guards
+ * against a lost rotation execution on AWS; locally the rotation runs in-process, and
+ * aws-local-stepfunctions' timer cannot hold 32 days). Locally a waiting lifecycle is parked in DynamoDB and its
  * timeouts are fired by `closeloop tick` at the hub's clock (resuming through `resumeAt`),
  * so the runner never waits on them. And aws-local-stepfunctions 3.0.0 evaluates that path
  * against the Parameters-applied input rather than the state input as Step Functions does,
@@ -32,8 +35,8 @@ export function readLifecycleDefinition(): AslDefinition {
 export function forLocalRunner(definition: AslDefinition): AslDefinition {
   const states = Object.fromEntries(
     Object.entries(definition.States).map(([name, state]) => {
-      if (state.Type === 'Task' && state.Resource?.endsWith('.waitForTaskToken') && state.TimeoutSecondsPath) {
-        const { TimeoutSecondsPath: _dropped, ...rest } = state;
+      if (state.Type === 'Task' && state.Resource?.endsWith('.waitForTaskToken') && (state.TimeoutSecondsPath || state.TimeoutSeconds)) {
+        const { TimeoutSecondsPath: _path, TimeoutSeconds: _seconds, ...rest } = state;
         return [name, rest];
       }
       return [name, state];

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { StateMachine } from 'aws-local-stepfunctions';
+import type { RemediationPort } from '@core/lifecycle/ports';
 import { LifecycleStateSchema, type LifecycleState, type ResumeAt } from '@core/lifecycle/state';
 import { runStep, type LifecycleDeps, type StepName } from '@core/lifecycle/steps';
 import { updateFinding } from '@core/lifecycle/update';
@@ -36,11 +38,11 @@ export class LocalLifecycleRunner {
   /** Locally the exception's expiry is a timer fired by `tick`, not an in-process Wait. */
   private readonly parkAfter: ReadonlySet<string>;
 
-  constructor(private readonly deps: LifecycleDeps) {
+  constructor(private readonly deps: LifecycleDeps & { remediation: RemediationPort }) {
     this.definition = forLocalRunner(readLifecycleDefinition());
     this.parkAfter = new Set([
       ...Object.entries(this.definition.States)
-        .filter(([, s]) => s.Type === 'Task' && s.Resource?.endsWith('.waitForTaskToken'))
+        .filter(([, s]) => s.Type === 'Task' && s.Resource?.startsWith('arn:aws:states:::lambda:invoke') && s.Resource.endsWith('.waitForTaskToken'))
         .map(([name]) => name),
       'AcceptRisk',
     ]);
@@ -67,11 +69,15 @@ export class LocalLifecycleRunner {
       ]),
     );
     const machine = new StateMachine(this.definition as never);
+    // Each run is its own execution: a remediation after an approval is a new rotation attempt.
+    const taskToken = `local-${randomUUID()}`;
+    const remediate = async (parameters: { Input: { findingId: string; generation: number; lifecycle: LifecycleState } }) =>
+      this.deps.remediation.remediate({ findingId: parameters.Input.findingId, generation: parameters.Input.generation, lifecycle: parameters.Input.lifecycle, lifecycleTaskToken: taskToken });
     const execution = machine.run(input, {
       noThrowOnAbort: true,
-      context: { Task: { Token: 'local' }, StateMachine: { Id: 'local:finding-lifecycle' } },
+      context: { Task: { Token: taskToken }, StateMachine: { Id: 'local:finding-lifecycle' }, Execution: { Id: `local:finding-lifecycle:${input.findingId}` } },
       overrides: {
-        taskResourceLocalHandlers: { ...handlers, ContinueAsNew: async () => ({}) },
+        taskResourceLocalHandlers: { ...handlers, Remediate: remediate as never, ContinueAsNew: async () => ({}) },
         retryIntervalOverrides: Object.fromEntries(taskStates.map(([name]) => [name, 0])),
       },
     });

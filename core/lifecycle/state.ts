@@ -33,7 +33,12 @@ export const LifecycleStateSchema = z.object({
   approvalTimeoutSeconds: z.number().int().positive().optional(),
   ownerFixTimeoutSeconds: z.number().int().positive().optional(),
   route: z.enum(['auto_remediate', 'approval', 'owner_fix']).optional(),
-  remediation: z.enum(['done', 'not_configured', 'failed']).optional(),
+  /** The rotation machine's outcome (or, when its execution was lost, the Step Functions error). */
+  rotation: z
+    .object({ remediation: z.enum(['done', 'failed', 'not_configured', 'needs_approval']), reason: z.string(), failedStep: z.string().optional(), simulated: z.boolean().optional() })
+    .partial()
+    .extend({ Error: z.string().optional(), Cause: z.string().optional() })
+    .optional(),
   verified: z.boolean().optional(),
   exposed: z.boolean().optional(),
   expiresAt: z.string().optional(),

@@ -3,7 +3,6 @@ import type { Finding, NhiType } from '../model';
 import { resolveOwner, type OwnerDirectory, type ResourceTags } from '../ownership';
 import { dueDateFor, evidenceRequired, isPreAuthorized, type Policy } from '../policy';
 import type { FindingStore } from '../ports';
-import type { RotationPort } from './ports';
 import { executionName, type LifecycleState } from './state';
 import { updateFinding } from './update';
 
@@ -12,7 +11,6 @@ export interface LifecycleDeps {
   store: FindingStore;
   clock: Clock;
   policy: Policy;
-  rotation: RotationPort;
   directory?: OwnerDirectory;
   tags?: ResourceTags;
 }
@@ -20,7 +18,6 @@ export interface LifecycleDeps {
 export const STEP_NAMES = [
   'triage',
   'decide',
-  'remediate',
   'await_approval',
   'approval_timeout',
   'await_owner_fix',
@@ -75,26 +72,14 @@ export async function runStep(step: StepName, state: LifecycleState, deps: Lifec
     case 'decide': {
       const f = await mustGet(store, id);
       const rotatable = ROTATABLE.has(f.nhiType);
-      const route = rotatable && isPreAuthorized('rotate', f, policy) ? 'auto_remediate' : rotatable ? 'approval' : 'owner_fix';
+      // The rotation machine's plan checks again which action it is (rotate a managed secret, or
+      // deactivate an unmanaged leaked key) and asks for an approval when that one is not pre-authorized.
+      const preAuthorized = isPreAuthorized('rotate', f, policy) || (f.nhiType === 'cloud_access_key' && isPreAuthorized('deactivate_key', f, policy));
+      const route = rotatable && preAuthorized ? 'auto_remediate' : rotatable ? 'approval' : 'owner_fix';
       const reason =
         route === 'auto_remediate' ? 'policy pre-authorizes rotation' : route === 'approval' ? `rotation needs a ${policy.approverRoles[f.severity]} approval` : `${f.nhiType.replace('_', ' ')} is fixed by its owner`;
       await updateFinding(store, clock, id, (current) => ({ finding: current, events: [{ actor: ACTOR, action: 'decision.made', to: route, reason }] }));
       return { ...state, route };
-    }
-
-    case 'remediate': {
-      const outcome = await deps.rotation.rotate(await mustGet(store, id));
-      await updateFinding(store, clock, id, (f, at) => {
-        if (outcome.status === 'rotated') {
-          const evidence = { kind: 'rotation_record' as const, ref: outcome.evidenceRef, at, recordedBy: ACTOR, simulated: outcome.simulated };
-          return {
-            finding: { ...f, status: 'verifying', evidence: [...f.evidence, evidence] },
-            events: [{ actor: ACTOR, action: 'remediation.completed', from: f.status, to: 'verifying', evidenceRef: outcome.evidenceRef, reason: outcome.simulated ? 'rotation simulated (dry run): not closing evidence' : 'rotated' }],
-          };
-        }
-        return { finding: f, events: [{ actor: ACTOR, action: outcome.status === 'failed' ? 'remediation.failed' : 'remediation.unavailable', reason: `${outcome.reason}; the owner fixes it` }] };
-      });
-      return { ...state, remediation: outcome.status === 'rotated' ? 'done' : outcome.status };
     }
 
     case 'await_approval': {

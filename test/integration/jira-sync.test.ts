@@ -5,7 +5,7 @@ import { DynamoTicketStore } from '@core/store/dynamo-ticket-store';
 import { ticketDraft } from '@core/tickets/draft';
 import { ticketLabel } from '@core/tickets/model';
 import { reportFixed } from '@core/lifecycle/decisions';
-import { rotationNotConfigured } from '@core/lifecycle/ports';
+import { remediationNotConfigured } from '@core/lifecycle/ports';
 import { ingestReportFiles } from '@connectors/sources/ingest-reports';
 import { adfText } from '@connectors/sinks/jira/adf';
 import { LocalLifecycleRunner } from '@local/lifecycle-runner';
@@ -42,7 +42,7 @@ async function setup(options: { fault?: (r: { method: string; route: string; n: 
   const { client, tableName, store } = await aFreshStore();
   const clock = movableClock();
   await ingestReportFiles(REPORTS, { store, clock, hasher: aHasher() });
-  const runner = new LocalLifecycleRunner({ store, clock, policy: POLICY, rotation: rotationNotConfigured });
+  const runner = new LocalLifecycleRunner({ store, clock, policy: POLICY, remediation: remediationNotConfigured });
   for (const f of await store.list()) await runner.start(f);
   const open = await store.list();
   const deps = (worker = 'w1') => syncDeps({ client, tableName, store, clock, policy: POLICY, jira: aJiraSink(jira, options.jiraEnv), worker });

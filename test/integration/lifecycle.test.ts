@@ -1,6 +1,6 @@
 import { verifyChain } from '@core/audit';
 import type { Clock } from '@core/clock';
-import { rotationNotConfigured, type RotationPort } from '@core/lifecycle/ports';
+import { remediationNotConfigured, type RemediationPort } from '@core/lifecycle/ports';
 import { updateFinding } from '@core/lifecycle/update';
 import { DEFAULT_POLICY } from '@core/policy';
 import type { Finding } from '@core/model';
@@ -19,11 +19,11 @@ function movableClock(): Clock & { advance(ms: number): void } {
   return { now: () => new Date(now), advance: (ms) => void (now += ms) };
 }
 
-async function setup(rotation: RotationPort = rotationNotConfigured) {
+async function setup(remediation: RemediationPort = remediationNotConfigured) {
   const { store } = await aFreshStore();
   const clock = movableClock();
   await ingestReportFiles([fixturePath('scanners', 'trufflehog', 'defectdojo-v3_git.jsonl'), fixturePath('scanners', 'gitleaks', 'secobserve-gitleaks.git.json')], { store, clock, hasher: aHasher() });
-  const runner = new LocalLifecycleRunner({ store, clock, policy: DEFAULT_POLICY, rotation });
+  const runner = new LocalLifecycleRunner({ store, clock, policy: DEFAULT_POLICY, remediation });
   const find = async (predicate: (f: Finding) => boolean) => (await store.list()).find(predicate)!;
   const actions = async (id: string) => (await store.events(id)).map((e) => e.action);
   return { store, clock, runner, find, actions };
@@ -38,7 +38,7 @@ describe('local finding lifecycle (DynamoDB Local, aws-local-stepfunctions)', ()
     const after = (await store.get(key.id))!;
     expect(after).toMatchObject({ status: 'open', owner: 'identity-programme', ownerVia: 'unowned_queue', dueAt: new Date(T0 + 2 * DAY).toISOString() });
     expect(after.lifecycle).toMatchObject({ startedGeneration: 1, waitingAt: 'AwaitOwnerFix', timerAt: after.dueAt, timerKind: 'sla_breach' });
-    expect((await actions(key.id)).slice(1)).toEqual(['lifecycle.started', 'owner.assigned', 'sla.started', 'owner.unresolved', 'decision.made', 'remediation.unavailable', 'remediation.assigned']);
+    expect((await actions(key.id)).slice(1)).toEqual(['lifecycle.started', 'owner.assigned', 'sla.started', 'owner.unresolved', 'decision.made', 'remediation.assigned']);
   });
 
   it('starts a generation once: a second start does nothing', async () => {
@@ -101,15 +101,6 @@ describe('local finding lifecycle (DynamoDB Local, aws-local-stepfunctions)', ()
     expect(verifyChain(events, { count: after.eventCount, lastHash: after.lastEventHash }).ok).toBe(true);
   });
 
-  it('never closes on a simulated rotation: auto-remediation with a dry run goes back to the owner', async () => {
-    const dryRun: RotationPort = { rotate: async () => ({ status: 'rotated', evidenceRef: 'dry-run:plan-1', simulated: true }) };
-    const { runner, find, store } = await setup(dryRun);
-    const key = await find((f) => f.nhiType === 'cloud_access_key');
-    const run = await runner.start(key);
-    expect(run!.path.slice(4)).toEqual(['Remediate', 'RemediationOutcome', 'Verify', 'Verified', 'AwaitOwnerFix']);
-    expect((await store.get(key.id))!.status).toBe('open');
-  });
-
   it('accepts the risk until the exception ends, then reopens a still-exposed finding with a new due date', async () => {
     const { runner, find, store, clock, actions } = await setup();
     const key = await find((f) => f.nhiType === 'cloud_access_key');
@@ -140,7 +131,7 @@ describe('local finding lifecycle (DynamoDB Local, aws-local-stepfunctions)', ()
     const key = await find((f) => f.nhiType === 'cloud_access_key');
     await runner.start(key);
     // "Restart": a fresh runner over the same table; only DynamoDB remembers the parked wait.
-    const afterRestart = new LocalLifecycleRunner({ store, clock, policy: DEFAULT_POLICY, rotation: rotationNotConfigured });
+    const afterRestart = new LocalLifecycleRunner({ store, clock, policy: DEFAULT_POLICY, remediation: remediationNotConfigured });
     clock.advance(3 * DAY);
     const [due] = await store.dueTimers(clock.now().toISOString());
     expect(due?.lifecycle).toMatchObject({ waitingAt: 'AwaitOwnerFix', timerKind: 'sla_breach' });

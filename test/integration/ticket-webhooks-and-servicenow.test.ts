@@ -3,7 +3,7 @@ import type { Clock } from '@core/clock';
 import { parsePolicy } from '@core/policy';
 import { DynamoTicketStore } from '@core/store/dynamo-ticket-store';
 import { ticketLabel } from '@core/tickets/model';
-import { rotationNotConfigured } from '@core/lifecycle/ports';
+import { remediationNotConfigured } from '@core/lifecycle/ports';
 import type { LifecycleSignaller } from '@core/lifecycle/decisions';
 import { ingestReportFiles } from '@connectors/sources/ingest-reports';
 import { signBody } from '@connectors/sinks/webhook-signature';
@@ -31,7 +31,7 @@ async function setup() {
   let now = T0;
   const clock: Clock = { now: () => new Date(now) };
   await ingestReportFiles([REPORT], { store, clock, hasher: aHasher() });
-  const runner = new LocalLifecycleRunner({ store, clock, policy: POLICY, rotation: rotationNotConfigured });
+  const runner = new LocalLifecycleRunner({ store, clock, policy: POLICY, remediation: remediationNotConfigured });
   for (const f of await store.list()) await runner.start(f);
   const signaller: LifecycleSignaller = { signal: async (f, resumeAt, signal) => ((await runner.resume(f, resumeAt, { signal })), 'resumed') };
   const tickets = new DynamoTicketStore(client, tableName);

@@ -14,9 +14,9 @@ const LOCAL = forLocalRunner(DEFINITION);
 type Outcome = Record<string, unknown> | 'timeout' | 'error';
 type Script = Record<string, Outcome[]>;
 
-/** The Task states whose handler is a lifecycle step (lambda:invoke, with or without a token). */
+/** The Task states whose handler is a lifecycle step (lambda:invoke, with or without a token) or the rotation machine. */
 const STEP_TASKS = Object.entries(DEFINITION.States as Record<string, { Type: string; Resource?: string }>)
-  .filter(([, s]) => s.Type === 'Task' && s.Resource?.startsWith('arn:aws:states:::lambda:invoke'))
+  .filter(([, s]) => s.Type === 'Task' && (s.Resource?.startsWith('arn:aws:states:::lambda:invoke') || s.Resource === 'arn:aws:states:::states:startExecution.waitForTaskToken'))
   .map(([name]) => name);
 
 async function run(script: Script, input: Record<string, unknown> = { resumeAt: 'triage' }) {
@@ -34,7 +34,7 @@ async function run(script: Script, input: Record<string, unknown> = { resumeAt: 
   const execution = machine.run(
     { findingId: 'NHI-0000000000000001', generation: 1, approvalTimeoutSeconds: 259200, ownerFixTimeoutSeconds: 172800, ...input },
     {
-      context: { Task: { Token: 'local-token' }, StateMachine: { Id: 'arn:aws:states:eu-west-1:123456789012:stateMachine:lifecycle' } },
+      context: { Task: { Token: 'local-token' }, StateMachine: { Id: 'arn:aws:states:eu-west-1:123456789012:stateMachine:lifecycle' }, Execution: { Id: 'arn:aws:states:eu-west-1:123456789012:execution:lifecycle:test' } },
       overrides: {
         taskResourceLocalHandlers: { ...Object.fromEntries(STEP_TASKS.map((name) => [name, handler(name)])), ContinueAsNew: async () => ({}) },
         waitTimeOverrides: { ExceptionWait: 0 },
@@ -80,6 +80,19 @@ describe('finding lifecycle definition', () => {
   it('approval approved: remediates, verifies, resolves', async () => {
     const { path } = await run({ Decide: [{ route: 'approval' }], AwaitApproval: [{ decision: 'approved' }], Remediate: [{ remediation: 'done' }], Verify: [{ verified: true }] });
     expect(path).toEqual(['Enter', 'Triage', 'Decide', 'Route', 'AwaitApproval', 'ApprovalDecided', 'Remediate', 'RemediationOutcome', 'Verify', 'Verified', 'Resolve', 'Done']);
+  });
+
+  it('a rotation plan that needs an approver (e.g. containing an unmanaged key) waits for approval, then remediates', async () => {
+    const { path } = await run({ Decide: [{ route: 'auto_remediate' }], Remediate: [{ remediation: 'needs_approval', reason: 'deactivate_key not pre-authorized' }, { remediation: 'done' }], AwaitApproval: [{ decision: 'approved' }], Verify: [{ verified: true }] });
+    expect(path).toEqual(['Enter', 'Triage', 'Decide', 'Route', 'Remediate', 'RemediationOutcome', 'AwaitApproval', 'ApprovalDecided', 'Remediate', 'RemediationOutcome', 'Verify', 'Verified', 'Resolve', 'Done']);
+  });
+
+  it('a failed rotation, or a rotation execution lost without an answer, goes to the owner', async () => {
+    const failed = await run({ Decide: [{ route: 'auto_remediate' }], Remediate: [{ remediation: 'failed', failedStep: 'Secrets Manager testSecret' }], AwaitOwnerFix: [{ kind: 'fixed' }], Verify: [{ verified: true }] });
+    expect(failed.path.slice(4, 7)).toEqual(['Remediate', 'RemediationOutcome', 'AwaitOwnerFix']);
+    const lost = await run({ Decide: [{ route: 'auto_remediate' }], Remediate: ['timeout'], AwaitOwnerFix: [{ kind: 'fixed' }], Verify: [{ verified: true }] });
+    expect(lost.path.slice(4, 7)).toEqual(['Remediate', 'RemediationOutcome', 'AwaitOwnerFix']);
+    expect(lost.ok).toBe(true);
   });
 
   it('approval rejected: goes to the owner-fix wait', async () => {

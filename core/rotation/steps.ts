@@ -1,0 +1,220 @@
+import type { Clock } from '../clock';
+import { updateFinding } from '../lifecycle/update';
+import type { Evidence, Finding } from '../model';
+import { isPreAuthorized, type Policy } from '../policy';
+import { redactText } from '../redaction';
+import type { FindingStore } from '../ports';
+import { rotationTokenFor, type RemediationOutcome, type RemediationPlan, type RotationState, type RotationStepName } from './model';
+import type { AccessKeyRef, CredentialControl } from './ports';
+
+/** What a rotation step needs; built once per Lambda environment or local hub. */
+export interface RotationDeps {
+  store: FindingStore;
+  clock: Clock;
+  policy: Policy;
+  control: CredentialControl;
+}
+
+const ACTOR = 'closeloop:rotation';
+const HOUR_S = 3600;
+
+/** A step that cannot go on: the machine's Catch routes it to RecordFailure, naming the state. */
+export class RotationStepError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RotationStepError';
+  }
+}
+
+const keyEvidenceRef = (key: AccessKeyRef) => `iam:user/${key.userName}#key-hmac:${key.keyRef}`;
+
+/**
+ * Runs one step of statemachines/secret-rotation.asl.json. The same function serves the
+ * rotation-step Lambda and the local runner; `deps.control` is AWS or the dry run.
+ */
+export async function runRotationStep(step: RotationStepName, input: RotationState, deps: RotationDeps): Promise<RotationState> {
+  const state = await runOne(step, input, deps);
+  const calls = deps.control.drainCalls();
+  return calls.length > 0 ? { ...state, calls: [...(state.calls ?? []), ...calls] } : state;
+}
+
+async function runOne(step: RotationStepName, state: RotationState, deps: RotationDeps): Promise<RotationState> {
+  const { store, clock, policy, control } = deps;
+  const id = state.findingId;
+  const simulated = control.simulated;
+  const evidence = (kind: Evidence['kind'], ref: string, at: string): Evidence => ({ kind, ref, at, recordedBy: ACTOR, simulated });
+  const dryRunNote = simulated ? ' (dry run: simulated, not closing evidence)' : '';
+
+  switch (step) {
+    case 'plan': {
+      const finding = await store.get(id);
+      if (!finding) throw new RotationStepError(`finding ${id} not found`);
+      const approved = state.lifecycle?.signal?.decision === 'approved';
+      const plan = await planRemediation(finding, approved, deps);
+      const { lifecycle: _read, ...rest } = state;
+      const base: RotationState = {
+        ...rest,
+        approved,
+        simulated,
+        plan,
+        rotationToken: rotationTokenFor(id, state.generation, state.lifecycleTaskToken),
+        checks: 0,
+        maxChecks: policy.rotation.maxChecks,
+        graceSeconds: policy.rotation.graceHours * HOUR_S,
+        deleteAfterSeconds: policy.rotation.deleteAfterDays * 24 * HOUR_S,
+      };
+      if (plan.action === 'rotate_secret' || plan.action === 'contain_key') {
+        await updateFinding(store, clock, id, (f) => ({
+          finding: { ...f, status: 'remediating' },
+          events: [{ actor: ACTOR, action: 'remediation.started', from: f.status, to: 'remediating', reason: `${plan.reason}${dryRunNote}`, data: { action: plan.action, simulated, ...(plan.secretName ? { secret: plan.secretName } : {}) } }],
+        }));
+        return base;
+      }
+      const outcome: RemediationOutcome = { remediation: plan.action === 'needs_approval' ? 'needs_approval' : 'not_configured', reason: plan.reason, simulated };
+      await updateFinding(store, clock, id, (f) => ({ finding: f, events: [{ actor: ACTOR, action: plan.action === 'needs_approval' ? 'remediation.needs_approval' : 'remediation.unavailable', reason: plan.reason }] }));
+      return { ...base, outcome };
+    }
+
+    case 'start_rotation': {
+      const { secretArn } = requirePlan(state, 'rotate_secret');
+      await control.startRotation(secretArn!, state.rotationToken!);
+      return { ...state, checks: 0 };
+    }
+
+    case 'check_rotation': {
+      const { secretArn } = requirePlan(state, 'rotate_secret');
+      const progress = await control.rotationProgress(secretArn!, state.rotationToken!);
+      const checks = (state.checks ?? 0) + 1;
+      if (progress.status === 'failed') return { ...state, checks, progress: 'failed', failedStep: `Secrets Manager ${progress.failedStep}` };
+      if (progress.status === 'pending' && checks >= (state.maxChecks ?? policy.rotation.maxChecks)) {
+        return { ...state, checks, progress: 'timed_out', failedStep: `CheckRotation (still AWSPENDING after ${checks} checks)` };
+      }
+      return { ...state, checks, progress: progress.status };
+    }
+
+    case 'deactivate_old_key': {
+      const { secretArn } = requirePlan(state, 'rotate_secret');
+      const old = await control.previousAccessKey(secretArn!);
+      if (!old) return state; // first rotation of a freshly imported secret: nothing rotated out
+      await control.deactivateAccessKey(old);
+      await updateFinding(store, clock, id, (f, at) => ({
+        finding: { ...f, evidence: [...f.evidence, evidence('key_deactivated', keyEvidenceRef(old), at)] },
+        events: [{ actor: ACTOR, action: 'key.deactivated', evidenceRef: keyEvidenceRef(old), reason: `the rotated-out key of ${old.userName} is inactive after the ${policy.rotation.graceHours} h grace period${dryRunNote}` }],
+      }));
+      return { ...state, oldKey: old };
+    }
+
+    case 'verify': {
+      const { secretArn, rotator } = requirePlan(state, 'rotate_secret');
+      const progress = await control.rotationProgress(secretArn!, state.rotationToken!);
+      if (progress.status !== 'succeeded') throw new RotationStepError(`the new version is not AWSCURRENT (${progress.status})`);
+      if (rotator === 'iam_access_key' && state.oldKey) {
+        const status = await control.accessKeyStatus(state.oldKey);
+        if (status === 'Active') throw new RotationStepError(`the old key of ${state.oldKey.userName} is still active`);
+      }
+      return state;
+    }
+
+    case 'record_evidence': {
+      const { secretArn, secretName } = requirePlan(state, 'rotate_secret');
+      const ref = `${secretArn}#version:${state.rotationToken}`;
+      await updateFinding(store, clock, id, (f, at) => ({
+        finding: { ...f, status: 'verifying', evidence: [...f.evidence, evidence('rotation_record', ref, at)] },
+        events: [
+          {
+            actor: ACTOR,
+            action: 'remediation.completed',
+            from: f.status,
+            to: 'verifying',
+            evidenceRef: ref,
+            reason: simulated ? 'rotation simulated (dry run): not closing evidence' : `rotated ${secretName}: a new AWSCURRENT version, the old one no longer current`,
+            data: { simulated, calls: state.calls ?? [] },
+          },
+        ],
+      }));
+      return { ...state, outcome: { remediation: 'done', reason: simulated ? 'rotation simulated (dry run)' : `rotated ${secretName}`, simulated } };
+    }
+
+    case 'delete_old_key': {
+      if (!state.oldKey) return state;
+      await control.deleteAccessKey(state.oldKey);
+      await updateFinding(store, clock, id, (f) => ({
+        finding: f,
+        events: [{ actor: ACTOR, action: 'key.deleted', evidenceRef: keyEvidenceRef(state.oldKey!), reason: `the rotated-out key of ${state.oldKey!.userName} deleted ${policy.rotation.deleteAfterDays} days after deactivation${dryRunNote}` }],
+      }));
+      return state;
+    }
+
+    case 'contain_key': {
+      const plan = requirePlan(state, 'contain_key');
+      const finding = await store.get(id);
+      const key = finding ? await control.findLeakedAccessKey(finding) : undefined;
+      if (!key) throw new RotationStepError(`the leaked key of ${plan.userName ?? 'its user'} is no longer in the account`);
+      await control.deactivateAccessKey(key);
+      const replacement = await control.createReplacementKey(key.userName, id);
+      const where = replacement ? `a replacement key is in Secrets Manager secret ${replacement.name}` : `no replacement created: ${key.userName} already has two access keys`;
+      await updateFinding(store, clock, id, (f, at) => ({
+        finding: { ...f, status: 'verifying', evidence: [...f.evidence, evidence('key_deactivated', keyEvidenceRef(key), at)] },
+        events: [
+          {
+            actor: ACTOR,
+            action: 'key.contained',
+            from: f.status,
+            to: 'verifying',
+            evidenceRef: keyEvidenceRef(key),
+            reason: `leaked key of ${key.userName} deactivated; ${where}; the owner moves its consumers to the new key${dryRunNote}`,
+            data: { simulated, ...(replacement ? { replacementSecret: replacement.secretArn } : {}), calls: state.calls ?? [] },
+          },
+        ],
+      }));
+      return { ...state, oldKey: key, ...(replacement ? { replacementSecretArn: replacement.secretArn } : {}), outcome: { remediation: 'done', reason: `leaked key deactivated; ${where}`, simulated } };
+    }
+
+    case 'record_failure': {
+      const plan = state.plan;
+      const failedStep = state.failedStep ?? 'unknown step';
+      const cause = state.error?.Cause ? describeCause(state.error.Cause) : state.progress === 'failed' ? 'the rotation Lambda reported a failure' : '';
+      if (plan?.action === 'rotate_secret' && plan.secretArn && state.rotationToken) await control.abandonRotation(plan.secretArn, state.rotationToken);
+      const reason = `rotation failed at ${failedStep}${cause ? `: ${cause}` : ''}; the secret stays on its previous AWSCURRENT version; escalated to ${policy.escalationContact}; the owner fixes it`;
+      await updateFinding(store, clock, id, (f) => ({
+        finding: { ...f, status: f.status === 'remediating' ? 'open' : f.status },
+        events: [{ actor: ACTOR, action: 'remediation.failed', ...(f.status === 'remediating' ? { from: 'remediating', to: 'open' } : {}), reason, data: { failedStep, escalatedTo: policy.escalationContact } }],
+      }));
+      return { ...state, outcome: { remediation: 'failed', reason, failedStep, simulated } };
+    }
+  }
+}
+
+async function planRemediation(finding: Finding, approved: boolean, deps: RotationDeps): Promise<RemediationPlan> {
+  const { control, policy } = deps;
+  const managed = await control.findManagedSecret(finding);
+  if (managed) {
+    const plan: RemediationPlan = { action: 'rotate_secret', reason: `rotate ${managed.name} (${managed.rotator.replace(/_/g, ' ')})`, secretArn: managed.secretArn, secretName: managed.name, rotator: managed.rotator };
+    if (approved || isPreAuthorized('rotate', finding, policy)) return plan;
+    return { ...plan, action: 'needs_approval', reason: `rotating ${managed.name} needs a ${policy.approverRoles[finding.severity]} approval` };
+  }
+  if (finding.nhiType === 'cloud_access_key') {
+    const key = await control.findLeakedAccessKey(finding);
+    if (key) {
+      const plan: RemediationPlan = { action: 'contain_key', reason: `deactivate the leaked key of ${key.userName} and store a replacement in a new secret`, userName: key.userName };
+      if (approved || isPreAuthorized('deactivate_key', finding, policy)) return plan;
+      return { ...plan, action: 'needs_approval', reason: `deactivating the leaked key of ${key.userName} needs a ${policy.approverRoles[finding.severity]} approval (policy does not pre-authorize deactivate_key)` };
+    }
+  }
+  return { action: 'none', reason: 'rotation not configured for this credential: no managed secret (tag closeloop:rotator) holds it and no IAM access key in this account matches it' };
+}
+
+function requirePlan(state: RotationState, action: RemediationPlan['action']): RemediationPlan {
+  if (state.plan?.action !== action) throw new RotationStepError(`expected a ${action} plan, found ${state.plan?.action ?? 'none'}`);
+  return state.plan;
+}
+
+/** The message of a Lambda error Cause (JSON with errorMessage) or the text itself, shortened. */
+function describeCause(cause: string): string {
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: string };
+    return redactText(parsed.errorMessage ?? cause).slice(0, 300);
+  } catch {
+    return redactText(cause).slice(0, 300);
+  }
+}

@@ -1,0 +1,166 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { ingestReportFiles } from '@connectors/sources/ingest-reports';
+import { dryRunCredentialControl } from '@connectors/aws/dry-run-credential-control';
+import { fixedClock } from '@core/clock';
+import { DEFAULT_POLICY, type Policy } from '@core/policy';
+import { FAILED_STEP_TAG } from '@core/rotation/model';
+import type { CredentialControl } from '@core/rotation/ports';
+import { DynamoTicketStore } from '@core/store/dynamo-ticket-store';
+import { LocalLifecycleRunner } from '@local/lifecycle-runner';
+import { LocalRotationRunner } from '@local/rotation-runner';
+import { aGitleaksRecord } from '@test/support/factories';
+import { aFreshStore } from '@test/support/dynamo';
+import { aRotationWorld } from '@test/support/rotation';
+
+const clock = fixedClock('2026-11-20T09:00:00.000Z');
+const PRE_AUTHORIZED: Policy = {
+  ...DEFAULT_POLICY,
+  preAuthorized: [{ action: 'rotate', nhiTypes: ['cloud_access_key', 'api_key'], severities: ['critical', 'high', 'medium', 'low', 'info'], onlyWhenActive: false }],
+  rotation: { ...DEFAULT_POLICY.rotation, maxChecks: 3 },
+};
+
+type World = ReturnType<typeof aRotationWorld>;
+let world: World | undefined;
+afterEach(() => world?.restore());
+
+/** A finding for a leaked value (gitleaks found it in a repository), its lifecycle and rotation runners. */
+async function leakedInRepo(secret: string, options: { policy?: Policy; control: CredentialControl; ruleId?: string }) {
+  const { store, client, tableName } = await aFreshStore();
+  const dir = mkdtempSync(join(tmpdir(), 'closeloop-rotation-'));
+  const file = join(dir, 'gitleaks.json');
+  writeFileSync(file, JSON.stringify([aGitleaksRecord({ RuleID: options.ruleId ?? 'aws-access-token', Secret: secret, Match: `key=${secret}` })]));
+  const hasher = world?.hasher ?? (await import('@test/support/factories')).aHasher();
+  await ingestReportFiles([file], { store, clock, hasher });
+  const [finding] = await store.list();
+  const policy = options.policy ?? PRE_AUTHORIZED;
+  const rotations = new LocalRotationRunner({ store, clock, policy, control: options.control });
+  const lifecycles = new LocalLifecycleRunner({ store, clock, policy, remediation: rotations });
+  const actions = async () => (await store.events(finding!.id)).map((e) => e.action);
+  const tableText = async () => JSON.stringify((await client.send(new ScanCommand({ TableName: tableName }))).Items);
+  return { store, client, tableName, finding: finding!, rotations, lifecycles, actions, tableText };
+}
+
+describe('secret rotation machine (statemachines/secret-rotation.asl.json on the local runner, DynamoDB Local, Secrets Manager/IAM/STS fakes)', () => {
+  it('rotation of the managed secret holding a leaked IAM key: new AWSCURRENT, old key deactivated then deleted, evidence closes the finding', async () => {
+    world = aRotationWorld();
+    const { key, secretArn } = world.managedIamUser('payments-ci');
+    const ctx = await leakedInRepo(key.AccessKeyId, { control: world.control });
+    expect(ctx.finding.nhiType).toBe('cloud_access_key');
+
+    const run = await ctx.lifecycles.start(ctx.finding);
+    expect(run).toMatchObject({ outcome: 'succeeded' });
+    expect(run!.path).toEqual(['Enter', 'Triage', 'Decide', 'Route', 'Remediate', 'RemediationOutcome', 'Verify', 'Verified', 'Resolve', 'Done']);
+
+    const current = JSON.parse(world.sm.valueAt(secretArn, 'AWSCURRENT')!) as { accessKeyId: string };
+    expect(current.accessKeyId).not.toBe(key.AccessKeyId);
+    expect(Object.values(world.sm.stages(secretArn)).flat()).not.toContain('AWSPENDING');
+    // The grace period and the deletion delay are not waited locally: the old key is gone.
+    expect(world.iam.keysOf('payments-ci').map((k) => k.AccessKeyId)).toEqual([current.accessKeyId]);
+
+    const after = (await ctx.store.get(ctx.finding.id))!;
+    expect(after.status).toBe('resolved');
+    expect(after.evidence.map((e) => [e.kind, e.simulated])).toEqual([
+      ['key_deactivated', false],
+      ['rotation_record', false],
+    ]);
+    expect(await ctx.actions()).toEqual(expect.arrayContaining(['remediation.started', 'key.deactivated', 'remediation.completed', 'evidence.verified', 'finding.resolved', 'key.deleted']));
+    const completed = (await ctx.store.events(ctx.finding.id)).find((e) => e.action === 'remediation.completed')!;
+    expect(completed.evidenceRef).toMatch(new RegExp(`^${secretArn}#version:[0-9a-f-]{36}$`));
+    expect(completed.data!.calls).toEqual(expect.arrayContaining([expect.stringMatching(/^secretsmanager:RotateSecret /), expect.stringMatching(/^iam:UpdateAccessKey user=payments-ci key-hmac=[0-9a-f]{16} Status=Inactive$/)]));
+
+    // Nothing secret in the table: no secret access key, and no access key id either (keys are named by HMAC).
+    const table = await ctx.tableText();
+    for (const secret of world.allSecretValues()) expect(table).not.toContain(secret);
+    for (const id of [key.AccessKeyId, current.accessKeyId]) expect(table).not.toContain(id);
+  });
+
+  it('rotation failing in testSecret: AWSCURRENT unchanged, AWSPENDING cleaned, an escalation naming the step, and the owner fixes it', async () => {
+    world = aRotationWorld();
+    const { key, secretArn } = world.managedIamUser('payments-ci');
+    const before = world.sm.valueAt(secretArn, 'AWSCURRENT');
+    world.sts.rejectAll = true;
+    const ctx = await leakedInRepo(key.AccessKeyId, { control: world.control });
+
+    const run = await ctx.lifecycles.start(ctx.finding);
+    expect(run).toMatchObject({ outcome: 'parked', parkedAt: 'AwaitOwnerFix' });
+    expect(world.sm.valueAt(secretArn, 'AWSCURRENT')).toBe(before);
+    expect(Object.values(world.sm.stages(secretArn)).flat()).not.toContain('AWSPENDING');
+    expect(world.iam.keysOf('payments-ci').map((k) => [k.AccessKeyId, k.Status])).toEqual([[key.AccessKeyId, 'Active']]);
+
+    const failed = (await ctx.store.events(ctx.finding.id)).find((e) => e.action === 'remediation.failed')!;
+    expect(failed.reason).toMatch(/^rotation failed at Secrets Manager testSecret: the rotation Lambda reported a failure; the secret stays on its previous AWSCURRENT version; escalated to identity-programme/);
+    expect(failed.data).toMatchObject({ failedStep: 'Secrets Manager testSecret', escalatedTo: 'identity-programme' });
+    expect((await ctx.store.get(ctx.finding.id))!).toMatchObject({ status: 'open', lifecycle: { waitingAt: 'AwaitOwnerFix' } });
+    // The owner hears of it on the ticket.
+    const work = await new DynamoTicketStore(ctx.client, ctx.tableName).pendingWork(100);
+    expect(work.map((w) => w.action)).toEqual(expect.arrayContaining(['remediation.started', 'remediation.failed']));
+    expect(world.sm.find(secretArn).tags.get(FAILED_STEP_TAG)).toMatch(/^testSecret@/);
+  });
+
+  it('rotation that never finishes (AWSPENDING stays) fails after the policy\'s bounded checks, naming CheckRotation, and cleans AWSPENDING', async () => {
+    world = aRotationWorld();
+    const { key, secretArn } = world.managedIamUser('payments-ci');
+    world.sm.rotationLambda = async () => undefined; // the Lambda never gets anywhere
+    const ctx = await leakedInRepo(key.AccessKeyId, { control: world.control });
+    const run = await ctx.rotations.run({ findingId: ctx.finding.id, generation: 1, lifecycle: { findingId: ctx.finding.id, generation: 1, resumeAt: 'decide' }, lifecycleTaskToken: 'token-1' });
+    expect(run.path.filter((s) => s === 'CheckRotation')).toHaveLength(3);
+    expect(run.outcome).toMatchObject({ remediation: 'failed', failedStep: 'CheckRotation (still AWSPENDING after 3 checks)' });
+    expect(Object.values(world.sm.stages(secretArn)).flat()).not.toContain('AWSPENDING');
+  });
+
+  it('containment of a leaked IAM key no secret manages: approval first, then the key is deactivated and a replacement stored in a new secret', async () => {
+    world = aRotationWorld();
+    const leaked = world.iam.addUser('legacy-batch');
+    const ctx = await leakedInRepo(leaked.AccessKeyId, { control: world.control, policy: { ...PRE_AUTHORIZED, principals: [{ name: 'alice', roles: ['approver', 'security-lead'] }] } });
+
+    const first = await ctx.lifecycles.start(ctx.finding);
+    expect(first).toMatchObject({ outcome: 'parked', parkedAt: 'AwaitApproval' });
+    expect(first!.path.slice(4, 7)).toEqual(['Remediate', 'RemediationOutcome', 'AwaitApproval']);
+    expect(world.iam.keysOf('legacy-batch')[0]!.Status).toBe('Active');
+
+    const approved = await ctx.lifecycles.resume((await ctx.store.get(ctx.finding.id))!, 'approval_decided', { signal: { decision: 'approved', by: 'alice' } });
+    expect(approved.outcome).toBe('succeeded');
+    // Deactivated, then (locally without the deletion delay) deleted; the replacement is active.
+    const keys = world.iam.keysOf('legacy-batch');
+    expect(keys.map((k) => k.AccessKeyId)).not.toContain(leaked.AccessKeyId);
+    expect(keys.map((k) => k.Status)).toEqual(['Active']);
+    const replacement = [...world.sm.secrets.values()].find((s) => s.name === `closeloop.replacement-key.legacy-batch.${ctx.finding.id}`)!;
+    expect(JSON.parse(world.sm.valueAt(replacement.arn, 'AWSCURRENT')!)).toMatchObject({ userName: 'legacy-batch', accessKeyId: keys[0]!.AccessKeyId });
+    expect(await ctx.actions()).toEqual(expect.arrayContaining(['approval.requested', 'remediation.needs_approval', 'remediation.started', 'key.contained', 'finding.resolved', 'key.deleted']));
+    expect(replacement.tags.get('closeloop:rotator')).toBe('iam_access_key');
+
+    const contained = (await ctx.store.events(ctx.finding.id)).find((e) => e.action === 'key.contained')!;
+    expect(contained.reason).toContain(`a replacement key is in Secrets Manager secret ${replacement.name}`);
+    expect(contained.data).toMatchObject({ replacementSecret: replacement.arn });
+    expect((await ctx.store.get(ctx.finding.id))!.status).toBe('resolved');
+    const work = await new DynamoTicketStore(ctx.client, ctx.tableName).pendingWork(100);
+    expect(work.find((w) => w.action === 'key.contained')!.text).toContain(replacement.name);
+  });
+
+  it('rotation dry run (no AWS endpoint): records the plan of calls, labelled simulated, and never closes the finding', async () => {
+    world = undefined;
+    const ctx = await leakedInRepo('AKIAFAKEFAKEFAKE0001', { control: dryRunCredentialControl() });
+    const run = await ctx.lifecycles.start(ctx.finding);
+    expect(run).toMatchObject({ outcome: 'parked', parkedAt: 'AwaitOwnerFix' });
+    expect(run!.path.slice(4)).toEqual(['Remediate', 'RemediationOutcome', 'Verify', 'Verified', 'AwaitOwnerFix']);
+    const after = (await ctx.store.get(ctx.finding.id))!;
+    expect(after.status).toBe('open');
+    expect(after.evidence.every((e) => e.simulated)).toBe(true);
+    const completed = (await ctx.store.events(ctx.finding.id)).find((e) => e.action === 'remediation.completed')!;
+    expect(completed.reason).toBe('rotation simulated (dry run): not closing evidence');
+    expect(completed.data!.calls).toEqual(expect.arrayContaining([expect.stringMatching(/^\[dry run\] secretsmanager:RotateSecret/), expect.stringMatching(/^\[dry run\] iam:UpdateAccessKey/)]));
+    expect(await ctx.actions()).toContain('verification.failed');
+  });
+
+  it('a credential nothing can rotate falls back to the owner with the reason', async () => {
+    world = aRotationWorld();
+    const ctx = await leakedInRepo('AKIANOTINTHISACCOUNT', { control: world.control });
+    const run = await ctx.lifecycles.start(ctx.finding);
+    expect(run).toMatchObject({ outcome: 'parked', parkedAt: 'AwaitOwnerFix' });
+    const unavailable = (await ctx.store.events(ctx.finding.id)).find((e) => e.action === 'remediation.unavailable')!;
+    expect(unavailable.reason).toMatch(/^rotation not configured for this credential: no managed secret/);
+  });
+});
