@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { RemediationPort, RemediationRequest } from '@core/lifecycle/ports';
-import { RemediationOutcomeSchema, RotationStateSchema, type RemediationOutcome, type RotationStepName } from '@core/rotation/model';
+import { RemediationOutcomeSchema, RotationStateSchema, type RemediationOutcome, type RotationState, type RotationStepName } from '@core/rotation/model';
 import { runRotationStep, type RotationDeps } from '@core/rotation/steps';
 import type { AslDefinition } from './lifecycle-definition';
 import { recordStatesEntered } from './lifecycle-runner';
@@ -35,7 +35,8 @@ export class LocalRotationRunner implements RemediationPort {
     return (await this.run(request)).outcome;
   }
 
-  async run(request: RemediationRequest): Promise<LocalRotationRun> {
+  /** Runs one execution: a finding's remediation (a RemediationRequest) or a `retire` after a scheduled rotation. */
+  async run(request: RemediationRequest | RotationState): Promise<LocalRotationRun> {
     const input = RotationStateSchema.parse(request);
     let sent: RemediationOutcome | undefined;
     const steps = Object.entries(this.definition.States).filter(([, s]) => s.Type === 'Task' && s.Resource === 'arn:aws:states:::lambda:invoke');

@@ -38,8 +38,14 @@ export type RemediationOutcome = z.infer<typeof RemediationOutcomeSchema>;
  * holds a secret or an access key id: keys are named by `keyRef`, a short HMAC.
  */
 export const RotationStateSchema = z.object({
-  findingId: z.string().regex(/^NHI-[0-9A-F]{16}$/),
-  generation: z.number().int().positive(),
+  /**
+   * `remediate` (default): a finding's remediation, started by its lifecycle. `retire`: after a
+   * scheduled rotation of an IAM-key secret, the rotated-out key's grace period, deactivation and
+   * deletion (started by the rotation-events function; no finding, records on the secret).
+   */
+  mode: z.enum(['remediate', 'retire']).optional(),
+  findingId: z.string().regex(/^NHI-[0-9A-F]{16}$/).optional(),
+  generation: z.number().int().positive().optional(),
   /** The lifecycle's state when it started this remediation (read for an approval, then dropped). */
   lifecycle: z.object({ signal: SignalSchema.nullish() }).loose().optional(),
   /** The lifecycle's task token: the rotation resumes it with the outcome. */

@@ -5,6 +5,7 @@ import { isPreAuthorized, type Policy } from '../policy';
 import { redactText } from '../redaction';
 import type { FindingStore } from '../ports';
 import { rotationTokenFor, type RemediationOutcome, type RemediationPlan, type RotationState, type RotationStepName } from './model';
+import type { ManagedSecretStore } from './managed-secrets';
 import type { AccessKeyRef, CredentialControl } from './ports';
 
 /** What a rotation step needs; built once per Lambda environment or local hub. */
@@ -13,6 +14,8 @@ export interface RotationDeps {
   clock: Clock;
   policy: Policy;
   control: CredentialControl;
+  /** Records of managed secrets: where a retirement after a scheduled rotation is recorded. */
+  secrets?: ManagedSecretStore;
 }
 
 const ACTOR = 'closeloop:rotation';
@@ -38,15 +41,38 @@ export async function runRotationStep(step: RotationStepName, input: RotationSta
   return calls.length > 0 ? { ...state, calls: [...(state.calls ?? []), ...calls] } : state;
 }
 
+type Note = { action: string; reason: string; evidenceRef?: string; data?: Record<string, unknown> };
+
+/**
+ * Records what a step did: on the finding (remediation), or on the managed secret's record
+ * (retirement after a scheduled rotation). `evidence` is added to the finding only.
+ */
+async function record(state: RotationState, deps: RotationDeps, step: RotationStepName, note: Note, evidence?: (at: string) => Evidence, status?: Finding['status']): Promise<void> {
+  if (state.findingId) {
+    await updateFinding(deps.store, deps.clock, state.findingId, (f, at) => ({
+      finding: { ...f, ...(status ? { status } : {}), ...(evidence ? { evidence: [...f.evidence, evidence(at)] } : {}) },
+      events: [{ actor: ACTOR, ...note, ...(status && status !== f.status ? { from: f.status, to: status } : {}) }],
+    }));
+    return;
+  }
+  const plan = state.plan;
+  if (!deps.secrets || !plan?.secretArn) throw new RotationStepError(`nothing to record ${note.action} on: no finding and no managed secret`);
+  await deps.secrets.record(
+    { secretArn: plan.secretArn, name: plan.secretName ?? plan.secretArn, ...(plan.rotator ? { rotator: plan.rotator } : {}), deliveryId: `${state.rotationToken ?? 'none'}:${step}`, event: { actor: ACTOR, ...note } },
+    deps.clock.now().toISOString(),
+  );
+}
+
 async function runOne(step: RotationStepName, state: RotationState, deps: RotationDeps): Promise<RotationState> {
   const { store, clock, policy, control } = deps;
-  const id = state.findingId;
+  const id = state.findingId!;
   const simulated = control.simulated;
   const evidence = (kind: Evidence['kind'], ref: string, at: string): Evidence => ({ kind, ref, at, recordedBy: ACTOR, simulated });
   const dryRunNote = simulated ? ' (dry run: simulated, not closing evidence)' : '';
 
   switch (step) {
     case 'plan': {
+      if (!state.findingId || !state.generation) throw new RotationStepError('a remediation plan needs a finding id and generation');
       const finding = await store.get(id);
       if (!finding) throw new RotationStepError(`finding ${id} not found`);
       const approved = state.lifecycle?.signal?.decision === 'approved';
@@ -97,10 +123,8 @@ async function runOne(step: RotationStepName, state: RotationState, deps: Rotati
       const old = await control.previousAccessKey(secretArn!);
       if (!old) return state; // first rotation of a freshly imported secret: nothing rotated out
       await control.deactivateAccessKey(old);
-      await updateFinding(store, clock, id, (f, at) => ({
-        finding: { ...f, evidence: [...f.evidence, evidence('key_deactivated', keyEvidenceRef(old), at)] },
-        events: [{ actor: ACTOR, action: 'key.deactivated', evidenceRef: keyEvidenceRef(old), reason: `the rotated-out key of ${old.userName} is inactive after the ${policy.rotation.graceHours} h grace period${dryRunNote}` }],
-      }));
+      const ref = keyEvidenceRef(old);
+      await record(state, deps, step, { action: 'key.deactivated', evidenceRef: ref, reason: `the rotated-out key of ${old.userName} is inactive after the ${policy.rotation.graceHours} h grace period${dryRunNote}` }, (at) => evidence('key_deactivated', ref, at));
       return { ...state, oldKey: old };
     }
 
@@ -118,30 +142,15 @@ async function runOne(step: RotationStepName, state: RotationState, deps: Rotati
     case 'record_evidence': {
       const { secretArn, secretName } = requirePlan(state, 'rotate_secret');
       const ref = `${secretArn}#version:${state.rotationToken}`;
-      await updateFinding(store, clock, id, (f, at) => ({
-        finding: { ...f, status: 'verifying', evidence: [...f.evidence, evidence('rotation_record', ref, at)] },
-        events: [
-          {
-            actor: ACTOR,
-            action: 'remediation.completed',
-            from: f.status,
-            to: 'verifying',
-            evidenceRef: ref,
-            reason: simulated ? 'rotation simulated (dry run): not closing evidence' : `rotated ${secretName}: a new AWSCURRENT version, the old one no longer current`,
-            data: { simulated, calls: state.calls ?? [] },
-          },
-        ],
-      }));
+      const reason = simulated ? 'rotation simulated (dry run): not closing evidence' : `rotated ${secretName}: a new AWSCURRENT version, the old one no longer current`;
+      await record(state, deps, step, { action: state.findingId ? 'remediation.completed' : 'rotation.verified', evidenceRef: ref, reason, data: { simulated, calls: state.calls ?? [] } }, (at) => evidence('rotation_record', ref, at), 'verifying');
       return { ...state, outcome: { remediation: 'done', reason: simulated ? 'rotation simulated (dry run)' : `rotated ${secretName}`, simulated } };
     }
 
     case 'delete_old_key': {
       if (!state.oldKey) return state;
       await control.deleteAccessKey(state.oldKey);
-      await updateFinding(store, clock, id, (f) => ({
-        finding: f,
-        events: [{ actor: ACTOR, action: 'key.deleted', evidenceRef: keyEvidenceRef(state.oldKey!), reason: `the rotated-out key of ${state.oldKey!.userName} deleted ${policy.rotation.deleteAfterDays} days after deactivation${dryRunNote}` }],
-      }));
+      await record(state, deps, step, { action: 'key.deleted', evidenceRef: keyEvidenceRef(state.oldKey), reason: `the rotated-out key of ${state.oldKey.userName} deleted ${policy.rotation.deleteAfterDays} days after deactivation${dryRunNote}` });
       return state;
     }
 
@@ -174,12 +183,20 @@ async function runOne(step: RotationStepName, state: RotationState, deps: Rotati
       const plan = state.plan;
       const failedStep = state.failedStep ?? 'unknown step';
       const cause = state.error?.Cause ? describeCause(state.error.Cause) : state.progress === 'failed' ? 'the rotation Lambda reported a failure' : '';
-      if (plan?.action === 'rotate_secret' && plan.secretArn && state.rotationToken) await control.abandonRotation(plan.secretArn, state.rotationToken);
-      const reason = `rotation failed at ${failedStep}${cause ? `: ${cause}` : ''}; the secret stays on its previous AWSCURRENT version; escalated to ${policy.escalationContact}; the owner fixes it`;
-      await updateFinding(store, clock, id, (f) => ({
-        finding: { ...f, status: f.status === 'remediating' ? 'open' : f.status },
-        events: [{ actor: ACTOR, action: 'remediation.failed', ...(f.status === 'remediating' ? { from: 'remediating', to: 'open' } : {}), reason, data: { failedStep, escalatedTo: policy.escalationContact } }],
-      }));
+      if (plan?.action === 'rotate_secret' && plan.secretArn && state.rotationToken && state.mode !== 'retire') await control.abandonRotation(plan.secretArn, state.rotationToken);
+      const reason =
+        state.mode === 'retire'
+          ? `retiring the rotated-out key failed at ${failedStep}${cause ? `: ${cause}` : ''}; escalated to ${policy.escalationContact}`
+          : `rotation failed at ${failedStep}${cause ? `: ${cause}` : ''}; the secret stays on its previous AWSCURRENT version; escalated to ${policy.escalationContact}; the owner fixes it`;
+      const data = { failedStep, escalatedTo: policy.escalationContact };
+      if (state.findingId) {
+        await updateFinding(store, clock, id, (f) => ({
+          finding: { ...f, status: f.status === 'remediating' ? 'open' : f.status },
+          events: [{ actor: ACTOR, action: 'remediation.failed', ...(f.status === 'remediating' ? { from: 'remediating', to: 'open' } : {}), reason, data }],
+        }));
+      } else {
+        await record(state, deps, step, { action: 'rotation.failed', reason, data });
+      }
       return { ...state, outcome: { remediation: 'failed', reason, failedStep, simulated } };
     }
   }

@@ -1,5 +1,4 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { remediationNotConfigured } from '@core/lifecycle/ports';
 import { DEFAULT_POLICY, parsePolicy, type Policy } from '@core/policy';
 import { lambdaRuntime } from './runtime';
 
@@ -12,5 +11,5 @@ export function policyFromEnv(env: NodeJS.ProcessEnv = process.env): Policy {
 /** Store, clock and policy for the lifecycle Lambdas (no deployment key needed: they never see secrets). */
 export function lifecycleRuntime(env: NodeJS.ProcessEnv = process.env) {
   const { store, clock } = lambdaRuntime({ CLOSELOOP_DEPLOYMENT_KEY_SECRET: 'unused', ...env });
-  return { store, clock, policy: policyFromEnv(env), remediation: remediationNotConfigured, sfn: new SFNClient({}) };
+  return { store, clock, policy: policyFromEnv(env), sfn: new SFNClient({}) };
 }

@@ -2,6 +2,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { readCredentialInventory } from '@connectors/aws/credential-inventory';
+import { verifyChain } from '@core/audit';
+import { ingestRecords } from '@core/ingest';
+import { hygieneRecords } from '@core/rotation/hygiene';
+import { DynamoManagedSecretStore } from '@core/store/dynamo-managed-secret-store';
+import { recordRotationEvent } from '@functions/rotation-events';
 import { ingestReportFiles } from '@connectors/sources/ingest-reports';
 import { dryRunCredentialControl } from '@connectors/aws/dry-run-credential-control';
 import { fixedClock } from '@core/clock';
@@ -162,5 +169,95 @@ describe('secret rotation machine (statemachines/secret-rotation.asl.json on the
     expect(run).toMatchObject({ outcome: 'parked', parkedAt: 'AwaitOwnerFix' });
     const unavailable = (await ctx.store.events(ctx.finding.id)).find((e) => e.action === 'remediation.unavailable')!;
     expect(unavailable.reason).toMatch(/^rotation not configured for this credential: no managed secret/);
+  });
+});
+
+describe('scheduled rotations: Secrets Manager events recorded on the managed secret; the rotated-out key retired', () => {
+  const cloudTrailEvent = (eventName: string, secretArn: string, eventID: string) => ({
+    id: `eb-${eventID}`,
+    'detail-type': 'AWS Service Event via CloudTrail',
+    source: 'aws.secretsmanager',
+    detail: { eventName, eventID, eventTime: '2026-11-20T08:59:00Z', eventSource: 'secretsmanager.amazonaws.com', additionalEventData: { SecretId: secretArn } },
+  });
+
+  it('rotation succeeded: recorded once per CloudTrail event, then the old key is deactivated, verified and deleted (evidence on the secret, hash-chained)', async () => {
+    world = aRotationWorld();
+    const { key, secretArn } = world.managedIamUser('reporting-etl');
+    await new SecretsManagerClient({ region: 'eu-west-1' }).send(new RotateSecretCommand({ SecretId: secretArn, ClientRequestToken: '0f6d7a4e-2222-4a2b-9c3d-000000000001' }));
+    const { store, client, tableName } = await aFreshStore();
+    const secrets = new DynamoManagedSecretStore(client, tableName);
+    const started: Array<{ name?: string; input?: string }> = [];
+    const sfn = { send: async (command: { input: { name?: string; input?: string } }) => started.push(command.input) } as never;
+    const deps = { secrets, secretsManager: world.secretsManager, sfn, rotationStateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:rotation', policy: DEFAULT_POLICY, clock };
+
+    expect(await recordRotationEvent(cloudTrailEvent('RotationSucceeded', secretArn, 'ct-1'), deps)).toBe('recorded');
+    expect(await recordRotationEvent(cloudTrailEvent('RotationSucceeded', secretArn, 'ct-1'), deps)).toBe('duplicate');
+    expect(await recordRotationEvent(cloudTrailEvent('RotationStarted', secretArn, 'ct-0'), deps)).toBe('ignored');
+    expect(started).toEqual([{ stateMachineArn: deps.rotationStateMachineArn, name: 'retire-0f6d7a4e-2222-4a2b-9c3d-000000000001', input: expect.any(String) }]);
+
+    const runner = new LocalRotationRunner({ store, clock, policy: DEFAULT_POLICY, control: world.control, secrets });
+    const retired = await runner.run(JSON.parse(started[0]!.input!));
+    expect(retired.path).toEqual(['Enter', 'GracePeriod', 'DeactivateOldKey', 'Verify', 'RecordEvidence', 'ResumeLifecycle', 'AfterResume', 'DeletionDelay', 'DeleteOldKey', 'Done']);
+    expect(world.iam.keysOf('reporting-etl').map((k) => k.AccessKeyId)).not.toContain(key.AccessKeyId);
+
+    const record = (await secrets.get(secretArn))!;
+    expect(record).toMatchObject({ name: 'app/reporting-etl/access-key', rotator: 'iam_access_key', lastOutcome: 'succeeded', rotations: 1, failures: 0, lastRotatedAt: clock.now().toISOString() });
+    const events = await secrets.events(secretArn);
+    expect(events.map((e) => e.action)).toEqual(['rotation.succeeded', 'key.deactivated', 'rotation.verified', 'key.deleted']);
+    expect(verifyChain(events, { count: record.eventCount, lastHash: record.lastEventHash }).ok).toBe(true);
+    expect((await secrets.list()).map((s) => s.secretArn)).toEqual([secretArn]);
+  });
+
+  it('rotation failed or abandoned: recorded as failures with an escalation, nothing retired', async () => {
+    world = aRotationWorld();
+    const { secretArn } = world.managedIamUser('reporting-etl');
+    const { client, tableName } = await aFreshStore();
+    const secrets = new DynamoManagedSecretStore(client, tableName);
+    const started: unknown[] = [];
+    const deps = { secrets, secretsManager: world.secretsManager, sfn: { send: async (c: unknown) => started.push(c) } as never, rotationStateMachineArn: 'arn:x', policy: DEFAULT_POLICY, clock };
+    await recordRotationEvent(cloudTrailEvent('RotationFailed', secretArn, 'ct-2'), deps);
+    await recordRotationEvent(cloudTrailEvent('RotationAbandoned', secretArn, 'ct-3'), deps);
+    expect(started).toEqual([]);
+    expect(await secrets.get(secretArn)).toMatchObject({ failures: 2, rotations: 0, lastOutcome: 'abandoned' });
+    expect((await secrets.events(secretArn)).map((e) => e.reason)).toEqual([expect.stringMatching(/rotation of app\/reporting-etl\/access-key failed; AWSCURRENT is .+; escalated to identity-programme/), expect.stringMatching(/abandoned/)]);
+  });
+
+  it('a malformed event names the field', async () => {
+    world = aRotationWorld();
+    const { client, tableName } = await aFreshStore();
+    const deps = { secrets: new DynamoManagedSecretStore(client, tableName), secretsManager: world.secretsManager, sfn: {} as never, rotationStateMachineArn: 'arn:x', policy: DEFAULT_POLICY, clock };
+    await expect(recordRotationEvent({ id: 'x', source: 'aws.secretsmanager', detail: { eventName: 'RotationSucceeded' } }, deps)).rejects.toThrow(/eventID/);
+  });
+});
+
+describe('credential hygiene: NHI7 and NHI1 findings raised from the account inventory', () => {
+  it('raises NHI7 for a secret not rotated within policy and an old key, NHI1 for an unused key; a re-run changes nothing', async () => {
+    world = aRotationWorld();
+    const now = clock.now().getTime();
+    world.sm.now = () => new Date(now - 200 * 86400e3);
+    world.sm.addSecret({ name: 'legacy/db-password', value: 'pw-value-0000000000000000' });
+    world.sm.now = () => new Date(now - 10 * 86400e3);
+    world.sm.addSecret({ name: 'fresh/api-key', value: 'fresh-value-00000000000000' });
+    world.iam.now = () => new Date(now - 120 * 86400e3);
+    world.iam.addUser('old-but-used', { lastUsed: new Date(now - 86400e3) });
+    world.iam.addUser('never-used', { lastUsed: null });
+    world.iam.now = () => new Date(now - 5 * 86400e3);
+    world.iam.addUser('new-and-used', { lastUsed: new Date(now - 86400e3) });
+
+    const { store } = await aFreshStore();
+    const inventory = await readCredentialInventory({ secretsManager: world.secretsManager, iam: world.iamClient }, world.hasher);
+    const first = await ingestRecords(hygieneRecords(inventory, DEFAULT_POLICY, clock.now()), { store, clock, reportName: 'hygiene', format: 'closeloop-hygiene' });
+    expect(first).toMatchObject({ created: 4, rejected: 0 });
+    const findings = (await store.list()).map((f) => [f.owaspNhi.join(','), f.title]).sort();
+    expect(findings).toEqual([
+      ['NHI1', 'Access key of IAM user never-used never used in 120 days (policy: 90)'],
+      ['NHI7', 'Access key of IAM user never-used is 120 days old (policy: rotate within 90)'],
+      ['NHI7', 'Access key of IAM user old-but-used is 120 days old (policy: rotate within 90)'],
+      ['NHI7', 'Secret legacy/db-password not rotated for 200 days (policy: 90)'],
+    ]);
+    const again = await ingestRecords(hygieneRecords(await readCredentialInventory({ secretsManager: world.secretsManager, iam: world.iamClient }, world.hasher), DEFAULT_POLICY, clock.now()), { store, clock, reportName: 'hygiene', format: 'closeloop-hygiene' });
+    expect(again).toMatchObject({ created: 0, updated: 0, unchanged: 4 });
+    const table = JSON.stringify(await store.list());
+    for (const keys of world.iam.users.values()) for (const k of keys) expect(table).not.toContain(k.AccessKeyId);
   });
 });

@@ -61,19 +61,19 @@ describe('secret rotation definition', () => {
   it('rotation of an IAM key: polls until AWSPENDING clears, grace, deactivate, verify, evidence, resume the lifecycle, delete later', async () => {
     const { path, sent, ok } = await run({ Plan: [ROTATE], CheckRotation: [{ progress: 'pending' }, { progress: 'succeeded' }], DeactivateOldKey: [{ oldKey: { userName: 'u', keyRef: 'k' } }], RecordEvidence: [DONE] });
     expect(ok).toBe(true);
-    expect(path).toEqual(['Plan', 'Route', 'StartRotation', 'WaitForRotation', 'CheckRotation', 'RotationProgress', 'WaitForRotation', 'CheckRotation', 'RotationProgress', 'IsAccessKeyRotation', 'GracePeriod', 'DeactivateOldKey', 'Verify', 'RecordEvidence', 'ResumeLifecycle', 'SendOutcome', 'AfterResume', 'DeletionDelay', 'DeleteOldKey', 'Done']);
+    expect(path).toEqual(['Enter', 'Plan', 'Route', 'StartRotation', 'WaitForRotation', 'CheckRotation', 'RotationProgress', 'WaitForRotation', 'CheckRotation', 'RotationProgress', 'IsAccessKeyRotation', 'GracePeriod', 'DeactivateOldKey', 'Verify', 'RecordEvidence', 'ResumeLifecycle', 'SendOutcome', 'AfterResume', 'DeletionDelay', 'DeleteOldKey', 'Done']);
     expect(sent).toEqual([DONE.outcome]);
   });
 
   it('rotation of a generated credential has no grace period or key to delete', async () => {
     const { path } = await run({ Plan: [{ plan: { ...ROTATE.plan, rotator: 'generated_credential' } }], CheckRotation: [{ progress: 'succeeded' }], RecordEvidence: [DONE] });
-    expect(path.slice(6)).toEqual(['IsAccessKeyRotation', 'Verify', 'RecordEvidence', 'ResumeLifecycle', 'SendOutcome', 'AfterResume', 'Done']);
+    expect(path.slice(7)).toEqual(['IsAccessKeyRotation', 'Verify', 'RecordEvidence', 'ResumeLifecycle', 'SendOutcome', 'AfterResume', 'Done']);
   });
 
   it('rotation that fails in Secrets Manager or runs out of checks is recorded, then the lifecycle hears of it', async () => {
     const failed = { outcome: { remediation: 'failed', reason: 'x', failedStep: 'Secrets Manager testSecret' } };
     const { path, sent } = await run({ Plan: [ROTATE], CheckRotation: [{ progress: 'failed' }], RecordFailure: [failed] });
-    expect(path.slice(4)).toEqual(['CheckRotation', 'RotationProgress', 'RecordFailure', 'ResumeLifecycle', 'SendOutcome', 'AfterResume', 'Done']);
+    expect(path.slice(5)).toEqual(['CheckRotation', 'RotationProgress', 'RecordFailure', 'ResumeLifecycle', 'SendOutcome', 'AfterResume', 'Done']);
     expect(sent).toEqual([failed.outcome]);
     const timedOut = await run({ Plan: [ROTATE], CheckRotation: [{ progress: 'timed_out' }], RecordFailure: [failed] });
     expect(timedOut.path).toContain('RecordFailure');
@@ -93,18 +93,18 @@ describe('secret rotation definition', () => {
   it('a plan with nothing to do, or one that needs an approver, goes straight back to the lifecycle', async () => {
     const outcome = { remediation: 'needs_approval', reason: 'deactivating needs an approver' };
     const { path, sent } = await run({ Plan: [{ plan: { action: 'needs_approval', reason: 'r' }, outcome }] });
-    expect(path).toEqual(['Plan', 'Route', 'ResumeLifecycle', 'SendOutcome', 'AfterResume', 'Done']);
+    expect(path).toEqual(['Enter', 'Plan', 'Route', 'ResumeLifecycle', 'SendOutcome', 'AfterResume', 'Done']);
     expect(sent).toEqual([outcome]);
   });
 
   it('containment of a leaked key resumes the lifecycle, then deletes the key later', async () => {
     const { path } = await run({ Plan: [{ plan: { action: 'contain_key', reason: 'r', userName: 'u' } }], ContainLeakedKey: [{ oldKey: { userName: 'u', keyRef: 'k' }, ...DONE }] });
-    expect(path).toEqual(['Plan', 'Route', 'ContainLeakedKey', 'ResumeLifecycle', 'SendOutcome', 'AfterResume', 'DeletionDelay', 'DeleteOldKey', 'Done']);
+    expect(path).toEqual(['Enter', 'Plan', 'Route', 'ContainLeakedKey', 'ResumeLifecycle', 'SendOutcome', 'AfterResume', 'DeletionDelay', 'DeleteOldKey', 'Done']);
   });
 
   it('a rotation without a lifecycle (a scheduled one) resumes nothing', async () => {
     const { path, sent } = await run({ Plan: [{ plan: { action: 'none', reason: 'r' }, outcome: { remediation: 'not_configured', reason: 'r' } }] }, { lifecycleTaskToken: undefined });
-    expect(path).toEqual(['Plan', 'Route', 'ResumeLifecycle', 'AfterResume', 'Done']);
+    expect(path).toEqual(['Enter', 'Plan', 'Route', 'ResumeLifecycle', 'AfterResume', 'Done']);
     expect(sent).toEqual([]);
   });
 });
