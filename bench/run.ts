@@ -348,7 +348,7 @@ async function benchJira(client: DynamoDBClient) {
 }
 
 async function benchBundles() {
-  const entries = ['functions/ingest-s3-report.ts', 'functions/ingest-securityhub-event.ts'];
+  const entries = ['functions/ingest-s3-report.ts', 'functions/ingest-securityhub-event.ts', 'functions/secret-rotation.ts', 'functions/rotation-step.ts', 'functions/rotation-events-lambda.ts', 'functions/credential-hygiene.ts'];
   const out: Record<string, unknown> = {};
   for (const entry of entries) {
     const outfile = join(dir, 'bundles', `${entry.split('/').pop()!.replace('.ts', '.js')}`);

@@ -7,7 +7,8 @@ import { Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { FindingsTable } from './constructs/findings-table';
 import { ReportIngest } from './constructs/report-ingest';
-import { FindingLifecycle } from './constructs/finding-lifecycle';
+import { FindingLifecycle, lifecycleStateMachineName } from './constructs/finding-lifecycle';
+import { SecretRotation, type SecretRotationSettings } from './constructs/secret-rotation';
 import { SecurityHubIngest } from './constructs/security-hub-ingest';
 import { TicketSync, type TicketingSettings } from './constructs/ticket-sync';
 
@@ -18,6 +19,8 @@ export interface CloseloopStackProps extends StackProps {
   readonly policy?: Record<string, unknown>;
   /** Jira / ServiceNow settings (not secrets). @default tickets stay in the hub's local tracker */
   readonly ticketing?: TicketingSettings;
+  /** Managed secrets, their IAM users, and the users whose leaked keys may be contained. @default none */
+  readonly rotation?: SecretRotationSettings;
 }
 
 /** The closeloop hub: system of record, ingest paths, alarms. */
@@ -26,6 +29,7 @@ export class CloseloopStack extends Stack {
   readonly reportIngest: ReportIngest;
   readonly securityHubIngest: SecurityHubIngest;
   readonly lifecycle: FindingLifecycle;
+  readonly rotation: SecretRotation;
   readonly tickets: TicketSync;
   readonly alarmTopic: Topic;
   readonly deploymentKey: Secret;
@@ -53,7 +57,15 @@ export class CloseloopStack extends Stack {
     this.reportIngest = new ReportIngest(this, 'ReportIngest', { table: this.findings, deploymentKey: this.deploymentKey, alarmTopic: this.alarmTopic });
     this.securityHubIngest = new SecurityHubIngest(this, 'SecurityHubIngest', { table: this.findings, deploymentKey: this.deploymentKey, alarmTopic: this.alarmTopic });
 
-    this.lifecycle = new FindingLifecycle(this, 'Lifecycle', { table: this.findings, ...(props.policy ? { policy: props.policy } : {}) });
+    this.rotation = new SecretRotation(this, 'Rotation', {
+      table: this.findings,
+      deploymentKey: this.deploymentKey,
+      alarmTopic: this.alarmTopic,
+      lifecycleStateMachineName: lifecycleStateMachineName(this),
+      ...(props.policy ? { policy: props.policy } : {}),
+      ...(props.rotation ? { settings: props.rotation } : {}),
+    });
+    this.lifecycle = new FindingLifecycle(this, 'Lifecycle', { table: this.findings, rotationStateMachine: this.rotation.stateMachine, ...(props.policy ? { policy: props.policy } : {}) });
 
     this.tickets = new TicketSync(this, 'Tickets', {
       table: this.findings,
@@ -77,6 +89,7 @@ export class CloseloopStack extends Stack {
     new CfnOutput(this, 'ReportBucket', { value: this.reportIngest.bucket.bucketName, description: 'upload scanner reports here' });
     new CfnOutput(this, 'DecisionsApi', { value: this.lifecycle.api.url, description: 'POST findings/{id}/approve|reject|exception|exception/approve|exception/reject|false-positive (SigV4)' });
     new CfnOutput(this, 'TicketingSecret', { value: this.tickets.credentials.secretArn, description: 'put Jira / ServiceNow credentials and webhook secrets here (JSON, see README)' });
+    new CfnOutput(this, 'RotationFunction', { value: this.rotation.rotationFunction.fn.functionArn, description: 'set as the rotation function of secrets tagged closeloop:rotator' });
     new CfnOutput(this, 'AlarmTopic', { value: this.alarmTopic.topicArn, description: 'subscribe on-call to this topic' });
   }
 }

@@ -20,7 +20,7 @@ export interface CloseloopFunctionProps {
   readonly table: FindingsTable;
   /** The HMAC key secret, for functions that see secrets (ingest). @default none */
   readonly deploymentKey?: ISecret;
-  /** DynamoDB actions on the table and its indexes. @default INGEST_TABLE_ACTIONS */
+  /** DynamoDB actions on the table and its indexes ([] for none). @default INGEST_TABLE_ACTIONS */
   readonly tableActions?: string[];
   /** Extra environment variables. @default none */
   readonly environment?: Record<string, string>;
@@ -47,7 +47,8 @@ export class CloseloopFunction extends Construct {
     this.role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `closeloop: ${props.description}` });
     this.role.addToPolicy(new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
     this.role.addToPolicy(new PolicyStatement({ actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }));
-    this.role.addToPolicy(new PolicyStatement({ actions: props.tableActions ?? INGEST_TABLE_ACTIONS, resources: props.table.resourceArns }));
+    const tableActions = props.tableActions ?? INGEST_TABLE_ACTIONS;
+    if (tableActions.length > 0) this.role.addToPolicy(new PolicyStatement({ actions: tableActions, resources: props.table.resourceArns }));
     props.deploymentKey?.grantRead(this.role);
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
-import { CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat, AuthorizationType, LambdaIntegration, LogGroupLogDestination, MethodLoggingLevel, RequestValidator, RestApi, type IResource } from 'aws-cdk-lib/aws-apigateway';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import { DefinitionBody, LogLevel, StateMachine, StateMachineType, type IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { CloseloopFunction } from './closeloop-function';
 import type { FindingsTable } from './findings-table';
@@ -22,7 +22,12 @@ export interface FindingLifecycleProps {
   readonly policy?: Record<string, unknown>;
   /** How often new and reopened findings are swept into lifecycles. @default Duration.minutes(5) */
   readonly startInterval?: Duration;
+  /** The secret rotation machine the Remediate state starts. */
+  readonly rotationStateMachine: IStateMachine;
 }
+
+/** The lifecycle state machine's name (fixed, so the rotation machine can be granted to resume it). */
+export const lifecycleStateMachineName = (stack: Stack) => `${stack.stackName}-finding-lifecycle`;
 
 /**
  * The finding lifecycle: the Standard state machine from statemachines/finding-lifecycle.asl.json
@@ -44,19 +49,21 @@ export class FindingLifecycle extends Construct {
       new CloseloopFunction(this, name, { entry, description, table: props.table, tableActions: LIFECYCLE_TABLE_ACTIONS, ...(environment ? { environment } : {}) });
 
     this.step = lambda('Step', 'functions/lifecycle-step.ts', 'finding lifecycle step');
-    const stateMachineName = `${stack.stackName}-finding-lifecycle`;
+    const stateMachineName = lifecycleStateMachineName(stack);
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       stateMachineName,
       stateMachineType: StateMachineType.STANDARD,
       definitionBody: DefinitionBody.fromFile(DEFINITION),
-      definitionSubstitutions: { LifecycleStepFunctionArn: this.step.fn.functionArn },
+      definitionSubstitutions: { LifecycleStepFunctionArn: this.step.fn.functionArn, SecretRotationStateMachineArn: props.rotationStateMachine.stateMachineArn },
       tracingEnabled: true,
       logs: { destination: new LogGroup(this, 'ExecutionLogs', { retention: RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN }), level: LogLevel.ALL, includeExecutionData: true },
     });
     this.step.fn.grantInvoke(this.stateMachine);
+    // Remediate starts a rotation execution and waits for its task token.
+    props.rotationStateMachine.grantStartExecution(this.stateMachine);
     // Continue-as-new starts the same machine again; named by ARN pattern to avoid a self-reference.
     this.stateMachine.addToRolePolicy(
-      new PolicyStatement({ actions: ['states:StartExecution'], resources: [stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: stateMachineName, arnFormat: 'arn:aws:states:region:account:stateMachine:name' as never })] }),
+      new PolicyStatement({ actions: ['states:StartExecution'], resources: [stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: stateMachineName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })] }),
     );
     const stepLogicalId = stack.getLogicalId(this.step.fn.node.defaultChild as CfnElement);
     Validations.of(this.stateMachine).acknowledge({

@@ -14,10 +14,19 @@ function synthWithNag(build: (app: App) => Stack) {
   return { app, stack, synth: () => app.synth() };
 }
 
+interface Statement {
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, unknown>;
+}
+
 describe('CloseloopStack', () => {
   const { stack, synth } = synthWithNag((app) => new CloseloopStack(app, 'Test'));
   const assembly = synth();
   const template = Template.fromStack(stack);
+  const statements = () => (Object.values(template.findResources('AWS::IAM::Policy')) as Array<{ Properties: { PolicyDocument: { Statement: Statement[] } } }>).flatMap((p) => p.Properties.PolicyDocument.Statement);
+  const machineWith = (substitution: string) =>
+    (Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as Array<{ Properties: Record<string, unknown> }>).find((m) => substitution in ((m.Properties.DefinitionSubstitutions as object) ?? {}))!;
 
   it('passes cdk-nag AwsSolutions with nothing unacknowledged', () => {
     const report = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as { pluginReports: Array<{ pluginName: string; violations: unknown[] }> };
@@ -74,8 +83,8 @@ describe('CloseloopStack', () => {
     const ingest = dynamo.filter((s) => [s.Action].flat().includes('dynamodb:BatchWriteItem'));
     const tickets = dynamo.filter((s) => [s.Action].flat().includes('dynamodb:UpdateItem') || [s.Action].flat().join() === 'dynamodb:Query');
     const lifecycle = dynamo.filter((s) => !ingest.includes(s) && !tickets.includes(s));
-    expect(ingest).toHaveLength(2);
-    expect(lifecycle).toHaveLength(3); // step, starter, decisions
+    expect(ingest).toHaveLength(3); // report ingest, Security Hub ingest, credential hygiene
+    expect(lifecycle).toHaveLength(5); // lifecycle step, starter, decisions; rotation step, rotation events (the rotation function itself has no table access)
     expect(tickets).toHaveLength(3); // sync and webhooks (outbox, leases, tracker); the relay only queries
     for (const statement of ingest) expect([statement.Action].flat().sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
     for (const statement of lifecycle) expect([statement.Action].flat().sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
@@ -88,7 +97,7 @@ describe('CloseloopStack', () => {
   it('routes S3 uploads through SQS with a DLQ, and alarms on the DLQs', () => {
     template.hasResourceProperties('Custom::S3BucketNotifications', { NotificationConfiguration: { QueueConfigurations: [Match.objectLike({ Events: ['s3:ObjectCreated:*'] })] } });
     template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 }) });
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3); // report ingest, Security Hub ingest, ticket sync
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 5); // DLQs of report ingest, Security Hub ingest, ticket sync, rotation events; failed rotation executions
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', AlarmActions: [Match.anyValue()] });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionResponseTypes: ['ReportBatchItemFailures'] });
   });
@@ -110,16 +119,24 @@ describe('CloseloopStack', () => {
 
   it('deploys the lifecycle from the same ASL file, Standard, with logging ALL and X-Ray', () => {
     const definition = readFileSync(join(__dirname, '..', '..', '..', 'statemachines', 'finding-lifecycle.asl.json'), 'utf8');
-    const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as Array<{ Properties: Record<string, unknown> }>;
-    expect(machine!.Properties).toMatchObject({
+    const machine = machineWith('LifecycleStepFunctionArn');
+    expect(machine.Properties).toMatchObject({
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
       LoggingConfiguration: expect.objectContaining({ Level: 'ALL', IncludeExecutionData: true }),
-      DefinitionSubstitutions: { LifecycleStepFunctionArn: expect.anything() },
+      DefinitionSubstitutions: { LifecycleStepFunctionArn: expect.anything(), SecretRotationStateMachineArn: expect.anything() },
       DefinitionS3Location: expect.objectContaining({ Key: expect.stringMatching(/\.json$/) }),
     });
     // DefinitionBody.fromFile ships the file as an asset: the same bytes the local runner executes.
-    const key = (machine!.Properties.DefinitionS3Location as { Key: string }).Key;
+    const key = (machine.Properties.DefinitionS3Location as { Key: string }).Key;
+    expect(readFileSync(join(assembly.directory, `asset.${key}`), 'utf8')).toBe(definition);
+  });
+
+  it('deploys the secret rotation machine from its ASL file, Standard, with logging ALL and X-Ray', () => {
+    const definition = readFileSync(join(__dirname, '..', '..', '..', 'statemachines', 'secret-rotation.asl.json'), 'utf8');
+    const machine = machineWith('RotationStepFunctionArn');
+    expect(machine.Properties).toMatchObject({ StateMachineType: 'STANDARD', TracingConfiguration: { Enabled: true }, LoggingConfiguration: expect.objectContaining({ Level: 'ALL', IncludeExecutionData: true }) });
+    const key = (machine.Properties.DefinitionS3Location as { Key: string }).Key;
     expect(readFileSync(join(assembly.directory, `asset.${key}`), 'utf8')).toBe(definition);
   });
 
@@ -139,11 +156,52 @@ describe('CloseloopStack', () => {
     template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }) });
   });
 
-  it('lets the decisions and webhook Lambdas resume waits, and only the starter start executions', () => {
-    const statements = (Object.values(template.findResources('AWS::IAM::Policy')) as Array<{ Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[] }> } } }>).flatMap((p) => p.Properties.PolicyDocument.Statement);
-    const withAction = (action: string) => statements.filter((s) => [s.Action].flat().includes(action));
-    expect(withAction('states:SendTaskSuccess')).toHaveLength(2);
-    expect(withAction('states:StartExecution')).toHaveLength(2); // the starter, and the machine itself (continue-as-new)
+  it('lets the decisions and webhook Lambdas and the rotation machine resume waits, and only the starter, the lifecycle and the rotation events start executions', () => {
+    const withAction = (action: string) => statements().filter((s) => [s.Action].flat().includes(action));
+    expect(withAction('states:SendTaskSuccess')).toHaveLength(3);
+    // the starter; the lifecycle (continue-as-new, and starting a rotation); the rotation events (retiring old keys)
+    expect(withAction('states:StartExecution')).toHaveLength(4);
+    // Machines named by ARN pattern use Step Functions' colon form (arn:…:stateMachine:name).
+    for (const s of [...withAction('states:StartExecution'), ...withAction('states:SendTaskSuccess')]) expect(JSON.stringify(s.Resource)).not.toContain('stateMachine/');
+  });
+
+  it('scopes rotation: Secrets Manager only on secrets tagged closeloop:rotator, the failure tag only, no IAM without named users', () => {
+    const secretsManager = statements().filter((s) => [s.Action].flat().some((a) => /^secretsmanager:(PutSecretValue|RotateSecret|UpdateSecretVersionStage|GetSecretValue)$/.test(a)) && JSON.stringify(s.Resource).includes(':secret:*'));
+    expect(secretsManager.length).toBeGreaterThanOrEqual(2);
+    for (const s of secretsManager) expect(s.Condition).toEqual({ StringLike: { 'aws:ResourceTag/closeloop:rotator': '*' } });
+    const tagging = statements().filter((s) => [s.Action].flat().includes('secretsmanager:UntagResource'));
+    expect(tagging).toEqual([expect.objectContaining({ Condition: expect.objectContaining({ 'ForAllValues:StringEquals': { 'aws:TagKeys': ['closeloop:rotation-failed-step'] } }) })]);
+    const writesIam = statements().filter((s) => [s.Action].flat().some((a) => /^iam:(CreateAccessKey|UpdateAccessKey|DeleteAccessKey)$/.test(a)));
+    expect(writesIam).toEqual([]);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.secretsmanager'], 'detail-type': ['AWS Service Event via CloudTrail'], detail: { eventName: ['RotationSucceeded', 'RotationFailed', 'RotationAbandoned'] } },
+      Targets: [Match.objectLike({ DeadLetterConfig: Match.anyValue() })],
+    });
+    template.hasResourceProperties('AWS::Events::Rule', { Description: 'closeloop: credential hygiene (NHI7, NHI1)', ScheduleExpression: 'rate(1 day)' });
+  });
+
+  it('with managed secrets and users configured: rotation schedules, and IAM key actions only on the users named', () => {
+    const { stack: configured, synth: synthConfigured } = synthWithNag(
+      (app) =>
+        new CloseloopStack(app, 'Configured', {
+          rotation: {
+            managedSecretArns: ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/payments-ci/access-key-AbCdEf'],
+            managedIamUserArns: ['arn:aws:iam::123456789012:user/payments-ci'],
+            containmentIamUserArns: ['arn:aws:iam::123456789012:user/legacy/*'],
+            scheduleDays: 14,
+          },
+        }),
+    );
+    const configuredReport = JSON.parse(readFileSync(join(synthConfigured().directory, 'validation-report.json'), 'utf8')) as { pluginReports: Array<{ pluginName: string; violations: unknown[] }> };
+    const t = Template.fromStack(configured);
+    t.hasResourceProperties('AWS::SecretsManager::RotationSchedule', { SecretId: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/payments-ci/access-key-AbCdEf', RotationRules: { ScheduleExpression: 'rate(14 days)' } });
+    const all = (Object.values(t.findResources('AWS::IAM::Policy')) as Array<{ Properties: { PolicyDocument: { Statement: Statement[] } } }>).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const keyWrites = all.filter((s) => [s.Action].flat().some((a) => /^iam:(CreateAccessKey|UpdateAccessKey|DeleteAccessKey)$/.test(a)));
+    expect(keyWrites.length).toBeGreaterThan(0);
+    for (const s of keyWrites) for (const r of [s.Resource].flat()) expect(['arn:aws:iam::123456789012:user/payments-ci', 'arn:aws:iam::123456789012:user/legacy/*']).toContain(r);
+    const createKey = keyWrites.filter((s) => [s.Action].flat().includes('iam:CreateAccessKey'));
+    expect(createKey.map((s) => s.Resource).sort()).toEqual(['arn:aws:iam::123456789012:user/legacy/*', 'arn:aws:iam::123456789012:user/payments-ci']); // containment (step), managed (rotation function)
+    expect(configuredReport.pluginReports.filter((p) => p.pluginName === 'AwsSolutions').flatMap((p) => p.violations)).toEqual([]);
   });
 });
 
