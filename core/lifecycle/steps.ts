@@ -188,7 +188,7 @@ export async function runStep(step: StepName, state: LifecycleState, deps: Lifec
         events: [
           verified
             ? { actor: ACTOR, action: 'evidence.verified', reason: `closing evidence present (${required.join(' or ')})` }
-            : { actor: ACTOR, action: 'verification.failed', reason: `marked done without evidence: needs one of ${required.join(', ')} (simulated records do not count)` },
+            : { actor: ACTOR, action: 'verification.failed', reason: `no closing evidence: needs one of ${required.join(', ')} (simulated records do not count); back to the owner` },
         ],
       }));
       return { ...state, verified };

@@ -63,7 +63,11 @@ export function findingDetails(f: Finding, events: AuditEvent[]): string {
     ...f.locations.map((l) => `    - ${[l.repository, l.path ? `${l.path}${l.line !== undefined ? `:${l.line}` : ''}` : undefined, l.commit ? `@${l.commit.slice(0, 12)}` : undefined, l.resource, !l.path && l.url ? l.url : undefined].filter(Boolean).join(' ')}`),
     ...(f.locationsNotListed > 0 ? [`    … and ${f.locationsNotListed} more`] : []),
     `  events:`,
-    ...events.map((e) => `    ${e.seq}. ${e.at} ${e.action} by ${e.actor}${e.reason ? ` — ${e.reason}` : ''}`),
+    ...events.flatMap((e) => [
+      `    ${e.seq}. ${e.at} ${e.action} by ${e.actor}${e.reason ? ` — ${e.reason}` : ''}${e.evidenceRef ? ` [evidence ${e.evidenceRef}]` : ''}`,
+      // A rotation's AWS calls (or, in a dry run, the calls it would make): names and refs only.
+      ...(Array.isArray(e.data?.calls) ? (e.data.calls as string[]).map((call) => `         · ${call}`) : []),
+    ]),
   ];
   return lines.join('\n');
 }

@@ -244,6 +244,14 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         io.out(`${findings.length} findings from ${total.received} records (${correlated} reported by more than one scanner; ${total.rejected} rejected into quarantine).`);
         const waiting = (at: string) => findings.filter((f) => f.lifecycle?.waitingAt === at).length;
         io.out(`${started.length} lifecycle(s) started: ${waiting('AwaitApproval')} awaiting approval, ${waiting('AwaitOwnerFix')} with their owner, ${waiting('AwaitExceptionApproval')} awaiting an exception decision.`);
+        const rotated = findings.filter((f) => f.evidence.some((e) => e.kind === 'rotation_record' || e.kind === 'key_deactivated'));
+        if (rotated.length > 0) {
+          const simulated = rotated.filter((f) => f.evidence.every((e) => e.simulated));
+          io.out(
+            `Auto-remediation: ${rotated.length} finding(s) rotated by the secret rotation machine (${rotated.map((f) => f.id).join(', ')})` +
+              (simulated.length > 0 ? `; ${simulated.length} as a dry run (no AWS endpoint configured): the plan of calls is in \`show <id>\`, simulated evidence never closes a finding, so its owner still fixes it.` : '.'),
+          );
+        }
         const where = hub.config.jira ? `Jira ${hub.config.jira.baseUrl}` : hub.config.servicenow ? `ServiceNow ${hub.config.servicenow.url}` : 'the local tracker';
         io.out(`Tickets: ${synced.created} created in ${where}, ${synced.updated} update(s) sent, ${synced.pending} pending.`);
         const next: Array<[string, string]> = [

@@ -110,6 +110,8 @@ describe('npm start (closeloop run) on the embedded default', () => {
     expect(out.stdout).toMatch(/NHI-[0-9A-F]{16}\s+critical\s+open\s+cloud_access_key/);
     expect(out.stdout).not.toContain('AKIACLOSELOOPFAKE001');
     expect(out.stdout).toContain('Tickets: 7 created in the local tracker');
+    // The verified AWS key is rotated by the rotation machine, as a dry run: shown, never closing.
+    expect(out.stdout).toMatch(/Auto-remediation: 1 finding\(s\) rotated by the secret rotation machine \(NHI-[0-9A-F]{16}\); 1 as a dry run \(no AWS endpoint configured\)/);
     // Data persisted under CLOSELOOP_HOME: a second run is all unchanged, and creates no ticket.
     const again = cli.run('run');
     expect(again.stdout).toContain('received 3 · created 0 · updated 0 · unchanged 3');

@@ -43,10 +43,16 @@ describe('the finding lifecycle through the CLI', () => {
     expect(show(token.id).events.length).toBe(before);
   });
 
-  it('an approver approves; without rotation configured the owner fixes it', () => {
+  it('an approver approves; with no AWS endpoint the rotation is a dry run, which never closes, so the owner fixes it', () => {
     const out = cli.run('approve', token.id, '--as', 'bob');
     expect(out).toMatchObject({ code: 0, stdout: `approved by bob; ${token.id}: waiting at AwaitOwnerFix\n` });
-    expect(show(token.id).events.map((e) => e.action)).toEqual(expect.arrayContaining(['approval.requested', 'approval.granted', 'remediation.unavailable']));
+    const actions = show(token.id).events.map((e) => e.action);
+    expect(actions).toEqual(expect.arrayContaining(['approval.requested', 'approval.granted', 'remediation.started', 'remediation.completed', 'verification.failed', 'remediation.assigned']));
+    expect(show(token.id).status).toBe('open');
+    // `show` lists the plan of calls under the simulated rotation.
+    const text = cli.run('show', token.id).stdout;
+    expect(text).toContain('remediation.completed by closeloop:rotation — rotation simulated (dry run): not closing evidence');
+    expect(text).toMatch(/· \[dry run\] secretsmanager:RotateSecret .+ClientRequestToken=[0-9a-f-]{36}/);
   });
 
   it('takes an exception request only from the owner, within the policy maximum', () => {
