@@ -47,7 +47,23 @@ export interface IngestOptions {
   /** Records per DynamoDB round: one BatchGetItem of up to 100 findings, then transactions. */
   batchSize?: number;
   onProgress?: (recordsDone: number) => void;
+  /** Collects what the report covered, for clean re-scans (see core/lifecycle/rescan.ts). */
+  scope?: ScanCoverage;
 }
+
+/** What one report covered: the scanners, assets and findings it reported. */
+export interface ScanCoverage {
+  scanners: Set<string>;
+  assets: Set<string>;
+  findingIds: Set<string>;
+  /** Webhook-style records (no secret, found by alias) are not scans: coverage is then unknown. */
+  partial: boolean;
+}
+
+export const emptyCoverage = (): ScanCoverage => ({ scanners: new Set(), assets: new Set(), findingIds: new Set(), partial: false });
+
+/** Asset types a scan covers as a whole (a repository, an account, a resource, a workspace). */
+const SCOPED_ASSETS = new Set(['repository', 'aws_account', 'aws_resource', 'workspace']);
 
 const MAX_CONFLICT_ROUNDS = 8;
 
@@ -79,6 +95,14 @@ export async function ingestRecords(records: AsyncIterable<RecordOutcome> | Iter
     summary.received++;
     if (outcome.kind === 'observation') {
       batch.push({ recordNo: outcome.recordNo, observation: outcome.observation });
+      const scope = options.scope;
+      if (scope) {
+        const o = outcome.observation;
+        scope.scanners.add(o.source.scanner);
+        if (SCOPED_ASSETS.has(o.asset.type)) scope.assets.add(o.asset.id);
+        if (!o.secretHash && o.aliasKey) scope.partial = true;
+        else scope.findingIds.add(findingIdFor(o.fingerprint));
+      }
     } else if (outcome.kind === 'skipped') {
       summary.skipped++;
     } else {

@@ -86,6 +86,10 @@ export type TimerKind = z.infer<typeof TimerKindSchema>;
 export const LifecycleSchema = z.object({
   /** The generation whose lifecycle was started (idempotent start: one execution per generation). */
   startedGeneration: z.number().int().positive(),
+  /** The generation whose triage (owner, due date) is done: a recovered lifecycle skips it. */
+  triagedGeneration: z.number().int().positive().optional(),
+  /** Wall-clock time a local hub claimed the start (or a recovery): a run that never parked is found by it. */
+  claimedAt: z.string().optional(),
   /** The token-wait state the lifecycle is parked at, if any. */
   waitingAt: z.string().optional(),
   /** Step Functions task token of the current wait (AWS only; never shown). */

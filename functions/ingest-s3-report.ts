@@ -10,7 +10,11 @@ import type { Context, S3Event, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { UnreadableReportError } from '@core/errors';
 import { sha256Of } from '@core/identity';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { ingestReportFiles } from '@connectors/sources/ingest-reports';
+import { applyCleanRescans } from '@core/lifecycle/rescan';
+import { sfnSignaller } from './lifecycle-api';
+import { policyFromEnv } from './shared/lifecycle-runtime';
 import { lambdaRuntime, logger } from './shared/runtime';
 
 /** The S3 notification carried in each SQS message body. */
@@ -27,17 +31,21 @@ const S3EventSchema = z.object({
 
 const s3 = new S3Client({});
 const runtime = lambdaRuntime();
+const sfn = new SFNClient({});
 const processor = new BatchProcessor(EventType.SQS);
 
 /** Downloads one report to /tmp (streamed) and ingests it with the same code as the CLI. */
-export async function ingestObject(bucket: string, key: string, deps = { s3, runtime }) {
+export async function ingestObject(bucket: string, key: string, deps = { s3, runtime, sfn }) {
   const dir = await mkdtemp(join(tmpdir(), 'report-'));
   const file = join(dir, key.split('/').pop() || 'report');
   try {
     const object = await deps.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     await pipeline(object.Body as Readable, createWriteStream(file));
-    const { total } = await ingestReportFiles([file], { store: deps.runtime.store, clock: deps.runtime.clock, hasher: await deps.runtime.hasher() });
+    const { total, scans } = await ingestReportFiles([file], { store: deps.runtime.store, clock: deps.runtime.clock, hasher: await deps.runtime.hasher() });
     logger.info('report ingested', { bucket, key, ...total, errors: total.errors.slice(0, 20) });
+    // Findings waiting for their owner that this scan of their scope no longer reports resume (verify).
+    const rescans = await applyCleanRescans({ store: deps.runtime.store, clock: deps.runtime.clock, policy: policyFromEnv(), signaller: sfnSignaller(deps.sfn) }, scans);
+    if (rescans.length > 0) logger.info('clean re-scans', { findings: rescans.map((r) => r.findingId) });
     return total;
   } catch (err) {
     if (err instanceof UnreadableReportError) {

@@ -54,7 +54,7 @@ export class CloseloopStack extends Stack {
     // CloudWatch alarms publish to the encrypted topic.
     alarmKey.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
 
-    this.reportIngest = new ReportIngest(this, 'ReportIngest', { table: this.findings, deploymentKey: this.deploymentKey, alarmTopic: this.alarmTopic });
+    this.reportIngest = new ReportIngest(this, 'ReportIngest', { table: this.findings, deploymentKey: this.deploymentKey, alarmTopic: this.alarmTopic, lifecycleStateMachineName: lifecycleStateMachineName(this) });
     this.securityHubIngest = new SecurityHubIngest(this, 'SecurityHubIngest', { table: this.findings, deploymentKey: this.deploymentKey, alarmTopic: this.alarmTopic });
 
     this.rotation = new SecretRotation(this, 'Rotation', {

@@ -7,6 +7,17 @@ import { updateFinding } from '@core/lifecycle/update';
 import type { Finding } from '@core/model';
 import { forLocalRunner, readLifecycleDefinition, type AslDefinition } from './lifecycle-definition';
 
+/** A claimed lifecycle that has not parked for this long is taken to have stopped with its hub. */
+export const STALLED_AFTER_MS = 5 * 60 * 1000;
+
+const RUNNING_STATUSES: ReadonlySet<Finding['status']> = new Set(['open', 'reopened', 'remediating', 'verifying']);
+
+function isStalled(f: Finding, stalledAfterMs: number): boolean {
+  const lc = f.lifecycle;
+  if (!lc || lc.startedGeneration < f.generation || lc.waitingAt || !RUNNING_STATUSES.has(f.status)) return false;
+  return !lc.claimedAt || Date.now() - Date.parse(lc.claimedAt) >= stalledAfterMs;
+}
+
 /** Appends the name of every state the execution enters; resolves when its event log ends. */
 export async function recordStatesEntered(eventLogs: AsyncIterable<unknown>, path: string[]): Promise<void> {
   try {
@@ -105,10 +116,37 @@ export class LocalLifecycleRunner {
     await updateFinding(this.deps.store, this.deps.clock, finding.id, (f) => {
       if ((f.lifecycle?.startedGeneration ?? 0) >= f.generation) return undefined;
       claimed = true;
-      return { finding: { ...f, lifecycle: { startedGeneration: f.generation } }, events: [{ actor: 'closeloop:lifecycle', action: 'lifecycle.started', reason: `generation ${f.generation}` }] };
+      return {
+        finding: { ...f, lifecycle: { startedGeneration: f.generation, claimedAt: new Date().toISOString() } },
+        events: [{ actor: 'closeloop:lifecycle', action: 'lifecycle.started', reason: `generation ${f.generation}` }],
+      };
     });
     if (!claimed) return undefined;
     return this.run({ findingId: finding.id, generation: finding.generation, resumeAt: 'triage' });
+  }
+
+  /**
+   * A lifecycle whose hub stopped (a crash, a killed terminal) after claiming its start and
+   * before its first park: started, not waiting anywhere, not ended, and claimed longer ago
+   * than `stalledAfterMs` (wall clock, like leases: a simulated hub clock must not make a
+   * running lifecycle look stalled). The recovery is claimed with a guarded write, so two hubs
+   * never both resume it; it re-enters at the phase boundary it had reached.
+   */
+  async recoverStalled(finding: Finding, stalledAfterMs = STALLED_AFTER_MS): Promise<LocalRun | undefined> {
+    if (!isStalled(finding, stalledAfterMs)) return undefined;
+    let claimed = false;
+    const current = await updateFinding(this.deps.store, this.deps.clock, finding.id, (f) => {
+      if (!isStalled(f, stalledAfterMs) || f.lifecycle?.claimedAt !== finding.lifecycle?.claimedAt) return undefined;
+      claimed = true;
+      return {
+        finding: { ...f, lifecycle: { ...f.lifecycle!, claimedAt: new Date().toISOString() } },
+        events: [{ actor: 'closeloop:lifecycle', action: 'lifecycle.recovered', reason: `generation ${f.generation} stopped before its first wait (claimed ${f.lifecycle!.claimedAt}); resumed` }],
+      };
+    });
+    if (!claimed) return undefined;
+    // Triage done (owner and due date set) → decide again; a rotation already verified → verify.
+    const resumeAt: ResumeAt = current.status === 'verifying' ? 'verify' : current.lifecycle?.triagedGeneration === current.generation ? 'decide' : 'triage';
+    return this.run({ findingId: current.id, generation: current.generation, resumeAt });
   }
 
   /** Resumes a parked lifecycle at a phase boundary. */

@@ -1,7 +1,8 @@
 import { basename } from 'node:path';
 import type { Clock } from '@core/clock';
 import type { SecretHasher } from '@core/identity';
-import { addSummary, emptySummary, ingestRecords, type IngestSummary } from '@core/ingest';
+import { addSummary, emptyCoverage, emptySummary, ingestRecords, type IngestSummary } from '@core/ingest';
+import type { CompletedScan } from '@core/lifecycle/rescan';
 import type { FindingStore } from '@core/ports';
 import { openReport, type OpenedReport } from './read-report';
 import type { FormatName } from './types';
@@ -20,7 +21,13 @@ export interface IngestReportsOptions {
  * Ingests report files. Every file is opened and checked first: one unreadable file stops
  * the command before anything is written (UnreadableReportError).
  */
-export async function ingestReportFiles(files: string[], options: IngestReportsOptions): Promise<{ total: IngestSummary; byFile: Array<{ file: string; format: string; summary: IngestSummary }> }> {
+/** Scanner names of formats whose report says nothing when it finds nothing (an empty list). */
+const SCANNER_OF_FORMAT: Readonly<Record<string, string>> = { gitleaks: 'gitleaks', trufflehog: 'trufflehog' };
+
+export async function ingestReportFiles(
+  files: string[],
+  options: IngestReportsOptions,
+): Promise<{ total: IngestSummary; byFile: Array<{ file: string; format: string; summary: IngestSummary }>; scans: CompletedScan[] }> {
   const receivedAt = options.clock.now().toISOString();
   const ctx = { hasher: options.hasher, receivedAt, ...(options.asset ? { asset: options.asset } : {}) };
   const opened: Array<{ file: string; report: OpenedReport }> = [];
@@ -29,8 +36,11 @@ export async function ingestReportFiles(files: string[], options: IngestReportsO
   }
   let total = emptySummary();
   const byFile: Array<{ file: string; format: string; summary: IngestSummary }> = [];
+  const scans: CompletedScan[] = [];
   for (const { file, report } of opened) {
+    const scope = emptyCoverage();
     const summary = await ingestRecords(report.records, {
+      scope,
       store: options.store,
       clock: options.clock,
       reportName: basename(file),
@@ -39,6 +49,10 @@ export async function ingestReportFiles(files: string[], options: IngestReportsO
     });
     byFile.push({ file, format: report.format.name, summary });
     total = addSummary(total, summary);
+    const scanner = scope.scanners.size === 1 ? [...scope.scanners][0] : scope.scanners.size === 0 ? SCANNER_OF_FORMAT[report.format.name] : undefined;
+    if (options.asset) scope.assets.add(options.asset);
+    // A scan is only "clean" for what it covered as a whole: one scanner, known assets, every record read.
+    if (scanner && scope.assets.size > 0 && !scope.partial && summary.rejected === 0) scans.push({ reportName: basename(file), scanner, assets: scope.assets, reported: scope.findingIds });
   }
-  return { total, byFile };
+  return { total, byFile, scans };
 }

@@ -64,7 +64,7 @@ export async function runStep(step: StepName, state: LifecycleState, deps: Lifec
           { actor: ACTOR, action: 'sla.started', to: dueAt, reason: `${f.severity}: ${policy.slaDays[f.severity]} days`, data: { dueAt } },
           ...(resolution.unresolved ? [{ actor: ACTOR, action: 'owner.unresolved', reason: `no owner in CMDB, tags or mappings; escalated to ${policy.escalationContact}`, data: { escalatedTo: policy.escalationContact } }] : []),
         ];
-        return { finding: { ...f, owner: resolution.owner, ownerVia: resolution.via, dueAt, lifecycle: { ...f.lifecycle, startedGeneration: state.generation } }, events };
+        return { finding: { ...f, owner: resolution.owner, ownerVia: resolution.via, dueAt, lifecycle: { ...f.lifecycle, startedGeneration: state.generation, triagedGeneration: state.generation } }, events };
       });
       return { ...state, approvalTimeoutSeconds: policy.approvalTimeoutHours * 3600, ownerFixTimeoutSeconds: secondsUntil(finding.dueAt!, now()) };
     }

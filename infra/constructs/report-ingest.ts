@@ -1,4 +1,5 @@
-import { CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { BlockPublicAccess, Bucket, BucketEncryption, EventType, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
@@ -16,6 +17,8 @@ export interface ReportIngestProps {
   readonly alarmTopic: ITopic;
   /** Days a report is kept in the bucket. @default 400 (a year plus a quarter, for audit) */
   readonly reportRetentionDays?: number;
+  /** The lifecycle state machine's name: a clean re-scan resumes a finding's owner-fix wait. */
+  readonly lifecycleStateMachineName?: string;
 }
 
 /**
@@ -67,6 +70,15 @@ export class ReportIngest extends Construct {
       memorySize: 1024,
     });
     this.bucket.grantRead(this.function.role);
+    if (props.lifecycleStateMachineName) {
+      // Named by ARN pattern: the lifecycle is created later in the stack.
+      this.function.role.addToPolicy(
+        new PolicyStatement({
+          actions: ['states:SendTaskSuccess'],
+          resources: [Stack.of(this).formatArn({ service: 'states', resource: 'stateMachine', resourceName: props.lifecycleStateMachineName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+        }),
+      );
+    }
     Validations.of(this.function.role).acknowledge({
       id: 'AwsSolutions-IAM5[Action::s3:GetObject*]',
       reason: 'grantRead: GetObject and its version/ACL variants, needed to read an uploaded report.',

@@ -65,10 +65,10 @@ export const localWebhooks = (hub: LocalHub): WebhookDeps => ({
 /** Starts every lifecycle not yet started (new or reopened findings). Idempotent. */
 export async function startPendingLifecycles(hub: LocalHub): Promise<Array<{ id: string; run: LocalRun }>> {
   const started: Array<{ id: string; run: LocalRun }> = [];
-  for (const status of ['open', 'reopened'] as const) {
+  for (const status of ['open', 'reopened', 'remediating', 'verifying'] as const) {
     for (const finding of await hub.store.list({ status })) {
-      if ((finding.lifecycle?.startedGeneration ?? 0) >= finding.generation) continue;
-      const run = await hub.lifecycles.start(finding);
+      // A lifecycle whose hub stopped before its first wait is resumed, once.
+      const run = (finding.lifecycle?.startedGeneration ?? 0) >= finding.generation ? await hub.lifecycles.recoverStalled(finding) : await hub.lifecycles.start(finding);
       if (run) started.push({ id: finding.id, run });
     }
   }

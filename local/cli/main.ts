@@ -14,6 +14,7 @@ import { readLocalConfig, type LocalConfig } from '../config';
 import { openLocalHub, type LocalHub } from '../hub';
 import { findingDetails, findingsTable, publicEvent, publicFinding, quarantineTable, summaryLine, ticketsTable } from './format';
 import { localDecisions, localWebhooks, registerLifecycleCommands, runTick, startPendingLifecycles } from './lifecycle-commands';
+import { applyCleanRescans } from '@core/lifecycle/rescan';
 import { PRINCIPAL_HEADER, startLocalApi } from '../serve';
 import { progressReporter } from './progress';
 
@@ -87,13 +88,16 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       await withHub(async (hub) => {
         const progress = progressReporter(!opts.json && process.stderr.isTTY === true);
         try {
-          const { total } = await ingestReportFiles(files, { store: hub.store, clock: hub.clock, hasher: hub.hasher, format: opts.format, ...(opts.asset ? { asset: opts.asset } : {}), onProgress: progress.update });
+          const { total, scans } = await ingestReportFiles(files, { store: hub.store, clock: hub.clock, hasher: hub.hasher, format: opts.format, ...(opts.asset ? { asset: opts.asset } : {}), onProgress: progress.update });
           progress.stop();
+          // Findings waiting for their owner that this scan of their scope no longer reports.
+          const rescans = await applyCleanRescans(localDecisions(hub), scans);
           if (opts.json) io.out(JSON.stringify(total));
           else {
             io.out(summaryLine(total));
             for (const error of total.errors) io.out(`  rejected: ${error}`);
             if (total.rejected > 0) io.out('  rejected records are quarantined (redacted): closeloop quarantine list');
+            for (const r of rescans) io.out(`  ${r.message}`);
           }
         } finally {
           progress.stop();
@@ -231,8 +235,9 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       const policyFile = config.policyFile ?? (samples ? join(SAMPLES_DIR, 'policy.json') : undefined);
       await withHub({ ...config, ...(policyFile ? { policyFile } : {}) }, async (hub) => {
         io.out(`closeloop hub: DynamoDB ${hub.config.dynamoEndpoint ?? 'Local (embedded)'}, table ${hub.config.tableName}, data in ${hub.config.home}`);
-        const { byFile, total } = await ingestReportFiles(inputs, { store: hub.store, clock: hub.clock, hasher: hub.hasher });
+        const { byFile, total, scans } = await ingestReportFiles(inputs, { store: hub.store, clock: hub.clock, hasher: hub.hasher });
         for (const { file, format, summary } of byFile) io.out(`ingested ${file.replace(`${process.cwd()}/`, '')} (${format}): ${summaryLine(summary)}`);
+        for (const r of await applyCleanRescans(localDecisions(hub), scans)) io.out(`  ${r.message}`);
         const started = await startPendingLifecycles(hub);
         const synced = await hub.sync();
         for (const problem of synced.problems) io.err(`closeloop: ${problem}`);
