@@ -15,6 +15,7 @@ import { openLocalHub, type LocalHub } from '../hub';
 import { findingDetails, findingsTable, publicEvent, publicFinding, quarantineTable, summaryLine, ticketsTable } from './format';
 import { localDecisions, localWebhooks, registerLifecycleCommands, runTick, startPendingLifecycles } from './lifecycle-commands';
 import { applyCleanRescans } from '@core/lifecycle/rescan';
+import { applyScenario } from '../scenario';
 import { PRINCIPAL_HEADER, startLocalApi } from '../serve';
 import { progressReporter } from './progress';
 
@@ -229,7 +230,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .argument('[files...]', 'report files (default: the sample reports)')
     .action(async (files: string[]) => {
       const samples = files.length === 0;
-      const inputs = samples ? readdirSync(SAMPLES_DIR).filter((f) => /\.(json|jsonl|sarif)$/.test(f) && f !== 'policy.json').sort().map((f) => join(SAMPLES_DIR, f)) : files;
+      const inputs = samples ? readdirSync(SAMPLES_DIR).filter((f) => /\.(json|jsonl|sarif)$/.test(f) && f !== 'policy.json' && f !== 'scenario.json').sort().map((f) => join(SAMPLES_DIR, f)) : files;
       // The samples come with their own policy (team owners, two approvers) unless one is configured.
       const config = readLocalConfig();
       const policyFile = config.policyFile ?? (samples ? join(SAMPLES_DIR, 'policy.json') : undefined);
@@ -239,6 +240,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         for (const { file, format, summary } of byFile) io.out(`ingested ${file.replace(`${process.cwd()}/`, '')} (${format}): ${summaryLine(summary)}`);
         for (const r of await applyCleanRescans(localDecisions(hub), scans)) io.out(`  ${r.message}`);
         const started = await startPendingLifecycles(hub);
+        // The samples' scenario: what people did (an exception requested and approved).
+        const scenario = samples ? await applyScenario(join(SAMPLES_DIR, 'scenario.json'), localDecisions(hub)) : [];
         const synced = await hub.sync();
         for (const problem of synced.problems) io.err(`closeloop: ${problem}`);
         const findings = await hub.store.list();
@@ -248,7 +251,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         const correlated = findings.filter((f) => new Set(f.sources.map((s) => s.scanner)).size > 1).length;
         io.out(`${findings.length} findings from ${total.received} records (${correlated} reported by more than one scanner; ${total.rejected} rejected into quarantine).`);
         const waiting = (at: string) => findings.filter((f) => f.lifecycle?.waitingAt === at).length;
-        io.out(`${started.length} lifecycle(s) started: ${waiting('AwaitApproval')} awaiting approval, ${waiting('AwaitOwnerFix')} with their owner, ${waiting('AwaitExceptionApproval')} awaiting an exception decision.`);
+        io.out(
+          `${started.length} lifecycle(s) started: ${waiting('AwaitApproval')} awaiting approval, ${waiting('AwaitOwnerFix')} with their owner, ${waiting('AwaitExceptionApproval')} awaiting an exception decision, ${findings.filter((f) => f.status === 'risk_accepted').length} under an exception.`,
+        );
+        for (const line of scenario) io.out(`Sample scenario: ${line}.`);
         const rotated = findings.filter((f) => f.evidence.some((e) => e.kind === 'rotation_record' || e.kind === 'key_deactivated'));
         if (rotated.length > 0) {
           const simulated = rotated.filter((f) => f.evidence.every((e) => e.simulated));
@@ -263,7 +269,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           ['npm run closeloop -- show <id>', 'every event of a finding, hash-chained'],
           ['npm run closeloop -- tickets', 'the tickets, owners, due dates and comments'],
           [`npm run closeloop -- approve <id> --as ${samples ? 'bob' : '<approver>'}`, 'decide a rotation that awaits approval'],
-          ['CLOSELOOP_NOW=2027-01-01 npm run closeloop -- tick', 'move the clock: SLA escalations fire'],
+          ['CLOSELOOP_NOW=2027-02-01 npm run closeloop -- tick', 'move the clock: SLA escalations fire, the exception expires'],
           ['npm run closeloop -- audit verify', 'check every audit chain'],
         ];
         const width = Math.max(...next.map(([command]) => command.length));

@@ -110,6 +110,9 @@ describe('npm start (closeloop run) on the embedded default', () => {
     expect(out.stdout).toMatch(/NHI-[0-9A-F]{16}\s+critical\s+open\s+cloud_access_key/);
     expect(out.stdout).not.toContain('AKIACLOSELOOPFAKE001');
     expect(out.stdout).toContain('Tickets: 7 created in the local tracker');
+    // The samples' scenario: an owner asked to accept a risk, an approver agreed.
+    expect(out.stdout).toMatch(/4 awaiting approval, 2 with their owner, 0 awaiting an exception decision, 1 under an exception/);
+    expect(out.stdout).toMatch(/Sample scenario: team-payments asked to accept the risk of NHI-[0-9A-F]{16} \(webhook url\) until \d{4}-\d{2}-\d{2}; alice approved\./);
     // The verified AWS key is rotated by the rotation machine, as a dry run: shown, never closing.
     expect(out.stdout).toMatch(/Auto-remediation: 1 finding\(s\) rotated by the secret rotation machine \(NHI-[0-9A-F]{16}\); 1 as a dry run \(no AWS endpoint configured\)/);
     // Data persisted under CLOSELOOP_HOME: a second run is all unchanged, and creates no ticket.
