@@ -72,6 +72,7 @@ export class CloseloopStack extends Stack {
       alarmTopic: this.alarmTopic,
       api: this.lifecycle.api,
       stateMachine: this.lifecycle.stateMachine,
+      lifecycleStep: this.lifecycle.step,
       ...(props.ticketing ? { settings: props.ticketing } : {}),
       ...(props.policy ? { policy: props.policy } : {}),
     });

@@ -2,6 +2,7 @@ import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { ConfigurationError } from '@core/errors';
+import type { OwnerDirectory } from '@core/ownership';
 import { DynamoTicketStore } from '@core/store/dynamo-ticket-store';
 import type { SinkRef } from '@core/tickets/model';
 import type { TicketSink } from '@core/tickets/ports';
@@ -35,6 +36,25 @@ export async function ticketingSecret(env: NodeJS.ProcessEnv = process.env): Pro
   const parsed = TicketingSecretSchema.safeParse(value ?? {});
   if (!parsed.success) throw new ConfigurationError(`the ticketing secret: ${parsed.error.issues.map((i) => `"${i.path.join('.')}" ${i.message}`).join('; ')}`);
   return parsed.data;
+}
+
+/**
+ * The CMDB as the lifecycle's owner directory (first in the owner chain) when ServiceNow is
+ * configured: built on first use, since its credentials come from the ticketing secret.
+ */
+export function lambdaOwnerDirectory(env: NodeJS.ProcessEnv = process.env): OwnerDirectory | undefined {
+  if (!servicenowConfigured(env)) return undefined;
+  let cmdb: ServiceNowCmdb | undefined;
+  return {
+    async ownerOf(asset) {
+      if (!cmdb) {
+        const secret = await ticketingSecret(env);
+        const sn = readServiceNowConfig(env, { ...(secret.servicenowPassword ? { password: secret.servicenowPassword } : {}), ...(secret.servicenowToken ? { token: secret.servicenowToken } : {}) });
+        cmdb = new ServiceNowCmdb(sn, servicenowHttp(sn));
+      }
+      return cmdb.ownerOf(asset);
+    },
+  };
 }
 
 /** Sync dependencies for a Lambda: Jira / ServiceNow from the environment plus the secret. */

@@ -30,6 +30,8 @@ export interface TicketSyncProps {
   readonly api: RestApi;
   /** The lifecycle state machine (webhooks resume its waits). */
   readonly stateMachine: StateMachine;
+  /** The lifecycle's step function: with ServiceNow configured, triage asks the CMDB for owners. */
+  readonly lifecycleStep?: CloseloopFunction;
   readonly settings?: TicketingSettings;
   /** The remediation policy (routing rules live there). @default the shipped defaults */
   readonly policy?: Record<string, unknown>;
@@ -94,6 +96,10 @@ export class TicketSync extends Construct {
     this.webhooks = new CloseloopFunction(this, 'Webhooks', { entry: 'functions/ticket-webhooks-lambda.ts', description: 'Jira and ServiceNow webhooks', table: props.table, tableActions: TICKET_TABLE_ACTIONS, environment });
     this.credentials.grantRead(this.webhooks.role);
     props.stateMachine.grantTaskResponse(this.webhooks.role);
+    if (props.lifecycleStep && props.settings?.servicenow) {
+      for (const [name, value] of Object.entries({ CLOSELOOP_TICKETING_SECRET: this.credentials.secretArn, ...props.settings.servicenow })) props.lifecycleStep.fn.addEnvironment(name, value);
+      this.credentials.grantRead(props.lifecycleStep.role);
+    }
     const hooks = props.api.root.addResource('webhooks');
     const integration = new LambdaIntegration(this.webhooks.fn);
     for (const system of ['jira', 'servicenow']) hooks.addResource(system).addMethod('POST', integration, { authorizationType: AuthorizationType.NONE });

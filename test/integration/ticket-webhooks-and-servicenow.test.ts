@@ -11,6 +11,9 @@ import { readServiceNowConfig } from '@connectors/sinks/servicenow/config';
 import { servicenowHttp } from '@connectors/sinks/servicenow/client';
 import { ServiceNowSink } from '@connectors/sinks/servicenow/servicenow-sink';
 import { ServiceNowCmdb } from '@connectors/sinks/servicenow/cmdb';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { lambdaOwnerDirectory } from '@functions/shared/ticketing-runtime';
 import { handleTicketWebhook, type WebhookDeps } from '@functions/ticket-webhooks';
 import { LocalLifecycleRunner } from '@local/lifecycle-runner';
 import { aFreshStore } from '@test/support/dynamo';
@@ -170,6 +173,23 @@ describe('ServiceNow tasks and CMDB (a ServiceNow stand-in on 127.0.0.1)', () =>
       expect(await cmdb.ownerOf({ type: 'repository', id: 'github.com/acme/payments-api' })).toBe('owner@example.com');
       expect(await cmdb.ownerOf({ type: 'repository', id: 'github.com/acme/unknown' })).toBeUndefined();
     } finally {
+      await sn.close();
+    }
+  });
+
+  it('on AWS the lifecycle step asks the CMDB too: credentials from the ticketing secret (read once), owner from the application CI', async () => {
+    const sn = await startFakeServiceNow({ appOwners: { 'github.com/acme/payments-api': 'owner@example.com' } });
+    const secrets = mockClient(SecretsManagerClient);
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ servicenowPassword: 'sn-password' }) });
+    try {
+      const lambdaEnv = { ...env(sn.base), SERVICENOW_PASSWORD: '', CLOSELOOP_TICKETING_SECRET: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ticketing-AbCdEf', AWS_REGION: 'eu-west-1' };
+      expect(lambdaOwnerDirectory({ CLOSELOOP_TICKETING_SECRET: 'x' })).toBeUndefined(); // no ServiceNow: no CMDB step
+      const directory = lambdaOwnerDirectory(lambdaEnv)!;
+      expect(await directory.ownerOf({ type: 'repository', id: 'github.com/acme/payments-api' })).toBe('owner@example.com');
+      expect(await directory.ownerOf({ type: 'repository', id: 'github.com/acme/unknown' })).toBeUndefined();
+      expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+    } finally {
+      secrets.restore();
       await sn.close();
     }
   });

@@ -180,6 +180,13 @@ describe('CloseloopStack', () => {
     template.hasResourceProperties('AWS::Events::Rule', { Description: 'closeloop: credential hygiene (NHI7, NHI1)', ScheduleExpression: 'rate(1 day)' });
   });
 
+  it('with ServiceNow configured, the lifecycle step reads the ticketing secret to ask the CMDB for owners', () => {
+    const t = Template.fromStack(new CloseloopStack(new App(), 'WithServiceNow', { ticketing: { servicenow: { SERVICENOW_URL: 'https://acme.service-now.com', SERVICENOW_USER: 'closeloop', SERVICENOW_TABLE: 'sn_si_task' } } }));
+    const step = Object.values(t.findResources('AWS::Lambda::Function', { Properties: { Description: 'closeloop: finding lifecycle step' } })) as Array<{ Properties: { Environment: { Variables: Record<string, unknown> } } }>;
+    expect(step).toHaveLength(1);
+    expect(step[0]!.Properties.Environment.Variables).toMatchObject({ SERVICENOW_URL: 'https://acme.service-now.com', CLOSELOOP_TICKETING_SECRET: expect.anything() });
+  });
+
   it('with managed secrets and users configured: rotation schedules, and IAM key actions only on the users named', () => {
     const { stack: configured, synth: synthConfigured } = synthWithNag(
       (app) =>
