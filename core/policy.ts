@@ -44,6 +44,8 @@ export const PolicySchema = z.object({
   escalationCadenceDays: z.number().int().positive().default(2),
   /** Who hears about escalations (SLA breach, unowned findings, approval timeouts). */
   escalationContact: z.string().min(1).default('identity-programme'),
+  /** Resource tags that name an owner (IAM users and roles, Secrets Manager secrets), first found wins. */
+  ownerTagKeys: z.array(z.string().min(1)).min(1).default(['owner', 'Owner', 'team', 'Team']),
   /** The identity programme's queue: owner of last resort, with an `owner.unresolved` escalation. */
   unownedQueue: z.string().min(1).default('identity-programme'),
   /** Configured ownership: the first mapping whose pattern matches the asset id wins (`*` wildcards). */

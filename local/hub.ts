@@ -12,7 +12,8 @@ import { loadOrCreateLocalDeploymentKey } from './deployment-key';
 import { localClient, startDynamoDbLocal, type RunningDynamoDb } from './dynamodb-local';
 import { LocalLifecycleRunner } from './lifecycle-runner';
 import { LocalRotationRunner } from './rotation-runner';
-import { credentialControlFor } from '@connectors/aws/rotation-wiring';
+import { credentialControlFor, rotationComponents } from '@connectors/aws/rotation-wiring';
+import { awsResourceTags } from '@connectors/aws/resource-tags';
 import { randomUUID } from 'node:crypto';
 import { DynamoTicketStore } from '@core/store/dynamo-ticket-store';
 import type { TicketSink } from '@core/tickets/ports';
@@ -85,6 +86,8 @@ export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
       ...(config.servicenow && snHttp ? { servicenow: new ServiceNowSink(config.servicenow, snHttp) } : {}),
     };
     const rotations = new LocalRotationRunner({ store, clock, policy, control: credentialControlFor(hasher, config.rotation) });
+    // Owner tags of AWS resources: only when AWS endpoints are configured (there is no AWS locally otherwise).
+    const tags = config.rotation === 'aws' ? awsResourceTags(rotationComponents(hasher), policy.ownerTagKeys) : undefined;
     const worker = `local-${process.pid}-${randomUUID().slice(0, 8)}`;
     return {
       config,
@@ -94,7 +97,7 @@ export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
       clock,
       table,
       policy,
-      lifecycles: new LocalLifecycleRunner({ store, clock, policy, remediation: rotations, ...(cmdb ? { directory: cmdb } : {}) }),
+      lifecycles: new LocalLifecycleRunner({ store, clock, policy, remediation: rotations, ...(cmdb ? { directory: cmdb } : {}), ...(tags ? { tags } : {}) }),
       rotations,
       tickets,
       tracker,

@@ -59,6 +59,14 @@ export class FindingLifecycle extends Construct {
       logs: { destination: new LogGroup(this, 'ExecutionLogs', { retention: RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN }), level: LogLevel.ALL, includeExecutionData: true },
     });
     this.step.fn.grantInvoke(this.stateMachine);
+    // Triage reads owner tags (metadata only, never a secret value).
+    this.step.role.addToPolicy(
+      new PolicyStatement({ actions: ['iam:ListUserTags', 'iam:ListRoleTags'], resources: [`arn:${stack.partition}:iam::${stack.account}:user/*`, `arn:${stack.partition}:iam::${stack.account}:role/*`] }),
+    );
+    this.step.role.addToPolicy(new PolicyStatement({ actions: ['secretsmanager:DescribeSecret'], resources: [stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })] }));
+    for (const resource of ['arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*', 'arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*', 'arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:*']) {
+      Validations.of(this.step.role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason: 'Triage reads the owner tag of whichever IAM user, role or secret a finding names (tags and metadata only; no secret values, no changes).' });
+    }
     // Remediate starts a rotation execution and waits for its task token.
     props.rotationStateMachine.grantStartExecution(this.stateMachine);
     // Continue-as-new starts the same machine again; named by ARN pattern to avoid a self-reference.

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyChain } from '@core/audit';
 import { applyCleanRescans } from '@core/lifecycle/rescan';
+import { awsResourceTags } from '@connectors/aws/resource-tags';
+import { aRotationWorld } from '@test/support/rotation';
 import type { ResumeAt, Signal } from '@core/lifecycle/state';
 import type { Clock } from '@core/clock';
 import { remediationNotConfigured, type RemediationPort } from '@core/lifecycle/ports';
@@ -216,5 +218,32 @@ describe('recovering a local lifecycle whose hub stopped before its first wait',
     expect(await actions(key.id)).toContain('lifecycle.recovered');
     // Parked now: nothing more to recover, and a second hub's attempt does nothing.
     expect(await runner.recoverStalled((await store.get(key.id))!, 0)).toBeUndefined();
+  });
+});
+
+describe('owner from resource tags (the second link of the owner chain)', () => {
+  it('triage names the owner from the IAM user\'s owner tag when the CMDB has none, before any configured mapping', async () => {
+    const world = aRotationWorld();
+    try {
+      world.iam.addUser('reporting-batch');
+      world.iam.userTags.set('reporting-batch', { Team: 'ignored-later-key', owner: 'team-reporting' });
+      const { store } = await aFreshStore();
+      const clock = movableClock();
+      await ingestReportFiles([join(__dirname, '..', '..', 'samples', 'securityhub-iam-findings.json')], { store, clock, hasher: aHasher() });
+      const [finding] = await store.list();
+      expect(finding!.asset).toMatchObject({ type: 'aws_resource', id: 'arn:aws:iam::123456789012:user/reporting-batch' });
+      const policy = { ...DEFAULT_POLICY, ownerMappings: [{ asset: '123456789012', owner: 'team-data-platform' }] };
+      const tags = awsResourceTags({ iam: world.iamClient, secretsManager: world.secretsManager }, policy.ownerTagKeys);
+      const runner = new LocalLifecycleRunner({ store, clock, policy, remediation: remediationNotConfigured, tags });
+      await runner.start(finding!);
+      expect((await store.get(finding!.id))!).toMatchObject({ owner: 'team-reporting', ownerVia: 'tags' });
+      expect((await store.events(finding!.id)).find((e) => e.action === 'owner.assigned')).toMatchObject({ to: 'team-reporting', reason: 'owner from tags' });
+      // An untagged user falls through to the mapping.
+      world.iam.userTags.set('reporting-batch', {});
+      expect(await tags.ownerTagOf(finding!.asset)).toBeUndefined();
+      expect(await tags.ownerTagOf({ type: 'aws_resource', id: 'arn:aws:iam::123456789012:user/nobody' })).toBeUndefined();
+    } finally {
+      world.restore();
+    }
   });
 });

@@ -6,6 +6,8 @@ import {
   IAMClient,
   LimitExceededException,
   ListAccessKeysCommand,
+  ListRoleTagsCommand,
+  ListUserTagsCommand,
   ListUsersCommand,
   NoSuchEntityException,
   UpdateAccessKeyCommand,
@@ -250,12 +252,21 @@ interface FakeKey {
 /** A stateful IAM: users and their access keys, with the two-keys-per-user limit. */
 export class FakeIam {
   readonly users = new Map<string, FakeKey[]>();
+  /** Tags of users and roles, by name. */
+  readonly userTags = new Map<string, Record<string, string>>();
+  readonly roleTags = new Map<string, Record<string, string>>();
   readonly faults: Faults = new Map();
   now: () => Date = () => new Date();
   readonly stub = mockClient(IAMClient);
 
   constructor() {
     const s = this.stub;
+    const tagList = (tags: Record<string, string> | undefined, kind: string, name: string) => {
+      if (!tags) throw new NoSuchEntityException({ message: `The ${kind} with name ${name} cannot be found.`, ...meta });
+      return { Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) };
+    };
+    s.on(ListUserTagsCommand).callsFake((i: { UserName: string }) => tagList(this.userTags.get(i.UserName) ?? (this.users.has(i.UserName) ? {} : undefined), 'user', i.UserName));
+    s.on(ListRoleTagsCommand).callsFake((i: { RoleName: string }) => tagList(this.roleTags.get(i.RoleName), 'role', i.RoleName));
     s.on(ListUsersCommand).callsFake(() => ({ Users: [...this.users.keys()].map((UserName) => ({ UserName, Arn: this.arnOf(UserName), UserId: UserName.toUpperCase(), Path: '/', CreateDate: new Date(0) })) }));
     s.on(ListAccessKeysCommand).callsFake((i: { UserName: string }) => {
       takeFault(this.faults, 'ListAccessKeys');
