@@ -155,6 +155,10 @@ export const FindingSchema = z.object({
   lifecycle: LifecycleSchema.optional(),
   evidence: z.array(EvidenceSchema).default([]),
   exception: RiskExceptionSchema.optional(),
+  /** When the finding was last closed (resolved or false positive): MTTR and SLA reports. */
+  closedAt: z.string().optional(),
+  /** The last exception that expired and reopened the finding (the exceptions report). */
+  expiredException: RiskExceptionSchema.extend({ expiredAt: z.string() }).optional(),
   /** The finding's ticket, once the sync created it. */
   ticket: z.object({ system: z.enum(['local', 'jira', 'servicenow']), key: z.string().min(1), url: z.string().optional() }).optional(),
   status: FindingStatusSchema,

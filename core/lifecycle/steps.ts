@@ -172,7 +172,7 @@ export async function runStep(step: StepName, state: LifecycleState, deps: Lifec
       await updateFinding(store, clock, id, (f, at) => {
         const dueAt = dueDateFor(f.severity, new Date(at), policy).toISOString();
         return {
-          finding: { ...f, status: 'reopened', dueAt, exception: undefined, lifecycle: { ...f.lifecycle!, waitingAt: undefined, timerAt: undefined, timerKind: undefined, lastEscalatedAt: undefined } },
+          finding: { ...f, status: 'reopened', dueAt, exception: undefined, ...(f.exception ? { expiredException: { ...f.exception, expiredAt: at } } : {}), lifecycle: { ...f.lifecycle!, waitingAt: undefined, timerAt: undefined, timerKind: undefined, lastEscalatedAt: undefined } },
           events: [{ actor: ACTOR, action: 'finding.reopened', from: f.status, to: 'reopened', reason: `exception expired while still exposed; new due date ${dueAt}`, data: { dueAt } }],
         };
       });
@@ -195,10 +195,10 @@ export async function runStep(step: StepName, state: LifecycleState, deps: Lifec
     }
 
     case 'resolve': {
-      await updateFinding(store, clock, id, (f) => {
+      await updateFinding(store, clock, id, (f, at) => {
         const proof = f.evidence.find((e) => !e.simulated && evidenceRequired(f.nhiType, policy).includes(e.kind));
         return {
-          finding: { ...f, status: 'resolved', lifecycle: { ...f.lifecycle!, waitingAt: undefined, timerAt: undefined, timerKind: undefined, taskToken: undefined } },
+          finding: { ...f, status: 'resolved', closedAt: at, lifecycle: { ...f.lifecycle!, waitingAt: undefined, timerAt: undefined, timerKind: undefined, taskToken: undefined } },
           events: [{ actor: ACTOR, action: 'finding.resolved', from: f.status, to: 'resolved', reason: proof ? `closed on ${proof.kind.replace(/_/g, ' ')}` : 'exposure gone at revalidation', ...(proof ? { evidenceRef: proof.ref } : {}) }],
         };
       });
@@ -207,8 +207,8 @@ export async function runStep(step: StepName, state: LifecycleState, deps: Lifec
 
     case 'close_false_positive': {
       const signal = state.signal;
-      await updateFinding(store, clock, id, (f) => ({
-        finding: { ...f, status: 'false_positive', lifecycle: { ...f.lifecycle!, waitingAt: undefined, timerAt: undefined, timerKind: undefined, taskToken: undefined } },
+      await updateFinding(store, clock, id, (f, at) => ({
+        finding: { ...f, status: 'false_positive', closedAt: at, lifecycle: { ...f.lifecycle!, waitingAt: undefined, timerAt: undefined, timerKind: undefined, taskToken: undefined } },
         events: [{ actor: signal?.by ?? ACTOR, action: 'finding.false_positive', from: f.status, to: 'false_positive', reason: signal?.reason ?? 'approved as false positive' }],
       }));
       return state;

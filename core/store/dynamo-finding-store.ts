@@ -29,6 +29,15 @@ export class StoreUnavailableError extends CloseloopError {
 
 const FINDING_SK = '#FINDING';
 const TIMER_PARTITION = 'TIMER';
+
+/**
+ * Audit events are listed by day through byTimer (partition `EVENTDAY#<YYYY-MM-DD>`, sorted by
+ * time): the auditor's "what happened in this period / by this actor" without a Scan.
+ */
+export const eventDayPartition = (day: string) => `EVENTDAY#${day}`;
+export function eventIndexKeys(event: { at: string; findingId: string; seq: number }) {
+  return { gsi4pk: eventDayPartition(event.at.slice(0, 10)), gsi4sk: `${event.at}#${event.findingId}#${String(event.seq).padStart(10, '0')}` };
+}
 const MAX_BATCH_GET = 100;
 const MAX_BATCH_WRITE = 25;
 /** TransactWriteItems takes at most 100 items per call. */
@@ -210,7 +219,7 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
             },
           };
     const events = write.events.map((event) => ({
-      Put: { TableName: this.tableName, Item: { pk: `FINDING#${finding.id}`, sk: eventSk(event.seq), type: 'event', ...event } },
+      Put: { TableName: this.tableName, Item: { pk: `FINDING#${finding.id}`, sk: eventSk(event.seq), type: 'event', ...event, ...eventIndexKeys(event) } },
     }));
     const aliases = write.aliases.map((aliasKey) => ({
       Put: { TableName: this.tableName, Item: { pk: `ALIAS#${aliasKey}`, sk: '#ALIAS', type: 'alias', aliasKey, findingId: finding.id } },

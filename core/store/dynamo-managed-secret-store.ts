@@ -2,6 +2,7 @@ import { TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/clie
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { AuditEventSchema, GENESIS_HASH, chainEvents, type AuditEvent } from '../audit';
 import { ConcurrentUpdateError } from '../errors';
+import { eventIndexKeys } from './dynamo-finding-store';
 import { ManagedSecretRecordSchema, type ManagedSecretEventInput, type ManagedSecretRecord, type ManagedSecretStore } from '../rotation/managed-secrets';
 
 /** byStatus partition listing every managed secret, ordered by last rotation (oldest first). */
@@ -67,7 +68,7 @@ export class DynamoManagedSecretStore implements ManagedSecretStore {
                   ...(current ? { ExpressionAttributeValues: { ':count': current.eventCount } } : {}),
                 },
               },
-              { Put: { TableName: this.tableName, Item: { pk, sk: eventSk(event!.seq), type: 'event', ...event }, ConditionExpression: 'attribute_not_exists(pk)' } },
+              { Put: { TableName: this.tableName, Item: { pk, sk: eventSk(event!.seq), type: 'event', ...event, ...eventIndexKeys(event!) }, ConditionExpression: 'attribute_not_exists(pk)' } },
               { Put: { TableName: this.tableName, Item: { pk, sk: `DELIVERY#${input.deliveryId}`, type: 'delivery', at }, ConditionExpression: 'attribute_not_exists(pk)' } },
             ],
           }),

@@ -1,21 +1,12 @@
 import type { AuditEvent } from '@core/audit';
+import { table } from '@core/text-table';
+
+export { table };
 export { publicEvent, publicFinding } from '@core/views';
 import type { IngestSummary } from '@core/ingest';
 import type { Finding } from '@core/model';
 import type { QuarantineEntry } from '@core/ports';
 import type { LocalTicket } from '@connectors/sinks/local-tracker';
-
-/** A plain text table, columns padded, long cells cut with an ellipsis. */
-export function table(headers: string[], rows: string[][], maxWidths: number[] = []): string {
-  const cut = (s: string, i: number) => {
-    const max = maxWidths[i];
-    return max && s.length > max ? `${s.slice(0, max - 1)}…` : s;
-  };
-  const cells = rows.map((r) => r.map(cut));
-  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]?.length ?? 0)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  return [line(headers), ...cells.map(line)].join('\n');
-}
 
 export function findingsTable(findings: Finding[]): string {
   if (findings.length === 0) return 'No findings.';

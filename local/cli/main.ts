@@ -1,6 +1,6 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CloseloopError, FindingNotFoundError, InputError } from '@core/errors';
 import { verifyAllChains } from '@core/audit-verify';
 import { FINDING_STATUSES, type FindingStatus } from '@core/model';
@@ -15,6 +15,9 @@ import { openLocalHub, type LocalHub } from '../hub';
 import { findingDetails, findingsTable, publicEvent, publicFinding, quarantineTable, summaryLine, ticketsTable } from './format';
 import { localDecisions, localWebhooks, registerLifecycleCommands, runTick, startPendingLifecycles } from './lifecycle-commands';
 import { applyCleanRescans } from '@core/lifecycle/rescan';
+import { REPORT_KINDS, computeReport, type ReportKind } from '@core/reports/reports';
+import { REPORT_FORMATS, renderReport, type ReportFormat } from '@core/reports/render';
+import { DynamoReportSource } from '@core/store/dynamo-report-source';
 import { applyScenario } from '../scenario';
 import { PRINCIPAL_HEADER, startLocalApi } from '../serve';
 import { progressReporter } from './progress';
@@ -34,6 +37,12 @@ const defaultIo: Io = {
   out: (text) => process.stdout.write(`${text}\n`),
   err: (text) => process.stderr.write(`${text}\n`),
 };
+
+function parseIsoDate(value: string): Date {
+  const date = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime())) throw new InvalidArgumentError('must be an ISO-8601 date, e.g. 2026-11-01');
+  return date;
+}
 
 function parseFormat(value: string): FormatName | 'auto' {
   if (value === 'auto' || (FORMAT_NAMES as readonly string[]).includes(value)) return value as FormatName | 'auto';
@@ -176,6 +185,42 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           { apiUrl: process.env.GITGUARDIAN_API_URL ?? 'https://api.gitguardian.com', token },
         );
         io.out(opts.json ? JSON.stringify(result) : `${summaryLine(result)} · pages ${result.pages}`);
+      });
+    });
+
+  program
+    .command('report')
+    .description("auditor reports at the hub's clock, read through the store's indexes (never a Scan)")
+    .addArgument(new Argument('<kind>', 'which report').choices(REPORT_KINDS))
+    .addOption(new Option('--format <format>', 'table, json, csv (the main table) or html (one self-contained file)').choices(REPORT_FORMATS).default('table'))
+    .option('--since <date>', 'only what was closed, expired or recorded since (ISO-8601)', (v) => parseIsoDate(v))
+    .option('--owner <owner>', "one owner's findings")
+    .option('--finding <id>', 'audit: one finding\'s trail')
+    .option('--actor <name>', 'audit: one actor\'s events')
+    .option('--valid-after-days <n>', 'rotation: the "still valid N days after notification" figure', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 365) throw new InvalidArgumentError('must be a whole number of days from 1 to 365');
+      return n;
+    })
+    .option('--out <file>', 'write the report to this file instead of printing it')
+    .action(async (kind: ReportKind, opts: { format: ReportFormat; since?: Date; owner?: string; finding?: string; actor?: string; validAfterDays?: number; out?: string }) => {
+      await withHub(async (hub) => {
+        const source = new DynamoReportSource(hub.client, hub.config.tableName);
+        const report = await computeReport(kind, source, {
+          now: hub.clock.now(),
+          policy: hub.policy,
+          ...(opts.since ? { since: opts.since } : {}),
+          ...(opts.owner ? { owner: opts.owner } : {}),
+          ...(opts.finding ? { findingId: opts.finding } : {}),
+          ...(opts.actor ? { actor: opts.actor } : {}),
+          ...(opts.validAfterDays ? { validAfterDays: opts.validAfterDays } : {}),
+        });
+        const rendered = renderReport(report, opts.format);
+        if (opts.out) {
+          writeFileSync(opts.out, rendered);
+          io.out(`${report.title}: written to ${opts.out} (${opts.format})`);
+        } else io.out(rendered.replace(/\r?\n$/, ''));
+        if (report.verification && !report.verification.ok) exitCode = EXIT.failed;
       });
     });
 

@@ -1,0 +1,30 @@
+import type { AuditEvent } from '../audit';
+import type { Finding, FindingStatus } from '../model';
+import type { ManagedSecretRecord } from '../rotation/managed-secrets';
+
+/** What the reports read, and what reading it cost (DynamoDB requests and read capacity units). */
+export interface ReportReads {
+  requests: number;
+  readUnits: number;
+}
+
+/**
+ * The reports' view of the store: every method is one access pattern served by a GSI Query
+ * (or the finding's own partition), never a Scan. See README "Reports" for the mapping.
+ */
+export interface ReportSource {
+  /** Findings with these statuses (byStatus, one partition per status). */
+  findings(statuses: readonly FindingStatus[]): Promise<Finding[]>;
+  /** One owner's open work, by due date (byOwnerDue). */
+  openOf(owner: string): Promise<Finding[]>;
+  /** Findings whose lifecycle timer falls in [from, to) (byTimer `TIMER`), e.g. exception expiries. */
+  timersBetween(from: string, to: string): Promise<Finding[]>;
+  /** Managed secrets, least recently rotated first (byStatus `MANAGED_SECRETS`). */
+  managedSecrets(): Promise<ManagedSecretRecord[]>;
+  /** A finding and its audit trail (its own partition). */
+  trail(findingId: string): Promise<{ finding?: Finding; events: AuditEvent[] }>;
+  /** Audit events in [from, to), optionally of one actor (byTimer `EVENTDAY#<day>`, a Query per day). */
+  eventsBetween(from: string, to: string, actor?: string): Promise<AuditEvent[]>;
+  /** Requests and read units used so far. */
+  reads(): ReportReads;
+}

@@ -1,0 +1,85 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { AuditEventSchema, type AuditEvent } from '../audit';
+import { FindingSchema, type Finding, type FindingStatus } from '../model';
+import { ManagedSecretRecordSchema } from '../rotation/managed-secrets';
+import type { ReportReads, ReportSource } from '../reports/source';
+import { eventDayPartition } from './dynamo-finding-store';
+import { MANAGED_SECRETS_PARTITION } from './dynamo-managed-secret-store';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** ReportSource on the one table: Queries only, each counted with its consumed read capacity. */
+export class DynamoReportSource implements ReportSource {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly used: ReportReads = { requests: 0, readUnits: 0 };
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  reads(): ReportReads {
+    return { ...this.used };
+  }
+
+  async findings(statuses: readonly FindingStatus[]): Promise<Finding[]> {
+    const out: Finding[] = [];
+    for (const status of statuses) {
+      const items = await this.query({ IndexName: 'byStatus', KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: { ':p': `STATUS#${status}` } });
+      out.push(...items.map((i) => FindingSchema.parse(i)));
+    }
+    return out;
+  }
+
+  async openOf(owner: string): Promise<Finding[]> {
+    const items = await this.query({ IndexName: 'byOwnerDue', KeyConditionExpression: 'gsi2pk = :p', ExpressionAttributeValues: { ':p': `OWNER#${owner}` } });
+    return items.map((i) => FindingSchema.parse(i));
+  }
+
+  async timersBetween(from: string, to: string): Promise<Finding[]> {
+    const items = await this.query({ IndexName: 'byTimer', KeyConditionExpression: 'gsi4pk = :p AND gsi4sk BETWEEN :from AND :to', ExpressionAttributeValues: { ':p': 'TIMER', ':from': from, ':to': to } });
+    return items.map((i) => FindingSchema.parse(i));
+  }
+
+  async managedSecrets() {
+    const items = await this.query({ IndexName: 'byStatus', KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: { ':p': MANAGED_SECRETS_PARTITION } });
+    return items.map((i) => ManagedSecretRecordSchema.parse(i));
+  }
+
+  async trail(findingId: string): Promise<{ finding?: Finding; events: AuditEvent[] }> {
+    const items = await this.query({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `FINDING#${findingId}` }, ConsistentRead: true });
+    const head = items.find((i) => i.type === 'finding');
+    const events = items.filter((i) => i.type === 'event').map((i) => AuditEventSchema.parse(i));
+    return { ...(head ? { finding: FindingSchema.parse(head) } : {}), events };
+  }
+
+  async eventsBetween(from: string, to: string, actor?: string): Promise<AuditEvent[]> {
+    const out: AuditEvent[] = [];
+    for (let day = Date.parse(from.slice(0, 10)); day <= Date.parse(to.slice(0, 24)); day += DAY_MS) {
+      const items = await this.query({
+        IndexName: 'byTimer',
+        KeyConditionExpression: 'gsi4pk = :p AND gsi4sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':p': eventDayPartition(new Date(day).toISOString().slice(0, 10)), ':from': from, ':to': to, ...(actor ? { ':actor': actor } : {}) },
+        ...(actor ? { FilterExpression: 'actor = :actor' } : {}),
+      });
+      out.push(...items.map((i) => AuditEventSchema.parse(i)));
+    }
+    return out;
+  }
+
+  private async query(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {
+    const out: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(new QueryCommand({ TableName: this.tableName, ReturnConsumedCapacity: 'TOTAL', ...input, ...(start ? { ExclusiveStartKey: start } : {}) }));
+      this.used.requests += 1;
+      this.used.readUnits += page.ConsumedCapacity?.CapacityUnits ?? 0;
+      out.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+}

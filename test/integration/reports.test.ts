@@ -1,0 +1,167 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { ingestReportFiles } from '@connectors/sources/ingest-reports';
+import type { Clock } from '@core/clock';
+import { updateFinding } from '@core/lifecycle/update';
+import type { Finding } from '@core/model';
+import { DEFAULT_POLICY } from '@core/policy';
+import { computeReport, REPORT_KINDS } from '@core/reports/reports';
+import { renderReport, REPORT_FORMATS } from '@core/reports/render';
+import { DynamoManagedSecretStore } from '@core/store/dynamo-managed-secret-store';
+import { DynamoReportSource } from '@core/store/dynamo-report-source';
+import { aFreshStore } from '@test/support/dynamo';
+import { aGitleaksRecord, aHasher } from '@test/support/factories';
+
+const NOW = Date.parse('2026-11-20T12:00:00.000Z');
+const DAY = 24 * 60 * 60 * 1000;
+const iso = (offsetDays: number) => new Date(NOW + offsetDays * DAY).toISOString();
+
+function clockAt(ms: number): Clock & { set(ms: number): void } {
+  let now = ms;
+  return { now: () => new Date(now), set: (m) => void (now = m) };
+}
+
+/**
+ * A seeded history with a known answer at a fixed clock: nine findings notified ten days ago,
+ * in every state a report distinguishes, and two managed secrets.
+ */
+async function seededHistory() {
+  const { store, client, tableName } = await aFreshStore();
+  const clock = clockAt(NOW - 10 * DAY);
+  const secrets = Array.from({ length: 9 }, (_, i) => `tok_${String(i).repeat(4)}a7c3e9f1b5d2${i}x`);
+  const dir = mkdtempSync(join(tmpdir(), 'closeloop-reports-'));
+  const file = join(dir, 'gitleaks.json');
+  writeFileSync(file, JSON.stringify(secrets.map((s, i) => aGitleaksRecord({ Secret: s, Match: `KEY=${s}`, StartLine: i + 1, Fingerprint: `c0ffee:src/app.ts:generic-api-key:${i + 1}` }))));
+  await ingestReportFiles([file], { store, clock, hasher: aHasher() });
+  const byLine = new Map((await store.list()).map((f) => [f.locations[0]!.line!, f.id]));
+  const set = async (line: number, at: number, change: (f: Finding) => Partial<Finding>) => {
+    clock.set(at);
+    await updateFinding(store, clock, byLine.get(line)!, (f) => ({ finding: { ...f, ...change(f) }, events: [{ actor: 'seed', action: 'seed.applied', reason: `line ${line}` }] }));
+  };
+  const owned = (owner: string, severity: Finding['severity'], dueDays: number) => ({ owner, ownerVia: 'mapping' as const, severity, dueAt: iso(dueDays) });
+  await set(1, NOW - 9 * DAY, () => ({ ...owned('team-a', 'critical', -1), status: 'open' })); // overdue
+  await set(2, NOW - 9 * DAY, () => ({ ...owned('team-a', 'high', 3), status: 'open' }));
+  await set(3, NOW - 9 * DAY, () => ({ ...owned('team-b', 'medium', 20), status: 'awaiting_approval' }));
+  await set(4, NOW - 9 * DAY, () => ({ owner: 'identity-programme', ownerVia: 'unowned_queue', severity: 'low', dueAt: iso(50), status: 'open' }));
+  await set(5, NOW - 8 * DAY, () => ({ ...owned('team-b', 'high', -3), status: 'resolved', closedAt: iso(-8) })); // 2 days, within SLA
+  await set(6, NOW - 1 * DAY, () => ({ ...owned('team-a', 'critical', -4), status: 'resolved', closedAt: iso(-1) })); // 9 days, late
+  const exception = (until: string) => ({ requestedBy: 'team-b', requestedAt: iso(-5), until, reason: 'vendor migration, "phase 2", ends soon', compensatingControl: 'IP allow-list', approvedBy: 'alice', approvedAt: iso(-5) });
+  await set(7, NOW - 5 * DAY, () => ({ ...owned('team-b', 'medium', 20), status: 'risk_accepted', exception: exception(iso(20)), lifecycle: { startedGeneration: 1, waitingAt: 'ExceptionWait', timerAt: iso(20), timerKind: 'exception_expiry' } }));
+  await set(8, NOW - 5 * DAY, () => ({ ...owned('team-a', 'low', 90), status: 'risk_accepted', exception: exception(iso(100)), lifecycle: { startedGeneration: 1, waitingAt: 'ExceptionWait', timerAt: iso(100), timerKind: 'exception_expiry' } }));
+  await set(9, NOW - 2 * DAY, () => ({ ...owned('team-a', 'high', 5), status: 'reopened', expiredException: { ...exception(iso(-2)), expiredAt: iso(-2) } }));
+
+  const managed = new DynamoManagedSecretStore(client, tableName);
+  const event = (action: string) => ({ actor: 'aws:secretsmanager', action, reason: 'seed' });
+  await managed.record({ secretArn: 'arn:aws:secretsmanager:eu-west-1:1:secret:fresh-AbCdEf', name: 'app/fresh', rotator: 'generated_credential', outcome: 'succeeded', deliveryId: 'd1', event: event('rotation.succeeded') }, iso(-10));
+  await managed.record({ secretArn: 'arn:aws:secretsmanager:eu-west-1:1:secret:stale-AbCdEf', name: 'app/stale', rotator: 'iam_access_key', outcome: 'succeeded', deliveryId: 'd2', event: event('rotation.succeeded') }, iso(-200));
+  await managed.record({ secretArn: 'arn:aws:secretsmanager:eu-west-1:1:secret:stale-AbCdEf', name: 'app/stale', outcome: 'failed', deliveryId: 'd3', event: event('rotation.failed') }, iso(-20));
+  const report = (kind: (typeof REPORT_KINDS)[number], extra: Partial<Parameters<typeof computeReport>[2]> = {}) => computeReport(kind, new DynamoReportSource(client, tableName), { now: new Date(NOW), policy: DEFAULT_POLICY, ...extra });
+  return { store, client, tableName, byLine, secrets, report };
+}
+
+const summary = (r: { summary: Array<{ label: string; value: unknown }> }) => Object.fromEntries(r.summary.map((s) => [s.label, s.value]));
+
+describe('auditor reports over a seeded history (DynamoDB Local, fixed clock)', () => {
+  let h: Awaited<ReturnType<typeof seededHistory>>;
+  beforeAll(async () => {
+    h = await seededHistory();
+  });
+
+  it('sla: open by owner and severity, overdue and breach rate, MTTR by severity, % resolved within SLA', async () => {
+    const r = await h.report('sla');
+    expect(summary(r)).toEqual({ 'open findings': 5, overdue: 1, 'breach rate (% of open findings overdue)': 20, resolved: 2, '% resolved within SLA': 50 });
+    expect(r.sections[0]!.rows).toEqual([
+      ['identity-programme', 'low', 1, 0, 0, 0, iso(50).slice(0, 10)],
+      ['team-a', 'critical', 1, 1, 0, 100, iso(-1).slice(0, 10)],
+      ['team-a', 'high', 2, 0, 2, 0, iso(3).slice(0, 10)],
+      ['team-b', 'medium', 1, 0, 0, 0, iso(20).slice(0, 10)],
+    ]);
+    expect(r.sections[1]!.rows).toEqual([
+      ['critical', 1, 9, 0],
+      ['high', 1, 2, 100],
+    ]);
+    expect(r.sections[2]!.rows.map((row) => row[0])).toEqual([h.byLine.get(1)]);
+    // Owner-scoped: one owner's open work through byOwnerDue; --since narrows what was resolved.
+    const mine = await h.report('sla', { owner: 'team-a', since: new Date(iso(-3)) });
+    expect(summary(mine)).toMatchObject({ 'open findings': 3, overdue: 1, 'resolved since': 1, '% resolved within SLA': 0 });
+  });
+
+  it('ownership: % with a named owner, the unowned queue, findings per owner and how the owner was found', async () => {
+    const r = await h.report('ownership');
+    expect(summary(r)).toEqual({ 'open findings': 5, 'with a named owner': 4, '% with a named owner': 80, 'in the unowned queue (identity-programme)': 1 });
+    expect(r.sections[0]!.rows).toEqual([
+      ['team-a', 3, 0, 0, 3, 0],
+      ['identity-programme', 1, 0, 0, 0, 1],
+      ['team-b', 1, 0, 0, 1, 0],
+    ]);
+    expect(r.sections[1]!.rows).toEqual([[h.byLine.get(4), 'low', expect.any(String), iso(50).slice(0, 10), expect.any(String)]]);
+  });
+
+  it('exceptions: active with requester, approver, reason and expiry; expiring within 30 days; expired and reopened', async () => {
+    const r = await h.report('exceptions');
+    expect(summary(r)).toEqual({ 'active risk acceptances': 2, 'expiring within 30 days': 1, 'expired and reopened': 1 });
+    expect(r.sections[0]!.rows).toEqual([
+      [h.byLine.get(7), 'medium', 'team-b', 'team-b', 'alice', 'vendor migration, "phase 2", ends soon', 'IP allow-list', iso(20).slice(0, 10), 20],
+      [h.byLine.get(8), 'low', 'team-a', 'team-b', 'alice', 'vendor migration, "phase 2", ends soon', 'IP allow-list', iso(100).slice(0, 10), 100],
+    ]);
+    expect(r.sections[1]!.rows).toEqual([[h.byLine.get(7), 'team-b', iso(20).slice(0, 10), 20]]);
+    expect(r.sections[2]!.rows).toEqual([[h.byLine.get(9), 'team-a', 'team-b', 'alice', iso(-2).slice(0, 10), iso(5).slice(0, 10)]]);
+  });
+
+  it('rotation: managed secrets, % rotated within the policy window, failures, leaked secrets still valid 5 days after notification', async () => {
+    const r = await h.report('rotation');
+    expect(summary(r)).toEqual({
+      'managed secrets': 2,
+      '% rotated within the policy window (90 days)': 50,
+      'failed or abandoned rotations': 1,
+      'findings remediated by a rotation': 0,
+      'leaked secrets notified 5+ days ago': 9,
+      '% still valid 5 days after notification (industry: 91.6% after 5 days)': 88.9,
+    });
+    expect(r.sections[0]!.rows).toEqual([
+      ['app/stale', 'iam_access_key', iso(-200).slice(0, 10), 200, 'no', 1, 1, 'failed'],
+      ['app/fresh', 'generated_credential', iso(-10).slice(0, 10), 10, 'yes', 1, 0, 'succeeded'],
+    ]);
+    expect(r.sections[1]!.rows.map((row) => row[0])).not.toContain(h.byLine.get(5));
+  });
+
+  it('standards: counts by OWASP NHI id and NIST CSF id, open and closed', async () => {
+    const r = await h.report('standards');
+    expect(summary(r)).toEqual({ findings: 9, 'open (incl. accepted risks)': 7, closed: 2 });
+    expect(r.sections[0]!.rows).toContainEqual(['NHI2', 7, 2]);
+    expect(r.sections[0]!.rows).toContainEqual(['NHI7', 0, 0]);
+    expect(r.sections[0]!.rows).toHaveLength(10);
+    expect(r.sections[1]!.rows).toContainEqual(['PR.AA-01', 7, 2]);
+  });
+
+  it('audit: a finding\'s trail or a period\'s events, with the chain verified; an edited event is named', async () => {
+    const one = await h.report('audit', { findingId: h.byLine.get(5)! });
+    expect(one.verification).toEqual({ ok: true, chains: 1, events: 2 });
+    expect(one.sections[0]!.rows.map((row) => row[4])).toEqual(['finding.created', 'seed.applied']);
+    const period = await h.report('audit', { since: new Date(iso(-6)), actor: 'seed' });
+    // Since six days ago, by time: lines 7 and 8 (same instant, by id), then 9, then 6; not 1-5 (earlier).
+    const ids = period.sections[0]!.rows.map((row) => row[1]);
+    expect(ids.slice(0, 2).sort()).toEqual([h.byLine.get(7), h.byLine.get(8)].sort());
+    expect(ids.slice(2)).toEqual([h.byLine.get(9), h.byLine.get(6)]);
+    expect(period.verification).toMatchObject({ ok: true, chains: 4 });
+
+    await h.client.send(new UpdateItemCommand({ TableName: h.tableName, Key: { pk: { S: `FINDING#${h.byLine.get(9)}` }, sk: { S: 'EVENT#0000000002' } }, UpdateExpression: 'SET reason = :r', ExpressionAttributeValues: { ':r': { S: 'nothing to see' } } }));
+    const tampered = await h.report('audit', { since: new Date(iso(-6)) });
+    expect(tampered.verification).toMatchObject({ ok: false, firstBreak: { findingId: h.byLine.get(9), seq: 2 } });
+    expect(renderReport(tampered, 'table')).toContain(`BROKEN at ${h.byLine.get(9)} event 2`);
+  });
+
+  it('reads only through Queries, and no report in any format contains a secret', async () => {
+    for (const kind of REPORT_KINDS) {
+      const r = await h.report(kind, kind === 'audit' ? { findingId: h.byLine.get(1)! } : {});
+      expect(r.reads!.requests).toBeGreaterThan(0);
+      for (const format of REPORT_FORMATS) {
+        const out = renderReport(r, format);
+        for (const secret of h.secrets) expect(out).not.toContain(secret);
+        expect(out).not.toMatch(/[0-9a-f]{64}/); // no secret HMAC either
+      }
+    }
+  });
+});
