@@ -9,6 +9,7 @@ import { FindingsTable } from './constructs/findings-table';
 import { ReportIngest } from './constructs/report-ingest';
 import { FindingLifecycle, lifecycleStateMachineName } from './constructs/finding-lifecycle';
 import { SecretRotation, type SecretRotationSettings } from './constructs/secret-rotation';
+import { ReportApi } from './constructs/report-api';
 import { SecurityHubIngest } from './constructs/security-hub-ingest';
 import { TicketSync, type TicketingSettings } from './constructs/ticket-sync';
 
@@ -30,6 +31,7 @@ export class CloseloopStack extends Stack {
   readonly securityHubIngest: SecurityHubIngest;
   readonly lifecycle: FindingLifecycle;
   readonly rotation: SecretRotation;
+  readonly reports: ReportApi;
   readonly tickets: TicketSync;
   readonly alarmTopic: Topic;
   readonly deploymentKey: Secret;
@@ -67,6 +69,8 @@ export class CloseloopStack extends Stack {
     });
     this.lifecycle = new FindingLifecycle(this, 'Lifecycle', { table: this.findings, rotationStateMachine: this.rotation.stateMachine, ...(props.policy ? { policy: props.policy } : {}) });
 
+    this.reports = new ReportApi(this, 'Reports', { table: this.findings, api: this.lifecycle.api, ...(props.policy ? { policy: props.policy } : {}) });
+
     this.tickets = new TicketSync(this, 'Tickets', {
       table: this.findings,
       alarmTopic: this.alarmTopic,
@@ -91,6 +95,7 @@ export class CloseloopStack extends Stack {
     new CfnOutput(this, 'DecisionsApi', { value: this.lifecycle.api.url, description: 'POST findings/{id}/approve|reject|exception|exception/approve|exception/reject|false-positive (SigV4)' });
     new CfnOutput(this, 'TicketingSecret', { value: this.tickets.credentials.secretArn, description: 'put Jira / ServiceNow credentials and webhook secrets here (JSON, see README)' });
     new CfnOutput(this, 'RotationFunction', { value: this.rotation.rotationFunction.fn.functionArn, description: 'set as the rotation function of secrets tagged closeloop:rotator' });
+    new CfnOutput(this, 'AuditorRole', { value: this.reports.auditorRole.roleArn, description: 'assume to read GET /reports/{kind} (and nothing else)' });
     new CfnOutput(this, 'AlarmTopic', { value: this.alarmTopic.topicArn, description: 'subscribe on-call to this topic' });
   }
 }

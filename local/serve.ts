@@ -4,6 +4,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { DecisionDeps } from '@core/lifecycle/decisions';
 import { handleDecision } from '@functions/lifecycle-api';
 import { handleTicketWebhook, type WebhookDeps } from '@functions/ticket-webhooks';
+import { handleReportRequest, type ReportApiDeps } from '@functions/report-api';
 
 /** Local principal header: `closeloop serve` listens on loopback only, where there is no IAM. */
 export const PRINCIPAL_HEADER = 'x-closeloop-principal';
@@ -31,7 +32,7 @@ async function readBody(req: IncomingMessage, limit = 64 * 1024): Promise<string
  * The local HTTP API: the deployed API's routes, answered by the same handler the Lambda runs
  * (`handleDecision`), with decisions resuming the local lifecycle runner. Binds 127.0.0.1 only.
  */
-export async function startLocalApi(deps: DecisionDeps, port = 0, webhooks?: WebhookDeps): Promise<{ url: string; server: Server }> {
+export async function startLocalApi(deps: DecisionDeps, port = 0, webhooks?: WebhookDeps, reports?: ReportApiDeps): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -39,6 +40,12 @@ export async function startLocalApi(deps: DecisionDeps, port = 0, webhooks?: Web
       if (hook && webhooks) {
         const result = await handleTicketWebhook(hook[1] as 'jira' | 'servicenow', await readBody(req, 1024 * 1024), req.headers as Record<string, string>, webhooks);
         res.writeHead(result.statusCode, { 'content-type': 'application/json' }).end(result.body);
+        return;
+      }
+      const report = req.method === 'GET' ? /^\/reports\/([^/]+)$/.exec(url.pathname) : null;
+      if (report && reports) {
+        const result = await handleReportRequest({ pathParameters: { kind: decodeURIComponent(report[1]!) }, queryStringParameters: Object.fromEntries(url.searchParams) }, reports);
+        res.writeHead(result.statusCode, result.headers as Record<string, string>).end(result.body);
         return;
       }
       const route = ROUTES.find((r) => r.method === req.method && r.pattern.test(url.pathname));

@@ -91,7 +91,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}.meta{color
 .cards{display:flex;flex-wrap:wrap;gap:12px}.card{border:1px solid #d9dee8;border-radius:6px;padding:10px 14px;min-width:150px}
 .card .value{font-size:22px;font-weight:600}.card .label{color:#5b6475;font-size:12px}
 table{border-collapse:collapse;width:100%;font-size:13px}th,td{border-bottom:1px solid #e4e8ef;padding:5px 8px;text-align:left;vertical-align:top}
-th{background:#f4f6fa;font-weight:600}td.n{text-align:right;font-variant-numeric:tabular-nums}td.none{color:#8a93a5}
+th{background:#f4f6fa;font-weight:600}td:first-child{white-space:nowrap}td.n{text-align:right;font-variant-numeric:tabular-nums}td.none{color:#8a93a5}
 .count{color:#8a93a5;font-weight:400}svg text{font-size:12px;fill:#1d2330}svg text.v{fill:#5b6475}svg rect{fill:#3b6fd8}
 figure{margin:8px 0 12px;max-width:760px}figcaption{color:#8a93a5;font-size:12px}.ok{color:#17743c}.broken{color:#b3261e;font-weight:600}
 footer{margin-top:32px;color:#8a93a5;font-size:12px}

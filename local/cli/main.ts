@@ -254,7 +254,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     }, 60)
     .action(async (opts: { port: number; tickInterval: number }) => {
       await withHub(async (hub) => {
-        const { url, server } = await startLocalApi(localDecisions(hub), opts.port, localWebhooks(hub));
+        const { url, server } = await startLocalApi(localDecisions(hub), opts.port, localWebhooks(hub), { source: () => new DynamoReportSource(hub.client, hub.config.tableName), policy: hub.policy, clock: hub.clock });
         io.out(`closeloop serve: listening on ${url} (GET /findings, GET /findings/{id}, POST /findings/{id}/approve|reject|exception|exception/approve|exception/reject|false-positive|done, POST /webhooks/jira|servicenow)`);
         let ticking = Promise.resolve();
         const timer = opts.tickInterval > 0 ? setInterval(() => (ticking = ticking.then(() => runTick(hub, io.out)).catch((err: Error) => io.err(`closeloop: tick failed: ${err.message}`))), opts.tickInterval * 1000) : undefined;

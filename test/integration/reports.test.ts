@@ -13,6 +13,7 @@ import { DynamoManagedSecretStore } from '@core/store/dynamo-managed-secret-stor
 import { DynamoReportSource } from '@core/store/dynamo-report-source';
 import { aFreshStore } from '@test/support/dynamo';
 import { aGitleaksRecord, aHasher } from '@test/support/factories';
+import { handleReportRequest } from '@functions/report-api';
 
 const NOW = Date.parse('2026-11-20T12:00:00.000Z');
 const DAY = 24 * 60 * 60 * 1000;
@@ -163,5 +164,44 @@ describe('auditor reports over a seeded history (DynamoDB Local, fixed clock)', 
         expect(out).not.toMatch(/[0-9a-f]{64}/); // no secret HMAC either
       }
     }
+  });
+});
+
+describe('report API (GET /reports/{kind}, the same code as the CLI)', () => {
+  let h: Awaited<ReturnType<typeof seededHistory>>;
+  beforeAll(async () => {
+    h = await seededHistory();
+  });
+  const deps = () => ({ source: () => new DynamoReportSource(h.client, h.tableName), policy: DEFAULT_POLICY, clock: { now: () => new Date(NOW) } });
+  const get = (kind: string, query: Record<string, string> = {}) => handleReportRequest({ pathParameters: { kind }, queryStringParameters: query }, deps());
+
+  it('pages through the main table with a cursor that keeps the first page\'s instant', async () => {
+    const first = await get('audit', { since: iso(-11), limit: '5' });
+    expect(first.statusCode).toBe(200);
+    const one = JSON.parse(first.body) as { report: { generatedAt: string; sections: Array<{ rows: unknown[][] }> }; page: { totalRows: number; nextCursor?: string } };
+    expect(one.report.sections[0]!.rows).toHaveLength(5);
+    expect(one.page.totalRows).toBe(19); // nine findings created, nine seeded, one scheduled rotation of a managed secret
+    const seen = [...one.report.sections[0]!.rows];
+    let cursor = one.page.nextCursor;
+    while (cursor) {
+      const next = JSON.parse((await get('audit', { since: iso(-11), limit: '5', cursor })).body) as typeof one;
+      expect(next.report.generatedAt).toBe(one.report.generatedAt);
+      seen.push(...next.report.sections[0]!.rows);
+      cursor = next.page.nextCursor;
+    }
+    expect(seen).toHaveLength(19);
+    expect(new Set(seen.map((r) => `${String(r[1])}#${String(r[2])}`)).size).toBe(19);
+  });
+
+  it('CSV and HTML come whole, as a download; bad parameters name the field (400); an unknown report is 404', async () => {
+    const csv = await get('exceptions', { format: 'csv' });
+    expect(csv.headers).toMatchObject({ 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="closeloop-exceptions-2026-11-20.csv"' });
+    expect(csv.body.split('\r\n')[0]).toBe('finding,severity,owner,requested by,approved by,reason,compensating control,expires,days left');
+    expect(csv.body).toContain('"vendor migration, ""phase 2"", ends soon"');
+    expect((await get('standards', { format: 'html' })).body).toMatch(/^<!doctype html>/);
+    expect(await get('sla', { since: 'last week' })).toMatchObject({ statusCode: 400, body: JSON.stringify({ message: '"since" must be an ISO-8601 date' }) });
+    expect(await get('sla', { limit: '0' })).toMatchObject({ statusCode: 400 });
+    expect(await get('sla', { cursor: 'bogus' })).toMatchObject({ statusCode: 400, body: JSON.stringify({ message: '"cursor" is not a cursor this API returned' }) });
+    expect((await get('secrets')).statusCode).toBe(404);
   });
 });

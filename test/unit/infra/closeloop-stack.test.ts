@@ -82,7 +82,9 @@ describe('CloseloopStack', () => {
     const dynamo = policies.flatMap((p) => p.Properties.PolicyDocument.Statement).filter((s) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')));
     const ingest = dynamo.filter((s) => [s.Action].flat().includes('dynamodb:BatchWriteItem'));
     const tickets = dynamo.filter((s) => [s.Action].flat().includes('dynamodb:UpdateItem') || [s.Action].flat().join() === 'dynamodb:Query');
-    const lifecycle = dynamo.filter((s) => !ingest.includes(s) && !tickets.includes(s));
+    const reports = dynamo.filter((s) => [s.Action].flat().sort().join() === 'dynamodb:GetItem,dynamodb:Query');
+    const lifecycle = dynamo.filter((s) => !ingest.includes(s) && !tickets.includes(s) && !reports.includes(s));
+    expect(reports).toHaveLength(1); // the report API reads only
     expect(ingest).toHaveLength(3); // report ingest, Security Hub ingest, credential hygiene
     expect(lifecycle).toHaveLength(5); // lifecycle step, starter, decisions; rotation step, rotation events (the rotation function itself has no table access)
     expect(tickets).toHaveLength(3); // sync and webhooks (outbox, leases, tracker); the relay only queries
@@ -140,12 +142,31 @@ describe('CloseloopStack', () => {
     expect(readFileSync(join(assembly.directory, `asset.${key}`), 'utf8')).toBe(definition);
   });
 
+  it('gives auditors a role that can call GET /reports/* and nothing else; the report function only reads', () => {
+    const roles = template.findResources('AWS::IAM::Role', { Properties: { Description: Match.stringLikeRegexp('^closeloop auditor') } });
+    expect(Object.keys(roles)).toHaveLength(1);
+    const [roleId, role] = Object.entries(roles)[0]! as [string, { Properties: Record<string, unknown> }];
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    expect(role.Properties.Policies).toBeUndefined();
+    const attached = (Object.values(template.findResources('AWS::IAM::Policy')) as Array<{ Properties: { Roles: Array<{ Ref: string }>; PolicyDocument: { Statement: Statement[] } } }>).filter((p) => p.Properties.Roles.some((r) => r.Ref === roleId));
+    const statements = attached.flatMap((p) => p.Properties.PolicyDocument.Statement);
+    expect(statements).toEqual([expect.objectContaining({ Action: 'execute-api:Invoke', Effect: 'Allow' })]);
+    expect(JSON.stringify(statements[0]!.Resource)).toMatch(/\/GET\/reports\/\*"/);
+    const reportFn = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: 'closeloop: auditor reports API' } })) as Array<{ Properties: { Role: { 'Fn::GetAtt': [string, string] } } }>;
+    const fnRole = reportFn[0]!.Properties.Role['Fn::GetAtt'][0];
+    const fnActions = (Object.values(template.findResources('AWS::IAM::Policy')) as Array<{ Properties: { Roles: Array<{ Ref: string }>; PolicyDocument: { Statement: Statement[] } } }>)
+      .filter((p) => p.Properties.Roles.some((r) => r.Ref === fnRole))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap((st) => [st.Action].flat()));
+    expect(fnActions.filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+    expect(fnActions.filter((a) => /^(states|s3|secretsmanager|sqs|iam):/.test(a))).toEqual([]);
+  });
+
   it('puts every findings and decisions route behind IAM authorisation; only the two signed webhooks are open', () => {
     const methods = Object.values(template.findResources('AWS::ApiGateway::Method')) as Array<{ Properties: { HttpMethod: string; AuthorizationType: string } }>;
     const routes = methods.filter((m) => m.Properties.HttpMethod !== 'OPTIONS');
     expect(routes.filter((m) => m.Properties.HttpMethod === 'POST')).toHaveLength(9);
-    expect(routes.filter((m) => m.Properties.HttpMethod === 'GET')).toHaveLength(2);
-    expect(routes.filter((m) => m.Properties.AuthorizationType === 'AWS_IAM')).toHaveLength(9);
+    expect(routes.filter((m) => m.Properties.HttpMethod === 'GET')).toHaveLength(3); // findings, a finding, reports
+    expect(routes.filter((m) => m.Properties.AuthorizationType === 'AWS_IAM')).toHaveLength(10);
     expect(routes.filter((m) => m.Properties.AuthorizationType === 'NONE')).toHaveLength(2);
   });
 
