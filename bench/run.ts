@@ -12,7 +12,11 @@ import { BatchWriteItemCommand, ScanCommand, TransactWriteItemsCommand, type Att
 import { build } from 'esbuild';
 import { fixedClock } from '../core/clock';
 import { SecretHasher } from '../core/identity';
-import { DynamoFindingStore } from '../core/store/dynamo-finding-store';
+import { DynamoFindingStore, toFindingItem } from '../core/store/dynamo-finding-store';
+import { DynamoReportSource } from '../core/store/dynamo-report-source';
+import { computeReport, type ReportKind, type ReportOptions } from '../core/reports/reports';
+import type { Finding } from '../core/model';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { ensureTable } from '../core/store/ensure-table';
 import { ingestReportFiles } from '../connectors/sources/ingest-reports';
 import { openReport } from '../connectors/sources/read-report';
@@ -347,6 +351,83 @@ async function benchJira(client: DynamoDBClient) {
   }
 }
 
+
+/**
+ * Reports over REPORT_FINDINGS (100,000) findings seeded into DynamoDB Local: for each report the
+ * DynamoDB requests, read units and time, against a full Scan of the same table measured in the
+ * same run (target ≤ 0.1× for owner- or expiry-scoped reports).
+ */
+async function benchReports(client: DynamoDBClient) {
+  const n = Number(process.env.BENCH_REPORT_FINDINGS ?? 100_000);
+  const table = 'bench-reports';
+  await ensureTable(client, table);
+  const now = Date.parse('2026-11-20T12:00:00.000Z');
+  const day = 86_400_000;
+  const at = (d: number) => new Date(now + d * day).toISOString();
+  const owners = Array.from({ length: 50 }, (_, i) => `team-${i}`);
+  const items: Record<string, AttributeValue>[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = i % 100;
+    const status = r < 60 ? 'open' : r < 65 ? 'awaiting_approval' : r < 85 ? 'resolved' : r < 90 ? 'false_positive' : r < 95 ? 'risk_accepted' : 'reopened';
+    const owner = r % 50 === 49 ? 'identity-programme' : owners[i % owners.length]!;
+    const severity = (['critical', 'high', 'medium', 'low'] as const)[i % 4]!;
+    const firstSeen = at(-((i % 300) + 1));
+    const id = `NHI-${i.toString(16).toUpperCase().padStart(16, '0')}`;
+    const exceptionUntil = at((i % 120) + 1);
+    const finding: Finding = {
+      id, fingerprint: `bench:${i}`, title: `bench finding ${i}`, nhiType: 'api_key', detector: 'bench', severity, validity: 'active', publiclyExposed: false,
+      asset: { type: 'repository', id: `github.com/acme/repo-${i % 500}` }, locations: [], locationsNotListed: 0,
+      sources: [{ scanner: 'gitleaks', scannerId: `s${i}`, ruleId: 'generic-api-key', firstReportedAt: firstSeen, state: 'open' }],
+      owaspNhi: ['NHI2'], nistCsf: ['ID.RA-01', 'PR.AA-01'], owner, ownerVia: owner === 'identity-programme' ? 'unowned_queue' : 'mapping',
+      dueAt: at((i % 60) - 20), generation: 1, evidence: [], status, firstSeen, lastSeen: firstSeen, version: 1, eventCount: 0, lastEventHash: '0'.repeat(64),
+      ...(status === 'resolved' || status === 'false_positive' ? { closedAt: at(-(i % 20)) } : {}),
+      ...(status === 'risk_accepted'
+        ? { exception: { requestedBy: owner, requestedAt: at(-10), until: exceptionUntil, reason: 'bench', approvedBy: 'alice', approvedAt: at(-9) }, lifecycle: { startedGeneration: 1, waitingAt: 'ExceptionWait', timerAt: exceptionUntil, timerKind: 'exception_expiry' as const } }
+        : {}),
+      ...(status === 'reopened' ? { expiredException: { requestedBy: owner, requestedAt: at(-100), until: at(-5), reason: 'bench', approvedBy: 'alice', expiredAt: at(-5) } } : {}),
+    };
+    items.push(marshall(toFindingItem(finding), { removeUndefinedValues: true }));
+  }
+  const seedStart = performance.now();
+  await rawBatchWrite(client, table, items, 4);
+  const seedMs = performance.now() - seedStart;
+  items.length = 0;
+
+  // The baseline: every item of the table, read with a Scan.
+  const scanStart = performance.now();
+  let scanRequests = 0;
+  let scanUnits = 0;
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const out = await client.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start, ReturnConsumedCapacity: 'TOTAL' }));
+    scanRequests++;
+    scanUnits += out.ConsumedCapacity?.CapacityUnits ?? 0;
+    start = out.LastEvaluatedKey;
+  } while (start);
+  const scanMs = performance.now() - scanStart;
+
+  const runs: Array<{ name: string; scoped: boolean; kind: ReportKind; options: Partial<ReportOptions> }> = [
+    { name: 'sla --owner team-7', scoped: true, kind: 'sla', options: { owner: 'team-7' } },
+    { name: 'ownership --owner team-7', scoped: true, kind: 'ownership', options: { owner: 'team-7' } },
+    { name: 'exceptions', scoped: true, kind: 'exceptions', options: {} },
+    { name: 'audit --finding', scoped: true, kind: 'audit', options: { findingId: 'NHI-0000000000000007' } },
+    { name: 'sla', scoped: false, kind: 'sla', options: {} },
+    { name: 'ownership', scoped: false, kind: 'ownership', options: {} },
+    { name: 'rotation', scoped: false, kind: 'rotation', options: {} },
+    { name: 'standards', scoped: false, kind: 'standards', options: {} },
+  ];
+  const reports: Array<Record<string, unknown>> = [];
+  for (const r of runs) {
+    const source = new DynamoReportSource(client, table);
+    const t = performance.now();
+    const report = await computeReport(r.kind, source, { now: new Date(now), policy: DEFAULT_POLICY, ...r.options });
+    const ms = performance.now() - t;
+    const reads = report.reads!;
+    reports.push({ report: r.name, scoped: r.scoped, requests: reads.requests, readUnits: reads.readUnits, ms, unitsVsScan: reads.readUnits / scanUnits, timeVsScan: ms / scanMs, mainRows: report.sections[0]!.rows.length });
+  }
+  results.reports = { findings: n, seedMs, scan: { requests: scanRequests, readUnits: scanUnits, ms: scanMs }, reports, target: 0.1 };
+}
+
 async function benchBundles() {
   const entries = ['functions/ingest-s3-report.ts', 'functions/ingest-securityhub-event.ts', 'functions/secret-rotation.ts', 'functions/rotation-step.ts', 'functions/rotation-events-lambda.ts', 'functions/credential-hygiene.ts'];
   const out: Record<string, unknown> = {};
@@ -378,6 +459,7 @@ async function main() {
     if (run('lifecycle')) await benchLifecycle(client);
     if (run('jira')) await benchJira(client);
     if (run('bundles')) await benchBundles();
+    if (run('reports')) await benchReports(client);
   } finally {
     client.destroy();
     await dynamo.stop();
@@ -402,6 +484,13 @@ async function main() {
     console.log(`lifecycle: happy path (auto-remediation) ${lc.autoRemediationTransitions} state transitions (target ≤ 16), finding ${lc.autoRemediationStatus}: ${lc.autoRemediationPath}`);
     console.log(`lifecycle: its rotation execution ${lc.rotationMachineTransitions} transitions (locally no grace/deletion wait): ${lc.rotationMachinePath}`);
     console.log(`lifecycle: approval then remediation ${lc.approvalThenRemediationTransitions} transitions over two executions; a duplicate start started an execution: ${lc.duplicateStartStartedExecution}`);
+  }
+  const rp = results.reports as { findings: number; seedMs: number; scan: { requests: number; readUnits: number; ms: number }; reports: Array<Record<string, number | string | boolean>> } | undefined;
+  if (rp) {
+    console.log(`reports over ${rp.findings} findings (seeded in ${f(rp.seedMs / 1000, 0)} s); baseline full Scan: ${rp.scan.requests} requests, ${f(rp.scan.readUnits, 0)} read units, ${f(rp.scan.ms, 0)} ms`);
+    for (const r of rp.reports) {
+      console.log(`  report ${String(r.report).padEnd(26)} ${String(r.requests).padStart(4)} requests ${f(Number(r.readUnits), 0).padStart(7)} RCU ${f(Number(r.ms), 0).padStart(6)} ms → ${f(Number(r.unitsVsScan), 3)}× the Scan's read units, ${f(Number(r.timeVsScan), 3)}× its time${r.scoped ? ' (scoped: target ≤ 0.1×)' : ''}`);
+    }
   }
   const jr = results.jira as Record<string, number> | undefined;
   if (jr) console.log(`jira: ${jr.created} issues for ${jr.findings} new findings with ${jr.syncRequests} HTTP requests → ${f(jr.requestsPerFinding!, 3)} per finding (target ≤ 0.05) in ${f(jr.syncMs!, 0)} ms; one-by-one creation ${jr.oneByOneRequests} requests in ${f(jr.oneByOneMs!, 0)} ms → sync takes ${f(jr.syncVsOneByOneTime!)}× the time; ${jr.specViolations} OpenAPI violations`);

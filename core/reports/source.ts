@@ -17,6 +17,8 @@ export interface ReportSource {
   findings(statuses: readonly FindingStatus[]): Promise<Finding[]>;
   /** One owner's open work, by due date (byOwnerDue). */
   openOf(owner: string): Promise<Finding[]>;
+  /** One owner's closed findings (resolved, false positive), closed since `since` (byOwnerDue `CLOSED#<owner>`). */
+  closedOf(owner: string, since?: string): Promise<Finding[]>;
   /** Findings whose lifecycle timer falls in [from, to) (byTimer `TIMER`), e.g. exception expiries. */
   timersBetween(from: string, to: string): Promise<Finding[]>;
   /** Managed secrets, least recently rotated first (byStatus `MANAGED_SECRETS`). */

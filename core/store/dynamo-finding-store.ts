@@ -54,6 +54,7 @@ const eventSk = (seq: number) => `EVENT#${String(seq).padStart(10, '0')}`;
 
 /** Statuses under which a finding is someone's open work (indexed by owner and due date). */
 const OPEN_WORK: ReadonlySet<FindingStatus> = new Set(['open', 'awaiting_approval', 'remediating', 'verifying', 'reopened']);
+const CLOSED: ReadonlySet<FindingStatus> = new Set(['resolved', 'false_positive']);
 
 /** The finding item with its index keys. Sparse indexes get their keys only when they apply. */
 export function toFindingItem(finding: Finding): Record<string, unknown> {
@@ -68,6 +69,10 @@ export function toFindingItem(finding: Finding): Record<string, unknown> {
   if (finding.owner && OPEN_WORK.has(finding.status)) {
     item.gsi2pk = `OWNER#${finding.owner}`;
     item.gsi2sk = `${due}#${finding.id}`;
+  } else if (finding.owner && finding.closedAt && CLOSED.has(finding.status)) {
+    // One owner's closed work by closing time: owner-scoped SLA reports (MTTR, within SLA) since a date.
+    item.gsi2pk = `CLOSED#${finding.owner}`;
+    item.gsi2sk = `${finding.closedAt}#${finding.id}`;
   }
   if (finding.secretHash) {
     item.gsi3pk = `SECRET#${finding.secretHash}`;

@@ -39,6 +39,15 @@ export class DynamoReportSource implements ReportSource {
     return items.map((i) => FindingSchema.parse(i));
   }
 
+  async closedOf(owner: string, since?: string): Promise<Finding[]> {
+    const items = await this.query({
+      IndexName: 'byOwnerDue',
+      KeyConditionExpression: since ? 'gsi2pk = :p AND gsi2sk >= :since' : 'gsi2pk = :p',
+      ExpressionAttributeValues: { ':p': `CLOSED#${owner}`, ...(since ? { ':since': since } : {}) },
+    });
+    return items.map((i) => FindingSchema.parse(i));
+  }
+
   async timersBetween(from: string, to: string): Promise<Finding[]> {
     const items = await this.query({ IndexName: 'byTimer', KeyConditionExpression: 'gsi4pk = :p AND gsi4sk BETWEEN :from AND :to', ExpressionAttributeValues: { ':p': 'TIMER', ':from': from, ':to': to } });
     return items.map((i) => FindingSchema.parse(i));

@@ -12,10 +12,12 @@
  *
  * Global secondary indexes, one per report access pattern:
  * - byStatus      — findings by status, most severe and soonest due first
- * - byOwnerDue    — open findings of one owner by due date (sparse: set while open)
+ * - byOwnerDue    — open findings of one owner by due date (sparse: set while open), and
+ *                   `CLOSED#<owner>` closed findings by closing time (reports)
  * - bySecretHash  — findings by secret HMAC (sparse)
  * - byTimer       — lifecycle timers by due time: SLA deadlines, approval timeouts, exception
- *                   expiries (sparse: set while a lifecycle waits with a timer; `closeloop tick`)
+ *                   expiries (sparse: set while a lifecycle waits with a timer; `closeloop tick`);
+ *                   also the `OUTBOX` of ticket work and `EVENTDAY#<day>` audit events (reports)
  */
 export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
 
