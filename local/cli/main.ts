@@ -18,6 +18,11 @@ import { applyCleanRescans } from '@core/lifecycle/rescan';
 import { REPORT_KINDS, computeReport, type ReportKind } from '@core/reports/reports';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '@core/reports/render';
 import { DynamoReportSource } from '@core/store/dynamo-report-source';
+import { DynamoManagedSecretStore } from '@core/store/dynamo-managed-secret-store';
+import { ingestRecords } from '@core/ingest';
+import { hygieneRecords } from '@core/rotation/hygiene';
+import { readCredentialInventory } from '@connectors/aws/credential-inventory';
+import { rotationComponents } from '@connectors/aws/rotation-wiring';
 import { applyScenario } from '../scenario';
 import { PRINCIPAL_HEADER, startLocalApi } from '../serve';
 import { progressReporter } from './progress';
@@ -189,6 +194,22 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     });
 
   program
+    .command('hygiene')
+    .description('raise NHI7 (not rotated within policy) and NHI1 (unused key) findings from the credential inventory of the configured AWS endpoints')
+    .option('--json', 'print the ingest summary as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      await withHub(async (hub) => {
+        if (hub.config.rotation !== 'aws') {
+          throw new ConfigurationError('credential hygiene reads Secrets Manager and IAM: set AWS_ENDPOINT_URL_SECRETS_MANAGER and AWS_ENDPOINT_URL_IAM (deployed, the stack runs it daily)');
+        }
+        const inventory = await readCredentialInventory(rotationComponents(hub.hasher), hub.hasher);
+        const now = hub.clock.now();
+        const summary = await ingestRecords(hygieneRecords(inventory, hub.policy, now), { store: hub.store, clock: hub.clock, reportName: `closeloop:credential-hygiene:${now.toISOString()}`, format: 'closeloop-hygiene' });
+        io.out(opts.json ? JSON.stringify(summary) : `hygiene: ${inventory.secrets.length} secrets and ${inventory.accessKeys.length} access keys read; ${summaryLine(summary)}`);
+      });
+    });
+
+  program
     .command('report')
     .description("auditor reports at the hub's clock, read through the store's indexes (never a Scan)")
     .addArgument(new Argument('<kind>', 'which report').choices(REPORT_KINDS))
@@ -227,14 +248,14 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   const audit = program.command('audit').description('the audit trail');
   audit
     .command('verify')
-    .description('check every finding\'s hash-chained audit events; exits 1 naming the first break')
+    .description('check every hash-chained audit trail (findings, managed secrets); exits 1 naming the first break')
     .option('--json', 'print the result as JSON')
     .action(async (opts: { json?: boolean }) => {
       await withHub(async (hub) => {
-        const result = await verifyAllChains(hub.store);
+        const result = await verifyAllChains(hub.store, new DynamoManagedSecretStore(hub.client, hub.config.tableName));
         if (opts.json) io.out(JSON.stringify(result));
-        else if (result.ok) io.out(`audit verify: ${result.findings} findings, ${result.events} events, every chain intact`);
-        else io.err(`closeloop: audit chain broken: finding ${result.findingId}, ${result.problem}`);
+        else if (result.ok) io.out(`audit verify: ${result.findings} findings${result.secrets > 0 ? `, ${result.secrets} managed secrets` : ''}, ${result.events} events, every chain intact`);
+        else io.err(`closeloop: audit chain broken: ${result.findingId.startsWith('NHI-') ? 'finding' : 'managed secret'} ${result.findingId}, ${result.problem}`);
         if (!result.ok) exitCode = EXIT.failed;
       });
     });

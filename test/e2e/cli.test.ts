@@ -89,6 +89,12 @@ describe('closeloop CLI', () => {
     expect(cli.run('ingest', join(cli.home, 'missing.json'))).toMatchObject({ code: 2, stderr: `closeloop: ${join(cli.home, 'missing.json')}: no such file\n` });
   });
 
+  it('hygiene needs AWS: without endpoints it says so in one line and changes nothing', () => {
+    const cli = aCliEnvironment();
+    expect(cli.run('hygiene')).toEqual({ code: 1, stdout: '', stderr: 'closeloop: credential hygiene reads Secrets Manager and IAM: set AWS_ENDPOINT_URL_SECRETS_MANAGER and AWS_ENDPOINT_URL_IAM (deployed, the stack runs it daily)\n' });
+    expect(JSON.parse(cli.run('findings', '--json').stdout)).toEqual([]);
+  });
+
   it('forces a format with --format: a gitleaks report read as ASFF is rejected record by record', () => {
     const cli = aCliEnvironment();
     const out = cli.run('ingest', gitleaks, '--format', 'asff', '--json');

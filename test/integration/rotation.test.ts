@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { verifyAllChains } from '@core/audit-verify';
 import { RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { readCredentialInventory } from '@connectors/aws/credential-inventory';
 import { verifyChain } from '@core/audit';
@@ -206,6 +207,10 @@ describe('scheduled rotations: Secrets Manager events recorded on the managed se
     expect(events.map((e) => e.action)).toEqual(['rotation.succeeded', 'key.deactivated', 'rotation.verified', 'key.deleted']);
     expect(verifyChain(events, { count: record.eventCount, lastHash: record.lastEventHash }).ok).toBe(true);
     expect((await secrets.list()).map((s) => s.secretArn)).toEqual([secretArn]);
+    // `audit verify` covers the managed secret's history too, and names it when an event is edited.
+    expect(await verifyAllChains(store, secrets)).toMatchObject({ ok: true, secrets: 1, events: 4 });
+    await client.send(new UpdateItemCommand({ TableName: tableName, Key: { pk: { S: `MANAGED_SECRET#${secretArn}` }, sk: { S: 'EVENT#0000000002' } }, UpdateExpression: 'SET reason = :r', ExpressionAttributeValues: { ':r': { S: 'never happened' } } }));
+    expect(await verifyAllChains(store, secrets)).toMatchObject({ ok: false, findingId: secretArn, brokenAt: 2 });
   });
 
   it('rotation failed or abandoned: recorded as failures with an escalation, nothing retired', async () => {
