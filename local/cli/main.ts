@@ -336,6 +336,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           ['npm run closeloop -- tickets', 'the tickets, owners, due dates and comments'],
           [`npm run closeloop -- approve <id> --as ${samples ? 'bob' : '<approver>'}`, 'decide a rotation that awaits approval'],
           ['CLOSELOOP_NOW=2027-02-01 npm run closeloop -- tick', 'move the clock: SLA escalations fire, the exception expires'],
+          ['npm run closeloop -- report sla --format html --out sla.html', 'an auditor report (sla, ownership, exceptions, rotation, standards, audit)'],
           ['npm run closeloop -- audit verify', 'check every audit chain'],
         ];
         const width = Math.max(...next.map(([command]) => command.length));
