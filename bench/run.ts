@@ -13,6 +13,7 @@ import { build } from 'esbuild';
 import { fixedClock } from '../core/clock';
 import { SecretHasher } from '../core/identity';
 import { DynamoFindingStore, toFindingItem } from '../core/store/dynamo-finding-store';
+import { toExpiredExceptionItem } from '../core/store/exception-history';
 import { DynamoReportSource } from '../core/store/dynamo-report-source';
 import { computeReport, type ReportKind, type ReportOptions } from '../core/reports/reports';
 import type { Finding } from '../core/model';
@@ -387,6 +388,8 @@ async function benchReports(client: DynamoDBClient) {
       ...(status === 'reopened' ? { expiredException: { requestedBy: owner, requestedAt: at(-100), until: at(-5), reason: 'bench', approvedBy: 'alice', expiredAt: at(-5) } } : {}),
     };
     items.push(marshall(toFindingItem(finding), { removeUndefinedValues: true }));
+    // What the lifecycle's reopen step writes with the transition: the expired exception's history item.
+    if (status === 'reopened') items.push(marshall(toExpiredExceptionItem(finding), { removeUndefinedValues: true }));
   }
   const seedStart = performance.now();
   await rawBatchWrite(client, table, items, 4);
@@ -410,6 +413,9 @@ async function benchReports(client: DynamoDBClient) {
     { name: 'sla --owner team-7', scoped: true, kind: 'sla', options: { owner: 'team-7' } },
     { name: 'ownership --owner team-7', scoped: true, kind: 'ownership', options: { owner: 'team-7' } },
     { name: 'exceptions', scoped: true, kind: 'exceptions', options: {} },
+    { name: 'exceptions --owner team-7', scoped: true, kind: 'exceptions', options: { owner: 'team-7' } },
+    { name: 'standards --owner team-7', scoped: true, kind: 'standards', options: { owner: 'team-7' } },
+    { name: 'rotation --owner team-7', scoped: true, kind: 'rotation', options: { owner: 'team-7' } },
     { name: 'audit --finding', scoped: true, kind: 'audit', options: { findingId: 'NHI-0000000000000007' } },
     { name: 'sla', scoped: false, kind: 'sla', options: {} },
     { name: 'ownership', scoped: false, kind: 'ownership', options: {} },

@@ -87,6 +87,13 @@ async function openFindings(source: ReportSource, options: ReportOptions): Promi
   return options.owner ? source.openOf(options.owner) : source.findings(OPEN_STATUSES);
 }
 
+/** Every finding, or one owner's: their open work, accepted risks and closed findings (three index partitions). */
+async function allFindings(source: ReportSource, options: ReportOptions): Promise<Finding[]> {
+  if (!options.owner) return source.findings(FINDING_STATUSES);
+  const [open, accepted, closed] = [await source.openOf(options.owner), await source.acceptedOf(options.owner), await source.closedOf(options.owner)];
+  return [...open, ...accepted, ...closed];
+}
+
 function closedSince(findings: Finding[], options: ReportOptions): Finding[] {
   return findings.filter((f) => f.closedAt && (!options.since || Date.parse(f.closedAt) >= options.since.getTime()) && (!options.owner || f.owner === options.owner));
 }
@@ -158,7 +165,7 @@ async function ownershipReport(source: ReportSource, options: ReportOptions): Pr
     perOwner.set(owner, entry);
   }
   return {
-    title: 'Ownership',
+    title: `Ownership${options.owner ? ` of ${options.owner}` : ''}`,
     summary: [
       { label: 'open findings', value: open.length },
       { label: 'with a named owner', value: named.length },
@@ -185,15 +192,15 @@ async function ownershipReport(source: ReportSource, options: ReportOptions): Pr
 
 async function exceptionsReport(source: ReportSource, options: ReportOptions): Promise<Built> {
   const now = options.now;
-  const in30 = new Date(now.getTime() + 30 * DAY_MS);
-  const mine = (f: Finding) => !options.owner || f.owner === options.owner;
-  const active = (await source.findings(['risk_accepted'])).filter(mine);
-  // Exception expiries are lifecycle timers: the next 30 days are one range Query on byTimer.
-  const expiring = (await source.timersBetween(now.toISOString(), `${in30.toISOString()}~`)).filter((f) => f.lifecycle?.timerKind === 'exception_expiry' && mine(f));
-  const expired = (await source.findings(['reopened'])).filter((f) => f.expiredException && mine(f) && (!options.since || Date.parse(f.expiredException.expiredAt) >= options.since.getTime()));
+  const in30 = now.getTime() + 30 * DAY_MS;
+  // Every active acceptance (one owner's: their ACCEPTED# partition); the next 30 days' expiries are among them.
+  const active = options.owner ? await source.acceptedOf(options.owner) : await source.findings(['risk_accepted']);
+  const expiring = active.filter((f) => f.exception && Date.parse(f.exception.until) < in30).sort((a, b) => a.exception!.until.localeCompare(b.exception!.until));
+  // Expired exceptions are history items (they stay listed whatever the finding did next).
+  const expired = (await source.expiredExceptions(options.since?.toISOString())).filter((e) => !options.owner || e.owner === options.owner);
   const daysLeft = (until: string) => days(Date.parse(until) - now.getTime());
   return {
-    title: 'Exceptions (risk acceptances)',
+    title: `Exceptions (risk acceptances)${options.owner ? ` of ${options.owner}` : ''}`,
     summary: [
       { label: 'active risk acceptances', value: active.length },
       { label: 'expiring within 30 days', value: expiring.length },
@@ -209,11 +216,11 @@ async function exceptionsReport(source: ReportSource, options: ReportOptions): P
           .map((f) => [f.id, f.severity, f.owner ?? null, f.exception!.requestedBy, f.exception!.approvedBy ?? null, f.exception!.reason, f.exception!.compensatingControl ?? null, isoDay(f.exception!.until), daysLeft(f.exception!.until)]),
         chart: { label: 0, value: 8, unit: 'days left' },
       },
-      { title: 'Expiring within 30 days', columns: ['finding', 'owner', 'expires', 'days left'], rows: expiring.map((f) => [f.id, f.owner ?? null, isoDay(f.lifecycle!.timerAt), daysLeft(f.lifecycle!.timerAt!)]) },
+      { title: 'Expiring within 30 days', columns: ['finding', 'owner', 'expires', 'days left'], rows: expiring.map((f) => [f.id, f.owner ?? null, isoDay(f.exception!.until), daysLeft(f.exception!.until)]) },
       {
         title: 'Expired and reopened',
         columns: ['finding', 'owner', 'requested by', 'approved by', 'expired', 'new due date'],
-        rows: expired.map((f) => [f.id, f.owner ?? null, f.expiredException!.requestedBy, f.expiredException!.approvedBy ?? null, isoDay(f.expiredException!.expiredAt), isoDay(f.dueAt)]),
+        rows: expired.map((e) => [e.findingId, e.owner ?? null, e.requestedBy, e.approvedBy ?? null, isoDay(e.expiredAt), isoDay(e.dueAt)]),
       },
     ],
   };
@@ -227,12 +234,12 @@ async function rotationReport(source: ReportSource, options: ReportOptions): Pro
   const n = options.validAfterDays ?? 5;
   // Leaked secrets (OWASP NHI2) notified at least n days ago: still valid n days after notification
   // unless closed (or known inactive) by then.
-  const all = await source.findings(FINDING_STATUSES);
-  const leaked = all.filter((f) => f.owaspNhi.includes('NHI2') && Date.parse(f.firstSeen) <= now - n * DAY_MS && (!options.owner || f.owner === options.owner));
+  const all = await allFindings(source, options);
+  const leaked = all.filter((f) => f.owaspNhi.includes('NHI2') && Date.parse(f.firstSeen) <= now - n * DAY_MS);
   const stillValid = leaked.filter((f) => f.validity !== 'inactive' && (!f.closedAt || Date.parse(f.closedAt) > Date.parse(f.firstSeen) + n * DAY_MS));
   const rotatedFindings = all.filter((f) => f.evidence.some((e) => e.kind === 'rotation_record' && !e.simulated) && (!options.since || f.evidence.some((e) => e.kind === 'rotation_record' && !e.simulated && Date.parse(e.at) >= options.since!.getTime())));
   return {
-    title: 'Rotation',
+    title: options.owner ? `Rotation: findings of ${options.owner} (managed secrets hub-wide)` : 'Rotation',
     summary: [
       { label: 'managed secrets', value: secrets.length },
       { label: `% rotated within the policy window (${window} days)`, value: pct(withinWindow.length, secrets.length) },
@@ -258,7 +265,7 @@ async function rotationReport(source: ReportSource, options: ReportOptions): Pro
 }
 
 async function standardsReport(source: ReportSource, options: ReportOptions): Promise<Built> {
-  const all = (await source.findings(FINDING_STATUSES)).filter((f) => !options.owner || f.owner === options.owner);
+  const all = await allFindings(source, options);
   const closed = (f: Finding) => CLOSED_STATUSES.includes(f.status);
   const tally = (ids: (f: Finding) => string[]) => {
     const counts = new Map<string, { open: number; closed: number }>();
@@ -277,7 +284,7 @@ async function standardsReport(source: ReportSource, options: ReportOptions): Pr
   const owaspRows = Array.from({ length: 10 }, (_, i) => `NHI${i + 1}`).map((id) => [id, owasp.get(id)?.open ?? 0, owasp.get(id)?.closed ?? 0] as Cell[]);
   const nistRows = [...nist.keys()].sort().map((id) => [id, nist.get(id)!.open, nist.get(id)!.closed] as Cell[]);
   return {
-    title: 'Standards: OWASP NHI Top 10 (2025) and NIST CSF 2.0',
+    title: `Standards: OWASP NHI Top 10 (2025) and NIST CSF 2.0${options.owner ? `, findings of ${options.owner}` : ''}`,
     summary: [
       { label: 'findings', value: all.length },
       { label: 'open (incl. accepted risks)', value: all.filter((f) => !closed(f)).length },

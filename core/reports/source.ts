@@ -1,6 +1,7 @@
 import type { AuditEvent } from '../audit';
 import type { Finding, FindingStatus } from '../model';
 import type { ManagedSecretRecord } from '../rotation/managed-secrets';
+import type { ExpiredExceptionRecord } from '../store/exception-history';
 
 /** What the reports read, and what reading it cost (DynamoDB requests and read capacity units). */
 export interface ReportReads {
@@ -19,8 +20,10 @@ export interface ReportSource {
   openOf(owner: string): Promise<Finding[]>;
   /** One owner's closed findings (resolved, false positive), closed since `since` (byOwnerDue `CLOSED#<owner>`). */
   closedOf(owner: string, since?: string): Promise<Finding[]>;
-  /** Findings whose lifecycle timer falls in [from, to) (byTimer `TIMER`), e.g. exception expiries. */
-  timersBetween(from: string, to: string): Promise<Finding[]>;
+  /** One owner's accepted risks, soonest expiry first (byOwnerDue `ACCEPTED#<owner>`). */
+  acceptedOf(owner: string): Promise<Finding[]>;
+  /** Exceptions that expired while still exposed, since `since` (byStatus `EXCEPTIONS#expired`). */
+  expiredExceptions(since?: string): Promise<ExpiredExceptionRecord[]>;
   /** Managed secrets, least recently rotated first (byStatus `MANAGED_SECRETS`). */
   managedSecrets(): Promise<ManagedSecretRecord[]>;
   /** A finding and its audit trail (its own partition). */

@@ -17,6 +17,7 @@ import { FINDING_STATUSES, FindingSchema, type Finding, type FindingStatus } fro
 import type { CursorStore, FindingStore, FindingWrite, QuarantineEntry } from '../ports';
 import { severityRank } from '../standards';
 import { ticketWorkFor } from '../tickets/outbox';
+import { exceptionHistoryFor } from './exception-history';
 import { toWorkItem } from './ticket-items';
 
 /** DynamoDB said no after every retry. */
@@ -46,8 +47,8 @@ const MAX_UNPROCESSED_RETRIES = 8;
 /** Transactions of one ingest round in flight at once. */
 const MAX_CONCURRENT_TRANSACTIONS = 4;
 
-/** Items one finding write puts into a transaction: head, events, aliases, ticket work. */
-const itemCount = (write: FindingWrite) => 1 + write.events.length + write.aliases.length + ticketWorkFor(write.events).length;
+/** Items one finding write puts into a transaction: head, events, aliases, ticket work, exception history. */
+const itemCount = (write: FindingWrite) => 1 + write.events.length + write.aliases.length + ticketWorkFor(write.events).length + exceptionHistoryFor(write).length;
 
 const findingKey = (id: string) => ({ pk: `FINDING#${id}`, sk: FINDING_SK });
 const eventSk = (seq: number) => `EVENT#${String(seq).padStart(10, '0')}`;
@@ -73,6 +74,10 @@ export function toFindingItem(finding: Finding): Record<string, unknown> {
     // One owner's closed work by closing time: owner-scoped SLA reports (MTTR, within SLA) since a date.
     item.gsi2pk = `CLOSED#${finding.owner}`;
     item.gsi2sk = `${finding.closedAt}#${finding.id}`;
+  } else if (finding.owner && finding.status === 'risk_accepted') {
+    // One owner's accepted risks by expiry: with OWNER# and CLOSED#, every finding of an owner.
+    item.gsi2pk = `ACCEPTED#${finding.owner}`;
+    item.gsi2sk = `${finding.exception?.until ?? due}#${finding.id}`;
   }
   if (finding.secretHash) {
     item.gsi3pk = `SECRET#${finding.secretHash}`;
@@ -232,7 +237,8 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
     // Ticket work caused by these events is written with them (a transactional outbox): a
     // transition is never recorded without the ticket update it owes, nor the reverse.
     const outbox = ticketWorkFor(write.events).map((work) => ({ Put: { TableName: this.tableName, Item: toWorkItem(work) } }));
-    return [head, ...events, ...aliases, ...outbox];
+    const history = exceptionHistoryFor(write).map((item) => ({ Put: { TableName: this.tableName, Item: item } }));
+    return [head, ...events, ...aliases, ...outbox, ...history];
   }
 
   async list(filter: { status?: FindingStatus } = {}): Promise<Finding[]> {

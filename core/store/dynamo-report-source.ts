@@ -6,6 +6,7 @@ import { ManagedSecretRecordSchema } from '../rotation/managed-secrets';
 import type { ReportReads, ReportSource } from '../reports/source';
 import { eventDayPartition } from './dynamo-finding-store';
 import { MANAGED_SECRETS_PARTITION } from './dynamo-managed-secret-store';
+import { EXPIRED_EXCEPTIONS_PARTITION, ExpiredExceptionRecordSchema, type ExpiredExceptionRecord } from './exception-history';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -48,9 +49,18 @@ export class DynamoReportSource implements ReportSource {
     return items.map((i) => FindingSchema.parse(i));
   }
 
-  async timersBetween(from: string, to: string): Promise<Finding[]> {
-    const items = await this.query({ IndexName: 'byTimer', KeyConditionExpression: 'gsi4pk = :p AND gsi4sk BETWEEN :from AND :to', ExpressionAttributeValues: { ':p': 'TIMER', ':from': from, ':to': to } });
+  async acceptedOf(owner: string): Promise<Finding[]> {
+    const items = await this.query({ IndexName: 'byOwnerDue', KeyConditionExpression: 'gsi2pk = :p', ExpressionAttributeValues: { ':p': `ACCEPTED#${owner}` } });
     return items.map((i) => FindingSchema.parse(i));
+  }
+
+  async expiredExceptions(since?: string): Promise<ExpiredExceptionRecord[]> {
+    const items = await this.query({
+      IndexName: 'byStatus',
+      KeyConditionExpression: since ? 'gsi1pk = :p AND gsi1sk >= :since' : 'gsi1pk = :p',
+      ExpressionAttributeValues: { ':p': EXPIRED_EXCEPTIONS_PARTITION, ...(since ? { ':since': since } : {}) },
+    });
+    return items.map((i) => ExpiredExceptionRecordSchema.parse(i));
   }
 
   async managedSecrets() {

@@ -6,14 +6,17 @@
  * |---------------|-----------------------|--------------------|
  * | finding       | FINDING#<id>          | #FINDING           |
  * | audit event   | FINDING#<id>          | EVENT#<seq, 10 digits> |
+ * | expired exception | FINDING#<id>      | EXPIRED_EXCEPTION#<expiredAt> |
  * | alias         | ALIAS#<external id>   | #ALIAS             |
  * | quarantine    | QUARANTINE            | <record digest>    |
  * | pull cursor   | CURSOR#<connector>    | <scope>            |
  *
  * Global secondary indexes, one per report access pattern:
- * - byStatus      — findings by status, most severe and soonest due first
- * - byOwnerDue    — open findings of one owner by due date (sparse: set while open), and
- *                   `CLOSED#<owner>` closed findings by closing time (reports)
+ * - byStatus      — findings by status, most severe and soonest due first; also
+ *                   `EXCEPTIONS#expired` history by expiry and `MANAGED_SECRETS` (reports)
+ * - byOwnerDue    — open findings of one owner by due date (sparse: set while open),
+ *                   `CLOSED#<owner>` closed findings by closing time and `ACCEPTED#<owner>`
+ *                   accepted risks by expiry: together every finding of one owner (reports)
  * - bySecretHash  — findings by secret HMAC (sparse)
  * - byTimer       — lifecycle timers by due time: SLA deadlines, approval timeouts, exception
  *                   expiries (sparse: set while a lifecycle waits with a timer; `closeloop tick`);

@@ -83,6 +83,10 @@ describe('the finding lifecycle through the CLI', () => {
     expect(key.events.map((e) => e.action)).toEqual(expect.arrayContaining(['exception.requested', 'exception.approved', 'risk.accepted', 'exception.expired', 'finding.reopened']));
     const overdue = show(token.id);
     expect(overdue.events.map((e) => e.action)).toContain('sla.breached');
+    // The auditor's exceptions report lists it as expired and reopened: who asked, who approved, when.
+    const report = JSON.parse(cli.runWith({ CLOSELOOP_NOW: at(31) }, 'report', 'exceptions', '--format', 'json').stdout) as { sections: Array<{ title: string; rows: unknown[][] }> };
+    const expired = report.sections.find((s) => s.title === 'Expired and reopened')!;
+    expect(expired.rows.filter((row) => row[0] === awsKey.id)).toEqual([[awsKey.id, 'team-payments', 'team-payments', 'alice', at(31).slice(0, 10), at(33).slice(0, 10)]]); // critical: due 2 days after it reopened
   });
 
   it('closes a false positive only through an approver with a reason', () => {

@@ -51,7 +51,13 @@ async function seededHistory() {
   const exception = (until: string) => ({ requestedBy: 'team-b', requestedAt: iso(-5), until, reason: 'vendor migration, "phase 2", ends soon', compensatingControl: 'IP allow-list', approvedBy: 'alice', approvedAt: iso(-5) });
   await set(7, NOW - 5 * DAY, () => ({ ...owned('team-b', 'medium', 20), status: 'risk_accepted', exception: exception(iso(20)), lifecycle: { startedGeneration: 1, waitingAt: 'ExceptionWait', timerAt: iso(20), timerKind: 'exception_expiry' } }));
   await set(8, NOW - 5 * DAY, () => ({ ...owned('team-a', 'low', 90), status: 'risk_accepted', exception: exception(iso(100)), lifecycle: { startedGeneration: 1, waitingAt: 'ExceptionWait', timerAt: iso(100), timerKind: 'exception_expiry' } }));
-  await set(9, NOW - 2 * DAY, () => ({ ...owned('team-a', 'high', 5), status: 'reopened', expiredException: { ...exception(iso(-2)), expiredAt: iso(-2) } }));
+  // Accepted, then expired while still exposed: the transition the lifecycle's reopen step writes.
+  await set(9, NOW - 4 * DAY, () => ({ ...owned('team-a', 'high', 5), status: 'risk_accepted', exception: exception(iso(-2)) }));
+  clock.set(NOW - 2 * DAY);
+  await updateFinding(store, clock, byLine.get(9)!, (f, at) => ({
+    finding: { ...f, status: 'reopened', dueAt: iso(5), exception: undefined, expiredException: { ...f.exception!, expiredAt: at } },
+    events: [{ actor: 'closeloop:lifecycle', action: 'finding.reopened', from: 'risk_accepted', to: 'reopened', reason: 'exception expired while still exposed' }],
+  }));
 
   const managed = new DynamoManagedSecretStore(client, tableName);
   const event = (action: string) => ({ actor: 'aws:secretsmanager', action, reason: 'seed' });
@@ -109,6 +115,10 @@ describe('auditor reports over a seeded history (DynamoDB Local, fixed clock)', 
     ]);
     expect(r.sections[1]!.rows).toEqual([[h.byLine.get(7), 'team-b', iso(20).slice(0, 10), 20]]);
     expect(r.sections[2]!.rows).toEqual([[h.byLine.get(9), 'team-a', 'team-b', 'alice', iso(-2).slice(0, 10), iso(5).slice(0, 10)]]);
+    // One owner's: their ACCEPTED# partition and their expired exceptions; --since narrows the expired ones.
+    expect(summary(await h.report('exceptions', { owner: 'team-b' }))).toEqual({ 'active risk acceptances': 1, 'expiring within 30 days': 1, 'expired and reopened': 0 });
+    expect(summary(await h.report('exceptions', { owner: 'team-a' }))).toEqual({ 'active risk acceptances': 1, 'expiring within 30 days': 0, 'expired and reopened': 1 });
+    expect(summary(await h.report('exceptions', { since: new Date(iso(-1)) }))).toMatchObject({ 'expired and reopened since': 0 });
   });
 
   it('rotation: managed secrets, % rotated within the policy window, failures, leaked secrets still valid 5 days after notification', async () => {
@@ -135,6 +145,11 @@ describe('auditor reports over a seeded history (DynamoDB Local, fixed clock)', 
     expect(r.sections[0]!.rows).toContainEqual(['NHI7', 0, 0]);
     expect(r.sections[0]!.rows).toHaveLength(10);
     expect(r.sections[1]!.rows).toContainEqual(['PR.AA-01', 7, 2]);
+    // One owner's findings: open work, accepted risks and closed findings (lines 1, 2, 6, 8, 9 are team-a's).
+    const mine = await h.report('standards', { owner: 'team-a' });
+    expect(summary(mine)).toEqual({ findings: 5, 'open (incl. accepted risks)': 4, closed: 1 });
+    expect(mine.title).toBe('Standards: OWASP NHI Top 10 (2025) and NIST CSF 2.0, findings of team-a');
+    expect(summary(await h.report('rotation', { owner: 'team-a' }))).toMatchObject({ 'managed secrets': 2, 'leaked secrets notified 5+ days ago': 5, '% still valid 5 days after notification (industry: 91.6% after 5 days)': 100 });
   });
 
   it('audit: a finding\'s trail or a period\'s events, with the chain verified; an edited event is named', async () => {
@@ -143,6 +158,7 @@ describe('auditor reports over a seeded history (DynamoDB Local, fixed clock)', 
     expect(one.sections[0]!.rows.map((row) => row[4])).toEqual(['finding.created', 'seed.applied']);
     const period = await h.report('audit', { since: new Date(iso(-6)), actor: 'seed' });
     // Since six days ago, by time: lines 7 and 8 (same instant, by id), then 9, then 6; not 1-5 (earlier).
+    // (Line 9's expiry was written by closeloop:lifecycle, not by the seed.)
     const ids = period.sections[0]!.rows.map((row) => row[1]);
     expect(ids.slice(0, 2).sort()).toEqual([h.byLine.get(7), h.byLine.get(8)].sort());
     expect(ids.slice(2)).toEqual([h.byLine.get(9), h.byLine.get(6)]);
@@ -165,6 +181,14 @@ describe('auditor reports over a seeded history (DynamoDB Local, fixed clock)', 
       }
     }
   });
+
+  it('exceptions: an expired exception stays in the report after its finding moves on (fixed later)', async () => {
+    const clock = clockAt(NOW - DAY);
+    await updateFinding(h.store, clock, h.byLine.get(9)!, (f, at) => ({ finding: { ...f, status: 'resolved', closedAt: at }, events: [{ actor: 'closeloop:lifecycle', action: 'finding.resolved', from: 'reopened', to: 'resolved', reason: 'key deactivated' }] }));
+    const r = await h.report('exceptions');
+    expect(summary(r)).toMatchObject({ 'expired and reopened': 1 });
+    expect(r.sections[2]!.rows.map((row) => row[0])).toEqual([h.byLine.get(9)]);
+  });
 });
 
 describe('report API (GET /reports/{kind}, the same code as the CLI)', () => {
@@ -180,7 +204,7 @@ describe('report API (GET /reports/{kind}, the same code as the CLI)', () => {
     expect(first.statusCode).toBe(200);
     const one = JSON.parse(first.body) as { report: { generatedAt: string; sections: Array<{ rows: unknown[][] }> }; page: { totalRows: number; nextCursor?: string } };
     expect(one.report.sections[0]!.rows).toHaveLength(5);
-    expect(one.page.totalRows).toBe(19); // nine findings created, nine seeded, one scheduled rotation of a managed secret
+    expect(one.page.totalRows).toBe(20); // nine findings created, nine seeded, one exception expired, one scheduled rotation of a managed secret
     const seen = [...one.report.sections[0]!.rows];
     let cursor = one.page.nextCursor;
     while (cursor) {
@@ -189,8 +213,8 @@ describe('report API (GET /reports/{kind}, the same code as the CLI)', () => {
       seen.push(...next.report.sections[0]!.rows);
       cursor = next.page.nextCursor;
     }
-    expect(seen).toHaveLength(19);
-    expect(new Set(seen.map((r) => `${String(r[1])}#${String(r[2])}`)).size).toBe(19);
+    expect(seen).toHaveLength(20);
+    expect(new Set(seen.map((r) => `${String(r[1])}#${String(r[2])}`)).size).toBe(20);
   });
 
   it('CSV and HTML come whole, as a download; bad parameters name the field (400); an unknown report is 404', async () => {
