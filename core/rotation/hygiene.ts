@@ -31,7 +31,8 @@ export interface CredentialInventory {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const SCANNER = 'closeloop';
+/** The scanner name on hygiene findings' sources. */
+export const HYGIENE_SCANNER = 'closeloop';
 const DETECTOR = 'closeloop-credential-hygiene';
 const daysBetween = (from: string, to: Date) => Math.floor((to.getTime() - Date.parse(from)) / DAY_MS);
 const NHI_TYPE_BY_ROTATOR: Record<RotatorKind, NhiType> = { iam_access_key: 'cloud_access_key', generated_credential: 'api_key' };
@@ -63,7 +64,7 @@ export function hygieneRecords(inventory: CredentialInventory, policy: Policy, n
     publiclyExposed: false,
     asset: fields.asset,
     locations: fields.locations,
-    source: { scanner: SCANNER, scannerId: fields.scannerId, ruleId: fields.ruleId, firstReportedAt: reportedAt, state: 'open' },
+    source: { scanner: HYGIENE_SCANNER, scannerId: fields.scannerId, ruleId: fields.ruleId, firstReportedAt: reportedAt, state: 'open' },
     owaspNhi: OWASP_NHI_BY_KIND[kind],
     nistCsf: NIST_CSF_BY_KIND[kind],
   });

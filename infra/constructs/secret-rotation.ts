@@ -156,6 +156,13 @@ export class SecretRotation extends Construct {
     this.hygiene.role.addToPolicy(
       new PolicyStatement({ actions: ['iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'], resources: [`arn:${stack.partition}:iam::${stack.account}:user/*`] }),
     );
+    // Hygiene findings it no longer reports resume their owner-fix wait (as a clean re-scan would).
+    this.hygiene.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['states:SendTaskSuccess'],
+        resources: [stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: props.lifecycleStateMachineName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      }),
+    );
     new Rule(this, 'HygieneSchedule', { description: 'closeloop: credential hygiene (NHI7, NHI1)', schedule: Schedule.rate(settings.hygieneInterval ?? Duration.days(1)) }).addTarget(
       new LambdaFunction(this.hygiene.fn, { retryAttempts: 2 }),
     );

@@ -19,8 +19,7 @@ import { REPORT_KINDS, computeReport, type ReportKind } from '@core/reports/repo
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '@core/reports/render';
 import { DynamoReportSource } from '@core/store/dynamo-report-source';
 import { DynamoManagedSecretStore } from '@core/store/dynamo-managed-secret-store';
-import { ingestRecords } from '@core/ingest';
-import { hygieneRecords } from '@core/rotation/hygiene';
+import { runCredentialHygiene } from '@core/rotation/hygiene-run';
 import { readCredentialInventory } from '@connectors/aws/credential-inventory';
 import { rotationComponents } from '@connectors/aws/rotation-wiring';
 import { applyScenario } from '../scenario';
@@ -203,9 +202,13 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           throw new ConfigurationError('credential hygiene reads Secrets Manager and IAM: set AWS_ENDPOINT_URL_SECRETS_MANAGER and AWS_ENDPOINT_URL_IAM (deployed, the stack runs it daily)');
         }
         const inventory = await readCredentialInventory(rotationComponents(hub.hasher), hub.hasher);
-        const now = hub.clock.now();
-        const summary = await ingestRecords(hygieneRecords(inventory, hub.policy, now), { store: hub.store, clock: hub.clock, reportName: `closeloop:credential-hygiene:${now.toISOString()}`, format: 'closeloop-hygiene' });
-        io.out(opts.json ? JSON.stringify(summary) : `hygiene: ${inventory.secrets.length} secrets and ${inventory.accessKeys.length} access keys read; ${summaryLine(summary)}`);
+        // Hygiene findings it no longer reports resume with what the inventory proves (key gone, secret rotated).
+        const { summary, cleared } = await runCredentialHygiene(inventory, localDecisions(hub));
+        if (opts.json) io.out(JSON.stringify({ ...summary, cleared: cleared.map((c) => c.findingId) }));
+        else {
+          io.out(`hygiene: ${inventory.secrets.length} secrets and ${inventory.accessKeys.length} access keys read; ${summaryLine(summary)}`);
+          for (const c of cleared) io.out(`  ${c.message}`);
+        }
       });
     });
 

@@ -193,6 +193,13 @@ describe('clean re-scan of the same scope (owner-fix wait resumed by a later sca
     const stillThere = (await store.list()).find((f) => f.locations[0]!.line === 30)!;
     expect(stillThere.status).toBe('open');
     expect(stillThere.evidence).toEqual([]);
+
+    // Tomorrow's identical scan knows nothing new: the AWS key is not bounced back to its owner again.
+    clock.advance(24 * 60 * 60 * 1000);
+    const awsEvents = (await store.events(aws.id)).length;
+    const tomorrow = await ingestReportFiles([write([still])], { store, clock, hasher, asset });
+    expect(await applyCleanRescans(deps, tomorrow.scans)).toEqual([]);
+    expect(await store.events(aws.id)).toHaveLength(awsEvents);
   });
 });
 

@@ -8,6 +8,10 @@ import { readCredentialInventory } from '@connectors/aws/credential-inventory';
 import { verifyChain } from '@core/audit';
 import { ingestRecords } from '@core/ingest';
 import { hygieneRecords } from '@core/rotation/hygiene';
+import { runCredentialHygiene } from '@core/rotation/hygiene-run';
+import { remediationNotConfigured } from '@core/lifecycle/ports';
+import type { ResumeAt, Signal } from '@core/lifecycle/state';
+import type { Finding } from '@core/model';
 import { DynamoManagedSecretStore } from '@core/store/dynamo-managed-secret-store';
 import { recordRotationEvent } from '@functions/rotation-events';
 import { ingestReportFiles } from '@connectors/sources/ingest-reports';
@@ -264,5 +268,56 @@ describe('credential hygiene: NHI7 and NHI1 findings raised from the account inv
     expect(again).toMatchObject({ created: 0, updated: 0, unchanged: 4 });
     const table = JSON.stringify(await store.list());
     for (const keys of world.iam.users.values()) for (const k of keys) expect(table).not.toContain(k.AccessKeyId);
+  });
+
+  it('a later run closes what the inventory proves fixed (key deleted: key_deactivated; secret rotated: rotation_record); a key used again is a clean re-scan an AWS key needs more than, said once', async () => {
+    world = aRotationWorld();
+    const now = clock.now().getTime();
+    world.sm.now = () => new Date(now - 200 * 86400e3);
+    const legacy = world.sm.addSecret({ name: 'legacy/db-password', value: 'pw-value-0000000000000000' });
+    world.iam.now = () => new Date(now - 120 * 86400e3);
+    world.iam.addUser('leaver', { lastUsed: null });
+    const idle = world.iam.addUser('idle-then-used', { lastUsed: null });
+    world.iam.addUser('old-but-used', { lastUsed: new Date(now - 86400e3) });
+
+    const { store } = await aFreshStore();
+    const policy: Policy = { ...PRE_AUTHORIZED, preAuthorized: [{ ...PRE_AUTHORIZED.preAuthorized[0]!, nhiTypes: ['cloud_access_key', 'generic_secret'] }] };
+    const lifecycles = new LocalLifecycleRunner({ store, clock, policy, remediation: remediationNotConfigured });
+    const deps = { store, clock, policy, signaller: { signal: async (f: Finding, resumeAt: ResumeAt, signal: Signal) => (await lifecycles.resume(f, resumeAt, { signal })).outcome } };
+    const inventory = () => readCredentialInventory({ secretsManager: world!.secretsManager, iam: world!.iamClient }, world!.hasher);
+    const first = await runCredentialHygiene(await inventory(), deps);
+    expect(first).toEqual({ summary: expect.objectContaining({ created: 6, rejected: 0 }), cleared: [] });
+    for (const f of await store.list()) await lifecycles.start(f);
+    // Nothing can rotate here: every hygiene finding waits for its owner.
+    expect(new Set((await store.list()).map((f) => f.lifecycle?.waitingAt))).toEqual(new Set(['AwaitOwnerFix']));
+    const find = async (title: RegExp) => (await store.list()).filter((f) => title.test(f.title));
+
+    // The owners act: the leaver's key deleted, the secret rotated yesterday, the idle key used again.
+    world.iam.users.set('leaver', []);
+    world.sm.secrets.get(legacy)!.lastRotated = new Date(now - 86400e3);
+    idle.lastUsed = new Date(now - 3600e3);
+    const second = await runCredentialHygiene(await inventory(), deps);
+    expect(second.summary).toMatchObject({ created: 0, rejected: 0 });
+    // (the message ends with what the signaller said: here the local run's outcome)
+    expect(second.cleared.map((c) => c.message).sort()).toEqual([
+      'clean re-scan by closeloop:credential-hygiene: parked',
+      'key deactivated by closeloop:credential-hygiene: succeeded',
+      'key deactivated by closeloop:credential-hygiene: succeeded',
+      'rotation record by closeloop:credential-hygiene: succeeded',
+    ]);
+    const leaver = await find(/IAM user leaver/);
+    expect(leaver.map((f) => [f.owaspNhi[0], f.status, f.evidence.map((e) => e.kind)])).toEqual(expect.arrayContaining([['NHI1', 'resolved', ['key_deactivated']], ['NHI7', 'resolved', ['key_deactivated']]]));
+    const [secret] = await find(/legacy\/db-password/);
+    expect(secret).toMatchObject({ status: 'resolved', evidence: [expect.objectContaining({ kind: 'rotation_record', ref: `secretsmanager:${legacy}@${new Date(now - 86400e3).toISOString()}`, simulated: false })] });
+    // Used again: no longer NHI1, but an AWS key closes only on rotation or deactivation: back to its owner.
+    const [usedAgain] = await find(/IAM user idle-then-used never used/);
+    expect(usedAgain).toMatchObject({ status: 'open', lifecycle: { waitingAt: 'AwaitOwnerFix' } });
+    expect((await store.events(usedAgain!.id)).map((e) => e.action).slice(-2)).toEqual(['evidence.recorded', 'verification.failed']);
+    expect((await find(/old-but-used/))[0]).toMatchObject({ status: 'open', evidence: [] });
+
+    // Tomorrow's run knows nothing new: nobody is bounced again.
+    const events = (await store.events(usedAgain!.id)).length;
+    expect((await runCredentialHygiene(await inventory(), deps)).cleared).toEqual([]);
+    expect(await store.events(usedAgain!.id)).toHaveLength(events);
   });
 });

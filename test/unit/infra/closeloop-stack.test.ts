@@ -177,9 +177,9 @@ describe('CloseloopStack', () => {
     template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }) });
   });
 
-  it('lets the decisions and webhook Lambdas, report ingest (clean re-scans) and the rotation machine resume waits, and only the starter, the lifecycle and the rotation events start executions', () => {
+  it('lets the decisions and webhook Lambdas, report ingest and credential hygiene (clean re-scans) and the rotation machine resume waits, and only the starter, the lifecycle and the rotation events start executions', () => {
     const withAction = (action: string) => statements().filter((s) => [s.Action].flat().includes(action));
-    expect(withAction('states:SendTaskSuccess')).toHaveLength(4);
+    expect(withAction('states:SendTaskSuccess')).toHaveLength(5);
     // the starter; the lifecycle (continue-as-new, and starting a rotation); the rotation events (retiring old keys)
     expect(withAction('states:StartExecution')).toHaveLength(4);
     // Machines named by ARN pattern use Step Functions' colon form (arn:…:stateMachine:name).
