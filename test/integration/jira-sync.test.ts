@@ -74,6 +74,16 @@ describe('Jira sync (a Jira stand-in on 127.0.0.1, requests checked against the 
     expect((await store.events(critical.id)).map((e) => e.action)).toContain('ticket.created');
   });
 
+  it('sets the configured components and custom fields on every issue (JIRA_COMPONENTS, JIRA_CUSTOM_FIELDS), within the spec', async () => {
+    const { deps, open } = await setup({ jiraEnv: { JIRA_COMPONENTS: 'Identity, Secrets ', JIRA_CUSTOM_FIELDS: '{"customfield_10050":"NHI programme","customfield_10051":{"value":"Tier 1"}}' } });
+    expect(await syncTickets(deps())).toMatchObject({ created: open.length, problems: [] });
+    expect(jira.violations).toEqual([]);
+    for (const issue of jira.issues.values()) {
+      expect(issue.fields).toMatchObject({ components: [{ name: 'Identity' }, { name: 'Secrets' }], customfield_10050: 'NHI programme', customfield_10051: { value: 'Tier 1' } });
+    }
+    expect(() => aJiraSink(jira, { JIRA_CUSTOM_FIELDS: '{"priority":"High"}' })).toThrow('JIRA_CUSTOM_FIELDS must be a JSON object of customfield_<number> keys');
+  });
+
   it('sends no secret to Jira: not in summaries, descriptions, comments or labels', async () => {
     const { deps, clock, runner, store } = await setup();
     await syncTickets(deps());

@@ -166,6 +166,22 @@ describe('ServiceNow tasks and CMDB (a ServiceNow stand-in on 127.0.0.1)', () =>
     }
   });
 
+  it('authenticates with an OAuth bearer token (SERVICENOW_TOKEN) instead of Basic auth', async () => {
+    const sn = await startFakeServiceNow({ bearerToken: 'sn-oauth-token-1' });
+    try {
+      const { store, client, tableName, clock } = await setup();
+      const config = readServiceNowConfig({ SERVICENOW_URL: sn.base, SERVICENOW_TOKEN: 'sn-oauth-token-1', SERVICENOW_TABLE: 'sn_si_task' });
+      const deps = { ...syncDeps({ client, tableName, store, clock, policy: POLICY }), sinks: { servicenow: new ServiceNowSink(config, servicenowHttp(config, 2_000), FAST_RETRY) }, configured: { servicenow: true } };
+      const result = await syncTickets(deps);
+      expect(result).toMatchObject({ pending: 0, problems: [] });
+      expect(sn.records.length).toBe((await store.list()).length);
+      // Neither set: the error names both ways to authenticate.
+      expect(() => readServiceNowConfig({ SERVICENOW_URL: sn.base })).toThrow('ServiceNow configuration: set SERVICENOW_USER and SERVICENOW_PASSWORD (Basic auth) or SERVICENOW_TOKEN (OAuth)');
+    } finally {
+      await sn.close();
+    }
+  });
+
   it('names the application owner from the CMDB as the owner in triage', async () => {
     const sn = await startFakeServiceNow({ appOwners: { 'github.com/acme/payments-api': 'owner@example.com' } });
     try {

@@ -11,15 +11,16 @@ export interface SnRecord {
 /**
  * A ServiceNow stand-in on 127.0.0.1: the Table API for one task table (create, query by
  * correlation_id / number, PATCH with work notes), sys_journal_field for work notes, the
- * IdentifyReconcile API, and an application CI table with owners. Basic auth.
+ * IdentifyReconcile API, and an application CI table with owners. Basic auth, or an OAuth
+ * bearer token when `bearerToken` is given.
  */
-export async function startFakeServiceNow(options: { table?: string; appOwners?: Record<string, string>; dropAfterCreate?: number } = {}) {
+export async function startFakeServiceNow(options: { table?: string; appOwners?: Record<string, string>; dropAfterCreate?: number; bearerToken?: string } = {}) {
   const table = options.table ?? 'sn_si_task';
   const records: SnRecord[] = [];
   const cis = new Map<string, { className: string; values: Record<string, unknown> }>();
   const relations: unknown[] = [];
   let creates = 0;
-  const auth = `Basic ${Buffer.from('closeloop:sn-password').toString('base64')}`;
+  const auth = options.bearerToken ? `Bearer ${options.bearerToken}` : `Basic ${Buffer.from('closeloop:sn-password').toString('base64')}`;
   const server = await startHttpServer((req: IncomingMessage, res: ServerResponse) => {
     let raw = '';
     req.on('data', (c) => (raw += c));
