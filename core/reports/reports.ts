@@ -1,4 +1,5 @@
 import { verifyChain, type AuditEvent } from '../audit';
+import { inParallel } from '../concurrency';
 import { InputError } from '../errors';
 import { FINDING_STATUSES, SEVERITIES, type Finding, type FindingStatus, type Severity } from '../model';
 import type { Policy } from '../policy';
@@ -51,6 +52,8 @@ export interface ReportOptions {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** Findings' trails the audit report reads at once to verify their chains. */
+const TRAILS_IN_PARALLEL = 8;
 /** A finding someone still has to act on. */
 export const OPEN_STATUSES: readonly FindingStatus[] = ['open', 'awaiting_approval', 'remediating', 'verifying', 'reopened'];
 const CLOSED_STATUSES: readonly FindingStatus[] = ['resolved', 'false_positive'];
@@ -90,7 +93,7 @@ async function openFindings(source: ReportSource, options: ReportOptions): Promi
 /** Every finding, or one owner's: their open work, accepted risks and closed findings (three index partitions). */
 async function allFindings(source: ReportSource, options: ReportOptions): Promise<Finding[]> {
   if (!options.owner) return source.findings(FINDING_STATUSES);
-  const [open, accepted, closed] = [await source.openOf(options.owner), await source.acceptedOf(options.owner), await source.closedOf(options.owner)];
+  const [open, accepted, closed] = await Promise.all([source.openOf(options.owner), source.acceptedOf(options.owner), source.closedOf(options.owner)]);
   return [...open, ...accepted, ...closed];
 }
 
@@ -311,11 +314,13 @@ async function auditReport(source: ReportSource, options: ReportOptions): Promis
     const since = options.since ?? new Date(options.now.getTime() - 30 * DAY_MS);
     events = await source.eventsBetween(since.toISOString(), `${options.now.toISOString()}~`, options.actor);
     // Verify every chain these events belong to, whole, against the head its finding records.
-    for (const id of new Set(events.filter((e) => e.findingId.startsWith('NHI-')).map((e) => e.findingId))) {
-      const { finding, events: trail } = await source.trail(id);
+    const ids = [...new Set(events.filter((e) => e.findingId.startsWith('NHI-')).map((e) => e.findingId))];
+    const trails = await inParallel(TRAILS_IN_PARALLEL, ids, (id) => source.trail(id));
+    ids.forEach((id, i) => {
+      const { finding, events: trail } = trails[i]!;
       if (finding) heads.set(id, { count: finding.eventCount, lastHash: finding.lastEventHash });
       chains.set(id, trail);
-    }
+    });
   }
   let firstBreak: { findingId: string; seq: number; problem: string } | undefined;
   let checked = 0;
