@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
@@ -7,7 +7,8 @@ import { verifyChain } from '@core/audit';
 import { ingestReportFiles } from '@connectors/sources/ingest-reports';
 import { ensureTable } from '@core/store/ensure-table';
 import { FIXTURE_SECRETS, fixturePath } from '@test/support/fixtures';
-import { aHasher } from '@test/support/factories';
+import { aGitleaksRecord, aHasher } from '@test/support/factories';
+import { StoreUnavailableError } from '@core/store/dynamo-finding-store';
 import { aFreshStore } from '@test/support/dynamo';
 
 const clock = fixedClock('2026-11-01T12:00:00.000Z');
@@ -26,6 +27,22 @@ describe('ingest into DynamoDB Local', () => {
     expect(findings).toHaveLength(2);
     const django = findings.find((f) => f.locations.length === 2)!;
     expect(django.locations.map((l) => l.commit)).toEqual(['b718aa975b79d141225d928ba2822ea010b74d2b', 'a22291a13233b1282ddd0e54e479385690c06fa5']);
+  });
+
+  it('a store failure in one round fails the ingest with that error; the rounds before it stay written, none after it starts', async () => {
+    const { store } = await aFreshStore();
+    let commits = 0;
+    const flaky = Object.assign(Object.create(Object.getPrototypeOf(store) as object) as typeof store, store, {
+      commit: async (writes: Parameters<typeof store.commit>[0]) => {
+        if (++commits === 2) throw new StoreUnavailableError('DynamoDB kept cancelling the ingest transaction');
+        return store.commit(writes);
+      },
+    });
+    const file = join(mkdtempSync(join(tmpdir(), 'closeloop-ingest-')), 'gitleaks.json');
+    writeFileSync(file, JSON.stringify(Array.from({ length: 250 }, (_, i) => aGitleaksRecord({ StartLine: i + 1, Fingerprint: `c0ffee:src/app.ts:generic-api-key:${i + 1}` }))));
+    await expect(ingestReportFiles([file], { store: flaky, clock, hasher: aHasher() })).rejects.toThrow('DynamoDB kept cancelling the ingest transaction');
+    expect(commits).toBe(2);
+    expect(await store.list()).toHaveLength(100);
   });
 
   it('is idempotent: re-ingesting the same reports changes nothing and reports every record unchanged', async () => {
