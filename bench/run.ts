@@ -435,14 +435,14 @@ async function benchReports(client: DynamoDBClient) {
 }
 
 async function benchBundles() {
-  const entries = ['functions/ingest-s3-report.ts', 'functions/ingest-securityhub-event.ts', 'functions/secret-rotation.ts', 'functions/rotation-step.ts', 'functions/rotation-events-lambda.ts', 'functions/credential-hygiene.ts'];
+  const entries = ['functions/ingest-s3-report.ts', 'functions/ingest-securityhub-event.ts', 'functions/report-api-lambda.ts', 'functions/report-export-lambda.ts', 'functions/secret-rotation.ts', 'functions/rotation-step.ts', 'functions/rotation-events-lambda.ts', 'functions/credential-hygiene.ts'];
   const out: Record<string, unknown> = {};
   for (const entry of entries) {
     const outfile = join(dir, 'bundles', `${entry.split('/').pop()!.replace('.ts', '.js')}`);
     await build({ entryPoints: [join(ROOT, entry)], bundle: true, minify: true, platform: 'node', target: 'node24', format: 'cjs', external: ['@aws-sdk/*'], outfile, tsconfig: join(ROOT, 'tsconfig.json'), logLevel: 'silent' });
     const init = spawnSync(process.execPath, ['-e', `const t=process.hrtime.bigint();require(${JSON.stringify(outfile)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`], {
       encoding: 'utf8',
-      env: { ...process.env, CLOSELOOP_TABLE: 'bench', CLOSELOOP_DEPLOYMENT_KEY_SECRET: 'arn:aws:secretsmanager:us-east-1:1:secret:x', AWS_REGION: 'us-east-1', NODE_PATH: join(ROOT, 'node_modules') },
+      env: { ...process.env, CLOSELOOP_TABLE: 'bench', CLOSELOOP_DEPLOYMENT_KEY_SECRET: 'arn:aws:secretsmanager:us-east-1:1:secret:x', CLOSELOOP_EXPORT_BUCKET: 'bench-exports', CLOSELOOP_REPORT_EXPORT_FUNCTION: 'bench-export', AWS_REGION: 'us-east-1', NODE_PATH: join(ROOT, 'node_modules') },
     });
     const baseline = spawnSync(process.execPath, ['-e', `const t=process.hrtime.bigint();require('@aws-sdk/client-dynamodb');process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`], { encoding: 'utf8', cwd: ROOT });
     out[entry] = { bundleKb: statSync(outfile).size / 1024, moduleInitMs: Number(init.stdout), sdkClientRequireMs: Number(baseline.stdout), initVsSdkRequire: Number(init.stdout) / Number(baseline.stdout), initError: init.status === 0 ? undefined : init.stderr.split('\n')[0] };
@@ -502,8 +502,9 @@ async function main() {
   if (jr) console.log(`jira: ${jr.created} issues for ${jr.findings} new findings with ${jr.syncRequests} HTTP requests → ${f(jr.requestsPerFinding!, 3)} per finding (target ≤ 0.05) in ${f(jr.syncMs!, 0)} ms; one-by-one creation ${jr.oneByOneRequests} requests in ${f(jr.oneByOneMs!, 0)} ms → sync takes ${f(jr.syncVsOneByOneTime!)}× the time; ${jr.specViolations} OpenAPI violations`);
   const im = results.ingestMemory as Record<string, number> | undefined;
   if (im) console.log(`ingest of ${im.largeLines} JSON lines into DynamoDB Local: peak RSS ${f(im.largePeakRssMb!, 0)} MB vs ${im.smallLines} lines ${f(im.smallPeakRssMb!, 0)} MB → ${f(im.rssRatioLargeVsSmall!)}× for 10× the data; ${f(im.findingsPerSecond!, 0)} findings/s`);
-  for (const [entry, b] of Object.entries((results.bundles ?? {}) as Record<string, Record<string, number>>)) {
-    console.log(`bundle ${entry}: ${f(b.bundleKb!, 0)} KB minified, module init ${f(b.moduleInitMs!, 0)} ms (${f(b.initVsSdkRequire!)}× requiring the DynamoDB client alone)`);
+  for (const [entry, b] of Object.entries((results.bundles ?? {}) as Record<string, Record<string, number> & { initError?: string }>)) {
+    if (b.initError) console.log(`bundle ${entry}: ${f(b.bundleKb!, 0)} KB minified, module init FAILED: ${b.initError}`);
+    else console.log(`bundle ${entry}: ${f(b.bundleKb!, 0)} KB minified, module init ${f(b.moduleInitMs!, 0)} ms (${f(b.initVsSdkRequire!)}× requiring the DynamoDB client alone)`);
   }
 }
 

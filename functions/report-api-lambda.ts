@@ -1,19 +1,36 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { s3ExportFiles } from '@connectors/aws/s3-export-files';
 import { DynamoReportSource } from '@core/store/dynamo-report-source';
 import { principalName } from './lifecycle-api';
-import { handleReportRequest } from './report-api';
+import { handleExportRequest, handleExportStatus, handleReportRequest, type ReportExportDeps } from './report-api';
 import { lifecycleRuntime } from './shared/lifecycle-runtime';
 import { logger, requiredEnv } from './shared/runtime';
 
 const runtime = lifecycleRuntime();
 const client = new DynamoDBClient({});
 const tableName = requiredEnv('CLOSELOOP_TABLE');
+const lambda = new LambdaClient({});
+const exportFunction = requiredEnv('CLOSELOOP_REPORT_EXPORT_FUNCTION');
+const exportDeps: ReportExportDeps = {
+  files: s3ExportFiles(new S3Client({}), requiredEnv('CLOSELOOP_EXPORT_BUCKET')),
+  clock: runtime.clock,
+  // Asynchronous invoke: Lambda queues it, retries twice, and the export worker's failures alarm.
+  start: async (request) => {
+    await lambda.send(new InvokeCommand({ FunctionName: exportFunction, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(request)) }));
+  },
+};
 
-/** The report API Lambda (API Gateway, IAM auth; the auditor role may call only this). */
-export const handler = async (event: APIGatewayProxyEvent) => {
-  const result = await handleReportRequest(event, { source: () => new DynamoReportSource(client, tableName), policy: runtime.policy, clock: runtime.clock });
-  // Who read which report is itself worth keeping.
-  logger.info('report read', { by: event.requestContext?.identity?.userArn ? principalName(event.requestContext.identity.userArn) : 'unknown', kind: event.pathParameters?.kind, status: result.statusCode });
+/** The report API Lambda (API Gateway, IAM auth; the auditor role may call only these routes). */
+export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+  const by = event.requestContext?.identity?.userArn ? principalName(event.requestContext.identity.userArn) : 'unknown';
+  let result: APIGatewayProxyResult;
+  if (event.resource === '/reports/{kind}/exports' && event.httpMethod === 'POST') result = await handleExportRequest(event, by, exportDeps);
+  else if (event.resource === '/reports/exports/{id}') result = await handleExportStatus(event.pathParameters?.id, exportDeps);
+  else result = await handleReportRequest(event, { source: () => new DynamoReportSource(client, tableName), policy: runtime.policy, clock: runtime.clock });
+  // Who read or exported which report is itself worth keeping.
+  logger.info('report read', { by, route: `${event.httpMethod} ${event.resource}`, kind: event.pathParameters?.kind, export: event.pathParameters?.id, status: result.statusCode });
   return result;
 };

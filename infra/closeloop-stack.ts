@@ -69,7 +69,7 @@ export class CloseloopStack extends Stack {
     });
     this.lifecycle = new FindingLifecycle(this, 'Lifecycle', { table: this.findings, rotationStateMachine: this.rotation.stateMachine, ...(props.policy ? { policy: props.policy } : {}) });
 
-    this.reports = new ReportApi(this, 'Reports', { table: this.findings, api: this.lifecycle.api, ...(props.policy ? { policy: props.policy } : {}) });
+    this.reports = new ReportApi(this, 'Reports', { table: this.findings, api: this.lifecycle.api, alarmTopic: this.alarmTopic, accessLogsBucket: this.reportIngest.accessLogs, ...(props.policy ? { policy: props.policy } : {}) });
 
     this.tickets = new TicketSync(this, 'Tickets', {
       table: this.findings,
@@ -95,7 +95,7 @@ export class CloseloopStack extends Stack {
     new CfnOutput(this, 'DecisionsApi', { value: this.lifecycle.api.url, description: 'POST findings/{id}/approve|reject|exception|exception/approve|exception/reject|false-positive (SigV4)' });
     new CfnOutput(this, 'TicketingSecret', { value: this.tickets.credentials.secretArn, description: 'put Jira / ServiceNow credentials and webhook secrets here (JSON, see README)' });
     new CfnOutput(this, 'RotationFunction', { value: this.rotation.rotationFunction.fn.functionArn, description: 'set as the rotation function of secrets tagged closeloop:rotator' });
-    new CfnOutput(this, 'AuditorRole', { value: this.reports.auditorRole.roleArn, description: 'assume to read GET /reports/{kind} (and nothing else)' });
+    new CfnOutput(this, 'AuditorRole', { value: this.reports.auditorRole.roleArn, description: 'assume to read GET /reports/{kind} and export POST /reports/{kind}/exports (and nothing else)' });
     new CfnOutput(this, 'AlarmTopic', { value: this.alarmTopic.topicArn, description: 'subscribe on-call to this topic' });
   }
 }

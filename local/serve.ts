@@ -4,7 +4,8 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { DecisionDeps } from '@core/lifecycle/decisions';
 import { handleDecision } from '@functions/lifecycle-api';
 import { handleTicketWebhook, type WebhookDeps } from '@functions/ticket-webhooks';
-import { handleReportRequest, type ReportApiDeps } from '@functions/report-api';
+import { handleExportRequest, handleExportStatus, handleReportRequest, type ReportApiDeps, type ReportExportDeps } from '@functions/report-api';
+import { exportStatus } from '@core/reports/exports';
 
 /** Local principal header: `closeloop serve` listens on loopback only, where there is no IAM. */
 export const PRINCIPAL_HEADER = 'x-closeloop-principal';
@@ -19,6 +20,15 @@ const ROUTES: Array<{ method: string; pattern: RegExp; resource: string }> = [
   })),
 ];
 
+/** Export routes: POST /reports/{kind}/exports, GET /reports/exports/{id}, GET /reports/exports/{id}/file. */
+function exportRouteOf(method: string, path: string): { route: 'create' | 'status' | 'file'; param: string } | undefined {
+  const create = method === 'POST' ? /^\/reports\/([^/]+)\/exports$/.exec(path) : null;
+  if (create) return { route: 'create', param: decodeURIComponent(create[1]!) };
+  const status = method === 'GET' ? /^\/reports\/exports\/([^/]+)(\/file)?$/.exec(path) : null;
+  if (status) return { route: status[2] ? 'file' : 'status', param: decodeURIComponent(status[1]!) };
+  return undefined;
+}
+
 async function readBody(req: IncomingMessage, limit = 64 * 1024): Promise<string> {
   let body = '';
   for await (const chunk of req) {
@@ -32,10 +42,32 @@ async function readBody(req: IncomingMessage, limit = 64 * 1024): Promise<string
  * The local HTTP API: the deployed API's routes, answered by the same handler the Lambda runs
  * (`handleDecision`), with decisions resuming the local lifecycle runner. Binds 127.0.0.1 only.
  */
-export async function startLocalApi(deps: DecisionDeps, port = 0, webhooks?: WebhookDeps, reports?: ReportApiDeps): Promise<{ url: string; server: Server }> {
+export async function startLocalApi(deps: DecisionDeps, port = 0, webhooks?: WebhookDeps, reports?: ReportApiDeps, exportDeps?: ReportExportDeps): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const principal = req.headers[PRINCIPAL_HEADER];
+      const exportRoute = exportDeps ? exportRouteOf(req.method ?? '', url.pathname) : undefined;
+      if (exportRoute && exportDeps) {
+        if (exportRoute.route === 'create') {
+          const result = await handleExportRequest({ pathParameters: { kind: exportRoute.param }, queryStringParameters: Object.fromEntries(url.searchParams) }, typeof principal === 'string' && principal !== '' ? principal : 'local', exportDeps);
+          res.writeHead(result.statusCode, result.headers as Record<string, string>).end(result.body);
+        } else if (exportRoute.route === 'status') {
+          const result = await handleExportStatus(exportRoute.param, exportDeps);
+          res.writeHead(result.statusCode, result.headers as Record<string, string>).end(result.body);
+        } else {
+          // The local stand-in for the presigned S3 link.
+          const status = /^[0-9a-f-]{36}$/.test(exportRoute.param) ? await exportStatus(exportRoute.param, exportDeps.files).catch(() => undefined) : undefined;
+          const body = status?.status === 'done' ? await exportDeps.files.get(status.file) : undefined;
+          if (status?.status !== 'done' || body === undefined) {
+            res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `export ${exportRoute.param} has no file (yet)` }));
+            return;
+          }
+          const type = status.filename.endsWith('.csv') ? 'text/csv; charset=utf-8' : status.filename.endsWith('.html') ? 'text/html; charset=utf-8' : 'application/json';
+          res.writeHead(200, { 'content-type': type, 'content-disposition': `attachment; filename="${status.filename}"` }).end(body);
+        }
+        return;
+      }
       const hook = req.method === 'POST' ? /^\/webhooks\/(jira|servicenow)$/.exec(url.pathname) : null;
       if (hook && webhooks) {
         const result = await handleTicketWebhook(hook[1] as 'jira' | 'servicenow', await readBody(req, 1024 * 1024), req.headers as Record<string, string>, webhooks);
@@ -54,7 +86,6 @@ export async function startLocalApi(deps: DecisionDeps, port = 0, webhooks?: Web
         return;
       }
       const id = route.pattern.exec(url.pathname)?.[1];
-      const principal = req.headers[PRINCIPAL_HEADER];
       const event = {
         httpMethod: req.method,
         resource: route.resource,

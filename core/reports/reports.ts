@@ -51,6 +51,19 @@ export interface ReportOptions {
   validAfterDays?: number;
 }
 
+/** The filters a report request names (CLI, API, export), as report options at `now`. */
+export function reportOptionsFor(now: Date, policy: Policy, p: { since?: string | undefined; owner?: string | undefined; finding?: string | undefined; actor?: string | undefined; validAfterDays?: number | undefined }): ReportOptions {
+  return {
+    now,
+    policy,
+    ...(p.since ? { since: new Date(p.since) } : {}),
+    ...(p.owner ? { owner: p.owner } : {}),
+    ...(p.finding ? { findingId: p.finding } : {}),
+    ...(p.actor ? { actor: p.actor } : {}),
+    ...(p.validAfterDays ? { validAfterDays: p.validAfterDays } : {}),
+  };
+}
+
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Findings' trails the audit report reads at once to verify their chains. */
 const TRAILS_IN_PARALLEL = 8;

@@ -1,8 +1,12 @@
-import { CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { AuthorizationType, LambdaIntegration, type RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { AccountRootPrincipal, PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { BlockPublicAccess, Bucket, BucketEncryption, type IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { CloseloopFunction } from './closeloop-function';
+import { DeadLetterQueue } from './dead-letter-queue';
 import type { FindingsTable } from './findings-table';
 
 /** The report function reads; it never writes. */
@@ -13,33 +17,94 @@ export interface ReportApiProps {
   /** The hub's API: `GET /reports/{kind}` is added to it, behind IAM authorisation. */
   readonly api: RestApi;
   readonly policy?: Record<string, unknown>;
+  /** Where a report export that failed every attempt is reported. */
+  readonly alarmTopic: ITopic;
+  /** Server access logs of the export bucket go here. */
+  readonly accessLogsBucket: IBucket;
+  /** Days an export file is kept. @default 30 */
+  readonly exportRetentionDays?: number;
 }
 
 /**
  * The report API: `GET /reports/{kind}` (sla, ownership, exceptions, rotation, standards, audit)
- * computed by the same code as `closeloop report`, and the **auditor role**, which may call
- * those routes and nothing else (no decisions, no ingest, no table access).
+ * computed by the same code as `closeloop report`; `POST /reports/{kind}/exports` and
+ * `GET /reports/exports/{id}` for reports too large for one API call (a background worker writes
+ * the file to a private bucket; a presigned link downloads it); and the **auditor role**, which
+ * may call those routes and nothing else (no decisions, no ingest, no table access).
  */
 export class ReportApi extends Construct {
   readonly function: CloseloopFunction;
+  readonly exportFunction: CloseloopFunction;
+  readonly exportBucket: Bucket;
   readonly auditorRole: Role;
 
   constructor(scope: Construct, id: string, props: ReportApiProps) {
     super(scope, id);
+    // Export files: reports of any size, computed in the background, downloaded by a presigned link.
+    this.exportBucket = new Bucket(this, 'Exports', {
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      serverAccessLogsBucket: props.accessLogsBucket,
+      serverAccessLogsPrefix: 'report-exports/',
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [{ expiration: Duration.days(props.exportRetentionDays ?? 30) }],
+    });
+    const policyEnv: Record<string, string> = props.policy ? { CLOSELOOP_POLICY: JSON.stringify(props.policy) } : {};
+    this.exportFunction = new CloseloopFunction(this, 'Export', {
+      entry: 'functions/report-export-lambda.ts',
+      description: 'auditor report exports (background)',
+      table: props.table,
+      tableActions: REPORT_TABLE_ACTIONS,
+      timeout: Duration.minutes(15),
+      memorySize: 2048,
+      environment: { ...policyEnv, CLOSELOOP_EXPORT_BUCKET: this.exportBucket.bucketName },
+    });
+    this.exportFunction.role.addToPolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [this.exportBucket.arnForObjects('exports/*')] }));
+    const failedExports = new DeadLetterQueue(this, 'ExportDeadLetters', { alarmTopic: props.alarmTopic, description: 'report exports' });
+    this.exportFunction.fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(1), onFailure: new SqsDestination(failedExports.queue) });
+
     this.function = new CloseloopFunction(this, 'Reports', {
       entry: 'functions/report-api-lambda.ts',
       description: 'auditor reports API',
       table: props.table,
       tableActions: REPORT_TABLE_ACTIONS,
-      // API Gateway answers within 29 s; the function may not run longer.
+      // API Gateway answers within 29 s; the function may not run longer (larger reports: exports).
       timeout: Duration.seconds(29),
       memorySize: 1024,
-      ...(props.policy ? { environment: { CLOSELOOP_POLICY: JSON.stringify(props.policy) } } : {}),
+      environment: { ...policyEnv, CLOSELOOP_EXPORT_BUCKET: this.exportBucket.bucketName, CLOSELOOP_REPORT_EXPORT_FUNCTION: this.exportFunction.fn.functionArn },
     });
-    const reports = props.api.root.addResource('reports').addResource('{kind}');
-    reports.addMethod('GET', new LambdaIntegration(this.function.fn), {
+    // The API records an export's request, reads its status, signs download links and starts the worker.
+    this.function.role.addToPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [this.exportBucket.arnForObjects('exports/*')] }));
+    this.function.role.addToPolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [this.exportBucket.arnForObjects('exports/*/request.json')] }));
+    this.function.role.addToPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.exportFunction.fn.functionArn] }));
+
+    const integration = new LambdaIntegration(this.function.fn);
+    const reportQuery = ['since', 'owner', 'finding', 'actor', 'validAfterDays'];
+    const reportsRoot = props.api.root.addResource('reports');
+    const reports = reportsRoot.addResource('{kind}');
+    reports.addMethod('GET', integration, {
       authorizationType: AuthorizationType.IAM,
-      requestParameters: Object.fromEntries([['method.request.path.kind', true], ...['format', 'since', 'owner', 'finding', 'actor', 'validAfterDays', 'limit', 'cursor'].map((q) => [`method.request.querystring.${q}`, false])]),
+      requestParameters: Object.fromEntries([['method.request.path.kind', true], ...['format', ...reportQuery, 'limit', 'cursor'].map((q) => [`method.request.querystring.${q}`, false])]),
+    });
+    reports.addResource('exports').addMethod('POST', integration, {
+      authorizationType: AuthorizationType.IAM,
+      requestParameters: Object.fromEntries([['method.request.path.kind', true], ...['format', ...reportQuery].map((q) => [`method.request.querystring.${q}`, false])]),
+    });
+    reportsRoot.addResource('exports').addResource('{id}').addMethod('GET', integration, { authorizationType: AuthorizationType.IAM, requestParameters: { 'method.request.path.id': true } });
+
+    const bucketLogicalId = Stack.of(this).getLogicalId(this.exportBucket.node.defaultChild as CfnElement);
+    Validations.of(this.exportFunction.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/exports/*]`,
+      reason: 'Export files are written under exports/<export id>/ with generated ids; only that prefix of the export bucket.',
+    });
+    Validations.of(this.function.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/exports/*]`,
+      reason: 'Reads export requests, results and files (to sign download links) under exports/<export id>/; only that prefix of the export bucket.',
+    });
+    Validations.of(this.function.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/exports/*/request.json]`,
+      reason: 'Records an export request at exports/<generated export id>/request.json, and nothing else.',
     });
 
     this.auditorRole = new Role(this, 'AuditorRole', {
@@ -48,12 +113,17 @@ export class ReportApi extends Construct {
       maxSessionDuration: Duration.hours(1),
     });
     const readReports = props.api.arnForExecuteApi('GET', '/reports/*', props.api.deploymentStage.stageName);
-    this.auditorRole.addToPolicy(new PolicyStatement({ actions: ['execute-api:Invoke'], resources: [readReports] }));
+    const exportReports = props.api.arnForExecuteApi('POST', '/reports/*/exports', props.api.deploymentStage.stageName);
+    this.auditorRole.addToPolicy(new PolicyStatement({ actions: ['execute-api:Invoke'], resources: [readReports, exportReports] }));
     const apiLogicalId = Stack.of(this).getLogicalId(props.api.node.defaultChild as CfnElement);
     const stageLogicalId = Stack.of(this).getLogicalId(props.api.deploymentStage.node.defaultChild as CfnElement);
     Validations.of(this.auditorRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiLogicalId}>/<${stageLogicalId}>/GET/reports/*]`,
-      reason: 'Exactly the GET /reports/{kind} routes of this API: "*" stands for the report kind.',
+      reason: 'Exactly the GET /reports/{kind} and GET /reports/exports/{id} routes of this API: "*" stands for the report kind or export id.',
+    });
+    Validations.of(this.auditorRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiLogicalId}>/<${stageLogicalId}>/POST/reports/*/exports]`,
+      reason: 'Exactly the POST /reports/{kind}/exports routes: "*" stands for the report kind. An export computes a report; it changes nothing else.',
     });
   }
 }

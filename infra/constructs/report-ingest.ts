@@ -28,21 +28,23 @@ export interface ReportIngestProps {
  */
 export class ReportIngest extends Construct {
   readonly bucket: Bucket;
+  /** Server access logs (of this bucket and, through the stack, of the report export bucket). */
+  readonly accessLogs: Bucket;
   readonly queue: Queue;
   readonly function: CloseloopFunction;
   readonly deadLetters: DeadLetterQueue;
 
   constructor(scope: Construct, id: string, props: ReportIngestProps) {
     super(scope, id);
-    const accessLogs = new Bucket(this, 'AccessLogs', {
+    const accessLogs = (this.accessLogs = new Bucket(this, 'AccessLogs', {
       encryption: BucketEncryption.S3_MANAGED,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
       removalPolicy: RemovalPolicy.RETAIN,
       lifecycleRules: [{ expiration: Duration.days(props.reportRetentionDays ?? 400) }],
-    });
-    Validations.of(accessLogs).acknowledge({ id: 'AwsSolutions-S1', reason: 'This bucket receives the report bucket\'s server access logs; logging it to itself would recurse.' });
+    }));
+    Validations.of(accessLogs).acknowledge({ id: 'AwsSolutions-S1', reason: 'This bucket receives the report and export buckets\' server access logs; logging it to itself would recurse.' });
     this.bucket = new Bucket(this, 'Reports', {
       encryption: BucketEncryption.S3_MANAGED,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,

@@ -24,6 +24,8 @@ import { readCredentialInventory } from '@connectors/aws/credential-inventory';
 import { rotationComponents } from '@connectors/aws/rotation-wiring';
 import { applyScenario } from '../scenario';
 import { PRINCIPAL_HEADER, startLocalApi } from '../serve';
+import { localExportFiles } from '../export-files';
+import { runReportExport, type ReportExportRequest } from '@core/reports/exports';
 import { progressReporter } from './progress';
 
 /** Where the sample reports shipped with the project live (used by `closeloop run`). */
@@ -278,8 +280,17 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     }, 60)
     .action(async (opts: { port: number; tickInterval: number }) => {
       await withHub(async (hub) => {
-        const { url, server } = await startLocalApi(localDecisions(hub), opts.port, localWebhooks(hub), { source: () => new DynamoReportSource(hub.client, hub.config.tableName), policy: hub.policy, clock: hub.clock });
-        io.out(`closeloop serve: listening on ${url} (GET /findings, GET /findings/{id}, POST /findings/{id}/approve|reject|exception|exception/approve|exception/reject|false-positive|done, POST /webhooks/jira|servicenow)`);
+        const reportSource = () => new DynamoReportSource(hub.client, hub.config.tableName);
+        let baseUrl = '';
+        const files = localExportFiles(hub.config.home, () => baseUrl);
+        let exporting = Promise.resolve();
+        // Locally the export runs in this process, one after another, like the worker Lambda would.
+        const start = async (request: ReportExportRequest) => {
+          exporting = exporting.then(() => runReportExport(request, { source: reportSource(), policy: hub.policy, files, now: () => hub.clock.now() }).then(() => undefined)).catch((err: Error) => io.err(`closeloop: export ${request.id} failed: ${err.message}`));
+        };
+        const { url, server } = await startLocalApi(localDecisions(hub), opts.port, localWebhooks(hub), { source: reportSource, policy: hub.policy, clock: hub.clock }, { files, start, clock: hub.clock });
+        baseUrl = url;
+        io.out(`closeloop serve: listening on ${url} (GET /findings, GET /findings/{id}, POST /findings/{id}/approve|reject|exception|exception/approve|exception/reject|false-positive|done, POST /webhooks/jira|servicenow, GET /reports/{kind}, POST /reports/{kind}/exports, GET /reports/exports/{id})`);
         let ticking = Promise.resolve();
         const timer = opts.tickInterval > 0 ? setInterval(() => (ticking = ticking.then(() => runTick(hub, io.out)).catch((err: Error) => io.err(`closeloop: tick failed: ${err.message}`))), opts.tickInterval * 1000) : undefined;
         await new Promise<void>((resolve) => {
@@ -288,6 +299,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         });
         if (timer) clearInterval(timer);
         await ticking;
+        await exporting;
         await new Promise<void>((resolve) => server.close(() => resolve()));
         io.out('closeloop serve: stopped');
       });

@@ -61,6 +61,27 @@ describe('closeloop serve (the local HTTP API)', () => {
     expect(((await bob.json()) as { message: string }).message).toBe(`approved by bob; ${waiting!.id}: waiting at AwaitOwnerFix`);
   });
 
+  it('serves reports directly and as exports: 202, pending or done, then the file from the download link', async () => {
+    const direct = await fetch(`${url}/reports/ownership?format=csv`);
+    expect(direct.status).toBe(200);
+    const asked = await post('/reports/ownership/exports?format=csv', 'auditor-jane');
+    expect(asked.status).toBe(202);
+    const { id, statusPath } = (await asked.json()) as { id: string; statusPath: string };
+    let status: { status: string; downloadUrl?: string; sha256?: string; rows?: number } = { status: 'pending' };
+    for (let i = 0; i < 100 && status.status === 'pending'; i++) {
+      status = (await (await fetch(`${url}${statusPath}`)).json()) as typeof status;
+      if (status.status === 'pending') await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toMatchObject({ status: 'done', downloadUrl: `${url}/reports/exports/${id}/file`, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const file = await fetch(status.downloadUrl!);
+    expect(file.headers.get('content-disposition')).toBe('attachment; filename="closeloop-ownership-2026-11-22.csv"');
+    const text = await file.text();
+    // The same report as the direct answer at the same hub clock.
+    expect(text).toBe(await direct.text());
+    expect((await fetch(`${url}/reports/exports/${'0'.repeat(8)}-0000-4000-8000-000000000000`)).status).toBe(404);
+    expect((await fetch(`${url}/reports/exports/nope/file`)).status).toBe(404);
+  });
+
   it('stops cleanly on SIGTERM', async () => {
     server.kill('SIGTERM');
     const code = await new Promise<number | null>((r) => server.once('exit', r));

@@ -5,6 +5,8 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { sdkStreamMixin } from '@smithy/util-stream';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
 import { FIXTURE_SECRETS, fixturePath } from '@test/support/fixtures';
 import { aFreshStore } from '@test/support/dynamo';
 import { TEST_KEY } from '@test/support/factories';
@@ -14,7 +16,14 @@ const s3 = mockClient(S3Client);
 const context = { functionName: 'test', awsRequestId: 'req-1' } as Context;
 
 let store: Awaited<ReturnType<typeof aFreshStore>>['store'];
-let handlers: { s3Report: typeof import('@functions/ingest-s3-report'); securityHub: typeof import('@functions/ingest-securityhub-event') };
+let handlers: {
+  s3Report: typeof import('@functions/ingest-s3-report');
+  securityHub: typeof import('@functions/ingest-securityhub-event');
+  reportApi: typeof import('@functions/report-api-lambda');
+  reportExport: typeof import('@functions/report-export-lambda');
+};
+const lambda = mockClient(LambdaClient);
+const EXPORT_FUNCTION = 'arn:aws:lambda:us-east-1:123456789012:function:closeloop-report-export';
 
 beforeAll(async () => {
   const fresh = await aFreshStore();
@@ -28,7 +37,14 @@ beforeAll(async () => {
   process.env.AWS_ACCESS_KEY_ID = 'local';
   process.env.AWS_SECRET_ACCESS_KEY = 'local';
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  handlers = { s3Report: await import('@functions/ingest-s3-report'), securityHub: await import('@functions/ingest-securityhub-event') };
+  process.env.CLOSELOOP_EXPORT_BUCKET = 'closeloop-exports';
+  process.env.CLOSELOOP_REPORT_EXPORT_FUNCTION = EXPORT_FUNCTION;
+  handlers = {
+    s3Report: await import('@functions/ingest-s3-report'),
+    securityHub: await import('@functions/ingest-securityhub-event'),
+    reportApi: await import('@functions/report-api-lambda'),
+    reportExport: await import('@functions/report-export-lambda'),
+  };
 });
 
 beforeEach(() => {
@@ -75,5 +91,37 @@ describe('ingest-securityhub-event Lambda', () => {
     const finding = (await store.list()).find((f) => f.asset.type === 'aws_resource');
     expect(finding!.owaspNhi).toEqual(['NHI7']);
     expect(JSON.stringify(finding)).not.toMatch(new RegExp(FIXTURE_SECRETS.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')));
+  });
+});
+
+describe('report API and export worker Lambdas (routes by API Gateway resource; S3 and Lambda mocked, DynamoDB Local)', () => {
+  it('GET /reports/{kind} answers directly; POST /reports/{kind}/exports invokes the worker asynchronously; the worker writes the file; GET /reports/exports/{id} signs a link', async () => {
+    const objects = new Map<string, string>();
+    s3.on(PutObjectCommand).callsFake((i: { Key: string; Body: string }) => void objects.set(i.Key, i.Body));
+    s3.on(GetObjectCommand).callsFake((i: { Key: string }) => {
+      if (!objects.has(i.Key)) throw new NoSuchKey({ message: 'no such key', $metadata: {} });
+      return { Body: sdkStreamMixin(Readable.from([Buffer.from(objects.get(i.Key)!)])) };
+    });
+    lambda.reset();
+    lambda.on(InvokeCommand).resolves({ StatusCode: 202 });
+    const event = (httpMethod: string, resource: string, pathParameters: Record<string, string>, queryStringParameters: Record<string, string> = {}) =>
+      ({ httpMethod, resource, pathParameters, queryStringParameters, requestContext: { identity: { userArn: 'arn:aws:sts::123456789012:assumed-role/closeloop-AuditorRole/jane' } } }) as never;
+
+    const direct = await handlers.reportApi.handler(event('GET', '/reports/{kind}', { kind: 'standards' }));
+    expect(direct.statusCode).toBe(200);
+    const asked = await handlers.reportApi.handler(event('POST', '/reports/{kind}/exports', { kind: 'standards' }, { format: 'html' }));
+    expect(asked.statusCode).toBe(202);
+    const { id } = JSON.parse(asked.body) as { id: string };
+    const invoke = lambda.commandCalls(InvokeCommand)[0]!.args[0].input;
+    expect(invoke).toMatchObject({ FunctionName: EXPORT_FUNCTION, InvocationType: 'Event' });
+    const request = JSON.parse(Buffer.from(invoke.Payload as Uint8Array).toString('utf8')) as { id: string; requestedBy: string };
+    expect(request).toMatchObject({ id, kind: 'standards', format: 'html', requestedBy: 'jane' }); // the assumed role's session name
+
+    expect(await handlers.reportExport.handler(request)).toEqual({ status: 'done' });
+    const status = await handlers.reportApi.handler(event('GET', '/reports/exports/{id}', { id }));
+    const body = JSON.parse(status.body) as { status: string; file: string; downloadUrl: string };
+    expect(body).toMatchObject({ status: 'done', file: expect.stringMatching(new RegExp(`^exports/${id}/closeloop-standards-\\d{4}-\\d{2}-\\d{2}\\.html$`)) });
+    expect(objects.get(body.file)).toMatch(/^<!doctype html>/);
+    expect(new URL(body.downloadUrl).hostname).toBe('closeloop-exports.s3.us-east-1.amazonaws.com');
   });
 });

@@ -1,4 +1,11 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { sdkStreamMixin } from '@smithy/util-stream';
+import { mockClient } from 'aws-sdk-client-mock';
+import { s3ExportFiles } from '@connectors/aws/s3-export-files';
+import { runReportExport, type ReportExportRequest } from '@core/reports/exports';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
@@ -13,7 +20,7 @@ import { DynamoManagedSecretStore } from '@core/store/dynamo-managed-secret-stor
 import { DynamoReportSource } from '@core/store/dynamo-report-source';
 import { aFreshStore } from '@test/support/dynamo';
 import { aGitleaksRecord, aHasher } from '@test/support/factories';
-import { handleReportRequest } from '@functions/report-api';
+import { handleExportRequest, handleExportStatus, handleReportRequest } from '@functions/report-api';
 
 const NOW = Date.parse('2026-11-20T12:00:00.000Z');
 const DAY = 24 * 60 * 60 * 1000;
@@ -227,5 +234,72 @@ describe('report API (GET /reports/{kind}, the same code as the CLI)', () => {
     expect(await get('sla', { limit: '0' })).toMatchObject({ statusCode: 400 });
     expect(await get('sla', { cursor: 'bogus' })).toMatchObject({ statusCode: 400, body: JSON.stringify({ message: '"cursor" is not a cursor this API returned' }) });
     expect((await get('secrets')).statusCode).toBe(404);
+  });
+});
+
+describe('report exports (POST /reports/{kind}/exports, GET /reports/exports/{id}; S3 as a stateful aws-sdk-client-mock fake)', () => {
+  let h: Awaited<ReturnType<typeof seededHistory>>;
+  const objects = new Map<string, { body: string; contentType?: string }>();
+  const s3 = mockClient(S3Client);
+  const started: ReportExportRequest[] = [];
+  beforeAll(async () => {
+    h = await seededHistory();
+    s3.on(PutObjectCommand).callsFake((i: { Bucket: string; Key: string; Body: string; ContentType?: string }) => {
+      objects.set(`${i.Bucket}/${i.Key}`, { body: i.Body, ...(i.ContentType ? { contentType: i.ContentType } : {}) });
+      return {};
+    });
+    s3.on(GetObjectCommand).callsFake((i: { Bucket: string; Key: string }) => {
+      const o = objects.get(`${i.Bucket}/${i.Key}`);
+      if (!o) throw new NoSuchKey({ message: 'The specified key does not exist.', $metadata: {} });
+      return { Body: sdkStreamMixin(Readable.from([Buffer.from(o.body)])) };
+    });
+  });
+  afterAll(() => s3.restore());
+  const files = s3ExportFiles(new S3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'AKIAEXPORTTEST000000', secretAccessKey: 'export-test-signing-key' } }), 'closeloop-exports');
+  const deps = { files, clock: { now: () => new Date(NOW) }, start: async (request: ReportExportRequest) => void started.push(request) };
+  const worker = (request: unknown) => runReportExport(request, { source: new DynamoReportSource(h.client, h.tableName), policy: DEFAULT_POLICY, files, now: () => new Date(NOW + 60_000) });
+
+  it('records the request, starts the worker, and is pending until the worker has written the file; then a signed link, size, SHA-256 and rows', async () => {
+    const asked = await handleExportRequest({ pathParameters: { kind: 'sla' }, queryStringParameters: { format: 'csv', owner: 'team-a', since: '2026-11-01' } }, 'auditor-jane', deps);
+    expect(asked.statusCode).toBe(202);
+    const { id, statusPath } = JSON.parse(asked.body) as { id: string; statusPath: string };
+    expect(asked.headers).toMatchObject({ location: statusPath });
+    expect(started.at(-1)).toEqual({ id, kind: 'sla', format: 'csv', at: new Date(NOW).toISOString(), requestedBy: 'auditor-jane', parameters: { owner: 'team-a', since: '2026-11-01T00:00:00.000Z' } });
+    expect(JSON.parse((await handleExportStatus(id, deps)).body)).toMatchObject({ id, status: 'pending', request: { kind: 'sla' } });
+
+    expect(await worker(started.at(-1))).toMatchObject({ status: 'done', rows: 2 });
+    const status = JSON.parse((await handleExportStatus(id, deps)).body) as { status: string; file: string; bytes: number; sha256: string; downloadUrl: string };
+    const stored = objects.get(`closeloop-exports/${status.file}`)!;
+    // The very report the synchronous API gives for the same question at the same instant.
+    const direct = await handleReportRequest({ pathParameters: { kind: 'sla' }, queryStringParameters: { format: 'csv', owner: 'team-a', since: '2026-11-01' } }, { source: () => new DynamoReportSource(h.client, h.tableName), policy: DEFAULT_POLICY, clock: { now: () => new Date(NOW) } });
+    expect(stored).toEqual({ body: direct.body, contentType: 'text/csv; charset=utf-8' });
+    expect(status).toMatchObject({ status: 'done', file: `exports/${id}/closeloop-sla-2026-11-20.csv`, bytes: Buffer.byteLength(direct.body), sha256: createHash('sha256').update(direct.body).digest('hex') });
+    const link = new URL(status.downloadUrl);
+    expect(link.hostname).toBe('closeloop-exports.s3.eu-west-1.amazonaws.com');
+    expect(link.pathname).toBe(`/${status.file}`);
+    expect(link.searchParams.get('X-Amz-Expires')).toBe('900');
+    expect(link.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
+    expect(link.searchParams.get('response-content-disposition')).toBe('attachment; filename="closeloop-sla-2026-11-20.csv"');
+  });
+
+  it('a report that cannot be computed is recorded as failed with the reason; a store failure throws so the worker is retried', async () => {
+    const asked = await handleExportRequest({ pathParameters: { kind: 'audit' }, queryStringParameters: { format: 'json', finding: 'NHI-00000000000000FF' } }, 'auditor-jane', deps);
+    const { id } = JSON.parse(asked.body) as { id: string };
+    expect(await worker(started.at(-1))).toMatchObject({ status: 'failed', error: 'no finding NHI-00000000000000FF' });
+    expect(JSON.parse((await handleExportStatus(id, deps)).body)).toMatchObject({ status: 'failed', error: 'no finding NHI-00000000000000FF' });
+    expect(JSON.parse((await handleExportStatus(id, deps)).body).downloadUrl).toBeUndefined();
+
+    const broken = { ...started.at(-1)!, id: '6f1c2b3a-0000-4000-8000-0000000000aa' };
+    await expect(runReportExport(broken, { source: new DynamoReportSource(h.client, 'no-such-table'), policy: DEFAULT_POLICY, files, now: () => new Date(NOW) })).rejects.toThrow(/non-existent table|ResourceNotFound/);
+    expect(objects.has(`closeloop-exports/exports/${broken.id}/result.json`)).toBe(false);
+  });
+
+  it('refuses what it cannot do: unknown report 404, bad parameters 400 naming the field, table format 400, unknown or malformed export id 404', async () => {
+    expect((await handleExportRequest({ pathParameters: { kind: 'secrets' }, queryStringParameters: {} }, 'x', deps)).statusCode).toBe(404);
+    expect(await handleExportRequest({ pathParameters: { kind: 'sla' }, queryStringParameters: { since: 'yesterday' } }, 'x', deps)).toMatchObject({ statusCode: 400, body: JSON.stringify({ message: '"since" must be an ISO-8601 date' }) });
+    expect((await handleExportRequest({ pathParameters: { kind: 'sla' }, queryStringParameters: { format: 'table' } }, 'x', deps)).statusCode).toBe(400);
+    expect(await handleExportStatus('7d0e8c1a-0000-4000-8000-000000000000', deps)).toMatchObject({ statusCode: 404, body: JSON.stringify({ message: 'no report export 7d0e8c1a-0000-4000-8000-000000000000' }) });
+    expect((await handleExportStatus('../../etc/passwd', deps)).statusCode).toBe(404);
+    await expect(worker({ id: 'not-a-uuid', kind: 'sla' })).rejects.toThrow(/id/);
   });
 });

@@ -84,7 +84,7 @@ describe('CloseloopStack', () => {
     const tickets = dynamo.filter((s) => [s.Action].flat().includes('dynamodb:UpdateItem') || [s.Action].flat().join() === 'dynamodb:Query');
     const reports = dynamo.filter((s) => [s.Action].flat().sort().join() === 'dynamodb:GetItem,dynamodb:Query');
     const lifecycle = dynamo.filter((s) => !ingest.includes(s) && !tickets.includes(s) && !reports.includes(s));
-    expect(reports).toHaveLength(1); // the report API reads only
+    expect(reports).toHaveLength(2); // the report API and the export worker read only
     expect(ingest).toHaveLength(3); // report ingest, Security Hub ingest, credential hygiene
     expect(lifecycle).toHaveLength(5); // lifecycle step, starter, decisions; rotation step, rotation events (the rotation function itself has no table access)
     expect(tickets).toHaveLength(3); // sync and webhooks (outbox, leases, tracker); the relay only queries
@@ -99,7 +99,7 @@ describe('CloseloopStack', () => {
   it('routes S3 uploads through SQS with a DLQ, and alarms on the DLQs', () => {
     template.hasResourceProperties('Custom::S3BucketNotifications', { NotificationConfiguration: { QueueConfigurations: [Match.objectLike({ Events: ['s3:ObjectCreated:*'] })] } });
     template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 }) });
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 5); // DLQs of report ingest, Security Hub ingest, ticket sync, rotation events; failed rotation executions
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 6); // DLQs of report ingest, Security Hub ingest, ticket sync, rotation events, report exports; failed rotation executions
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', AlarmActions: [Match.anyValue()] });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionResponseTypes: ['ReportBatchItemFailures'] });
   });
@@ -142,31 +142,52 @@ describe('CloseloopStack', () => {
     expect(readFileSync(join(assembly.directory, `asset.${key}`), 'utf8')).toBe(definition);
   });
 
-  it('gives auditors a role that can call GET /reports/* and nothing else; the report function only reads', () => {
+  it('gives auditors a role that can read and export reports and nothing else; the report functions only read the table', () => {
     const roles = template.findResources('AWS::IAM::Role', { Properties: { Description: Match.stringLikeRegexp('^closeloop auditor') } });
     expect(Object.keys(roles)).toHaveLength(1);
     const [roleId, role] = Object.entries(roles)[0]! as [string, { Properties: Record<string, unknown> }];
     expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     expect(role.Properties.Policies).toBeUndefined();
-    const attached = (Object.values(template.findResources('AWS::IAM::Policy')) as Array<{ Properties: { Roles: Array<{ Ref: string }>; PolicyDocument: { Statement: Statement[] } } }>).filter((p) => p.Properties.Roles.some((r) => r.Ref === roleId));
-    const statements = attached.flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Array<{ Properties: { Roles: Array<{ Ref: string }>; PolicyDocument: { Statement: Statement[] } } }>;
+    const statementsOf = (ref: string) => policies.filter((p) => p.Properties.Roles.some((r) => r.Ref === ref)).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const statements = statementsOf(roleId);
     expect(statements).toEqual([expect.objectContaining({ Action: 'execute-api:Invoke', Effect: 'Allow' })]);
-    expect(JSON.stringify(statements[0]!.Resource)).toMatch(/\/GET\/reports\/\*"/);
-    const reportFn = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: 'closeloop: auditor reports API' } })) as Array<{ Properties: { Role: { 'Fn::GetAtt': [string, string] } } }>;
-    const fnRole = reportFn[0]!.Properties.Role['Fn::GetAtt'][0];
-    const fnActions = (Object.values(template.findResources('AWS::IAM::Policy')) as Array<{ Properties: { Roles: Array<{ Ref: string }>; PolicyDocument: { Statement: Statement[] } } }>)
-      .filter((p) => p.Properties.Roles.some((r) => r.Ref === fnRole))
-      .flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap((st) => [st.Action].flat()));
-    expect(fnActions.filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
-    expect(fnActions.filter((a) => /^(states|s3|secretsmanager|sqs|iam):/.test(a))).toEqual([]);
+    const resources = JSON.stringify(statements[0]!.Resource);
+    expect(resources).toMatch(/\/GET\/reports\/\*"/);
+    expect(resources).toMatch(/\/POST\/reports\/\*\/exports"/);
+    expect(resources).not.toMatch(/findings|webhooks/);
+
+    const roleOf = (description: string) => (Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: description } })) as Array<{ Properties: { Role: { 'Fn::GetAtt': [string, string] } } }>)[0]!.Properties.Role['Fn::GetAtt'][0];
+    const api = statementsOf(roleOf('closeloop: auditor reports API'));
+    const worker = statementsOf(roleOf('closeloop: auditor report exports (background)'));
+    const actions = (st: Statement[]) => st.flatMap((x) => [x.Action].flat());
+    for (const fn of [api, worker]) {
+      expect(actions(fn).filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+      expect(actions(fn).filter((a) => /^(states|secretsmanager|iam):/.test(a))).toEqual([]);
+    }
+    expect(actions(api).filter((a) => a.startsWith('sqs:'))).toEqual([]);
+    // The worker may only hand a failed export to its dead-letter queue.
+    expect(worker.filter((x) => [x.Action].flat().some((a) => a.startsWith('sqs:'))).map((x) => [x.Action].flat().sort())).toEqual([['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']]);
+    // The API: records requests (request.json only), reads export files to sign links, starts the worker.
+    const s3Of = (st: Statement[]) => st.filter((x) => [x.Action].flat().some((a) => a.startsWith('s3:'))).map((x) => [[x.Action].flat().join(), JSON.stringify(x.Resource).replace(/.*"(\/exports[^"]*)".*/, '$1')]);
+    expect(s3Of(api).sort()).toEqual([['s3:GetObject', '/exports/*'], ['s3:PutObject', '/exports/*/request.json']]);
+    expect(s3Of(worker)).toEqual([['s3:PutObject', '/exports/*']]);
+    expect(api.filter((x) => [x.Action].flat().includes('lambda:InvokeFunction'))).toHaveLength(1);
+    // The export bucket: private, encrypted, TLS only, access-logged, files expire.
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LoggingConfiguration: { LogFilePrefix: 'report-exports/', DestinationBucketName: Match.anyValue() },
+      LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 30 })] },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 2, DestinationConfig: { OnFailure: { Destination: Match.anyValue() } } });
   });
 
   it('puts every findings and decisions route behind IAM authorisation; only the two signed webhooks are open', () => {
     const methods = Object.values(template.findResources('AWS::ApiGateway::Method')) as Array<{ Properties: { HttpMethod: string; AuthorizationType: string } }>;
     const routes = methods.filter((m) => m.Properties.HttpMethod !== 'OPTIONS');
-    expect(routes.filter((m) => m.Properties.HttpMethod === 'POST')).toHaveLength(9);
-    expect(routes.filter((m) => m.Properties.HttpMethod === 'GET')).toHaveLength(3); // findings, a finding, reports
-    expect(routes.filter((m) => m.Properties.AuthorizationType === 'AWS_IAM')).toHaveLength(10);
+    expect(routes.filter((m) => m.Properties.HttpMethod === 'POST')).toHaveLength(10); // decisions, webhooks, report exports
+    expect(routes.filter((m) => m.Properties.HttpMethod === 'GET')).toHaveLength(4); // findings, a finding, reports, an export
+    expect(routes.filter((m) => m.Properties.AuthorizationType === 'AWS_IAM')).toHaveLength(12);
     expect(routes.filter((m) => m.Properties.AuthorizationType === 'NONE')).toHaveLength(2);
   });
 
