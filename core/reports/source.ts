@@ -28,7 +28,7 @@ export interface ReportSource {
   managedSecrets(): Promise<ManagedSecretRecord[]>;
   /** A finding and its audit trail (its own partition). */
   trail(findingId: string): Promise<{ finding?: Finding; events: AuditEvent[] }>;
-  /** Audit events in [from, to), optionally of one actor (byTimer `EVENTDAY#<day>`, a Query per day). */
+  /** Audit events in [from, to), optionally of one actor (byTimer `EVENTDAY#<day>#<shard>`, a Query per day and shard). */
   eventsBetween(from: string, to: string, actor?: string): Promise<AuditEvent[]>;
   /** Requests and read units used so far. */
   reads(): ReportReads;

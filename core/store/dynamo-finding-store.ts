@@ -32,12 +32,22 @@ const FINDING_SK = '#FINDING';
 const TIMER_PARTITION = 'TIMER';
 
 /**
- * Audit events are listed by day through byTimer (partition `EVENTDAY#<YYYY-MM-DD>`, sorted by
- * time): the auditor's "what happened in this period / by this actor" without a Scan.
+ * Audit events are listed by day through byTimer, in EVENT_DAY_SHARDS partitions per day
+ * (`EVENTDAY#<YYYY-MM-DD>#<shard>`, the shard from the finding id; sorted by time within each):
+ * the auditor's "what happened in this period / by this actor" without a Scan. One partition
+ * per day would take every event of a large ingest, with time-ordered sort keys that DynamoDB
+ * cannot split, and its write limit would throttle the table; the shards spread that load.
  */
-export const eventDayPartition = (day: string) => `EVENTDAY#${day}`;
+export const EVENT_DAY_SHARDS = 8;
+export const eventDayPartition = (day: string, shard: number) => `EVENTDAY#${day}#${shard}`;
+/** The shard of a finding's (or managed secret's) events: FNV-1a of its id. */
+export function eventDayShard(id: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193) >>> 0;
+  return hash % EVENT_DAY_SHARDS;
+}
 export function eventIndexKeys(event: { at: string; findingId: string; seq: number }) {
-  return { gsi4pk: eventDayPartition(event.at.slice(0, 10)), gsi4sk: `${event.at}#${event.findingId}#${String(event.seq).padStart(10, '0')}` };
+  return { gsi4pk: eventDayPartition(event.at.slice(0, 10), eventDayShard(event.findingId)), gsi4sk: `${event.at}#${event.findingId}#${String(event.seq).padStart(10, '0')}` };
 }
 const MAX_BATCH_GET = 100;
 const MAX_BATCH_WRITE = 25;

@@ -5,7 +5,7 @@ import { inParallel } from '../concurrency';
 import { FindingSchema, type Finding, type FindingStatus } from '../model';
 import { ManagedSecretRecordSchema } from '../rotation/managed-secrets';
 import type { ReportReads, ReportSource } from '../reports/source';
-import { eventDayPartition } from './dynamo-finding-store';
+import { EVENT_DAY_SHARDS, eventDayPartition } from './dynamo-finding-store';
 import { MANAGED_SECRETS_PARTITION } from './dynamo-managed-secret-store';
 import { EXPIRED_EXCEPTIONS_PARTITION, ExpiredExceptionRecordSchema, type ExpiredExceptionRecord } from './exception-history';
 
@@ -76,13 +76,16 @@ export class DynamoReportSource implements ReportSource {
   }
 
   async eventsBetween(from: string, to: string, actor?: string): Promise<AuditEvent[]> {
-    const days: string[] = [];
-    for (let day = Date.parse(from.slice(0, 10)); day <= Date.parse(to.slice(0, 24)); day += DAY_MS) days.push(new Date(day).toISOString().slice(0, 10));
-    const pages = await inParallel(PARTITIONS_IN_PARALLEL, days, (day) =>
+    const partitions: string[] = [];
+    for (let day = Date.parse(from.slice(0, 10)); day <= Date.parse(to.slice(0, 24)); day += DAY_MS) {
+      const date = new Date(day).toISOString().slice(0, 10);
+      partitions.push(...Array.from({ length: EVENT_DAY_SHARDS }, (_, shard) => eventDayPartition(date, shard)));
+    }
+    const pages = await inParallel(PARTITIONS_IN_PARALLEL, partitions, (partition) =>
       this.query({
         IndexName: 'byTimer',
         KeyConditionExpression: 'gsi4pk = :p AND gsi4sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':p': eventDayPartition(day), ':from': from, ':to': to, ...(actor ? { ':actor': actor } : {}) },
+        ExpressionAttributeValues: { ':p': partition, ':from': from, ':to': to, ...(actor ? { ':actor': actor } : {}) },
         ...(actor ? { FilterExpression: 'actor = :actor' } : {}),
       }),
     );

@@ -20,7 +20,7 @@
  * - bySecretHash  — findings by secret HMAC (sparse)
  * - byTimer       — lifecycle timers by due time: SLA deadlines, approval timeouts, exception
  *                   expiries (sparse: set while a lifecycle waits with a timer; `closeloop tick`);
- *                   also the `OUTBOX` of ticket work and `EVENTDAY#<day>` audit events (reports)
+ *                   also the `OUTBOX` of ticket work and `EVENTDAY#<day>#<shard>` audit events (reports)
  */
 export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
 

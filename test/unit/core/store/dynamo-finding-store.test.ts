@@ -2,7 +2,7 @@ import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dy
 import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createFinding } from '@core/merge';
-import { DynamoFindingStore, toFindingItem } from '@core/store/dynamo-finding-store';
+import { DynamoFindingStore, EVENT_DAY_SHARDS, eventDayShard, eventIndexKeys, toFindingItem } from '@core/store/dynamo-finding-store';
 import { anObservation } from '@test/support/factories';
 
 const doc = mockClient(DynamoDBDocumentClient);
@@ -52,5 +52,19 @@ describe('DynamoFindingStore retries (mocked DynamoDB: unprocessed items cannot 
     const retried = doc.commandCalls(TransactWriteCommand)[1]!.args[0].input.TransactItems!;
     expect(retried).toHaveLength(1);
     expect(retried[0]!.Put!.Item!.id).toBe(a.id);
+  });
+});
+
+describe('audit event index (byTimer EVENTDAY#<day>#<shard>)', () => {
+  it('spreads one day\'s events over every shard, evenly enough, and keeps a finding\'s events in one shard', () => {
+    const ids = Array.from({ length: 8000 }, (_, i) => finding(i).id);
+    const counts = new Array<number>(EVENT_DAY_SHARDS).fill(0);
+    for (const id of ids) counts[eventDayShard(id)]! += 1;
+    // 1,000 expected per shard; a skewed hash would leave one partition with the bulk of a big ingest.
+    for (const c of counts) expect(c).toBeGreaterThan(850);
+    for (const c of counts) expect(c).toBeLessThan(1150);
+    const keys = [1, 2, 3].map((seq) => eventIndexKeys({ at: `2026-11-20T10:00:0${seq}.000Z`, findingId: ids[0]!, seq }));
+    expect(new Set(keys.map((k) => k.gsi4pk))).toEqual(new Set([`EVENTDAY#2026-11-20#${eventDayShard(ids[0]!)}`]));
+    expect(keys.map((k) => k.gsi4sk)).toEqual([1, 2, 3].map((seq) => `2026-11-20T10:00:0${seq}.000Z#${ids[0]}#000000000${seq}`));
   });
 });
