@@ -5,7 +5,7 @@ import type { DecisionDeps } from '@core/lifecycle/decisions';
 import { handleDecision } from '@functions/lifecycle-api';
 import { handleTicketWebhook, type WebhookDeps } from '@functions/ticket-webhooks';
 import { handleExportRequest, handleExportStatus, handleReportRequest, type ReportApiDeps, type ReportExportDeps } from '@functions/report-api';
-import { exportStatus } from '@core/reports/exports';
+import { exportContentType, exportStatus } from '@core/reports/exports';
 
 /** Local principal header: `closeloop serve` listens on loopback only, where there is no IAM. */
 export const PRINCIPAL_HEADER = 'x-closeloop-principal';
@@ -63,8 +63,7 @@ export async function startLocalApi(deps: DecisionDeps, port = 0, webhooks?: Web
             res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `export ${exportRoute.param} has no file (yet)` }));
             return;
           }
-          const type = status.filename.endsWith('.csv') ? 'text/csv; charset=utf-8' : status.filename.endsWith('.html') ? 'text/html; charset=utf-8' : 'application/json';
-          res.writeHead(200, { 'content-type': type, 'content-disposition': `attachment; filename="${status.filename}"` }).end(body);
+          res.writeHead(200, { 'content-type': exportContentType(status.filename), 'content-disposition': `attachment; filename="${status.filename}"` }).end(body);
         }
         return;
       }

@@ -50,6 +50,11 @@ export interface ExportFiles {
 }
 
 const CONTENT_TYPES: Record<ExportFormat, string> = { csv: 'text/csv; charset=utf-8', html: 'text/html; charset=utf-8', json: 'application/json' };
+/** The content type of an export file, by its extension. */
+export function exportContentType(filename: string): string {
+  const extension = filename.slice(filename.lastIndexOf('.') + 1);
+  return (EXPORT_FORMATS as readonly string[]).includes(extension) ? CONTENT_TYPES[extension as ExportFormat] : 'application/octet-stream';
+}
 const requestKey = (id: string) => `exports/${id}/request.json`;
 const resultKey = (id: string) => `exports/${id}/result.json`;
 
