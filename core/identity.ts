@@ -18,25 +18,38 @@ export function sha256Of(...parts: string[]): string {
  * however it is broken across lines (gitleaks reports one key both ways).
  */
 export class SecretHasher {
-  // HMAC (RFC 2104) as two one-shot SHA-256 hashes over the pre-computed key pads: the same
+  // HMAC (RFC 2104) as two one-shot SHA-256 hashes over pre-computed key pads: the same
   // output as createHmac('sha256', key), without a Hmac object per secret (ingest hashes
-  // every record, so this is on the hot path).
+  // every record, so this is on the hot path). The pads live at the front of two reused
+  // buffers; the inner digest travels as a 'binary' (latin1) string because asking crypto.hash for a
+  // Buffer costs more than the hash itself. Synchronous, so the reuse is safe.
+  private innerBlock: Buffer;
+  private readonly outerBlock: Buffer;
   private readonly innerPad: Buffer;
-  private readonly outerPad: Buffer;
 
   constructor(deploymentKey: Buffer) {
     if (deploymentKey.length < 32) throw new Error('deployment key must be at least 32 bytes');
     const block = Buffer.alloc(64);
     (deploymentKey.length > 64 ? createHash('sha256').update(deploymentKey).digest() : deploymentKey).copy(block);
     this.innerPad = Buffer.from(block.map((b) => b ^ 0x36));
-    this.outerPad = Buffer.from(block.map((b) => b ^ 0x5c));
+    this.innerBlock = Buffer.alloc(64 + 1024);
+    this.innerPad.copy(this.innerBlock);
+    this.outerBlock = Buffer.alloc(64 + 32);
+    Buffer.from(block.map((b) => b ^ 0x5c)).copy(this.outerBlock);
   }
 
   /** HMAC-SHA256(deploymentKey, normalised secret), hex. */
   hash(secret: string): string {
-    const message = Buffer.from(normaliseSecret(secret), 'utf8');
-    const inner = oneShotHash('sha256', Buffer.concat([this.innerPad, message], 64 + message.length), 'buffer');
-    return oneShotHash('sha256', Buffer.concat([this.outerPad, inner], 96), 'hex');
+    const message = normaliseSecret(secret);
+    const room = 64 + message.length * 3;
+    if (this.innerBlock.length < room) {
+      this.innerBlock = Buffer.alloc(room);
+      this.innerPad.copy(this.innerBlock);
+    }
+    const length = this.innerBlock.write(message, 64, 'utf8');
+    const inner = oneShotHash('sha256', this.innerBlock.subarray(0, 64 + length), 'binary');
+    this.outerBlock.write(inner, 64, 'binary');
+    return oneShotHash('sha256', this.outerBlock, 'hex');
   }
 }
 

@@ -84,15 +84,25 @@ export function leakSeverity(input: { nhiType: NhiType; validity: Validity; publ
   return BY_RANK[Math.min(Math.max(rank, 0), 3)]!;
 }
 
-const detectorTypes = new Map<string, NhiType>();
+const detectorTypes = new Map<string, Map<string, NhiType>>();
 
-/** Maps a scanner's rule or detector name to the NHI type it finds (memoised: reports repeat rules). */
-export function nhiTypeFromDetector(detector: string): NhiType {
-  let type = detectorTypes.get(detector);
-  if (type === undefined) {
-    type = classifyDetector(detector);
+/**
+ * Maps a scanner's rule or detector name, and optionally its description, to the NHI type it
+ * finds. Memoised by the two strings as they come (reports repeat rules), so the hot path
+ * builds no joined string.
+ */
+export function nhiTypeFromDetector(detector: string, description = ''): NhiType {
+  let byDescription = detectorTypes.get(detector);
+  if (byDescription === undefined) {
     if (detectorTypes.size > 10_000) detectorTypes.clear();
-    detectorTypes.set(detector, type);
+    byDescription = new Map();
+    detectorTypes.set(detector, byDescription);
+  }
+  let type = byDescription.get(description);
+  if (type === undefined) {
+    type = classifyDetector(description === '' ? detector : `${detector} ${description}`);
+    if (byDescription.size > 1_000) byDescription.clear();
+    byDescription.set(description, type);
   }
   return type;
 }

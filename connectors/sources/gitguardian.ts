@@ -72,7 +72,7 @@ export function normalizeGitguardian(record: unknown, ctx: ParseContext): Normal
         ruleId: i.detector.name,
         title: leakTitle(name, ctx.asset ?? workspace),
         detector: i.detector.name,
-        nhiType: i.detector.category === 'cloud_provider' ? 'cloud_access_key' : nhiTypeFromDetector(`${i.detector.name} ${name}`),
+        nhiType: i.detector.category === 'cloud_provider' ? 'cloud_access_key' : nhiTypeFromDetector(i.detector.name, name),
         validity,
         publiclyExposed: tags.includes('PUBLICLY_LEAKED') || i.public_exposure?.source_publicly_visible === true || i.public_exposure?.leaked_outside_perimeter === true,
         asset: ctx.asset ? { type: 'repository', id: ctx.asset } : { type: 'workspace', id: workspace },

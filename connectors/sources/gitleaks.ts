@@ -55,7 +55,7 @@ export function normalizeGitleaks(record: unknown, ctx: ParseContext): Normalize
         ruleId: f.RuleID,
         title: leakTitle(what, f.File),
         detector: f.RuleID,
-        nhiType: nhiTypeFromDetector(`${f.RuleID} ${f.Description ?? ''}`),
+        nhiType: nhiTypeFromDetector(f.RuleID, f.Description),
         secret: f.Secret,
         // gitleaks does not verify secrets.
         validity: 'unknown',

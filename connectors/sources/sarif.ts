@@ -101,7 +101,7 @@ export function normalizeSarif(record: unknown, ctx: ParseContext): Normalized {
         ruleId,
         title: leakTitle(what.length <= 80 ? what : ruleId, path),
         detector: ruleId,
-        nhiType: nhiTypeFromDetector(`${ruleId} ${what}`),
+        nhiType: nhiTypeFromDetector(ruleId, what),
         secret,
         validity: 'unknown',
         publiclyExposed: false,

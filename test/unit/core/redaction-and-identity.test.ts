@@ -69,14 +69,23 @@ describe('severity and NHI type', () => {
   ])('maps detector %s to %s', (detector, type) => {
     expect(nhiTypeFromDetector(detector)).toBe(type);
   });
+
+  it('reads the description too, and remembers each rule and description pair on its own', () => {
+    expect(nhiTypeFromDetector('custom-rule-7', 'AWS access key')).toBe('cloud_access_key');
+    expect(nhiTypeFromDetector('custom-rule-7', 'Slack webhook')).toBe('webhook_url');
+    expect(nhiTypeFromDetector('custom-rule-7')).toBe('generic_secret');
+  });
 });
 
 describe('HMAC implementation', () => {
   it('equals createHmac for short, block-sized and long keys', () => {
     const { createHmac } = jest.requireActual<typeof import('node:crypto')>('node:crypto');
     for (const key of [Buffer.alloc(32, 9), Buffer.alloc(64, 3), Buffer.alloc(100, 5)]) {
-      for (const secret of ['AKIACLOSELOOPFAKE001', 'x'.repeat(500), 'ünïcode-sëcret']) {
-        expect(new SecretHasher(key).hash(secret)).toBe(createHmac('sha256', key).update(secret).digest('hex'));
+      // One hasher for all: it reuses its buffers, so a short secret after a long one
+      // (which grew them) must not pick up the long one's tail.
+      const keyed = new SecretHasher(key);
+      for (const secret of ['AKIACLOSELOOPFAKE001', 'x'.repeat(500), 'ünïcode-sëcret', 'p'.repeat(5000), 'AKIACLOSELOOPFAKE002']) {
+        expect(keyed.hash(secret)).toBe(createHmac('sha256', key).update(secret).digest('hex'));
       }
     }
   });
