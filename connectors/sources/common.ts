@@ -80,9 +80,17 @@ export function leakObservation(input: LeakInput, ctx: ParseContext): Observatio
   const kind: ExposureKind = 'leaked_secret';
   let severity = leakSeverity({ nhiType: input.nhiType, validity: input.validity, publiclyExposed: input.publiclyExposed });
   if (input.scannerSeverity && RANK[input.scannerSeverity] < RANK[severity]) severity = input.scannerSeverity;
-  return {
+  // Built by assignment rather than conditional spreads: this runs once per record.
+  const source: Source = {
+    scanner: input.scanner,
+    scannerId: input.scannerId,
+    ruleId: input.ruleId,
+    firstReportedAt: input.reportedAt,
+    state: input.sourceState ?? 'open',
+  };
+  if (input.url) source.url = input.url;
+  const observation: Observation = {
     fingerprint,
-    ...(secretHash ? { secretHash, secretPreview: previewSecret(secret!) } : {}),
     title: input.title,
     nhiType: input.nhiType,
     detector: input.detector,
@@ -91,18 +99,16 @@ export function leakObservation(input: LeakInput, ctx: ParseContext): Observatio
     publiclyExposed: input.publiclyExposed,
     asset: input.asset,
     locations: input.locations,
-    source: {
-      scanner: input.scanner,
-      scannerId: input.scannerId,
-      ruleId: input.ruleId,
-      firstReportedAt: input.reportedAt,
-      state: input.sourceState ?? 'open',
-      ...(input.url ? { url: input.url } : {}),
-    },
+    source,
     owaspNhi: OWASP_NHI_BY_KIND[kind],
     nistCsf: NIST_CSF_BY_KIND[kind],
-    ...(input.aliasKey ? { aliasKey: input.aliasKey } : {}),
   };
+  if (secretHash) {
+    observation.secretHash = secretHash;
+    observation.secretPreview = previewSecret(secret!);
+  }
+  if (input.aliasKey) observation.aliasKey = input.aliasKey;
+  return observation;
 }
 
 const RANK: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3, info: 4 };

@@ -37,14 +37,11 @@ export function normalizeGitleaks(record: unknown, ctx: ParseContext): Normalize
   const repository = repositoryFromLink(f.Link);
   const asset = repositoryAsset(repository, ctx);
   const commit = f.Commit && f.Commit.length > 0 ? f.Commit : undefined;
-  const location: Location = {
-    kind: commit ? 'commit' : 'file',
-    ...(asset.type === 'repository' ? { repository: asset.id } : {}),
-    path: f.File,
-    line: f.StartLine,
-    ...(commit ? { commit } : {}),
-    ...(f.Link ? { url: f.Link } : {}),
-  };
+  // Built by assignment rather than conditional spreads: this runs once per record.
+  const location: Location = { kind: commit ? 'commit' : 'file', path: f.File, line: f.StartLine };
+  if (asset.type === 'repository') location.repository = asset.id;
+  if (commit) location.commit = commit;
+  if (f.Link) location.url = f.Link;
   const what = f.Description && f.Description.length > 0 && f.Description.length < 60 ? f.Description : f.RuleID.replace(/[-_]+/g, ' ');
   return {
     kind: 'observation',
