@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 import type { RecordOutcome } from '@core/ingest';
 import { UnreadableReportError } from '@core/errors';
 import { ZodError } from 'zod';
@@ -37,24 +38,46 @@ async function lastLine(path: string, size: number): Promise<string> {
     const chunk = Math.min(size, 1024 * 1024);
     const buffer = Buffer.alloc(chunk);
     await handle.read(buffer, 0, chunk, size - chunk);
-    const lines = buffer.toString('utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+    const lines = buffer.toString('utf8').split(/[\r\n]/).map((l) => l.trim()).filter(Boolean);
     return lines[lines.length - 1] ?? '';
   } finally {
     await handle.close();
   }
 }
 
+/**
+ * The first non-blank line of a file, trimmed. Read in chunks with a file handle rather than
+ * a stream and a line reader, which cost more than parsing a small report. A line may end in
+ * \n, \r\n or \r, as for readline. A file that is one long line (minified JSON) is read whole.
+ */
 async function firstLine(path: string): Promise<string> {
-  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 64 * 1024 });
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  const handle = await open(path, 'r');
   try {
-    for await (const line of lines) if (line.trim() !== '') return line.trim();
-    return '';
+    const buffer = Buffer.allocUnsafe(64 * 1024);
+    const decoder = new StringDecoder('utf8');
+    const pieces: string[] = [];
+    for (let position = 0; ; ) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+      position += bytesRead;
+      const piece = bytesRead === 0 ? decoder.end() : decoder.write(buffer.subarray(0, bytesRead));
+      LINE_BREAK.lastIndex = 0;
+      let start = 0;
+      for (let brk = LINE_BREAK.exec(piece); brk; brk = LINE_BREAK.exec(piece)) {
+        pieces.push(piece.slice(start, brk.index));
+        const line = pieces.join('').trim();
+        if (line !== '') return line;
+        pieces.length = 0;
+        start = brk.index + 1;
+      }
+      pieces.push(piece.slice(start));
+      if (bytesRead === 0) return pieces.join('').trim();
+    }
   } finally {
-    lines.close();
-    stream.destroy();
+    await handle.close();
   }
 }
+
+const LINE_BREAK = /[\r\n]/g;
 
 function tryParse(text: string): { ok: true; value: unknown } | { ok: false } {
   try {

@@ -74,6 +74,34 @@ describe('opening scanner reports', () => {
     expect(outcomes[1]).toMatchObject({ recordNo: 2, problems: [expect.stringMatching(/^line 2 is not valid JSON at column \d+$/)] });
   });
 
+  describe('telling JSON lines from a JSON document by the first non-blank line', () => {
+    const [first, second] = readFileSync(fixturePath('scanners', 'trufflehog', 'defectdojo-v3_git.jsonl'), 'utf8').split('\n').filter(Boolean) as string[];
+    const observations = async (path: string) => (await collect((await openReport(path, { ctx: aContext() })).records)).filter((o) => o.kind === 'observation');
+
+    it.each([
+      ['leading blank lines and CRLF endings', `\r\n  \r\n${first}\r\n${second}\r\n`],
+      ['CR-only line endings', `${first}\r${second}`],
+    ])('reads %s as JSON lines', async (_, content) => {
+      const path = file('endings.jsonl', content);
+      expect((await openReport(path, { ctx: aContext() })).format.name).toBe('trufflehog');
+      expect(await observations(path)).toHaveLength(2);
+    });
+
+    it('reads a first record longer than one 64 KiB read, with multi-byte characters across the boundary', async () => {
+      const long = JSON.stringify({ ...(JSON.parse(first!) as object), ExtraData: { note: '€'.repeat(40_000) } });
+      const path = file('long-first.jsonl', `${long}\n${second}\n`);
+      expect((await openReport(path, { ctx: aContext() })).format.name).toBe('trufflehog');
+      expect(await observations(path)).toHaveLength(2);
+    });
+
+    it('reads a minified document (one line of 200 KB) as a document', async () => {
+      const records = Array.from({ length: 400 }, (_, i) => ({ RuleID: 'generic-api-key', StartLine: i + 1, File: `f${i}.env`, Secret: `closeloop_FAKE_${i}_${'x'.repeat(400)}` }));
+      const report = await openReport(file('minified.json', JSON.stringify(records)), { ctx: aContext() });
+      expect(report.format.name).toBe('gitleaks');
+      expect(report.total).toBe(400);
+    });
+  });
+
   it('quarantines a rejected record redacted', async () => {
     const path = file('bad.json', JSON.stringify([{ RuleID: 'aws', StartLine: 'ten', File: 'a.tf', Secret: 'AKIAYVP4CIPPERUVIFXG', Match: 'key=AKIAYVP4CIPPERUVIFXG' }]));
     const [outcome] = await collect((await openReport(path, { ctx: aContext(), format: 'gitleaks' })).records);
