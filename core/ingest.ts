@@ -91,7 +91,8 @@ export async function ingestRecords(records: AsyncIterable<RecordOutcome> | Iter
     options.onProgress?.(summary.received);
   };
 
-  for await (const outcome of records) {
+  /** Takes one outcome; true when a batch is full and must be flushed. */
+  const take = (outcome: RecordOutcome): boolean => {
     summary.received++;
     if (outcome.kind === 'observation') {
       batch.push({ recordNo: outcome.recordNo, observation: outcome.observation });
@@ -119,7 +120,15 @@ export async function ingestRecords(records: AsyncIterable<RecordOutcome> | Iter
         redactedRecord,
       });
     }
-    if (batch.length >= batchSize || quarantine.length >= 25) await flush();
+    return batch.length >= batchSize || quarantine.length >= 25;
+  };
+
+  // A parsed document is a plain iterable: stepping it with for-await would cost a promise
+  // and a microtask per record, for nothing.
+  if (Symbol.asyncIterator in records) {
+    for await (const outcome of records) if (take(outcome)) await flush();
+  } else {
+    for (const outcome of records) if (take(outcome)) await flush();
   }
   await flush();
   return summary;

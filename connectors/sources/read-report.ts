@@ -135,7 +135,9 @@ export async function openReport(path: string, options: { format?: FormatName | 
     return { format, records: streamLines(path, format, options.ctx) };
   }
 
-  const text = await readFile(path, 'utf8');
+  // Decoded in one go: readFile(path, 'utf8') decodes chunk by chunk, and JSON.parse of the
+  // string it builds is measurably slower.
+  const text = (await readFile(path)).toString('utf8');
   const parsed = tryParse(text);
   if (!parsed.ok) throw new UnreadableReportError(name, jsonErrorLocation(text));
   const format = forced ?? SOURCE_FORMATS.find((f) => f.shape === 'document' && f.detect(parsed.value));
