@@ -7,6 +7,24 @@ import type { ResumeAt, Signal } from './state';
 import { redactText } from '../redaction';
 import { updateFinding } from './update';
 
+/** The longest free text a person may attach to a decision (reasons, controls, notes, evidence references). */
+export const MAX_TYPED_TEXT = 2000;
+
+/**
+ * Text a person typed, made safe to keep: trimmed, refused when empty or too long (naming the
+ * option), and with credential-shaped substrings redacted. People paste keys into reasons; the
+ * text goes to DynamoDB, the audit trail, tickets and (on AWS) the execution history, so it is
+ * redacted here, once, before any of them sees it.
+ */
+export function typedText(option: string, text: string): string {
+  const trimmed = text.trim();
+  if (trimmed === '') throw new InputError(`${option} must not be empty`);
+  if (trimmed.length > MAX_TYPED_TEXT) throw new InputError(`${option} is ${trimmed.length} characters long; at most ${MAX_TYPED_TEXT} are accepted`);
+  return redactText(trimmed);
+}
+
+const optionalTypedText = (option: string, text: string | undefined) => (text === undefined ? undefined : typedText(option, text));
+
 /**
  * Resumes a waiting lifecycle: locally a new execution entering at `resumeAt`; on AWS
  * SendTaskSuccess with the wait's stored task token. Returns a one-line description.
@@ -35,20 +53,22 @@ async function waitingFinding(store: FindingStore, id: string, waitingAt: string
 
 /** Approve or reject the remediation a finding waits for. */
 export async function decideApproval(deps: DecisionDeps, input: { id: string; by: string; decision: 'approved' | 'rejected'; reason?: string }): Promise<string> {
+  const typedReason = optionalTypedText('--reason', input.reason);
   const finding = await waitingFinding(deps.store, input.id, 'AwaitApproval', 'awaiting approval');
   const verdict = mayApprove({ approver: input.by, requester: 'closeloop:lifecycle', finding, kind: 'approval' }, deps.policy);
   if (!verdict.allowed) throw new RefusedError(verdict.reason);
   await updateFinding(deps.store, deps.clock, finding.id, (f) => ({
     finding: f,
-    events: [{ actor: input.by, action: input.decision === 'approved' ? 'approval.granted' : 'approval.rejected', reason: input.reason ?? `rotation ${input.decision}` }],
+    events: [{ actor: input.by, action: input.decision === 'approved' ? 'approval.granted' : 'approval.rejected', reason: typedReason ?? `rotation ${input.decision}` }],
   }));
-  const described = await deps.signaller.signal(finding, 'approval_decided', { decision: input.decision, by: input.by, ...(input.reason ? { reason: input.reason } : {}) });
+  const described = await deps.signaller.signal(finding, 'approval_decided', { decision: input.decision, by: input.by, ...(typedReason ? { reason: typedReason } : {}) });
   return `${input.decision} by ${input.by}; ${described}`;
 }
 
 /** The owner asks to accept the risk until a date (at most the policy maximum for the severity). */
 export async function requestException(deps: DecisionDeps, input: { id: string; by: string; until: Date; reason: string; compensatingControl?: string }): Promise<string> {
-  if (input.reason.trim() === '') throw new InputError('--reason must not be empty');
+  const reason = typedText('--reason', input.reason);
+  const compensatingControl = optionalTypedText('--compensating-control', input.compensatingControl);
   const finding = await waitingFinding(deps.store, input.id, 'AwaitOwnerFix', 'waiting for its owner');
   if (finding.owner !== input.by) throw new RefusedError(`only the owner (${finding.owner}) can request an exception for ${finding.id}`);
   const now = deps.clock.now();
@@ -58,11 +78,9 @@ export async function requestException(deps: DecisionDeps, input: { id: string; 
     throw new RefusedError(`exception until ${input.until.toISOString().slice(0, 10)} exceeds the ${deps.policy.maxExceptionDays[finding.severity]}-day maximum for ${finding.severity} findings (latest ${latest.toISOString().slice(0, 10)})`);
   }
   const until = input.until.toISOString();
-  // Free text may carry a pasted credential: it is redacted before it is stored or sent anywhere.
-  const reason = redactText(input.reason);
   await updateFinding(deps.store, deps.clock, finding.id, (f, at) => ({
-    finding: { ...f, exception: { requestedBy: input.by, requestedAt: at, until, reason, ...(input.compensatingControl ? { compensatingControl: input.compensatingControl } : {}) } },
-    events: [{ actor: input.by, action: 'exception.requested', reason, data: { until, ...(input.compensatingControl ? { compensatingControl: input.compensatingControl } : {}) } }],
+    finding: { ...f, exception: { requestedBy: input.by, requestedAt: at, until, reason, ...(compensatingControl ? { compensatingControl } : {}) } },
+    events: [{ actor: input.by, action: 'exception.requested', reason, data: { until, ...(compensatingControl ? { compensatingControl } : {}) } }],
   }));
   const described = await deps.signaller.signal(finding, 'owner_signal', { kind: 'exception_requested', by: input.by });
   return `exception requested until ${until.slice(0, 10)}; ${described}`;
@@ -70,13 +88,14 @@ export async function requestException(deps: DecisionDeps, input: { id: string; 
 
 /** Approve or reject a requested exception: never the requester, never the owner. */
 export async function decideException(deps: DecisionDeps, input: { id: string; by: string; decision: 'approved' | 'rejected'; reason?: string }): Promise<string> {
+  const typedReason = optionalTypedText('--reason', input.reason);
   const finding = await waitingFinding(deps.store, input.id, 'AwaitExceptionApproval', 'waiting for an exception decision');
   const requester = finding.exception?.requestedBy ?? '';
   const verdict = mayApprove({ approver: input.by, requester, finding, kind: 'exception' }, deps.policy);
   if (!verdict.allowed) throw new RefusedError(verdict.reason);
   await updateFinding(deps.store, deps.clock, finding.id, (f, at) => ({
     finding: input.decision === 'approved' ? { ...f, exception: { ...f.exception!, approvedBy: input.by, approvedAt: at } } : { ...f, exception: undefined },
-    events: [{ actor: input.by, action: input.decision === 'approved' ? 'exception.approved' : 'exception.rejected', reason: input.reason ?? f.exception?.reason ?? input.decision, data: { until: f.exception?.until, requestedBy: requester } }],
+    events: [{ actor: input.by, action: input.decision === 'approved' ? 'exception.approved' : 'exception.rejected', reason: typedReason ?? f.exception?.reason ?? input.decision, data: { until: f.exception?.until, requestedBy: requester } }],
   }));
   const described = await deps.signaller.signal(finding, 'exception_decided', { decision: input.decision, by: input.by });
   return `exception ${input.decision} by ${input.by}; ${described}`;
@@ -84,11 +103,11 @@ export async function decideException(deps: DecisionDeps, input: { id: string; b
 
 /** Close as a false positive: an approver other than the owner, with a reason. */
 export async function markFalsePositive(deps: DecisionDeps, input: { id: string; by: string; reason: string }): Promise<string> {
-  if (input.reason.trim() === '') throw new InputError('--reason must not be empty');
+  const reason = typedText('--reason', input.reason);
   const finding = await waitingFinding(deps.store, input.id, 'AwaitOwnerFix', 'waiting for its owner');
   const verdict = mayApprove({ approver: input.by, requester: finding.owner ?? '', finding, kind: 'false_positive' }, deps.policy);
   if (!verdict.allowed) throw new RefusedError(verdict.reason);
-  const described = await deps.signaller.signal(finding, 'owner_signal', { kind: 'false_positive_approved', by: input.by, reason: input.reason });
+  const described = await deps.signaller.signal(finding, 'owner_signal', { kind: 'false_positive_approved', by: input.by, reason });
   return `false positive by ${input.by}; ${described}`;
 }
 
@@ -99,12 +118,14 @@ export async function markFalsePositive(deps: DecisionDeps, input: { id: string;
  */
 export async function reportFixed(deps: DecisionDeps, input: { id: string; by: string; note?: string; evidence?: { kind: Evidence['kind']; ref: string } }): Promise<string> {
   if (!input.note && !input.evidence) throw new InputError('give --note <text> and/or --evidence <kind:ref>');
+  const note = optionalTypedText('--note', input.note);
+  const evidenceRef = input.evidence ? typedText('--evidence reference', input.evidence.ref) : undefined;
   const finding = await waitingFinding(deps.store, input.id, 'AwaitOwnerFix', 'waiting for its owner');
   if (finding.owner !== input.by) throw new RefusedError(`only the owner (${finding.owner}) can report ${finding.id} fixed`);
   await updateFinding(deps.store, deps.clock, finding.id, (f, at) => {
     const added: Evidence[] = [
-      ...(input.note ? [{ kind: 'ticket_resolution_note' as const, ref: `note:${redactText(input.note).slice(0, 200)}`, at, recordedBy: input.by, simulated: false }] : []),
-      ...(input.evidence ? [{ kind: input.evidence.kind, ref: input.evidence.ref, at, recordedBy: input.by, simulated: false }] : []),
+      ...(note ? [{ kind: 'ticket_resolution_note' as const, ref: `note:${note.slice(0, 200)}`, at, recordedBy: input.by, simulated: false }] : []),
+      ...(input.evidence && evidenceRef ? [{ kind: input.evidence.kind, ref: evidenceRef, at, recordedBy: input.by, simulated: false }] : []),
     ];
     return {
       finding: { ...f, evidence: [...f.evidence, ...added] },
@@ -120,13 +141,14 @@ export async function reportFixed(deps: DecisionDeps, input: { id: string; by: s
  * status `reopened`, whose lifecycle the starter picks up. An open finding stays as it is.
  */
 export async function reopenFinding(deps: Pick<DecisionDeps, 'store' | 'clock'>, input: { id: string; by: string; reason: string }): Promise<string> {
+  const reason = typedText('--reason', input.reason);
   let reopened = false;
   const f = await updateFinding(deps.store, deps.clock, input.id, (current) => {
     if (current.status !== 'resolved' && current.status !== 'false_positive') return undefined;
     reopened = true;
     return {
       finding: { ...current, status: 'reopened', generation: current.generation + 1, dueAt: undefined, exception: undefined, lifecycle: { startedGeneration: current.lifecycle?.startedGeneration ?? current.generation } },
-      events: [{ actor: input.by, action: 'finding.reopened', from: current.status, to: 'reopened', reason: redactText(input.reason) }],
+      events: [{ actor: input.by, action: 'finding.reopened', from: current.status, to: 'reopened', reason }],
     };
   });
   return reopened ? `${f.id} reopened (generation ${f.generation}); its lifecycle starts again` : `${f.id} is ${f.status}: nothing to reopen`;
