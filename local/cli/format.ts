@@ -4,7 +4,7 @@ import { table } from '@core/text-table';
 export { table };
 export { publicEvent, publicFinding } from '@core/views';
 import type { IngestSummary } from '@core/ingest';
-import type { Finding } from '@core/model';
+import type { Finding, RiskException } from '@core/model';
 import type { QuarantineEntry } from '@core/ports';
 import type { LocalTicket } from '@connectors/sinks/local-tracker';
 
@@ -18,12 +18,18 @@ export function findingsTable(findings: Finding[]): string {
       f.status,
       f.nhiType,
       f.owner ?? '-',
-      f.dueAt ? f.dueAt.slice(0, 10) : '-',
+      dueColumn(f),
       [...new Set(f.sources.map((s) => s.scanner))].join(','),
       f.title,
     ]),
     [0, 0, 0, 0, 24, 0, 40, 70],
   );
+}
+
+/** When the finding next needs someone: its due date, or for an accepted risk the day the exception ends. */
+function dueColumn(f: Finding): string {
+  if (f.status === 'risk_accepted' && f.exception) return `${f.exception.until.slice(0, 10)} (exception ends)`;
+  return f.dueAt ? f.dueAt.slice(0, 10) : '-';
 }
 
 export function summaryLine(s: IngestSummary): string {
@@ -45,6 +51,7 @@ export function findingDetails(f: Finding, events: AuditEvent[]): string {
     `  severity ${f.severity} · status ${f.status} · ${f.nhiType} · validity ${f.validity}${f.publiclyExposed ? ' · PUBLIC' : ''}`,
     `  asset    ${f.asset.type} ${f.asset.id}`,
     `  owner    ${f.owner ?? '-'}   due ${f.dueAt ?? '-'}`,
+    ...(f.exception ? [exceptionLine(f.exception)] : []),
     `  ticket   ${f.ticket ? `${f.ticket.key} (${f.ticket.system})${f.ticket.url ? ` ${f.ticket.url}` : ''}` : '-'}`,
     `  secret   ${f.secretPreview ?? '(not given by the scanner)'}`,
     `  OWASP NHI ${f.owaspNhi.join(', ')} · NIST CSF ${f.nistCsf.join(', ')}`,
@@ -61,6 +68,11 @@ export function findingDetails(f: Finding, events: AuditEvent[]): string {
     ]),
   ];
   return lines.join('\n');
+}
+
+function exceptionLine(e: RiskException): string {
+  const decided = e.approvedBy ? `approved by ${e.approvedBy} at ${e.approvedAt}` : 'awaiting an approver';
+  return `  exception until ${e.until} · requested by ${e.requestedBy} · ${decided} · reason: ${e.reason}${e.compensatingControl ? ` · compensating control: ${e.compensatingControl}` : ''}`;
 }
 
 export function ticketsTable(tickets: LocalTicket[]): string {

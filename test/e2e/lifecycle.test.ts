@@ -71,6 +71,12 @@ describe('the finding lifecycle through the CLI', () => {
     expect(cli.run('exception', 'approve', awsKey.id, '--as', 'bob')).toMatchObject({ code: 1, stderr: 'closeloop: bob does not hold the security-lead role required to approve critical findings\n' });
     expect(cli.run('exception', 'approve', awsKey.id, '--as', 'alice')).toMatchObject({ code: 0, stdout: `exception approved by alice; ${awsKey.id}: waiting at AcceptRisk\n` });
     expect(show(awsKey.id).status).toBe('risk_accepted');
+    // The list shows when an accepted risk comes back, and `show` shows the exception whole.
+    const row = cli.run('findings').stdout.split('\n').find((line) => line.startsWith(awsKey.id))!;
+    expect(row).toMatch(new RegExp(`risk_accepted +cloud_access_key +team-payments +${at(30).slice(0, 10)} \\(exception ends\\)`));
+    expect(cli.run('show', awsKey.id).stdout).toMatch(
+      new RegExp(`\\n  exception until ${at(30)} · requested by team-payments · approved by alice at \\S+ · reason: vendor migration · compensating control: key scoped to one bucket\\n`),
+    );
   });
 
   it('escalates overdue findings and reopens the exception at its end, when the clock moves on', () => {
