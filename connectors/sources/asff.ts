@@ -4,6 +4,7 @@ import { sha256Of } from '@core/identity';
 import type { NhiType, Observation, Severity } from '@core/model';
 import { isoOrUndefined } from './common';
 import { parseRecord } from '@core/problems';
+import { redactText } from '@core/redaction';
 import type { Normalized, ParseContext, SourceFormat } from './types';
 
 /** An AWS Security Finding Format finding (the fields closeloop reads). */
@@ -58,6 +59,8 @@ function productOf(f: AsffFinding): string {
   return name.toLowerCase().replace(/\s+/g, '-');
 }
 
+const truncated = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
 export function normalizeAsff(record: unknown, ctx: ParseContext): Normalized {
   const parsed = parseRecord(AsffFindingSchema, record);
   if (!parsed.ok) return { kind: 'rejected', problems: parsed.problems };
@@ -75,7 +78,9 @@ export function normalizeAsff(record: unknown, ctx: ParseContext): Normalized {
   const observation: Observation = {
     // Same resource + same issue = same finding, whichever product reported it.
     fingerprint: `aws:${sha256Of(f.AwsAccountId, resource.Id, issue)}`,
-    title: f.Title.length > 300 ? `${f.Title.slice(0, 299)}…` : f.Title,
+    // Any product can send findings to Security Hub, and a title is free text: it may quote
+    // what was found, so it is redacted before it reaches tickets, the CMDB and reports.
+    title: truncated(redactText(f.Title), 300),
     nhiType,
     detector: controlId,
     severity: SEVERITY[f.Severity?.Label ?? ''] ?? 'medium',

@@ -3,6 +3,7 @@ import { nhiTypeFromDetector } from '@core/standards';
 import type { Location, Severity } from '@core/model';
 import { isoOrUndefined, leakObservation, leakTitle, normaliseRepository, repositoryAsset } from './common';
 import { parseRecord } from '@core/problems';
+import { redactText } from '@core/redaction';
 import type { Normalized, ParseContext, SourceFormat } from './types';
 
 const RuleSchema = z.object({
@@ -69,8 +70,9 @@ export function normalizeSarif(record: unknown, ctx: ParseContext): Normalized {
   if (!parsed.ok) return { kind: 'rejected', problems: parsed.problems };
   const r = parsed.value;
   const rule = r.ruleId ? run.rules.find((x) => x.id === r.ruleId) : r.ruleIndex !== undefined ? run.rules[r.ruleIndex] : undefined;
-  // gitleaks 7 puts the rule in the message only; its result has no ruleId.
-  const ruleId = r.ruleId ?? rule?.id ?? (r.message.text ? r.message.text.replace(/ secret detected$/i, '') : 'unknown-rule');
+  // gitleaks 7 puts the rule in the message only; its result has no ruleId. A message is
+  // free text that may quote what was found, so it is redacted before it names anything.
+  const ruleId = r.ruleId ?? rule?.id ?? (r.message.text ? redactText(r.message.text.replace(/ secret detected$/i, '')) : 'unknown-rule');
   const physical = r.locations[0]!.physicalLocation;
   const path = physical.artifactLocation.uri.replace(/^file:\/\//, '');
   const line = physical.region?.startLine;

@@ -55,6 +55,18 @@ describe('AWS Security Hub ASFF connector (contract: AWS docs, ASR and DefectDoj
     expect(prowler.kind === 'observation' && prowler.observation.fingerprint).toBe(iam3!.fingerprint);
   });
 
+  it('redacts a credential quoted in a title (any product can send findings), before cutting it to 300 characters', () => {
+    const doc = readFixtureJson<Record<string, unknown>>('scanners', 'aws-securityhub', 'asr-afsbp-iam.3.asff.json');
+    const token = 'ghp_' + 'Wq4'.repeat(12);
+    const quoted = asffFormat.normalize({ ...doc, Title: `IAM.3 key rotation overdue; token ${token} also found in the user's tags` }, aContext());
+    expect(quoted.kind === 'observation' && quoted.observation.title).toBe("IAM.3 key rotation overdue; token [REDACTED] also found in the user's tags");
+    // A secret straddling the 300-character cut is still recognised whole.
+    const long = asffFormat.normalize({ ...doc, Title: `${'IAM.3 '.repeat(48)}${token}` }, aContext());
+    const title = long.kind === 'observation' ? long.observation.title : '';
+    expect(title).toBe(`${'IAM.3 '.repeat(48)}[REDACTED]`);
+    expect(title).not.toContain('ghp_');
+  });
+
   it('rejects a finding without Resources, naming the field', () => {
     const doc = readFixtureJson<Record<string, unknown>>('scanners', 'aws-securityhub', 'asr-afsbp-iam.3.asff.json');
     expect(asffFormat.normalize({ ...doc, Resources: undefined }, aContext())).toEqual({ kind: 'rejected', problems: ['"Resources" is required'] });

@@ -49,6 +49,18 @@ describe('SARIF connector (contract: gitleaks 8 SARIF, gitleaks 7 SARIF, secretl
     expect(serialised).not.toContain('raw_source_code_extract');
   });
 
+  it('redacts a credential quoted in the message of a result that names no rule (the message then names the rule)', () => {
+    const token = 'ghp_' + 'Qw7'.repeat(12);
+    const doc = {
+      version: '2.1.0',
+      runs: [{ tool: { driver: { name: 'homegrown-scanner' } }, results: [{ message: { text: `token ${token} found` }, locations: [{ physicalLocation: { artifactLocation: { uri: 'ci/deploy.sh' }, region: { startLine: 4 } } }] }] }],
+    };
+    const [o] = observeAll(doc);
+    expect(o!.source.ruleId).toBe('token [REDACTED] found');
+    expect(o!.title).toBe('token [REDACTED] found leaked in ci/deploy.sh');
+    expect(JSON.stringify(o)).not.toContain(token);
+  });
+
   it('rejects a result without locations, naming the field', () => {
     const doc = { version: '2.1.0', runs: [{ tool: { driver: { name: 'x' } }, results: [{ ruleId: 'r', message: { text: 't' }, locations: [] }] }] };
     const [record] = sarifFormat.records!(doc);
