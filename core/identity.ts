@@ -48,6 +48,8 @@ export class SecretHasher {
     }
     const length = this.innerBlock.write(message, 64, 'utf8');
     const inner = oneShotHash('sha256', this.innerBlock.subarray(0, 64 + length), 'binary');
+    // The reused buffer must not keep the last secret for the life of the process.
+    this.innerBlock.fill(0, 64, 64 + length);
     this.outerBlock.write(inner, 64, 'binary');
     return oneShotHash('sha256', this.outerBlock, 'hex');
   }

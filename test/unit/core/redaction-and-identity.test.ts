@@ -89,4 +89,14 @@ describe('HMAC implementation', () => {
       }
     }
   });
+
+  it('does not keep the last secret in the buffers it reuses', () => {
+    const hasher = new SecretHasher(Buffer.alloc(32, 7));
+    const secret = 'AKIACLOSELOOPFAKE003';
+    hasher.hash(secret);
+    // Its private state, read the way a heap dump would see it.
+    const buffers = Object.values(hasher as unknown as Record<string, unknown>).filter((v): v is Buffer => Buffer.isBuffer(v));
+    expect(buffers.length).toBeGreaterThan(0);
+    for (const buffer of buffers) expect(buffer.includes(secret)).toBe(false);
+  });
 });
