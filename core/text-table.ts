@@ -1,9 +1,8 @@
+import { truncate } from './text';
+
 /** A plain-text table: columns padded to width, cells cut to `maxWidths` (0 = no limit) with an ellipsis. */
 export function table(headers: string[], rows: string[][], maxWidths: number[] = []): string {
-  const cut = (s: string, i: number) => {
-    const max = maxWidths[i];
-    return max && s.length > max ? `${s.slice(0, max - 1)}…` : s;
-  };
+  const cut = (s: string, i: number) => (maxWidths[i] ? truncate(s, maxWidths[i]) : s);
   const cells = rows.map((r) => r.map(cut));
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]?.length ?? 0)));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();

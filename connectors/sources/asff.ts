@@ -5,6 +5,7 @@ import type { NhiType, Observation, Severity } from '@core/model';
 import { isoOrUndefined } from './common';
 import { parseRecord } from '@core/problems';
 import { redactText } from '@core/redaction';
+import { truncate } from '@core/text';
 import type { Normalized, ParseContext, SourceFormat } from './types';
 
 /** An AWS Security Finding Format finding (the fields closeloop reads). */
@@ -59,8 +60,6 @@ function productOf(f: AsffFinding): string {
   return name.toLowerCase().replace(/\s+/g, '-');
 }
 
-const truncated = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
-
 export function normalizeAsff(record: unknown, ctx: ParseContext): Normalized {
   const parsed = parseRecord(AsffFindingSchema, record);
   if (!parsed.ok) return { kind: 'rejected', problems: parsed.problems };
@@ -80,7 +79,7 @@ export function normalizeAsff(record: unknown, ctx: ParseContext): Normalized {
     fingerprint: `aws:${sha256Of(f.AwsAccountId, resource.Id, issue)}`,
     // Any product can send findings to Security Hub, and a title is free text: it may quote
     // what was found, so it is redacted before it reaches tickets, the CMDB and reports.
-    title: truncated(redactText(f.Title), 300),
+    title: truncate(redactText(f.Title), 300),
     nhiType,
     detector: controlId,
     severity: SEVERITY[f.Severity?.Label ?? ''] ?? 'medium',

@@ -1,6 +1,7 @@
 import { previewSecret, sha256Of } from '@core/identity';
 import type { Asset, Location, NhiType, Observation, Severity, Source, Validity } from '@core/model';
 import { NIST_CSF_BY_KIND, OWASP_NHI_BY_KIND, leakSeverity, type ExposureKind } from '@core/standards';
+import { truncate } from '@core/text';
 import type { ParseContext } from './types';
 
 /** `github.com/owner/repo` from a clone URL, a web URL or `owner/repo`; lower-cased host and path. */
@@ -116,7 +117,7 @@ const RANK: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3
 /** A title that never contains the secret: what was found and where. */
 export function leakTitle(what: string, where: string | undefined): string {
   const title = where ? `${what} leaked in ${where}` : `${what} leaked`;
-  return title.length > 300 ? `${title.slice(0, 299)}…` : title;
+  return truncate(title, 300);
 }
 
 const isoDates = new Map<string, string | undefined>();

@@ -119,13 +119,13 @@ export async function markFalsePositive(deps: DecisionDeps, input: { id: string;
 export async function reportFixed(deps: DecisionDeps, input: { id: string; by: string; note?: string; evidence?: { kind: Evidence['kind']; ref: string } }): Promise<string> {
   if (!input.note && !input.evidence) throw new InputError('give --note <text> and/or --evidence <kind:ref>');
   const note = optionalTypedText('--note', input.note);
-  const evidenceRef = input.evidence ? typedText('--evidence reference', input.evidence.ref) : undefined;
+  const evidence = input.evidence ? { kind: input.evidence.kind, ref: typedText('--evidence reference', input.evidence.ref) } : undefined;
   const finding = await waitingFinding(deps.store, input.id, 'AwaitOwnerFix', 'waiting for its owner');
   if (finding.owner !== input.by) throw new RefusedError(`only the owner (${finding.owner}) can report ${finding.id} fixed`);
   await updateFinding(deps.store, deps.clock, finding.id, (f, at) => {
     const added: Evidence[] = [
       ...(note ? [{ kind: 'ticket_resolution_note' as const, ref: `note:${note.slice(0, 200)}`, at, recordedBy: input.by, simulated: false }] : []),
-      ...(input.evidence && evidenceRef ? [{ kind: input.evidence.kind, ref: evidenceRef, at, recordedBy: input.by, simulated: false }] : []),
+      ...(evidence ? [{ kind: evidence.kind, ref: evidence.ref, at, recordedBy: input.by, simulated: false }] : []),
     ];
     return {
       finding: { ...f, evidence: [...f.evidence, ...added] },

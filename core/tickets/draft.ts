@@ -1,6 +1,7 @@
 import type { Finding, OwaspNhi } from '../model';
 import { evidenceRequired, type Policy } from '../policy';
 import { redactText } from '../redaction';
+import { truncate } from '../text';
 import { ticketLabel } from './model';
 import type { TicketDraft } from './ports';
 
@@ -44,7 +45,7 @@ export function ticketDraft(finding: Finding, policy: Policy): TicketDraft {
     finding: f,
     owner: f.owner ?? policy.unownedQueue,
     dueDate: due,
-    summary: summary.length > MAX_SUMMARY ? `${summary.slice(0, MAX_SUMMARY - 1)}…` : summary,
+    summary: truncate(summary, MAX_SUMMARY),
     sections: [
       {
         heading: 'What',
