@@ -8,7 +8,13 @@ import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync, createWr
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { BatchWriteItemCommand, ScanCommand, TransactWriteItemsCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteItemCommand,
+  ScanCommand,
+  TransactWriteItemsCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import { build } from 'esbuild';
 import { fixedClock } from '../core/clock';
 import { SecretHasher } from '../core/identity';
@@ -79,7 +85,23 @@ async function writeTrufflehogLines(path: string, n: number) {
   const out = createWriteStream(path);
   for (let i = 0; i < n; i++) {
     const raw = Buffer.from(`closeloop_bench_FAKE_${i}_${randomBytes(6).toString('hex')}`).toString('base64');
-    const line = JSON.stringify({ SourceMetadata: { Data: { Git: { commit: 'c0ffee', file: `f${i}.env`, repository: 'https://github.com/acme/bench.git', line: 1 } } }, SourceID: 1, SourceType: 16, SourceName: 'trufflehog - git', DetectorType: 2, DetectorName: 'AWS', Verified: false, Raw: raw, Redacted: '', ExtraData: null, StructuredData: null });
+    const line = JSON.stringify({
+      SourceMetadata: {
+        Data: {
+          Git: { commit: 'c0ffee', file: `f${i}.env`, repository: 'https://github.com/acme/bench.git', line: 1 },
+        },
+      },
+      SourceID: 1,
+      SourceType: 16,
+      SourceName: 'trufflehog - git',
+      DetectorType: 2,
+      DetectorName: 'AWS',
+      Verified: false,
+      Raw: raw,
+      Redacted: '',
+      ExtraData: null,
+      StructuredData: null,
+    });
     if (!out.write(`${line}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((r) => out.end(() => r()));
@@ -109,7 +131,12 @@ async function scanAll(client: DynamoDBClient, table: string) {
 }
 
 /** BatchWriteItem of 25 items per call, `streams` calls in flight (1 = the plain loop). */
-async function rawBatchWrite(client: DynamoDBClient, table: string, items: Record<string, AttributeValue>[], streams = 1) {
+async function rawBatchWrite(
+  client: DynamoDBClient,
+  table: string,
+  items: Record<string, AttributeValue>[],
+  streams = 1,
+) {
   const chunks: Record<string, AttributeValue>[][] = [];
   for (let i = 0; i < items.length; i += 25) chunks.push(items.slice(i, i + 25));
   let next = 0;
@@ -128,7 +155,13 @@ async function rawBatchWrite(client: DynamoDBClient, table: string, items: Recor
 /** The same items as guarded transactions (100 per call, attribute_not_exists): the write protocol's own floor. */
 async function rawTransactWrite(client: DynamoDBClient, table: string, items: Record<string, AttributeValue>[]) {
   for (let i = 0; i < items.length; i += 100) {
-    await client.send(new TransactWriteItemsCommand({ TransactItems: items.slice(i, i + 100).map((Item) => ({ Put: { TableName: table, Item, ConditionExpression: 'attribute_not_exists(pk)' } })) }));
+    await client.send(
+      new TransactWriteItemsCommand({
+        TransactItems: items
+          .slice(i, i + 100)
+          .map((Item) => ({ Put: { TableName: table, Item, ConditionExpression: 'attribute_not_exists(pk)' } })),
+      }),
+    );
   }
 }
 
@@ -163,7 +196,20 @@ async function benchIngest(client: DynamoDBClient) {
   const tRaw = median(raw);
   const tRe = median(reingest);
   const tRawParallel = median(rawParallel);
-  results.ingest = { findings: N, ingestMs: tIngest, rawBatchWriteMs: tRaw, ratioVsRawBatchWrite: tIngest / tRaw, rawBatchWrite4StreamsMs: tRawParallel, ratioVsRawBatchWrite4Streams: tIngest / tRawParallel, rawTransactWriteMs: median(rawTransact), transactionFloorVsRawBatchWrite: median(rawTransact) / tRaw, ratioVsRawTransactWrite: tIngest / median(rawTransact), target: 1.3, findingsPerSecond: (N / tIngest) * 1000, defectDojoReferencePerSecond: 50 };
+  results.ingest = {
+    findings: N,
+    ingestMs: tIngest,
+    rawBatchWriteMs: tRaw,
+    ratioVsRawBatchWrite: tIngest / tRaw,
+    rawBatchWrite4StreamsMs: tRawParallel,
+    ratioVsRawBatchWrite4Streams: tIngest / tRawParallel,
+    rawTransactWriteMs: median(rawTransact),
+    transactionFloorVsRawBatchWrite: median(rawTransact) / tRaw,
+    ratioVsRawTransactWrite: tIngest / median(rawTransact),
+    target: 1.3,
+    findingsPerSecond: (N / tIngest) * 1000,
+    defectDojoReferencePerSecond: 50,
+  };
   results.reingest = { reingestMs: tRe, ratioVsFirstIngest: tRe / tIngest, target: 0.5 };
 }
 
@@ -189,7 +235,11 @@ async function benchParse() {
     }
     // Three passes per timing, so each side pays for most of its own garbage collection
     // rather than for what the other left behind.
-    parse.push((await time(async () => { for (let k = 0; k < 3; k++) JSON.parse(readFileSync(file, 'utf8')); })) / 3);
+    parse.push(
+      (await time(async () => {
+        for (let k = 0; k < 3; k++) JSON.parse(readFileSync(file, 'utf8'));
+      })) / 3,
+    );
     normalise.push(
       (await time(async () => {
         for (let k = 0; k < 3; k++) {
@@ -199,7 +249,13 @@ async function benchParse() {
       })) / 3,
     );
   }
-  results.parse = { records: N, jsonParseMs: median(parse), parseAndNormaliseMs: median(normalise), ratioVsJsonParse: median(normalise) / median(parse), target: 3 };
+  results.parse = {
+    records: N,
+    jsonParseMs: median(parse),
+    parseAndNormaliseMs: median(normalise),
+    ratioVsJsonParse: median(normalise) / median(parse),
+    target: 3,
+  };
 }
 
 /** Peak RSS of streaming a JSON-lines file, in a child process so each size starts clean. */
@@ -252,7 +308,16 @@ async function benchIngestMemory(endpoint: string) {
   await writeTrufflehogLines(large, LINES);
   const a = ingestRss(small, endpoint, 'bench-mem-small');
   const b = ingestRss(large, endpoint, 'bench-mem-large');
-  results.ingestMemory = { smallLines: LINES / 10, largeLines: LINES, smallPeakRssMb: a.peakRssMb, largePeakRssMb: b.peakRssMb, rssRatioLargeVsSmall: b.peakRssMb / a.peakRssMb, largeCreated: b.created, largeMs: b.ms, findingsPerSecond: (b.created / b.ms) * 1000 };
+  results.ingestMemory = {
+    smallLines: LINES / 10,
+    largeLines: LINES,
+    smallPeakRssMb: a.peakRssMb,
+    largePeakRssMb: b.peakRssMb,
+    rssRatioLargeVsSmall: b.peakRssMb / a.peakRssMb,
+    largeCreated: b.created,
+    largeMs: b.ms,
+    findingsPerSecond: (b.created / b.ms) * 1000,
+  };
 }
 
 async function benchStreaming() {
@@ -262,7 +327,16 @@ async function benchStreaming() {
   await writeTrufflehogLines(large, LINES);
   const a = streamRss(small);
   const b = streamRss(large);
-  results.streaming = { smallLines: LINES / 10, largeLines: LINES, largeFileMb: statSync(large).size / 1048576, smallPeakRssMb: a.peakRssMb, largePeakRssMb: b.peakRssMb, rssRatioLargeVsSmall: b.peakRssMb / a.peakRssMb, largeMs: b.ms, linesPerSecond: (LINES / b.ms) * 1000 };
+  results.streaming = {
+    smallLines: LINES / 10,
+    largeLines: LINES,
+    largeFileMb: statSync(large).size / 1048576,
+    smallPeakRssMb: a.peakRssMb,
+    largePeakRssMb: b.peakRssMb,
+    rssRatioLargeVsSmall: b.peakRssMb / a.peakRssMb,
+    largeMs: b.ms,
+    linesPerSecond: (LINES / b.ms) * 1000,
+  };
 }
 
 /**
@@ -275,23 +349,64 @@ async function benchLifecycle(client: DynamoDBClient) {
   try {
     const users = ['bench-a', 'bench-b', 'bench-c'].map((u) => world.managedIamUser(u));
     const file = join(dir, 'lifecycle.json');
-    writeFileSync(file, JSON.stringify(users.map((u, i) => aGitleaksRecord({ RuleID: 'aws-access-token', Secret: u.key.AccessKeyId, Match: `key=${u.key.AccessKeyId}`, StartLine: 10 + i, Fingerprint: `bench:${i}` }))));
+    writeFileSync(
+      file,
+      JSON.stringify(
+        users.map((u, i) =>
+          aGitleaksRecord({
+            RuleID: 'aws-access-token',
+            Secret: u.key.AccessKeyId,
+            Match: `key=${u.key.AccessKeyId}`,
+            StartLine: 10 + i,
+            Fingerprint: `bench:${i}`,
+          }),
+        ),
+      ),
+    );
     const store = await freshTable(client, 'bench-lifecycle');
     await ingestReportFiles([file], { store, clock, hasher: world.hasher });
     const [a, b, c] = await store.list();
-    const autoPolicy = { ...DEFAULT_POLICY, preAuthorized: [{ action: 'rotate' as const, nhiTypes: ['cloud_access_key' as const], severities: ['critical' as const, 'high' as const, 'medium' as const, 'low' as const, 'info' as const], onlyWhenActive: false }] };
+    const autoPolicy = {
+      ...DEFAULT_POLICY,
+      preAuthorized: [
+        {
+          action: 'rotate' as const,
+          nhiTypes: ['cloud_access_key' as const],
+          severities: ['critical' as const, 'high' as const, 'medium' as const, 'low' as const, 'info' as const],
+          onlyWhenActive: false,
+        },
+      ],
+    };
     const ownerPolicy = { ...DEFAULT_POLICY, preAuthorized: [] };
     const rotationPaths: string[][] = [];
     const remediationFor = (policy: typeof DEFAULT_POLICY): RemediationPort => {
       const rotations = new LocalRotationRunner({ store, clock, policy, control: world.control });
-      return { remediate: async (request) => { const run = await rotations.run(request); rotationPaths.push(run.path); return run.outcome; } };
+      return {
+        remediate: async (request) => {
+          const run = await rotations.run(request);
+          rotationPaths.push(run.path);
+          return run.outcome;
+        },
+      };
     };
-    const autoRunner = new LocalLifecycleRunner({ store, clock, policy: autoPolicy, remediation: remediationFor(autoPolicy) });
+    const autoRunner = new LocalLifecycleRunner({
+      store,
+      clock,
+      policy: autoPolicy,
+      remediation: remediationFor(autoPolicy),
+    });
     const auto = await autoRunner.start(a!);
     const autoRotation = rotationPaths.at(-1) ?? [];
-    const ownerRunner = new LocalLifecycleRunner({ store, clock, policy: ownerPolicy, remediation: remediationFor(ownerPolicy) });
+    const ownerRunner = new LocalLifecycleRunner({
+      store,
+      clock,
+      policy: ownerPolicy,
+      remediation: remediationFor(ownerPolicy),
+    });
     const first = await ownerRunner.start(b!);
-    const approved = await ownerRunner.resume((await store.get(b!.id))!, 'approval_decided', { signal: { decision: 'approved', by: 'bench' } });
+    const approved = await ownerRunner.resume((await store.get(b!.id))!, 'approval_decided', {
+      signal: { decision: 'approved', by: 'bench' },
+    });
     const duplicate = await autoRunner.start((await store.get(a!.id))!);
     const approval = await ownerRunner.start(c!);
     results.lifecycle = {
@@ -328,15 +443,34 @@ async function benchJira(client: DynamoDBClient) {
   let i = 0;
   for (const f of findings) {
     const owner = owners[i++ % owners.length]!;
-    await updateFinding(store, clock, f.id, (cur, at) => ({ finding: { ...cur, owner, dueAt: at }, events: [{ actor: 'bench', action: 'owner.assigned', to: owner }] }));
+    await updateFinding(store, clock, f.id, (cur, at) => ({
+      finding: { ...cur, owner, dueAt: at },
+      events: [{ actor: 'bench', action: 'owner.assigned', to: owner }],
+    }));
   }
-  const jira = await new FakeJira({ users: owners.map((email, k) => ({ accountId: `acc-${k}`, emailAddress: email })) }).start();
+  const jira = await new FakeJira({
+    users: owners.map((email, k) => ({ accountId: `acc-${k}`, emailAddress: email })),
+  }).start();
   try {
-    const config = readJiraConfig({ JIRA_BASE_URL: jira.url, JIRA_EMAIL: 'hub@example.com', JIRA_API_TOKEN: 'jira-token', JIRA_PROJECT_KEY: 'SEC' });
+    const config = readJiraConfig({
+      JIRA_BASE_URL: jira.url,
+      JIRA_EMAIL: 'hub@example.com',
+      JIRA_API_TOKEN: 'jira-token',
+      JIRA_PROJECT_KEY: 'SEC',
+    });
     const sink = new JiraSink(config);
     const tickets = new DynamoTicketStore(client, table);
     const syncMs = await time(() =>
-      syncTickets({ store, tickets, clock, policy: DEFAULT_POLICY, sinks: { jira: sink, local: new LocalTrackerSink(client, table) }, configured: { jiraProject: 'SEC', servicenow: false }, worker: 'bench', batchSize: 1000 }),
+      syncTickets({
+        store,
+        tickets,
+        clock,
+        policy: DEFAULT_POLICY,
+        sinks: { jira: sink, local: new LocalTrackerSink(client, table) },
+        configured: { jiraProject: 'SEC', servicenow: false },
+        worker: 'bench',
+        batchSize: 1000,
+      }),
     );
     const syncRequests = jira.requests.length;
     const created = jira.issues.size;
@@ -350,18 +484,38 @@ async function benchJira(client: DynamoDBClient) {
         Array.from({ length: 4 }, async () => {
           while (next < drafts.length) {
             const d = drafts[next++]!;
-            await http.post('/rest/api/3/issue', { fields: { project: { key: 'SEC' }, issuetype: { name: 'Task' }, summary: d.summary, description: sectionsDoc(d.sections), labels: ['closeloop', `${d.label}-baseline`] } });
+            await http.post('/rest/api/3/issue', {
+              fields: {
+                project: { key: 'SEC' },
+                issuetype: { name: 'Task' },
+                summary: d.summary,
+                description: sectionsDoc(d.sections),
+                labels: ['closeloop', `${d.label}-baseline`],
+              },
+            });
           }
         }),
       );
     });
     const oneByOneRequests = jira.requests.length - before;
-    results.jira = { findings: n, created, syncMs, syncRequests, requestsPerFinding: syncRequests / n, target: 0.05, byRoute: jira.counts(), oneByOneMs, oneByOneRequests, oneByOneRequestsPerFinding: oneByOneRequests / n, syncVsOneByOneTime: syncMs / oneByOneMs, specViolations: jira.violations.length };
+    results.jira = {
+      findings: n,
+      created,
+      syncMs,
+      syncRequests,
+      requestsPerFinding: syncRequests / n,
+      target: 0.05,
+      byRoute: jira.counts(),
+      oneByOneMs,
+      oneByOneRequests,
+      oneByOneRequestsPerFinding: oneByOneRequests / n,
+      syncVsOneByOneTime: syncMs / oneByOneMs,
+      specViolations: jira.violations.length,
+    };
   } finally {
     await jira.stop();
   }
 }
-
 
 /**
  * Reports over REPORT_FINDINGS (100,000) findings seeded into DynamoDB Local: for each report the
@@ -379,23 +533,88 @@ async function benchReports(client: DynamoDBClient) {
   const items: Record<string, AttributeValue>[] = [];
   for (let i = 0; i < n; i++) {
     const r = i % 100;
-    const status = r < 60 ? 'open' : r < 65 ? 'awaiting_approval' : r < 85 ? 'resolved' : r < 90 ? 'false_positive' : r < 95 ? 'risk_accepted' : 'reopened';
+    const status =
+      r < 60
+        ? 'open'
+        : r < 65
+          ? 'awaiting_approval'
+          : r < 85
+            ? 'resolved'
+            : r < 90
+              ? 'false_positive'
+              : r < 95
+                ? 'risk_accepted'
+                : 'reopened';
     const owner = r % 50 === 49 ? 'identity-programme' : owners[i % owners.length]!;
     const severity = (['critical', 'high', 'medium', 'low'] as const)[i % 4]!;
     const firstSeen = at(-((i % 300) + 1));
     const id = `NHI-${i.toString(16).toUpperCase().padStart(16, '0')}`;
     const exceptionUntil = at((i % 120) + 1);
     const finding: Finding = {
-      id, fingerprint: `bench:${i}`, title: `bench finding ${i}`, nhiType: 'api_key', detector: 'bench', severity, validity: 'active', publiclyExposed: false,
-      asset: { type: 'repository', id: `github.com/acme/repo-${i % 500}` }, locations: [], locationsNotListed: 0,
-      sources: [{ scanner: 'gitleaks', scannerId: `s${i}`, ruleId: 'generic-api-key', firstReportedAt: firstSeen, state: 'open' }],
-      owaspNhi: ['NHI2'], nistCsf: ['ID.RA-01', 'PR.AA-01'], owner, ownerVia: owner === 'identity-programme' ? 'unowned_queue' : 'mapping',
-      dueAt: at((i % 60) - 20), generation: 1, evidence: [], status, firstSeen, lastSeen: firstSeen, version: 1, eventCount: 0, lastEventHash: '0'.repeat(64),
+      id,
+      fingerprint: `bench:${i}`,
+      title: `bench finding ${i}`,
+      nhiType: 'api_key',
+      detector: 'bench',
+      severity,
+      validity: 'active',
+      publiclyExposed: false,
+      asset: { type: 'repository', id: `github.com/acme/repo-${i % 500}` },
+      locations: [],
+      locationsNotListed: 0,
+      sources: [
+        {
+          scanner: 'gitleaks',
+          scannerId: `s${i}`,
+          ruleId: 'generic-api-key',
+          firstReportedAt: firstSeen,
+          state: 'open',
+        },
+      ],
+      owaspNhi: ['NHI2'],
+      nistCsf: ['ID.RA-01', 'PR.AA-01'],
+      owner,
+      ownerVia: owner === 'identity-programme' ? 'unowned_queue' : 'mapping',
+      dueAt: at((i % 60) - 20),
+      generation: 1,
+      evidence: [],
+      status,
+      firstSeen,
+      lastSeen: firstSeen,
+      version: 1,
+      eventCount: 0,
+      lastEventHash: '0'.repeat(64),
       ...(status === 'resolved' || status === 'false_positive' ? { closedAt: at(-(i % 20)) } : {}),
       ...(status === 'risk_accepted'
-        ? { exception: { requestedBy: owner, requestedAt: at(-10), until: exceptionUntil, reason: 'bench', approvedBy: 'alice', approvedAt: at(-9) }, lifecycle: { startedGeneration: 1, waitingAt: 'ExceptionWait', timerAt: exceptionUntil, timerKind: 'exception_expiry' as const } }
+        ? {
+            exception: {
+              requestedBy: owner,
+              requestedAt: at(-10),
+              until: exceptionUntil,
+              reason: 'bench',
+              approvedBy: 'alice',
+              approvedAt: at(-9),
+            },
+            lifecycle: {
+              startedGeneration: 1,
+              waitingAt: 'ExceptionWait',
+              timerAt: exceptionUntil,
+              timerKind: 'exception_expiry' as const,
+            },
+          }
         : {}),
-      ...(status === 'reopened' ? { expiredException: { requestedBy: owner, requestedAt: at(-100), until: at(-5), reason: 'bench', approvedBy: 'alice', expiredAt: at(-5) } } : {}),
+      ...(status === 'reopened'
+        ? {
+            expiredException: {
+              requestedBy: owner,
+              requestedAt: at(-100),
+              until: at(-5),
+              reason: 'bench',
+              approvedBy: 'alice',
+              expiredAt: at(-5),
+            },
+          }
+        : {}),
     };
     items.push(marshall(toFindingItem(finding), { removeUndefinedValues: true }));
     // What the lifecycle's reopen step writes with the transition: the expired exception's history item.
@@ -412,7 +631,9 @@ async function benchReports(client: DynamoDBClient) {
   let scanUnits = 0;
   let start: Record<string, AttributeValue> | undefined;
   do {
-    const out = await client.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start, ReturnConsumedCapacity: 'TOTAL' }));
+    const out = await client.send(
+      new ScanCommand({ TableName: table, ExclusiveStartKey: start, ReturnConsumedCapacity: 'TOTAL' }),
+    );
     scanRequests++;
     scanUnits += out.ConsumedCapacity?.CapacityUnits ?? 0;
     start = out.LastEvaluatedKey;
@@ -439,29 +660,94 @@ async function benchReports(client: DynamoDBClient) {
     const report = await computeReport(r.kind, source, { now: new Date(now), policy: DEFAULT_POLICY, ...r.options });
     const ms = performance.now() - t;
     const reads = report.reads!;
-    reports.push({ report: r.name, scoped: r.scoped, requests: reads.requests, readUnits: reads.readUnits, ms, unitsVsScan: reads.readUnits / scanUnits, timeVsScan: ms / scanMs, mainRows: report.sections[0]!.rows.length });
+    reports.push({
+      report: r.name,
+      scoped: r.scoped,
+      requests: reads.requests,
+      readUnits: reads.readUnits,
+      ms,
+      unitsVsScan: reads.readUnits / scanUnits,
+      timeVsScan: ms / scanMs,
+      mainRows: report.sections[0]!.rows.length,
+    });
   }
-  results.reports = { findings: n, seedMs, scan: { requests: scanRequests, readUnits: scanUnits, ms: scanMs }, reports, target: 0.1 };
+  results.reports = {
+    findings: n,
+    seedMs,
+    scan: { requests: scanRequests, readUnits: scanUnits, ms: scanMs },
+    reports,
+    target: 0.1,
+  };
 }
 
 async function benchBundles() {
-  const entries = ['functions/ingest-s3-report.ts', 'functions/ingest-securityhub-event.ts', 'functions/report-api-lambda.ts', 'functions/report-export-lambda.ts', 'functions/secret-rotation.ts', 'functions/rotation-step.ts', 'functions/rotation-events-lambda.ts', 'functions/credential-hygiene.ts'];
+  const entries = [
+    'functions/ingest-s3-report.ts',
+    'functions/ingest-securityhub-event.ts',
+    'functions/report-api-lambda.ts',
+    'functions/report-export-lambda.ts',
+    'functions/secret-rotation.ts',
+    'functions/rotation-step.ts',
+    'functions/rotation-events-lambda.ts',
+    'functions/credential-hygiene.ts',
+  ];
   const out: Record<string, unknown> = {};
   for (const entry of entries) {
     const outfile = join(dir, 'bundles', `${entry.split('/').pop()!.replace('.ts', '.js')}`);
-    await build({ entryPoints: [join(ROOT, entry)], bundle: true, minify: true, platform: 'node', target: 'node24', format: 'cjs', external: ['@aws-sdk/*'], outfile, tsconfig: join(ROOT, 'tsconfig.json'), logLevel: 'silent' });
-    const init = spawnSync(process.execPath, ['-e', `const t=process.hrtime.bigint();require(${JSON.stringify(outfile)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`], {
-      encoding: 'utf8',
-      env: { ...process.env, CLOSELOOP_TABLE: 'bench', CLOSELOOP_DEPLOYMENT_KEY_SECRET: 'arn:aws:secretsmanager:us-east-1:1:secret:x', CLOSELOOP_EXPORT_BUCKET: 'bench-exports', CLOSELOOP_REPORT_EXPORT_FUNCTION: 'bench-export', AWS_REGION: 'us-east-1', NODE_PATH: join(ROOT, 'node_modules') },
+    await build({
+      entryPoints: [join(ROOT, entry)],
+      bundle: true,
+      minify: true,
+      platform: 'node',
+      target: 'node24',
+      format: 'cjs',
+      external: ['@aws-sdk/*'],
+      outfile,
+      tsconfig: join(ROOT, 'tsconfig.json'),
+      logLevel: 'silent',
     });
-    const baseline = spawnSync(process.execPath, ['-e', `const t=process.hrtime.bigint();require('@aws-sdk/client-dynamodb');process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`], { encoding: 'utf8', cwd: ROOT });
-    out[entry] = { bundleKb: statSync(outfile).size / 1024, moduleInitMs: Number(init.stdout), sdkClientRequireMs: Number(baseline.stdout), initVsSdkRequire: Number(init.stdout) / Number(baseline.stdout), initError: init.status === 0 ? undefined : init.stderr.split('\n')[0] };
+    const init = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `const t=process.hrtime.bigint();require(${JSON.stringify(outfile)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`,
+      ],
+      {
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          CLOSELOOP_TABLE: 'bench',
+          CLOSELOOP_DEPLOYMENT_KEY_SECRET: 'arn:aws:secretsmanager:us-east-1:1:secret:x',
+          CLOSELOOP_EXPORT_BUCKET: 'bench-exports',
+          CLOSELOOP_REPORT_EXPORT_FUNCTION: 'bench-export',
+          AWS_REGION: 'us-east-1',
+          NODE_PATH: join(ROOT, 'node_modules'),
+        },
+      },
+    );
+    const baseline = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `const t=process.hrtime.bigint();require('@aws-sdk/client-dynamodb');process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`,
+      ],
+      { encoding: 'utf8', cwd: ROOT },
+    );
+    out[entry] = {
+      bundleKb: statSync(outfile).size / 1024,
+      moduleInitMs: Number(init.stdout),
+      sdkClientRequireMs: Number(baseline.stdout),
+      initVsSdkRequire: Number(init.stdout) / Number(baseline.stdout),
+      initError: init.status === 0 ? undefined : init.stderr.split('\n')[0],
+    };
   }
   results.bundles = out;
 }
 
 async function main() {
-  console.log(`closeloop bench: ${N} findings per ingest round, ${LINES} JSON lines streamed; DynamoDB Local starting…`);
+  console.log(
+    `closeloop bench: ${N} findings per ingest round, ${LINES} JSON lines streamed; DynamoDB Local starting…`,
+  );
   const dynamo = await startDynamoDbLocal();
   const client = localClient(dynamo.endpoint);
   try {
@@ -487,34 +773,75 @@ async function main() {
   const ing = results.ingest as Record<string, number> | undefined;
   const re = results.reingest as Record<string, number> | undefined;
   if (ing && re) {
-    console.log(`ingest of ${N} new findings     ${f(ing.ingestMs!, 0)} ms vs raw BatchWriteItem of the same items ${f(ing.rawBatchWriteMs!, 0)} ms → ${f(ing.ratioVsRawBatchWrite!)}× (target ≤ 1.3×); vs 4 concurrent BatchWriteItem streams ${f(ing.rawBatchWrite4StreamsMs!, 0)} ms → ${f(ing.ratioVsRawBatchWrite4Streams!)}×; ${f(ing.findingsPerSecond!, 0)} findings/s (DefectDojo ≈ 50/s)`);
-    console.log(`  of which the write protocol: raw TransactWriteItems of the same items ${f(ing.rawTransactWriteMs!, 0)} ms = ${f(ing.transactionFloorVsRawBatchWrite!)}× raw BatchWriteItem; ingest is ${f(ing.ratioVsRawTransactWrite!)}× that floor`);
-    console.log(`re-ingest of the same report     ${f(re.reingestMs!, 0)} ms → ${f(re.ratioVsFirstIngest!)}× the first ingest (target ≤ 0.5×)`);
+    console.log(
+      `ingest of ${N} new findings     ${f(ing.ingestMs!, 0)} ms vs raw BatchWriteItem of the same items ${f(ing.rawBatchWriteMs!, 0)} ms → ${f(ing.ratioVsRawBatchWrite!)}× (target ≤ 1.3×); vs 4 concurrent BatchWriteItem streams ${f(ing.rawBatchWrite4StreamsMs!, 0)} ms → ${f(ing.ratioVsRawBatchWrite4Streams!)}×; ${f(ing.findingsPerSecond!, 0)} findings/s (DefectDojo ≈ 50/s)`,
+    );
+    console.log(
+      `  of which the write protocol: raw TransactWriteItems of the same items ${f(ing.rawTransactWriteMs!, 0)} ms = ${f(ing.transactionFloorVsRawBatchWrite!)}× raw BatchWriteItem; ingest is ${f(ing.ratioVsRawTransactWrite!)}× that floor`,
+    );
+    console.log(
+      `re-ingest of the same report     ${f(re.reingestMs!, 0)} ms → ${f(re.ratioVsFirstIngest!)}× the first ingest (target ≤ 0.5×)`,
+    );
   }
   const pa = results.parse as Record<string, number> | undefined;
-  if (pa) console.log(`parse + normalise               ${f(pa.parseAndNormaliseMs!, 1)} ms vs JSON.parse ${f(pa.jsonParseMs!, 1)} ms → ${f(pa.ratioVsJsonParse!)}× (target ≤ 3×)`);
+  if (pa)
+    console.log(
+      `parse + normalise               ${f(pa.parseAndNormaliseMs!, 1)} ms vs JSON.parse ${f(pa.jsonParseMs!, 1)} ms → ${f(pa.ratioVsJsonParse!)}× (target ≤ 3×)`,
+    );
   const st = results.streaming as Record<string, number> | undefined;
-  if (st) console.log(`streaming ${st.largeLines} JSON lines (${f(st.largeFileMb!, 0)} MB) peak RSS ${f(st.largePeakRssMb!, 0)} MB vs ${st.smallLines} lines ${f(st.smallPeakRssMb!, 0)} MB → ${f(st.rssRatioLargeVsSmall!)}× for 10× the data; ${f(st.linesPerSecond!, 0)} lines/s`);
+  if (st)
+    console.log(
+      `streaming ${st.largeLines} JSON lines (${f(st.largeFileMb!, 0)} MB) peak RSS ${f(st.largePeakRssMb!, 0)} MB vs ${st.smallLines} lines ${f(st.smallPeakRssMb!, 0)} MB → ${f(st.rssRatioLargeVsSmall!)}× for 10× the data; ${f(st.linesPerSecond!, 0)} lines/s`,
+    );
   const lc = results.lifecycle as Record<string, number | string | boolean> | undefined;
   if (lc) {
-    console.log(`lifecycle: happy path (auto-remediation) ${lc.autoRemediationTransitions} state transitions (target ≤ 16), finding ${lc.autoRemediationStatus}: ${lc.autoRemediationPath}`);
-    console.log(`lifecycle: its rotation execution ${lc.rotationMachineTransitions} transitions (locally no grace/deletion wait): ${lc.rotationMachinePath}`);
-    console.log(`lifecycle: approval then remediation ${lc.approvalThenRemediationTransitions} transitions over two executions; a duplicate start started an execution: ${lc.duplicateStartStartedExecution}`);
+    console.log(
+      `lifecycle: happy path (auto-remediation) ${lc.autoRemediationTransitions} state transitions (target ≤ 16), finding ${lc.autoRemediationStatus}: ${lc.autoRemediationPath}`,
+    );
+    console.log(
+      `lifecycle: its rotation execution ${lc.rotationMachineTransitions} transitions (locally no grace/deletion wait): ${lc.rotationMachinePath}`,
+    );
+    console.log(
+      `lifecycle: approval then remediation ${lc.approvalThenRemediationTransitions} transitions over two executions; a duplicate start started an execution: ${lc.duplicateStartStartedExecution}`,
+    );
   }
-  const rp = results.reports as { findings: number; seedMs: number; scan: { requests: number; readUnits: number; ms: number }; reports: Array<Record<string, number | string | boolean>> } | undefined;
+  const rp = results.reports as
+    | {
+        findings: number;
+        seedMs: number;
+        scan: { requests: number; readUnits: number; ms: number };
+        reports: Array<Record<string, number | string | boolean>>;
+      }
+    | undefined;
   if (rp) {
-    console.log(`reports over ${rp.findings} findings (seeded in ${f(rp.seedMs / 1000, 0)} s); baseline full Scan: ${rp.scan.requests} requests, ${f(rp.scan.readUnits, 0)} read units, ${f(rp.scan.ms, 0)} ms`);
+    console.log(
+      `reports over ${rp.findings} findings (seeded in ${f(rp.seedMs / 1000, 0)} s); baseline full Scan: ${rp.scan.requests} requests, ${f(rp.scan.readUnits, 0)} read units, ${f(rp.scan.ms, 0)} ms`,
+    );
     for (const r of rp.reports) {
-      console.log(`  report ${String(r.report).padEnd(26)} ${String(r.requests).padStart(4)} requests ${f(Number(r.readUnits), 0).padStart(7)} RCU ${f(Number(r.ms), 0).padStart(6)} ms → ${f(Number(r.unitsVsScan), 3)}× the Scan's read units, ${f(Number(r.timeVsScan), 3)}× its time${r.scoped ? ' (scoped: target ≤ 0.1×)' : ''}`);
+      console.log(
+        `  report ${String(r.report).padEnd(26)} ${String(r.requests).padStart(4)} requests ${f(Number(r.readUnits), 0).padStart(7)} RCU ${f(Number(r.ms), 0).padStart(6)} ms → ${f(Number(r.unitsVsScan), 3)}× the Scan's read units, ${f(Number(r.timeVsScan), 3)}× its time${r.scoped ? ' (scoped: target ≤ 0.1×)' : ''}`,
+      );
     }
   }
   const jr = results.jira as Record<string, number> | undefined;
-  if (jr) console.log(`jira: ${jr.created} issues for ${jr.findings} new findings with ${jr.syncRequests} HTTP requests → ${f(jr.requestsPerFinding!, 3)} per finding (target ≤ 0.05) in ${f(jr.syncMs!, 0)} ms; one-by-one creation ${jr.oneByOneRequests} requests in ${f(jr.oneByOneMs!, 0)} ms → sync takes ${f(jr.syncVsOneByOneTime!)}× the time; ${jr.specViolations} OpenAPI violations`);
+  if (jr)
+    console.log(
+      `jira: ${jr.created} issues for ${jr.findings} new findings with ${jr.syncRequests} HTTP requests → ${f(jr.requestsPerFinding!, 3)} per finding (target ≤ 0.05) in ${f(jr.syncMs!, 0)} ms; one-by-one creation ${jr.oneByOneRequests} requests in ${f(jr.oneByOneMs!, 0)} ms → sync takes ${f(jr.syncVsOneByOneTime!)}× the time; ${jr.specViolations} OpenAPI violations`,
+    );
   const im = results.ingestMemory as Record<string, number> | undefined;
-  if (im) console.log(`ingest of ${im.largeLines} JSON lines into DynamoDB Local: peak RSS ${f(im.largePeakRssMb!, 0)} MB vs ${im.smallLines} lines ${f(im.smallPeakRssMb!, 0)} MB → ${f(im.rssRatioLargeVsSmall!)}× for 10× the data; ${f(im.findingsPerSecond!, 0)} findings/s`);
-  for (const [entry, b] of Object.entries((results.bundles ?? {}) as Record<string, Record<string, number> & { initError?: string }>)) {
-    if (b.initError) console.log(`bundle ${entry}: ${f(b.bundleKb!, 0)} KB minified, module init FAILED: ${b.initError}`);
-    else console.log(`bundle ${entry}: ${f(b.bundleKb!, 0)} KB minified, module init ${f(b.moduleInitMs!, 0)} ms (${f(b.initVsSdkRequire!)}× requiring the DynamoDB client alone)`);
+  if (im)
+    console.log(
+      `ingest of ${im.largeLines} JSON lines into DynamoDB Local: peak RSS ${f(im.largePeakRssMb!, 0)} MB vs ${im.smallLines} lines ${f(im.smallPeakRssMb!, 0)} MB → ${f(im.rssRatioLargeVsSmall!)}× for 10× the data; ${f(im.findingsPerSecond!, 0)} findings/s`,
+    );
+  for (const [entry, b] of Object.entries(
+    (results.bundles ?? {}) as Record<string, Record<string, number> & { initError?: string }>,
+  )) {
+    if (b.initError)
+      console.log(`bundle ${entry}: ${f(b.bundleKb!, 0)} KB minified, module init FAILED: ${b.initError}`);
+    else
+      console.log(
+        `bundle ${entry}: ${f(b.bundleKb!, 0)} KB minified, module init ${f(b.moduleInitMs!, 0)} ms (${f(b.initVsSdkRequire!)}× requiring the DynamoDB client alone)`,
+      );
   }
 }
 

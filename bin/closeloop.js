@@ -3,10 +3,14 @@
 // so a fresh clone needs no build step.
 const { register } = require('tsx/cjs/api');
 register({ tsconfig: require('node:path').join(__dirname, '..', 'tsconfig.json') });
-require('../local/cli/main.ts').main(process.argv).then(
-  (code) => { process.exitCode = code; },
-  (err) => {
-    process.stderr.write(`closeloop: ${err && err.message ? err.message : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+require('../local/cli/main.ts')
+  .main(process.argv)
+  .then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`closeloop: ${err && err.message ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );

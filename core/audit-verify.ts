@@ -4,7 +4,15 @@ import type { FindingStore } from './ports';
 
 export type AuditVerification =
   | { ok: true; findings: number; secrets: number; events: number }
-  | { ok: false; findings: number; secrets: number; events: number; findingId: string; brokenAt: number; problem: string };
+  | {
+      ok: false;
+      findings: number;
+      secrets: number;
+      events: number;
+      findingId: string;
+      brokenAt: number;
+      problem: string;
+    };
 
 /**
  * Checks every audit chain against its recorded head, findings first, then managed secrets'
@@ -20,13 +28,29 @@ export async function verifyAllChains(store: FindingStore, secrets?: ManagedSecr
     const chain = await store.events(finding.id);
     events += chain.length;
     const verdict = verifyChain(chain, { count: finding.eventCount, lastHash: finding.lastEventHash });
-    if (!verdict.ok) return { ok: false, ...counts, events, findingId: finding.id, brokenAt: verdict.brokenAt, problem: verdict.problem };
+    if (!verdict.ok)
+      return {
+        ok: false,
+        ...counts,
+        events,
+        findingId: finding.id,
+        brokenAt: verdict.brokenAt,
+        problem: verdict.problem,
+      };
   }
   for (const secret of managed.sort((a, b) => a.secretArn.localeCompare(b.secretArn))) {
     const chain = await secrets!.events(secret.secretArn);
     events += chain.length;
     const verdict = verifyChain(chain, { count: secret.eventCount, lastHash: secret.lastEventHash });
-    if (!verdict.ok) return { ok: false, ...counts, events, findingId: secret.secretArn, brokenAt: verdict.brokenAt, problem: verdict.problem };
+    if (!verdict.ok)
+      return {
+        ok: false,
+        ...counts,
+        events,
+        findingId: secret.secretArn,
+        brokenAt: verdict.brokenAt,
+        problem: verdict.problem,
+      };
   }
   return { ok: true, ...counts, events };
 }

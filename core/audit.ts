@@ -61,8 +61,7 @@ export function chainEvents(
 }
 
 export type ChainVerdict =
-  | { ok: true; events: number }
-  | { ok: false; events: number; brokenAt: number; problem: string };
+  { ok: true; events: number } | { ok: false; events: number; brokenAt: number; problem: string };
 
 /**
  * Checks one finding's chain: sequence numbers without gaps, each event's hash over its
@@ -75,19 +74,39 @@ export function verifyChain(events: AuditEvent[], head?: { count: number; lastHa
     const event = events[i]!;
     const expectedSeq = i + 1;
     if (event.seq !== expectedSeq) {
-      return { ok: false, events: events.length, brokenAt: expectedSeq, problem: `event ${expectedSeq} is missing (found event ${event.seq} in its place)` };
+      return {
+        ok: false,
+        events: events.length,
+        brokenAt: expectedSeq,
+        problem: `event ${expectedSeq} is missing (found event ${event.seq} in its place)`,
+      };
     }
     if (event.prevHash !== prevHash) {
-      return { ok: false, events: events.length, brokenAt: event.seq, problem: `event ${event.seq} (${event.action}) does not follow event ${event.seq - 1}: previous-hash mismatch` };
+      return {
+        ok: false,
+        events: events.length,
+        brokenAt: event.seq,
+        problem: `event ${event.seq} (${event.action}) does not follow event ${event.seq - 1}: previous-hash mismatch`,
+      };
     }
     const { hash, ...rest } = event;
     if (hashEvent(rest) !== hash) {
-      return { ok: false, events: events.length, brokenAt: event.seq, problem: `event ${event.seq} (${event.action}) was altered: its content does not match its hash` };
+      return {
+        ok: false,
+        events: events.length,
+        brokenAt: event.seq,
+        problem: `event ${event.seq} (${event.action}) was altered: its content does not match its hash`,
+      };
     }
     prevHash = hash;
   }
   if (head && (head.count !== events.length || head.lastHash !== prevHash)) {
-    return { ok: false, events: events.length, brokenAt: events.length + 1, problem: `the chain ends at event ${events.length} but the finding records ${head.count} events: events were removed` };
+    return {
+      ok: false,
+      events: events.length,
+      brokenAt: events.length + 1,
+      problem: `the chain ends at event ${events.length} but the finding records ${head.count} events: events were removed`,
+    };
   }
   return { ok: true, events: events.length };
 }

@@ -23,7 +23,15 @@ export interface IngestSummary {
   errors: string[];
 }
 
-export const emptySummary = (): IngestSummary => ({ received: 0, created: 0, updated: 0, unchanged: 0, skipped: 0, rejected: 0, errors: [] });
+export const emptySummary = (): IngestSummary => ({
+  received: 0,
+  created: 0,
+  updated: 0,
+  unchanged: 0,
+  skipped: 0,
+  rejected: 0,
+  errors: [],
+});
 
 /** Adds b into a. */
 export function addSummary(a: IngestSummary, b: IngestSummary): IngestSummary {
@@ -60,7 +68,12 @@ export interface ScanCoverage {
   partial: boolean;
 }
 
-export const emptyCoverage = (): ScanCoverage => ({ scanners: new Set(), assets: new Set(), findingIds: new Set(), partial: false });
+export const emptyCoverage = (): ScanCoverage => ({
+  scanners: new Set(),
+  assets: new Set(),
+  findingIds: new Set(),
+  partial: false,
+});
 
 /** Asset types a scan covers as a whole (a repository, an account, a resource, a workspace). */
 const SCOPED_ASSETS = new Set(['repository', 'aws_account', 'aws_resource', 'workspace']);
@@ -71,7 +84,10 @@ const MAX_CONFLICT_ROUNDS = 8;
  * Merges a report's records into the store: batched reads, guarded writes, conflicts re-read
  * and re-merged, bad records quarantined. Idempotent: the same report again changes nothing.
  */
-export async function ingestRecords(records: AsyncIterable<RecordOutcome> | Iterable<RecordOutcome>, options: IngestOptions): Promise<IngestSummary> {
+export async function ingestRecords(
+  records: AsyncIterable<RecordOutcome> | Iterable<RecordOutcome>,
+  options: IngestOptions,
+): Promise<IngestSummary> {
   const batchSize = options.batchSize ?? 100;
   const summary = emptySummary();
   let batch: Array<{ recordNo: number; observation: Observation }> = [];
@@ -108,7 +124,8 @@ export async function ingestRecords(records: AsyncIterable<RecordOutcome> | Iter
       summary.skipped++;
     } else {
       summary.rejected++;
-      for (const problem of outcome.problems) summary.errors.push(`${options.reportName}: record ${outcome.recordNo}: ${problem}`);
+      for (const problem of outcome.problems)
+        summary.errors.push(`${options.reportName}: record ${outcome.recordNo}: ${problem}`);
       const redactedRecord = JSON.stringify(outcome.redactedRecord ?? null);
       quarantine.push({
         id: sha256Of(options.format, redactedRecord).slice(0, 32),
@@ -137,15 +154,21 @@ export async function ingestRecords(records: AsyncIterable<RecordOutcome> | Iter
 type RecordChange = Change | 'skipped-resolved';
 
 /** One round: resolve aliases, read, merge in memory, commit; conflicts go round again. */
-async function applyBatch(batch: Array<{ recordNo: number; observation: Observation }>, options: IngestOptions): Promise<RecordChange[]> {
+async function applyBatch(
+  batch: Array<{ recordNo: number; observation: Observation }>,
+  options: IngestOptions,
+): Promise<RecordChange[]> {
   const { store, clock } = options;
   const now = clock.now();
   const actor = `ingest:${options.format}`;
 
   // A report without the secret (a webhook) finds its finding through the alias of its alert.
-  const aliasLookups = batch.filter((r) => !r.observation.secretHash && r.observation.aliasKey).map((r) => r.observation.aliasKey!);
+  const aliasLookups = batch
+    .filter((r) => !r.observation.secretHash && r.observation.aliasKey)
+    .map((r) => r.observation.aliasKey!);
   const aliases = aliasLookups.length > 0 ? await store.resolveAliases(aliasLookups) : new Map<string, string>();
-  const targetOf = (o: Observation) => (!o.secretHash && o.aliasKey && aliases.get(o.aliasKey)) || findingIdFor(o.fingerprint);
+  const targetOf = (o: Observation) =>
+    (!o.secretHash && o.aliasKey && aliases.get(o.aliasKey)) || findingIdFor(o.fingerprint);
 
   const results: RecordChange[] = new Array(batch.length);
   let pendingIds = new Set(batch.map((r) => targetOf(r.observation)));
@@ -155,7 +178,9 @@ async function applyBatch(batch: Array<{ recordNo: number; observation: Observat
     const existing = await store.getMany([...pendingIds]);
     const writes = new Map<string, FindingWrite>();
     const working = new Map<string, Finding>(existing);
-    const originalVersion = new Map<string, number | null>([...pendingIds].map((id) => [id, existing.get(id)?.version ?? null]));
+    const originalVersion = new Map<string, number | null>(
+      [...pendingIds].map((id) => [id, existing.get(id)?.version ?? null]),
+    );
     const drafts = new Map<string, FindingWrite['events']>();
     const aliasesOf = new Map<string, Set<string>>();
 
@@ -168,7 +193,9 @@ async function applyBatch(batch: Array<{ recordNo: number; observation: Observat
         results[index] = 'skipped-resolved';
         return;
       }
-      const merged = current ? mergeObservation(current, observation, now, actor) : createFinding(observation, now, actor);
+      const merged = current
+        ? mergeObservation(current, observation, now, actor)
+        : createFinding(observation, now, actor);
       if (merged.change === 'created' && merged.finding.id !== id) merged.finding = { ...merged.finding, id };
       results[index] = merged.change;
       if (!merged.write) return;
@@ -177,7 +204,13 @@ async function applyBatch(batch: Array<{ recordNo: number; observation: Observat
       merged.finding.version = (base ?? 0) + 1;
       working.set(id, merged.finding);
       const chained = drafts.get(id) ?? [];
-      chained.push(...chainEvents(id, { count: (current?.eventCount ?? 0) , lastHash: current?.lastEventHash ?? merged.finding.lastEventHash }, merged.events));
+      chained.push(
+        ...chainEvents(
+          id,
+          { count: current?.eventCount ?? 0, lastHash: current?.lastEventHash ?? merged.finding.lastEventHash },
+          merged.events,
+        ),
+      );
       drafts.set(id, chained);
       if (merged.change === 'created' && observation.aliasKey) aliasesOf.set(id, new Set([observation.aliasKey]));
       else if (observation.aliasKey && !aliases.has(observation.aliasKey) && observation.secretHash) {
@@ -186,7 +219,11 @@ async function applyBatch(batch: Array<{ recordNo: number; observation: Observat
         aliasesOf.set(id, set);
       }
       const last = chained[chained.length - 1];
-      working.set(id, { ...merged.finding, eventCount: last ? last.seq : merged.finding.eventCount, lastEventHash: last ? last.hash : merged.finding.lastEventHash });
+      working.set(id, {
+        ...merged.finding,
+        eventCount: last ? last.seq : merged.finding.eventCount,
+        lastEventHash: last ? last.hash : merged.finding.lastEventHash,
+      });
       writes.set(id, { finding: working.get(id)!, expectedVersion: base, events: chained, aliases: [] });
     });
     for (const [id, write] of writes) write.aliases = [...(aliasesOf.get(id) ?? [])];

@@ -23,7 +23,9 @@ export interface MergeResult {
 
 /** Key under which two locations are the same place. */
 export function locationKey(l: Location): string {
-  return [l.kind, l.repository ?? '', l.path ?? '', l.line ?? '', l.commit ?? '', l.url ?? '', l.resource ?? ''].join('|');
+  return [l.kind, l.repository ?? '', l.path ?? '', l.line ?? '', l.commit ?? '', l.url ?? '', l.resource ?? ''].join(
+    '|',
+  );
 }
 
 function sourceKey(s: Source): string {
@@ -69,7 +71,13 @@ export function createFinding(obs: Observation, now: Date, actor: string): Merge
       action: 'finding.created',
       to: 'open',
       reason: `reported by ${obs.source.scanner} (${obs.source.ruleId})`,
-      data: { scanner: obs.source.scanner, ruleId: obs.source.ruleId, severity: obs.severity, validity: obs.validity, locations: locations.length },
+      data: {
+        scanner: obs.source.scanner,
+        ruleId: obs.source.ruleId,
+        severity: obs.severity,
+        validity: obs.validity,
+        locations: locations.length,
+      },
     },
   ];
   return { change: 'created', finding, write: true, events };
@@ -94,7 +102,9 @@ export function mergeObservation(existing: Finding, obs: Observation, now: Date,
       data: { scanner: obs.source.scanner, scannerId: obs.source.scannerId, ruleId: obs.source.ruleId },
     });
   } else if (prior.state !== obs.source.state) {
-    next.sources = existing.sources.map((s) => (sourceKey(s) === sourceKey(obs.source) ? { ...s, state: obs.source.state } : s));
+    next.sources = existing.sources.map((s) =>
+      sourceKey(s) === sourceKey(obs.source) ? { ...s, state: obs.source.state } : s,
+    );
     events.push({
       at,
       actor,
@@ -144,7 +154,8 @@ export function mergeObservation(existing: Finding, obs: Observation, now: Date,
     events.push({ at, actor, action: 'finding.updated', reason: changes.join('; ') });
   }
 
-  const contentChanged = events.length > 0 || next.nistCsf !== existing.nistCsf || next.secretHash !== existing.secretHash;
+  const contentChanged =
+    events.length > 0 || next.nistCsf !== existing.nistCsf || next.secretHash !== existing.secretHash;
   const stale = now.getTime() - Date.parse(existing.lastSeen) >= LAST_SEEN_RESOLUTION_MS;
   if (!contentChanged && !stale) return { change: 'unchanged', finding: existing, write: false, events: [] };
   next.lastSeen = at;

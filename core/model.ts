@@ -103,7 +103,13 @@ export type Lifecycle = z.infer<typeof LifecycleSchema>;
 
 /** A piece of evidence that the control works again. */
 export const EvidenceSchema = z.object({
-  kind: z.enum(['rotation_record', 'key_deactivated', 'clean_rescan', 'ticket_resolution_note', 'secret_revoked_at_source']),
+  kind: z.enum([
+    'rotation_record',
+    'key_deactivated',
+    'clean_rescan',
+    'ticket_resolution_note',
+    'secret_revoked_at_source',
+  ]),
   ref: z.string().min(1),
   at: z.string(),
   recordedBy: z.string().min(1),
@@ -143,7 +149,10 @@ export const FindingSchema = z.object({
   owaspNhi: z.array(OwaspNhiSchema).min(1),
   nistCsf: z.array(NistCsfSchema).min(1),
   /** HMAC-SHA256 of the secret under the deployment key; absent when no scanner gave the secret. */
-  secretHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  secretHash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
   /** At most four leading characters of the secret and its length, e.g. `AKIA…(20)`. */
   secretPreview: z.string().max(16).optional(),
   owner: z.string().optional(),
@@ -160,7 +169,9 @@ export const FindingSchema = z.object({
   /** The last exception that expired and reopened the finding (the exceptions report). */
   expiredException: RiskExceptionSchema.extend({ expiredAt: z.string() }).optional(),
   /** The finding's ticket, once the sync created it. */
-  ticket: z.object({ system: z.enum(['local', 'jira', 'servicenow']), key: z.string().min(1), url: z.string().optional() }).optional(),
+  ticket: z
+    .object({ system: z.enum(['local', 'jira', 'servicenow']), key: z.string().min(1), url: z.string().optional() })
+    .optional(),
   status: FindingStatusSchema,
   firstSeen: z.string(),
   lastSeen: z.string(),

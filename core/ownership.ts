@@ -22,7 +22,13 @@ export interface OwnerResolution {
 
 /** `*` matches any run of characters; everything else is literal. Case-insensitive. */
 export function matches(pattern: string, value: string): boolean {
-  const regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+  const regex = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+    'i',
+  );
   return regex.test(value);
 }
 
@@ -31,12 +37,17 @@ export function matches(pattern: string, value: string): boolean {
  * resource's owner tag, then the policy's configured mapping, then the identity programme's
  * queue (marked unresolved, so the lifecycle raises an `owner.unresolved` escalation).
  */
-export async function resolveOwner(asset: Asset, deps: { policy: Policy; directory?: OwnerDirectory; tags?: ResourceTags }): Promise<OwnerResolution> {
+export async function resolveOwner(
+  asset: Asset,
+  deps: { policy: Policy; directory?: OwnerDirectory; tags?: ResourceTags },
+): Promise<OwnerResolution> {
   const fromCmdb = await deps.directory?.ownerOf(asset);
   if (fromCmdb) return { owner: fromCmdb, via: 'cmdb', unresolved: false };
   const fromTags = await deps.tags?.ownerTagOf(asset);
   if (fromTags) return { owner: fromTags, via: 'tags', unresolved: false };
-  const mapping = deps.policy.ownerMappings.find((m) => matches(m.asset, asset.id) || (asset.account !== undefined && matches(m.asset, asset.account)));
+  const mapping = deps.policy.ownerMappings.find(
+    (m) => matches(m.asset, asset.id) || (asset.account !== undefined && matches(m.asset, asset.account)),
+  );
   if (mapping) return { owner: mapping.owner, via: 'mapping', unresolved: false };
   return { owner: deps.policy.unownedQueue, via: 'unowned_queue', unresolved: true };
 }

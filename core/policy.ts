@@ -13,7 +13,13 @@ export const ABSOLUTE_MAX_EXCEPTION_DAYS = 365;
 function daysPerSeverity(max: number, defaults: Record<Severity, number>) {
   const days = () => z.number().int().positive().max(max);
   return z
-    .object({ critical: days().default(defaults.critical), high: days().default(defaults.high), medium: days().default(defaults.medium), low: days().default(defaults.low), info: days().default(defaults.info) })
+    .object({
+      critical: days().default(defaults.critical),
+      high: days().default(defaults.high),
+      medium: days().default(defaults.medium),
+      low: days().default(defaults.low),
+      info: days().default(defaults.info),
+    })
     .default(defaults);
 }
 
@@ -21,12 +27,24 @@ function daysPerSeverity(max: number, defaults: Record<Severity, number>) {
 function rolePerSeverity(defaults: Record<Severity, string>) {
   const role = () => z.string().min(1);
   return z
-    .object({ critical: role().default(defaults.critical), high: role().default(defaults.high), medium: role().default(defaults.medium), low: role().default(defaults.low), info: role().default(defaults.info) })
+    .object({
+      critical: role().default(defaults.critical),
+      high: role().default(defaults.high),
+      medium: role().default(defaults.medium),
+      low: role().default(defaults.low),
+      info: role().default(defaults.info),
+    })
     .default(defaults);
 }
 
 /** Kinds of evidence that can prove a control works again. */
-export const EvidenceKindSchema = z.enum(['rotation_record', 'key_deactivated', 'clean_rescan', 'ticket_resolution_note', 'secret_revoked_at_source']);
+export const EvidenceKindSchema = z.enum([
+  'rotation_record',
+  'key_deactivated',
+  'clean_rescan',
+  'ticket_resolution_note',
+  'secret_revoked_at_source',
+]);
 export type EvidenceKind = z.infer<typeof EvidenceKindSchema>;
 
 /** Actions closeloop can take on a finding. */
@@ -53,24 +71,56 @@ export const PolicySchema = z.object({
   /** People and services, with their roles. */
   principals: z.array(z.object({ name: z.string().min(1), roles: z.array(z.string().min(1)).min(1) })).default([]),
   /** The role an approver needs, per severity. */
-  approverRoles: rolePerSeverity({ critical: 'security-lead', high: 'approver', medium: 'approver', low: 'approver', info: 'approver' }),
+  approverRoles: rolePerSeverity({
+    critical: 'security-lead',
+    high: 'approver',
+    medium: 'approver',
+    low: 'approver',
+    info: 'approver',
+  }),
   /** Hours an approval may wait before it escalates. */
-  approvalTimeoutHours: z.number().int().positive().max(24 * 30).default(72),
+  approvalTimeoutHours: z
+    .number()
+    .int()
+    .positive()
+    .max(24 * 30)
+    .default(72),
   /** Actions closeloop may take without asking, per finding type and severity. */
   preAuthorized: z
-    .array(z.object({ action: RemediationActionSchema, nhiTypes: z.array(NhiTypeSchema).min(1), severities: z.array(z.enum(SEVERITIES)).min(1), onlyWhenActive: z.boolean().default(true) }))
-    .default([{ action: 'rotate', nhiTypes: ['cloud_access_key', 'api_key', 'database_credential', 'password'], severities: ['critical', 'high'], onlyWhenActive: true }]),
+    .array(
+      z.object({
+        action: RemediationActionSchema,
+        nhiTypes: z.array(NhiTypeSchema).min(1),
+        severities: z.array(z.enum(SEVERITIES)).min(1),
+        onlyWhenActive: z.boolean().default(true),
+      }),
+    )
+    .default([
+      {
+        action: 'rotate',
+        nhiTypes: ['cloud_access_key', 'api_key', 'database_credential', 'password'],
+        severities: ['critical', 'high'],
+        onlyWhenActive: true,
+      },
+    ]),
   /** Longest risk acceptance, in days, per severity (capped at 365). */
-  maxExceptionDays: daysPerSeverity(ABSOLUTE_MAX_EXCEPTION_DAYS, { critical: 90, high: 90, medium: 180, low: 180, info: 180 }),
+  maxExceptionDays: daysPerSeverity(ABSOLUTE_MAX_EXCEPTION_DAYS, {
+    critical: 90,
+    high: 90,
+    medium: 180,
+    low: 180,
+    info: 180,
+  }),
   /** Evidence that closes a finding, per NHI type: any one listed kind suffices. */
-  evidence: z
-    .partialRecord(NhiTypeSchema, z.array(EvidenceKindSchema).min(1))
-    .default({
-      cloud_access_key: ['rotation_record', 'key_deactivated', 'secret_revoked_at_source'],
-      private_key: ['rotation_record', 'ticket_resolution_note'],
-    }),
+  evidence: z.partialRecord(NhiTypeSchema, z.array(EvidenceKindSchema).min(1)).default({
+    cloud_access_key: ['rotation_record', 'key_deactivated', 'secret_revoked_at_source'],
+    private_key: ['rotation_record', 'ticket_resolution_note'],
+  }),
   /** Evidence accepted for NHI types not listed in `evidence`. */
-  defaultEvidence: z.array(EvidenceKindSchema).min(1).default(['rotation_record', 'clean_rescan', 'secret_revoked_at_source', 'ticket_resolution_note']),
+  defaultEvidence: z
+    .array(EvidenceKindSchema)
+    .min(1)
+    .default(['rotation_record', 'clean_rescan', 'secret_revoked_at_source', 'ticket_resolution_note']),
   /**
    * Where tickets go, first match wins (by owner or asset pattern, severity): a Jira project or a
    * ServiceNow assignment group. Unmatched findings use Jira when configured, else ServiceNow,
@@ -81,7 +131,12 @@ export const PolicySchema = z.object({
   rotation: z
     .object({
       /** Hours the rotated-out IAM key stays active, so running consumers pick up the new one. */
-      graceHours: z.number().int().nonnegative().max(24 * 30).default(24),
+      graceHours: z
+        .number()
+        .int()
+        .nonnegative()
+        .max(24 * 30)
+        .default(24),
       /** Days after deactivation the old IAM key is deleted. */
       deleteAfterDays: z.number().int().nonnegative().max(365).default(7),
       /** Checks of a running rotation (every 15 s) before it counts as failed. */
@@ -93,7 +148,14 @@ export const PolicySchema = z.object({
       /** Rotation schedule of hub-managed secrets, in days (CDK rotation schedules). */
       scheduleDays: z.number().int().positive().max(365).default(30),
     })
-    .default({ graceHours: 24, deleteAfterDays: 7, maxChecks: 40, maxSecretAgeDays: 90, unusedKeyDays: 90, scheduleDays: 30 }),
+    .default({
+      graceHours: 24,
+      deleteAfterDays: 7,
+      maxChecks: 40,
+      maxSecretAgeDays: 90,
+      unusedKeyDays: 90,
+      scheduleDays: 30,
+    }),
 });
 export type Policy = z.infer<typeof PolicySchema>;
 
@@ -123,9 +185,17 @@ export function latestExceptionEnd(severity: Severity, from: Date, policy: Polic
 }
 
 /** Whether the action may run without an approver for this finding. */
-export function isPreAuthorized(action: z.infer<typeof RemediationActionSchema>, finding: Pick<Finding, 'nhiType' | 'severity' | 'validity'>, policy: Policy): boolean {
+export function isPreAuthorized(
+  action: z.infer<typeof RemediationActionSchema>,
+  finding: Pick<Finding, 'nhiType' | 'severity' | 'validity'>,
+  policy: Policy,
+): boolean {
   return policy.preAuthorized.some(
-    (rule) => rule.action === action && rule.nhiTypes.includes(finding.nhiType) && rule.severities.includes(finding.severity) && (!rule.onlyWhenActive || finding.validity === 'active'),
+    (rule) =>
+      rule.action === action &&
+      rule.nhiTypes.includes(finding.nhiType) &&
+      rule.severities.includes(finding.severity) &&
+      (!rule.onlyWhenActive || finding.validity === 'active'),
   );
 }
 
@@ -140,16 +210,34 @@ export type Decision = { allowed: true } | { allowed: false; reason: string };
  * May `approver` approve what `requester` asked for on this finding? Refuses self-approval,
  * an owner approving their own finding's exception, and anyone without the severity's role.
  */
-export function mayApprove(input: { approver: string; requester: string; finding: Pick<Finding, 'id' | 'owner' | 'severity'>; kind: 'approval' | 'exception' | 'false_positive' }, policy: Policy): Decision {
+export function mayApprove(
+  input: {
+    approver: string;
+    requester: string;
+    finding: Pick<Finding, 'id' | 'owner' | 'severity'>;
+    kind: 'approval' | 'exception' | 'false_positive';
+  },
+  policy: Policy,
+): Decision {
   const { approver, requester, finding, kind } = input;
-  if (approver === requester) return { allowed: false, reason: `separation of duties: ${approver} requested this ${kind.replace('_', ' ')} and cannot approve it` };
+  if (approver === requester)
+    return {
+      allowed: false,
+      reason: `separation of duties: ${approver} requested this ${kind.replace('_', ' ')} and cannot approve it`,
+    };
   if (kind === 'exception' && finding.owner && approver === finding.owner) {
-    return { allowed: false, reason: `separation of duties: ${approver} owns ${finding.id} and cannot approve its exception` };
+    return {
+      allowed: false,
+      reason: `separation of duties: ${approver} owns ${finding.id} and cannot approve its exception`,
+    };
   }
   const role = policy.approverRoles[finding.severity];
   const principal = policy.principals.find((p) => p.name === approver);
   if (!principal || !principal.roles.includes(role)) {
-    return { allowed: false, reason: `${approver} does not hold the ${role} role required to approve ${finding.severity} findings` };
+    return {
+      allowed: false,
+      reason: `${approver} does not hold the ${role} role required to approve ${finding.severity} findings`,
+    };
   }
   return { allowed: true };
 }

@@ -56,10 +56,15 @@ export function describeIssues(error: z.ZodError, record: unknown): string[] {
 }
 
 /** Parses with a schema and turns failure into problems. */
-export function parseRecord<T>(schema: z.ZodType<T>, record: unknown): { ok: true; value: T } | { ok: false; problems: string[] } {
+export function parseRecord<T>(
+  schema: z.ZodType<T>,
+  record: unknown,
+): { ok: true; value: T } | { ok: false; problems: string[] } {
   if (record === null || typeof record !== 'object' || Array.isArray(record)) {
     return { ok: false, problems: [`must be a JSON object, got ${describeValue(record)}`] };
   }
   const result = schema.safeParse(record);
-  return result.success ? { ok: true, value: result.data } : { ok: false, problems: describeIssues(result.error, record) };
+  return result.success
+    ? { ok: true, value: result.data }
+    : { ok: false, problems: describeIssues(result.error, record) };
 }

@@ -53,7 +53,10 @@ export function redactRecord(value: unknown, depth = 0): unknown {
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [key, v] of Object.entries(value)) {
-      out[key] = SECRET_FIELDS.has(key.toLowerCase()) && v !== null && v !== undefined && v !== '' ? REDACTED : redactRecord(v, depth + 1);
+      out[key] =
+        SECRET_FIELDS.has(key.toLowerCase()) && v !== null && v !== undefined && v !== ''
+          ? REDACTED
+          : redactRecord(v, depth + 1);
     }
     return out;
   }

@@ -109,13 +109,22 @@ export function nhiTypeFromDetector(detector: string, description = ''): NhiType
 
 function classifyDetector(detector: string): NhiType {
   const d = detector.toLowerCase().replace(/[\s_-]+/g, ' ');
-  if (/\b(aws|amazon|gcp|google cloud|azure|alibaba|ibm cloud|digitalocean|cloudflare api)\b/.test(d) && /(key|token|iam|secret|credential|access)/.test(d)) return 'cloud_access_key';
+  if (
+    /\b(aws|amazon|gcp|google cloud|azure|alibaba|ibm cloud|digitalocean|cloudflare api)\b/.test(d) &&
+    /(key|token|iam|secret|credential|access)/.test(d)
+  )
+    return 'cloud_access_key';
   if (/^aws$|aws iam|aws access|aws secret/.test(d)) return 'cloud_access_key';
   if (/private ?key|rsa pk|\bpk\b|ssh|pem|pgp|openssh/.test(d)) return 'private_key';
   if (/service account|gcp json|serviceaccount/.test(d)) return 'service_account';
   if (/certificate|\bcert\b|pkcs/.test(d)) return 'certificate';
   if (/webhook|hooks slack|discord webhook/.test(d)) return 'webhook_url';
-  if (/oauth|refresh token|bearer|jwt|personal access token|\bpat\b|access token|app token|bot token|slack token|session/.test(d)) return 'oauth_token';
+  if (
+    /oauth|refresh token|bearer|jwt|personal access token|\bpat\b|access token|app token|bot token|slack token|session/.test(
+      d,
+    )
+  )
+    return 'oauth_token';
   if (/postgres|mysql|mongodb|redis|jdbc|database|db password|connection string/.test(d)) return 'database_credential';
   if (/\buri\b|url with|basic auth|http auth/.test(d)) return 'password';
   if (/password|passwd|pwd/.test(d)) return 'password';

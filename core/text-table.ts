@@ -5,7 +5,10 @@ export function table(headers: string[], rows: string[][], maxWidths: number[] =
   const cut = (s: string, i: number) => (maxWidths[i] ? truncate(s, maxWidths[i]) : s);
   const cells = rows.map((r) => r.map(cut));
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]?.length ?? 0)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(headers), ...cells.map(line)].join('\n');
 }
-

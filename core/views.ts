@@ -29,6 +29,17 @@ export function publicFinding(f: Finding) {
 
 /** An audit event as users and tools see it. */
 export function publicEvent(e: AuditEvent) {
-  return { seq: e.seq, at: e.at, actor: e.actor, action: e.action, from: e.from, to: e.to, reason: e.reason, evidenceRef: e.evidenceRef, data: e.data, hash: e.hash, prevHash: e.prevHash };
+  return {
+    seq: e.seq,
+    at: e.at,
+    actor: e.actor,
+    action: e.action,
+    from: e.from,
+    to: e.to,
+    reason: e.reason,
+    evidenceRef: e.evidenceRef,
+    data: e.data,
+    hash: e.hash,
+    prevHash: e.prevHash,
+  };
 }
-

@@ -19,7 +19,17 @@ export const handler = async (_event: unknown, context: Context) => {
   logger.addContext(context);
   const { secretsManager, iam } = await runtime.components();
   const inventory = await readCredentialInventory({ secretsManager, iam }, await runtime.hasher());
-  const { summary, cleared } = await runCredentialHygiene(inventory, { store: runtime.store, clock: runtime.clock, policy: runtime.policy, signaller: sfnSignaller(sfn) });
-  logger.info('credential hygiene', { secrets: inventory.secrets.length, accessKeys: inventory.accessKeys.length, ...summary, cleared: cleared.map((c) => c.findingId) });
+  const { summary, cleared } = await runCredentialHygiene(inventory, {
+    store: runtime.store,
+    clock: runtime.clock,
+    policy: runtime.policy,
+    signaller: sfnSignaller(sfn),
+  });
+  logger.info('credential hygiene', {
+    secrets: inventory.secrets.length,
+    accessKeys: inventory.accessKeys.length,
+    ...summary,
+    cleared: cleared.map((c) => c.findingId),
+  });
   return { ...summary, cleared: cleared.length };
 };

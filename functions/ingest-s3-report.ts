@@ -22,7 +22,10 @@ const S3EventSchema = z.object({
   Records: z
     .array(
       z.object({
-        s3: z.object({ bucket: z.object({ name: z.string().min(1) }), object: z.object({ key: z.string().min(1), size: z.number().optional() }) }),
+        s3: z.object({
+          bucket: z.object({ name: z.string().min(1) }),
+          object: z.object({ key: z.string().min(1), size: z.number().optional() }),
+        }),
       }),
     )
     .optional(),
@@ -41,10 +44,22 @@ export async function ingestObject(bucket: string, key: string, deps = { s3, run
   try {
     const object = await deps.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     await pipeline(object.Body as Readable, createWriteStream(file));
-    const { total, scans } = await ingestReportFiles([file], { store: deps.runtime.store, clock: deps.runtime.clock, hasher: await deps.runtime.hasher() });
+    const { total, scans } = await ingestReportFiles([file], {
+      store: deps.runtime.store,
+      clock: deps.runtime.clock,
+      hasher: await deps.runtime.hasher(),
+    });
     logger.info('report ingested', { bucket, key, ...total, errors: total.errors.slice(0, 20) });
     // Findings waiting for their owner that this scan of their scope no longer reports resume (verify).
-    const rescans = await applyCleanRescans({ store: deps.runtime.store, clock: deps.runtime.clock, policy: policyFromEnv(), signaller: sfnSignaller(deps.sfn) }, scans);
+    const rescans = await applyCleanRescans(
+      {
+        store: deps.runtime.store,
+        clock: deps.runtime.clock,
+        policy: policyFromEnv(),
+        signaller: sfnSignaller(deps.sfn),
+      },
+      scans,
+    );
     if (rescans.length > 0) logger.info('clean re-scans', { findings: rescans.map((r) => r.findingId) });
     return total;
   } catch (err) {

@@ -14,8 +14,15 @@ export const handler = async (event: EventBridgeEvent<string, { findings?: unkno
     return { received: 0 };
   }
   const ctx = { hasher: await runtime.hasher(), receivedAt: runtime.clock.now().toISOString() };
-  const outcomes = asffFormat.records!(event).map((record, i) => toRecordOutcome(i + 1, record, asffFormat.normalize(record, ctx)));
-  const summary = await ingestRecords(outcomes, { store: runtime.store, clock: runtime.clock, reportName: `eventbridge:${event.id}`, format: 'asff' });
+  const outcomes = asffFormat.records!(event).map((record, i) =>
+    toRecordOutcome(i + 1, record, asffFormat.normalize(record, ctx)),
+  );
+  const summary = await ingestRecords(outcomes, {
+    store: runtime.store,
+    clock: runtime.clock,
+    reportName: `eventbridge:${event.id}`,
+    format: 'asff',
+  });
   logger.info('security hub event ingested', { ...summary });
   return summary;
 };

@@ -2,7 +2,15 @@ import { SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { CloseloopError, FindingNotFoundError, InputError, RefusedError } from '@core/errors';
-import { decideApproval, decideException, markFalsePositive, reportFixed, requestException, type DecisionDeps, type LifecycleSignaller } from '@core/lifecycle/decisions';
+import {
+  decideApproval,
+  decideException,
+  markFalsePositive,
+  reportFixed,
+  requestException,
+  type DecisionDeps,
+  type LifecycleSignaller,
+} from '@core/lifecycle/decisions';
 import { EvidenceSchema, FINDING_STATUSES, FindingStatusSchema } from '@core/model';
 import { publicEvent, publicFinding } from '@core/views';
 import { logger } from './shared/runtime';
@@ -12,7 +20,8 @@ export function sfnSignaller(sfn: SFNClient): LifecycleSignaller {
   return {
     signal: async (finding, _resumeAt, signal) => {
       const token = finding.lifecycle?.taskToken;
-      if (!token) throw new CloseloopError(`${finding.id} has no task token for its wait; the lifecycle cannot be resumed`);
+      if (!token)
+        throw new CloseloopError(`${finding.id} has no task token for its wait; the lifecycle cannot be resumed`);
       await sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify(signal) }));
       return `${finding.id}: resumed`;
     },
@@ -24,17 +33,29 @@ export function sfnSignaller(sfn: SFNClient): LifecycleSignaller {
  * assumed role (`arn:aws:sts::123:assumed-role/SecurityLead/alice` → `alice`).
  */
 export function principalName(userArn: string | null | undefined): string {
-  if (!userArn) throw new RefusedError('the caller is not identified (IAM identity, or the x-closeloop-principal header locally)');
+  if (!userArn)
+    throw new RefusedError('the caller is not identified (IAM identity, or the x-closeloop-principal header locally)');
   const parts = userArn.split('/');
   return parts[parts.length - 1]!;
 }
 
 const DecisionBody = z.object({ reason: z.string().min(1).optional() });
-const ExceptionBody = z.object({ until: z.string().regex(/^\d{4}-\d{2}-\d{2}/), reason: z.string().min(1), compensatingControl: z.string().min(1).optional() });
+const ExceptionBody = z.object({
+  until: z.string().regex(/^\d{4}-\d{2}-\d{2}/),
+  reason: z.string().min(1),
+  compensatingControl: z.string().min(1).optional(),
+});
 const FalsePositiveBody = z.object({ reason: z.string().min(1) });
-const DoneBody = z.object({ note: z.string().min(1).optional(), evidence: z.object({ kind: EvidenceSchema.shape.kind, ref: z.string().min(1) }).optional() });
+const DoneBody = z.object({
+  note: z.string().min(1).optional(),
+  evidence: z.object({ kind: EvidenceSchema.shape.kind, ref: z.string().min(1) }).optional(),
+});
 
-const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({ statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
+  statusCode,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
 
 /**
  * The hub's API (deployed behind IAM auth, and served locally by `closeloop serve`):
@@ -52,20 +73,41 @@ export async function handleDecision(event: APIGatewayProxyEvent, deps: Decision
     switch (action) {
       case 'approve':
       case 'reject':
-        message = await decideApproval(deps, { id, by, decision: action === 'approve' ? 'approved' : 'rejected', ...DecisionBody.parse(body) });
+        message = await decideApproval(deps, {
+          id,
+          by,
+          decision: action === 'approve' ? 'approved' : 'rejected',
+          ...DecisionBody.parse(body),
+        });
         break;
       case 'exception': {
         const b = ExceptionBody.parse(body);
-        message = await requestException(deps, { id, by, until: new Date(b.until), reason: b.reason, ...(b.compensatingControl ? { compensatingControl: b.compensatingControl } : {}) });
+        message = await requestException(deps, {
+          id,
+          by,
+          until: new Date(b.until),
+          reason: b.reason,
+          ...(b.compensatingControl ? { compensatingControl: b.compensatingControl } : {}),
+        });
         break;
       }
       case 'exception/approve':
       case 'exception/reject':
-        message = await decideException(deps, { id, by, decision: action === 'exception/approve' ? 'approved' : 'rejected', ...DecisionBody.parse(body) });
+        message = await decideException(deps, {
+          id,
+          by,
+          decision: action === 'exception/approve' ? 'approved' : 'rejected',
+          ...DecisionBody.parse(body),
+        });
         break;
       case 'done': {
         const b = DoneBody.parse(body);
-        message = await reportFixed(deps, { id, by, ...(b.note ? { note: b.note } : {}), ...(b.evidence ? { evidence: b.evidence } : {}) });
+        message = await reportFixed(deps, {
+          id,
+          by,
+          ...(b.note ? { note: b.note } : {}),
+          ...(b.evidence ? { evidence: b.evidence } : {}),
+        });
         break;
       }
       case 'false-positive':
@@ -76,7 +118,13 @@ export async function handleDecision(event: APIGatewayProxyEvent, deps: Decision
     }
     return json(200, { message });
   } catch (err) {
-    if (err instanceof z.ZodError || err instanceof SyntaxError || err instanceof InputError) return json(400, { message: err instanceof z.ZodError ? err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : err.message });
+    if (err instanceof z.ZodError || err instanceof SyntaxError || err instanceof InputError)
+      return json(400, {
+        message:
+          err instanceof z.ZodError
+            ? err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')
+            : err.message,
+      });
     if (err instanceof RefusedError) return json(403, { message: err.message });
     if (err instanceof FindingNotFoundError) return json(404, { message: err.message });
     logger.error('decision failed', { error: err as Error });
@@ -88,12 +136,16 @@ async function read(event: APIGatewayProxyEvent, deps: DecisionDeps, id: string)
   if (event.resource === '/findings') {
     const status = event.queryStringParameters?.status;
     const parsed = status === undefined ? undefined : FindingStatusSchema.safeParse(status);
-    if (parsed && !parsed.success) throw new InputError(`status must be one of ${FINDING_STATUSES.join(', ')}, got ${JSON.stringify((status ?? '').slice(0, 40))}`);
+    if (parsed && !parsed.success)
+      throw new InputError(
+        `status must be one of ${FINDING_STATUSES.join(', ')}, got ${JSON.stringify((status ?? '').slice(0, 40))}`,
+      );
     const findings = await deps.store.list(parsed?.success ? { status: parsed.data } : {});
     return json(200, findings.map(publicFinding));
   }
   if (event.resource === '/findings/{id}') {
-    if (!/^NHI-[0-9A-F]{16}$/i.test(id)) throw new InputError(`finding id must look like NHI-0123456789ABCDEF, got ${JSON.stringify(id.slice(0, 40))}`);
+    if (!/^NHI-[0-9A-F]{16}$/i.test(id))
+      throw new InputError(`finding id must look like NHI-0123456789ABCDEF, got ${JSON.stringify(id.slice(0, 40))}`);
     const finding = await deps.store.get(id.toUpperCase());
     if (!finding) throw new FindingNotFoundError(id.toUpperCase());
     return json(200, { ...publicFinding(finding), events: (await deps.store.events(finding.id)).map(publicEvent) });

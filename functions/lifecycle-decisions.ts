@@ -5,4 +5,10 @@ import { lifecycleRuntime } from './shared/lifecycle-runtime';
 const runtime = lifecycleRuntime();
 
 /** The decisions API Lambda (API Gateway, IAM auth): routes in lifecycle-api.ts. */
-export const handler = (event: APIGatewayProxyEvent) => handleDecision(event, { store: runtime.store, clock: runtime.clock, policy: runtime.policy, signaller: sfnSignaller(runtime.sfn) });
+export const handler = (event: APIGatewayProxyEvent) =>
+  handleDecision(event, {
+    store: runtime.store,
+    clock: runtime.clock,
+    policy: runtime.policy,
+    signaller: sfnSignaller(runtime.sfn),
+  });

@@ -20,13 +20,26 @@ export async function startPending(deps: { store: FindingStore; clock: Clock; sf
     for (const finding of await deps.store.list({ status })) {
       if ((finding.lifecycle?.startedGeneration ?? 0) >= finding.generation) continue;
       try {
-        await deps.sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: executionName(finding.id, finding.generation), input: JSON.stringify({ findingId: finding.id, generation: finding.generation, resumeAt: 'triage' }) }));
+        await deps.sfn.send(
+          new StartExecutionCommand({
+            stateMachineArn: arn,
+            name: executionName(finding.id, finding.generation),
+            input: JSON.stringify({ findingId: finding.id, generation: finding.generation, resumeAt: 'triage' }),
+          }),
+        );
         started++;
       } catch (err) {
         if (!(err instanceof ExecutionAlreadyExists)) throw err;
       }
       await updateFinding(deps.store, deps.clock, finding.id, (f) =>
-        (f.lifecycle?.startedGeneration ?? 0) >= f.generation ? undefined : { finding: { ...f, lifecycle: { startedGeneration: f.generation } }, events: [{ actor: 'closeloop:lifecycle', action: 'lifecycle.started', reason: `generation ${f.generation}` }] },
+        (f.lifecycle?.startedGeneration ?? 0) >= f.generation
+          ? undefined
+          : {
+              finding: { ...f, lifecycle: { startedGeneration: f.generation } },
+              events: [
+                { actor: 'closeloop:lifecycle', action: 'lifecycle.started', reason: `generation ${f.generation}` },
+              ],
+            },
       );
     }
   }

@@ -10,13 +10,21 @@ import { lambdaOwnerDirectory } from './shared/ticketing-runtime';
 import { logger } from './shared/runtime';
 
 /** What statemachines/finding-lifecycle.asl.json sends in each Task's Payload. */
-const StepEventSchema = z.object({ step: z.enum(STEP_NAMES), state: LifecycleStateSchema, taskToken: z.string().min(1).optional() });
+const StepEventSchema = z.object({
+  step: z.enum(STEP_NAMES),
+  state: LifecycleStateSchema,
+  taskToken: z.string().min(1).optional(),
+});
 
 // The CMDB owner directory (when ServiceNow is configured) comes first in triage's owner chain.
 const directory = lambdaOwnerDirectory();
 const base = lifecycleRuntime();
 // Then the owner tag of the resource (IAM users and roles, secrets).
-const tags = awsResourceTags({ iam: new IAMClient({}), secretsManager: new SecretsManagerClient({}) }, base.policy.ownerTagKeys, (message) => logger.warn(message));
+const tags = awsResourceTags(
+  { iam: new IAMClient({}), secretsManager: new SecretsManagerClient({}) },
+  base.policy.ownerTagKeys,
+  (message) => logger.warn(message),
+);
 const runtime = { ...base, tags, ...(directory ? { directory } : {}) };
 
 /** One lifecycle step (the state machine's Task states); waiting steps store the task token. */

@@ -19,7 +19,13 @@ const exportDeps: ReportExportDeps = {
   clock: runtime.clock,
   // Asynchronous invoke: Lambda queues it, retries twice, and the export worker's failures alarm.
   start: async (request) => {
-    await lambda.send(new InvokeCommand({ FunctionName: exportFunction, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(request)) }));
+    await lambda.send(
+      new InvokeCommand({
+        FunctionName: exportFunction,
+        InvocationType: 'Event',
+        Payload: Buffer.from(JSON.stringify(request)),
+      }),
+    );
   },
 };
 
@@ -27,10 +33,23 @@ const exportDeps: ReportExportDeps = {
 export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
   const by = event.requestContext?.identity?.userArn ? principalName(event.requestContext.identity.userArn) : 'unknown';
   let result: APIGatewayProxyResult;
-  if (event.resource === '/reports/{kind}/exports' && event.httpMethod === 'POST') result = await handleExportRequest(event, by, exportDeps);
-  else if (event.resource === '/reports/exports/{id}') result = await handleExportStatus(event.pathParameters?.id, exportDeps);
-  else result = await handleReportRequest(event, { source: () => new DynamoReportSource(client, tableName), policy: runtime.policy, clock: runtime.clock });
+  if (event.resource === '/reports/{kind}/exports' && event.httpMethod === 'POST')
+    result = await handleExportRequest(event, by, exportDeps);
+  else if (event.resource === '/reports/exports/{id}')
+    result = await handleExportStatus(event.pathParameters?.id, exportDeps);
+  else
+    result = await handleReportRequest(event, {
+      source: () => new DynamoReportSource(client, tableName),
+      policy: runtime.policy,
+      clock: runtime.clock,
+    });
   // Who read or exported which report is itself worth keeping.
-  logger.info('report read', { by, route: `${event.httpMethod} ${event.resource}`, kind: event.pathParameters?.kind, export: event.pathParameters?.id, status: result.statusCode });
+  logger.info('report read', {
+    by,
+    route: `${event.httpMethod} ${event.resource}`,
+    kind: event.pathParameters?.kind,
+    export: event.pathParameters?.id,
+    status: result.statusCode,
+  });
   return result;
 };

@@ -16,7 +16,17 @@ const files = s3ExportFiles(new S3Client({}), requiredEnv('CLOSELOOP_EXPORT_BUCK
  * computes the report at the request's instant and writes the file and its result to S3.
  */
 export const handler = async (event: unknown) => {
-  const result = await runReportExport(event, { source: new DynamoReportSource(client, tableName), policy: runtime.policy, files, now: () => runtime.clock.now() });
-  logger.info('report export', { id: (event as { id?: string }).id, ...(result.status === 'done' ? { status: result.status, bytes: result.bytes, rows: result.rows, sha256: result.sha256 } : result) });
+  const result = await runReportExport(event, {
+    source: new DynamoReportSource(client, tableName),
+    policy: runtime.policy,
+    files,
+    now: () => runtime.clock.now(),
+  });
+  logger.info('report export', {
+    id: (event as { id?: string }).id,
+    ...(result.status === 'done'
+      ? { status: result.status, bytes: result.bytes, rows: result.rows, sha256: result.sha256 }
+      : result),
+  });
   return { status: result.status };
 };

@@ -37,10 +37,16 @@ export interface RotationEventDeps {
  * (once per CloudTrail event id) and, after a successful rotation of an IAM-key secret, starts
  * the retirement of the rotated-out key (grace period, deactivate, verify, delete later).
  */
-export async function recordRotationEvent(event: unknown, deps: RotationEventDeps): Promise<'recorded' | 'duplicate' | 'ignored'> {
+export async function recordRotationEvent(
+  event: unknown,
+  deps: RotationEventDeps,
+): Promise<'recorded' | 'duplicate' | 'ignored'> {
   const parsed = RotationCloudTrailEventSchema.parse(event);
   const outcome = OUTCOMES[parsed.detail.eventName as keyof typeof OUTCOMES];
-  const secretId = parsed.detail.additionalEventData?.SecretId ?? parsed.detail.serviceEventDetails?.SecretId ?? parsed.detail.requestParameters?.secretId;
+  const secretId =
+    parsed.detail.additionalEventData?.SecretId ??
+    parsed.detail.serviceEventDetails?.SecretId ??
+    parsed.detail.requestParameters?.secretId;
   if (!outcome || !secretId) return 'ignored';
   const described = await deps.secretsManager.send(new DescribeSecretCommand({ SecretId: secretId }));
   const secretArn = described.ARN ?? secretId;
@@ -58,7 +64,10 @@ export async function recordRotationEvent(event: unknown, deps: RotationEventDep
       event: {
         actor: 'aws:secretsmanager',
         action: `rotation.${outcome}`,
-        reason: outcome === 'succeeded' ? `scheduled rotation of ${name} succeeded` : `scheduled rotation of ${name} ${outcome}; AWSCURRENT is ${current ?? 'unknown'}; escalated to ${deps.policy.escalationContact}`,
+        reason:
+          outcome === 'succeeded'
+            ? `scheduled rotation of ${name} succeeded`
+            : `scheduled rotation of ${name} ${outcome}; AWSCURRENT is ${current ?? 'unknown'}; escalated to ${deps.policy.escalationContact}`,
         ...(outcome === 'succeeded' && current ? { evidenceRef: `${secretArn}#version:${current}` } : {}),
         data: { cloudTrailEventId: parsed.detail.eventID, eventTime: parsed.detail.eventTime },
       },
@@ -69,13 +78,25 @@ export async function recordRotationEvent(event: unknown, deps: RotationEventDep
   if (outcome === 'succeeded' && rotator === 'iam_access_key' && current) {
     const input: RotationState = {
       mode: 'retire',
-      plan: { action: 'rotate_secret', reason: `retire the key rotated out of ${name}`, secretArn, secretName: name, rotator },
+      plan: {
+        action: 'rotate_secret',
+        reason: `retire the key rotated out of ${name}`,
+        secretArn,
+        secretName: name,
+        rotator,
+      },
       rotationToken: current,
       graceSeconds: deps.policy.rotation.graceHours * 3600,
       deleteAfterSeconds: deps.policy.rotation.deleteAfterDays * 86400,
     };
     try {
-      await deps.sfn.send(new StartExecutionCommand({ stateMachineArn: deps.rotationStateMachineArn, name: `retire-${current}`.slice(0, 80), input: JSON.stringify(input) }));
+      await deps.sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: deps.rotationStateMachineArn,
+          name: `retire-${current}`.slice(0, 80),
+          input: JSON.stringify(input),
+        }),
+      );
     } catch (err) {
       if (!(err instanceof ExecutionAlreadyExists) && (err as Error).name !== 'ExecutionAlreadyExists') throw err;
     }

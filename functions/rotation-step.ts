@@ -15,6 +15,17 @@ export const handler = async (event: unknown, context: Context) => {
   logger.addContext(context);
   const { step, state } = StepEventSchema.parse(event);
   const { control } = await runtime.components();
-  logger.info('rotation machine step', { step, findingId: state.findingId, mode: state.mode ?? 'remediate', secret: state.plan?.secretArn });
-  return runRotationStep(step, state, { store: runtime.store, clock: runtime.clock, policy: runtime.policy, control, secrets: runtime.secrets });
+  logger.info('rotation machine step', {
+    step,
+    findingId: state.findingId,
+    mode: state.mode ?? 'remediate',
+    secret: state.plan?.secretArn,
+  });
+  return runRotationStep(step, state, {
+    store: runtime.store,
+    clock: runtime.clock,
+    policy: runtime.policy,
+    control,
+    secrets: runtime.secrets,
+  });
 };

@@ -5,7 +5,11 @@ import { rotationRuntime } from './shared/rotation-runtime';
 import { logger } from './shared/runtime';
 
 /** The event Secrets Manager invokes a rotation function with. */
-const RotationEventSchema = z.object({ SecretId: z.string().min(1), ClientRequestToken: z.string().min(1), Step: z.enum(ROTATION_STEPS as ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) });
+const RotationEventSchema = z.object({
+  SecretId: z.string().min(1),
+  ClientRequestToken: z.string().min(1),
+  Step: z.enum(ROTATION_STEPS as ['createSecret', 'setSecret', 'testSecret', 'finishSecret']),
+});
 
 const runtime = rotationRuntime();
 
@@ -18,6 +22,9 @@ export const handler = async (event: unknown, context: Context) => {
   const parsed = RotationEventSchema.parse(event);
   const { secretsManager, rotatorFor } = await runtime.components();
   logger.info('rotation step', { secretId: parsed.SecretId, step: parsed.Step, version: parsed.ClientRequestToken });
-  const log = { info: (message: string, details: Record<string, unknown> = {}) => logger.info(message, details), warn: (message: string, details: Record<string, unknown> = {}) => logger.warn(message, details) };
+  const log = {
+    info: (message: string, details: Record<string, unknown> = {}) => logger.info(message, details),
+    warn: (message: string, details: Record<string, unknown> = {}) => logger.warn(message, details),
+  };
   await runRotationProtocolStep(parsed, { secretsManager, rotatorFor, log });
 };

@@ -14,9 +14,12 @@ const sqs = new SQSClient({});
 export const handler = async () => {
   const ids = [...new Set((await tickets.pendingWork(1000)).map((w) => w.findingId))];
   for (let i = 0; i < ids.length; i += 10) {
-    const entries = ids.slice(i, i + 10).map((findingId, n) => ({ Id: String(n), MessageBody: JSON.stringify({ findingId }) }));
+    const entries = ids
+      .slice(i, i + 10)
+      .map((findingId, n) => ({ Id: String(n), MessageBody: JSON.stringify({ findingId }) }));
     const out = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
-    if (out.Failed?.length) logger.warn('some ticket nudges were not queued; the next run sends them again', { failed: out.Failed.length });
+    if (out.Failed?.length)
+      logger.warn('some ticket nudges were not queued; the next run sends them again', { failed: out.Failed.length });
   }
   logger.info('ticket outbox relay', { findings: ids.length });
   return { findings: ids.length };

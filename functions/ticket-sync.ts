@@ -17,7 +17,12 @@ const Message = z.object({ findingId: z.string().regex(/^NHI-[0-9A-F]{16}$/) });
 export const handler = async (event: SQSEvent, context: Context) => {
   const deps = await lambdaSyncDeps(`lambda-${context.awsRequestId}`);
   const result = await syncTickets(deps, { deadlineMs: Math.max(5_000, context.getRemainingTimeInMillis() - 30_000) });
-  logger.info('ticket sync', { created: result.created, updated: result.updated, pending: result.pending, problems: result.problems.slice(0, 20) });
+  logger.info('ticket sync', {
+    created: result.created,
+    updated: result.updated,
+    pending: result.pending,
+    problems: result.problems.slice(0, 20),
+  });
   const pending = new Set((await deps.tickets.pendingWork(1000)).map((w) => w.findingId));
   return processPartialResponse(
     event,

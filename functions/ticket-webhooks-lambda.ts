@@ -15,20 +15,28 @@ const tickets = new DynamoTicketStore(new DynamoDBClient({}), requiredEnv('CLOSE
 /** `POST /webhooks/jira|servicenow` (no IAM: authenticated by the HMAC signature of the raw body). */
 export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
   const system = event.resource.endsWith('/servicenow') ? 'servicenow' : 'jira';
-  const raw = event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : (event.body ?? '');
+  const raw =
+    event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : (event.body ?? '');
   const secret = await ticketingSecret();
   try {
     const result = await handleTicketWebhook(system, raw, event.headers as Record<string, string | undefined>, {
       ...runtime,
       signaller: sfnSignaller(runtime.sfn),
       tickets,
-      secrets: { ...(secret.jiraWebhookSecret ? { jira: secret.jiraWebhookSecret } : {}), ...(secret.servicenowWebhookSecret ? { servicenow: secret.servicenowWebhookSecret } : {}) },
+      secrets: {
+        ...(secret.jiraWebhookSecret ? { jira: secret.jiraWebhookSecret } : {}),
+        ...(secret.servicenowWebhookSecret ? { servicenow: secret.servicenowWebhookSecret } : {}),
+      },
       jiraWontDo: jiraWontDoResolutions(process.env),
       servicenowStates: servicenowInboundStates(process.env),
     });
     return { statusCode: result.statusCode, headers: { 'content-type': 'application/json' }, body: result.body };
   } catch (err) {
     logger.error('webhook failed', { system, error: err as Error });
-    return { statusCode: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: 'internal error; retry' }) };
+    return {
+      statusCode: 500,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ message: 'internal error; retry' }),
+    };
   }
 };

@@ -22,7 +22,10 @@ export interface WebhookResponse {
   body: string;
 }
 
-const reply = (statusCode: number, body: Record<string, unknown>): WebhookResponse => ({ statusCode, body: JSON.stringify(body) });
+const reply = (statusCode: number, body: Record<string, unknown>): WebhookResponse => ({
+  statusCode,
+  body: JSON.stringify(body),
+});
 
 /**
  * `POST /webhooks/jira` and `POST /webhooks/servicenow`: the signature over the raw body first
@@ -30,11 +33,20 @@ const reply = (statusCode: number, body: Record<string, unknown>): WebhookRespon
  * then the event is applied to its finding. A failure forgets the delivery so the sender's retry
  * is processed.
  */
-export async function handleTicketWebhook(system: 'jira' | 'servicenow', rawBody: string, headers: Record<string, string | undefined>, deps: WebhookDeps): Promise<WebhookResponse> {
+export async function handleTicketWebhook(
+  system: 'jira' | 'servicenow',
+  rawBody: string,
+  headers: Record<string, string | undefined>,
+  deps: WebhookDeps,
+): Promise<WebhookResponse> {
   const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
   const secret = deps.secrets[system];
-  if (!secret) return reply(503, { message: `${system} webhooks are not configured (${system === 'jira' ? 'JIRA_WEBHOOK_SECRET' : 'SERVICENOW_WEBHOOK_SECRET'})` });
-  if (!verifyHmacSignature(rawBody, lower[SIGNATURE_HEADERS[system]], secret)) return reply(401, { message: `missing or wrong ${SIGNATURE_HEADERS[system]} signature` });
+  if (!secret)
+    return reply(503, {
+      message: `${system} webhooks are not configured (${system === 'jira' ? 'JIRA_WEBHOOK_SECRET' : 'SERVICENOW_WEBHOOK_SECRET'})`,
+    });
+  if (!verifyHmacSignature(rawBody, lower[SIGNATURE_HEADERS[system]], secret))
+    return reply(401, { message: `missing or wrong ${SIGNATURE_HEADERS[system]} signature` });
 
   let body: unknown;
   try {

@@ -43,21 +43,44 @@ export class CloseloopStack extends Stack {
     // The HMAC key for secret hashes. Generated once, never output.
     this.deploymentKey = new Secret(this, 'DeploymentKey', {
       description: 'closeloop deployment key: HMAC-SHA256 key that correlates leaked secrets without storing them',
-      generateSecretString: { passwordLength: 64, excludePunctuation: true, excludeUppercase: true, excludeCharacters: 'ghijklmnopqrstuvwxyz' },
+      generateSecretString: {
+        passwordLength: 64,
+        excludePunctuation: true,
+        excludeUppercase: true,
+        excludeCharacters: 'ghijklmnopqrstuvwxyz',
+      },
       removalPolicy: RemovalPolicy.RETAIN,
     });
     Validations.of(this.deploymentKey).acknowledge({
       id: 'AwsSolutions-SMG4',
-      reason: 'An HMAC correlation key, not a credential: rotating it automatically would make every stored secretHash incomparable with new reports. Re-keying is a planned procedure (README).',
+      reason:
+        'An HMAC correlation key, not a credential: rotating it automatically would make every stored secretHash incomparable with new reports. Re-keying is a planned procedure (README).',
     });
 
-    const alarmKey = new Key(this, 'AlarmTopicKey', { enableKeyRotation: true, description: 'closeloop alarm topic encryption', removalPolicy: RemovalPolicy.RETAIN });
-    this.alarmTopic = new Topic(this, 'Alarms', { displayName: 'closeloop alarms', masterKey: alarmKey, enforceSSL: true });
+    const alarmKey = new Key(this, 'AlarmTopicKey', {
+      enableKeyRotation: true,
+      description: 'closeloop alarm topic encryption',
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.alarmTopic = new Topic(this, 'Alarms', {
+      displayName: 'closeloop alarms',
+      masterKey: alarmKey,
+      enforceSSL: true,
+    });
     // CloudWatch alarms publish to the encrypted topic.
     alarmKey.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
 
-    this.reportIngest = new ReportIngest(this, 'ReportIngest', { table: this.findings, deploymentKey: this.deploymentKey, alarmTopic: this.alarmTopic, lifecycleStateMachineName: lifecycleStateMachineName(this) });
-    this.securityHubIngest = new SecurityHubIngest(this, 'SecurityHubIngest', { table: this.findings, deploymentKey: this.deploymentKey, alarmTopic: this.alarmTopic });
+    this.reportIngest = new ReportIngest(this, 'ReportIngest', {
+      table: this.findings,
+      deploymentKey: this.deploymentKey,
+      alarmTopic: this.alarmTopic,
+      lifecycleStateMachineName: lifecycleStateMachineName(this),
+    });
+    this.securityHubIngest = new SecurityHubIngest(this, 'SecurityHubIngest', {
+      table: this.findings,
+      deploymentKey: this.deploymentKey,
+      alarmTopic: this.alarmTopic,
+    });
 
     this.rotation = new SecretRotation(this, 'Rotation', {
       table: this.findings,
@@ -67,9 +90,19 @@ export class CloseloopStack extends Stack {
       ...(props.policy ? { policy: props.policy } : {}),
       ...(props.rotation ? { settings: props.rotation } : {}),
     });
-    this.lifecycle = new FindingLifecycle(this, 'Lifecycle', { table: this.findings, rotationStateMachine: this.rotation.stateMachine, ...(props.policy ? { policy: props.policy } : {}) });
+    this.lifecycle = new FindingLifecycle(this, 'Lifecycle', {
+      table: this.findings,
+      rotationStateMachine: this.rotation.stateMachine,
+      ...(props.policy ? { policy: props.policy } : {}),
+    });
 
-    this.reports = new ReportApi(this, 'Reports', { table: this.findings, api: this.lifecycle.api, alarmTopic: this.alarmTopic, accessLogsBucket: this.reportIngest.accessLogs, ...(props.policy ? { policy: props.policy } : {}) });
+    this.reports = new ReportApi(this, 'Reports', {
+      table: this.findings,
+      api: this.lifecycle.api,
+      alarmTopic: this.alarmTopic,
+      accessLogsBucket: this.reportIngest.accessLogs,
+      ...(props.policy ? { policy: props.policy } : {}),
+    });
 
     this.tickets = new TicketSync(this, 'Tickets', {
       table: this.findings,
@@ -86,16 +119,36 @@ export class CloseloopStack extends Stack {
     if (notificationsHandler) {
       Validations.of(notificationsHandler).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: 'CDK\'s bucket-notification custom resource: it runs only during deployment, and AWSLambdaBasicExecutionRole grants it nothing beyond writing its own logs.',
+        reason:
+          "CDK's bucket-notification custom resource: it runs only during deployment, and AWSLambdaBasicExecutionRole grants it nothing beyond writing its own logs.",
       });
     }
 
     new CfnOutput(this, 'TableName', { value: this.findings.table.tableName, description: 'CLOSELOOP_TABLE' });
-    new CfnOutput(this, 'ReportBucket', { value: this.reportIngest.bucket.bucketName, description: 'upload scanner reports here' });
-    new CfnOutput(this, 'DecisionsApi', { value: this.lifecycle.api.url, description: 'POST findings/{id}/approve|reject|exception|exception/approve|exception/reject|false-positive (SigV4)' });
-    new CfnOutput(this, 'TicketingSecret', { value: this.tickets.credentials.secretArn, description: 'put Jira / ServiceNow credentials and webhook secrets here (JSON, see README)' });
-    new CfnOutput(this, 'RotationFunction', { value: this.rotation.rotationFunction.fn.functionArn, description: 'set as the rotation function of secrets tagged closeloop:rotator' });
-    new CfnOutput(this, 'AuditorRole', { value: this.reports.auditorRole.roleArn, description: 'assume to read GET /reports/{kind} and export POST /reports/{kind}/exports (and nothing else)' });
-    new CfnOutput(this, 'AlarmTopic', { value: this.alarmTopic.topicArn, description: 'subscribe on-call to this topic' });
+    new CfnOutput(this, 'ReportBucket', {
+      value: this.reportIngest.bucket.bucketName,
+      description: 'upload scanner reports here',
+    });
+    new CfnOutput(this, 'DecisionsApi', {
+      value: this.lifecycle.api.url,
+      description:
+        'POST findings/{id}/approve|reject|exception|exception/approve|exception/reject|false-positive (SigV4)',
+    });
+    new CfnOutput(this, 'TicketingSecret', {
+      value: this.tickets.credentials.secretArn,
+      description: 'put Jira / ServiceNow credentials and webhook secrets here (JSON, see README)',
+    });
+    new CfnOutput(this, 'RotationFunction', {
+      value: this.rotation.rotationFunction.fn.functionArn,
+      description: 'set as the rotation function of secrets tagged closeloop:rotator',
+    });
+    new CfnOutput(this, 'AuditorRole', {
+      value: this.reports.auditorRole.roleArn,
+      description: 'assume to read GET /reports/{kind} and export POST /reports/{kind}/exports (and nothing else)',
+    });
+    new CfnOutput(this, 'AlarmTopic', {
+      value: this.alarmTopic.topicArn,
+      description: 'subscribe on-call to this topic',
+    });
   }
 }

@@ -31,11 +31,15 @@ export interface LocalConfig {
 export function readLocalConfig(env: NodeJS.ProcessEnv = process.env): LocalConfig {
   const now = env.CLOSELOOP_NOW?.trim() || undefined;
   if (now !== undefined && (!/^\d{4}-\d{2}-\d{2}/.test(now) || Number.isNaN(Date.parse(now)))) {
-    throw new ConfigurationError(`CLOSELOOP_NOW must be an ISO-8601 date or instant, got ${JSON.stringify(now.slice(0, 40))}`);
+    throw new ConfigurationError(
+      `CLOSELOOP_NOW must be an ISO-8601 date or instant, got ${JSON.stringify(now.slice(0, 40))}`,
+    );
   }
   const tableName = env.CLOSELOOP_TABLE?.trim() || DEFAULT_TABLE_NAME;
   if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(tableName)) {
-    throw new ConfigurationError(`CLOSELOOP_TABLE must be 3-255 characters of letters, digits, "_", "-" or ".", got ${JSON.stringify(tableName.slice(0, 40))}`);
+    throw new ConfigurationError(
+      `CLOSELOOP_TABLE must be 3-255 characters of letters, digits, "_", "-" or ".", got ${JSON.stringify(tableName.slice(0, 40))}`,
+    );
   }
   return {
     home: resolve(env.CLOSELOOP_HOME?.trim() || '.closeloop'),
@@ -43,7 +47,10 @@ export function readLocalConfig(env: NodeJS.ProcessEnv = process.env): LocalConf
     ...(env.AWS_ENDPOINT_URL_DYNAMODB?.trim() ? { dynamoEndpoint: env.AWS_ENDPOINT_URL_DYNAMODB.trim() } : {}),
     ...(now ? { now } : {}),
     ...(env.CLOSELOOP_POLICY?.trim() ? { policyFile: resolve(env.CLOSELOOP_POLICY.trim()) } : {}),
-    approvers: (env.CLOSELOOP_APPROVERS ?? '').split(',').map((n) => n.trim()).filter(Boolean),
+    approvers: (env.CLOSELOOP_APPROVERS ?? '')
+      .split(',')
+      .map((n) => n.trim())
+      .filter(Boolean),
     ...(jiraConfigured(env) ? { jira: readJiraConfig(env) } : {}),
     ...(servicenowConfigured(env) ? { servicenow: readServiceNowConfig(env) } : {}),
     webhookSecrets: {

@@ -17,6 +17,9 @@ export async function loadOrCreateLocalDeploymentKey(home: string): Promise<Buff
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
   const text = (await readFile(path, 'utf8')).trim();
-  if (!/^[0-9a-f]{64,}$/.test(text)) throw new ConfigurationError(`${path} is not a deployment key (64+ hex characters expected); restore it from backup`);
+  if (!/^[0-9a-f]{64,}$/.test(text))
+    throw new ConfigurationError(
+      `${path} is not a deployment key (64+ hex characters expected); restore it from backup`,
+    );
   return Buffer.from(text, 'hex');
 }

@@ -52,13 +52,17 @@ async function waitUntilReady(endpoint: string, child: ChildProcess | undefined,
   const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {
-      if (child && child.exitCode !== null) throw new ConfigurationError(`DynamoDB Local exited during start-up (exit code ${child.exitCode})`);
+      if (child && child.exitCode !== null)
+        throw new ConfigurationError(`DynamoDB Local exited during start-up (exit code ${child.exitCode})`);
       try {
         await client.send(new ListTablesCommand({ Limit: 1 }));
         return;
       } catch (err) {
         if (err instanceof ConfigurationError) throw err;
-        if (Date.now() > deadline) throw new ConfigurationError(`DynamoDB Local did not answer on ${endpoint} within ${timeoutMs} ms`, { cause: err });
+        if (Date.now() > deadline)
+          throw new ConfigurationError(`DynamoDB Local did not answer on ${endpoint} within ${timeoutMs} ms`, {
+            cause: err,
+          });
         await sleep(100);
       }
     }
@@ -72,9 +76,13 @@ async function waitUntilReady(endpoint: string, child: ChildProcess | undefined,
  * With `dataDir` the data persists there and a DynamoDB Local already serving that directory
  * (another closeloop command, `closeloop serve`) is reused instead of started twice.
  */
-export async function startDynamoDbLocal(options: { dataDir?: string; timeoutMs?: number } = {}): Promise<RunningDynamoDb> {
+export async function startDynamoDbLocal(
+  options: { dataDir?: string; timeoutMs?: number } = {},
+): Promise<RunningDynamoDb> {
   if (!javaAvailable()) {
-    throw new ConfigurationError('DynamoDB Local needs a Java runtime and `java` was not found: install one (Debian/Ubuntu: apt-get install -y default-jre-headless) or set AWS_ENDPOINT_URL_DYNAMODB to a running DynamoDB');
+    throw new ConfigurationError(
+      'DynamoDB Local needs a Java runtime and `java` was not found: install one (Debian/Ubuntu: apt-get install -y default-jre-headless) or set AWS_ENDPOINT_URL_DYNAMODB to a running DynamoDB',
+    );
   }
   const dataDir = options.dataDir ? resolve(options.dataDir) : undefined;
   const stateFile = dataDir ? join(dataDir, 'dynamodb-local.json') : undefined;
@@ -125,4 +133,3 @@ function isAlive(pid: number): boolean {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
-

@@ -9,7 +9,8 @@ import type { ExportFiles } from '@core/reports/exports';
 export function localExportFiles(root: string, baseUrl: () => string): ExportFiles {
   const pathOf = (key: string) => {
     const path = normalize(join(root, key));
-    if (!path.startsWith(normalize(root) + sep)) throw new Error(`export file key ${JSON.stringify(key)} leaves the export directory`);
+    if (!path.startsWith(normalize(root) + sep))
+      throw new Error(`export file key ${JSON.stringify(key)} leaves the export directory`);
     return path;
   };
   return {

@@ -69,7 +69,8 @@ export function loadPolicy(config: LocalConfig): Policy {
 export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
   const policy = loadPolicy(config);
   let dynamo: RunningDynamoDb | undefined;
-  const endpoint = config.dynamoEndpoint ?? (dynamo = await startDynamoDbLocal({ dataDir: join(config.home, 'dynamodb') })).endpoint;
+  const endpoint =
+    config.dynamoEndpoint ?? (dynamo = await startDynamoDbLocal({ dataDir: join(config.home, 'dynamodb') })).endpoint;
   const client = localClient(endpoint);
   try {
     const table = await ensureTable(client, config.tableName);
@@ -85,9 +86,15 @@ export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
       ...(config.jira ? { jira: new JiraSink(config.jira) } : {}),
       ...(config.servicenow && snHttp ? { servicenow: new ServiceNowSink(config.servicenow, snHttp) } : {}),
     };
-    const rotations = new LocalRotationRunner({ store, clock, policy, control: credentialControlFor(hasher, config.rotation) });
+    const rotations = new LocalRotationRunner({
+      store,
+      clock,
+      policy,
+      control: credentialControlFor(hasher, config.rotation),
+    });
     // Owner tags of AWS resources: only when AWS endpoints are configured (there is no AWS locally otherwise).
-    const tags = config.rotation === 'aws' ? awsResourceTags(rotationComponents(hasher), policy.ownerTagKeys) : undefined;
+    const tags =
+      config.rotation === 'aws' ? awsResourceTags(rotationComponents(hasher), policy.ownerTagKeys) : undefined;
     const worker = `local-${process.pid}-${randomUUID().slice(0, 8)}`;
     return {
       config,
@@ -97,7 +104,14 @@ export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
       clock,
       table,
       policy,
-      lifecycles: new LocalLifecycleRunner({ store, clock, policy, remediation: rotations, ...(cmdb ? { directory: cmdb } : {}), ...(tags ? { tags } : {}) }),
+      lifecycles: new LocalLifecycleRunner({
+        store,
+        clock,
+        policy,
+        remediation: rotations,
+        ...(cmdb ? { directory: cmdb } : {}),
+        ...(tags ? { tags } : {}),
+      }),
       rotations,
       tickets,
       tracker,
@@ -105,7 +119,19 @@ export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
       ...(cmdb ? { cmdb } : {}),
       sync: (options) =>
         syncTickets(
-          { store, tickets, clock, policy, sinks, worker, configured: { ...(config.jira ? { jiraProject: config.jira.projectKey } : {}), servicenow: Boolean(config.servicenow) }, ...(cmdb ? { cmdb } : {}) },
+          {
+            store,
+            tickets,
+            clock,
+            policy,
+            sinks,
+            worker,
+            configured: {
+              ...(config.jira ? { jiraProject: config.jira.projectKey } : {}),
+              servicenow: Boolean(config.servicenow),
+            },
+            ...(cmdb ? { cmdb } : {}),
+          },
           options,
         ),
       close: async () => {

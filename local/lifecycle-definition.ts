@@ -35,7 +35,11 @@ export function readLifecycleDefinition(): AslDefinition {
 export function forLocalRunner(definition: AslDefinition): AslDefinition {
   const states = Object.fromEntries(
     Object.entries(definition.States).map(([name, state]) => {
-      if (state.Type === 'Task' && state.Resource?.endsWith('.waitForTaskToken') && (state.TimeoutSecondsPath || state.TimeoutSeconds)) {
+      if (
+        state.Type === 'Task' &&
+        state.Resource?.endsWith('.waitForTaskToken') &&
+        (state.TimeoutSecondsPath || state.TimeoutSeconds)
+      ) {
         const { TimeoutSecondsPath: _path, TimeoutSeconds: _seconds, ...rest } = state;
         return [name, rest];
       }

@@ -22,7 +22,8 @@ function isStalled(f: Finding, stalledAfterMs: number): boolean {
 export async function recordStatesEntered(eventLogs: AsyncIterable<unknown>, path: string[]): Promise<void> {
   try {
     for await (const event of eventLogs) {
-      if ((event as { type: string }).type === 'StateEntered') path.push((event as { state: { name: string } }).state.name);
+      if ((event as { type: string }).type === 'StateEntered')
+        path.push((event as { state: { name: string } }).state.name);
     }
   } catch (err) {
     void err; // the log ends with the execution's own error, which its `result` reports
@@ -53,7 +54,12 @@ export class LocalLifecycleRunner {
     this.definition = forLocalRunner(readLifecycleDefinition());
     this.parkAfter = new Set([
       ...Object.entries(this.definition.States)
-        .filter(([, s]) => s.Type === 'Task' && s.Resource?.startsWith('arn:aws:states:::lambda:invoke') && s.Resource.endsWith('.waitForTaskToken'))
+        .filter(
+          ([, s]) =>
+            s.Type === 'Task' &&
+            s.Resource?.startsWith('arn:aws:states:::lambda:invoke') &&
+            s.Resource.endsWith('.waitForTaskToken'),
+        )
         .map(([name]) => name),
       'AcceptRisk',
     ]);
@@ -64,12 +70,18 @@ export class LocalLifecycleRunner {
     const input = LifecycleStateSchema.parse(state);
     let parkedAt: string | undefined;
     let abort: () => void = () => undefined;
-    const taskStates = Object.entries(this.definition.States).filter(([, s]) => s.Type === 'Task' && s.Resource?.startsWith('arn:aws:states:::lambda:invoke'));
+    const taskStates = Object.entries(this.definition.States).filter(
+      ([, s]) => s.Type === 'Task' && s.Resource?.startsWith('arn:aws:states:::lambda:invoke'),
+    );
     const handlers = Object.fromEntries(
       taskStates.map(([name]) => [
         name,
         async (parameters: { Payload: { step: StepName; state: unknown } }) => {
-          const result = await runStep(parameters.Payload.step, LifecycleStateSchema.parse(parameters.Payload.state), this.deps);
+          const result = await runStep(
+            parameters.Payload.step,
+            LifecycleStateSchema.parse(parameters.Payload.state),
+            this.deps,
+          );
           if (this.parkAfter.has(name)) {
             parkedAt = name;
             abort();
@@ -82,11 +94,22 @@ export class LocalLifecycleRunner {
     const machine = new StateMachine(this.definition as never);
     // Each run is its own execution: a remediation after an approval is a new rotation attempt.
     const taskToken = `local-${randomUUID()}`;
-    const remediate = async (parameters: { Input: { findingId: string; generation: number; lifecycle: LifecycleState } }) =>
-      this.deps.remediation.remediate({ findingId: parameters.Input.findingId, generation: parameters.Input.generation, lifecycle: parameters.Input.lifecycle, lifecycleTaskToken: taskToken });
+    const remediate = async (parameters: {
+      Input: { findingId: string; generation: number; lifecycle: LifecycleState };
+    }) =>
+      this.deps.remediation.remediate({
+        findingId: parameters.Input.findingId,
+        generation: parameters.Input.generation,
+        lifecycle: parameters.Input.lifecycle,
+        lifecycleTaskToken: taskToken,
+      });
     const execution = machine.run(input, {
       noThrowOnAbort: true,
-      context: { Task: { Token: taskToken }, StateMachine: { Id: 'local:finding-lifecycle' }, Execution: { Id: `local:finding-lifecycle:${input.findingId}` } },
+      context: {
+        Task: { Token: taskToken },
+        StateMachine: { Id: 'local:finding-lifecycle' },
+        Execution: { Id: `local:finding-lifecycle:${input.findingId}` },
+      },
       overrides: {
         taskResourceLocalHandlers: { ...handlers, Remediate: remediate as never, ContinueAsNew: async () => ({}) },
         retryIntervalOverrides: Object.fromEntries(taskStates.map(([name]) => [name, 0])),
@@ -140,12 +163,23 @@ export class LocalLifecycleRunner {
       claimed = true;
       return {
         finding: { ...f, lifecycle: { ...f.lifecycle!, claimedAt: new Date().toISOString() } },
-        events: [{ actor: 'closeloop:lifecycle', action: 'lifecycle.recovered', reason: `generation ${f.generation} stopped before its first wait (claimed ${f.lifecycle!.claimedAt}); resumed` }],
+        events: [
+          {
+            actor: 'closeloop:lifecycle',
+            action: 'lifecycle.recovered',
+            reason: `generation ${f.generation} stopped before its first wait (claimed ${f.lifecycle!.claimedAt}); resumed`,
+          },
+        ],
       };
     });
     if (!claimed) return undefined;
     // Triage done (owner and due date set) → decide again; a rotation already verified → verify.
-    const resumeAt: ResumeAt = current.status === 'verifying' ? 'verify' : current.lifecycle?.triagedGeneration === current.generation ? 'decide' : 'triage';
+    const resumeAt: ResumeAt =
+      current.status === 'verifying'
+        ? 'verify'
+        : current.lifecycle?.triagedGeneration === current.generation
+          ? 'decide'
+          : 'triage';
     return this.run({ findingId: current.id, generation: current.generation, resumeAt });
   }
 

@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { RemediationPort, RemediationRequest } from '@core/lifecycle/ports';
-import { RemediationOutcomeSchema, RotationStateSchema, type RemediationOutcome, type RotationState, type RotationStepName } from '@core/rotation/model';
+import {
+  RemediationOutcomeSchema,
+  RotationStateSchema,
+  type RemediationOutcome,
+  type RotationState,
+  type RotationStepName,
+} from '@core/rotation/model';
 import { runRotationStep, type RotationDeps } from '@core/rotation/steps';
 import type { AslDefinition } from './lifecycle-definition';
 import { recordStatesEntered } from './lifecycle-runner';
@@ -39,12 +45,18 @@ export class LocalRotationRunner implements RemediationPort {
   async run(request: RemediationRequest | RotationState): Promise<LocalRotationRun> {
     const input = RotationStateSchema.parse(request);
     let sent: RemediationOutcome | undefined;
-    const steps = Object.entries(this.definition.States).filter(([, s]) => s.Type === 'Task' && s.Resource === 'arn:aws:states:::lambda:invoke');
+    const steps = Object.entries(this.definition.States).filter(
+      ([, s]) => s.Type === 'Task' && s.Resource === 'arn:aws:states:::lambda:invoke',
+    );
     const handlers = Object.fromEntries(
       steps.map(([name]) => [
         name,
         async (parameters: { Payload: { step: RotationStepName; state: unknown } }) => ({
-          Payload: await runRotationStep(parameters.Payload.step, RotationStateSchema.parse(parameters.Payload.state), this.deps),
+          Payload: await runRotationStep(
+            parameters.Payload.step,
+            RotationStateSchema.parse(parameters.Payload.state),
+            this.deps,
+          ),
         }),
       ]),
     );
@@ -59,7 +71,11 @@ export class LocalRotationRunner implements RemediationPort {
             return {};
           }) as never,
         },
-        waitTimeOverrides: { WaitForRotation: this.deps.control.simulated ? 0 : 1000, GracePeriod: 0, DeletionDelay: 0 },
+        waitTimeOverrides: {
+          WaitForRotation: this.deps.control.simulated ? 0 : 1000,
+          GracePeriod: 0,
+          DeletionDelay: 0,
+        },
         retryIntervalOverrides: Object.fromEntries(steps.map(([name]) => [name, 0])),
       },
     });
@@ -70,7 +86,11 @@ export class LocalRotationRunner implements RemediationPort {
       (err: Error) => err,
     );
     await logs;
-    const outcome = sent ?? { remediation: 'failed' as const, reason: `the rotation execution ended without an outcome${failure ? `: ${failure.message}` : ''}`, failedStep: path[path.length - 1] ?? 'unknown' };
+    const outcome = sent ?? {
+      remediation: 'failed' as const,
+      reason: `the rotation execution ended without an outcome${failure ? `: ${failure.message}` : ''}`,
+      failedStep: path[path.length - 1] ?? 'unknown',
+    };
     return { outcome, path };
   }
 }

@@ -33,13 +33,30 @@ export async function applyScenario(file: string, deps: DecisionDeps & { store: 
   if (!parsed.ok) throw new ConfigurationError(`${file}: ${parsed.problems.join('; ')}`);
   const lines: string[] = [];
   for (const exception of parsed.value.exceptions) {
-    const candidates = [...(await deps.store.list({ status: 'open' })), ...(await deps.store.list({ status: 'reopened' }))];
-    const finding = candidates.find((f) => f.nhiType === exception.nhiType && f.lifecycle?.waitingAt === 'AwaitOwnerFix' && !f.exception && f.owner === exception.requestedBy);
+    const candidates = [
+      ...(await deps.store.list({ status: 'open' })),
+      ...(await deps.store.list({ status: 'reopened' })),
+    ];
+    const finding = candidates.find(
+      (f) =>
+        f.nhiType === exception.nhiType &&
+        f.lifecycle?.waitingAt === 'AwaitOwnerFix' &&
+        !f.exception &&
+        f.owner === exception.requestedBy,
+    );
     if (!finding) continue;
     const until = new Date(deps.clock.now().getTime() + exception.days * 24 * 60 * 60 * 1000);
-    await requestException(deps, { id: finding.id, by: exception.requestedBy, until, reason: exception.reason, ...(exception.compensatingControl ? { compensatingControl: exception.compensatingControl } : {}) });
+    await requestException(deps, {
+      id: finding.id,
+      by: exception.requestedBy,
+      until,
+      reason: exception.reason,
+      ...(exception.compensatingControl ? { compensatingControl: exception.compensatingControl } : {}),
+    });
     await decideException(deps, { id: finding.id, by: exception.approvedBy, decision: 'approved' });
-    lines.push(`${exception.requestedBy} asked to accept the risk of ${finding.id} (${finding.nhiType.replace(/_/g, ' ')}) until ${until.toISOString().slice(0, 10)}; ${exception.approvedBy} approved`);
+    lines.push(
+      `${exception.requestedBy} asked to accept the risk of ${finding.id} (${finding.nhiType.replace(/_/g, ' ')}) until ${until.toISOString().slice(0, 10)}; ${exception.approvedBy} approved`,
+    );
   }
   return lines;
 }

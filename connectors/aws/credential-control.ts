@@ -19,7 +19,13 @@ import {
 import type { SecretHasher } from '@core/identity';
 import type { Finding } from '@core/model';
 import { FAILED_STEP_TAG, ROTATOR_TAG, RotatorKindSchema, rotationTokenFor } from '@core/rotation/model';
-import type { AccessKeyRef, CredentialControl, ManagedSecretRef, RotationProgress, Rotator } from '@core/rotation/ports';
+import type {
+  AccessKeyRef,
+  CredentialControl,
+  ManagedSecretRef,
+  RotationProgress,
+  Rotator,
+} from '@core/rotation/ports';
 import type { RotatorKind } from '@core/rotation/model';
 
 /** Another rotation of the secret is running; the state machine retries later. */
@@ -63,14 +69,21 @@ export function awsCredentialControl(options: AwsCredentialControlOptions): Cred
     return parsed.success ? parsed.data : undefined;
   };
   const readValue = async (secretArn: string, stage: string, versionId?: string) => {
-    const out = await sm.send(new GetSecretValueCommand({ SecretId: secretArn, VersionStage: stage, ...(versionId ? { VersionId: versionId } : {}) }));
+    const out = await sm.send(
+      new GetSecretValueCommand({
+        SecretId: secretArn,
+        VersionStage: stage,
+        ...(versionId ? { VersionId: versionId } : {}),
+      }),
+    );
     return out.SecretString;
   };
   const keysOf = async (userName: string): Promise<AccessKeyMetadata[]> => {
     call(`iam:ListAccessKeys user=${userName}`);
     return (await iam.send(new ListAccessKeysCommand({ UserName: userName }))).AccessKeyMetadata ?? [];
   };
-  const findKey = async (key: AccessKeyRef) => (await keysOf(key.userName)).find((k) => k.AccessKeyId && keyRef(k.AccessKeyId) === key.keyRef);
+  const findKey = async (key: AccessKeyRef) =>
+    (await keysOf(key.userName)).find((k) => k.AccessKeyId && keyRef(k.AccessKeyId) === key.keyRef);
 
   /** HMACs a secret value may have been reported under (the whole value, or its parts). */
   const hashesOf = (kind: RotatorKind, secretString: string): string[] => {
@@ -93,7 +106,10 @@ export function awsCredentialControl(options: AwsCredentialControlOptions): Cred
 
     async findManagedSecret(finding: Finding): Promise<ManagedSecretRef | undefined> {
       call(`secretsmanager:ListSecrets tag-key=${ROTATOR_TAG}`);
-      for await (const page of paginateListSecrets({ client: sm }, { Filters: [{ Key: 'tag-key', Values: [ROTATOR_TAG] }] })) {
+      for await (const page of paginateListSecrets(
+        { client: sm },
+        { Filters: [{ Key: 'tag-key', Values: [ROTATOR_TAG] }] },
+      )) {
         for (const s of page.SecretList ?? []) {
           const rotator = rotatorOf(s.Tags);
           if (!s.ARN || !rotator) continue;
@@ -116,7 +132,8 @@ export function awsCredentialControl(options: AwsCredentialControlOptions): Cred
       for await (const page of paginateListUsers({ client: iam }, {})) {
         for (const user of page.Users ?? []) {
           for (const key of await keysOf(user.UserName!)) {
-            if (key.AccessKeyId && hasher.hash(key.AccessKeyId) === finding.secretHash) return { userName: user.UserName!, keyRef: keyRef(key.AccessKeyId) };
+            if (key.AccessKeyId && hasher.hash(key.AccessKeyId) === finding.secretHash)
+              return { userName: user.UserName!, keyRef: keyRef(key.AccessKeyId) };
           }
         }
       }
@@ -127,12 +144,16 @@ export function awsCredentialControl(options: AwsCredentialControlOptions): Cred
       const { stages } = await stagesOf(secretArn);
       if (stages[token]) return 'joined';
       const other = Object.entries(stages).find(([, s]) => s.includes('AWSPENDING'));
-      if (other) throw new RotationInProgressError(`another rotation of ${secretArn} is in progress (version ${other[0]} is AWSPENDING)`);
+      if (other)
+        throw new RotationInProgressError(
+          `another rotation of ${secretArn} is in progress (version ${other[0]} is AWSPENDING)`,
+        );
       call(`secretsmanager:RotateSecret ${secretArn} ClientRequestToken=${token}`);
       try {
         await sm.send(new RotateSecretCommand({ SecretId: secretArn, ClientRequestToken: token }));
       } catch (err) {
-        if ((err as Error).name === 'InvalidRequestException' && /previous rotation/i.test((err as Error).message)) throw new RotationInProgressError(`another rotation of ${secretArn} is in progress`);
+        if ((err as Error).name === 'InvalidRequestException' && /previous rotation/i.test((err as Error).message))
+          throw new RotationInProgressError(`another rotation of ${secretArn} is in progress`);
         throw err;
       }
       return 'started';
@@ -145,7 +166,10 @@ export function awsCredentialControl(options: AwsCredentialControlOptions): Cred
       if (mine.includes('AWSCURRENT')) return { status: 'succeeded' };
       if (failed?.endsWith(`@${token}`)) return { status: 'failed', failedStep: failed.split('@')[0]! };
       if (mine.includes('AWSPENDING')) return { status: 'pending' };
-      return { status: 'failed', failedStep: 'unknown step (the new version lost AWSPENDING without becoming AWSCURRENT)' };
+      return {
+        status: 'failed',
+        failedStep: 'unknown step (the new version lost AWSPENDING without becoming AWSCURRENT)',
+      };
     },
 
     async previousAccessKey(secretArn) {
@@ -169,7 +193,9 @@ export function awsCredentialControl(options: AwsCredentialControlOptions): Cred
       const found = await findKey(key);
       if (!found || found.Status === 'Inactive') return;
       call(`iam:UpdateAccessKey user=${key.userName} key-hmac=${key.keyRef} Status=Inactive`);
-      await iam.send(new UpdateAccessKeyCommand({ UserName: key.userName, AccessKeyId: found.AccessKeyId, Status: 'Inactive' }));
+      await iam.send(
+        new UpdateAccessKeyCommand({ UserName: key.userName, AccessKeyId: found.AccessKeyId, Status: 'Inactive' }),
+      );
     },
 
     async deleteAccessKey(key) {
@@ -198,7 +224,13 @@ export function awsCredentialControl(options: AwsCredentialControlOptions): Cred
         }
       }
       call(`secretsmanager:UpdateSecretVersionStage ${secretArn} remove AWSPENDING from ${token}`);
-      await sm.send(new UpdateSecretVersionStageCommand({ SecretId: secretArn, VersionStage: 'AWSPENDING', RemoveFromVersionId: token }));
+      await sm.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: secretArn,
+          VersionStage: 'AWSPENDING',
+          RemoveFromVersionId: token,
+        }),
+      );
     },
 
     async createReplacementKey(userName, findingId) {
@@ -222,7 +254,11 @@ export function awsCredentialControl(options: AwsCredentialControlOptions): Cred
             Name: name,
             ClientRequestToken: token,
             Description: `closeloop: replacement access key for IAM user ${userName} after ${findingId}`,
-            SecretString: JSON.stringify({ userName, accessKeyId: created.AccessKeyId, secretAccessKey: created.SecretAccessKey }),
+            SecretString: JSON.stringify({
+              userName,
+              accessKeyId: created.AccessKeyId,
+              secretAccessKey: created.SecretAccessKey,
+            }),
             Tags: [
               { Key: ROTATOR_TAG, Value: 'iam_access_key' },
               { Key: 'closeloop:finding', Value: findingId },

@@ -1,4 +1,9 @@
-import { GetAccessKeyLastUsedCommand, ListAccessKeysCommand, paginateListUsers, type IAMClient } from '@aws-sdk/client-iam';
+import {
+  GetAccessKeyLastUsedCommand,
+  ListAccessKeysCommand,
+  paginateListUsers,
+  type IAMClient,
+} from '@aws-sdk/client-iam';
 import { paginateListSecrets, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SecretHasher } from '@core/identity';
 import type { AccessKeyInventoryItem, CredentialInventory, SecretInventoryItem } from '@core/rotation/hygiene';
@@ -9,7 +14,10 @@ import { ROTATOR_TAG, RotatorKindSchema } from '@core/rotation/model';
  * no values) and every IAM user's access keys with their last use. Key ids are reduced to an
  * HMAC reference here and go no further.
  */
-export async function readCredentialInventory(clients: { secretsManager: SecretsManagerClient; iam: IAMClient }, hasher: SecretHasher): Promise<CredentialInventory> {
+export async function readCredentialInventory(
+  clients: { secretsManager: SecretsManagerClient; iam: IAMClient },
+  hasher: SecretHasher,
+): Promise<CredentialInventory> {
   const secrets: SecretInventoryItem[] = [];
   for await (const page of paginateListSecrets({ client: clients.secretsManager }, {})) {
     for (const s of page.SecretList ?? []) {
@@ -30,10 +38,12 @@ export async function readCredentialInventory(clients: { secretsManager: Secrets
     for (const user of page.Users ?? []) {
       if (!user.UserName || !user.Arn) continue;
       account ??= user.Arn.split(':')[4];
-      const keys = (await clients.iam.send(new ListAccessKeysCommand({ UserName: user.UserName }))).AccessKeyMetadata ?? [];
+      const keys =
+        (await clients.iam.send(new ListAccessKeysCommand({ UserName: user.UserName }))).AccessKeyMetadata ?? [];
       for (const key of keys) {
         if (!key.AccessKeyId || !key.CreateDate) continue;
-        const lastUsed = (await clients.iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: key.AccessKeyId }))).AccessKeyLastUsed?.LastUsedDate;
+        const lastUsed = (await clients.iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: key.AccessKeyId })))
+          .AccessKeyLastUsed?.LastUsedDate;
         accessKeys.push({
           userName: user.UserName,
           userArn: user.Arn,

@@ -2,7 +2,13 @@ import type { Finding } from '@core/model';
 import { ROTATOR_TAG } from '@core/rotation/model';
 import type { AccessKeyRef, CredentialControl } from '@core/rotation/ports';
 
-const ROTATABLE_BY_GENERATED_CREDENTIAL = new Set(['api_key', 'password', 'database_credential', 'oauth_token', 'generic_secret']);
+const ROTATABLE_BY_GENERATED_CREDENTIAL = new Set([
+  'api_key',
+  'password',
+  'database_credential',
+  'oauth_token',
+  'generic_secret',
+]);
 
 /**
  * CredentialControl with no AWS: every call is recorded as the plan of what would be called,
@@ -18,17 +24,30 @@ export function dryRunCredentialControl(): CredentialControl {
     simulated: true,
     drainCalls: () => calls.splice(0, calls.length),
     async findManagedSecret(finding: Finding) {
-      plan(`secretsmanager:ListSecrets tag-key=${ROTATOR_TAG}; GetSecretValue of each; compare HMAC with the finding's`);
-      const rotator = finding.nhiType === 'cloud_access_key' ? 'iam_access_key' : ROTATABLE_BY_GENERATED_CREDENTIAL.has(finding.nhiType) ? 'generated_credential' : undefined;
+      plan(
+        `secretsmanager:ListSecrets tag-key=${ROTATOR_TAG}; GetSecretValue of each; compare HMAC with the finding's`,
+      );
+      const rotator =
+        finding.nhiType === 'cloud_access_key'
+          ? 'iam_access_key'
+          : ROTATABLE_BY_GENERATED_CREDENTIAL.has(finding.nhiType)
+            ? 'generated_credential'
+            : undefined;
       if (!rotator) return undefined;
-      return { secretArn: `dry-run:secret-holding-${finding.id}`, name: `(dry run) the managed secret holding ${finding.secretPreview ?? finding.id}`, rotator };
+      return {
+        secretArn: `dry-run:secret-holding-${finding.id}`,
+        name: `(dry run) the managed secret holding ${finding.secretPreview ?? finding.id}`,
+        rotator,
+      };
     },
     async findLeakedAccessKey() {
-      plan('iam:ListUsers; ListAccessKeys of each; compare HMAC of each key id with the finding\'s');
+      plan("iam:ListUsers; ListAccessKeys of each; compare HMAC of each key id with the finding's");
       return undefined;
     },
     async startRotation(secretArn, token) {
-      plan(`secretsmanager:RotateSecret ${secretArn} ClientRequestToken=${token} (createSecret, setSecret, testSecret, finishSecret)`);
+      plan(
+        `secretsmanager:RotateSecret ${secretArn} ClientRequestToken=${token} (createSecret, setSecret, testSecret, finishSecret)`,
+      );
       return 'started';
     },
     async rotationProgress(secretArn) {

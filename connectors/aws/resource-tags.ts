@@ -11,7 +11,11 @@ type Tag = { Key?: string | undefined; Value?: string | undefined };
  * The first of `tagKeys` present wins. Other resources, and resources it may not read, have no
  * owner tag (the chain goes on to the configured mappings).
  */
-export function awsResourceTags(clients: { iam: IAMClient; secretsManager: SecretsManagerClient }, tagKeys: string[], onError: (message: string) => void = () => undefined): ResourceTags {
+export function awsResourceTags(
+  clients: { iam: IAMClient; secretsManager: SecretsManagerClient },
+  tagKeys: string[],
+  onError: (message: string) => void = () => undefined,
+): ResourceTags {
   const pick = (tags: Tag[] | undefined) => {
     for (const key of tagKeys) {
       const value = tags?.find((t) => t.Key === key)?.Value?.trim();
@@ -32,7 +36,8 @@ export function awsResourceTags(clients: { iam: IAMClient; secretsManager: Secre
           if (kind === 'role') return pick((await clients.iam.send(new ListRoleTagsCommand({ RoleName: name }))).Tags);
           return undefined;
         }
-        if (service === 'secretsmanager') return pick((await clients.secretsManager.send(new DescribeSecretCommand({ SecretId: asset.id }))).Tags);
+        if (service === 'secretsmanager')
+          return pick((await clients.secretsManager.send(new DescribeSecretCommand({ SecretId: asset.id }))).Tags);
       } catch (err) {
         onError(`owner tag of ${asset.id} not read: ${(err as Error).name}`);
       }

@@ -5,13 +5,21 @@ import type { SecretHasher } from '@core/identity';
 import type { RotatorKind } from '@core/rotation/model';
 import type { CredentialControl, Rotator } from '@core/rotation/ports';
 import { DEFAULT_RETRY_POLICY } from '../http/retrying-http';
-import { generatedCredentialRotator, httpCredentialTarget, type CredentialTarget } from '../rotation/generated-credential-rotator';
+import {
+  generatedCredentialRotator,
+  httpCredentialTarget,
+  type CredentialTarget,
+} from '../rotation/generated-credential-rotator';
 import { iamAccessKeyRotator } from '../rotation/iam-access-key-rotator';
 import { awsCredentialControl } from './credential-control';
 import { dryRunCredentialControl } from './dry-run-credential-control';
 
 /** The environment variables that point rotation at AWS (or an AWS-compatible endpoint). */
-export const ROTATION_ENDPOINT_VARIABLES = ['AWS_ENDPOINT_URL_SECRETS_MANAGER', 'AWS_ENDPOINT_URL_IAM', 'AWS_ENDPOINT_URL_STS'] as const;
+export const ROTATION_ENDPOINT_VARIABLES = [
+  'AWS_ENDPOINT_URL_SECRETS_MANAGER',
+  'AWS_ENDPOINT_URL_IAM',
+  'AWS_ENDPOINT_URL_STS',
+] as const;
 
 export interface RotationComponents {
   secretsManager: SecretsManagerClient;
@@ -23,7 +31,10 @@ export interface RotationComponents {
  * The SDK clients and rotators. The SDK itself honours AWS_ENDPOINT_URL_SECRETS_MANAGER,
  * AWS_ENDPOINT_URL_IAM and AWS_ENDPOINT_URL_STS. `keyRef` names a key without its id.
  */
-export function rotationComponents(hasher: SecretHasher, options: { target?: CredentialTarget; secretsManager?: SecretsManagerClient; iam?: IAMClient } = {}): RotationComponents {
+export function rotationComponents(
+  hasher: SecretHasher,
+  options: { target?: CredentialTarget; secretsManager?: SecretsManagerClient; iam?: IAMClient } = {},
+): RotationComponents {
   const secretsManager = options.secretsManager ?? new SecretsManagerClient({});
   const iam = options.iam ?? new IAMClient({});
   const target = options.target ?? httpCredentialTarget(axios.create({ timeout: 10_000 }), DEFAULT_RETRY_POLICY);

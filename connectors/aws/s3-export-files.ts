@@ -21,7 +21,15 @@ export function s3ExportFiles(s3: S3Client, bucket: string): ExportFiles {
       }
     },
     async downloadUrl(key, filename) {
-      return getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key, ResponseContentDisposition: `attachment; filename="${filename}"` }), { expiresIn: DOWNLOAD_LINK_SECONDS });
+      return getSignedUrl(
+        s3,
+        new GetObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          ResponseContentDisposition: `attachment; filename="${filename}"`,
+        }),
+        { expiresIn: DOWNLOAD_LINK_SECONDS },
+      );
     },
   };
 }

@@ -45,13 +45,23 @@ export interface RetryPolicy {
   now: () => number;
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 200, maxDelayMs: 10_000, maxWaitMs: 120_000, sleep, now: Date.now };
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maxAttempts: 6,
+  baseDelayMs: 200,
+  maxDelayMs: 10_000,
+  maxWaitMs: 120_000,
+  sleep,
+  now: Date.now,
+};
 
 /**
  * How long the server asked us to wait, if it did: `Retry-After` (seconds or a date), or
  * an exhausted rate limit with `X-RateLimit-Reset` (epoch seconds; GitHub, Jira).
  */
-export function serverRequestedWaitMs(response: Pick<AxiosResponse, 'headers' | 'status'>, now: number): number | undefined {
+export function serverRequestedWaitMs(
+  response: Pick<AxiosResponse, 'headers' | 'status'>,
+  now: number,
+): number | undefined {
   const headers = response.headers as Record<string, string | undefined>;
   const retryAfter = headers['retry-after'];
   if (retryAfter !== undefined) {
@@ -83,7 +93,12 @@ function retryable(status: number | undefined, rateLimited: boolean): boolean {
  * not act on it (429, rate-limit 403). A timeout, a lost connection or a 5xx may have come
  * after the server acted, so it throws `AmbiguousOutcomeError` and the caller reconciles.
  */
-export async function requestWithRetry<T>(http: AxiosInstance, config: AxiosRequestConfig, policy: RetryPolicy = DEFAULT_RETRY_POLICY, options: { idempotent?: boolean } = {}): Promise<AxiosResponse<T>> {
+export async function requestWithRetry<T>(
+  http: AxiosInstance,
+  config: AxiosRequestConfig,
+  policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+  options: { idempotent?: boolean } = {},
+): Promise<AxiosResponse<T>> {
   const url = `${config.baseURL ?? http.defaults.baseURL ?? ''}${config.url ?? ''}`;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -96,12 +111,18 @@ export async function requestWithRetry<T>(http: AxiosInstance, config: AxiosRequ
       if (!retryable(status, requested !== undefined)) throw new HttpRequestFailedError(url, status!, { cause: err });
       const certainlyNotActedOn = status === 429 || (status === 403 && requested !== undefined);
       if (options.idempotent === false && !certainlyNotActedOn) {
-        throw new AmbiguousOutcomeError(`${redactUrl(url)}: ${status ? `HTTP ${status}` : err.code ?? 'no response'}; the request may or may not have taken effect`, { cause: err });
+        throw new AmbiguousOutcomeError(
+          `${redactUrl(url)}: ${status ? `HTTP ${status}` : (err.code ?? 'no response')}; the request may or may not have taken effect`,
+          { cause: err },
+        );
       }
       if (attempt + 1 >= policy.maxAttempts || (requested !== undefined && requested > policy.maxWaitMs)) {
         throw new HttpRetryExhaustedError(url, status, { cause: err });
       }
-      const delay = requested !== undefined ? requested + backoffDelayMs(0, 100) : backoffDelayMs(attempt, policy.baseDelayMs, policy.maxDelayMs);
+      const delay =
+        requested !== undefined
+          ? requested + backoffDelayMs(0, 100)
+          : backoffDelayMs(attempt, policy.baseDelayMs, policy.maxDelayMs);
       await policy.sleep(delay);
     }
   }
@@ -118,13 +139,19 @@ export function nextLink(header: string | undefined): string | undefined {
 }
 
 /** Pages of a list API that paginates with Link headers (GitHub, GitGuardian). */
-export async function* linkPages<T>(http: AxiosInstance, firstUrl: string, headers: Record<string, string>, policy?: RetryPolicy): AsyncGenerator<T[]> {
+export async function* linkPages<T>(
+  http: AxiosInstance,
+  firstUrl: string,
+  headers: Record<string, string>,
+  policy?: RetryPolicy,
+): AsyncGenerator<T[]> {
   let url: string | undefined = firstUrl;
   let pages = 0;
   while (url) {
     const response: AxiosResponse<T[]> = await requestWithRetry<T[]>(http, { method: 'GET', url, headers }, policy);
     const body = response.data as unknown;
-    if (!Array.isArray(body)) throw new CloseloopError(`${redactUrl(url)}: expected a JSON array of items, got ${typeof body}`);
+    if (!Array.isArray(body))
+      throw new CloseloopError(`${redactUrl(url)}: expected a JSON array of items, got ${typeof body}`);
     yield body as T[];
     url = nextLink(response.headers.link as string | undefined);
     if (++pages > 10_000) throw new CloseloopError(`${redactUrl(firstUrl)}: more than 10,000 pages; stopping`);

@@ -45,14 +45,24 @@ export function httpCredentialTarget(http: AxiosInstance, retry: RetryPolicy): C
       if (!pending.registerUrl) return; // consumers read it from Secrets Manager: nothing to register
       await requestWithRetry(
         http,
-        { method: 'POST', url: pending.registerUrl, headers: { authorization: `Bearer ${current.value}` }, data: { credential: pending.value }, validateStatus: (s) => (s >= 200 && s < 300) || s === 409 },
+        {
+          method: 'POST',
+          url: pending.registerUrl,
+          headers: { authorization: `Bearer ${current.value}` },
+          data: { credential: pending.value },
+          validateStatus: (s) => (s >= 200 && s < 300) || s === 409,
+        },
         retry,
         { idempotent: false },
       );
     },
     async verify(pending) {
       if (!pending.verifyUrl) return;
-      await requestWithRetry(http, { method: 'GET', url: pending.verifyUrl, headers: { authorization: `Bearer ${pending.value}` } }, retry);
+      await requestWithRetry(
+        http,
+        { method: 'GET', url: pending.verifyUrl, headers: { authorization: `Bearer ${pending.value}` } },
+        retry,
+      );
     },
   };
 }
@@ -61,13 +71,23 @@ export function httpCredentialTarget(http: AxiosInstance, retry: RetryPolicy): C
  * Rotates a generated credential: createSecret asks Secrets Manager for a random value
  * (GetRandomPassword), setSecret registers it with the target, testSecret verifies it there.
  */
-export function generatedCredentialRotator(secretsManager: SecretsManagerClient, target: CredentialTarget): Rotator<GeneratedCredentialSecret> {
+export function generatedCredentialRotator(
+  secretsManager: SecretsManagerClient,
+  target: CredentialTarget,
+): Rotator<GeneratedCredentialSecret> {
   return {
     kind: 'generated_credential',
-    parse: (secretString) => parseSecretJson(secretString, GeneratedCredentialSecretSchema, 'a generated credential {"value", …}'),
+    parse: (secretString) =>
+      parseSecretJson(secretString, GeneratedCredentialSecretSchema, 'a generated credential {"value", …}'),
     serialize: (value) => JSON.stringify(value),
     async create(current) {
-      const out = await secretsManager.send(new GetRandomPasswordCommand({ PasswordLength: current.length ?? 40, ExcludePunctuation: current.excludePunctuation ?? true, RequireEachIncludedType: true }));
+      const out = await secretsManager.send(
+        new GetRandomPasswordCommand({
+          PasswordLength: current.length ?? 40,
+          ExcludePunctuation: current.excludePunctuation ?? true,
+          RequireEachIncludedType: true,
+        }),
+      );
       if (!out.RandomPassword) throw new Error('GetRandomPassword returned no value');
       return { ...current, value: out.RandomPassword };
     },

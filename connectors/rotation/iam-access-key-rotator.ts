@@ -56,7 +56,8 @@ export function iamAccessKeyRotator(options: IamAccessKeyRotatorOptions): Rotato
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   const freeSlot = async (userName: string, currentKeyId: string) => {
-    const keys: AccessKeyMetadata[] = (await iam.send(new ListAccessKeysCommand({ UserName: userName }))).AccessKeyMetadata ?? [];
+    const keys: AccessKeyMetadata[] =
+      (await iam.send(new ListAccessKeysCommand({ UserName: userName }))).AccessKeyMetadata ?? [];
     if (keys.length < 2) return;
     for (const other of keys.filter((k) => k.AccessKeyId !== currentKeyId)) {
       const ref = keyRef(other.AccessKeyId!);
@@ -64,7 +65,8 @@ export function iamAccessKeyRotator(options: IamAccessKeyRotatorOptions): Rotato
         await iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: other.AccessKeyId }));
         continue;
       }
-      const lastUsed = (await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: other.AccessKeyId }))).AccessKeyLastUsed?.LastUsedDate;
+      const lastUsed = (await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: other.AccessKeyId })))
+        .AccessKeyLastUsed?.LastUsedDate;
       const young = other.CreateDate !== undefined && now().getTime() - other.CreateDate.getTime() < orphanWindowMs;
       if (!lastUsed && young) {
         // Created by a createSecret that stopped before storing it: nobody can hold its secret.
@@ -80,7 +82,11 @@ export function iamAccessKeyRotator(options: IamAccessKeyRotatorOptions): Rotato
   return {
     kind: 'iam_access_key',
     parse(secretString) {
-      return parseSecretJson(secretString, IamAccessKeySecretSchema, 'an IAM access key {"userName","accessKeyId","secretAccessKey"}');
+      return parseSecretJson(
+        secretString,
+        IamAccessKeySecretSchema,
+        'an IAM access key {"userName","accessKeyId","secretAccessKey"}',
+      );
     },
     serialize: (value) => JSON.stringify(value),
     async create(current) {
@@ -88,10 +94,12 @@ export function iamAccessKeyRotator(options: IamAccessKeyRotatorOptions): Rotato
       try {
         const created = await iam.send(new CreateAccessKeyCommand({ UserName: current.userName }));
         const key = created.AccessKey;
-        if (!key?.AccessKeyId || !key.SecretAccessKey) throw new Error(`CreateAccessKey for ${current.userName} returned no key`);
+        if (!key?.AccessKeyId || !key.SecretAccessKey)
+          throw new Error(`CreateAccessKey for ${current.userName} returned no key`);
         return { userName: current.userName, accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey };
       } catch (err) {
-        if ((err as Error).name === 'LimitExceededException') throw new AccessKeyLimitError(`IAM user ${current.userName} already has two access keys`);
+        if ((err as Error).name === 'LimitExceededException')
+          throw new AccessKeyLimitError(`IAM user ${current.userName} already has two access keys`);
         throw err;
       }
     },
@@ -103,7 +111,10 @@ export function iamAccessKeyRotator(options: IamAccessKeyRotatorOptions): Rotato
       let lastError: unknown;
       for (let attempt = 1; attempt <= attempts; attempt++) {
         try {
-          const identity = await stsWith({ accessKeyId: pending.accessKeyId, secretAccessKey: pending.secretAccessKey }).send(new GetCallerIdentityCommand({}));
+          const identity = await stsWith({
+            accessKeyId: pending.accessKeyId,
+            secretAccessKey: pending.secretAccessKey,
+          }).send(new GetCallerIdentityCommand({}));
           if (!identity.Arn?.endsWith(`:user/${pending.userName}`) && !identity.Arn?.includes(`/${pending.userName}`)) {
             throw new Error(`the new key signs as ${identity.Arn ?? 'nobody'}, not as IAM user ${pending.userName}`);
           }

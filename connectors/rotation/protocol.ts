@@ -20,7 +20,12 @@ export interface RotationEvent {
   Step: 'createSecret' | 'setSecret' | 'testSecret' | 'finishSecret';
 }
 
-export const ROTATION_STEPS: ReadonlyArray<RotationEvent['Step']> = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'];
+export const ROTATION_STEPS: ReadonlyArray<RotationEvent['Step']> = [
+  'createSecret',
+  'setSecret',
+  'testSecret',
+  'finishSecret',
+];
 
 /** A log sink that never receives a secret: only names, version ids and outcomes. */
 export interface RotationLog {
@@ -77,8 +82,15 @@ export async function runRotationProtocolStep(event: RotationEvent, deps: Rotati
   const arn = described.ARN ?? secretId;
 
   const read = async (stage: 'AWSCURRENT' | 'AWSPENDING') => {
-    const out = await sm.send(new GetSecretValueCommand({ SecretId: arn, VersionStage: stage, ...(stage === 'AWSPENDING' ? { VersionId: token } : {}) }));
-    if (out.SecretString === undefined) throw new RotationFailedError(step, `the ${stage} version of secret ${name} has no SecretString`);
+    const out = await sm.send(
+      new GetSecretValueCommand({
+        SecretId: arn,
+        VersionStage: stage,
+        ...(stage === 'AWSPENDING' ? { VersionId: token } : {}),
+      }),
+    );
+    if (out.SecretString === undefined)
+      throw new RotationFailedError(step, `the ${stage} version of secret ${name} has no SecretString`);
     return rotator.parse(out.SecretString);
   };
 
@@ -107,18 +119,31 @@ export async function runRotationProtocolStep(event: RotationEvent, deps: Rotati
           // A concurrent invocation for the same token may have taken the free key slot and
           // stored its value: then this rotation is fine and only this attempt lost.
           if (await hasPendingValue()) {
-            log.warn('createSecret: another invocation created the pending value first', { secret: name, version: token });
+            log.warn('createSecret: another invocation created the pending value first', {
+              secret: name,
+              version: token,
+            });
             return;
           }
           throw err;
         }
         try {
-          await sm.send(new PutSecretValueCommand({ SecretId: arn, ClientRequestToken: token, SecretString: rotator.serialize(pending), VersionStages: ['AWSPENDING'] }));
+          await sm.send(
+            new PutSecretValueCommand({
+              SecretId: arn,
+              ClientRequestToken: token,
+              SecretString: rotator.serialize(pending),
+              VersionStages: ['AWSPENDING'],
+            }),
+          );
         } catch (err) {
           // A concurrent invocation for the same token stored its value first: ours loses.
           await rotator.discard(pending, current);
           if ((err as Error).name === 'ResourceExistsException') {
-            log.warn('createSecret: another invocation stored the pending value first; discarded ours', { secret: name, version: token });
+            log.warn('createSecret: another invocation stored the pending value first; discarded ours', {
+              secret: name,
+              version: token,
+            });
             return;
           }
           throw err;
@@ -137,8 +162,17 @@ export async function runRotationProtocolStep(event: RotationEvent, deps: Rotati
           await rotator.test(pending);
         } catch (err) {
           await rotator.discard(pending, await read('AWSCURRENT'));
-          await sm.send(new UpdateSecretVersionStageCommand({ SecretId: arn, VersionStage: 'AWSPENDING', RemoveFromVersionId: token }));
-          log.warn('testSecret failed: new credential discarded, AWSPENDING removed, AWSCURRENT unchanged', { secret: name, version: token });
+          await sm.send(
+            new UpdateSecretVersionStageCommand({
+              SecretId: arn,
+              VersionStage: 'AWSPENDING',
+              RemoveFromVersionId: token,
+            }),
+          );
+          log.warn('testSecret failed: new credential discarded, AWSPENDING removed, AWSCURRENT unchanged', {
+            secret: name,
+            version: token,
+          });
           throw new RotationFailedError('testSecret', `testSecret failed for secret ${name}: ${safeMessage(err)}`);
         }
         log.info('testSecret: new credential works', { secret: name, version: token });
@@ -148,17 +182,33 @@ export async function runRotationProtocolStep(event: RotationEvent, deps: Rotati
         const again = await sm.send(new DescribeSecretCommand({ SecretId: arn }));
         const current = Object.entries(again.VersionIdsToStages ?? {}).find(([, s]) => s.includes('AWSCURRENT'))?.[0];
         if (current !== token) {
-          await sm.send(new UpdateSecretVersionStageCommand({ SecretId: arn, VersionStage: 'AWSCURRENT', MoveToVersionId: token, ...(current ? { RemoveFromVersionId: current } : {}) }));
+          await sm.send(
+            new UpdateSecretVersionStageCommand({
+              SecretId: arn,
+              VersionStage: 'AWSCURRENT',
+              MoveToVersionId: token,
+              ...(current ? { RemoveFromVersionId: current } : {}),
+            }),
+          );
         }
-        await sm.send(new UpdateSecretVersionStageCommand({ SecretId: arn, VersionStage: 'AWSPENDING', RemoveFromVersionId: token }));
-        if ((described.Tags ?? []).some((t) => t.Key === FAILED_STEP_TAG)) await sm.send(new UntagResourceCommand({ SecretId: arn, TagKeys: [FAILED_STEP_TAG] }));
+        await sm.send(
+          new UpdateSecretVersionStageCommand({
+            SecretId: arn,
+            VersionStage: 'AWSPENDING',
+            RemoveFromVersionId: token,
+          }),
+        );
+        if ((described.Tags ?? []).some((t) => t.Key === FAILED_STEP_TAG))
+          await sm.send(new UntagResourceCommand({ SecretId: arn, TagKeys: [FAILED_STEP_TAG] }));
         log.info('finishSecret: new version is AWSCURRENT', { secret: name, version: token, previous: current });
         return;
       }
     }
   } catch (err) {
     try {
-      await sm.send(new TagResourceCommand({ SecretId: arn, Tags: [{ Key: FAILED_STEP_TAG, Value: `${step}@${token}` }] }));
+      await sm.send(
+        new TagResourceCommand({ SecretId: arn, Tags: [{ Key: FAILED_STEP_TAG, Value: `${step}@${token}` }] }),
+      );
     } catch {
       // The tag only names the failed step for the rotation machine; the error below says it too.
     }
@@ -171,7 +221,9 @@ function rotatorKindOf(described: DescribeSecretCommandOutput): RotatorKind {
   const tag = described.Tags?.find((t) => t.Key === ROTATOR_TAG)?.Value;
   const parsed = RotatorKindSchema.safeParse(tag);
   if (!parsed.success) {
-    throw new RefusedError(`secret ${described.Name ?? described.ARN}: tag ${ROTATOR_TAG} must be one of ${RotatorKindSchema.options.join(', ')}${tag ? ` (found "${tag}")` : ' (missing)'}`);
+    throw new RefusedError(
+      `secret ${described.Name ?? described.ARN}: tag ${ROTATOR_TAG} must be one of ${RotatorKindSchema.options.join(', ')}${tag ? ` (found "${tag}")` : ' (missing)'}`,
+    );
   }
   return parsed.data;
 }

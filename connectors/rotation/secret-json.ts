@@ -13,6 +13,11 @@ export function parseSecretJson<T>(secretString: string, schema: z.ZodType<T>, e
   }
   const parsed = schema.safeParse(json);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.slice(0, 5).map((issue) => `"${issue.path.join('.') || '(value)'}" ${issue.code === 'invalid_type' ? `must be ${issue.expected}` : issue.message}`);
+  const problems = parsed.error.issues
+    .slice(0, 5)
+    .map(
+      (issue) =>
+        `"${issue.path.join('.') || '(value)'}" ${issue.code === 'invalid_type' ? `must be ${issue.expected}` : issue.message}`,
+    );
   throw new Error(`the secret value is not ${expected}: ${problems.join('; ')}`);
 }

@@ -1,6 +1,13 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { SinkRef } from '@core/tickets/model';
 import type { CreateResult, TicketDraft, TicketSink, TicketUpdate } from '@core/tickets/ports';
 import { raisedPriority, type PriorityScheme } from './priority';
@@ -54,7 +61,14 @@ export class LocalTrackerSink implements TicketSink {
 
   private async createOne(draft: TicketDraft): Promise<CreateResult> {
     const counter = await this.doc.send(
-      new UpdateCommand({ TableName: this.tableName, Key: { pk: TRACKER, sk: '#COUNTER' }, UpdateExpression: 'ADD #n :one', ExpressionAttributeNames: { '#n': 'n' }, ExpressionAttributeValues: { ':one': 1 }, ReturnValues: 'UPDATED_NEW' }),
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: TRACKER, sk: '#COUNTER' },
+        UpdateExpression: 'ADD #n :one',
+        ExpressionAttributeNames: { '#n': 'n' },
+        ExpressionAttributeValues: { ':one': 1 },
+        ReturnValues: 'UPDATED_NEW',
+      }),
     );
     const key = `CL-${Number(counter.Attributes?.n ?? 0)}`;
     const ticket: LocalTicket = {
@@ -74,7 +88,13 @@ export class LocalTrackerSink implements TicketSink {
       await this.doc.send(
         new TransactWriteCommand({
           TransactItems: [
-            { Put: { TableName: this.tableName, Item: { ...pointerKey(draft.findingId), type: 'local_ticket_pointer', key }, ConditionExpression: 'attribute_not_exists(pk)' } },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { ...pointerKey(draft.findingId), type: 'local_ticket_pointer', key },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
             { Put: { TableName: this.tableName, Item: { pk: TRACKER, sk: key, type: 'local_ticket', ...ticket } } },
           ],
         }),
@@ -82,7 +102,9 @@ export class LocalTrackerSink implements TicketSink {
       return { findingId: draft.findingId, status: 'created', key };
     } catch (err) {
       if (!(err instanceof TransactionCanceledException)) throw err;
-      const existing = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: pointerKey(draft.findingId), ConsistentRead: true }));
+      const existing = await this.doc.send(
+        new GetCommand({ TableName: this.tableName, Key: pointerKey(draft.findingId), ConsistentRead: true }),
+      );
       if (!existing.Item) throw err;
       return { findingId: draft.findingId, status: 'created', key: String(existing.Item.key) };
     }
@@ -91,7 +113,9 @@ export class LocalTrackerSink implements TicketSink {
   async find(findingIds: string[]): Promise<Map<string, { key: string }>> {
     const found = new Map<string, { key: string }>();
     for (const id of findingIds) {
-      const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: pointerKey(id), ConsistentRead: true }));
+      const out = await this.doc.send(
+        new GetCommand({ TableName: this.tableName, Key: pointerKey(id), ConsistentRead: true }),
+      );
       if (out.Item) found.set(id, { key: String(out.Item.key) });
     }
     return found;
@@ -105,12 +129,22 @@ export class LocalTrackerSink implements TicketSink {
     const comments = [...ticket.comments, { at: this.now().toISOString(), text: `[${update.workId}] ${update.text}` }];
     const status = update.op === 'close' ? 'done' : update.op === 'reopen' ? 'open' : ticket.status;
     // One step above the severity's priority: repeated escalations and retries set the same value.
-    const priority = update.op === 'escalate' ? raisedPriority(LOCAL_PRIORITIES, LOCAL_PRIORITIES.bySeverity[update.finding.severity]) : ticket.priority;
-    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk: TRACKER, sk: key, type: 'local_ticket', ...ticket, comments, status, priority } }));
+    const priority =
+      update.op === 'escalate'
+        ? raisedPriority(LOCAL_PRIORITIES, LOCAL_PRIORITIES.bySeverity[update.finding.severity])
+        : ticket.priority;
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: TRACKER, sk: key, type: 'local_ticket', ...ticket, comments, status, priority },
+      }),
+    );
   }
 
   async get(key: string): Promise<LocalTicket | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: TRACKER, sk: key }, ConsistentRead: true }));
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: TRACKER, sk: key }, ConsistentRead: true }),
+    );
     return out.Item ? toTicket(out.Item) : undefined;
   }
 
@@ -119,7 +153,14 @@ export class LocalTrackerSink implements TicketSink {
     const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
     do {
-      const out = await this.doc.send(new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :cl)', ExpressionAttributeValues: { ':pk': TRACKER, ':cl': 'CL-' }, ExclusiveStartKey: start }));
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :cl)',
+          ExpressionAttributeValues: { ':pk': TRACKER, ':cl': 'CL-' },
+          ExclusiveStartKey: start,
+        }),
+      );
       items.push(...(out.Items ?? []));
       start = out.LastEvaluatedKey;
     } while (start);

@@ -30,7 +30,9 @@ export function parsePriorities(text: string | undefined, defaults: PrioritySche
   for (const pair of text.split(',')) {
     const [severity, name] = pair.split('=').map((s) => s.trim());
     if (!severity || !name || !(SEVERITIES as readonly string[]).includes(severity)) {
-      throw new ConfigurationError(`${variable}: expected severity=Priority pairs (severities ${SEVERITIES.join(', ')}), got ${JSON.stringify(pair.slice(0, 40))}`);
+      throw new ConfigurationError(
+        `${variable}: expected severity=Priority pairs (severities ${SEVERITIES.join(', ')}), got ${JSON.stringify(pair.slice(0, 40))}`,
+      );
     }
     bySeverity[severity as Severity] = name;
   }

@@ -20,11 +20,18 @@ export const AsffFindingSchema = z.object({
   FirstObservedAt: z.string().optional(),
   CreatedAt: z.string().optional(),
   UpdatedAt: z.string().optional(),
-  Severity: z.object({ Label: z.enum(['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL']).optional(), Normalized: z.number().optional() }).optional(),
+  Severity: z
+    .object({
+      Label: z.enum(['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL']).optional(),
+      Normalized: z.number().optional(),
+    })
+    .optional(),
   Title: z.string().min(1),
   Description: z.string().optional(),
   ProductFields: z.record(z.string(), z.string()).optional(),
-  Resources: z.array(z.object({ Type: z.string().min(1), Id: z.string().min(1), Region: z.string().optional() })).min(1),
+  Resources: z
+    .array(z.object({ Type: z.string().min(1), Id: z.string().min(1), Region: z.string().optional() }))
+    .min(1),
   Compliance: z.object({ Status: z.string().optional() }).optional(),
   RecordState: z.enum(['ACTIVE', 'ARCHIVED']).optional(),
   Workflow: z.object({ Status: z.string().optional() }).optional(),
@@ -44,16 +51,47 @@ interface Classification {
  * (IAM Access Analyzer). Everything else is skipped and counted.
  */
 const RULES: Array<{ test: (f: AsffFinding, text: string) => boolean; classification: Classification }> = [
-  { test: (f) => f.ProductArn.includes('/access-analyzer') && /unused/i.test(`${f.Types?.join(' ')} ${f.Title}`), classification: { kind: 'unused_credential', nhiType: 'service_account', issue: 'unused-access' } },
-  { test: (f) => f.ProductArn.includes('/access-analyzer'), classification: { kind: 'excessive_access', nhiType: 'service_account', issue: 'external-access' } },
-  { test: (_f, t) => /\biam\.3\b|iam_rotate_access_key|access keys? (are|should be) rotated|rotate.*access key/i.test(t), classification: { kind: 'stale_credential', nhiType: 'cloud_access_key', issue: 'access-key-not-rotated' } },
-  { test: (_f, t) => /\biam\.(8|22)\b|iam_disable_\d+_days_credentials|unused (iam user )?credentials|credentials unused/i.test(t), classification: { kind: 'unused_credential', nhiType: 'cloud_access_key', issue: 'unused-credentials' } },
-  { test: (_f, t) => /\biam\.4\b|iam_no_root_access_key|root (user )?access key/i.test(t), classification: { kind: 'root_credential', nhiType: 'cloud_access_key', issue: 'root-access-key' } },
-  { test: (_f, t) => /iam_user_two_active_access_key|two active access keys|more than one active access key/i.test(t), classification: { kind: 'multiple_active_keys', nhiType: 'cloud_access_key', issue: 'multiple-active-keys' } },
-  { test: (f) => f.Resources.some((r) => r.Type === 'AwsIamAccessKey') || (f.Types ?? []).some((t) => /IAMUser|CredentialAccess|InstanceCredentialExfiltration/.test(t)), classification: { kind: 'anomalous_use', nhiType: 'cloud_access_key', issue: 'anomalous-credential-use' } },
+  {
+    test: (f) => f.ProductArn.includes('/access-analyzer') && /unused/i.test(`${f.Types?.join(' ')} ${f.Title}`),
+    classification: { kind: 'unused_credential', nhiType: 'service_account', issue: 'unused-access' },
+  },
+  {
+    test: (f) => f.ProductArn.includes('/access-analyzer'),
+    classification: { kind: 'excessive_access', nhiType: 'service_account', issue: 'external-access' },
+  },
+  {
+    test: (_f, t) =>
+      /\biam\.3\b|iam_rotate_access_key|access keys? (are|should be) rotated|rotate.*access key/i.test(t),
+    classification: { kind: 'stale_credential', nhiType: 'cloud_access_key', issue: 'access-key-not-rotated' },
+  },
+  {
+    test: (_f, t) =>
+      /\biam\.(8|22)\b|iam_disable_\d+_days_credentials|unused (iam user )?credentials|credentials unused/i.test(t),
+    classification: { kind: 'unused_credential', nhiType: 'cloud_access_key', issue: 'unused-credentials' },
+  },
+  {
+    test: (_f, t) => /\biam\.4\b|iam_no_root_access_key|root (user )?access key/i.test(t),
+    classification: { kind: 'root_credential', nhiType: 'cloud_access_key', issue: 'root-access-key' },
+  },
+  {
+    test: (_f, t) => /iam_user_two_active_access_key|two active access keys|more than one active access key/i.test(t),
+    classification: { kind: 'multiple_active_keys', nhiType: 'cloud_access_key', issue: 'multiple-active-keys' },
+  },
+  {
+    test: (f) =>
+      f.Resources.some((r) => r.Type === 'AwsIamAccessKey') ||
+      (f.Types ?? []).some((t) => /IAMUser|CredentialAccess|InstanceCredentialExfiltration/.test(t)),
+    classification: { kind: 'anomalous_use', nhiType: 'cloud_access_key', issue: 'anomalous-credential-use' },
+  },
 ];
 
-const SEVERITY: Record<string, Severity> = { CRITICAL: 'critical', HIGH: 'high', MEDIUM: 'medium', LOW: 'low', INFORMATIONAL: 'info' };
+const SEVERITY: Record<string, Severity> = {
+  CRITICAL: 'critical',
+  HIGH: 'high',
+  MEDIUM: 'medium',
+  LOW: 'low',
+  INFORMATIONAL: 'info',
+};
 
 function productOf(f: AsffFinding): string {
   const name = f.ProductName ?? f.ProductArn.split('/').slice(-1)[0] ?? 'security-hub';
@@ -83,9 +121,17 @@ export function normalizeAsff(record: unknown, ctx: ParseContext): Normalized {
     nhiType,
     detector: controlId,
     severity: SEVERITY[f.Severity?.Label ?? ''] ?? 'medium',
-    validity: kind === 'anomalous_use' || kind === 'stale_credential' || kind === 'multiple_active_keys' || kind === 'root_credential' ? 'active' : 'unknown',
+    validity:
+      kind === 'anomalous_use' ||
+      kind === 'stale_credential' ||
+      kind === 'multiple_active_keys' ||
+      kind === 'root_credential'
+        ? 'active'
+        : 'unknown',
     publiclyExposed: false,
-    asset: ctx.asset ? { type: 'repository', id: ctx.asset } : { type: 'aws_resource', id: resource.Id, account: f.AwsAccountId },
+    asset: ctx.asset
+      ? { type: 'repository', id: ctx.asset }
+      : { type: 'aws_resource', id: resource.Id, account: f.AwsAccountId },
     locations: [{ kind: 'resource', resource: resource.Id }],
     source: {
       scanner: product,
@@ -107,7 +153,8 @@ const isEvent = (x: unknown): x is { 'detail-type': string; detail: { findings: 
 
 export const asffFormat: SourceFormat = {
   name: 'asff',
-  label: 'AWS Security Hub ASFF: a list, {"Findings": [...]}, one finding, or the EventBridge "Security Hub Findings - Imported" event',
+  label:
+    'AWS Security Hub ASFF: a list, {"Findings": [...]}, one finding, or the EventBridge "Security Hub Findings - Imported" event',
   shape: 'document',
   detect: (doc) => {
     if (isEvent(doc)) return doc['detail-type'].startsWith('Security Hub Findings');

@@ -79,7 +79,11 @@ export function leakObservation(input: LeakInput, ctx: ParseContext): Observatio
     ? `secret:${secretHash}`
     : `loc:${sha256Of(...(input.fallbackIdentity ?? [input.asset.id, first?.path ?? '', String(first?.line ?? ''), input.nhiType]))}`;
   const kind: ExposureKind = 'leaked_secret';
-  let severity = leakSeverity({ nhiType: input.nhiType, validity: input.validity, publiclyExposed: input.publiclyExposed });
+  let severity = leakSeverity({
+    nhiType: input.nhiType,
+    validity: input.validity,
+    publiclyExposed: input.publiclyExposed,
+  });
   if (input.scannerSeverity && RANK[input.scannerSeverity] < RANK[severity]) severity = input.scannerSeverity;
   // Built by assignment rather than conditional spreads: this runs once per record.
   const source: Source = {

@@ -23,7 +23,9 @@ export const GitguardianIncidentSchema = z.object({
   gitguardian_url: z.string().optional(),
   tags: z.array(z.string()).nullish(),
   incident_name: z.string().nullish(),
-  public_exposure: z.object({ source_publicly_visible: z.boolean().optional(), leaked_outside_perimeter: z.boolean().optional() }).nullish(),
+  public_exposure: z
+    .object({ source_publicly_visible: z.boolean().optional(), leaked_outside_perimeter: z.boolean().optional() })
+    .nullish(),
   occurrences: z
     .array(
       z.object({
@@ -72,9 +74,13 @@ export function normalizeGitguardian(record: unknown, ctx: ParseContext): Normal
         ruleId: i.detector.name,
         title: leakTitle(name, ctx.asset ?? workspace),
         detector: i.detector.name,
-        nhiType: i.detector.category === 'cloud_provider' ? 'cloud_access_key' : nhiTypeFromDetector(i.detector.name, name),
+        nhiType:
+          i.detector.category === 'cloud_provider' ? 'cloud_access_key' : nhiTypeFromDetector(i.detector.name, name),
         validity,
-        publiclyExposed: tags.includes('PUBLICLY_LEAKED') || i.public_exposure?.source_publicly_visible === true || i.public_exposure?.leaked_outside_perimeter === true,
+        publiclyExposed:
+          tags.includes('PUBLICLY_LEAKED') ||
+          i.public_exposure?.source_publicly_visible === true ||
+          i.public_exposure?.leaked_outside_perimeter === true,
         asset: ctx.asset ? { type: 'repository', id: ctx.asset } : { type: 'workspace', id: workspace },
         locations,
         reportedAt: isoOrUndefined(i.date) ?? ctx.receivedAt,
@@ -102,6 +108,7 @@ export const gitguardianFormat: SourceFormat = {
     const list = Array.isArray(doc) ? doc : (doc as { results?: unknown })?.results;
     return Array.isArray(list) && list.length > 0 && looksLikeIncident(list[0]);
   },
-  records: (doc) => (Array.isArray(doc) ? doc : looksLikeIncident(doc) ? [doc] : ((doc as { results: unknown[] }).results ?? [])),
+  records: (doc) =>
+    Array.isArray(doc) ? doc : looksLikeIncident(doc) ? [doc] : ((doc as { results: unknown[] }).results ?? []),
   normalize: normalizeGitguardian,
 };

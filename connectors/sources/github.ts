@@ -40,7 +40,16 @@ export const GithubAlertSchema = z.object({
 
 /** The `secret_scanning_alert` webhook payload: a minimal alert plus its repository. */
 export const GithubWebhookSchema = z.object({
-  action: z.enum(['created', 'reopened', 'resolved', 'revoked', 'validated', 'publicly_leaked', 'assigned', 'unassigned']),
+  action: z.enum([
+    'created',
+    'reopened',
+    'resolved',
+    'revoked',
+    'validated',
+    'publicly_leaked',
+    'assigned',
+    'unassigned',
+  ]),
   alert: z.object({
     number: z.number().int().positive(),
     secret_type: z.string().min(1),
@@ -61,19 +70,33 @@ function repoFromApiUrl(url: string | undefined): string | undefined {
 }
 
 /** The alias under which any later report of this alert finds its finding. */
-export const githubAliasKey = (repoFullName: string, alertNumber: number) => `github:${repoFullName.toLowerCase()}#${alertNumber}`;
+export const githubAliasKey = (repoFullName: string, alertNumber: number) =>
+  `github:${repoFullName.toLowerCase()}#${alertNumber}`;
 
 export function normalizeGithubAlert(record: unknown, ctx: ParseContext): Normalized {
   const parsed = parseRecord(GithubAlertSchema, record);
   if (!parsed.ok) return { kind: 'rejected', problems: parsed.problems };
   const a = parsed.value;
-  const fullName = a.repository?.full_name ?? repoFromApiUrl(a.url) ?? repoFromApiUrl(a.html_url?.replace('github.com/', 'api.github.com/repos/'));
-  if (!fullName) return { kind: 'rejected', problems: ['"repository.full_name" is required when "url" does not name the repository'] };
+  const fullName =
+    a.repository?.full_name ??
+    repoFromApiUrl(a.url) ??
+    repoFromApiUrl(a.html_url?.replace('github.com/', 'api.github.com/repos/'));
+  if (!fullName)
+    return {
+      kind: 'rejected',
+      problems: ['"repository.full_name" is required when "url" does not name the repository'],
+    };
   const repository = `github.com/${fullName.toLowerCase()}`;
   const asset = repositoryAsset(repository, ctx);
   const first = a.first_location_detected;
   const location: Location = first?.path
-    ? { kind: first.commit_sha ? 'commit' : 'file', repository, path: first.path.replace(/^\//, ''), ...(first.start_line ? { line: first.start_line } : {}), ...(first.commit_sha ? { commit: first.commit_sha } : {}) }
+    ? {
+        kind: first.commit_sha ? 'commit' : 'file',
+        repository,
+        path: first.path.replace(/^\//, ''),
+        ...(first.start_line ? { line: first.start_line } : {}),
+        ...(first.commit_sha ? { commit: first.commit_sha } : {}),
+      }
     : { kind: 'url', repository, ...(a.html_url ? { url: a.html_url } : {}) };
   const name = a.secret_type_display_name ?? a.secret_type;
   const validity: Validity = a.validity ?? 'unknown';
@@ -107,7 +130,8 @@ export function normalizeGithubWebhook(record: unknown, ctx: ParseContext): Norm
   const parsed = parseRecord(GithubWebhookSchema, record);
   if (!parsed.ok) return { kind: 'rejected', problems: parsed.problems };
   const { action, alert, repository } = parsed.value;
-  if (action === 'assigned' || action === 'unassigned') return { kind: 'skipped', reason: `webhook action ${action} carries no exposure change` };
+  if (action === 'assigned' || action === 'unassigned')
+    return { kind: 'skipped', reason: `webhook action ${action} carries no exposure change` };
   const fullName = repository.full_name;
   const repo = `github.com/${fullName.toLowerCase()}`;
   const name = alert.secret_type_display_name ?? alert.secret_type;
@@ -148,5 +172,6 @@ export const githubFormat: SourceFormat = {
     return typeof first === 'object' && first !== null && 'secret_type' in first && 'number' in first;
   },
   records: (doc) => (Array.isArray(doc) ? doc : [doc]),
-  normalize: (record, ctx) => (isWebhook(record) ? normalizeGithubWebhook(record, ctx) : normalizeGithubAlert(record, ctx)),
+  normalize: (record, ctx) =>
+    isWebhook(record) ? normalizeGithubWebhook(record, ctx) : normalizeGithubAlert(record, ctx),
 };

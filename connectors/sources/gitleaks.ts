@@ -42,13 +42,19 @@ export function normalizeGitleaks(record: unknown, ctx: ParseContext): Normalize
   if (asset.type === 'repository') location.repository = asset.id;
   if (commit) location.commit = commit;
   if (f.Link) location.url = f.Link;
-  const what = f.Description && f.Description.length > 0 && f.Description.length < 60 ? f.Description : f.RuleID.replace(/[-_]+/g, ' ');
+  const what =
+    f.Description && f.Description.length > 0 && f.Description.length < 60
+      ? f.Description
+      : f.RuleID.replace(/[-_]+/g, ' ');
   return {
     kind: 'observation',
     observation: leakObservation(
       {
         scanner: 'gitleaks',
-        scannerId: f.Fingerprint && f.Fingerprint.length > 0 ? f.Fingerprint : [commit, f.File, f.RuleID, f.StartLine].filter(Boolean).join(':'),
+        scannerId:
+          f.Fingerprint && f.Fingerprint.length > 0
+            ? f.Fingerprint
+            : [commit, f.File, f.RuleID, f.StartLine].filter(Boolean).join(':'),
         ruleId: f.RuleID,
         title: leakTitle(what, f.File),
         detector: f.RuleID,
@@ -74,7 +80,11 @@ export const gitleaksFormat: SourceFormat = {
   shape: 'document',
   detect: (doc) =>
     Array.isArray(doc) &&
-    (doc.length === 0 ? false : typeof doc[0] === 'object' && doc[0] !== null && GITLEAKS_KEYS.filter((k) => k in (doc[0] as object)).length >= 2),
+    (doc.length === 0
+      ? false
+      : typeof doc[0] === 'object' &&
+        doc[0] !== null &&
+        GITLEAKS_KEYS.filter((k) => k in (doc[0] as object)).length >= 2),
   records: (doc) => doc as unknown[],
   normalize: normalizeGitleaks,
 };

@@ -27,7 +27,11 @@ const SCANNER_OF_FORMAT: Readonly<Record<string, string>> = { gitleaks: 'gitleak
 export async function ingestReportFiles(
   files: string[],
   options: IngestReportsOptions,
-): Promise<{ total: IngestSummary; byFile: Array<{ file: string; format: string; summary: IngestSummary }>; scans: CompletedScan[] }> {
+): Promise<{
+  total: IngestSummary;
+  byFile: Array<{ file: string; format: string; summary: IngestSummary }>;
+  scans: CompletedScan[];
+}> {
   const receivedAt = options.clock.now().toISOString();
   const ctx = { hasher: options.hasher, receivedAt, ...(options.asset ? { asset: options.asset } : {}) };
   const opened: Array<{ file: string; report: OpenedReport }> = [];
@@ -49,10 +53,16 @@ export async function ingestReportFiles(
     });
     byFile.push({ file, format: report.format.name, summary });
     total = addSummary(total, summary);
-    const scanner = scope.scanners.size === 1 ? [...scope.scanners][0] : scope.scanners.size === 0 ? SCANNER_OF_FORMAT[report.format.name] : undefined;
+    const scanner =
+      scope.scanners.size === 1
+        ? [...scope.scanners][0]
+        : scope.scanners.size === 0
+          ? SCANNER_OF_FORMAT[report.format.name]
+          : undefined;
     if (options.asset) scope.assets.add(options.asset);
     // A scan is only "clean" for what it covered as a whole: one scanner, known assets, every record read.
-    if (scanner && scope.assets.size > 0 && !scope.partial && summary.rejected === 0) scans.push({ reportName: basename(file), scanner, assets: scope.assets, reported: scope.findingIds });
+    if (scanner && scope.assets.size > 0 && !scope.partial && summary.rejected === 0)
+      scans.push({ reportName: basename(file), scanner, assets: scope.assets, reported: scope.findingIds });
   }
   return { total, byFile, scans };
 }

@@ -48,7 +48,15 @@ async function pullNewestFirst<T>(
       return !watermark || !stamp || stamp > watermark;
     });
     const outcomes = fresh.map((item) => toRecordOutcome(++recordNo, item, spec.normalize(item, ctx)));
-    summary = addSummary(summary, await ingestRecords(outcomes, { store: deps.store, clock: deps.clock, reportName: `${spec.connector}:${spec.scope}`, format: spec.format }));
+    summary = addSummary(
+      summary,
+      await ingestRecords(outcomes, {
+        store: deps.store,
+        clock: deps.clock,
+        reportName: `${spec.connector}:${spec.scope}`,
+        format: spec.format,
+      }),
+    );
     for (const item of fresh) {
       const stamp = spec.stampOf(item);
       if (stamp && (!newest || stamp > newest)) newest = stamp;
@@ -66,13 +74,22 @@ export type GithubScope = { org: string } | { repo: string };
  * first, Link-header pagination, rate limits honoured, watermark (`updated_at`) in DynamoDB.
  */
 export function pullGithubAlerts(deps: PullDeps, options: { apiUrl: string; token: string; scope: GithubScope }) {
-  const path = 'org' in options.scope ? `/orgs/${encodeURIComponent(options.scope.org)}` : `/repos/${options.scope.repo.split('/').map(encodeURIComponent).join('/')}`;
-  const scope = 'org' in options.scope ? `org:${options.scope.org.toLowerCase()}` : `repo:${options.scope.repo.toLowerCase()}`;
+  const path =
+    'org' in options.scope
+      ? `/orgs/${encodeURIComponent(options.scope.org)}`
+      : `/repos/${options.scope.repo.split('/').map(encodeURIComponent).join('/')}`;
+  const scope =
+    'org' in options.scope ? `org:${options.scope.org.toLowerCase()}` : `repo:${options.scope.repo.toLowerCase()}`;
   return pullNewestFirst<{ updated_at?: string | null; created_at?: string }>(deps, {
     connector: 'github-secret-scanning',
     scope,
-    firstUrl: () => `${options.apiUrl.replace(/\/$/, '')}${path}/secret-scanning/alerts?per_page=100&sort=updated&direction=desc`,
-    headers: { Authorization: `Bearer ${options.token}`, Accept: 'application/vnd.github+json', 'X-GitHub-Api-Version': '2022-11-28' },
+    firstUrl: () =>
+      `${options.apiUrl.replace(/\/$/, '')}${path}/secret-scanning/alerts?per_page=100&sort=updated&direction=desc`,
+    headers: {
+      Authorization: `Bearer ${options.token}`,
+      Accept: 'application/vnd.github+json',
+      'X-GitHub-Api-Version': '2022-11-28',
+    },
     stampOf: (a) => a.updated_at ?? a.created_at,
     normalize: normalizeGithubAlert,
     format: 'github',

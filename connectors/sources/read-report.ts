@@ -22,7 +22,9 @@ export interface OpenedReport {
 export function jsonErrorLocation(text: string): string {
   const { offset, truncated } = locateJsonError(text);
   const { line, column } = lineAndColumn(text, offset);
-  return truncated ? `it ends before the JSON is complete (line ${line}); the file looks truncated` : `not valid JSON at line ${line}, column ${column}`;
+  return truncated
+    ? `it ends before the JSON is complete (line ${line}); the file looks truncated`
+    : `not valid JSON at line ${line}, column ${column}`;
 }
 
 /** What is wrong with one JSON line, e.g. `is not valid JSON at column 12`. */
@@ -38,7 +40,11 @@ async function lastLine(path: string, size: number): Promise<string> {
     const chunk = Math.min(size, 1024 * 1024);
     const buffer = Buffer.alloc(chunk);
     await handle.read(buffer, 0, chunk, size - chunk);
-    const lines = buffer.toString('utf8').split(/[\r\n]/).map((l) => l.trim()).filter(Boolean);
+    const lines = buffer
+      .toString('utf8')
+      .split(/[\r\n]/)
+      .map((l) => l.trim())
+      .filter(Boolean);
     return lines[lines.length - 1] ?? '';
   } finally {
     await handle.close();
@@ -56,7 +62,7 @@ async function firstLine(path: string): Promise<string> {
     const buffer = Buffer.allocUnsafe(64 * 1024);
     const decoder = new StringDecoder('utf8');
     const pieces: string[] = [];
-    for (let position = 0; ; ) {
+    for (let position = 0; ;) {
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
       position += bytesRead;
       const piece = bytesRead === 0 ? decoder.end() : decoder.write(buffer.subarray(0, bytesRead));
@@ -90,7 +96,8 @@ function tryParse(text: string): { ok: true; value: unknown } | { ok: false } {
 
 /** Hides run context that parsers attach to records (SARIF) before a record is quarantined. */
 function quarantineView(record: unknown): unknown {
-  if (record && typeof record === 'object' && '__sarifRun' in record) return (record as unknown as { result: unknown }).result;
+  if (record && typeof record === 'object' && '__sarifRun' in record)
+    return (record as unknown as { result: unknown }).result;
   return record;
 }
 
@@ -104,13 +111,20 @@ function outcome(format: SourceFormat, recordNo: number, record: unknown, ctx: P
  * and yields one outcome per record. JSON lines are streamed (flat memory); JSON documents
  * are parsed whole.
  */
-export async function openReport(path: string, options: { format?: FormatName | 'auto'; ctx: ParseContext; displayName?: string }): Promise<OpenedReport> {
+export async function openReport(
+  path: string,
+  options: { format?: FormatName | 'auto'; ctx: ParseContext; displayName?: string },
+): Promise<OpenedReport> {
   const name = options.displayName ?? path;
   let size: number;
   try {
     size = (await stat(path)).size;
   } catch (err) {
-    throw new UnreadableReportError(name, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'cannot be read', { cause: err });
+    throw new UnreadableReportError(
+      name,
+      (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'cannot be read',
+      { cause: err },
+    );
   }
   if (size === 0) throw new UnreadableReportError(name, 'the file is empty');
   const forced = options.format && options.format !== 'auto' ? formatByName(options.format) : undefined;
@@ -120,18 +134,28 @@ export async function openReport(path: string, options: { format?: FormatName | 
   // "{") is not valid JSON on its own, so documents never take this path.
   const head = await firstLine(path);
   const headParsed = tryParse(head);
-  const headIsObject = headParsed.ok && typeof headParsed.value === 'object' && headParsed.value !== null && !Array.isArray(headParsed.value);
+  const headIsObject =
+    headParsed.ok &&
+    typeof headParsed.value === 'object' &&
+    headParsed.value !== null &&
+    !Array.isArray(headParsed.value);
   const moreThanOneLine = size > Buffer.byteLength(head) + 2;
   const useLines = forced
     ? forced.shape === 'lines'
-    : headIsObject && (moreThanOneLine || SOURCE_FORMATS.some((f) => f.shape === 'lines' && f.detect(headParsed.value)));
+    : headIsObject &&
+      (moreThanOneLine || SOURCE_FORMATS.some((f) => f.shape === 'lines' && f.detect(headParsed.value)));
 
   if (useLines) {
     if (!headParsed.ok) throw new UnreadableReportError(name, `line 1 ${lineProblem(head)}`);
     const format = forced ?? SOURCE_FORMATS.find((f) => f.shape === 'lines' && f.detect(headParsed.value));
-    if (!format) throw new UnreadableReportError(name, `not a recognised report format (${describeFormats()}); name one with --format`);
+    if (!format)
+      throw new UnreadableReportError(
+        name,
+        `not a recognised report format (${describeFormats()}); name one with --format`,
+      );
     const tail = await lastLine(path, size);
-    if (!tryParse(tail).ok) throw new UnreadableReportError(name, 'its last line is not complete JSON; the file looks truncated');
+    if (!tryParse(tail).ok)
+      throw new UnreadableReportError(name, 'its last line is not complete JSON; the file looks truncated');
     return { format, records: streamLines(path, format, options.ctx) };
   }
 
@@ -141,7 +165,11 @@ export async function openReport(path: string, options: { format?: FormatName | 
   const parsed = tryParse(text);
   if (!parsed.ok) throw new UnreadableReportError(name, jsonErrorLocation(text));
   const format = forced ?? SOURCE_FORMATS.find((f) => f.shape === 'document' && f.detect(parsed.value));
-  if (!format) throw new UnreadableReportError(name, `not a recognised report format (${describeFormats()}); name one with --format`);
+  if (!format)
+    throw new UnreadableReportError(
+      name,
+      `not a recognised report format (${describeFormats()}); name one with --format`,
+    );
   let records: unknown[];
   try {
     records = format.records ? format.records(parsed.value) : [];
@@ -172,7 +200,12 @@ async function* streamLines(path: string, format: SourceFormat, ctx: ParseContex
       const parsed = tryParse(line);
       if (!parsed.ok) {
         // One corrupt line is one bad record; it never sinks the rest of the file.
-        yield { recordNo: lineNo, kind: 'rejected', problems: [`line ${lineNo} ${lineProblem(line)}`], redactedRecord: { unparsedLine: '[REDACTED]', length: line.length } };
+        yield {
+          recordNo: lineNo,
+          kind: 'rejected',
+          problems: [`line ${lineNo} ${lineProblem(line)}`],
+          redactedRecord: { unparsedLine: '[REDACTED]', length: line.length },
+        };
         continue;
       }
       yield outcome(format, lineNo, parsed.value, ctx);

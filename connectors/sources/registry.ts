@@ -7,7 +7,14 @@ import { trufflehogFormat } from './trufflehog';
 import type { FormatName, SourceFormat } from './types';
 
 /** Every source format, in auto-detection order (most specific first). */
-export const SOURCE_FORMATS: readonly SourceFormat[] = [sarifFormat, asffFormat, githubFormat, gitguardianFormat, gitleaksFormat, trufflehogFormat];
+export const SOURCE_FORMATS: readonly SourceFormat[] = [
+  sarifFormat,
+  asffFormat,
+  githubFormat,
+  gitguardianFormat,
+  gitleaksFormat,
+  trufflehogFormat,
+];
 
 export function formatByName(name: FormatName): SourceFormat {
   const format = SOURCE_FORMATS.find((f) => f.name === name);

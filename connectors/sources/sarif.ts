@@ -22,7 +22,9 @@ const RunSchema = z.object({
     }),
   }),
   results: z.array(z.unknown()).nullish(),
-  versionControlProvenance: z.array(z.object({ repositoryUri: z.string().optional(), revisionId: z.string().optional() })).optional(),
+  versionControlProvenance: z
+    .array(z.object({ repositoryUri: z.string().optional(), revisionId: z.string().optional() }))
+    .optional(),
 });
 
 /** A SARIF 2.1.0 log. */
@@ -58,7 +60,13 @@ export const SarifResultSchema = z.object({
 
 /** A result carried with what it needs from its run (the tool, its rules, the repository). */
 interface SarifRecord {
-  __sarifRun: { tool: string; toolVersion?: string; rules: z.infer<typeof RuleSchema>[]; repository?: string; revision?: string };
+  __sarifRun: {
+    tool: string;
+    toolVersion?: string;
+    rules: z.infer<typeof RuleSchema>[];
+    repository?: string;
+    revision?: string;
+  };
   result: unknown;
 }
 
@@ -69,22 +77,31 @@ export function normalizeSarif(record: unknown, ctx: ParseContext): Normalized {
   const parsed = parseRecord(SarifResultSchema, result);
   if (!parsed.ok) return { kind: 'rejected', problems: parsed.problems };
   const r = parsed.value;
-  const rule = r.ruleId ? run.rules.find((x) => x.id === r.ruleId) : r.ruleIndex !== undefined ? run.rules[r.ruleIndex] : undefined;
+  const rule = r.ruleId
+    ? run.rules.find((x) => x.id === r.ruleId)
+    : r.ruleIndex !== undefined
+      ? run.rules[r.ruleIndex]
+      : undefined;
   // gitleaks 7 puts the rule in the message only; its result has no ruleId. A message is
   // free text that may quote what was found, so it is redacted before it names anything.
-  const ruleId = r.ruleId ?? rule?.id ?? (r.message.text ? redactText(r.message.text.replace(/ secret detected$/i, '')) : 'unknown-rule');
+  const ruleId =
+    r.ruleId ??
+    rule?.id ??
+    (r.message.text ? redactText(r.message.text.replace(/ secret detected$/i, '')) : 'unknown-rule');
   const physical = r.locations[0]!.physicalLocation;
   const path = physical.artifactLocation.uri.replace(/^file:\/\//, '');
   const line = physical.region?.startLine;
   const props = r.properties ?? {};
-  const commit = r.partialFingerprints?.commitSha ?? (typeof props.commit === 'string' ? props.commit : undefined) ?? run.revision;
+  const commit =
+    r.partialFingerprints?.commitSha ?? (typeof props.commit === 'string' ? props.commit : undefined) ?? run.revision;
   const asset = repositoryAsset(run.repository, ctx);
   const isGitleaks = run.tool.toLowerCase() === 'gitleaks';
   // Where the secret is: gitleaks 7 `properties.offender`; gitleaks 8 the snippet itself.
   // Other tools put the surrounding line in the snippet (or mask it): no secret, fall back
   // to the location fingerprint.
   const gitleaks8 = isGitleaks && /^v?8/.test(run.toolVersion ?? '') && typeof props.offender !== 'string';
-  const secret = typeof props.offender === 'string' ? props.offender : gitleaks8 ? physical.region?.snippet?.text : undefined;
+  const secret =
+    typeof props.offender === 'string' ? props.offender : gitleaks8 ? physical.region?.snippet?.text : undefined;
   const location: Location = {
     kind: commit ? 'commit' : 'file',
     ...(asset.type === 'repository' ? { repository: asset.id } : {}),
@@ -122,7 +139,12 @@ export const sarifFormat: SourceFormat = {
   name: 'sarif',
   label: 'SARIF 2.1.0 (gitleaks, secretlint, ggshield and other secret scanners)',
   shape: 'document',
-  detect: (doc) => typeof doc === 'object' && doc !== null && !Array.isArray(doc) && Array.isArray((doc as { runs?: unknown }).runs) && 'version' in doc,
+  detect: (doc) =>
+    typeof doc === 'object' &&
+    doc !== null &&
+    !Array.isArray(doc) &&
+    Array.isArray((doc as { runs?: unknown }).runs) &&
+    'version' in doc,
   records: (doc) => {
     const log = SarifLogSchema.parse(doc);
     return log.runs.flatMap((run) => {

@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { nhiTypeFromDetector } from '@core/standards';
 import type { Location } from '@core/model';
-import { isoOrUndefined, leakObservation, leakTitle, normaliseRepository, repositoryAsset, repositoryFromLink } from './common';
+import {
+  isoOrUndefined,
+  leakObservation,
+  leakTitle,
+  normaliseRepository,
+  repositoryAsset,
+  repositoryFromLink,
+} from './common';
 import { parseRecord } from '@core/problems';
 import type { Normalized, ParseContext, SourceFormat } from './types';
 
@@ -103,6 +110,7 @@ export const trufflehogFormat: SourceFormat = {
   name: 'trufflehog',
   label: 'TruffleHog v3 JSON lines (git, github, filesystem sources)',
   shape: 'lines',
-  detect: (first) => typeof first === 'object' && first !== null && 'DetectorName' in first && 'SourceMetadata' in first,
+  detect: (first) =>
+    typeof first === 'object' && first !== null && 'DetectorName' in first && 'SourceMetadata' in first,
   normalize: normalizeTrufflehog,
 };

@@ -19,11 +19,13 @@ export const MAX_TYPED_TEXT = 2000;
 export function typedText(option: string, text: string): string {
   const trimmed = text.trim();
   if (trimmed === '') throw new InputError(`${option} must not be empty`);
-  if (trimmed.length > MAX_TYPED_TEXT) throw new InputError(`${option} is ${trimmed.length} characters long; at most ${MAX_TYPED_TEXT} are accepted`);
+  if (trimmed.length > MAX_TYPED_TEXT)
+    throw new InputError(`${option} is ${trimmed.length} characters long; at most ${MAX_TYPED_TEXT} are accepted`);
   return redactText(trimmed);
 }
 
-const optionalTypedText = (option: string, text: string | undefined) => (text === undefined ? undefined : typedText(option, text));
+const optionalTypedText = (option: string, text: string | undefined) =>
+  text === undefined ? undefined : typedText(option, text);
 
 /**
  * Resumes a waiting lifecycle: locally a new execution entering at `resumeAt`; on AWS
@@ -42,72 +44,147 @@ export interface DecisionDeps {
 
 /** The finding, if its lifecycle waits at `waitingAt`; otherwise a refusal naming where it is. */
 async function waitingFinding(store: FindingStore, id: string, waitingAt: string, what: string): Promise<Finding> {
-  if (!/^NHI-[0-9A-F]{16}$/i.test(id)) throw new InputError(`finding id must look like NHI-0123456789ABCDEF, got ${JSON.stringify(id.slice(0, 40))}`);
+  if (!/^NHI-[0-9A-F]{16}$/i.test(id))
+    throw new InputError(`finding id must look like NHI-0123456789ABCDEF, got ${JSON.stringify(id.slice(0, 40))}`);
   const finding = await store.get(id.toUpperCase());
   if (!finding) throw new FindingNotFoundError(id.toUpperCase());
   if (finding.lifecycle?.waitingAt !== waitingAt) {
-    throw new RefusedError(`${finding.id} is not ${what} (status ${finding.status}${finding.lifecycle?.waitingAt ? `, waiting at ${finding.lifecycle.waitingAt}` : ''})`);
+    throw new RefusedError(
+      `${finding.id} is not ${what} (status ${finding.status}${finding.lifecycle?.waitingAt ? `, waiting at ${finding.lifecycle.waitingAt}` : ''})`,
+    );
   }
   return finding;
 }
 
 /** Approve or reject the remediation a finding waits for. */
-export async function decideApproval(deps: DecisionDeps, input: { id: string; by: string; decision: 'approved' | 'rejected'; reason?: string }): Promise<string> {
+export async function decideApproval(
+  deps: DecisionDeps,
+  input: { id: string; by: string; decision: 'approved' | 'rejected'; reason?: string },
+): Promise<string> {
   const typedReason = optionalTypedText('--reason', input.reason);
   const finding = await waitingFinding(deps.store, input.id, 'AwaitApproval', 'awaiting approval');
-  const verdict = mayApprove({ approver: input.by, requester: 'closeloop:lifecycle', finding, kind: 'approval' }, deps.policy);
+  const verdict = mayApprove(
+    { approver: input.by, requester: 'closeloop:lifecycle', finding, kind: 'approval' },
+    deps.policy,
+  );
   if (!verdict.allowed) throw new RefusedError(verdict.reason);
   await updateFinding(deps.store, deps.clock, finding.id, (f) => ({
     finding: f,
-    events: [{ actor: input.by, action: input.decision === 'approved' ? 'approval.granted' : 'approval.rejected', reason: typedReason ?? `rotation ${input.decision}` }],
+    events: [
+      {
+        actor: input.by,
+        action: input.decision === 'approved' ? 'approval.granted' : 'approval.rejected',
+        reason: typedReason ?? `rotation ${input.decision}`,
+      },
+    ],
   }));
-  const described = await deps.signaller.signal(finding, 'approval_decided', { decision: input.decision, by: input.by, ...(typedReason ? { reason: typedReason } : {}) });
+  const described = await deps.signaller.signal(finding, 'approval_decided', {
+    decision: input.decision,
+    by: input.by,
+    ...(typedReason ? { reason: typedReason } : {}),
+  });
   return `${input.decision} by ${input.by}; ${described}`;
 }
 
 /** The owner asks to accept the risk until a date (at most the policy maximum for the severity). */
-export async function requestException(deps: DecisionDeps, input: { id: string; by: string; until: Date; reason: string; compensatingControl?: string }): Promise<string> {
+export async function requestException(
+  deps: DecisionDeps,
+  input: { id: string; by: string; until: Date; reason: string; compensatingControl?: string },
+): Promise<string> {
   const reason = typedText('--reason', input.reason);
   const compensatingControl = optionalTypedText('--compensating-control', input.compensatingControl);
   const finding = await waitingFinding(deps.store, input.id, 'AwaitOwnerFix', 'waiting for its owner');
-  if (finding.owner !== input.by) throw new RefusedError(`only the owner (${finding.owner}) can request an exception for ${finding.id}`);
+  if (finding.owner !== input.by)
+    throw new RefusedError(`only the owner (${finding.owner}) can request an exception for ${finding.id}`);
   const now = deps.clock.now();
-  if (input.until.getTime() <= now.getTime()) throw new RefusedError(`--until ${input.until.toISOString()} is not in the future (hub clock ${now.toISOString()})`);
+  if (input.until.getTime() <= now.getTime())
+    throw new RefusedError(
+      `--until ${input.until.toISOString()} is not in the future (hub clock ${now.toISOString()})`,
+    );
   const latest = latestExceptionEnd(finding.severity, now, deps.policy);
   if (input.until.getTime() > latest.getTime()) {
-    throw new RefusedError(`exception until ${input.until.toISOString().slice(0, 10)} exceeds the ${deps.policy.maxExceptionDays[finding.severity]}-day maximum for ${finding.severity} findings (latest ${latest.toISOString().slice(0, 10)})`);
+    throw new RefusedError(
+      `exception until ${input.until.toISOString().slice(0, 10)} exceeds the ${deps.policy.maxExceptionDays[finding.severity]}-day maximum for ${finding.severity} findings (latest ${latest.toISOString().slice(0, 10)})`,
+    );
   }
   const until = input.until.toISOString();
   await updateFinding(deps.store, deps.clock, finding.id, (f, at) => ({
-    finding: { ...f, exception: { requestedBy: input.by, requestedAt: at, until, reason, ...(compensatingControl ? { compensatingControl } : {}) } },
-    events: [{ actor: input.by, action: 'exception.requested', reason, data: { until, ...(compensatingControl ? { compensatingControl } : {}) } }],
+    finding: {
+      ...f,
+      exception: {
+        requestedBy: input.by,
+        requestedAt: at,
+        until,
+        reason,
+        ...(compensatingControl ? { compensatingControl } : {}),
+      },
+    },
+    events: [
+      {
+        actor: input.by,
+        action: 'exception.requested',
+        reason,
+        data: { until, ...(compensatingControl ? { compensatingControl } : {}) },
+      },
+    ],
   }));
   const described = await deps.signaller.signal(finding, 'owner_signal', { kind: 'exception_requested', by: input.by });
   return `exception requested until ${until.slice(0, 10)}; ${described}`;
 }
 
 /** Approve or reject a requested exception: never the requester, never the owner. */
-export async function decideException(deps: DecisionDeps, input: { id: string; by: string; decision: 'approved' | 'rejected'; reason?: string }): Promise<string> {
+export async function decideException(
+  deps: DecisionDeps,
+  input: { id: string; by: string; decision: 'approved' | 'rejected'; reason?: string },
+): Promise<string> {
   const typedReason = optionalTypedText('--reason', input.reason);
-  const finding = await waitingFinding(deps.store, input.id, 'AwaitExceptionApproval', 'waiting for an exception decision');
+  const finding = await waitingFinding(
+    deps.store,
+    input.id,
+    'AwaitExceptionApproval',
+    'waiting for an exception decision',
+  );
   const requester = finding.exception?.requestedBy ?? '';
   const verdict = mayApprove({ approver: input.by, requester, finding, kind: 'exception' }, deps.policy);
   if (!verdict.allowed) throw new RefusedError(verdict.reason);
   await updateFinding(deps.store, deps.clock, finding.id, (f, at) => ({
-    finding: input.decision === 'approved' ? { ...f, exception: { ...f.exception!, approvedBy: input.by, approvedAt: at } } : { ...f, exception: undefined },
-    events: [{ actor: input.by, action: input.decision === 'approved' ? 'exception.approved' : 'exception.rejected', reason: typedReason ?? f.exception?.reason ?? input.decision, data: { until: f.exception?.until, requestedBy: requester } }],
+    finding:
+      input.decision === 'approved'
+        ? { ...f, exception: { ...f.exception!, approvedBy: input.by, approvedAt: at } }
+        : { ...f, exception: undefined },
+    events: [
+      {
+        actor: input.by,
+        action: input.decision === 'approved' ? 'exception.approved' : 'exception.rejected',
+        reason: typedReason ?? f.exception?.reason ?? input.decision,
+        data: { until: f.exception?.until, requestedBy: requester },
+      },
+    ],
   }));
-  const described = await deps.signaller.signal(finding, 'exception_decided', { decision: input.decision, by: input.by });
+  const described = await deps.signaller.signal(finding, 'exception_decided', {
+    decision: input.decision,
+    by: input.by,
+  });
   return `exception ${input.decision} by ${input.by}; ${described}`;
 }
 
 /** Close as a false positive: an approver other than the owner, with a reason. */
-export async function markFalsePositive(deps: DecisionDeps, input: { id: string; by: string; reason: string }): Promise<string> {
+export async function markFalsePositive(
+  deps: DecisionDeps,
+  input: { id: string; by: string; reason: string },
+): Promise<string> {
   const reason = typedText('--reason', input.reason);
   const finding = await waitingFinding(deps.store, input.id, 'AwaitOwnerFix', 'waiting for its owner');
-  const verdict = mayApprove({ approver: input.by, requester: finding.owner ?? '', finding, kind: 'false_positive' }, deps.policy);
+  const verdict = mayApprove(
+    { approver: input.by, requester: finding.owner ?? '', finding, kind: 'false_positive' },
+    deps.policy,
+  );
   if (!verdict.allowed) throw new RefusedError(verdict.reason);
-  const described = await deps.signaller.signal(finding, 'owner_signal', { kind: 'false_positive_approved', by: input.by, reason });
+  const described = await deps.signaller.signal(finding, 'owner_signal', {
+    kind: 'false_positive_approved',
+    by: input.by,
+    reason,
+  });
   return `false positive by ${input.by}; ${described}`;
 }
 
@@ -116,20 +193,41 @@ export async function markFalsePositive(deps: DecisionDeps, input: { id: string;
  * evidence is recorded, then the lifecycle verifies it. A resolution note alone closes only
  * the finding types whose policy accepts it; otherwise verification sends it back.
  */
-export async function reportFixed(deps: DecisionDeps, input: { id: string; by: string; note?: string; evidence?: { kind: Evidence['kind']; ref: string } }): Promise<string> {
+export async function reportFixed(
+  deps: DecisionDeps,
+  input: { id: string; by: string; note?: string; evidence?: { kind: Evidence['kind']; ref: string } },
+): Promise<string> {
   if (!input.note && !input.evidence) throw new InputError('give --note <text> and/or --evidence <kind:ref>');
   const note = optionalTypedText('--note', input.note);
-  const evidence = input.evidence ? { kind: input.evidence.kind, ref: typedText('--evidence reference', input.evidence.ref) } : undefined;
+  const evidence = input.evidence
+    ? { kind: input.evidence.kind, ref: typedText('--evidence reference', input.evidence.ref) }
+    : undefined;
   const finding = await waitingFinding(deps.store, input.id, 'AwaitOwnerFix', 'waiting for its owner');
-  if (finding.owner !== input.by) throw new RefusedError(`only the owner (${finding.owner}) can report ${finding.id} fixed`);
+  if (finding.owner !== input.by)
+    throw new RefusedError(`only the owner (${finding.owner}) can report ${finding.id} fixed`);
   await updateFinding(deps.store, deps.clock, finding.id, (f, at) => {
     const added: Evidence[] = [
-      ...(note ? [{ kind: 'ticket_resolution_note' as const, ref: `note:${note.slice(0, 200)}`, at, recordedBy: input.by, simulated: false }] : []),
+      ...(note
+        ? [
+            {
+              kind: 'ticket_resolution_note' as const,
+              ref: `note:${note.slice(0, 200)}`,
+              at,
+              recordedBy: input.by,
+              simulated: false,
+            },
+          ]
+        : []),
       ...(evidence ? [{ kind: evidence.kind, ref: evidence.ref, at, recordedBy: input.by, simulated: false }] : []),
     ];
     return {
       finding: { ...f, evidence: [...f.evidence, ...added] },
-      events: added.map((e) => ({ actor: input.by, action: 'evidence.recorded', reason: e.kind.replace(/_/g, ' '), evidenceRef: e.ref })),
+      events: added.map((e) => ({
+        actor: input.by,
+        action: 'evidence.recorded',
+        reason: e.kind.replace(/_/g, ' '),
+        evidenceRef: e.ref,
+      })),
     };
   });
   const described = await deps.signaller.signal(finding, 'owner_signal', { kind: 'fixed', by: input.by });
@@ -140,16 +238,28 @@ export async function reportFixed(deps: DecisionDeps, input: { id: string; by: s
  * A closed finding comes back (its ticket was reopened, or a regression): a new generation with
  * status `reopened`, whose lifecycle the starter picks up. An open finding stays as it is.
  */
-export async function reopenFinding(deps: Pick<DecisionDeps, 'store' | 'clock'>, input: { id: string; by: string; reason: string }): Promise<string> {
+export async function reopenFinding(
+  deps: Pick<DecisionDeps, 'store' | 'clock'>,
+  input: { id: string; by: string; reason: string },
+): Promise<string> {
   const reason = typedText('--reason', input.reason);
   let reopened = false;
   const f = await updateFinding(deps.store, deps.clock, input.id, (current) => {
     if (current.status !== 'resolved' && current.status !== 'false_positive') return undefined;
     reopened = true;
     return {
-      finding: { ...current, status: 'reopened', generation: current.generation + 1, dueAt: undefined, exception: undefined, lifecycle: { startedGeneration: current.lifecycle?.startedGeneration ?? current.generation } },
+      finding: {
+        ...current,
+        status: 'reopened',
+        generation: current.generation + 1,
+        dueAt: undefined,
+        exception: undefined,
+        lifecycle: { startedGeneration: current.lifecycle?.startedGeneration ?? current.generation },
+      },
       events: [{ actor: input.by, action: 'finding.reopened', from: current.status, to: 'reopened', reason }],
     };
   });
-  return reopened ? `${f.id} reopened (generation ${f.generation}); its lifecycle starts again` : `${f.id} is ${f.status}: nothing to reopen`;
+  return reopened
+    ? `${f.id} reopened (generation ${f.generation}); its lifecycle starts again`
+    : `${f.id} is ${f.status}: nothing to reopen`;
 }

@@ -27,10 +27,21 @@ export async function applyCleanRescans(deps: DecisionDeps, scans: CompletedScan
   const waiting = await waitingForOwner(deps);
   const done: CleanRescan[] = [];
   for (const scan of scans) {
-    const cleared = waiting.filter((f) => scan.assets.has(f.asset.id) && f.sources.some((s) => s.scanner === scan.scanner) && !scan.reported.has(f.id) && !done.some((d) => d.findingId === f.id));
+    const cleared = waiting.filter(
+      (f) =>
+        scan.assets.has(f.asset.id) &&
+        f.sources.some((s) => s.scanner === scan.scanner) &&
+        !scan.reported.has(f.id) &&
+        !done.some((d) => d.findingId === f.id),
+    );
     for (const finding of cleared) {
       const ref = `scan:${scan.scanner}:${scan.reportName}`;
-      const message = await recordScanEvidence(deps, finding, { actor: `scanner:${scan.scanner}`, kind: 'clean_rescan', ref, reason: `clean re-scan: ${scan.scanner} no longer reports it in ${finding.asset.id} (${scan.reportName})` });
+      const message = await recordScanEvidence(deps, finding, {
+        actor: `scanner:${scan.scanner}`,
+        kind: 'clean_rescan',
+        ref,
+        reason: `clean re-scan: ${scan.scanner} no longer reports it in ${finding.asset.id} (${scan.reportName})`,
+      });
       if (message) done.push({ findingId: finding.id, message });
     }
   }
@@ -39,7 +50,9 @@ export async function applyCleanRescans(deps: DecisionDeps, scans: CompletedScan
 
 /** Findings whose lifecycle waits for the owner's fix: what a scan's evidence can resume. */
 export async function waitingForOwner(deps: Pick<DecisionDeps, 'store'>): Promise<Finding[]> {
-  return [...(await deps.store.list({ status: 'open' })), ...(await deps.store.list({ status: 'reopened' }))].filter((f) => f.lifecycle?.waitingAt === 'AwaitOwnerFix');
+  return [...(await deps.store.list({ status: 'open' })), ...(await deps.store.list({ status: 'reopened' }))].filter(
+    (f) => f.lifecycle?.waitingAt === 'AwaitOwnerFix',
+  );
 }
 
 /** What a scan found out about a finding it no longer reports. */
@@ -56,14 +69,28 @@ export interface ScanEvidence {
  * daily scan must not bounce the same finding back to its owner every day). Returns what
  * happened, or undefined when there was nothing new.
  */
-export async function recordScanEvidence(deps: DecisionDeps, finding: Finding, evidence: ScanEvidence): Promise<string | undefined> {
-  const known = finding.evidence.some((e) => e.kind === evidence.kind && e.recordedBy === evidence.actor && !e.simulated && e.at >= finding.lastSeen);
+export async function recordScanEvidence(
+  deps: DecisionDeps,
+  finding: Finding,
+  evidence: ScanEvidence,
+): Promise<string | undefined> {
+  const known = finding.evidence.some(
+    (e) => e.kind === evidence.kind && e.recordedBy === evidence.actor && !e.simulated && e.at >= finding.lastSeen,
+  );
   if (known) return undefined;
   await updateFinding(deps.store, deps.clock, finding.id, (f, at) => {
-    const recorded: Evidence = { kind: evidence.kind, ref: evidence.ref, at, recordedBy: evidence.actor, simulated: false };
+    const recorded: Evidence = {
+      kind: evidence.kind,
+      ref: evidence.ref,
+      at,
+      recordedBy: evidence.actor,
+      simulated: false,
+    };
     return {
       finding: { ...f, evidence: [...f.evidence, recorded] },
-      events: [{ actor: evidence.actor, action: 'evidence.recorded', evidenceRef: evidence.ref, reason: evidence.reason }],
+      events: [
+        { actor: evidence.actor, action: 'evidence.recorded', evidenceRef: evidence.ref, reason: evidence.reason },
+      ],
     };
   });
   const described = await deps.signaller.signal(finding, 'owner_signal', { kind: 'fixed', by: evidence.actor });

@@ -35,7 +35,12 @@ export const LifecycleStateSchema = z.object({
   route: z.enum(['auto_remediate', 'approval', 'owner_fix']).optional(),
   /** The rotation machine's outcome (or, when its execution was lost, the Step Functions error). */
   rotation: z
-    .object({ remediation: z.enum(['done', 'failed', 'not_configured', 'needs_approval']), reason: z.string(), failedStep: z.string().optional(), simulated: z.boolean().optional() })
+    .object({
+      remediation: z.enum(['done', 'failed', 'not_configured', 'needs_approval']),
+      reason: z.string(),
+      failedStep: z.string().optional(),
+      simulated: z.boolean().optional(),
+    })
     .partial()
     .extend({ Error: z.string().optional(), Cause: z.string().optional() })
     .optional(),

@@ -36,7 +36,13 @@ export type StepName = (typeof STEP_NAMES)[number];
 const ACTOR = 'closeloop:lifecycle';
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Credential types an automated rotation can fix; the rest go to their owner. */
-const ROTATABLE: ReadonlySet<NhiType> = new Set(['cloud_access_key', 'api_key', 'database_credential', 'password', 'oauth_token']);
+const ROTATABLE: ReadonlySet<NhiType> = new Set([
+  'cloud_access_key',
+  'api_key',
+  'database_credential',
+  'password',
+  'oauth_token',
+]);
 /** Step Functions executions live at most a year; longer waits continue in a new execution. */
 const MAX_WAIT_IN_ONE_EXECUTION_MS = 300 * DAY_MS;
 
@@ -47,7 +53,12 @@ const secondsUntil = (iso: string, now: Date) => Math.max(1, Math.ceil((Date.par
  * same function serves the Lambda and the local runner. Waiting steps record the wait (and
  * the task token on AWS) and return; the execution then waits for a signal.
  */
-export async function runStep(step: StepName, state: LifecycleState, deps: LifecycleDeps, taskToken?: string): Promise<LifecycleState> {
+export async function runStep(
+  step: StepName,
+  state: LifecycleState,
+  deps: LifecycleDeps,
+  taskToken?: string,
+): Promise<LifecycleState> {
   const { store, clock, policy } = deps;
   const id = state.findingId;
   const now = () => clock.now();
@@ -56,17 +67,55 @@ export async function runStep(step: StepName, state: LifecycleState, deps: Lifec
     case 'triage': {
       const before = await store.get(id);
       if (!before) throw new Error(`finding ${id} not found`);
-      const resolution = await resolveOwner(before.asset, { policy, ...(deps.directory ? { directory: deps.directory } : {}), ...(deps.tags ? { tags: deps.tags } : {}) });
+      const resolution = await resolveOwner(before.asset, {
+        policy,
+        ...(deps.directory ? { directory: deps.directory } : {}),
+        ...(deps.tags ? { tags: deps.tags } : {}),
+      });
       const finding = await updateFinding(store, clock, id, (f, at) => {
         const dueAt = dueDateFor(f.severity, new Date(at), policy).toISOString();
         const events = [
-          { actor: ACTOR, action: 'owner.assigned', ...(f.owner ? { from: f.owner } : {}), to: resolution.owner, reason: `owner from ${resolution.via.replace('_', ' ')}` },
-          { actor: ACTOR, action: 'sla.started', to: dueAt, reason: `${f.severity}: ${policy.slaDays[f.severity]} days`, data: { dueAt } },
-          ...(resolution.unresolved ? [{ actor: ACTOR, action: 'owner.unresolved', reason: `no owner in CMDB, tags or mappings; escalated to ${policy.escalationContact}`, data: { escalatedTo: policy.escalationContact } }] : []),
+          {
+            actor: ACTOR,
+            action: 'owner.assigned',
+            ...(f.owner ? { from: f.owner } : {}),
+            to: resolution.owner,
+            reason: `owner from ${resolution.via.replace('_', ' ')}`,
+          },
+          {
+            actor: ACTOR,
+            action: 'sla.started',
+            to: dueAt,
+            reason: `${f.severity}: ${policy.slaDays[f.severity]} days`,
+            data: { dueAt },
+          },
+          ...(resolution.unresolved
+            ? [
+                {
+                  actor: ACTOR,
+                  action: 'owner.unresolved',
+                  reason: `no owner in CMDB, tags or mappings; escalated to ${policy.escalationContact}`,
+                  data: { escalatedTo: policy.escalationContact },
+                },
+              ]
+            : []),
         ];
-        return { finding: { ...f, owner: resolution.owner, ownerVia: resolution.via, dueAt, lifecycle: { ...f.lifecycle, startedGeneration: state.generation, triagedGeneration: state.generation } }, events };
+        return {
+          finding: {
+            ...f,
+            owner: resolution.owner,
+            ownerVia: resolution.via,
+            dueAt,
+            lifecycle: { ...f.lifecycle, startedGeneration: state.generation, triagedGeneration: state.generation },
+          },
+          events,
+        };
       });
-      return { ...state, approvalTimeoutSeconds: policy.approvalTimeoutHours * 3600, ownerFixTimeoutSeconds: secondsUntil(finding.dueAt!, now()) };
+      return {
+        ...state,
+        approvalTimeoutSeconds: policy.approvalTimeoutHours * 3600,
+        ownerFixTimeoutSeconds: secondsUntil(finding.dueAt!, now()),
+      };
     }
 
     case 'decide': {
@@ -74,11 +123,20 @@ export async function runStep(step: StepName, state: LifecycleState, deps: Lifec
       const rotatable = ROTATABLE.has(f.nhiType);
       // The rotation machine's plan checks again which action it is (rotate a managed secret, or
       // deactivate an unmanaged leaked key) and asks for an approval when that one is not pre-authorized.
-      const preAuthorized = isPreAuthorized('rotate', f, policy) || (f.nhiType === 'cloud_access_key' && isPreAuthorized('deactivate_key', f, policy));
+      const preAuthorized =
+        isPreAuthorized('rotate', f, policy) ||
+        (f.nhiType === 'cloud_access_key' && isPreAuthorized('deactivate_key', f, policy));
       const route = rotatable && preAuthorized ? 'auto_remediate' : rotatable ? 'approval' : 'owner_fix';
       const reason =
-        route === 'auto_remediate' ? 'policy pre-authorizes rotation' : route === 'approval' ? `rotation needs a ${policy.approverRoles[f.severity]} approval` : `${f.nhiType.replace('_', ' ')} is fixed by its owner`;
-      await updateFinding(store, clock, id, (current) => ({ finding: current, events: [{ actor: ACTOR, action: 'decision.made', to: route, reason }] }));
+        route === 'auto_remediate'
+          ? 'policy pre-authorizes rotation'
+          : route === 'approval'
+            ? `rotation needs a ${policy.approverRoles[f.severity]} approval`
+            : `${f.nhiType.replace('_', ' ')} is fixed by its owner`;
+      await updateFinding(store, clock, id, (current) => ({
+        finding: current,
+        events: [{ actor: ACTOR, action: 'decision.made', to: route, reason }],
+      }));
       return { ...state, route };
     }
 
@@ -86,11 +144,26 @@ export async function runStep(step: StepName, state: LifecycleState, deps: Lifec
       await updateFinding(store, clock, id, (f, at) => {
         const timerAt = new Date(Date.parse(at) + policy.approvalTimeoutHours * 3600 * 1000).toISOString();
         const already = f.lifecycle?.waitingAt === 'AwaitApproval';
-        const lifecycle = { ...f.lifecycle!, waitingAt: 'AwaitApproval', timerAt, timerKind: 'approval_timeout' as const, ...(taskToken ? { taskToken } : {}) };
+        const lifecycle = {
+          ...f.lifecycle!,
+          waitingAt: 'AwaitApproval',
+          timerAt,
+          timerKind: 'approval_timeout' as const,
+          ...(taskToken ? { taskToken } : {}),
+        };
         if (already) return { finding: { ...f, lifecycle }, events: [] };
         return {
           finding: { ...f, status: 'awaiting_approval', lifecycle },
-          events: [{ actor: ACTOR, action: 'approval.requested', from: f.status, to: 'awaiting_approval', reason: `rotation of ${id} awaits a ${policy.approverRoles[f.severity]}`, data: { requiredRole: policy.approverRoles[f.severity], timeoutAt: timerAt } }],
+          events: [
+            {
+              actor: ACTOR,
+              action: 'approval.requested',
+              from: f.status,
+              to: 'awaiting_approval',
+              reason: `rotation of ${id} awaits a ${policy.approverRoles[f.severity]}`,
+              data: { requiredRole: policy.approverRoles[f.severity], timeoutAt: timerAt },
+            },
+          ],
         };
       });
       return state;
@@ -99,7 +172,14 @@ export async function runStep(step: StepName, state: LifecycleState, deps: Lifec
     case 'approval_timeout': {
       await updateFinding(store, clock, id, (f) => ({
         finding: f,
-        events: [{ actor: ACTOR, action: 'approval.timed_out', reason: `no decision within ${policy.approvalTimeoutHours} hours; escalated to ${policy.escalationContact}`, data: { escalatedTo: policy.escalationContact } }],
+        events: [
+          {
+            actor: ACTOR,
+            action: 'approval.timed_out',
+            reason: `no decision within ${policy.approvalTimeoutHours} hours; escalated to ${policy.escalationContact}`,
+            data: { escalatedTo: policy.escalationContact },
+          },
+        ],
       }));
       return state;
     }
@@ -107,13 +187,31 @@ export async function runStep(step: StepName, state: LifecycleState, deps: Lifec
     case 'await_owner_fix': {
       const f = await updateFinding(store, clock, id, (current, at) => {
         const overdue = !current.dueAt || Date.parse(current.dueAt) <= Date.parse(at);
-        const timerAt = overdue ? new Date(Date.parse(at) + policy.escalationCadenceDays * DAY_MS).toISOString() : current.dueAt!;
+        const timerAt = overdue
+          ? new Date(Date.parse(at) + policy.escalationCadenceDays * DAY_MS).toISOString()
+          : current.dueAt!;
         const status = current.status === 'reopened' ? 'reopened' : 'open';
-        const lifecycle = { ...current.lifecycle!, waitingAt: 'AwaitOwnerFix', timerAt, timerKind: 'sla_breach' as const, ...(taskToken ? { taskToken } : {}) };
+        const lifecycle = {
+          ...current.lifecycle!,
+          waitingAt: 'AwaitOwnerFix',
+          timerAt,
+          timerKind: 'sla_breach' as const,
+          ...(taskToken ? { taskToken } : {}),
+        };
         const entering = current.lifecycle?.waitingAt !== 'AwaitOwnerFix';
         return {
           finding: { ...current, status, lifecycle },
-          events: entering ? [{ actor: ACTOR, action: 'remediation.assigned', ...(current.status !== status ? { from: current.status } : {}), to: status, reason: `${current.owner ?? policy.unownedQueue} fixes it by ${current.dueAt ?? timerAt}` }] : [],
+          events: entering
+            ? [
+                {
+                  actor: ACTOR,
+                  action: 'remediation.assigned',
+                  ...(current.status !== status ? { from: current.status } : {}),
+                  to: status,
+                  reason: `${current.owner ?? policy.unownedQueue} fixes it by ${current.dueAt ?? timerAt}`,
+                },
+              ]
+            : [],
         };
       });
       return { ...state, ownerFixTimeoutSeconds: secondsUntil(f.lifecycle!.timerAt!, now()) };
@@ -139,7 +237,16 @@ export async function runStep(step: StepName, state: LifecycleState, deps: Lifec
 
     case 'await_exception_approval': {
       await updateFinding(store, clock, id, (f) => ({
-        finding: { ...f, lifecycle: { ...f.lifecycle!, waitingAt: 'AwaitExceptionApproval', timerAt: undefined, timerKind: undefined, ...(taskToken ? { taskToken } : {}) } },
+        finding: {
+          ...f,
+          lifecycle: {
+            ...f.lifecycle!,
+            waitingAt: 'AwaitExceptionApproval',
+            timerAt: undefined,
+            timerKind: undefined,
+            ...(taskToken ? { taskToken } : {}),
+          },
+        },
         events: [],
       }));
       return state;
@@ -149,21 +256,53 @@ export async function runStep(step: StepName, state: LifecycleState, deps: Lifec
       const f = await updateFinding(store, clock, id, (current) => {
         if (!current.exception?.approvedBy) throw new Error(`finding ${id} has no approved exception`);
         return {
-          finding: { ...current, status: 'risk_accepted', lifecycle: { ...current.lifecycle!, waitingAt: 'ExceptionWait', timerAt: current.exception.until, timerKind: 'exception_expiry' } },
-          events: [{ actor: ACTOR, action: 'risk.accepted', from: current.status, to: 'risk_accepted', reason: `accepted until ${current.exception.until}; approved by ${current.exception.approvedBy}` }],
+          finding: {
+            ...current,
+            status: 'risk_accepted',
+            lifecycle: {
+              ...current.lifecycle!,
+              waitingAt: 'ExceptionWait',
+              timerAt: current.exception.until,
+              timerKind: 'exception_expiry',
+            },
+          },
+          events: [
+            {
+              actor: ACTOR,
+              action: 'risk.accepted',
+              from: current.status,
+              to: 'risk_accepted',
+              reason: `accepted until ${current.exception.until}; approved by ${current.exception.approvedBy}`,
+            },
+          ],
         };
       });
       const until = f.exception!.until;
       const continueAsNew = Date.parse(until) - now().getTime() > MAX_WAIT_IN_ONE_EXECUTION_MS;
-      return { ...state, expiresAt: until, continueAsNew, ...(continueAsNew ? { nextExecutionName: `${executionName(id, state.generation)}-x${Math.floor(Date.parse(until) / DAY_MS)}` } : {}) };
+      return {
+        ...state,
+        expiresAt: until,
+        continueAsNew,
+        ...(continueAsNew
+          ? { nextExecutionName: `${executionName(id, state.generation)}-x${Math.floor(Date.parse(until) / DAY_MS)}` }
+          : {}),
+      };
     }
 
     case 'revalidate': {
       const f = await mustGet(store, id);
-      const revoked = f.validity === 'inactive' || f.sources.every((s) => s.state === 'resolved') || hasClosingEvidence(f, policy);
+      const revoked =
+        f.validity === 'inactive' || f.sources.every((s) => s.state === 'resolved') || hasClosingEvidence(f, policy);
       await updateFinding(store, clock, id, (current) => ({
         finding: current,
-        events: [{ actor: ACTOR, action: 'exception.expired', reason: revoked ? 'exception ended; the exposure is gone' : 'exception ended; the exposure is still there', data: { exposed: !revoked } }],
+        events: [
+          {
+            actor: ACTOR,
+            action: 'exception.expired',
+            reason: revoked ? 'exception ended; the exposure is gone' : 'exception ended; the exposure is still there',
+            data: { exposed: !revoked },
+          },
+        ],
       }));
       return { ...state, exposed: !revoked };
     }
@@ -172,8 +311,30 @@ export async function runStep(step: StepName, state: LifecycleState, deps: Lifec
       await updateFinding(store, clock, id, (f, at) => {
         const dueAt = dueDateFor(f.severity, new Date(at), policy).toISOString();
         return {
-          finding: { ...f, status: 'reopened', dueAt, exception: undefined, ...(f.exception ? { expiredException: { ...f.exception, expiredAt: at } } : {}), lifecycle: { ...f.lifecycle!, waitingAt: undefined, timerAt: undefined, timerKind: undefined, lastEscalatedAt: undefined } },
-          events: [{ actor: ACTOR, action: 'finding.reopened', from: f.status, to: 'reopened', reason: `exception expired while still exposed; new due date ${dueAt}`, data: { dueAt } }],
+          finding: {
+            ...f,
+            status: 'reopened',
+            dueAt,
+            exception: undefined,
+            ...(f.exception ? { expiredException: { ...f.exception, expiredAt: at } } : {}),
+            lifecycle: {
+              ...f.lifecycle!,
+              waitingAt: undefined,
+              timerAt: undefined,
+              timerKind: undefined,
+              lastEscalatedAt: undefined,
+            },
+          },
+          events: [
+            {
+              actor: ACTOR,
+              action: 'finding.reopened',
+              from: f.status,
+              to: 'reopened',
+              reason: `exception expired while still exposed; new due date ${dueAt}`,
+              data: { dueAt },
+            },
+          ],
         };
       });
       return state;
@@ -187,8 +348,16 @@ export async function runStep(step: StepName, state: LifecycleState, deps: Lifec
         finding: { ...current, status: verified ? 'verifying' : current.status },
         events: [
           verified
-            ? { actor: ACTOR, action: 'evidence.verified', reason: `closing evidence present (${required.join(' or ')})` }
-            : { actor: ACTOR, action: 'verification.failed', reason: `no closing evidence: needs one of ${required.join(', ')} (simulated records do not count); back to the owner` },
+            ? {
+                actor: ACTOR,
+                action: 'evidence.verified',
+                reason: `closing evidence present (${required.join(' or ')})`,
+              }
+            : {
+                actor: ACTOR,
+                action: 'verification.failed',
+                reason: `no closing evidence: needs one of ${required.join(', ')} (simulated records do not count); back to the owner`,
+              },
         ],
       }));
       return { ...state, verified };
@@ -198,8 +367,28 @@ export async function runStep(step: StepName, state: LifecycleState, deps: Lifec
       await updateFinding(store, clock, id, (f, at) => {
         const proof = f.evidence.find((e) => !e.simulated && evidenceRequired(f.nhiType, policy).includes(e.kind));
         return {
-          finding: { ...f, status: 'resolved', closedAt: at, lifecycle: { ...f.lifecycle!, waitingAt: undefined, timerAt: undefined, timerKind: undefined, taskToken: undefined } },
-          events: [{ actor: ACTOR, action: 'finding.resolved', from: f.status, to: 'resolved', reason: proof ? `closed on ${proof.kind.replace(/_/g, ' ')}` : 'exposure gone at revalidation', ...(proof ? { evidenceRef: proof.ref } : {}) }],
+          finding: {
+            ...f,
+            status: 'resolved',
+            closedAt: at,
+            lifecycle: {
+              ...f.lifecycle!,
+              waitingAt: undefined,
+              timerAt: undefined,
+              timerKind: undefined,
+              taskToken: undefined,
+            },
+          },
+          events: [
+            {
+              actor: ACTOR,
+              action: 'finding.resolved',
+              from: f.status,
+              to: 'resolved',
+              reason: proof ? `closed on ${proof.kind.replace(/_/g, ' ')}` : 'exposure gone at revalidation',
+              ...(proof ? { evidenceRef: proof.ref } : {}),
+            },
+          ],
         };
       });
       return state;
@@ -208,8 +397,27 @@ export async function runStep(step: StepName, state: LifecycleState, deps: Lifec
     case 'close_false_positive': {
       const signal = state.signal;
       await updateFinding(store, clock, id, (f, at) => ({
-        finding: { ...f, status: 'false_positive', closedAt: at, lifecycle: { ...f.lifecycle!, waitingAt: undefined, timerAt: undefined, timerKind: undefined, taskToken: undefined } },
-        events: [{ actor: signal?.by ?? ACTOR, action: 'finding.false_positive', from: f.status, to: 'false_positive', reason: signal?.reason ?? 'approved as false positive' }],
+        finding: {
+          ...f,
+          status: 'false_positive',
+          closedAt: at,
+          lifecycle: {
+            ...f.lifecycle!,
+            waitingAt: undefined,
+            timerAt: undefined,
+            timerKind: undefined,
+            taskToken: undefined,
+          },
+        },
+        events: [
+          {
+            actor: signal?.by ?? ACTOR,
+            action: 'finding.false_positive',
+            from: f.status,
+            to: 'false_positive',
+            reason: signal?.reason ?? 'approved as false positive',
+          },
+        ],
       }));
       return state;
     }
@@ -217,7 +425,13 @@ export async function runStep(step: StepName, state: LifecycleState, deps: Lifec
     case 'record_failure': {
       await updateFinding(store, clock, id, (f) => ({
         finding: f,
-        events: [{ actor: ACTOR, action: 'lifecycle.failed', reason: `a lifecycle step failed after retries (${state.error?.Error ?? 'unknown error'}); escalated to ${policy.escalationContact}` }],
+        events: [
+          {
+            actor: ACTOR,
+            action: 'lifecycle.failed',
+            reason: `a lifecycle step failed after retries (${state.error?.Error ?? 'unknown error'}); escalated to ${policy.escalationContact}`,
+          },
+        ],
       }));
       return state;
     }

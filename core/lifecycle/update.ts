@@ -15,7 +15,10 @@ export async function updateFinding(
   store: FindingStore,
   clock: Clock,
   findingId: string,
-  change: (current: Finding, at: string) => { finding: Finding; events: Array<Omit<AuditEventDraft, 'at'>> } | undefined,
+  change: (
+    current: Finding,
+    at: string,
+  ) => { finding: Finding; events: Array<Omit<AuditEventDraft, 'at'>> } | undefined,
 ): Promise<Finding> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const current = await store.get(findingId);
@@ -23,7 +26,11 @@ export async function updateFinding(
     const at = clock.now().toISOString();
     const result = change(current, at);
     if (!result) return current;
-    const events = chainEvents(findingId, { count: current.eventCount, lastHash: current.lastEventHash }, result.events.map((e) => ({ ...e, at })));
+    const events = chainEvents(
+      findingId,
+      { count: current.eventCount, lastHash: current.lastEventHash },
+      result.events.map((e) => ({ ...e, at })),
+    );
     const last = events[events.length - 1];
     const next: Finding = {
       ...result.finding,
@@ -31,7 +38,9 @@ export async function updateFinding(
       eventCount: last ? last.seq : current.eventCount,
       lastEventHash: last ? last.hash : current.lastEventHash,
     };
-    const { conflicts } = await store.commit([{ finding: next, expectedVersion: current.version, events, aliases: [] }]);
+    const { conflicts } = await store.commit([
+      { finding: next, expectedVersion: current.version, events, aliases: [] },
+    ]);
     if (conflicts.length === 0) return next;
   }
   throw new ConcurrentUpdateError(findingId);

@@ -25,7 +25,10 @@ export const ReportExportRequestSchema = z.object({
   parameters: z.object({
     since: z.iso.datetime().optional(),
     owner: z.string().min(1).max(200).optional(),
-    finding: z.string().regex(/^NHI-[0-9A-F]{16}$/).optional(),
+    finding: z
+      .string()
+      .regex(/^NHI-[0-9A-F]{16}$/)
+      .optional(),
     actor: z.string().min(1).max(200).optional(),
     validAfterDays: z.number().int().min(1).max(365).optional(),
   }),
@@ -33,12 +36,22 @@ export const ReportExportRequestSchema = z.object({
 export type ReportExportRequest = z.infer<typeof ReportExportRequestSchema>;
 
 export const ReportExportResultSchema = z.discriminatedUnion('status', [
-  z.object({ status: z.literal('done'), finishedAt: z.string(), file: z.string(), filename: z.string(), bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/), rows: z.number().int().nonnegative() }),
+  z.object({
+    status: z.literal('done'),
+    finishedAt: z.string(),
+    file: z.string(),
+    filename: z.string(),
+    bytes: z.number().int().nonnegative(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    rows: z.number().int().nonnegative(),
+  }),
   z.object({ status: z.literal('failed'), finishedAt: z.string(), error: z.string() }),
 ]);
 export type ReportExportResult = z.infer<typeof ReportExportResultSchema>;
 
-export type ReportExportStatus = { id: string; request: ReportExportRequest } & ({ status: 'pending' } | ReportExportResult);
+export type ReportExportStatus = { id: string; request: ReportExportRequest } & (
+  { status: 'pending' } | ReportExportResult
+);
 
 /** Where export files are kept: S3 on AWS, a directory locally. */
 export interface ExportFiles {
@@ -49,11 +62,17 @@ export interface ExportFiles {
   downloadUrl(key: string, filename: string): Promise<string>;
 }
 
-const CONTENT_TYPES: Record<ExportFormat, string> = { csv: 'text/csv; charset=utf-8', html: 'text/html; charset=utf-8', json: 'application/json' };
+const CONTENT_TYPES: Record<ExportFormat, string> = {
+  csv: 'text/csv; charset=utf-8',
+  html: 'text/html; charset=utf-8',
+  json: 'application/json',
+};
 /** The content type of an export file, by its extension. */
 export function exportContentType(filename: string): string {
   const extension = filename.slice(filename.lastIndexOf('.') + 1);
-  return (EXPORT_FORMATS as readonly string[]).includes(extension) ? CONTENT_TYPES[extension as ExportFormat] : 'application/octet-stream';
+  return (EXPORT_FORMATS as readonly string[]).includes(extension)
+    ? CONTENT_TYPES[extension as ExportFormat]
+    : 'application/octet-stream';
 }
 const requestKey = (id: string) => `exports/${id}/request.json`;
 const resultKey = (id: string) => `exports/${id}/result.json`;
@@ -75,7 +94,10 @@ export async function recordExportRequest(request: ReportExportRequest, files: E
  * recorded as failed with its reason; an infrastructure failure throws, so the worker is retried.
  * Running it again for the same request rewrites the same file.
  */
-export async function runReportExport(input: unknown, deps: { source: ReportSource; policy: Policy; files: ExportFiles; now: () => Date }): Promise<ReportExportResult> {
+export async function runReportExport(
+  input: unknown,
+  deps: { source: ReportSource; policy: Policy; files: ExportFiles; now: () => Date },
+): Promise<ReportExportResult> {
   const request = ReportExportRequestSchema.parse(input);
   const options = reportOptionsFor(new Date(request.at), deps.policy, request.parameters);
   let result: ReportExportResult;
@@ -85,7 +107,15 @@ export async function runReportExport(input: unknown, deps: { source: ReportSour
     const filename = `closeloop-${request.kind}-${request.at.slice(0, 10)}.${request.format}`;
     const file = `exports/${request.id}/${filename}`;
     await deps.files.put(file, body, CONTENT_TYPES[request.format]);
-    result = { status: 'done', finishedAt: deps.now().toISOString(), file, filename, bytes: Buffer.byteLength(body), sha256: createHash('sha256').update(body).digest('hex'), rows: report.sections[0]?.rows.length ?? 0 };
+    result = {
+      status: 'done',
+      finishedAt: deps.now().toISOString(),
+      file,
+      filename,
+      bytes: Buffer.byteLength(body),
+      sha256: createHash('sha256').update(body).digest('hex'),
+      rows: report.sections[0]?.rows.length ?? 0,
+    };
   } catch (err) {
     // Only the request's own problem is final; a store or S3 failure throws, so the work is retried.
     if (!(err instanceof InputError)) throw err;
@@ -96,7 +126,10 @@ export async function runReportExport(input: unknown, deps: { source: ReportSour
 }
 
 /** Where an export stands; a download link when it is done. */
-export async function exportStatus(id: string, files: ExportFiles): Promise<ReportExportStatus & { downloadUrl?: string }> {
+export async function exportStatus(
+  id: string,
+  files: ExportFiles,
+): Promise<ReportExportStatus & { downloadUrl?: string }> {
   const requestText = await files.get(requestKey(id));
   if (!requestText) throw new ExportNotFoundError(id);
   const request = ReportExportRequestSchema.parse(JSON.parse(requestText));

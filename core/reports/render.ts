@@ -21,12 +21,26 @@ export function renderReport(report: Report, format: ReportFormat): string {
 }
 
 function toText(report: Report): string {
-  const lines = [`${report.title} — at ${report.generatedAt}${Object.entries(report.parameters).filter(([k]) => k !== 'at').map(([k, v]) => ` · ${k} ${v}`).join('')}`, ''];
+  const lines = [
+    `${report.title} — at ${report.generatedAt}${Object.entries(report.parameters)
+      .filter(([k]) => k !== 'at')
+      .map(([k, v]) => ` · ${k} ${v}`)
+      .join('')}`,
+    '',
+  ];
   const width = Math.max(...report.summary.map((s) => s.label.length));
   for (const s of report.summary) lines.push(`  ${s.label.padEnd(width)}  ${s.value === null ? '-' : String(s.value)}`);
   for (const section of report.sections) {
     lines.push('', `${section.title} (${section.rows.length})`);
-    lines.push(section.rows.length === 0 ? '  none' : table(section.columns.map((c) => c.toUpperCase()), section.rows.map((r) => r.map((c) => (c === null ? '-' : String(c)))), section.columns.map(() => 60)));
+    lines.push(
+      section.rows.length === 0
+        ? '  none'
+        : table(
+            section.columns.map((c) => c.toUpperCase()),
+            section.rows.map((r) => r.map((c) => (c === null ? '-' : String(c)))),
+            section.columns.map(() => 60),
+          ),
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -45,12 +59,18 @@ export function toCsv(section: ReportSection): string {
   return [section.columns, ...section.rows].map((row) => row.map(field).join(',')).join('\r\n') + '\r\n';
 }
 
-const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+const escapeHtml = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 
 /** A horizontal bar chart as inline SVG: one bar per row with a numeric value. */
 function barChart(section: ReportSection): string {
   const chart = section.chart!;
-  const bars = section.rows.map((r) => ({ label: text(r[chart.label]), value: typeof r[chart.value] === 'number' ? (r[chart.value] as number) : 0 })).slice(0, 30);
+  const bars = section.rows
+    .map((r) => ({
+      label: text(r[chart.label]),
+      value: typeof r[chart.value] === 'number' ? (r[chart.value] as number) : 0,
+    }))
+    .slice(0, 30);
   if (bars.length === 0 || bars.every((b) => b.value === 0)) return '';
   const max = Math.max(...bars.map((b) => b.value));
   const rowHeight = 22;
@@ -69,18 +89,33 @@ function barChart(section: ReportSection): string {
 
 /** One self-contained file (inline CSS and SVG, no scripts, no network requests). */
 function toHtml(report: Report): string {
-  const cards = report.summary.map((s) => `<div class="card"><div class="value">${escapeHtml(s.value === null ? '–' : String(s.value))}</div><div class="label">${escapeHtml(s.label)}</div></div>`).join('');
+  const cards = report.summary
+    .map(
+      (s) =>
+        `<div class="card"><div class="value">${escapeHtml(s.value === null ? '–' : String(s.value))}</div><div class="label">${escapeHtml(s.label)}</div></div>`,
+    )
+    .join('');
   const sections = report.sections
     .map((section) => {
       const head = section.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('');
-      const body = section.rows.length === 0 ? `<tr><td colspan="${section.columns.length}" class="none">none</td></tr>` : section.rows.map((r) => `<tr>${r.map((c) => `<td${typeof c === 'number' ? ' class="n"' : ''}>${escapeHtml(text(c))}</td>`).join('')}</tr>`).join('');
+      const body =
+        section.rows.length === 0
+          ? `<tr><td colspan="${section.columns.length}" class="none">none</td></tr>`
+          : section.rows
+              .map(
+                (r) =>
+                  `<tr>${r.map((c) => `<td${typeof c === 'number' ? ' class="n"' : ''}>${escapeHtml(text(c))}</td>`).join('')}</tr>`,
+              )
+              .join('');
       return `<section><h2>${escapeHtml(section.title)} <span class="count">(${section.rows.length})</span></h2>${section.chart ? barChart(section) : ''}<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></section>`;
     })
     .join('');
   const verification = report.verification
     ? `<p class="${report.verification.ok ? 'ok' : 'broken'}">Hash chains: ${report.verification.chains} verified over ${report.verification.events} events — ${report.verification.ok ? 'intact' : `BROKEN at ${escapeHtml(report.verification.firstBreak!.findingId)} event ${report.verification.firstBreak!.seq}`}</p>`
     : '';
-  const params = Object.entries(report.parameters).map(([k, v]) => `${escapeHtml(k)} ${escapeHtml(v)}`).join(' · ');
+  const params = Object.entries(report.parameters)
+    .map(([k, v]) => `${escapeHtml(k)} ${escapeHtml(v)}`)
+    .join(' · ');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">

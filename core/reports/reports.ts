@@ -31,7 +31,12 @@ export interface Report {
   summary: Array<{ label: string; value: Cell }>;
   sections: ReportSection[];
   /** Only for `audit`: every chain the report touched, verified against its head. */
-  verification?: { ok: boolean; chains: number; events: number; firstBreak?: { findingId: string; seq: number; problem: string } };
+  verification?: {
+    ok: boolean;
+    chains: number;
+    events: number;
+    firstBreak?: { findingId: string; seq: number; problem: string };
+  };
   reads?: ReportReads;
 }
 
@@ -52,7 +57,17 @@ export interface ReportOptions {
 }
 
 /** The filters a report request names (CLI, API, export), as report options at `now`. */
-export function reportOptionsFor(now: Date, policy: Policy, p: { since?: string | undefined; owner?: string | undefined; finding?: string | undefined; actor?: string | undefined; validAfterDays?: number | undefined }): ReportOptions {
+export function reportOptionsFor(
+  now: Date,
+  policy: Policy,
+  p: {
+    since?: string | undefined;
+    owner?: string | undefined;
+    finding?: string | undefined;
+    actor?: string | undefined;
+    validAfterDays?: number | undefined;
+  },
+): ReportOptions {
   return {
     now,
     policy,
@@ -68,7 +83,13 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** Findings' trails the audit report reads at once to verify their chains. */
 const TRAILS_IN_PARALLEL = 8;
 /** A finding someone still has to act on. */
-export const OPEN_STATUSES: readonly FindingStatus[] = ['open', 'awaiting_approval', 'remediating', 'verifying', 'reopened'];
+export const OPEN_STATUSES: readonly FindingStatus[] = [
+  'open',
+  'awaiting_approval',
+  'remediating',
+  'verifying',
+  'reopened',
+];
 const CLOSED_STATUSES: readonly FindingStatus[] = ['resolved', 'false_positive'];
 const days = (ms: number) => Math.round((ms / DAY_MS) * 10) / 10;
 const pct = (part: number, whole: number) => (whole === 0 ? null : Math.round((part / whole) * 1000) / 10);
@@ -106,12 +127,21 @@ async function openFindings(source: ReportSource, options: ReportOptions): Promi
 /** Every finding, or one owner's: their open work, accepted risks and closed findings (three index partitions). */
 async function allFindings(source: ReportSource, options: ReportOptions): Promise<Finding[]> {
   if (!options.owner) return source.findings(FINDING_STATUSES);
-  const [open, accepted, closed] = await Promise.all([source.openOf(options.owner), source.acceptedOf(options.owner), source.closedOf(options.owner)]);
+  const [open, accepted, closed] = await Promise.all([
+    source.openOf(options.owner),
+    source.acceptedOf(options.owner),
+    source.closedOf(options.owner),
+  ]);
   return [...open, ...accepted, ...closed];
 }
 
 function closedSince(findings: Finding[], options: ReportOptions): Finding[] {
-  return findings.filter((f) => f.closedAt && (!options.since || Date.parse(f.closedAt) >= options.since.getTime()) && (!options.owner || f.owner === options.owner));
+  return findings.filter(
+    (f) =>
+      f.closedAt &&
+      (!options.since || Date.parse(f.closedAt) >= options.since.getTime()) &&
+      (!options.owner || f.owner === options.owner),
+  );
 }
 
 async function slaReport(source: ReportSource, options: ReportOptions): Promise<Built> {
@@ -128,18 +158,43 @@ async function slaReport(source: ReportSource, options: ReportOptions): Promise<
       const [owner, severity] = key.split('\u0000') as [string, Severity];
       const late = fs.filter(overdue);
       const soon = fs.filter((f) => !overdue(f) && f.dueAt !== undefined && Date.parse(f.dueAt) < now + 7 * DAY_MS);
-      const nextDue = fs.map((f) => f.dueAt).filter((d): d is string => Boolean(d)).sort()[0];
-      return [owner, severity, fs.length, late.length, soon.length, pct(late.length, fs.length), isoDay(nextDue)] as Cell[];
+      const nextDue = fs
+        .map((f) => f.dueAt)
+        .filter((d): d is string => Boolean(d))
+        .sort()[0];
+      return [
+        owner,
+        severity,
+        fs.length,
+        late.length,
+        soon.length,
+        pct(late.length, fs.length),
+        isoDay(nextDue),
+      ] as Cell[];
     })
-    .sort((a, b) => String(a[0]).localeCompare(String(b[0])) || SEVERITIES.indexOf(a[1] as Severity) - SEVERITIES.indexOf(b[1] as Severity));
+    .sort(
+      (a, b) =>
+        String(a[0]).localeCompare(String(b[0])) ||
+        SEVERITIES.indexOf(a[1] as Severity) - SEVERITIES.indexOf(b[1] as Severity),
+    );
 
   // One owner's closed work is its own index partition, by closing time; otherwise the resolved partition.
-  const resolved = closedSince(options.owner ? (await source.closedOf(options.owner, options.since?.toISOString())).filter((f) => f.status === 'resolved') : await source.findings(['resolved']), options);
+  const resolved = closedSince(
+    options.owner
+      ? (await source.closedOf(options.owner, options.since?.toISOString())).filter((f) => f.status === 'resolved')
+      : await source.findings(['resolved']),
+    options,
+  );
   const mttr = SEVERITIES.map((severity) => {
     const fs = resolved.filter((f) => f.severity === severity);
     const durations = fs.map((f) => Date.parse(f.closedAt!) - Date.parse(f.firstSeen));
     const within = fs.filter((f) => f.dueAt && Date.parse(f.closedAt!) <= Date.parse(f.dueAt)).length;
-    return [severity, fs.length, fs.length ? days(durations.reduce((a, b) => a + b, 0) / fs.length) : null, pct(within, fs.length)] as Cell[];
+    return [
+      severity,
+      fs.length,
+      fs.length ? days(durations.reduce((a, b) => a + b, 0) / fs.length) : null,
+      pct(within, fs.length),
+    ] as Cell[];
   }).filter((row) => (row[1] as number) > 0);
   const overdueCount = open.filter(overdue).length;
   const withinAll = resolved.filter((f) => f.dueAt && Date.parse(f.closedAt!) <= Date.parse(f.dueAt)).length;
@@ -154,15 +209,33 @@ async function slaReport(source: ReportSource, options: ReportOptions): Promise<
       { label: '% resolved within SLA', value: pct(withinAll, resolved.length) },
     ],
     sections: [
-      { title: 'Open findings by owner and severity', columns: ['owner', 'severity', 'open', 'overdue', 'due within 7 days', 'breach rate %', 'next due'], rows: byOwner, chart: { label: 0, value: 3, unit: 'overdue' } },
-      { title: 'Mean time to resolve, by severity', columns: ['severity', 'resolved', 'MTTR (days)', '% within SLA'], rows: mttr, chart: { label: 0, value: 2, unit: 'days' } },
+      {
+        title: 'Open findings by owner and severity',
+        columns: ['owner', 'severity', 'open', 'overdue', 'due within 7 days', 'breach rate %', 'next due'],
+        rows: byOwner,
+        chart: { label: 0, value: 3, unit: 'overdue' },
+      },
+      {
+        title: 'Mean time to resolve, by severity',
+        columns: ['severity', 'resolved', 'MTTR (days)', '% within SLA'],
+        rows: mttr,
+        chart: { label: 0, value: 2, unit: 'days' },
+      },
       {
         title: 'Overdue findings',
         columns: ['finding', 'severity', 'owner', 'due', 'days overdue', 'status', 'title'],
         rows: open
           .filter(overdue)
           .sort((a, b) => a.dueAt!.localeCompare(b.dueAt!))
-          .map((f) => [f.id, f.severity, f.owner ?? null, isoDay(f.dueAt), days(now - Date.parse(f.dueAt!)), f.status, f.title]),
+          .map((f) => [
+            f.id,
+            f.severity,
+            f.owner ?? null,
+            isoDay(f.dueAt),
+            days(now - Date.parse(f.dueAt!)),
+            f.status,
+            f.title,
+          ]),
       },
     ],
   };
@@ -171,7 +244,9 @@ async function slaReport(source: ReportSource, options: ReportOptions): Promise<
 async function ownershipReport(source: ReportSource, options: ReportOptions): Promise<Built> {
   const open = await openFindings(source, options);
   const named = open.filter((f) => f.owner && f.ownerVia !== 'unowned_queue');
-  const queue = options.owner ? open.filter((f) => f.ownerVia === 'unowned_queue') : await source.openOf(options.policy.unownedQueue);
+  const queue = options.owner
+    ? open.filter((f) => f.ownerVia === 'unowned_queue')
+    : await source.openOf(options.policy.unownedQueue);
   const perOwner = new Map<string, { total: number; via: Map<string, number> }>();
   for (const f of open) {
     const owner = f.owner ?? '(none)';
@@ -194,13 +269,22 @@ async function ownershipReport(source: ReportSource, options: ReportOptions): Pr
         columns: ['owner', 'open', 'from CMDB', 'from tags', 'from mapping', 'unowned queue'],
         rows: [...perOwner.entries()]
           .sort((a, b) => b[1].total - a[1].total || a[0].localeCompare(b[0]))
-          .map(([owner, e]) => [owner, e.total, e.via.get('cmdb') ?? 0, e.via.get('tags') ?? 0, e.via.get('mapping') ?? 0, e.via.get('unowned_queue') ?? 0]),
+          .map(([owner, e]) => [
+            owner,
+            e.total,
+            e.via.get('cmdb') ?? 0,
+            e.via.get('tags') ?? 0,
+            e.via.get('mapping') ?? 0,
+            e.via.get('unowned_queue') ?? 0,
+          ]),
         chart: { label: 0, value: 1, unit: 'open' },
       },
       {
         title: 'The unowned queue',
         columns: ['finding', 'severity', 'asset', 'due', 'title'],
-        rows: queue.sort((a, b) => (a.dueAt ?? '').localeCompare(b.dueAt ?? '')).map((f) => [f.id, f.severity, f.asset.id, isoDay(f.dueAt), f.title]),
+        rows: queue
+          .sort((a, b) => (a.dueAt ?? '').localeCompare(b.dueAt ?? ''))
+          .map((f) => [f.id, f.severity, f.asset.id, isoDay(f.dueAt), f.title]),
       },
     ],
   };
@@ -211,9 +295,13 @@ async function exceptionsReport(source: ReportSource, options: ReportOptions): P
   const in30 = now.getTime() + 30 * DAY_MS;
   // Every active acceptance (one owner's: their ACCEPTED# partition); the next 30 days' expiries are among them.
   const active = options.owner ? await source.acceptedOf(options.owner) : await source.findings(['risk_accepted']);
-  const expiring = active.filter((f) => f.exception && Date.parse(f.exception.until) < in30).sort((a, b) => a.exception!.until.localeCompare(b.exception!.until));
+  const expiring = active
+    .filter((f) => f.exception && Date.parse(f.exception.until) < in30)
+    .sort((a, b) => a.exception!.until.localeCompare(b.exception!.until));
   // Expired exceptions are history items (they stay listed whatever the finding did next).
-  const expired = (await source.expiredExceptions(options.since?.toISOString())).filter((e) => !options.owner || e.owner === options.owner);
+  const expired = (await source.expiredExceptions(options.since?.toISOString())).filter(
+    (e) => !options.owner || e.owner === options.owner,
+  );
   const daysLeft = (until: string) => days(Date.parse(until) - now.getTime());
   return {
     title: `Exceptions (risk acceptances)${options.owner ? ` of ${options.owner}` : ''}`,
@@ -225,18 +313,49 @@ async function exceptionsReport(source: ReportSource, options: ReportOptions): P
     sections: [
       {
         title: 'Active risk acceptances',
-        columns: ['finding', 'severity', 'owner', 'requested by', 'approved by', 'reason', 'compensating control', 'expires', 'days left'],
+        columns: [
+          'finding',
+          'severity',
+          'owner',
+          'requested by',
+          'approved by',
+          'reason',
+          'compensating control',
+          'expires',
+          'days left',
+        ],
         rows: active
           .filter((f) => f.exception)
           .sort((a, b) => a.exception!.until.localeCompare(b.exception!.until))
-          .map((f) => [f.id, f.severity, f.owner ?? null, f.exception!.requestedBy, f.exception!.approvedBy ?? null, f.exception!.reason, f.exception!.compensatingControl ?? null, isoDay(f.exception!.until), daysLeft(f.exception!.until)]),
+          .map((f) => [
+            f.id,
+            f.severity,
+            f.owner ?? null,
+            f.exception!.requestedBy,
+            f.exception!.approvedBy ?? null,
+            f.exception!.reason,
+            f.exception!.compensatingControl ?? null,
+            isoDay(f.exception!.until),
+            daysLeft(f.exception!.until),
+          ]),
         chart: { label: 0, value: 8, unit: 'days left' },
       },
-      { title: 'Expiring within 30 days', columns: ['finding', 'owner', 'expires', 'days left'], rows: expiring.map((f) => [f.id, f.owner ?? null, isoDay(f.exception!.until), daysLeft(f.exception!.until)]) },
+      {
+        title: 'Expiring within 30 days',
+        columns: ['finding', 'owner', 'expires', 'days left'],
+        rows: expiring.map((f) => [f.id, f.owner ?? null, isoDay(f.exception!.until), daysLeft(f.exception!.until)]),
+      },
       {
         title: 'Expired and reopened',
         columns: ['finding', 'owner', 'requested by', 'approved by', 'expired', 'new due date'],
-        rows: expired.map((e) => [e.findingId, e.owner ?? null, e.requestedBy, e.approvedBy ?? null, isoDay(e.expiredAt), isoDay(e.dueAt)]),
+        rows: expired.map((e) => [
+          e.findingId,
+          e.owner ?? null,
+          e.requestedBy,
+          e.approvedBy ?? null,
+          isoDay(e.expiredAt),
+          isoDay(e.dueAt),
+        ]),
       },
     ],
   };
@@ -252,8 +371,17 @@ async function rotationReport(source: ReportSource, options: ReportOptions): Pro
   // unless closed (or known inactive) by then.
   const all = await allFindings(source, options);
   const leaked = all.filter((f) => f.owaspNhi.includes('NHI2') && Date.parse(f.firstSeen) <= now - n * DAY_MS);
-  const stillValid = leaked.filter((f) => f.validity !== 'inactive' && (!f.closedAt || Date.parse(f.closedAt) > Date.parse(f.firstSeen) + n * DAY_MS));
-  const rotatedFindings = all.filter((f) => f.evidence.some((e) => e.kind === 'rotation_record' && !e.simulated) && (!options.since || f.evidence.some((e) => e.kind === 'rotation_record' && !e.simulated && Date.parse(e.at) >= options.since!.getTime())));
+  const stillValid = leaked.filter(
+    (f) => f.validity !== 'inactive' && (!f.closedAt || Date.parse(f.closedAt) > Date.parse(f.firstSeen) + n * DAY_MS),
+  );
+  const rotatedFindings = all.filter(
+    (f) =>
+      f.evidence.some((e) => e.kind === 'rotation_record' && !e.simulated) &&
+      (!options.since ||
+        f.evidence.some(
+          (e) => e.kind === 'rotation_record' && !e.simulated && Date.parse(e.at) >= options.since!.getTime(),
+        )),
+  );
   return {
     title: options.owner ? `Rotation: findings of ${options.owner} (managed secrets hub-wide)` : 'Rotation',
     summary: [
@@ -262,19 +390,42 @@ async function rotationReport(source: ReportSource, options: ReportOptions): Pro
       { label: 'failed or abandoned rotations', value: secrets.reduce((sum, s) => sum + s.failures, 0) },
       { label: 'findings remediated by a rotation' + (options.since ? ' since' : ''), value: rotatedFindings.length },
       { label: `leaked secrets notified ${n}+ days ago`, value: leaked.length },
-      { label: `% still valid ${n} days after notification (industry: 91.6% after 5 days)`, value: pct(stillValid.length, leaked.length) },
+      {
+        label: `% still valid ${n} days after notification (industry: 91.6% after 5 days)`,
+        value: pct(stillValid.length, leaked.length),
+      },
     ],
     sections: [
       {
         title: 'Managed secrets',
-        columns: ['secret', 'rotator', 'last rotated', 'days since', 'within window', 'rotations', 'failures', 'last outcome'],
-        rows: secrets.map((s) => [s.name, s.rotator ?? null, isoDay(s.lastRotatedAt), s.lastRotatedAt ? days(now - Date.parse(s.lastRotatedAt)) : null, withinWindow.includes(s) ? 'yes' : 'no', s.rotations, s.failures, s.lastOutcome ?? null]),
+        columns: [
+          'secret',
+          'rotator',
+          'last rotated',
+          'days since',
+          'within window',
+          'rotations',
+          'failures',
+          'last outcome',
+        ],
+        rows: secrets.map((s) => [
+          s.name,
+          s.rotator ?? null,
+          isoDay(s.lastRotatedAt),
+          s.lastRotatedAt ? days(now - Date.parse(s.lastRotatedAt)) : null,
+          withinWindow.includes(s) ? 'yes' : 'no',
+          s.rotations,
+          s.failures,
+          s.lastOutcome ?? null,
+        ]),
         chart: { label: 0, value: 3, unit: 'days since rotation' },
       },
       {
         title: `Leaked secrets still valid ${n} days after notification`,
         columns: ['finding', 'severity', 'owner', 'notified', 'status', 'closed'],
-        rows: stillValid.sort((a, b) => a.firstSeen.localeCompare(b.firstSeen)).map((f) => [f.id, f.severity, f.owner ?? null, isoDay(f.firstSeen), f.status, isoDay(f.closedAt)]),
+        rows: stillValid
+          .sort((a, b) => a.firstSeen.localeCompare(b.firstSeen))
+          .map((f) => [f.id, f.severity, f.owner ?? null, isoDay(f.firstSeen), f.status, isoDay(f.closedAt)]),
       },
     ],
   };
@@ -297,7 +448,9 @@ async function standardsReport(source: ReportSource, options: ReportOptions): Pr
   };
   const owasp = tally((f) => f.owaspNhi);
   const nist = tally((f) => f.nistCsf);
-  const owaspRows = Array.from({ length: 10 }, (_, i) => `NHI${i + 1}`).map((id) => [id, owasp.get(id)?.open ?? 0, owasp.get(id)?.closed ?? 0] as Cell[]);
+  const owaspRows = Array.from({ length: 10 }, (_, i) => `NHI${i + 1}`).map(
+    (id) => [id, owasp.get(id)?.open ?? 0, owasp.get(id)?.closed ?? 0] as Cell[],
+  );
   const nistRows = [...nist.keys()].sort().map((id) => [id, nist.get(id)!.open, nist.get(id)!.closed] as Cell[]);
   return {
     title: `Standards: OWASP NHI Top 10 (2025) and NIST CSF 2.0${options.owner ? `, findings of ${options.owner}` : ''}`,
@@ -307,8 +460,18 @@ async function standardsReport(source: ReportSource, options: ReportOptions): Pr
       { label: 'closed', value: all.filter(closed).length },
     ],
     sections: [
-      { title: 'OWASP Non-Human Identities Top 10 (2025)', columns: ['id', 'open', 'closed'], rows: owaspRows, chart: { label: 0, value: 1, unit: 'open' } },
-      { title: 'NIST CSF 2.0', columns: ['id', 'open', 'closed'], rows: nistRows, chart: { label: 0, value: 1, unit: 'open' } },
+      {
+        title: 'OWASP Non-Human Identities Top 10 (2025)',
+        columns: ['id', 'open', 'closed'],
+        rows: owaspRows,
+        chart: { label: 0, value: 1, unit: 'open' },
+      },
+      {
+        title: 'NIST CSF 2.0',
+        columns: ['id', 'open', 'closed'],
+        rows: nistRows,
+        chart: { label: 0, value: 1, unit: 'open' },
+      },
     ],
   };
 }
@@ -346,17 +509,35 @@ async function auditReport(source: ReportSource, options: ReportOptions): Promis
   }
   const verification = { ok: !firstBreak, chains: heads.size, events: checked, ...(firstBreak ? { firstBreak } : {}) };
   return {
-    title: options.findingId ? `Audit trail of ${options.findingId}` : `Audit trail${options.actor ? ` of ${options.actor}` : ''}`,
+    title: options.findingId
+      ? `Audit trail of ${options.findingId}`
+      : `Audit trail${options.actor ? ` of ${options.actor}` : ''}`,
     summary: [
       { label: 'events', value: events.length },
       { label: 'findings', value: new Set(events.map((e) => e.findingId)).size },
-      { label: 'hash chains verified', value: `${verification.chains} (${verification.events} events): ${verification.ok ? 'intact' : `BROKEN at ${firstBreak!.findingId} event ${firstBreak!.seq}: ${firstBreak!.problem}`}` },
+      {
+        label: 'hash chains verified',
+        value: `${verification.chains} (${verification.events} events): ${verification.ok ? 'intact' : `BROKEN at ${firstBreak!.findingId} event ${firstBreak!.seq}: ${firstBreak!.problem}`}`,
+      },
     ],
     sections: [
       {
         title: 'Events',
         columns: ['at', 'finding', 'seq', 'actor', 'action', 'from', 'to', 'reason', 'evidence', 'hash'],
-        rows: events.sort((a, b) => a.at.localeCompare(b.at) || a.findingId.localeCompare(b.findingId) || a.seq - b.seq).map((e) => [e.at, e.findingId, e.seq, e.actor, e.action, e.from ?? null, e.to ?? null, e.reason ?? null, e.evidenceRef ?? null, e.hash.slice(0, 16)]),
+        rows: events
+          .sort((a, b) => a.at.localeCompare(b.at) || a.findingId.localeCompare(b.findingId) || a.seq - b.seq)
+          .map((e) => [
+            e.at,
+            e.findingId,
+            e.seq,
+            e.actor,
+            e.action,
+            e.from ?? null,
+            e.to ?? null,
+            e.reason ?? null,
+            e.evidenceRef ?? null,
+            e.hash.slice(0, 16),
+          ]),
       },
     ],
     verification,

@@ -14,23 +14,54 @@ export const HYGIENE_ACTOR = 'closeloop:credential-hygiene';
  * anything else (a key used again, a secret deleted) is a `clean_rescan`, which the evidence
  * policy may not accept for that finding type.
  */
-export function hygieneEvidence(finding: Finding, inventory: CredentialInventory, policy: Policy, now: Date, reportName: string): ScanEvidence | undefined {
+export function hygieneEvidence(
+  finding: Finding,
+  inventory: CredentialInventory,
+  policy: Policy,
+  now: Date,
+  reportName: string,
+): ScanEvidence | undefined {
   const source = finding.sources.find((s) => s.scanner === HYGIENE_SCANNER && /^NHI[17]:/.test(s.scannerId));
   if (!source) return undefined;
   const subject = source.scannerId.slice('NHIx:'.length);
-  const clean: ScanEvidence = { actor: HYGIENE_ACTOR, kind: 'clean_rescan', ref: `hygiene:${reportName}`, reason: `the credential hygiene check no longer reports ${source.scannerId.slice(0, 4)} for ${finding.asset.id}` };
+  const clean: ScanEvidence = {
+    actor: HYGIENE_ACTOR,
+    kind: 'clean_rescan',
+    ref: `hygiene:${reportName}`,
+    reason: `the credential hygiene check no longer reports ${source.scannerId.slice(0, 4)} for ${finding.asset.id}`,
+  };
   const hash = subject.lastIndexOf('#');
   if (hash > 0) {
     const [userArn, keyRef] = [subject.slice(0, hash), subject.slice(hash + 1)];
     const key = inventory.accessKeys.find((k) => k.userArn === userArn && k.keyRef === keyRef);
     const ref = `iam:${userArn}#key-hmac:${keyRef}`;
-    if (!key) return { actor: HYGIENE_ACTOR, kind: 'key_deactivated', ref, reason: `the access key (key-hmac ${keyRef}) is no longer listed for ${userArn}: deleted` };
-    if (key.status === 'Inactive') return { actor: HYGIENE_ACTOR, kind: 'key_deactivated', ref, reason: `the access key (key-hmac ${keyRef}) of ${userArn} is inactive` };
+    if (!key)
+      return {
+        actor: HYGIENE_ACTOR,
+        kind: 'key_deactivated',
+        ref,
+        reason: `the access key (key-hmac ${keyRef}) is no longer listed for ${userArn}: deleted`,
+      };
+    if (key.status === 'Inactive')
+      return {
+        actor: HYGIENE_ACTOR,
+        kind: 'key_deactivated',
+        ref,
+        reason: `the access key (key-hmac ${keyRef}) of ${userArn} is inactive`,
+      };
     return clean;
   }
   const secret = inventory.secrets.find((s) => s.arn === subject);
-  if (secret?.lastRotatedAt && now.getTime() - Date.parse(secret.lastRotatedAt) < policy.rotation.maxSecretAgeDays * DAY_MS) {
-    return { actor: HYGIENE_ACTOR, kind: 'rotation_record', ref: `secretsmanager:${secret.arn}@${secret.lastRotatedAt}`, reason: `secret ${secret.name} rotated on ${secret.lastRotatedAt.slice(0, 10)}` };
+  if (
+    secret?.lastRotatedAt &&
+    now.getTime() - Date.parse(secret.lastRotatedAt) < policy.rotation.maxSecretAgeDays * DAY_MS
+  ) {
+    return {
+      actor: HYGIENE_ACTOR,
+      kind: 'rotation_record',
+      ref: `secretsmanager:${secret.arn}@${secret.lastRotatedAt}`,
+      reason: `secret ${secret.name} rotated on ${secret.lastRotatedAt.slice(0, 10)}`,
+    };
   }
   return secret ? clean : { ...clean, reason: `secret ${subject} no longer exists` };
 }
@@ -41,11 +72,20 @@ export function hygieneEvidence(finding: Finding, inventory: CredentialInventory
  * that it no longer reports gets the evidence the inventory proves and resumes (verification
  * decides). An incomplete run (a rejected record) clears nothing.
  */
-export async function runCredentialHygiene(inventory: CredentialInventory, deps: DecisionDeps): Promise<{ summary: IngestSummary; cleared: CleanRescan[] }> {
+export async function runCredentialHygiene(
+  inventory: CredentialInventory,
+  deps: DecisionDeps,
+): Promise<{ summary: IngestSummary; cleared: CleanRescan[] }> {
   const now = deps.clock.now();
   const reportName = `closeloop:credential-hygiene:${now.toISOString()}`;
   const scope = emptyCoverage();
-  const summary = await ingestRecords(hygieneRecords(inventory, deps.policy, now), { store: deps.store, clock: deps.clock, reportName, format: 'closeloop-hygiene', scope });
+  const summary = await ingestRecords(hygieneRecords(inventory, deps.policy, now), {
+    store: deps.store,
+    clock: deps.clock,
+    reportName,
+    format: 'closeloop-hygiene',
+    scope,
+  });
   if (summary.rejected > 0) return { summary, cleared: [] };
   const sameAccount = (f: Finding) => f.asset.type === 'aws_resource' && f.asset.account === inventory.account;
   const cleared: CleanRescan[] = [];

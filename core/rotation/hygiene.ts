@@ -35,7 +35,10 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export const HYGIENE_SCANNER = 'closeloop';
 const DETECTOR = 'closeloop-credential-hygiene';
 const daysBetween = (from: string, to: Date) => Math.floor((to.getTime() - Date.parse(from)) / DAY_MS);
-const NHI_TYPE_BY_ROTATOR: Record<RotatorKind, NhiType> = { iam_access_key: 'cloud_access_key', generated_credential: 'api_key' };
+const NHI_TYPE_BY_ROTATOR: Record<RotatorKind, NhiType> = {
+  iam_access_key: 'cloud_access_key',
+  generated_credential: 'api_key',
+};
 
 /** Twice past the limit is high; past it, medium. */
 function ageSeverity(days: number, limit: number): Severity {
@@ -54,7 +57,13 @@ export function hygieneRecords(inventory: CredentialInventory, policy: Policy, n
   const { maxSecretAgeDays, unusedKeyDays } = policy.rotation;
   const reportedAt = now.toISOString();
   const observations: Observation[] = [];
-  const observation = (kind: 'stale_credential' | 'unused_credential', fields: Pick<Observation, 'fingerprint' | 'title' | 'nhiType' | 'severity' | 'asset' | 'locations'> & { ruleId: string; scannerId: string }): Observation => ({
+  const observation = (
+    kind: 'stale_credential' | 'unused_credential',
+    fields: Pick<Observation, 'fingerprint' | 'title' | 'nhiType' | 'severity' | 'asset' | 'locations'> & {
+      ruleId: string;
+      scannerId: string;
+    },
+  ): Observation => ({
     fingerprint: fields.fingerprint,
     title: fields.title,
     nhiType: fields.nhiType,
@@ -64,7 +73,13 @@ export function hygieneRecords(inventory: CredentialInventory, policy: Policy, n
     publiclyExposed: false,
     asset: fields.asset,
     locations: fields.locations,
-    source: { scanner: HYGIENE_SCANNER, scannerId: fields.scannerId, ruleId: fields.ruleId, firstReportedAt: reportedAt, state: 'open' },
+    source: {
+      scanner: HYGIENE_SCANNER,
+      scannerId: fields.scannerId,
+      ruleId: fields.ruleId,
+      firstReportedAt: reportedAt,
+      state: 'open',
+    },
     owaspNhi: OWASP_NHI_BY_KIND[kind],
     nistCsf: NIST_CSF_BY_KIND[kind],
   });

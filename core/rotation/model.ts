@@ -44,7 +44,10 @@ export const RotationStateSchema = z.object({
    * deletion (started by the rotation-events function; no finding, records on the secret).
    */
   mode: z.enum(['remediate', 'retire']).optional(),
-  findingId: z.string().regex(/^NHI-[0-9A-F]{16}$/).optional(),
+  findingId: z
+    .string()
+    .regex(/^NHI-[0-9A-F]{16}$/)
+    .optional(),
   generation: z.number().int().positive().optional(),
   /** The lifecycle's state when it started this remediation (read for an approval, then dropped). */
   lifecycle: z.object({ signal: SignalSchema.nullish() }).loose().optional(),
@@ -72,7 +75,17 @@ export const RotationStateSchema = z.object({
 });
 export type RotationState = z.infer<typeof RotationStateSchema>;
 
-export const ROTATION_STEP_NAMES = ['plan', 'start_rotation', 'check_rotation', 'deactivate_old_key', 'verify', 'record_evidence', 'delete_old_key', 'contain_key', 'record_failure'] as const;
+export const ROTATION_STEP_NAMES = [
+  'plan',
+  'start_rotation',
+  'check_rotation',
+  'deactivate_old_key',
+  'verify',
+  'record_evidence',
+  'delete_old_key',
+  'contain_key',
+  'record_failure',
+] as const;
 export type RotationStepName = (typeof ROTATION_STEP_NAMES)[number];
 
 /**

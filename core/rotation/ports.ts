@@ -17,7 +17,8 @@ export interface AccessKeyRef {
   keyRef: string;
 }
 
-export type RotationProgress = { status: 'pending' } | { status: 'succeeded' } | { status: 'failed'; failedStep: string };
+export type RotationProgress =
+  { status: 'pending' } | { status: 'succeeded' } | { status: 'failed'; failedStep: string };
 
 /**
  * The cloud side of remediation: what the rotation machine's steps do to Secrets Manager and

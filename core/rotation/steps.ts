@@ -4,7 +4,13 @@ import type { Evidence, Finding } from '../model';
 import { isPreAuthorized, type Policy } from '../policy';
 import { redactText } from '../redaction';
 import type { FindingStore } from '../ports';
-import { rotationTokenFor, type RemediationOutcome, type RemediationPlan, type RotationState, type RotationStepName } from './model';
+import {
+  rotationTokenFor,
+  type RemediationOutcome,
+  type RemediationPlan,
+  type RotationState,
+  type RotationStepName,
+} from './model';
 import type { ManagedSecretStore } from './managed-secrets';
 import type { AccessKeyRef, CredentialControl } from './ports';
 
@@ -35,7 +41,11 @@ const keyEvidenceRef = (key: AccessKeyRef) => `iam:user/${key.userName}#key-hmac
  * Runs one step of statemachines/secret-rotation.asl.json. The same function serves the
  * rotation-step Lambda and the local runner; `deps.control` is AWS or the dry run.
  */
-export async function runRotationStep(step: RotationStepName, input: RotationState, deps: RotationDeps): Promise<RotationState> {
+export async function runRotationStep(
+  step: RotationStepName,
+  input: RotationState,
+  deps: RotationDeps,
+): Promise<RotationState> {
   const state = await runOne(step, input, deps);
   const calls = deps.control.drainCalls();
   return calls.length > 0 ? { ...state, calls: [...(state.calls ?? []), ...calls] } : state;
@@ -47,18 +57,36 @@ type Note = { action: string; reason: string; evidenceRef?: string; data?: Recor
  * Records what a step did: on the finding (remediation), or on the managed secret's record
  * (retirement after a scheduled rotation). `evidence` is added to the finding only.
  */
-async function record(state: RotationState, deps: RotationDeps, step: RotationStepName, note: Note, evidence?: (at: string) => Evidence, status?: Finding['status']): Promise<void> {
+async function record(
+  state: RotationState,
+  deps: RotationDeps,
+  step: RotationStepName,
+  note: Note,
+  evidence?: (at: string) => Evidence,
+  status?: Finding['status'],
+): Promise<void> {
   if (state.findingId) {
     await updateFinding(deps.store, deps.clock, state.findingId, (f, at) => ({
-      finding: { ...f, ...(status ? { status } : {}), ...(evidence ? { evidence: [...f.evidence, evidence(at)] } : {}) },
+      finding: {
+        ...f,
+        ...(status ? { status } : {}),
+        ...(evidence ? { evidence: [...f.evidence, evidence(at)] } : {}),
+      },
       events: [{ actor: ACTOR, ...note, ...(status && status !== f.status ? { from: f.status, to: status } : {}) }],
     }));
     return;
   }
   const plan = state.plan;
-  if (!deps.secrets || !plan?.secretArn) throw new RotationStepError(`nothing to record ${note.action} on: no finding and no managed secret`);
+  if (!deps.secrets || !plan?.secretArn)
+    throw new RotationStepError(`nothing to record ${note.action} on: no finding and no managed secret`);
   await deps.secrets.record(
-    { secretArn: plan.secretArn, name: plan.secretName ?? plan.secretArn, ...(plan.rotator ? { rotator: plan.rotator } : {}), deliveryId: `${state.rotationToken ?? 'none'}:${step}`, event: { actor: ACTOR, ...note } },
+    {
+      secretArn: plan.secretArn,
+      name: plan.secretName ?? plan.secretArn,
+      ...(plan.rotator ? { rotator: plan.rotator } : {}),
+      deliveryId: `${state.rotationToken ?? 'none'}:${step}`,
+      event: { actor: ACTOR, ...note },
+    },
     deps.clock.now().toISOString(),
   );
 }
@@ -67,12 +95,19 @@ async function runOne(step: RotationStepName, state: RotationState, deps: Rotati
   const { store, clock, policy, control } = deps;
   const id = state.findingId!;
   const simulated = control.simulated;
-  const evidence = (kind: Evidence['kind'], ref: string, at: string): Evidence => ({ kind, ref, at, recordedBy: ACTOR, simulated });
+  const evidence = (kind: Evidence['kind'], ref: string, at: string): Evidence => ({
+    kind,
+    ref,
+    at,
+    recordedBy: ACTOR,
+    simulated,
+  });
   const dryRunNote = simulated ? ' (dry run: simulated, not closing evidence)' : '';
 
   switch (step) {
     case 'plan': {
-      if (!state.findingId || !state.generation) throw new RotationStepError('a remediation plan needs a finding id and generation');
+      if (!state.findingId || !state.generation)
+        throw new RotationStepError('a remediation plan needs a finding id and generation');
       const finding = await store.get(id);
       if (!finding) throw new RotationStepError(`finding ${id} not found`);
       const approved = state.lifecycle?.signal?.decision === 'approved';
@@ -92,12 +127,34 @@ async function runOne(step: RotationStepName, state: RotationState, deps: Rotati
       if (plan.action === 'rotate_secret' || plan.action === 'contain_key') {
         await updateFinding(store, clock, id, (f) => ({
           finding: { ...f, status: 'remediating' },
-          events: [{ actor: ACTOR, action: 'remediation.started', from: f.status, to: 'remediating', reason: `${plan.reason}${dryRunNote}`, data: { action: plan.action, simulated, ...(plan.secretName ? { secret: plan.secretName } : {}) } }],
+          events: [
+            {
+              actor: ACTOR,
+              action: 'remediation.started',
+              from: f.status,
+              to: 'remediating',
+              reason: `${plan.reason}${dryRunNote}`,
+              data: { action: plan.action, simulated, ...(plan.secretName ? { secret: plan.secretName } : {}) },
+            },
+          ],
         }));
         return base;
       }
-      const outcome: RemediationOutcome = { remediation: plan.action === 'needs_approval' ? 'needs_approval' : 'not_configured', reason: plan.reason, simulated };
-      await updateFinding(store, clock, id, (f) => ({ finding: f, events: [{ actor: ACTOR, action: plan.action === 'needs_approval' ? 'remediation.needs_approval' : 'remediation.unavailable', reason: plan.reason }] }));
+      const outcome: RemediationOutcome = {
+        remediation: plan.action === 'needs_approval' ? 'needs_approval' : 'not_configured',
+        reason: plan.reason,
+        simulated,
+      };
+      await updateFinding(store, clock, id, (f) => ({
+        finding: f,
+        events: [
+          {
+            actor: ACTOR,
+            action: plan.action === 'needs_approval' ? 'remediation.needs_approval' : 'remediation.unavailable',
+            reason: plan.reason,
+          },
+        ],
+      }));
       return { ...base, outcome };
     }
 
@@ -111,9 +168,15 @@ async function runOne(step: RotationStepName, state: RotationState, deps: Rotati
       const { secretArn } = requirePlan(state, 'rotate_secret');
       const progress = await control.rotationProgress(secretArn!, state.rotationToken!);
       const checks = (state.checks ?? 0) + 1;
-      if (progress.status === 'failed') return { ...state, checks, progress: 'failed', failedStep: `Secrets Manager ${progress.failedStep}` };
+      if (progress.status === 'failed')
+        return { ...state, checks, progress: 'failed', failedStep: `Secrets Manager ${progress.failedStep}` };
       if (progress.status === 'pending' && checks >= (state.maxChecks ?? policy.rotation.maxChecks)) {
-        return { ...state, checks, progress: 'timed_out', failedStep: `CheckRotation (still AWSPENDING after ${checks} checks)` };
+        return {
+          ...state,
+          checks,
+          progress: 'timed_out',
+          failedStep: `CheckRotation (still AWSPENDING after ${checks} checks)`,
+        };
       }
       return { ...state, checks, progress: progress.status };
     }
@@ -124,14 +187,25 @@ async function runOne(step: RotationStepName, state: RotationState, deps: Rotati
       if (!old) return state; // first rotation of a freshly imported secret: nothing rotated out
       await control.deactivateAccessKey(old);
       const ref = keyEvidenceRef(old);
-      await record(state, deps, step, { action: 'key.deactivated', evidenceRef: ref, reason: `the rotated-out key of ${old.userName} is inactive after the ${policy.rotation.graceHours} h grace period${dryRunNote}` }, (at) => evidence('key_deactivated', ref, at));
+      await record(
+        state,
+        deps,
+        step,
+        {
+          action: 'key.deactivated',
+          evidenceRef: ref,
+          reason: `the rotated-out key of ${old.userName} is inactive after the ${policy.rotation.graceHours} h grace period${dryRunNote}`,
+        },
+        (at) => evidence('key_deactivated', ref, at),
+      );
       return { ...state, oldKey: old };
     }
 
     case 'verify': {
       const { secretArn, rotator } = requirePlan(state, 'rotate_secret');
       const progress = await control.rotationProgress(secretArn!, state.rotationToken!);
-      if (progress.status !== 'succeeded') throw new RotationStepError(`the new version is not AWSCURRENT (${progress.status})`);
+      if (progress.status !== 'succeeded')
+        throw new RotationStepError(`the new version is not AWSCURRENT (${progress.status})`);
       if (rotator === 'iam_access_key' && state.oldKey) {
         const status = await control.accessKeyStatus(state.oldKey);
         if (status === 'Active') throw new RotationStepError(`the old key of ${state.oldKey.userName} is still active`);
@@ -142,15 +216,40 @@ async function runOne(step: RotationStepName, state: RotationState, deps: Rotati
     case 'record_evidence': {
       const { secretArn, secretName } = requirePlan(state, 'rotate_secret');
       const ref = `${secretArn}#version:${state.rotationToken}`;
-      const reason = simulated ? 'rotation simulated (dry run): not closing evidence' : `rotated ${secretName}: a new AWSCURRENT version, the old one no longer current`;
-      await record(state, deps, step, { action: state.findingId ? 'remediation.completed' : 'rotation.verified', evidenceRef: ref, reason, data: { simulated, calls: state.calls ?? [] } }, (at) => evidence('rotation_record', ref, at), 'verifying');
-      return { ...state, outcome: { remediation: 'done', reason: simulated ? 'rotation simulated (dry run)' : `rotated ${secretName}`, simulated } };
+      const reason = simulated
+        ? 'rotation simulated (dry run): not closing evidence'
+        : `rotated ${secretName}: a new AWSCURRENT version, the old one no longer current`;
+      await record(
+        state,
+        deps,
+        step,
+        {
+          action: state.findingId ? 'remediation.completed' : 'rotation.verified',
+          evidenceRef: ref,
+          reason,
+          data: { simulated, calls: state.calls ?? [] },
+        },
+        (at) => evidence('rotation_record', ref, at),
+        'verifying',
+      );
+      return {
+        ...state,
+        outcome: {
+          remediation: 'done',
+          reason: simulated ? 'rotation simulated (dry run)' : `rotated ${secretName}`,
+          simulated,
+        },
+      };
     }
 
     case 'delete_old_key': {
       if (!state.oldKey) return state;
       await control.deleteAccessKey(state.oldKey);
-      await record(state, deps, step, { action: 'key.deleted', evidenceRef: keyEvidenceRef(state.oldKey), reason: `the rotated-out key of ${state.oldKey.userName} deleted ${policy.rotation.deleteAfterDays} days after deactivation${dryRunNote}` });
+      await record(state, deps, step, {
+        action: 'key.deleted',
+        evidenceRef: keyEvidenceRef(state.oldKey),
+        reason: `the rotated-out key of ${state.oldKey.userName} deleted ${policy.rotation.deleteAfterDays} days after deactivation${dryRunNote}`,
+      });
       return state;
     }
 
@@ -158,12 +257,19 @@ async function runOne(step: RotationStepName, state: RotationState, deps: Rotati
       const plan = requirePlan(state, 'contain_key');
       const finding = await store.get(id);
       const key = finding ? await control.findLeakedAccessKey(finding) : undefined;
-      if (!key) throw new RotationStepError(`the leaked key of ${plan.userName ?? 'its user'} is no longer in the account`);
+      if (!key)
+        throw new RotationStepError(`the leaked key of ${plan.userName ?? 'its user'} is no longer in the account`);
       await control.deactivateAccessKey(key);
       const replacement = await control.createReplacementKey(key.userName, id);
-      const where = replacement ? `a replacement key is in Secrets Manager secret ${replacement.name}` : `no replacement created: ${key.userName} already has two access keys`;
+      const where = replacement
+        ? `a replacement key is in Secrets Manager secret ${replacement.name}`
+        : `no replacement created: ${key.userName} already has two access keys`;
       await updateFinding(store, clock, id, (f, at) => ({
-        finding: { ...f, status: 'verifying', evidence: [...f.evidence, evidence('key_deactivated', keyEvidenceRef(key), at)] },
+        finding: {
+          ...f,
+          status: 'verifying',
+          evidence: [...f.evidence, evidence('key_deactivated', keyEvidenceRef(key), at)],
+        },
         events: [
           {
             actor: ACTOR,
@@ -172,18 +278,32 @@ async function runOne(step: RotationStepName, state: RotationState, deps: Rotati
             to: 'verifying',
             evidenceRef: keyEvidenceRef(key),
             reason: `leaked key of ${key.userName} deactivated; ${where}; the owner moves its consumers to the new key${dryRunNote}`,
-            data: { simulated, ...(replacement ? { replacementSecret: replacement.secretArn } : {}), calls: state.calls ?? [] },
+            data: {
+              simulated,
+              ...(replacement ? { replacementSecret: replacement.secretArn } : {}),
+              calls: state.calls ?? [],
+            },
           },
         ],
       }));
-      return { ...state, oldKey: key, ...(replacement ? { replacementSecretArn: replacement.secretArn } : {}), outcome: { remediation: 'done', reason: `leaked key deactivated; ${where}`, simulated } };
+      return {
+        ...state,
+        oldKey: key,
+        ...(replacement ? { replacementSecretArn: replacement.secretArn } : {}),
+        outcome: { remediation: 'done', reason: `leaked key deactivated; ${where}`, simulated },
+      };
     }
 
     case 'record_failure': {
       const plan = state.plan;
       const failedStep = state.failedStep ?? 'unknown step';
-      const cause = state.error?.Cause ? describeCause(state.error.Cause) : state.progress === 'failed' ? 'the rotation Lambda reported a failure' : '';
-      if (plan?.action === 'rotate_secret' && plan.secretArn && state.rotationToken && state.mode !== 'retire') await control.abandonRotation(plan.secretArn, state.rotationToken);
+      const cause = state.error?.Cause
+        ? describeCause(state.error.Cause)
+        : state.progress === 'failed'
+          ? 'the rotation Lambda reported a failure'
+          : '';
+      if (plan?.action === 'rotate_secret' && plan.secretArn && state.rotationToken && state.mode !== 'retire')
+        await control.abandonRotation(plan.secretArn, state.rotationToken);
       const reason =
         state.mode === 'retire'
           ? `retiring the rotated-out key failed at ${failedStep}${cause ? `: ${cause}` : ''}; escalated to ${policy.escalationContact}`
@@ -192,7 +312,15 @@ async function runOne(step: RotationStepName, state: RotationState, deps: Rotati
       if (state.findingId) {
         await updateFinding(store, clock, id, (f) => ({
           finding: { ...f, status: f.status === 'remediating' ? 'open' : f.status },
-          events: [{ actor: ACTOR, action: 'remediation.failed', ...(f.status === 'remediating' ? { from: 'remediating', to: 'open' } : {}), reason, data }],
+          events: [
+            {
+              actor: ACTOR,
+              action: 'remediation.failed',
+              ...(f.status === 'remediating' ? { from: 'remediating', to: 'open' } : {}),
+              reason,
+              data,
+            },
+          ],
         }));
       } else {
         await record(state, deps, step, { action: 'rotation.failed', reason, data });
@@ -206,23 +334,46 @@ async function planRemediation(finding: Finding, approved: boolean, deps: Rotati
   const { control, policy } = deps;
   const managed = await control.findManagedSecret(finding);
   if (managed) {
-    const plan: RemediationPlan = { action: 'rotate_secret', reason: `rotate ${managed.name} (${managed.rotator.replace(/_/g, ' ')})`, secretArn: managed.secretArn, secretName: managed.name, rotator: managed.rotator };
+    const plan: RemediationPlan = {
+      action: 'rotate_secret',
+      reason: `rotate ${managed.name} (${managed.rotator.replace(/_/g, ' ')})`,
+      secretArn: managed.secretArn,
+      secretName: managed.name,
+      rotator: managed.rotator,
+    };
     if (approved || isPreAuthorized('rotate', finding, policy)) return plan;
-    return { ...plan, action: 'needs_approval', reason: `rotating ${managed.name} needs a ${policy.approverRoles[finding.severity]} approval` };
+    return {
+      ...plan,
+      action: 'needs_approval',
+      reason: `rotating ${managed.name} needs a ${policy.approverRoles[finding.severity]} approval`,
+    };
   }
   if (finding.nhiType === 'cloud_access_key') {
     const key = await control.findLeakedAccessKey(finding);
     if (key) {
-      const plan: RemediationPlan = { action: 'contain_key', reason: `deactivate the leaked key of ${key.userName} and store a replacement in a new secret`, userName: key.userName };
+      const plan: RemediationPlan = {
+        action: 'contain_key',
+        reason: `deactivate the leaked key of ${key.userName} and store a replacement in a new secret`,
+        userName: key.userName,
+      };
       if (approved || isPreAuthorized('deactivate_key', finding, policy)) return plan;
-      return { ...plan, action: 'needs_approval', reason: `deactivating the leaked key of ${key.userName} needs a ${policy.approverRoles[finding.severity]} approval (policy does not pre-authorize deactivate_key)` };
+      return {
+        ...plan,
+        action: 'needs_approval',
+        reason: `deactivating the leaked key of ${key.userName} needs a ${policy.approverRoles[finding.severity]} approval (policy does not pre-authorize deactivate_key)`,
+      };
     }
   }
-  return { action: 'none', reason: 'rotation not configured for this credential: no managed secret (tag closeloop:rotator) holds it and no IAM access key in this account matches it' };
+  return {
+    action: 'none',
+    reason:
+      'rotation not configured for this credential: no managed secret (tag closeloop:rotator) holds it and no IAM access key in this account matches it',
+  };
 }
 
 function requirePlan(state: RotationState, action: RemediationPlan['action']): RemediationPlan {
-  if (state.plan?.action !== action) throw new RotationStepError(`expected a ${action} plan, found ${state.plan?.action ?? 'none'}`);
+  if (state.plan?.action !== action)
+    throw new RotationStepError(`expected a ${action} plan, found ${state.plan?.action ?? 'none'}`);
   return state.plan;
 }
 

@@ -47,7 +47,10 @@ export function eventDayShard(id: string): number {
   return hash % EVENT_DAY_SHARDS;
 }
 export function eventIndexKeys(event: { at: string; findingId: string; seq: number }) {
-  return { gsi4pk: eventDayPartition(event.at.slice(0, 10), eventDayShard(event.findingId)), gsi4sk: `${event.at}#${event.findingId}#${String(event.seq).padStart(10, '0')}` };
+  return {
+    gsi4pk: eventDayPartition(event.at.slice(0, 10), eventDayShard(event.findingId)),
+    gsi4sk: `${event.at}#${event.findingId}#${String(event.seq).padStart(10, '0')}`,
+  };
 }
 const MAX_BATCH_GET = 100;
 const MAX_BATCH_WRITE = 25;
@@ -58,13 +61,24 @@ const MAX_UNPROCESSED_RETRIES = 8;
 const MAX_CONCURRENT_TRANSACTIONS = 4;
 
 /** Items one finding write puts into a transaction: head, events, aliases, ticket work, exception history. */
-const itemCount = (write: FindingWrite) => 1 + write.events.length + write.aliases.length + ticketWorkFor(write.events).length + exceptionHistoryFor(write).length;
+const itemCount = (write: FindingWrite) =>
+  1 +
+  write.events.length +
+  write.aliases.length +
+  ticketWorkFor(write.events).length +
+  exceptionHistoryFor(write).length;
 
 const findingKey = (id: string) => ({ pk: `FINDING#${id}`, sk: FINDING_SK });
 const eventSk = (seq: number) => `EVENT#${String(seq).padStart(10, '0')}`;
 
 /** Statuses under which a finding is someone's open work (indexed by owner and due date). */
-const OPEN_WORK: ReadonlySet<FindingStatus> = new Set(['open', 'awaiting_approval', 'remediating', 'verifying', 'reopened']);
+const OPEN_WORK: ReadonlySet<FindingStatus> = new Set([
+  'open',
+  'awaiting_approval',
+  'remediating',
+  'verifying',
+  'reopened',
+]);
 const CLOSED: ReadonlySet<FindingStatus> = new Set(['resolved', 'false_positive']);
 
 /** The finding item with its index keys. Sparse indexes get their keys only when they apply. */
@@ -116,7 +130,9 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
   }
 
   async get(id: string): Promise<Finding | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: findingKey(id), ConsistentRead: true }));
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: findingKey(id), ConsistentRead: true }),
+    );
     return out.Item ? fromFindingItem(out.Item) : undefined;
   }
 
@@ -137,7 +153,9 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
     const out = new Map<string, string>();
     const unique = [...new Set(keys)];
     for (let i = 0; i < unique.length; i += MAX_BATCH_GET) {
-      const items = await this.batchGet(unique.slice(i, i + MAX_BATCH_GET).map((k) => ({ pk: `ALIAS#${k}`, sk: '#ALIAS' })));
+      const items = await this.batchGet(
+        unique.slice(i, i + MAX_BATCH_GET).map((k) => ({ pk: `ALIAS#${k}`, sk: '#ALIAS' })),
+      );
       for (const item of items) out.set(String(item.aliasKey), String(item.findingId));
     }
     return out;
@@ -148,9 +166,12 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
     const items: Record<string, unknown>[] = [];
     let pending: Record<string, string>[] = keys;
     for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt > MAX_UNPROCESSED_RETRIES) throw new StoreUnavailableError(`DynamoDB left ${pending.length} keys unprocessed after ${attempt} attempts`);
+      if (attempt > MAX_UNPROCESSED_RETRIES)
+        throw new StoreUnavailableError(`DynamoDB left ${pending.length} keys unprocessed after ${attempt} attempts`);
       if (attempt > 0) await sleep(backoffDelayMs(attempt));
-      const out = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }));
+      const out = await this.doc.send(
+        new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
+      );
       items.push(...(out.Responses?.[this.tableName] ?? []));
       pending = (out.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, string>[] | undefined) ?? [];
     }
@@ -166,7 +187,10 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
     let size = 0;
     for (const write of writes) {
       const items = itemCount(write);
-      if (items > MAX_TRANSACTION_ITEMS) throw new CloseloopError(`one finding write has ${items} items; at most ${MAX_TRANSACTION_ITEMS} fit a transaction`);
+      if (items > MAX_TRANSACTION_ITEMS)
+        throw new CloseloopError(
+          `one finding write has ${items} items; at most ${MAX_TRANSACTION_ITEMS} fit a transaction`,
+        );
       if (size + items > MAX_TRANSACTION_ITEMS) {
         transactions.push(batch);
         batch = [];
@@ -178,7 +202,9 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
     if (batch.length > 0) transactions.push(batch);
     const conflicts: string[] = [];
     for (let i = 0; i < transactions.length; i += MAX_CONCURRENT_TRANSACTIONS) {
-      const results = await Promise.all(transactions.slice(i, i + MAX_CONCURRENT_TRANSACTIONS).map((t) => this.commitTransaction(t)));
+      const results = await Promise.all(
+        transactions.slice(i, i + MAX_CONCURRENT_TRANSACTIONS).map((t) => this.commitTransaction(t)),
+      );
       for (const r of results) conflicts.push(...r);
     }
     return { conflicts };
@@ -210,14 +236,16 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
           if (code === 'ConditionalCheckFailed') failed.add(w.finding.id);
           for (let j = index; j < index + itemCount(w); j++) {
             const c = reasons[j]?.Code;
-            if (c === 'TransactionConflict' || c === 'ThrottlingError' || c === 'ProvisionedThroughputExceeded') throttled = true;
+            if (c === 'TransactionConflict' || c === 'ThrottlingError' || c === 'ProvisionedThroughputExceeded')
+              throttled = true;
           }
           index += itemCount(w);
         }
         if (failed.size === 0 && !throttled) throw err;
         conflicts.push(...failed);
         pending = pending.filter((w) => !failed.has(w.finding.id));
-        if (attempt >= MAX_UNPROCESSED_RETRIES) throw new StoreUnavailableError('DynamoDB kept cancelling the ingest transaction', { cause: err });
+        if (attempt >= MAX_UNPROCESSED_RETRIES)
+          throw new StoreUnavailableError('DynamoDB kept cancelling the ingest transaction', { cause: err });
         if (throttled) await sleep(backoffDelayMs(attempt));
       }
     }
@@ -228,7 +256,13 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
     const { finding, expectedVersion } = write;
     const head =
       expectedVersion === null
-        ? { Put: { TableName: this.tableName, Item: toFindingItem(finding), ConditionExpression: 'attribute_not_exists(pk)' } }
+        ? {
+            Put: {
+              TableName: this.tableName,
+              Item: toFindingItem(finding),
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          }
         : {
             Put: {
               TableName: this.tableName,
@@ -239,14 +273,28 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
             },
           };
     const events = write.events.map((event) => ({
-      Put: { TableName: this.tableName, Item: { pk: `FINDING#${finding.id}`, sk: eventSk(event.seq), type: 'event', ...event, ...eventIndexKeys(event) } },
+      Put: {
+        TableName: this.tableName,
+        Item: {
+          pk: `FINDING#${finding.id}`,
+          sk: eventSk(event.seq),
+          type: 'event',
+          ...event,
+          ...eventIndexKeys(event),
+        },
+      },
     }));
     const aliases = write.aliases.map((aliasKey) => ({
-      Put: { TableName: this.tableName, Item: { pk: `ALIAS#${aliasKey}`, sk: '#ALIAS', type: 'alias', aliasKey, findingId: finding.id } },
+      Put: {
+        TableName: this.tableName,
+        Item: { pk: `ALIAS#${aliasKey}`, sk: '#ALIAS', type: 'alias', aliasKey, findingId: finding.id },
+      },
     }));
     // Ticket work caused by these events is written with them (a transactional outbox): a
     // transition is never recorded without the ticket update it owes, nor the reverse.
-    const outbox = ticketWorkFor(write.events).map((work) => ({ Put: { TableName: this.tableName, Item: toWorkItem(work) } }));
+    const outbox = ticketWorkFor(write.events).map((work) => ({
+      Put: { TableName: this.tableName, Item: toWorkItem(work) },
+    }));
     const history = exceptionHistoryFor(write).map((item) => ({ Put: { TableName: this.tableName, Item: item } }));
     return [head, ...events, ...aliases, ...outbox, ...history];
   }
@@ -263,7 +311,12 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
       });
       out.push(...items.map(fromFindingItem));
     }
-    return out.sort((a, b) => severityRank(a.severity) - severityRank(b.severity) || (a.dueAt ?? '').localeCompare(b.dueAt ?? '') || a.id.localeCompare(b.id));
+    return out.sort(
+      (a, b) =>
+        severityRank(a.severity) - severityRank(b.severity) ||
+        (a.dueAt ?? '').localeCompare(b.dueAt ?? '') ||
+        a.id.localeCompare(b.id),
+    );
   }
 
   async dueTimers(now: string): Promise<Finding[]> {
@@ -288,7 +341,9 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
   }
 
   async quarantine(entries: QuarantineEntry[]): Promise<void> {
-    const requests = entries.map((entry) => ({ PutRequest: { Item: { pk: 'QUARANTINE', sk: entry.id, type: 'quarantine', ...entry } } }));
+    const requests = entries.map((entry) => ({
+      PutRequest: { Item: { pk: 'QUARANTINE', sk: entry.id, type: 'quarantine', ...entry } },
+    }));
     for (let i = 0; i < requests.length; i += MAX_BATCH_WRITE) {
       await this.batchWrite(requests.slice(i, i + MAX_BATCH_WRITE));
     }
@@ -298,7 +353,8 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
   private async batchWrite(requests: Record<string, unknown>[]): Promise<void> {
     let pending = requests;
     for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt > MAX_UNPROCESSED_RETRIES) throw new StoreUnavailableError(`DynamoDB left ${pending.length} writes unprocessed after ${attempt} attempts`);
+      if (attempt > MAX_UNPROCESSED_RETRIES)
+        throw new StoreUnavailableError(`DynamoDB left ${pending.length} writes unprocessed after ${attempt} attempts`);
       if (attempt > 0) await sleep(backoffDelayMs(attempt));
       const out = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
       pending = (out.UnprocessedItems?.[this.tableName] as Record<string, unknown>[] | undefined) ?? [];
@@ -321,16 +377,29 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
         problems: (item.problems as string[]) ?? [],
         redactedRecord: String(item.redactedRecord),
       }))
-      .sort((a, b) => a.receivedAt.localeCompare(b.receivedAt) || a.file.localeCompare(b.file) || a.recordNo - b.recordNo);
+      .sort(
+        (a, b) => a.receivedAt.localeCompare(b.receivedAt) || a.file.localeCompare(b.file) || a.recordNo - b.recordNo,
+      );
   }
 
   async getCursor(connector: string, scope: string): Promise<string | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: `CURSOR#${connector}`, sk: scope }, ConsistentRead: true }));
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: `CURSOR#${connector}`, sk: scope },
+        ConsistentRead: true,
+      }),
+    );
     return out.Item ? String(out.Item.cursor) : undefined;
   }
 
   async putCursor(connector: string, scope: string, cursor: string): Promise<void> {
-    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk: `CURSOR#${connector}`, sk: scope, type: 'cursor', cursor } }));
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: `CURSOR#${connector}`, sk: scope, type: 'cursor', cursor },
+      }),
+    );
   }
 
   private async queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {

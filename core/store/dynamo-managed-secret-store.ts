@@ -1,9 +1,20 @@
 import { TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { AuditEventSchema, GENESIS_HASH, chainEvents, type AuditEvent } from '../audit';
 import { ConcurrentUpdateError } from '../errors';
 import { eventIndexKeys } from './dynamo-finding-store';
-import { ManagedSecretRecordSchema, type ManagedSecretEventInput, type ManagedSecretRecord, type ManagedSecretStore } from '../rotation/managed-secrets';
+import {
+  ManagedSecretRecordSchema,
+  type ManagedSecretEventInput,
+  type ManagedSecretRecord,
+  type ManagedSecretStore,
+} from '../rotation/managed-secrets';
 
 /** byStatus partition listing every managed secret, ordered by last rotation (oldest first). */
 export const MANAGED_SECRETS_PARTITION = 'MANAGED_SECRETS';
@@ -35,7 +46,7 @@ export class DynamoManagedSecretStore implements ManagedSecretStore {
       const next: ManagedSecretRecord = {
         secretArn: input.secretArn,
         name: input.name,
-        ...(input.rotator ?? current?.rotator ? { rotator: input.rotator ?? current?.rotator } : {}),
+        ...((input.rotator ?? current?.rotator) ? { rotator: input.rotator ?? current?.rotator } : {}),
         ...(current?.lastRotatedAt ? { lastRotatedAt: current.lastRotatedAt } : {}),
         ...(current?.lastOutcome ? { lastOutcome: current.lastOutcome } : {}),
         ...(current?.lastFailureAt ? { lastFailureAt: current.lastFailureAt } : {}),
@@ -63,13 +74,31 @@ export class DynamoManagedSecretStore implements ManagedSecretStore {
               {
                 Put: {
                   TableName: this.tableName,
-                  Item: { ...key(input.secretArn), type: 'managed_secret', ...next, gsi1pk: MANAGED_SECRETS_PARTITION, gsi1sk: `${next.lastRotatedAt ?? '0000'}#${input.secretArn}` },
+                  Item: {
+                    ...key(input.secretArn),
+                    type: 'managed_secret',
+                    ...next,
+                    gsi1pk: MANAGED_SECRETS_PARTITION,
+                    gsi1sk: `${next.lastRotatedAt ?? '0000'}#${input.secretArn}`,
+                  },
                   ConditionExpression: current ? 'eventCount = :count' : 'attribute_not_exists(pk)',
                   ...(current ? { ExpressionAttributeValues: { ':count': current.eventCount } } : {}),
                 },
               },
-              { Put: { TableName: this.tableName, Item: { pk, sk: eventSk(event!.seq), type: 'event', ...event, ...eventIndexKeys(event!) }, ConditionExpression: 'attribute_not_exists(pk)' } },
-              { Put: { TableName: this.tableName, Item: { pk, sk: `DELIVERY#${input.deliveryId}`, type: 'delivery', at }, ConditionExpression: 'attribute_not_exists(pk)' } },
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: { pk, sk: eventSk(event!.seq), type: 'event', ...event, ...eventIndexKeys(event!) },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: { pk, sk: `DELIVERY#${input.deliveryId}`, type: 'delivery', at },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
             ],
           }),
         );
@@ -84,12 +113,19 @@ export class DynamoManagedSecretStore implements ManagedSecretStore {
   }
 
   async get(secretArn: string): Promise<ManagedSecretRecord | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key(secretArn), ConsistentRead: true }));
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: key(secretArn), ConsistentRead: true }),
+    );
     return out.Item ? ManagedSecretRecordSchema.parse(out.Item) : undefined;
   }
 
   async list(): Promise<ManagedSecretRecord[]> {
-    const items = await this.queryAll({ TableName: this.tableName, IndexName: 'byStatus', KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: { ':p': MANAGED_SECRETS_PARTITION } });
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      IndexName: 'byStatus',
+      KeyConditionExpression: 'gsi1pk = :p',
+      ExpressionAttributeValues: { ':p': MANAGED_SECRETS_PARTITION },
+    });
     return items.map((i) => ManagedSecretRecordSchema.parse(i));
   }
 

@@ -7,7 +7,11 @@ import { ManagedSecretRecordSchema } from '../rotation/managed-secrets';
 import type { ReportReads, ReportSource } from '../reports/source';
 import { EVENT_DAY_SHARDS, eventDayPartition } from './dynamo-finding-store';
 import { MANAGED_SECRETS_PARTITION } from './dynamo-managed-secret-store';
-import { EXPIRED_EXCEPTIONS_PARTITION, ExpiredExceptionRecordSchema, type ExpiredExceptionRecord } from './exception-history';
+import {
+  EXPIRED_EXCEPTIONS_PARTITION,
+  ExpiredExceptionRecordSchema,
+  type ExpiredExceptionRecord,
+} from './exception-history';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Index partitions one report reads at once. */
@@ -31,12 +35,22 @@ export class DynamoReportSource implements ReportSource {
 
   async findings(statuses: readonly FindingStatus[]): Promise<Finding[]> {
     // Status partitions are independent: read them side by side (results kept in the given order).
-    const pages = await inParallel(PARTITIONS_IN_PARALLEL, statuses, (status) => this.query({ IndexName: 'byStatus', KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: { ':p': `STATUS#${status}` } }));
+    const pages = await inParallel(PARTITIONS_IN_PARALLEL, statuses, (status) =>
+      this.query({
+        IndexName: 'byStatus',
+        KeyConditionExpression: 'gsi1pk = :p',
+        ExpressionAttributeValues: { ':p': `STATUS#${status}` },
+      }),
+    );
     return pages.flat().map((i) => FindingSchema.parse(i));
   }
 
   async openOf(owner: string): Promise<Finding[]> {
-    const items = await this.query({ IndexName: 'byOwnerDue', KeyConditionExpression: 'gsi2pk = :p', ExpressionAttributeValues: { ':p': `OWNER#${owner}` } });
+    const items = await this.query({
+      IndexName: 'byOwnerDue',
+      KeyConditionExpression: 'gsi2pk = :p',
+      ExpressionAttributeValues: { ':p': `OWNER#${owner}` },
+    });
     return items.map((i) => FindingSchema.parse(i));
   }
 
@@ -50,7 +64,11 @@ export class DynamoReportSource implements ReportSource {
   }
 
   async acceptedOf(owner: string): Promise<Finding[]> {
-    const items = await this.query({ IndexName: 'byOwnerDue', KeyConditionExpression: 'gsi2pk = :p', ExpressionAttributeValues: { ':p': `ACCEPTED#${owner}` } });
+    const items = await this.query({
+      IndexName: 'byOwnerDue',
+      KeyConditionExpression: 'gsi2pk = :p',
+      ExpressionAttributeValues: { ':p': `ACCEPTED#${owner}` },
+    });
     return items.map((i) => FindingSchema.parse(i));
   }
 
@@ -64,12 +82,20 @@ export class DynamoReportSource implements ReportSource {
   }
 
   async managedSecrets() {
-    const items = await this.query({ IndexName: 'byStatus', KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: { ':p': MANAGED_SECRETS_PARTITION } });
+    const items = await this.query({
+      IndexName: 'byStatus',
+      KeyConditionExpression: 'gsi1pk = :p',
+      ExpressionAttributeValues: { ':p': MANAGED_SECRETS_PARTITION },
+    });
     return items.map((i) => ManagedSecretRecordSchema.parse(i));
   }
 
   async trail(findingId: string): Promise<{ finding?: Finding; events: AuditEvent[] }> {
-    const items = await this.query({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `FINDING#${findingId}` }, ConsistentRead: true });
+    const items = await this.query({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `FINDING#${findingId}` },
+      ConsistentRead: true,
+    });
     const head = items.find((i) => i.type === 'finding');
     const events = items.filter((i) => i.type === 'event').map((i) => AuditEventSchema.parse(i));
     return { ...(head ? { finding: FindingSchema.parse(head) } : {}), events };
@@ -96,7 +122,14 @@ export class DynamoReportSource implements ReportSource {
     const out: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
     do {
-      const page = await this.doc.send(new QueryCommand({ TableName: this.tableName, ReturnConsumedCapacity: 'TOTAL', ...input, ...(start ? { ExclusiveStartKey: start } : {}) }));
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          ReturnConsumedCapacity: 'TOTAL',
+          ...input,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
       this.used.requests += 1;
       this.used.readUnits += page.ConsumedCapacity?.CapacityUnits ?? 0;
       out.push(...(page.Items ?? []));

@@ -1,8 +1,22 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { CloseloopError } from '../errors';
-import { ticketLabel, TicketRecordSchema, TicketWorkSchema, type SinkRef, type TicketRecord, type TicketWork } from '../tickets/model';
+import {
+  ticketLabel,
+  TicketRecordSchema,
+  TicketWorkSchema,
+  type SinkRef,
+  type TicketRecord,
+  type TicketWork,
+} from '../tickets/model';
 import type { TicketStore } from '../tickets/ports';
 import { OUTBOX_PARTITION, ticketKey, workSk } from './ticket-items';
 
@@ -29,7 +43,13 @@ export class DynamoTicketStore implements TicketStore {
 
   async pendingWork(limit: number): Promise<TicketWork[]> {
     const out = await this.doc.send(
-      new QueryCommand({ TableName: this.tableName, IndexName: 'byTimer', KeyConditionExpression: 'gsi4pk = :pk', ExpressionAttributeValues: { ':pk': OUTBOX_PARTITION }, Limit: limit }),
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'byTimer',
+        KeyConditionExpression: 'gsi4pk = :pk',
+        ExpressionAttributeValues: { ':pk': OUTBOX_PARTITION },
+        Limit: limit,
+      }),
     );
     return (out.Items ?? []).map((item) => TicketWorkSchema.parse(item));
   }
@@ -39,7 +59,14 @@ export class DynamoTicketStore implements TicketStore {
     let start: Record<string, unknown> | undefined;
     do {
       const out = await this.doc.send(
-        new QueryCommand({ TableName: this.tableName, IndexName: 'byTimer', KeyConditionExpression: 'gsi4pk = :pk', ExpressionAttributeValues: { ':pk': OUTBOX_PARTITION }, Select: 'COUNT', ExclusiveStartKey: start }),
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'byTimer',
+          KeyConditionExpression: 'gsi4pk = :pk',
+          ExpressionAttributeValues: { ':pk': OUTBOX_PARTITION },
+          Select: 'COUNT',
+          ExclusiveStartKey: start,
+        }),
       );
       count += out.Count ?? 0;
       start = out.LastEvaluatedKey;
@@ -52,7 +79,14 @@ export class DynamoTicketStore implements TicketStore {
   }
 
   async markWorkAttempted(work: TicketWork): Promise<void> {
-    await this.doc.send(new UpdateCommand({ TableName: this.tableName, Key: this.workKey(work), UpdateExpression: 'ADD attempts :one', ExpressionAttributeValues: { ':one': 1 } }));
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: this.workKey(work),
+        UpdateExpression: 'ADD attempts :one',
+        ExpressionAttributeValues: { ':one': 1 },
+      }),
+    );
   }
 
   async completeWork(work: TicketWork, at: string): Promise<void> {
@@ -69,7 +103,14 @@ export class DynamoTicketStore implements TicketStore {
   }
 
   async failWork(work: TicketWork, error: string): Promise<void> {
-    await this.doc.send(new UpdateCommand({ TableName: this.tableName, Key: this.workKey(work), UpdateExpression: 'SET lastError = :e', ExpressionAttributeValues: { ':e': error.slice(0, 500) } }));
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: this.workKey(work),
+        UpdateExpression: 'SET lastError = :e',
+        ExpressionAttributeValues: { ':e': error.slice(0, 500) },
+      }),
+    );
   }
 
   async tickets(findingIds: string[]): Promise<Map<string, TicketRecord>> {
@@ -78,7 +119,9 @@ export class DynamoTicketStore implements TicketStore {
     for (let i = 0; i < unique.length; i += 100) {
       let keys: Record<string, unknown>[] = unique.slice(i, i + 100).map(ticketKey);
       for (let attempt = 0; keys.length > 0 && attempt < 10; attempt++) {
-        const out = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }));
+        const out = await this.doc.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+        );
         for (const item of out.Responses?.[this.tableName] ?? []) {
           const record = TicketRecordSchema.parse(item);
           found.set(record.findingId, record);
@@ -89,17 +132,33 @@ export class DynamoTicketStore implements TicketStore {
     return found;
   }
 
-  async claimTicket(findingId: string, sink: SinkRef, worker: string, now: string, leaseUntil: string): Promise<TicketRecord | undefined> {
+  async claimTicket(
+    findingId: string,
+    sink: SinkRef,
+    worker: string,
+    now: string,
+    leaseUntil: string,
+  ): Promise<TicketRecord | undefined> {
     try {
       // Free when nobody ever held it, the lease ran out, or this worker holds it already.
       const out = await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: ticketKey(findingId),
-          UpdateExpression: 'SET #type = :type, findingId = :id, #label = if_not_exists(#label, :label), #sink = if_not_exists(#sink, :sink), leaseOwner = :worker, leaseUntil = :until',
-          ConditionExpression: 'attribute_not_exists(pk) OR attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :worker',
+          UpdateExpression:
+            'SET #type = :type, findingId = :id, #label = if_not_exists(#label, :label), #sink = if_not_exists(#sink, :sink), leaseOwner = :worker, leaseUntil = :until',
+          ConditionExpression:
+            'attribute_not_exists(pk) OR attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :worker',
           ExpressionAttributeNames: { '#type': 'type', '#label': 'label', '#sink': 'sink' },
-          ExpressionAttributeValues: { ':type': 'ticket', ':id': findingId, ':label': ticketLabel(findingId), ':sink': sink, ':worker': worker, ':until': leaseUntil, ':now': now },
+          ExpressionAttributeValues: {
+            ':type': 'ticket',
+            ':id': findingId,
+            ':label': ticketLabel(findingId),
+            ':sink': sink,
+            ':worker': worker,
+            ':until': leaseUntil,
+            ':now': now,
+          },
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -124,13 +183,20 @@ export class DynamoTicketStore implements TicketStore {
     );
   }
 
-  async recordTicketKey(findingId: string, system: SinkRef['kind'], key: string, url: string | undefined): Promise<void> {
+  async recordTicketKey(
+    findingId: string,
+    system: SinkRef['kind'],
+    key: string,
+    url: string | undefined,
+  ): Promise<void> {
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: ticketKey(findingId),
-          UpdateExpression: url ? 'SET #key = :key, createOutcome = :created, #url = :url REMOVE lastError' : 'SET #key = :key, createOutcome = :created REMOVE lastError',
+          UpdateExpression: url
+            ? 'SET #key = :key, createOutcome = :created, #url = :url REMOVE lastError'
+            : 'SET #key = :key, createOutcome = :created REMOVE lastError',
           ConditionExpression: 'attribute_not_exists(#key) OR #key = :key',
           ExpressionAttributeNames: { '#key': 'key', ...(url ? { '#url': 'url' } : {}) },
           ExpressionAttributeValues: { ':key': key, ':created': 'created', ...(url ? { ':url': url } : {}) },
@@ -141,7 +207,18 @@ export class DynamoTicketStore implements TicketStore {
       const existing = (await this.tickets([findingId])).get(findingId)?.key ?? '?';
       throw new TicketKeyConflictError(findingId, existing, key);
     }
-    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk: `ALIAS#ticket:${system}:${key}`, sk: '#ALIAS', type: 'alias', aliasKey: `ticket:${system}:${key}`, findingId } }));
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: `ALIAS#ticket:${system}:${key}`,
+          sk: '#ALIAS',
+          type: 'alias',
+          aliasKey: `ticket:${system}:${key}`,
+          findingId,
+        },
+      }),
+    );
   }
 
   async markCreateRejected(findingId: string, reason: string): Promise<void> {
@@ -158,7 +235,13 @@ export class DynamoTicketStore implements TicketStore {
   async releaseTicket(findingId: string, worker: string): Promise<void> {
     try {
       await this.doc.send(
-        new UpdateCommand({ TableName: this.tableName, Key: ticketKey(findingId), UpdateExpression: 'REMOVE leaseOwner, leaseUntil', ConditionExpression: 'leaseOwner = :worker', ExpressionAttributeValues: { ':worker': worker } }),
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: ticketKey(findingId),
+          UpdateExpression: 'REMOVE leaseOwner, leaseUntil',
+          ConditionExpression: 'leaseOwner = :worker',
+          ExpressionAttributeValues: { ':worker': worker },
+        }),
       );
     } catch (err) {
       if (!isConditionFailure(err)) throw err; // the lease had expired and moved on: nothing to release
@@ -166,7 +249,13 @@ export class DynamoTicketStore implements TicketStore {
   }
 
   async findingForTicketKey(system: string, key: string): Promise<string | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: `ALIAS#ticket:${system}:${key}`, sk: '#ALIAS' }, ConsistentRead: true }));
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: `ALIAS#ticket:${system}:${key}`, sk: '#ALIAS' },
+        ConsistentRead: true,
+      }),
+    );
     return out.Item ? String(out.Item.findingId) : undefined;
   }
 
@@ -175,7 +264,13 @@ export class DynamoTicketStore implements TicketStore {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { pk: `WEBHOOK#${source}`, sk: deliveryId, type: 'webhook_delivery', receivedAt: at, state: 'received' },
+          Item: {
+            pk: `WEBHOOK#${source}`,
+            sk: deliveryId,
+            type: 'webhook_delivery',
+            receivedAt: at,
+            state: 'received',
+          },
           // A delivery whose processing failed may be sent again; one that went through may not.
           ConditionExpression: 'attribute_not_exists(pk) OR #state = :failed',
           ExpressionAttributeNames: { '#state': 'state' },
@@ -192,7 +287,13 @@ export class DynamoTicketStore implements TicketStore {
   async forgetDelivery(source: string, deliveryId: string): Promise<void> {
     // Kept (marked failed) rather than deleted: the record of every delivery stays.
     await this.doc.send(
-      new UpdateCommand({ TableName: this.tableName, Key: { pk: `WEBHOOK#${source}`, sk: deliveryId }, UpdateExpression: 'SET #state = :failed', ExpressionAttributeNames: { '#state': 'state' }, ExpressionAttributeValues: { ':failed': 'failed' } }),
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: `WEBHOOK#${source}`, sk: deliveryId },
+        UpdateExpression: 'SET #state = :failed',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':failed': 'failed' },
+      }),
     );
   }
 }

@@ -48,6 +48,10 @@ export function toExpiredExceptionItem(finding: Finding): Record<string, unknown
  */
 export function exceptionHistoryFor(write: FindingWrite): Record<string, unknown>[] {
   const ended = write.finding.expiredException;
-  const expiresNow = ended !== undefined && write.events.some((e) => e.from === 'risk_accepted' && e.to !== undefined && e.to !== 'risk_accepted' && e.at === ended.expiredAt);
+  const expiresNow =
+    ended !== undefined &&
+    write.events.some(
+      (e) => e.from === 'risk_accepted' && e.to !== undefined && e.to !== 'risk_accepted' && e.at === ended.expiredAt,
+    );
   return expiresNow ? [toExpiredExceptionItem(write.finding)] : [];
 }

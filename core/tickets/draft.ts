@@ -33,7 +33,15 @@ export function ticketDraft(finding: Finding, policy: Policy): TicketDraft {
   const f = finding;
   const due = (f.dueAt ?? '').slice(0, 10);
   const where = f.locations.slice(0, MAX_LISTED_LOCATIONS).map((l) => {
-    const place = [l.repository, l.path && `${l.path}${l.line ? `:${l.line}` : ''}`, l.commit && `commit ${l.commit.slice(0, 12)}`, l.resource, l.url].filter(Boolean).join(' · ');
+    const place = [
+      l.repository,
+      l.path && `${l.path}${l.line ? `:${l.line}` : ''}`,
+      l.commit && `commit ${l.commit.slice(0, 12)}`,
+      l.resource,
+      l.url,
+    ]
+      .filter(Boolean)
+      .join(' · ');
     return redactText(place || l.kind);
   });
   const more = f.locations.length - MAX_LISTED_LOCATIONS + f.locationsNotListed;
@@ -68,7 +76,9 @@ export function ticketDraft(finding: Finding, policy: Policy): TicketDraft {
       {
         heading: 'What closes it',
         lines: [
-          `Evidence required (any one): ${evidenceRequired(f.nhiType, policy).map((k) => k.replace(/_/g, ' ')).join(', ')}.`,
+          `Evidence required (any one): ${evidenceRequired(f.nhiType, policy)
+            .map((k) => k.replace(/_/g, ' '))
+            .join(', ')}.`,
           'Marking this ticket done without that evidence sends it back with a comment saying what is missing.',
         ],
       },

@@ -26,7 +26,11 @@ export interface InboundTicketEvent {
  * period policy allows, which an approver must still decide; "reopened" reopens a closed
  * finding. Events that do not apply now (the finding is not waiting) change nothing.
  */
-export async function applyTicketEvent(deps: DecisionDeps & { tickets: TicketStore }, system: 'jira' | 'servicenow', event: InboundTicketEvent): Promise<{ outcome: 'applied' | 'ignored'; message: string }> {
+export async function applyTicketEvent(
+  deps: DecisionDeps & { tickets: TicketStore },
+  system: 'jira' | 'servicenow',
+  event: InboundTicketEvent,
+): Promise<{ outcome: 'applied' | 'ignored'; message: string }> {
   const id = event.findingIdFromLabel ?? (await deps.tickets.findingForTicketKey(system, event.key));
   if (!id) return { outcome: 'ignored', message: `${event.key} is not a closeloop ticket` };
   const finding = await deps.store.get(id);
@@ -40,15 +44,33 @@ export async function applyTicketEvent(deps: DecisionDeps & { tickets: TicketSto
         return { outcome: 'applied', message: await reportFixed(deps, { id, by: owner, note: event.signal.note }) };
       case 'wont_do': {
         const until = latestExceptionEnd(finding.severity, deps.clock.now(), deps.policy);
-        return { outcome: 'applied', message: await requestException(deps, { id, by: owner, until, reason: `${event.signal.reason}; the owner asks to accept the risk until ${until.toISOString().slice(0, 10)}` }) };
+        return {
+          outcome: 'applied',
+          message: await requestException(deps, {
+            id,
+            by: owner,
+            until,
+            reason: `${event.signal.reason}; the owner asks to accept the risk until ${until.toISOString().slice(0, 10)}`,
+          }),
+        };
       }
       case 'reopened':
-        return { outcome: 'applied', message: await reopenFinding(deps, { id, by: event.actor, reason: event.signal.reason }) };
+        return {
+          outcome: 'applied',
+          message: await reopenFinding(deps, { id, by: event.actor, reason: event.signal.reason }),
+        };
       case 'commented': {
         const signal = event.signal;
         await updateFinding(deps.store, deps.clock, id, (f) => ({
           finding: f,
-          events: [{ actor: event.actor, action: 'ticket.commented', reason: `comment ${signal.commentId} on ${event.key} by ${signal.author}`, data: { key: event.key, commentId: signal.commentId } }],
+          events: [
+            {
+              actor: event.actor,
+              action: 'ticket.commented',
+              reason: `comment ${signal.commentId} on ${event.key} by ${signal.author}`,
+              data: { key: event.key, commentId: signal.commentId },
+            },
+          ],
         }));
         return { outcome: 'applied', message: `${id}: comment recorded` };
       }

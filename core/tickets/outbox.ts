@@ -49,7 +49,16 @@ export function ticketWorkFor(events: AuditEvent[]): TicketWork[] {
   for (const event of events) {
     const op = OPS[event.action];
     if (!op) continue;
-    work.push({ findingId: event.findingId, seq: event.seq, op, text: ticketText(event), action: event.action, actor: event.actor, createdAt: event.at, attempts: 0 });
+    work.push({
+      findingId: event.findingId,
+      seq: event.seq,
+      op,
+      text: ticketText(event),
+      action: event.action,
+      actor: event.actor,
+      createdAt: event.at,
+      attempts: 0,
+    });
   }
   return work;
 }

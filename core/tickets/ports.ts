@@ -18,7 +18,13 @@ export interface TicketStore {
    * Takes the finding's ticket lease for `worker` until `leaseUntil`, creating the record (the
    * intent) on first use. Returns the record, or `undefined` when another worker holds it.
    */
-  claimTicket(findingId: string, sink: SinkRef, worker: string, now: string, leaseUntil: string): Promise<TicketRecord | undefined>;
+  claimTicket(
+    findingId: string,
+    sink: SinkRef,
+    worker: string,
+    now: string,
+    leaseUntil: string,
+  ): Promise<TicketRecord | undefined>;
   /** Before a create call: the outcome becomes `uncertain` until the answer is recorded. */
   markCreateSent(findingId: string, worker: string, at: string): Promise<void>;
   /** The ticket exists: its key is recorded once (a second, different key is refused). */
@@ -47,7 +53,9 @@ export interface TicketDraft {
   sections: Array<{ heading: string; lines: string[] }>;
 }
 
-export type CreateResult = { findingId: string; status: 'created'; key: string; url?: string } | { findingId: string; status: 'rejected'; reason: string };
+export type CreateResult =
+  | { findingId: string; status: 'created'; key: string; url?: string }
+  | { findingId: string; status: 'rejected'; reason: string };
 
 /** An update to an existing ticket. `retry` is set when an earlier attempt's outcome is unknown. */
 export interface TicketUpdate {

@@ -37,7 +37,11 @@ export class RoutingError extends ConfigurationError {
  * The sink a finding's ticket goes to: the first matching route; otherwise the default (Jira
  * when configured, else ServiceNow when configured, else the hub's local tracker).
  */
-export function routeTicket(finding: Pick<Finding, 'owner' | 'asset' | 'severity'>, routes: TicketRoute[], configured: { jiraProject?: string; servicenow: boolean }): SinkRef {
+export function routeTicket(
+  finding: Pick<Finding, 'owner' | 'asset' | 'severity'>,
+  routes: TicketRoute[],
+  configured: { jiraProject?: string; servicenow: boolean },
+): SinkRef {
   const route = routes.find(
     (r) =>
       (r.when.owner === undefined || matchesDefined(r.when.owner, finding.owner)) &&
@@ -53,10 +57,14 @@ export function routeTicket(finding: Pick<Finding, 'owner' | 'asset' | 'severity
 function resolve(sink: TicketRoute['sink'], configured: { jiraProject?: string; servicenow: boolean }): SinkRef {
   if (sink.kind === 'jira') {
     const project = sink.project ?? configured.jiraProject;
-    if (!project) throw new RoutingError('a ticket route sends to Jira without a project and JIRA_PROJECT_KEY is not set');
+    if (!project)
+      throw new RoutingError('a ticket route sends to Jira without a project and JIRA_PROJECT_KEY is not set');
     return { kind: 'jira', project };
   }
-  if (sink.kind === 'servicenow') return sink.assignmentGroup ? { kind: 'servicenow', assignmentGroup: sink.assignmentGroup } : { kind: 'servicenow' };
+  if (sink.kind === 'servicenow')
+    return sink.assignmentGroup
+      ? { kind: 'servicenow', assignmentGroup: sink.assignmentGroup }
+      : { kind: 'servicenow' };
   return { kind: 'local' };
 }
 

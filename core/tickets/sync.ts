@@ -78,7 +78,8 @@ export async function syncTickets(deps: SyncDeps, options: { deadlineMs?: number
     result.pending = await deps.tickets.countPending();
     if (result.pending === 0 || (round.progress === 0 && round.retryInMs === undefined)) break;
     if (Date.now() - started >= deadline) break;
-    if (round.progress === 0 && round.retryInMs !== undefined) await sleep(Math.min(round.retryInMs, Math.max(0, deadline - (Date.now() - started))));
+    if (round.progress === 0 && round.retryInMs !== undefined)
+      await sleep(Math.min(round.retryInMs, Math.max(0, deadline - (Date.now() - started))));
   }
   return result;
 }
@@ -110,7 +111,13 @@ async function syncRound(deps: SyncDeps, result: SyncResult): Promise<{ progress
       result.problems.push(`${id}: ${describe(err)}`);
       return;
     }
-    const record = await deps.tickets.claimTicket(id, sink, deps.worker, iso(now), iso(new Date(now.getTime() + leaseMs)));
+    const record = await deps.tickets.claimTicket(
+      id,
+      sink,
+      deps.worker,
+      iso(now),
+      iso(new Date(now.getTime() + leaseMs)),
+    );
     if (record) claimed.set(id, record);
     else later(1_000); // another worker holds it; its work will be gone or its lease expired
   });
@@ -124,12 +131,19 @@ async function syncRound(deps: SyncDeps, result: SyncResult): Promise<{ progress
       const sinkRef = records[0]!.sink;
       const sink = deps.sinks[sinkRef.kind];
       if (!sink) {
-        for (const r of records) result.problems.push(`${r.findingId}: routed to ${sinkName(sinkRef.kind)}, which is not configured`);
+        for (const r of records)
+          result.problems.push(`${r.findingId}: routed to ${sinkName(sinkRef.kind)}, which is not configured`);
         continue;
       }
       const toCreate: TicketRecord[] = [];
       const uncertain = records.filter((r) => r.createOutcome === 'uncertain');
-      const found = uncertain.length > 0 ? await sink.find(uncertain.map((r) => r.findingId), sinkRef) : new Map<string, { key: string; url?: string }>();
+      const found =
+        uncertain.length > 0
+          ? await sink.find(
+              uncertain.map((r) => r.findingId),
+              sinkRef,
+            )
+          : new Map<string, { key: string; url?: string }>();
       for (const r of records) {
         const hit = found.get(r.findingId);
         if (hit) {
@@ -162,17 +176,23 @@ async function syncRound(deps: SyncDeps, result: SyncResult): Promise<{ progress
               progress++;
             } else {
               await deps.tickets.markCreateRejected(o.findingId, o.reason);
-              result.problems.push(`${o.findingId}: ${sinkName(sinkRef.kind)} refused the ticket: ${redactText(o.reason)}`);
+              result.problems.push(
+                `${o.findingId}: ${sinkName(sinkRef.kind)} refused the ticket: ${redactText(o.reason)}`,
+              );
             }
           });
         } catch (err) {
           if (definitelyNotApplied(err)) {
             for (const r of chunk) await deps.tickets.markCreateRejected(r.findingId, describe(err));
-            result.problems.push(`${chunk.length} ticket create(s) in ${sinkName(sinkRef.kind)} refused: ${describe(err)}`);
+            result.problems.push(
+              `${chunk.length} ticket create(s) in ${sinkName(sinkRef.kind)} refused: ${describe(err)}`,
+            );
           } else {
             // Leave them uncertain: the next round looks them up before creating again.
             later(sink.lookupLagMs);
-            result.problems.push(`${chunk.length} ticket create(s) in ${sinkName(sinkRef.kind)} had no clear answer (${describe(err)}); they are looked up before any retry`);
+            result.problems.push(
+              `${chunk.length} ticket create(s) in ${sinkName(sinkRef.kind)} had no clear answer (${describe(err)}); they are looked up before any retry`,
+            );
           }
         }
       }
@@ -181,40 +201,53 @@ async function syncRound(deps: SyncDeps, result: SyncResult): Promise<{ progress
     // Updates, in event order per finding.
     // Findings whose work is only the create need no call to the sink: finish those at full speed.
     const keyed = [...claimed.values()].filter((r) => r.key);
-    const onlyCreate = keyed.filter((r) => (byFinding.get(r.findingId) ?? []).every((w) => w.op === 'create') && !deps.cmdb);
+    const onlyCreate = keyed.filter(
+      (r) => (byFinding.get(r.findingId) ?? []).every((w) => w.op === 'create') && !deps.cmdb,
+    );
     await pool(onlyCreate, 16, async (record) => {
       for (const w of byFinding.get(record.findingId) ?? []) {
         await deps.tickets.completeWork(w, iso(deps.clock.now()));
         progress++;
       }
     });
-    await pool(keyed.filter((r) => !onlyCreate.includes(r)), deps.concurrency ?? 4, async (record) => {
-      const sink = deps.sinks[record.sink.kind];
-      if (!sink) return;
-      let finding: Finding | undefined = findings.get(record.findingId);
-      for (const w of byFinding.get(record.findingId) ?? []) {
-        try {
-          finding = (await deps.store.get(record.findingId)) ?? finding!;
-          // The CI upsert is idempotent (IdentifyReconcile), so it simply repeats on a retry.
-          if (deps.cmdb && (w.op === 'create' || w.op === 'close' || w.op === 'reopen')) await deps.cmdb.upsert(finding);
-          if (w.op === 'create') {
+    await pool(
+      keyed.filter((r) => !onlyCreate.includes(r)),
+      deps.concurrency ?? 4,
+      async (record) => {
+        const sink = deps.sinks[record.sink.kind];
+        if (!sink) return;
+        let finding: Finding | undefined = findings.get(record.findingId);
+        for (const w of byFinding.get(record.findingId) ?? []) {
+          try {
+            finding = (await deps.store.get(record.findingId)) ?? finding!;
+            // The CI upsert is idempotent (IdentifyReconcile), so it simply repeats on a retry.
+            if (deps.cmdb && (w.op === 'create' || w.op === 'close' || w.op === 'reopen'))
+              await deps.cmdb.upsert(finding);
+            if (w.op === 'create') {
+              await deps.tickets.completeWork(w, iso(deps.clock.now()));
+              progress++;
+              continue;
+            }
+            await deps.tickets.markWorkAttempted(w);
+            await sink.update(record.key!, {
+              workId: workId(w),
+              op: w.op,
+              text: w.text,
+              finding,
+              retry: w.attempts > 0,
+            });
             await deps.tickets.completeWork(w, iso(deps.clock.now()));
+            result.updated++;
             progress++;
-            continue;
+          } catch (err) {
+            await deps.tickets.failWork(w, describe(err));
+            result.problems.push(`${record.findingId} ${record.key} (${w.action}): ${describe(err)}`);
+            if (!definitelyNotApplied(err) && w.attempts < 5) later(1_000); // transient: try again this run, a few times
+            break; // later work waits: a ticket must not be closed before the comment that explains it
           }
-          await deps.tickets.markWorkAttempted(w);
-          await sink.update(record.key!, { workId: workId(w), op: w.op, text: w.text, finding, retry: w.attempts > 0 });
-          await deps.tickets.completeWork(w, iso(deps.clock.now()));
-          result.updated++;
-          progress++;
-        } catch (err) {
-          await deps.tickets.failWork(w, describe(err));
-          result.problems.push(`${record.findingId} ${record.key} (${w.action}): ${describe(err)}`);
-          if (!definitelyNotApplied(err) && w.attempts < 5) later(1_000); // transient: try again this run, a few times
-          break; // later work waits: a ticket must not be closed before the comment that explains it
         }
-      }
-    });
+      },
+    );
   } finally {
     await pool([...claimed.keys()], 16, (id) => deps.tickets.releaseTicket(id, deps.worker));
   }
@@ -222,13 +255,28 @@ async function syncRound(deps: SyncDeps, result: SyncResult): Promise<{ progress
 }
 
 /** Records the key on the ticket record and on the finding, with an audit event. */
-async function linkTicket(deps: SyncDeps, findingId: string, sink: SinkRef, key: string, url: string | undefined, how: string): Promise<void> {
+async function linkTicket(
+  deps: SyncDeps,
+  findingId: string,
+  sink: SinkRef,
+  key: string,
+  url: string | undefined,
+  how: string,
+): Promise<void> {
   await deps.tickets.recordTicketKey(findingId, sink.kind, key, url);
   await updateFinding(deps.store, deps.clock, findingId, (f) => {
     if (f.ticket?.key === key) return undefined;
     return {
       finding: { ...f, ticket: { system: sink.kind, key, ...(url ? { url } : {}) } },
-      events: [{ actor: ACTOR, action: 'ticket.created', to: key, reason: `${sinkName(sink.kind)} ${key} (${how})`, data: { system: sink.kind, key } }],
+      events: [
+        {
+          actor: ACTOR,
+          action: 'ticket.created',
+          to: key,
+          reason: `${sinkName(sink.kind)} ${key} (${how})`,
+          data: { system: sink.kind, key },
+        },
+      ],
     };
   });
 }

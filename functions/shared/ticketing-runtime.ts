@@ -34,7 +34,10 @@ export async function ticketingSecret(env: NodeJS.ProcessEnv = process.env): Pro
   const arn = requiredEnv('CLOSELOOP_TICKETING_SECRET', env);
   const value = await getSecret(arn, { transform: 'json', maxAge: 300 });
   const parsed = TicketingSecretSchema.safeParse(value ?? {});
-  if (!parsed.success) throw new ConfigurationError(`the ticketing secret: ${parsed.error.issues.map((i) => `"${i.path.join('.')}" ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new ConfigurationError(
+      `the ticketing secret: ${parsed.error.issues.map((i) => `"${i.path.join('.')}" ${i.message}`).join('; ')}`,
+    );
   return parsed.data;
 }
 
@@ -49,7 +52,10 @@ export function lambdaOwnerDirectory(env: NodeJS.ProcessEnv = process.env): Owne
     async ownerOf(asset) {
       if (!cmdb) {
         const secret = await ticketingSecret(env);
-        const sn = readServiceNowConfig(env, { ...(secret.servicenowPassword ? { password: secret.servicenowPassword } : {}), ...(secret.servicenowToken ? { token: secret.servicenowToken } : {}) });
+        const sn = readServiceNowConfig(env, {
+          ...(secret.servicenowPassword ? { password: secret.servicenowPassword } : {}),
+          ...(secret.servicenowToken ? { token: secret.servicenowToken } : {}),
+        });
         cmdb = new ServiceNowCmdb(sn, servicenowHttp(sn));
       }
       return cmdb.ownerOf(asset);
@@ -63,8 +69,15 @@ export async function lambdaSyncDeps(worker: string, env: NodeJS.ProcessEnv = pr
   const tableName = requiredEnv('CLOSELOOP_TABLE', env);
   const client = new DynamoDBClient({});
   const secret = await ticketingSecret(env);
-  const jira = jiraConfigured(env) ? readJiraConfig(env, secret.jiraApiToken ? { apiToken: secret.jiraApiToken } : {}) : undefined;
-  const sn = servicenowConfigured(env) ? readServiceNowConfig(env, { ...(secret.servicenowPassword ? { password: secret.servicenowPassword } : {}), ...(secret.servicenowToken ? { token: secret.servicenowToken } : {}) }) : undefined;
+  const jira = jiraConfigured(env)
+    ? readJiraConfig(env, secret.jiraApiToken ? { apiToken: secret.jiraApiToken } : {})
+    : undefined;
+  const sn = servicenowConfigured(env)
+    ? readServiceNowConfig(env, {
+        ...(secret.servicenowPassword ? { password: secret.servicenowPassword } : {}),
+        ...(secret.servicenowToken ? { token: secret.servicenowToken } : {}),
+      })
+    : undefined;
   const snHttp = sn ? servicenowHttp(sn) : undefined;
   const sinks: Partial<Record<SinkRef['kind'], TicketSink>> = {
     local: new LocalTrackerSink(client, tableName),

@@ -11,7 +11,14 @@ import type { FindingsTable } from './findings-table';
 const ROOT = join(__dirname, '..', '..');
 
 /** DynamoDB actions the ingest path uses (TransactWriteItems needs PutItem/ConditionCheckItem). */
-export const INGEST_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem'];
+export const INGEST_TABLE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:PutItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:ConditionCheckItem',
+];
 
 export interface CloseloopFunctionProps {
   /** Handler source file under functions/ (exporting `handler`). */
@@ -43,20 +50,36 @@ export class CloseloopFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: CloseloopFunctionProps) {
     super(scope, id);
-    const logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
-    this.role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `closeloop: ${props.description}` });
-    this.role.addToPolicy(new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
-    this.role.addToPolicy(new PolicyStatement({ actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }));
+    const logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `closeloop: ${props.description}`,
+    });
+    this.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+    this.role.addToPolicy(
+      new PolicyStatement({ actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }),
+    );
     const tableActions = props.tableActions ?? INGEST_TABLE_ACTIONS;
-    if (tableActions.length > 0) this.role.addToPolicy(new PolicyStatement({ actions: tableActions, resources: props.table.resourceArns }));
+    if (tableActions.length > 0)
+      this.role.addToPolicy(new PolicyStatement({ actions: tableActions, resources: props.table.resourceArns }));
     props.deploymentKey?.grantRead(this.role);
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; "*" is the only valid resource.',
+      reason:
+        'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; "*" is the only valid resource.',
     });
     Validations.of(this.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${logGroupLogicalRef(logGroup)}.Arn>]`,
-      reason: 'The log group ARN attribute ends in ":*" (its log streams, created by Lambda with generated names); it is scoped to this function\'s own log group.',
+      reason:
+        'The log group ARN attribute ends in ":*" (its log streams, created by Lambda with generated names); it is scoped to this function\'s own log group.',
     });
     this.fn = new NodejsFunction(this, 'Function', {
       entry: join(ROOT, props.entry),

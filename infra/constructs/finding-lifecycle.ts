@@ -1,20 +1,49 @@
 import { join } from 'node:path';
 import { ArnFormat, CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { AccessLogFormat, AuthorizationType, LambdaIntegration, LogGroupLogDestination, MethodLoggingLevel, RequestValidator, RestApi, type IResource } from 'aws-cdk-lib/aws-apigateway';
+import {
+  AccessLogFormat,
+  AuthorizationType,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  RequestValidator,
+  RestApi,
+  type IResource,
+} from 'aws-cdk-lib/aws-apigateway';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { DefinitionBody, LogLevel, StateMachine, StateMachineType, type IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import {
+  DefinitionBody,
+  LogLevel,
+  StateMachine,
+  StateMachineType,
+  type IStateMachine,
+} from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { CloseloopFunction } from './closeloop-function';
 import type { FindingsTable } from './findings-table';
 
 /** DynamoDB actions of the lifecycle functions (read-modify-write with guarded transactions). */
-export const LIFECYCLE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'];
+export const LIFECYCLE_TABLE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:PutItem',
+  'dynamodb:ConditionCheckItem',
+];
 
 const DEFINITION = join(__dirname, '..', '..', 'statemachines', 'finding-lifecycle.asl.json');
-const DECISION_ROUTES = ['approve', 'reject', 'exception', 'exception/approve', 'exception/reject', 'false-positive', 'done'];
+const DECISION_ROUTES = [
+  'approve',
+  'reject',
+  'exception',
+  'exception/approve',
+  'exception/reject',
+  'false-positive',
+  'done',
+];
 
 export interface FindingLifecycleProps {
   readonly table: FindingsTable;
@@ -46,7 +75,13 @@ export class FindingLifecycle extends Construct {
     const stack = Stack.of(this);
     const environment = props.policy ? { CLOSELOOP_POLICY: JSON.stringify(props.policy) } : undefined;
     const lambda = (name: string, entry: string, description: string) =>
-      new CloseloopFunction(this, name, { entry, description, table: props.table, tableActions: LIFECYCLE_TABLE_ACTIONS, ...(environment ? { environment } : {}) });
+      new CloseloopFunction(this, name, {
+        entry,
+        description,
+        table: props.table,
+        tableActions: LIFECYCLE_TABLE_ACTIONS,
+        ...(environment ? { environment } : {}),
+      });
 
     this.step = lambda('Step', 'functions/lifecycle-step.ts', 'finding lifecycle step');
     const stateMachineName = lifecycleStateMachineName(stack);
@@ -54,68 +89,151 @@ export class FindingLifecycle extends Construct {
       stateMachineName,
       stateMachineType: StateMachineType.STANDARD,
       definitionBody: DefinitionBody.fromFile(DEFINITION),
-      definitionSubstitutions: { LifecycleStepFunctionArn: this.step.fn.functionArn, SecretRotationStateMachineArn: props.rotationStateMachine.stateMachineArn },
+      definitionSubstitutions: {
+        LifecycleStepFunctionArn: this.step.fn.functionArn,
+        SecretRotationStateMachineArn: props.rotationStateMachine.stateMachineArn,
+      },
       tracingEnabled: true,
-      logs: { destination: new LogGroup(this, 'ExecutionLogs', { retention: RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN }), level: LogLevel.ALL, includeExecutionData: true },
+      logs: {
+        destination: new LogGroup(this, 'ExecutionLogs', {
+          retention: RetentionDays.ONE_YEAR,
+          removalPolicy: RemovalPolicy.RETAIN,
+        }),
+        level: LogLevel.ALL,
+        includeExecutionData: true,
+      },
     });
     this.step.fn.grantInvoke(this.stateMachine);
     // Triage reads owner tags (metadata only, never a secret value).
     this.step.role.addToPolicy(
-      new PolicyStatement({ actions: ['iam:ListUserTags', 'iam:ListRoleTags'], resources: [`arn:${stack.partition}:iam::${stack.account}:user/*`, `arn:${stack.partition}:iam::${stack.account}:role/*`] }),
+      new PolicyStatement({
+        actions: ['iam:ListUserTags', 'iam:ListRoleTags'],
+        resources: [
+          `arn:${stack.partition}:iam::${stack.account}:user/*`,
+          `arn:${stack.partition}:iam::${stack.account}:role/*`,
+        ],
+      }),
     );
-    this.step.role.addToPolicy(new PolicyStatement({ actions: ['secretsmanager:DescribeSecret'], resources: [stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })] }));
-    for (const resource of ['arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*', 'arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*', 'arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:*']) {
-      Validations.of(this.step.role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason: 'Triage reads the owner tag of whichever IAM user, role or secret a finding names (tags and metadata only; no secret values, no changes).' });
+    this.step.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['secretsmanager:DescribeSecret'],
+        resources: [
+          stack.formatArn({
+            service: 'secretsmanager',
+            resource: 'secret',
+            resourceName: '*',
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    for (const resource of [
+      'arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*',
+      'arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*',
+      'arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:*',
+    ]) {
+      Validations.of(this.step.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${resource}]`,
+        reason:
+          'Triage reads the owner tag of whichever IAM user, role or secret a finding names (tags and metadata only; no secret values, no changes).',
+      });
     }
     // Remediate starts a rotation execution and waits for its task token.
     props.rotationStateMachine.grantStartExecution(this.stateMachine);
     // Continue-as-new starts the same machine again; named by ARN pattern to avoid a self-reference.
     this.stateMachine.addToRolePolicy(
-      new PolicyStatement({ actions: ['states:StartExecution'], resources: [stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: stateMachineName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })] }),
+      new PolicyStatement({
+        actions: ['states:StartExecution'],
+        resources: [
+          stack.formatArn({
+            service: 'states',
+            resource: 'stateMachine',
+            resourceName: stateMachineName,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
     );
     const stepLogicalId = stack.getLogicalId(this.step.fn.node.defaultChild as CfnElement);
     Validations.of(this.stateMachine).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${stepLogicalId}.Arn>:*]`,
-      reason: 'grantInvoke covers the step Lambda\'s versions and aliases (its ARN plus ":*"); it is this one function.',
+      reason:
+        'grantInvoke covers the step Lambda\'s versions and aliases (its ARN plus ":*"); it is this one function.',
     });
     Validations.of(this.stateMachine).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'Execution logging (CloudWatch Logs delivery) and X-Ray tracing actions support no resource-level permissions; "*" is the only valid resource.',
+      reason:
+        'Execution logging (CloudWatch Logs delivery) and X-Ray tracing actions support no resource-level permissions; "*" is the only valid resource.',
     });
 
     this.starter = lambda('Starter', 'functions/lifecycle-starter.ts', 'start lifecycles of new and reopened findings');
     this.starter.fn.addEnvironment('CLOSELOOP_LIFECYCLE_STATE_MACHINE', this.stateMachine.stateMachineArn);
     this.stateMachine.grantStartExecution(this.starter.role);
-    new Rule(this, 'StartSweep', { description: 'closeloop: start lifecycles of new and reopened findings', schedule: Schedule.rate(props.startInterval ?? Duration.minutes(5)) }).addTarget(
-      new LambdaFunction(this.starter.fn, { retryAttempts: 2 }),
-    );
+    new Rule(this, 'StartSweep', {
+      description: 'closeloop: start lifecycles of new and reopened findings',
+      schedule: Schedule.rate(props.startInterval ?? Duration.minutes(5)),
+    }).addTarget(new LambdaFunction(this.starter.fn, { retryAttempts: 2 }));
 
     this.decisions = lambda('Decisions', 'functions/lifecycle-decisions.ts', 'lifecycle decisions API');
     this.stateMachine.grantTaskResponse(this.decisions.role);
 
-    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
+      retention: RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
     this.api = new RestApi(this, 'Api', {
       description: 'closeloop: findings, approvals, exceptions, false positives (IAM auth)',
       cloudWatchRole: true,
       cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
-      deployOptions: { accessLogDestination: new LogGroupLogDestination(accessLogs), accessLogFormat: AccessLogFormat.jsonWithStandardFields(), loggingLevel: MethodLoggingLevel.INFO, tracingEnabled: true },
+      deployOptions: {
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
+        loggingLevel: MethodLoggingLevel.INFO,
+        tracingEnabled: true,
+      },
       defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
     });
-    const validator = new RequestValidator(this, 'Validator', { restApi: this.api, validateRequestBody: true, validateRequestParameters: true });
+    const validator = new RequestValidator(this, 'Validator', {
+      restApi: this.api,
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
     const integration = new LambdaIntegration(this.decisions.fn);
     const findings = this.api.root.addResource('findings');
-    findings.addMethod('GET', integration, { authorizationType: AuthorizationType.IAM, requestValidator: validator, requestParameters: { 'method.request.querystring.status': false } });
+    findings.addMethod('GET', integration, {
+      authorizationType: AuthorizationType.IAM,
+      requestValidator: validator,
+      requestParameters: { 'method.request.querystring.status': false },
+    });
     const finding = findings.addResource('{id}');
-    finding.addMethod('GET', integration, { authorizationType: AuthorizationType.IAM, requestValidator: validator, requestParameters: { 'method.request.path.id': true } });
+    finding.addMethod('GET', integration, {
+      authorizationType: AuthorizationType.IAM,
+      requestValidator: validator,
+      requestParameters: { 'method.request.path.id': true },
+    });
     for (const route of DECISION_ROUTES) {
-      const resource = route.split('/').reduce<IResource>((parent, part) => parent.getResource(part) ?? parent.addResource(part), finding);
-      resource.addMethod('POST', integration, { authorizationType: AuthorizationType.IAM, requestValidator: validator, requestParameters: { 'method.request.path.id': true } });
+      const resource = route
+        .split('/')
+        .reduce<IResource>((parent, part) => parent.getResource(part) ?? parent.addResource(part), finding);
+      resource.addMethod('POST', integration, {
+        authorizationType: AuthorizationType.IAM,
+        requestValidator: validator,
+        requestParameters: { 'method.request.path.id': true },
+      });
     }
-    Validations.of(this.api).acknowledge({ id: 'AwsSolutions-APIG3', reason: 'The API is IAM-authorised and only reachable with SigV4-signed requests from principals of this account; a WAF adds nothing for that audience.' });
-    Validations.of(this.api).acknowledge({ id: 'AwsSolutions-COG4', reason: 'Authorisation is IAM (SigV4), so decisions are attributed to IAM principals; Cognito is not used.' });
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason:
+        'The API is IAM-authorised and only reachable with SigV4-signed requests from principals of this account; a WAF adds nothing for that audience.',
+    });
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-COG4',
+      reason: 'Authorisation is IAM (SigV4), so decisions are attributed to IAM principals; Cognito is not used.',
+    });
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-      reason: 'The account-level API Gateway logging role; AWS documents this managed policy for it and it only writes CloudWatch Logs.',
+      reason:
+        'The account-level API Gateway logging role; AWS documents this managed policy for it and it only writes CloudWatch Logs.',
     });
   }
 }

@@ -60,9 +60,18 @@ export class ReportApi extends Construct {
       memorySize: 2048,
       environment: { ...policyEnv, CLOSELOOP_EXPORT_BUCKET: this.exportBucket.bucketName },
     });
-    this.exportFunction.role.addToPolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [this.exportBucket.arnForObjects('exports/*')] }));
-    const failedExports = new DeadLetterQueue(this, 'ExportDeadLetters', { alarmTopic: props.alarmTopic, description: 'report exports' });
-    this.exportFunction.fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(1), onFailure: new SqsDestination(failedExports.queue) });
+    this.exportFunction.role.addToPolicy(
+      new PolicyStatement({ actions: ['s3:PutObject'], resources: [this.exportBucket.arnForObjects('exports/*')] }),
+    );
+    const failedExports = new DeadLetterQueue(this, 'ExportDeadLetters', {
+      alarmTopic: props.alarmTopic,
+      description: 'report exports',
+    });
+    this.exportFunction.fn.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(1),
+      onFailure: new SqsDestination(failedExports.queue),
+    });
 
     this.function = new CloseloopFunction(this, 'Reports', {
       entry: 'functions/report-api-lambda.ts',
@@ -72,12 +81,25 @@ export class ReportApi extends Construct {
       // API Gateway answers within 29 s; the function may not run longer (larger reports: exports).
       timeout: Duration.seconds(29),
       memorySize: 1024,
-      environment: { ...policyEnv, CLOSELOOP_EXPORT_BUCKET: this.exportBucket.bucketName, CLOSELOOP_REPORT_EXPORT_FUNCTION: this.exportFunction.fn.functionArn },
+      environment: {
+        ...policyEnv,
+        CLOSELOOP_EXPORT_BUCKET: this.exportBucket.bucketName,
+        CLOSELOOP_REPORT_EXPORT_FUNCTION: this.exportFunction.fn.functionArn,
+      },
     });
     // The API records an export's request, reads its status, signs download links and starts the worker.
-    this.function.role.addToPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [this.exportBucket.arnForObjects('exports/*')] }));
-    this.function.role.addToPolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [this.exportBucket.arnForObjects('exports/*/request.json')] }));
-    this.function.role.addToPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.exportFunction.fn.functionArn] }));
+    this.function.role.addToPolicy(
+      new PolicyStatement({ actions: ['s3:GetObject'], resources: [this.exportBucket.arnForObjects('exports/*')] }),
+    );
+    this.function.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['s3:PutObject'],
+        resources: [this.exportBucket.arnForObjects('exports/*/request.json')],
+      }),
+    );
+    this.function.role.addToPolicy(
+      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.exportFunction.fn.functionArn] }),
+    );
 
     const integration = new LambdaIntegration(this.function.fn);
     const reportQuery = ['since', 'owner', 'finding', 'actor', 'validAfterDays'];
@@ -85,22 +107,36 @@ export class ReportApi extends Construct {
     const reports = reportsRoot.addResource('{kind}');
     reports.addMethod('GET', integration, {
       authorizationType: AuthorizationType.IAM,
-      requestParameters: Object.fromEntries([['method.request.path.kind', true], ...['format', ...reportQuery, 'limit', 'cursor'].map((q) => [`method.request.querystring.${q}`, false])]),
+      requestParameters: Object.fromEntries([
+        ['method.request.path.kind', true],
+        ...['format', ...reportQuery, 'limit', 'cursor'].map((q) => [`method.request.querystring.${q}`, false]),
+      ]),
     });
     reports.addResource('exports').addMethod('POST', integration, {
       authorizationType: AuthorizationType.IAM,
-      requestParameters: Object.fromEntries([['method.request.path.kind', true], ...['format', ...reportQuery].map((q) => [`method.request.querystring.${q}`, false])]),
+      requestParameters: Object.fromEntries([
+        ['method.request.path.kind', true],
+        ...['format', ...reportQuery].map((q) => [`method.request.querystring.${q}`, false]),
+      ]),
     });
-    reportsRoot.addResource('exports').addResource('{id}').addMethod('GET', integration, { authorizationType: AuthorizationType.IAM, requestParameters: { 'method.request.path.id': true } });
+    reportsRoot
+      .addResource('exports')
+      .addResource('{id}')
+      .addMethod('GET', integration, {
+        authorizationType: AuthorizationType.IAM,
+        requestParameters: { 'method.request.path.id': true },
+      });
 
     const bucketLogicalId = Stack.of(this).getLogicalId(this.exportBucket.node.defaultChild as CfnElement);
     Validations.of(this.exportFunction.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/exports/*]`,
-      reason: 'Export files are written under exports/<export id>/ with generated ids; only that prefix of the export bucket.',
+      reason:
+        'Export files are written under exports/<export id>/ with generated ids; only that prefix of the export bucket.',
     });
     Validations.of(this.function.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/exports/*]`,
-      reason: 'Reads export requests, results and files (to sign download links) under exports/<export id>/; only that prefix of the export bucket.',
+      reason:
+        'Reads export requests, results and files (to sign download links) under exports/<export id>/; only that prefix of the export bucket.',
     });
     Validations.of(this.function.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/exports/*/request.json]`,
@@ -114,16 +150,20 @@ export class ReportApi extends Construct {
     });
     const readReports = props.api.arnForExecuteApi('GET', '/reports/*', props.api.deploymentStage.stageName);
     const exportReports = props.api.arnForExecuteApi('POST', '/reports/*/exports', props.api.deploymentStage.stageName);
-    this.auditorRole.addToPolicy(new PolicyStatement({ actions: ['execute-api:Invoke'], resources: [readReports, exportReports] }));
+    this.auditorRole.addToPolicy(
+      new PolicyStatement({ actions: ['execute-api:Invoke'], resources: [readReports, exportReports] }),
+    );
     const apiLogicalId = Stack.of(this).getLogicalId(props.api.node.defaultChild as CfnElement);
     const stageLogicalId = Stack.of(this).getLogicalId(props.api.deploymentStage.node.defaultChild as CfnElement);
     Validations.of(this.auditorRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiLogicalId}>/<${stageLogicalId}>/GET/reports/*]`,
-      reason: 'Exactly the GET /reports/{kind} and GET /reports/exports/{id} routes of this API: "*" stands for the report kind or export id.',
+      reason:
+        'Exactly the GET /reports/{kind} and GET /reports/exports/{id} routes of this API: "*" stands for the report kind or export id.',
     });
     Validations.of(this.auditorRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiLogicalId}>/<${stageLogicalId}>/POST/reports/*/exports]`,
-      reason: 'Exactly the POST /reports/{kind}/exports routes: "*" stands for the report kind. An export computes a report; it changes nothing else.',
+      reason:
+        'Exactly the POST /reports/{kind}/exports routes: "*" stands for the report kind. An export computes a report; it changes nothing else.',
     });
   }
 }

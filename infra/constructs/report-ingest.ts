@@ -44,7 +44,11 @@ export class ReportIngest extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
       lifecycleRules: [{ expiration: Duration.days(props.reportRetentionDays ?? 400) }],
     }));
-    Validations.of(accessLogs).acknowledge({ id: 'AwsSolutions-S1', reason: 'This bucket receives the report and export buckets\' server access logs; logging it to itself would recurse.' });
+    Validations.of(accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        "This bucket receives the report and export buckets' server access logs; logging it to itself would recurse.",
+    });
     this.bucket = new Bucket(this, 'Reports', {
       encryption: BucketEncryption.S3_MANAGED,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
@@ -53,9 +57,14 @@ export class ReportIngest extends Construct {
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'reports/',
       removalPolicy: RemovalPolicy.RETAIN,
-      lifecycleRules: [{ expiration: Duration.days(props.reportRetentionDays ?? 400), noncurrentVersionExpiration: Duration.days(30) }],
+      lifecycleRules: [
+        { expiration: Duration.days(props.reportRetentionDays ?? 400), noncurrentVersionExpiration: Duration.days(30) },
+      ],
     });
-    this.deadLetters = new DeadLetterQueue(this, 'DeadLetters', { alarmTopic: props.alarmTopic, description: 'scanner reports uploaded to S3' });
+    this.deadLetters = new DeadLetterQueue(this, 'DeadLetters', {
+      alarmTopic: props.alarmTopic,
+      description: 'scanner reports uploaded to S3',
+    });
     this.queue = new Queue(this, 'Queue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -77,7 +86,14 @@ export class ReportIngest extends Construct {
       this.function.role.addToPolicy(
         new PolicyStatement({
           actions: ['states:SendTaskSuccess'],
-          resources: [Stack.of(this).formatArn({ service: 'states', resource: 'stateMachine', resourceName: props.lifecycleStateMachineName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+          resources: [
+            Stack.of(this).formatArn({
+              service: 'states',
+              resource: 'stateMachine',
+              resourceName: props.lifecycleStateMachineName,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          ],
         }),
       );
     }
@@ -95,7 +111,8 @@ export class ReportIngest extends Construct {
     });
     Validations.of(this.function.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${logicalId(this.bucket)}.Arn>/*]`,
-      reason: 'Reports arrive under keys chosen by the uploading scanner; the function may read any object of this one bucket.',
+      reason:
+        'Reports arrive under keys chosen by the uploading scanner; the function may read any object of this one bucket.',
     });
     this.function.fn.addEventSource(new SqsEventSource(this.queue, { batchSize: 5, reportBatchItemFailures: true }));
   }

@@ -64,30 +64,83 @@ export class SecretRotation extends Construct {
     const stack = Stack.of(this);
     const settings = props.settings ?? {};
     const policyEnv: Record<string, string> = props.policy ? { CLOSELOOP_POLICY: JSON.stringify(props.policy) } : {};
-    const anySecret = stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const anySecret = stack.formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: '*',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
     const managedOnly = { StringLike: { [`aws:ResourceTag/${ROTATOR_TAG}`]: '*' } };
     const managedUsers = settings.managedIamUserArns ?? [];
     const containmentUsers = settings.containmentIamUserArns ?? [];
-    const fn = (name: string, entry: string, description: string, tableActions: string[], extra: { timeout?: Duration; environment?: Record<string, string> } = {}) =>
-      new CloseloopFunction(this, name, { entry, description, table: props.table, deploymentKey: props.deploymentKey, tableActions, environment: { ...policyEnv, ...extra.environment }, ...(extra.timeout ? { timeout: extra.timeout } : {}) });
+    const fn = (
+      name: string,
+      entry: string,
+      description: string,
+      tableActions: string[],
+      extra: { timeout?: Duration; environment?: Record<string, string> } = {},
+    ) =>
+      new CloseloopFunction(this, name, {
+        entry,
+        description,
+        table: props.table,
+        deploymentKey: props.deploymentKey,
+        tableActions,
+        environment: { ...policyEnv, ...extra.environment },
+        ...(extra.timeout ? { timeout: extra.timeout } : {}),
+      });
 
     // The Secrets Manager rotation function: createSecret, setSecret, testSecret, finishSecret.
-    this.rotationFunction = fn('RotationFunction', 'functions/secret-rotation.ts', 'Secrets Manager rotation function (IAM access keys, generated credentials)', [], { timeout: Duration.minutes(2) });
-    this.rotationFunction.role.addToPolicy(
-      new PolicyStatement({ actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'], resources: [anySecret], conditions: managedOnly }),
+    this.rotationFunction = fn(
+      'RotationFunction',
+      'functions/secret-rotation.ts',
+      'Secrets Manager rotation function (IAM access keys, generated credentials)',
+      [],
+      { timeout: Duration.minutes(2) },
     );
     this.rotationFunction.role.addToPolicy(
-      new PolicyStatement({ actions: ['secretsmanager:TagResource', 'secretsmanager:UntagResource'], resources: [anySecret], conditions: { ...managedOnly, 'ForAllValues:StringEquals': { 'aws:TagKeys': [FAILED_STEP_TAG] } } }),
+      new PolicyStatement({
+        actions: [
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:UpdateSecretVersionStage',
+        ],
+        resources: [anySecret],
+        conditions: managedOnly,
+      }),
     );
-    this.rotationFunction.role.addToPolicy(new PolicyStatement({ actions: ['secretsmanager:GetRandomPassword'], resources: ['*'] }));
+    this.rotationFunction.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['secretsmanager:TagResource', 'secretsmanager:UntagResource'],
+        resources: [anySecret],
+        conditions: { ...managedOnly, 'ForAllValues:StringEquals': { 'aws:TagKeys': [FAILED_STEP_TAG] } },
+      }),
+    );
+    this.rotationFunction.role.addToPolicy(
+      new PolicyStatement({ actions: ['secretsmanager:GetRandomPassword'], resources: ['*'] }),
+    );
     if (managedUsers.length > 0) {
-      this.rotationFunction.role.addToPolicy(new PolicyStatement({ actions: ['iam:ListAccessKeys', 'iam:CreateAccessKey', 'iam:DeleteAccessKey', 'iam:GetAccessKeyLastUsed'], resources: managedUsers }));
+      this.rotationFunction.role.addToPolicy(
+        new PolicyStatement({
+          actions: ['iam:ListAccessKeys', 'iam:CreateAccessKey', 'iam:DeleteAccessKey', 'iam:GetAccessKeyLastUsed'],
+          resources: managedUsers,
+        }),
+      );
     }
 
-    const days = settings.scheduleDays ?? Number((props.policy?.rotation as { scheduleDays?: number } | undefined)?.scheduleDays ?? 30);
+    const days =
+      settings.scheduleDays ??
+      Number((props.policy?.rotation as { scheduleDays?: number } | undefined)?.scheduleDays ?? 30);
     (settings.managedSecretArns ?? []).forEach((arn, i) => {
       const secret = Secret.fromSecretCompleteArn(this, `Managed${i}`, arn);
-      this.schedules.push(new RotationSchedule(this, `Schedule${i}`, { secret, rotationLambda: this.rotationFunction.fn, automaticallyAfter: Duration.days(days) }));
+      this.schedules.push(
+        new RotationSchedule(this, `Schedule${i}`, {
+          secret,
+          rotationLambda: this.rotationFunction.fn,
+          automaticallyAfter: Duration.days(days),
+        }),
+      );
     });
 
     // The rotation state machine's steps.
@@ -95,15 +148,40 @@ export class SecretRotation extends Construct {
     const stepRole = this.step.role;
     stepRole.addToPolicy(new PolicyStatement({ actions: ['secretsmanager:ListSecrets'], resources: ['*'] }));
     stepRole.addToPolicy(
-      new PolicyStatement({ actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:RotateSecret', 'secretsmanager:UpdateSecretVersionStage'], resources: [anySecret], conditions: managedOnly }),
+      new PolicyStatement({
+        actions: [
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:RotateSecret',
+          'secretsmanager:UpdateSecretVersionStage',
+        ],
+        resources: [anySecret],
+        conditions: managedOnly,
+      }),
     );
-    const replacementSecrets = stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${REPLACEMENT_SECRET_PREFIX}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-    stepRole.addToPolicy(new PolicyStatement({ actions: ['secretsmanager:DescribeSecret'], resources: [replacementSecrets] }));
+    const replacementSecrets = stack.formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: `${REPLACEMENT_SECRET_PREFIX}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
     stepRole.addToPolicy(
-      new PolicyStatement({ actions: ['secretsmanager:CreateSecret', 'secretsmanager:TagResource'], resources: [replacementSecrets], conditions: { StringEquals: { [`aws:RequestTag/${ROTATOR_TAG}`]: 'iam_access_key' } } }),
+      new PolicyStatement({ actions: ['secretsmanager:DescribeSecret'], resources: [replacementSecrets] }),
+    );
+    stepRole.addToPolicy(
+      new PolicyStatement({
+        actions: ['secretsmanager:CreateSecret', 'secretsmanager:TagResource'],
+        resources: [replacementSecrets],
+        conditions: { StringEquals: { [`aws:RequestTag/${ROTATOR_TAG}`]: 'iam_access_key' } },
+      }),
     );
     if (managedUsers.length + containmentUsers.length > 0) {
-      stepRole.addToPolicy(new PolicyStatement({ actions: ['iam:ListAccessKeys', 'iam:UpdateAccessKey', 'iam:DeleteAccessKey'], resources: [...managedUsers, ...containmentUsers] }));
+      stepRole.addToPolicy(
+        new PolicyStatement({
+          actions: ['iam:ListAccessKeys', 'iam:UpdateAccessKey', 'iam:DeleteAccessKey'],
+          resources: [...managedUsers, ...containmentUsers],
+        }),
+      );
     }
     if (containmentUsers.length > 0) {
       stepRole.addToPolicy(new PolicyStatement({ actions: ['iam:ListUsers'], resources: ['*'] }));
@@ -117,19 +195,41 @@ export class SecretRotation extends Construct {
       definitionBody: DefinitionBody.fromFile(DEFINITION),
       definitionSubstitutions: { RotationStepFunctionArn: this.step.fn.functionArn },
       tracingEnabled: true,
-      logs: { destination: new LogGroup(this, 'ExecutionLogs', { retention: RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN }), level: LogLevel.ALL, includeExecutionData: true },
+      logs: {
+        destination: new LogGroup(this, 'ExecutionLogs', {
+          retention: RetentionDays.ONE_YEAR,
+          removalPolicy: RemovalPolicy.RETAIN,
+        }),
+        level: LogLevel.ALL,
+        includeExecutionData: true,
+      },
     });
     this.step.fn.grantInvoke(this.stateMachine);
     // Resumes the lifecycle's Remediate task; named by ARN pattern (the lifecycle references this machine).
     this.stateMachine.addToRolePolicy(
       new PolicyStatement({
         actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
-        resources: [stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: props.lifecycleStateMachineName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+        resources: [
+          stack.formatArn({
+            service: 'states',
+            resource: 'stateMachine',
+            resourceName: props.lifecycleStateMachineName,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
       }),
     );
     const stepLogicalId = stack.getLogicalId(this.step.fn.node.defaultChild as CfnElement);
-    Validations.of(this.stateMachine).acknowledge({ id: `AwsSolutions-IAM5[Resource::<${stepLogicalId}.Arn>:*]`, reason: 'grantInvoke covers the step Lambda\'s versions and aliases (its ARN plus ":*"); it is this one function.' });
-    Validations.of(this.stateMachine).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'Execution logging (CloudWatch Logs delivery) and X-Ray tracing actions support no resource-level permissions; "*" is the only valid resource.' });
+    Validations.of(this.stateMachine).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${stepLogicalId}.Arn>:*]`,
+      reason:
+        'grantInvoke covers the step Lambda\'s versions and aliases (its ARN plus ":*"); it is this one function.',
+    });
+    Validations.of(this.stateMachine).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Execution logging (CloudWatch Logs delivery) and X-Ray tracing actions support no resource-level permissions; "*" is the only valid resource.',
+    });
     const failed = new Alarm(this, 'RotationExecutionsFailed', {
       alarmDescription: 'closeloop: a secret rotation execution failed (e.g. a rotated-out key could not be deleted)',
       metric: this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
@@ -141,36 +241,81 @@ export class SecretRotation extends Construct {
     failed.addAlarmAction(new SnsAction(props.alarmTopic));
 
     // Secrets Manager rotation events (CloudTrail) → managed-secret records; retire rotated-out keys.
-    this.events = fn('Events', 'functions/rotation-events-lambda.ts', 'record Secrets Manager rotation events', LIFECYCLE_TABLE_ACTIONS, { environment: { CLOSELOOP_ROTATION_STATE_MACHINE: this.stateMachine.stateMachineArn } });
-    this.events.role.addToPolicy(new PolicyStatement({ actions: ['secretsmanager:DescribeSecret'], resources: [anySecret], conditions: managedOnly }));
+    this.events = fn(
+      'Events',
+      'functions/rotation-events-lambda.ts',
+      'record Secrets Manager rotation events',
+      LIFECYCLE_TABLE_ACTIONS,
+      { environment: { CLOSELOOP_ROTATION_STATE_MACHINE: this.stateMachine.stateMachineArn } },
+    );
+    this.events.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['secretsmanager:DescribeSecret'],
+        resources: [anySecret],
+        conditions: managedOnly,
+      }),
+    );
     this.stateMachine.grantStartExecution(this.events.role);
-    const eventDeadLetters = new DeadLetterQueue(this, 'EventDeadLetters', { alarmTopic: props.alarmTopic, description: 'Secrets Manager rotation events' });
+    const eventDeadLetters = new DeadLetterQueue(this, 'EventDeadLetters', {
+      alarmTopic: props.alarmTopic,
+      description: 'Secrets Manager rotation events',
+    });
     new Rule(this, 'RotationEvents', {
       description: 'closeloop: Secrets Manager RotationSucceeded / RotationFailed / RotationAbandoned (via CloudTrail)',
-      eventPattern: { source: ['aws.secretsmanager'], detailType: ['AWS Service Event via CloudTrail'], detail: { eventName: ['RotationSucceeded', 'RotationFailed', 'RotationAbandoned'] } },
-    }).addTarget(new LambdaFunction(this.events.fn, { deadLetterQueue: eventDeadLetters.queue, retryAttempts: 8, maxEventAge: Duration.hours(6) }));
+      eventPattern: {
+        source: ['aws.secretsmanager'],
+        detailType: ['AWS Service Event via CloudTrail'],
+        detail: { eventName: ['RotationSucceeded', 'RotationFailed', 'RotationAbandoned'] },
+      },
+    }).addTarget(
+      new LambdaFunction(this.events.fn, {
+        deadLetterQueue: eventDeadLetters.queue,
+        retryAttempts: 8,
+        maxEventAge: Duration.hours(6),
+      }),
+    );
 
     // Daily credential hygiene: NHI7 (not rotated within policy) and NHI1 (unused) findings.
-    this.hygiene = fn('Hygiene', 'functions/credential-hygiene.ts', 'raise NHI7/NHI1 findings from the credential inventory', INGEST_TABLE_ACTIONS, { timeout: Duration.minutes(5) });
-    this.hygiene.role.addToPolicy(new PolicyStatement({ actions: ['secretsmanager:ListSecrets', 'iam:ListUsers'], resources: ['*'] }));
+    this.hygiene = fn(
+      'Hygiene',
+      'functions/credential-hygiene.ts',
+      'raise NHI7/NHI1 findings from the credential inventory',
+      INGEST_TABLE_ACTIONS,
+      { timeout: Duration.minutes(5) },
+    );
     this.hygiene.role.addToPolicy(
-      new PolicyStatement({ actions: ['iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'], resources: [`arn:${stack.partition}:iam::${stack.account}:user/*`] }),
+      new PolicyStatement({ actions: ['secretsmanager:ListSecrets', 'iam:ListUsers'], resources: ['*'] }),
+    );
+    this.hygiene.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'],
+        resources: [`arn:${stack.partition}:iam::${stack.account}:user/*`],
+      }),
     );
     // Hygiene findings it no longer reports resume their owner-fix wait (as a clean re-scan would).
     this.hygiene.role.addToPolicy(
       new PolicyStatement({
         actions: ['states:SendTaskSuccess'],
-        resources: [stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: props.lifecycleStateMachineName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+        resources: [
+          stack.formatArn({
+            service: 'states',
+            resource: 'stateMachine',
+            resourceName: props.lifecycleStateMachineName,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
       }),
     );
-    new Rule(this, 'HygieneSchedule', { description: 'closeloop: credential hygiene (NHI7, NHI1)', schedule: Schedule.rate(settings.hygieneInterval ?? Duration.days(1)) }).addTarget(
-      new LambdaFunction(this.hygiene.fn, { retryAttempts: 2 }),
-    );
+    new Rule(this, 'HygieneSchedule', {
+      description: 'closeloop: credential hygiene (NHI7, NHI1)',
+      schedule: Schedule.rate(settings.hygieneInterval ?? Duration.days(1)),
+    }).addTarget(new LambdaFunction(this.hygiene.fn, { retryAttempts: 2 }));
 
     for (const f of [this.rotationFunction, this.step, this.hygiene]) {
       Validations.of(f.role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'X-Ray PutTraceSegments/PutTelemetryRecords, secretsmanager:ListSecrets and GetRandomPassword, and iam:ListUsers support no resource-level permissions; "*" is the only valid resource.',
+        reason:
+          'X-Ray PutTraceSegments/PutTelemetryRecords, secretsmanager:ListSecrets and GetRandomPassword, and iam:ListUsers support no resource-level permissions; "*" is the only valid resource.',
       });
     }
     // User paths the operator configured with a wildcard (e.g. user/legacy/*) are their decision.
@@ -179,7 +324,10 @@ export class SecretRotation extends Construct {
       [stepRole, [...managedUsers, ...containmentUsers]],
     ] as const) {
       for (const arn of new Set(arns.filter((a) => a.includes('*')))) {
-        Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${arn}]`, reason: `IAM user path configured by the operator in the stack's rotation settings (${arn}).` });
+        Validations.of(role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::${arn}]`,
+          reason: `IAM user path configured by the operator in the stack's rotation settings (${arn}).`,
+        });
       }
     }
     Validations.of(stepRole).acknowledge({
@@ -188,7 +336,8 @@ export class SecretRotation extends Construct {
     });
     Validations.of(this.hygiene.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*]',
-      reason: 'The hygiene check reads (never changes) every IAM user\'s key list and last use: finding unused and old keys anywhere in the account is its purpose.',
+      reason:
+        "The hygiene check reads (never changes) every IAM user's key list and last use: finding unused and old keys anywhere in the account is its purpose.",
     });
     for (const f of [this.rotationFunction, this.step, this.events, this.hygiene]) {
       Validations.of(f.role).acknowledge({

@@ -32,11 +32,20 @@ export class SecurityHubIngest extends Construct {
       table: props.table,
       deploymentKey: props.deploymentKey,
     });
-    this.deadLetters = new DeadLetterQueue(this, 'DeadLetters', { alarmTopic: props.alarmTopic, description: 'Security Hub finding events' });
+    this.deadLetters = new DeadLetterQueue(this, 'DeadLetters', {
+      alarmTopic: props.alarmTopic,
+      description: 'Security Hub finding events',
+    });
     this.rule = new Rule(this, 'FindingsImported', {
       description: 'closeloop: Security Hub findings imported',
       eventPattern: { source: ['aws.securityhub'], detailType: ['Security Hub Findings - Imported'] },
     });
-    this.rule.addTarget(new LambdaFunction(this.function.fn, { deadLetterQueue: this.deadLetters.queue, retryAttempts: 8, maxEventAge: Duration.hours(6) }));
+    this.rule.addTarget(
+      new LambdaFunction(this.function.fn, {
+        deadLetterQueue: this.deadLetters.queue,
+        retryAttempts: 8,
+        maxEventAge: Duration.hours(6),
+      }),
+    );
   }
 }

@@ -13,7 +13,14 @@ import { DeadLetterQueue } from './dead-letter-queue';
 import type { FindingsTable } from './findings-table';
 
 /** DynamoDB actions of the sync: outbox, ticket records and leases, the local tracker. */
-export const TICKET_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'];
+export const TICKET_TABLE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:ConditionCheckItem',
+];
 
 /** Where tickets go; the secret holds the credentials. */
 export interface TicketingSettings {
@@ -55,13 +62,15 @@ export class TicketSync extends Construct {
   constructor(scope: Construct, id: string, props: TicketSyncProps) {
     super(scope, id);
     this.credentials = new Secret(this, 'Credentials', {
-      description: 'closeloop ticketing credentials (JSON): jiraApiToken, jiraWebhookSecret, servicenowPassword or servicenowToken, servicenowWebhookSecret',
+      description:
+        'closeloop ticketing credentials (JSON): jiraApiToken, jiraWebhookSecret, servicenowPassword or servicenowToken, servicenowWebhookSecret',
       generateSecretString: { secretStringTemplate: '{}', generateStringKey: 'unused', excludePunctuation: true },
       removalPolicy: RemovalPolicy.RETAIN,
     });
     Validations.of(this.credentials).acknowledge({
       id: 'AwsSolutions-SMG4',
-      reason: 'Third-party API tokens (Jira, ServiceNow) and webhook secrets: they are rotated in those systems, which Secrets Manager cannot drive; the README gives the procedure.',
+      reason:
+        'Third-party API tokens (Jira, ServiceNow) and webhook secrets: they are rotated in those systems, which Secrets Manager cannot drive; the README gives the procedure.',
     });
     const environment = {
       CLOSELOOP_TICKETING_SECRET: this.credentials.secretArn,
@@ -70,7 +79,10 @@ export class TicketSync extends Construct {
       ...props.settings?.servicenow,
     };
 
-    this.deadLetters = new DeadLetterQueue(this, 'DeadLetters', { alarmTopic: props.alarmTopic, description: 'ticket sync nudges that never went through' });
+    this.deadLetters = new DeadLetterQueue(this, 'DeadLetters', {
+      alarmTopic: props.alarmTopic,
+      description: 'ticket sync nudges that never went through',
+    });
     this.queue = new Queue(this, 'Queue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -78,10 +90,24 @@ export class TicketSync extends Construct {
       deadLetterQueue: { queue: this.deadLetters.queue, maxReceiveCount: 5 },
     });
 
-    this.sync = new CloseloopFunction(this, 'Sync', { entry: 'functions/ticket-sync.ts', description: 'push ticket work to Jira, ServiceNow and the CMDB', table: props.table, tableActions: TICKET_TABLE_ACTIONS, environment, timeout: Duration.minutes(3) });
+    this.sync = new CloseloopFunction(this, 'Sync', {
+      entry: 'functions/ticket-sync.ts',
+      description: 'push ticket work to Jira, ServiceNow and the CMDB',
+      table: props.table,
+      tableActions: TICKET_TABLE_ACTIONS,
+      environment,
+      timeout: Duration.minutes(3),
+    });
     this.credentials.grantRead(this.sync.role);
     // Batches of up to 50 findings feed one bulk create (Jira takes 50 per call).
-    this.sync.fn.addEventSource(new SqsEventSource(this.queue, { batchSize: 50, maxBatchingWindow: Duration.seconds(10), reportBatchItemFailures: true, maxConcurrency: 2 }));
+    this.sync.fn.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: 50,
+        maxBatchingWindow: Duration.seconds(10),
+        reportBatchItemFailures: true,
+        maxConcurrency: 2,
+      }),
+    );
 
     this.relay = new CloseloopFunction(this, 'Relay', {
       entry: 'functions/ticket-outbox-relay.ts',
@@ -91,22 +117,40 @@ export class TicketSync extends Construct {
       environment: { CLOSELOOP_TICKET_QUEUE_URL: this.queue.queueUrl },
     });
     this.queue.grantSendMessages(this.relay.role);
-    new Rule(this, 'RelaySchedule', { description: 'closeloop: relay pending ticket work', schedule: Schedule.rate(props.relayInterval ?? Duration.minutes(1)) }).addTarget(new LambdaFunction(this.relay.fn, { retryAttempts: 2 }));
+    new Rule(this, 'RelaySchedule', {
+      description: 'closeloop: relay pending ticket work',
+      schedule: Schedule.rate(props.relayInterval ?? Duration.minutes(1)),
+    }).addTarget(new LambdaFunction(this.relay.fn, { retryAttempts: 2 }));
 
-    this.webhooks = new CloseloopFunction(this, 'Webhooks', { entry: 'functions/ticket-webhooks-lambda.ts', description: 'Jira and ServiceNow webhooks', table: props.table, tableActions: TICKET_TABLE_ACTIONS, environment });
+    this.webhooks = new CloseloopFunction(this, 'Webhooks', {
+      entry: 'functions/ticket-webhooks-lambda.ts',
+      description: 'Jira and ServiceNow webhooks',
+      table: props.table,
+      tableActions: TICKET_TABLE_ACTIONS,
+      environment,
+    });
     this.credentials.grantRead(this.webhooks.role);
     props.stateMachine.grantTaskResponse(this.webhooks.role);
     if (props.lifecycleStep && props.settings?.servicenow) {
-      for (const [name, value] of Object.entries({ CLOSELOOP_TICKETING_SECRET: this.credentials.secretArn, ...props.settings.servicenow })) props.lifecycleStep.fn.addEnvironment(name, value);
+      for (const [name, value] of Object.entries({
+        CLOSELOOP_TICKETING_SECRET: this.credentials.secretArn,
+        ...props.settings.servicenow,
+      }))
+        props.lifecycleStep.fn.addEnvironment(name, value);
       this.credentials.grantRead(props.lifecycleStep.role);
     }
     const hooks = props.api.root.addResource('webhooks');
     const integration = new LambdaIntegration(this.webhooks.fn);
-    for (const system of ['jira', 'servicenow']) hooks.addResource(system).addMethod('POST', integration, { authorizationType: AuthorizationType.NONE });
+    for (const system of ['jira', 'servicenow'])
+      hooks.addResource(system).addMethod('POST', integration, { authorizationType: AuthorizationType.NONE });
     Validations.of(hooks).acknowledge({
       id: 'AwsSolutions-APIG4',
-      reason: 'Jira and ServiceNow cannot sign requests with SigV4; each webhook is authenticated by an HMAC-SHA256 signature of the raw body under a shared secret, compared in constant time, and rejected with 401 otherwise.',
+      reason:
+        'Jira and ServiceNow cannot sign requests with SigV4; each webhook is authenticated by an HMAC-SHA256 signature of the raw body under a shared secret, compared in constant time, and rejected with 401 otherwise.',
     });
-    Validations.of(hooks).acknowledge({ id: 'AwsSolutions-COG4', reason: 'Webhook senders are systems authenticated by HMAC signature, not Cognito users.' });
+    Validations.of(hooks).acknowledge({
+      id: 'AwsSolutions-COG4',
+      reason: 'Webhook senders are systems authenticated by HMAC signature, not Cognito users.',
+    });
   }
 }

@@ -40,7 +40,13 @@ export function quarantineTable(entries: QuarantineEntry[]): string {
   if (entries.length === 0) return 'Quarantine is empty.';
   return table(
     ['RECEIVED', 'FILE', 'RECORD', 'FORMAT', 'PROBLEMS'],
-    entries.map((e) => [e.receivedAt.replace(/\.\d{3}Z$/, 'Z'), e.file, String(e.recordNo), e.format, e.problems.join('; ')]),
+    entries.map((e) => [
+      e.receivedAt.replace(/\.\d{3}Z$/, 'Z'),
+      e.file,
+      String(e.recordNo),
+      e.format,
+      e.problems.join('; '),
+    ]),
     [0, 40, 0, 0, 100],
   );
 }
@@ -56,9 +62,14 @@ export function findingDetails(f: Finding, events: AuditEvent[]): string {
     `  secret   ${f.secretPreview ?? '(not given by the scanner)'}`,
     `  OWASP NHI ${f.owaspNhi.join(', ')} · NIST CSF ${f.nistCsf.join(', ')}`,
     `  sources:`,
-    ...f.sources.map((s) => `    - ${s.scanner} ${s.ruleId} (${s.scannerId})${s.state === 'resolved' ? ' [resolved at source]' : ''}`),
+    ...f.sources.map(
+      (s) => `    - ${s.scanner} ${s.ruleId} (${s.scannerId})${s.state === 'resolved' ? ' [resolved at source]' : ''}`,
+    ),
     `  locations:`,
-    ...f.locations.map((l) => `    - ${[l.repository, l.path ? `${l.path}${l.line !== undefined ? `:${l.line}` : ''}` : undefined, l.commit ? `@${l.commit.slice(0, 12)}` : undefined, l.resource, !l.path && l.url ? l.url : undefined].filter(Boolean).join(' ')}`),
+    ...f.locations.map(
+      (l) =>
+        `    - ${[l.repository, l.path ? `${l.path}${l.line !== undefined ? `:${l.line}` : ''}` : undefined, l.commit ? `@${l.commit.slice(0, 12)}` : undefined, l.resource, !l.path && l.url ? l.url : undefined].filter(Boolean).join(' ')}`,
+    ),
     ...(f.locationsNotListed > 0 ? [`    … and ${f.locationsNotListed} more`] : []),
     `  events:`,
     ...events.flatMap((e) => [
@@ -79,7 +90,16 @@ export function ticketsTable(tickets: LocalTicket[]): string {
   if (tickets.length === 0) return 'No tickets in the local tracker.';
   return table(
     ['KEY', 'STATUS', 'PRIORITY', 'ASSIGNEE', 'DUE', 'FINDING', 'COMMENTS', 'SUMMARY'],
-    tickets.map((t) => [t.key, t.status, t.priority, t.assignee, t.dueDate || '-', t.findingId, String(t.comments.length), t.summary]),
+    tickets.map((t) => [
+      t.key,
+      t.status,
+      t.priority,
+      t.assignee,
+      t.dueDate || '-',
+      t.findingId,
+      String(t.comments.length),
+      t.summary,
+    ]),
     [0, 0, 0, 24, 0, 0, 0, 70],
   );
 }

@@ -1,6 +1,14 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { InputError } from '@core/errors';
-import { decideApproval, decideException, markFalsePositive, reportFixed, requestException, type DecisionDeps, type LifecycleSignaller } from '@core/lifecycle/decisions';
+import {
+  decideApproval,
+  decideException,
+  markFalsePositive,
+  reportFixed,
+  requestException,
+  type DecisionDeps,
+  type LifecycleSignaller,
+} from '@core/lifecycle/decisions';
 import type { ResumeAt } from '@core/lifecycle/state';
 import { EvidenceSchema, type TimerKind } from '@core/model';
 import type { LocalHub } from '../hub';
@@ -11,7 +19,11 @@ import type { LocalRun } from '../lifecycle-runner';
 
 const EVIDENCE_KINDS = EvidenceSchema.shape.kind.options;
 
-const TIMER_RESUME: Record<TimerKind, ResumeAt> = { approval_timeout: 'approval_timed_out', sla_breach: 'sla_breached', exception_expiry: 'exception_expired' };
+const TIMER_RESUME: Record<TimerKind, ResumeAt> = {
+  approval_timeout: 'approval_timed_out',
+  sla_breach: 'sla_breached',
+  exception_expiry: 'exception_expired',
+};
 
 type WithHub = <T>(fn: (hub: LocalHub) => Promise<T>) => Promise<T>;
 
@@ -23,14 +35,16 @@ function describeRun(id: string, run: LocalRun): string {
 /** Decisions resume the local runner at the phase boundary after the wait. */
 function localDecisionDeps(hub: LocalHub): DecisionDeps {
   const signaller: LifecycleSignaller = {
-    signal: async (finding, resumeAt, signal) => describeRun(finding.id, await hub.lifecycles.resume(finding, resumeAt, { signal })),
+    signal: async (finding, resumeAt, signal) =>
+      describeRun(finding.id, await hub.lifecycles.resume(finding, resumeAt, { signal })),
   };
   return { store: hub.store, clock: hub.clock, policy: hub.policy, signaller };
 }
 
 function parseDate(value: string, option: string): Date {
   const date = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime())) throw new InputError(`${option} must be an ISO-8601 date, got ${JSON.stringify(value.slice(0, 40))}`);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime()))
+    throw new InputError(`${option} must be an ISO-8601 date, got ${JSON.stringify(value.slice(0, 40))}`);
   return date;
 }
 
@@ -47,7 +61,9 @@ export async function runTick(hub: LocalHub, out: (line: string) => void): Promi
   }
   out(`tick at ${now}: ${started.length} lifecycle(s) started, ${due.length} timer(s) fired`);
   const synced = await hub.sync();
-  out(`tickets: ${synced.created} created, ${synced.updated} update(s) sent, ${synced.pending} pending${synced.problems.length > 0 ? ` (${synced.problems[0]})` : ''}`);
+  out(
+    `tickets: ${synced.created} created, ${synced.updated} update(s) sent, ${synced.pending} pending${synced.problems.length > 0 ? ` (${synced.problems[0]})` : ''}`,
+  );
 }
 
 /** The decision dependencies of the local hub (also used by `closeloop serve`). */
@@ -68,7 +84,10 @@ export async function startPendingLifecycles(hub: LocalHub): Promise<Array<{ id:
   for (const status of ['open', 'reopened', 'remediating', 'verifying'] as const) {
     for (const finding of await hub.store.list({ status })) {
       // A lifecycle whose hub stopped before its first wait is resumed, once.
-      const run = (finding.lifecycle?.startedGeneration ?? 0) >= finding.generation ? await hub.lifecycles.recoverStalled(finding) : await hub.lifecycles.start(finding);
+      const run =
+        (finding.lifecycle?.startedGeneration ?? 0) >= finding.generation
+          ? await hub.lifecycles.recoverStalled(finding)
+          : await hub.lifecycles.start(finding);
       if (run) started.push({ id: finding.id, run });
     }
   }
@@ -79,16 +98,39 @@ export async function startPendingLifecycles(hub: LocalHub): Promise<Array<{ id:
 export function registerLifecycleCommands(program: Command, withHub: WithHub, out: (line: string) => void): void {
   program
     .command('tick')
-    .description("fire whatever is due at the hub's clock (CLOSELOOP_NOW): start new lifecycles, SLA escalations, approval timeouts, exception expiries")
+    .description(
+      "fire whatever is due at the hub's clock (CLOSELOOP_NOW): start new lifecycles, SLA escalations, approval timeouts, exception expiries",
+    )
     .action(async () => {
       await withHub((hub) => runTick(hub, out));
     });
 
   const decide = (decision: 'approved' | 'rejected') => async (id: string, opts: { as: string; reason?: string }) => {
-    await withHub(async (hub) => out(await decideApproval(localDecisionDeps(hub), { id, by: opts.as, decision, ...(opts.reason ? { reason: opts.reason } : {}) })));
+    await withHub(async (hub) =>
+      out(
+        await decideApproval(localDecisionDeps(hub), {
+          id,
+          by: opts.as,
+          decision,
+          ...(opts.reason ? { reason: opts.reason } : {}),
+        }),
+      ),
+    );
   };
-  program.command('approve').description('approve the remediation a finding waits for').argument('<id>').requiredOption('--as <principal>', 'who approves').option('--reason <text>').action(decide('approved'));
-  program.command('reject').description('reject it: the owner fixes the finding instead').argument('<id>').requiredOption('--as <principal>', 'who rejects').option('--reason <text>').action(decide('rejected'));
+  program
+    .command('approve')
+    .description('approve the remediation a finding waits for')
+    .argument('<id>')
+    .requiredOption('--as <principal>', 'who approves')
+    .option('--reason <text>')
+    .action(decide('approved'));
+  program
+    .command('reject')
+    .description('reject it: the owner fixes the finding instead')
+    .argument('<id>')
+    .requiredOption('--as <principal>', 'who rejects')
+    .option('--reason <text>')
+    .action(decide('rejected'));
 
   const exception = program.command('exception').description('risk acceptance with an end date');
   exception
@@ -102,30 +144,81 @@ export function registerLifecycleCommands(program: Command, withHub: WithHub, ou
     .action(async (id: string, opts: { until: string; reason: string; as: string; compensatingControl?: string }) => {
       const until = parseDate(opts.until, '--until');
       await withHub(async (hub) =>
-        out(await requestException(localDecisionDeps(hub), { id, by: opts.as, until, reason: opts.reason, ...(opts.compensatingControl ? { compensatingControl: opts.compensatingControl } : {}) })),
+        out(
+          await requestException(localDecisionDeps(hub), {
+            id,
+            by: opts.as,
+            until,
+            reason: opts.reason,
+            ...(opts.compensatingControl ? { compensatingControl: opts.compensatingControl } : {}),
+          }),
+        ),
       );
     });
-  const decideExc = (decision: 'approved' | 'rejected') => async (id: string, opts: { as: string; reason?: string }) => {
-    await withHub(async (hub) => out(await decideException(localDecisionDeps(hub), { id, by: opts.as, decision, ...(opts.reason ? { reason: opts.reason } : {}) })));
-  };
-  exception.command('approve').description('approve a requested exception (not the requester, not the owner)').argument('<id>').requiredOption('--as <principal>').option('--reason <text>').action(decideExc('approved'));
-  exception.command('reject').description('reject a requested exception: the owner fixes it').argument('<id>').requiredOption('--as <principal>').option('--reason <text>').action(decideExc('rejected'));
+  const decideExc =
+    (decision: 'approved' | 'rejected') => async (id: string, opts: { as: string; reason?: string }) => {
+      await withHub(async (hub) =>
+        out(
+          await decideException(localDecisionDeps(hub), {
+            id,
+            by: opts.as,
+            decision,
+            ...(opts.reason ? { reason: opts.reason } : {}),
+          }),
+        ),
+      );
+    };
+  exception
+    .command('approve')
+    .description('approve a requested exception (not the requester, not the owner)')
+    .argument('<id>')
+    .requiredOption('--as <principal>')
+    .option('--reason <text>')
+    .action(decideExc('approved'));
+  exception
+    .command('reject')
+    .description('reject a requested exception: the owner fixes it')
+    .argument('<id>')
+    .requiredOption('--as <principal>')
+    .option('--reason <text>')
+    .action(decideExc('rejected'));
 
   program
     .command('done')
-    .description("the owner reports the fix with evidence (the local tracker's Done); closing still needs the evidence the policy names")
+    .description(
+      "the owner reports the fix with evidence (the local tracker's Done); closing still needs the evidence the policy names",
+    )
     .argument('<id>')
     .requiredOption('--as <principal>', 'who reports it (the owner)')
     .option('--note <text>', 'resolution note (evidence only where the policy accepts a note)')
-    .option('--evidence <kind:ref>', `evidence, e.g. key_deactivated:cloudtrail-event-123 (kinds: ${EVIDENCE_KINDS.join(', ')})`, (value) => {
-      const at = value.indexOf(':');
-      const kind = value.slice(0, at);
-      if (at <= 0 || at === value.length - 1 || !(EVIDENCE_KINDS as readonly string[]).includes(kind)) throw new InvalidArgumentError(`must be <kind>:<ref> with kind one of ${EVIDENCE_KINDS.join(', ')}`);
-      return { kind: kind as (typeof EVIDENCE_KINDS)[number], ref: value.slice(at + 1) };
-    })
-    .action(async (id: string, opts: { as: string; note?: string; evidence?: { kind: (typeof EVIDENCE_KINDS)[number]; ref: string } }) => {
-      await withHub(async (hub) => out(await reportFixed(localDecisionDeps(hub), { id, by: opts.as, ...(opts.note ? { note: opts.note } : {}), ...(opts.evidence ? { evidence: opts.evidence } : {}) })));
-    });
+    .option(
+      '--evidence <kind:ref>',
+      `evidence, e.g. key_deactivated:cloudtrail-event-123 (kinds: ${EVIDENCE_KINDS.join(', ')})`,
+      (value) => {
+        const at = value.indexOf(':');
+        const kind = value.slice(0, at);
+        if (at <= 0 || at === value.length - 1 || !(EVIDENCE_KINDS as readonly string[]).includes(kind))
+          throw new InvalidArgumentError(`must be <kind>:<ref> with kind one of ${EVIDENCE_KINDS.join(', ')}`);
+        return { kind: kind as (typeof EVIDENCE_KINDS)[number], ref: value.slice(at + 1) };
+      },
+    )
+    .action(
+      async (
+        id: string,
+        opts: { as: string; note?: string; evidence?: { kind: (typeof EVIDENCE_KINDS)[number]; ref: string } },
+      ) => {
+        await withHub(async (hub) =>
+          out(
+            await reportFixed(localDecisionDeps(hub), {
+              id,
+              by: opts.as,
+              ...(opts.note ? { note: opts.note } : {}),
+              ...(opts.evidence ? { evidence: opts.evidence } : {}),
+            }),
+          ),
+        );
+      },
+    );
 
   program
     .command('false-positive')
@@ -134,6 +227,8 @@ export function registerLifecycleCommands(program: Command, withHub: WithHub, ou
     .requiredOption('--reason <text>', 'why it is not a real exposure')
     .requiredOption('--as <principal>', 'the approver')
     .action(async (id: string, opts: { reason: string; as: string }) => {
-      await withHub(async (hub) => out(await markFalsePositive(localDecisionDeps(hub), { id, by: opts.as, reason: opts.reason })));
+      await withHub(async (hub) =>
+        out(await markFalsePositive(localDecisionDeps(hub), { id, by: opts.as, reason: opts.reason })),
+      );
     });
 }

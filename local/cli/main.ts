@@ -12,8 +12,22 @@ import { pullGithubAlerts, pullGitguardianIncidents } from '@connectors/sources/
 import { FORMAT_NAMES, type FormatName } from '@connectors/sources/types';
 import { readLocalConfig, type LocalConfig } from '../config';
 import { openLocalHub, type LocalHub } from '../hub';
-import { findingDetails, findingsTable, publicEvent, publicFinding, quarantineTable, summaryLine, ticketsTable } from './format';
-import { localDecisions, localWebhooks, registerLifecycleCommands, runTick, startPendingLifecycles } from './lifecycle-commands';
+import {
+  findingDetails,
+  findingsTable,
+  publicEvent,
+  publicFinding,
+  quarantineTable,
+  summaryLine,
+  ticketsTable,
+} from './format';
+import {
+  localDecisions,
+  localWebhooks,
+  registerLifecycleCommands,
+  runTick,
+  startPendingLifecycles,
+} from './lifecycle-commands';
 import { applyCleanRescans } from '@core/lifecycle/rescan';
 import { REPORT_KINDS, computeReport, type ReportKind } from '@core/reports/reports';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '@core/reports/render';
@@ -46,7 +60,8 @@ const defaultIo: Io = {
 
 function parseIsoDate(value: string): Date {
   const date = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime())) throw new InvalidArgumentError('must be an ISO-8601 date, e.g. 2026-11-01');
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime()))
+    throw new InvalidArgumentError('must be an ISO-8601 date, e.g. 2026-11-01');
   return date;
 }
 
@@ -62,7 +77,10 @@ function parseStatus(value: string): FindingStatus {
 
 async function withHub<T>(fn: (hub: LocalHub) => Promise<T>): Promise<T>;
 async function withHub<T>(config: LocalConfig, fn: (hub: LocalHub) => Promise<T>): Promise<T>;
-async function withHub<T>(a: LocalConfig | ((hub: LocalHub) => Promise<T>), b?: (hub: LocalHub) => Promise<T>): Promise<T> {
+async function withHub<T>(
+  a: LocalConfig | ((hub: LocalHub) => Promise<T>),
+  b?: (hub: LocalHub) => Promise<T>,
+): Promise<T> {
   const [config, fn] = typeof a === 'function' ? [readLocalConfig(), a] : [a, b!];
   const hub = await openLocalHub(config);
   try {
@@ -89,7 +107,9 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       await withHub(async (hub) => {
         // openLocalHub already ensured it; report what happened.
         const again = await ensureTable(hub.client, config.tableName);
-        io.out(`table ${config.tableName}: ${hub.table === 'created' ? 'created' : again === 'exists' ? 'already exists' : 'created'}`);
+        io.out(
+          `table ${config.tableName}: ${hub.table === 'created' ? 'created' : again === 'exists' ? 'already exists' : 'created'}`,
+        );
       });
     });
 
@@ -97,14 +117,28 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .command('ingest')
     .description('ingest scanner reports (JSON, JSON lines, SARIF)')
     .argument('<files...>', 'report files')
-    .addOption(new Option('--format <format>', `report format: auto, ${FORMAT_NAMES.join(', ')}`).default('auto').argParser(parseFormat))
-    .option('--asset <asset>', 'the asset the report is about (e.g. github.com/acme/payments-api) when the report does not say')
+    .addOption(
+      new Option('--format <format>', `report format: auto, ${FORMAT_NAMES.join(', ')}`)
+        .default('auto')
+        .argParser(parseFormat),
+    )
+    .option(
+      '--asset <asset>',
+      'the asset the report is about (e.g. github.com/acme/payments-api) when the report does not say',
+    )
     .option('--json', 'print the summary as JSON')
     .action(async (files: string[], opts: { format: FormatName | 'auto'; asset?: string; json?: boolean }) => {
       await withHub(async (hub) => {
         const progress = progressReporter(!opts.json && process.stderr.isTTY === true);
         try {
-          const { total, scans } = await ingestReportFiles(files, { store: hub.store, clock: hub.clock, hasher: hub.hasher, format: opts.format, ...(opts.asset ? { asset: opts.asset } : {}), onProgress: progress.update });
+          const { total, scans } = await ingestReportFiles(files, {
+            store: hub.store,
+            clock: hub.clock,
+            hasher: hub.hasher,
+            format: opts.format,
+            ...(opts.asset ? { asset: opts.asset } : {}),
+            onProgress: progress.update,
+          });
           progress.stop();
           // Findings waiting for their owner that this scan of their scope no longer reports.
           const rescans = await applyCleanRescans(localDecisions(hub), scans);
@@ -139,12 +173,17 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .argument('<id>', 'finding id (NHI-…)')
     .option('--json', 'print JSON')
     .action(async (id: string, opts: { json?: boolean }) => {
-      if (!/^NHI-[0-9A-F]{16}$/i.test(id)) throw new InputError(`finding id must look like NHI-0123456789ABCDEF, got ${JSON.stringify(id.slice(0, 40))}`);
+      if (!/^NHI-[0-9A-F]{16}$/i.test(id))
+        throw new InputError(`finding id must look like NHI-0123456789ABCDEF, got ${JSON.stringify(id.slice(0, 40))}`);
       await withHub(async (hub) => {
         const finding = await hub.store.get(id.toUpperCase());
         if (!finding) throw new FindingNotFoundError(id.toUpperCase());
         const events = await hub.store.events(finding.id);
-        io.out(opts.json ? JSON.stringify({ ...publicFinding(finding), events: events.map(publicEvent) }, null, 2) : findingDetails(finding, events));
+        io.out(
+          opts.json
+            ? JSON.stringify({ ...publicFinding(finding), events: events.map(publicEvent) }, null, 2)
+            : findingDetails(finding, events),
+        );
       });
     });
 
@@ -156,25 +195,43 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .action(async (opts: { json?: boolean }) => {
       await withHub(async (hub) => {
         const entries = await hub.store.listQuarantine();
-        io.out(opts.json ? JSON.stringify(entries.map((e) => ({ ...e, redactedRecord: JSON.parse(e.redactedRecord) as unknown })), null, 2) : quarantineTable(entries));
+        io.out(
+          opts.json
+            ? JSON.stringify(
+                entries.map((e) => ({ ...e, redactedRecord: JSON.parse(e.redactedRecord) as unknown })),
+                null,
+                2,
+              )
+            : quarantineTable(entries),
+        );
       });
     });
 
-  const pull = program.command('pull').description('pull findings from scanner APIs (safe to re-run: a watermark is kept in DynamoDB)');
+  const pull = program
+    .command('pull')
+    .description('pull findings from scanner APIs (safe to re-run: a watermark is kept in DynamoDB)');
   pull
     .command('github')
-    .description('GitHub secret scanning alerts of an organisation or repository (GITHUB_TOKEN; GITHUB_API_URL for GitHub Enterprise Server)')
+    .description(
+      'GitHub secret scanning alerts of an organisation or repository (GITHUB_TOKEN; GITHUB_API_URL for GitHub Enterprise Server)',
+    )
     .option('--org <org>', 'organisation')
     .option('--repo <owner/name>', 'repository')
     .option('--json', 'print the summary as JSON')
     .action(async (opts: { org?: string; repo?: string; json?: boolean }) => {
-      if (!opts.org === !opts.repo) throw new InputError('pull github needs exactly one of --org <org> or --repo <owner/name>');
-      if (opts.repo && !/^[\w.-]+\/[\w.-]+$/.test(opts.repo)) throw new InputError(`--repo must be owner/name, got ${JSON.stringify(opts.repo.slice(0, 60))}`);
+      if (!opts.org === !opts.repo)
+        throw new InputError('pull github needs exactly one of --org <org> or --repo <owner/name>');
+      if (opts.repo && !/^[\w.-]+\/[\w.-]+$/.test(opts.repo))
+        throw new InputError(`--repo must be owner/name, got ${JSON.stringify(opts.repo.slice(0, 60))}`);
       const token = requireEnv('GITHUB_TOKEN');
       await withHub(async (hub) => {
         const result = await pullGithubAlerts(
           { http: axios.create(), store: hub.store, cursors: hub.store, clock: hub.clock, hasher: hub.hasher },
-          { apiUrl: process.env.GITHUB_API_URL ?? 'https://api.github.com', token, scope: opts.org ? { org: opts.org } : { repo: opts.repo! } },
+          {
+            apiUrl: process.env.GITHUB_API_URL ?? 'https://api.github.com',
+            token,
+            scope: opts.org ? { org: opts.org } : { repo: opts.repo! },
+          },
         );
         io.out(opts.json ? JSON.stringify(result) : `${summaryLine(result)} · pages ${result.pages}`);
       });
@@ -196,19 +253,25 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
 
   program
     .command('hygiene')
-    .description('raise NHI7 (not rotated within policy) and NHI1 (unused key) findings from the credential inventory of the configured AWS endpoints')
+    .description(
+      'raise NHI7 (not rotated within policy) and NHI1 (unused key) findings from the credential inventory of the configured AWS endpoints',
+    )
     .option('--json', 'print the ingest summary as JSON')
     .action(async (opts: { json?: boolean }) => {
       await withHub(async (hub) => {
         if (hub.config.rotation !== 'aws') {
-          throw new ConfigurationError('credential hygiene reads Secrets Manager and IAM: set AWS_ENDPOINT_URL_SECRETS_MANAGER and AWS_ENDPOINT_URL_IAM (deployed, the stack runs it daily)');
+          throw new ConfigurationError(
+            'credential hygiene reads Secrets Manager and IAM: set AWS_ENDPOINT_URL_SECRETS_MANAGER and AWS_ENDPOINT_URL_IAM (deployed, the stack runs it daily)',
+          );
         }
         const inventory = await readCredentialInventory(rotationComponents(hub.hasher), hub.hasher);
         // Hygiene findings it no longer reports resume with what the inventory proves (key gone, secret rotated).
         const { summary, cleared } = await runCredentialHygiene(inventory, localDecisions(hub));
         if (opts.json) io.out(JSON.stringify({ ...summary, cleared: cleared.map((c) => c.findingId) }));
         else {
-          io.out(`hygiene: ${inventory.secrets.length} secrets and ${inventory.accessKeys.length} access keys read; ${summaryLine(summary)}`);
+          io.out(
+            `hygiene: ${inventory.secrets.length} secrets and ${inventory.accessKeys.length} access keys read; ${summaryLine(summary)}`,
+          );
           for (const c of cleared) io.out(`  ${c.message}`);
         }
       });
@@ -218,37 +281,55 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .command('report')
     .description("auditor reports at the hub's clock, read through the store's indexes (never a Scan)")
     .addArgument(new Argument('<kind>', 'which report').choices(REPORT_KINDS))
-    .addOption(new Option('--format <format>', 'table, json, csv (the main table) or html (one self-contained file)').choices(REPORT_FORMATS).default('table'))
+    .addOption(
+      new Option('--format <format>', 'table, json, csv (the main table) or html (one self-contained file)')
+        .choices(REPORT_FORMATS)
+        .default('table'),
+    )
     .option('--since <date>', 'only what was closed, expired or recorded since (ISO-8601)', (v) => parseIsoDate(v))
     .option('--owner <owner>', "one owner's findings")
-    .option('--finding <id>', 'audit: one finding\'s trail')
-    .option('--actor <name>', 'audit: one actor\'s events')
+    .option('--finding <id>', "audit: one finding's trail")
+    .option('--actor <name>', "audit: one actor's events")
     .option('--valid-after-days <n>', 'rotation: the "still valid N days after notification" figure', (v) => {
       const n = Number(v);
-      if (!Number.isInteger(n) || n < 1 || n > 365) throw new InvalidArgumentError('must be a whole number of days from 1 to 365');
+      if (!Number.isInteger(n) || n < 1 || n > 365)
+        throw new InvalidArgumentError('must be a whole number of days from 1 to 365');
       return n;
     })
     .option('--out <file>', 'write the report to this file instead of printing it')
-    .action(async (kind: ReportKind, opts: { format: ReportFormat; since?: Date; owner?: string; finding?: string; actor?: string; validAfterDays?: number; out?: string }) => {
-      await withHub(async (hub) => {
-        const source = new DynamoReportSource(hub.client, hub.config.tableName);
-        const report = await computeReport(kind, source, {
-          now: hub.clock.now(),
-          policy: hub.policy,
-          ...(opts.since ? { since: opts.since } : {}),
-          ...(opts.owner ? { owner: opts.owner } : {}),
-          ...(opts.finding ? { findingId: opts.finding } : {}),
-          ...(opts.actor ? { actor: opts.actor } : {}),
-          ...(opts.validAfterDays ? { validAfterDays: opts.validAfterDays } : {}),
+    .action(
+      async (
+        kind: ReportKind,
+        opts: {
+          format: ReportFormat;
+          since?: Date;
+          owner?: string;
+          finding?: string;
+          actor?: string;
+          validAfterDays?: number;
+          out?: string;
+        },
+      ) => {
+        await withHub(async (hub) => {
+          const source = new DynamoReportSource(hub.client, hub.config.tableName);
+          const report = await computeReport(kind, source, {
+            now: hub.clock.now(),
+            policy: hub.policy,
+            ...(opts.since ? { since: opts.since } : {}),
+            ...(opts.owner ? { owner: opts.owner } : {}),
+            ...(opts.finding ? { findingId: opts.finding } : {}),
+            ...(opts.actor ? { actor: opts.actor } : {}),
+            ...(opts.validAfterDays ? { validAfterDays: opts.validAfterDays } : {}),
+          });
+          const rendered = renderReport(report, opts.format);
+          if (opts.out) {
+            writeFileSync(opts.out, rendered);
+            io.out(`${report.title}: written to ${opts.out} (${opts.format})`);
+          } else io.out(rendered.replace(/\r?\n$/, ''));
+          if (report.verification && !report.verification.ok) exitCode = EXIT.failed;
         });
-        const rendered = renderReport(report, opts.format);
-        if (opts.out) {
-          writeFileSync(opts.out, rendered);
-          io.out(`${report.title}: written to ${opts.out} (${opts.format})`);
-        } else io.out(rendered.replace(/\r?\n$/, ''));
-        if (report.verification && !report.verification.ok) exitCode = EXIT.failed;
-      });
-    });
+      },
+    );
 
   const audit = program.command('audit').description('the audit trail');
   audit
@@ -259,25 +340,44 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       await withHub(async (hub) => {
         const result = await verifyAllChains(hub.store, new DynamoManagedSecretStore(hub.client, hub.config.tableName));
         if (opts.json) io.out(JSON.stringify(result));
-        else if (result.ok) io.out(`audit verify: ${result.findings} findings${result.secrets > 0 ? `, ${result.secrets} managed secrets` : ''}, ${result.events} events, every chain intact`);
-        else io.err(`closeloop: audit chain broken: ${result.findingId.startsWith('NHI-') ? 'finding' : 'managed secret'} ${result.findingId}, ${result.problem}`);
+        else if (result.ok)
+          io.out(
+            `audit verify: ${result.findings} findings${result.secrets > 0 ? `, ${result.secrets} managed secrets` : ''}, ${result.events} events, every chain intact`,
+          );
+        else
+          io.err(
+            `closeloop: audit chain broken: ${result.findingId.startsWith('NHI-') ? 'finding' : 'managed secret'} ${result.findingId}, ${result.problem}`,
+          );
         if (!result.ok) exitCode = EXIT.failed;
       });
     });
 
   program
     .command('serve')
-    .description(`the local HTTP API on 127.0.0.1 (the deployed API's routes; the caller is named by the ${PRINCIPAL_HEADER} header), hosting the lifecycles; runs tick periodically`)
-    .option('--port <port>', 'port (0 picks a free one)', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number from 0 to 65535');
-      return n;
-    }, 8787)
-    .option('--tick-interval <seconds>', 'seconds between ticks (0: never)', (v) => {
-      const n = Number(v);
-      if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number of seconds, 0 or more');
-      return n;
-    }, 60)
+    .description(
+      `the local HTTP API on 127.0.0.1 (the deployed API's routes; the caller is named by the ${PRINCIPAL_HEADER} header), hosting the lifecycles; runs tick periodically`,
+    )
+    .option(
+      '--port <port>',
+      'port (0 picks a free one)',
+      (v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0 || n > 65535)
+          throw new InvalidArgumentError('must be a port number from 0 to 65535');
+        return n;
+      },
+      8787,
+    )
+    .option(
+      '--tick-interval <seconds>',
+      'seconds between ticks (0: never)',
+      (v) => {
+        const n = Number(v);
+        if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number of seconds, 0 or more');
+        return n;
+      },
+      60,
+    )
     .action(async (opts: { port: number; tickInterval: number }) => {
       await withHub(async (hub) => {
         const reportSource = () => new DynamoReportSource(hub.client, hub.config.tableName);
@@ -286,13 +386,39 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         let exporting = Promise.resolve();
         // Locally the export runs in this process, one after another, like the worker Lambda would.
         const start = async (request: ReportExportRequest) => {
-          exporting = exporting.then(() => runReportExport(request, { source: reportSource(), policy: hub.policy, files, now: () => hub.clock.now() }).then(() => undefined)).catch((err: Error) => io.err(`closeloop: export ${request.id} failed: ${err.message}`));
+          exporting = exporting
+            .then(() =>
+              runReportExport(request, {
+                source: reportSource(),
+                policy: hub.policy,
+                files,
+                now: () => hub.clock.now(),
+              }).then(() => undefined),
+            )
+            .catch((err: Error) => io.err(`closeloop: export ${request.id} failed: ${err.message}`));
         };
-        const { url, server } = await startLocalApi(localDecisions(hub), opts.port, localWebhooks(hub), { source: reportSource, policy: hub.policy, clock: hub.clock }, { files, start, clock: hub.clock });
+        const { url, server } = await startLocalApi(
+          localDecisions(hub),
+          opts.port,
+          localWebhooks(hub),
+          { source: reportSource, policy: hub.policy, clock: hub.clock },
+          { files, start, clock: hub.clock },
+        );
         baseUrl = url;
-        io.out(`closeloop serve: listening on ${url} (GET /findings, GET /findings/{id}, POST /findings/{id}/approve|reject|exception|exception/approve|exception/reject|false-positive|done, POST /webhooks/jira|servicenow, GET /reports/{kind}, POST /reports/{kind}/exports, GET /reports/exports/{id})`);
+        io.out(
+          `closeloop serve: listening on ${url} (GET /findings, GET /findings/{id}, POST /findings/{id}/approve|reject|exception|exception/approve|exception/reject|false-positive|done, POST /webhooks/jira|servicenow, GET /reports/{kind}, POST /reports/{kind}/exports, GET /reports/exports/{id})`,
+        );
         let ticking = Promise.resolve();
-        const timer = opts.tickInterval > 0 ? setInterval(() => (ticking = ticking.then(() => runTick(hub, io.out)).catch((err: Error) => io.err(`closeloop: tick failed: ${err.message}`))), opts.tickInterval * 1000) : undefined;
+        const timer =
+          opts.tickInterval > 0
+            ? setInterval(
+                () =>
+                  (ticking = ticking
+                    .then(() => runTick(hub, io.out))
+                    .catch((err: Error) => io.err(`closeloop: tick failed: ${err.message}`))),
+                opts.tickInterval * 1000,
+              )
+            : undefined;
         await new Promise<void>((resolve) => {
           process.once('SIGINT', resolve);
           process.once('SIGTERM', resolve);
@@ -307,18 +433,32 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
 
   program
     .command('run')
-    .description('the main job on the embedded default: ingest reports (the shipped samples when none are given) and show the findings')
+    .description(
+      'the main job on the embedded default: ingest reports (the shipped samples when none are given) and show the findings',
+    )
     .argument('[files...]', 'report files (default: the sample reports)')
     .action(async (files: string[]) => {
       const samples = files.length === 0;
-      const inputs = samples ? readdirSync(SAMPLES_DIR).filter((f) => /\.(json|jsonl|sarif)$/.test(f) && f !== 'policy.json' && f !== 'scenario.json').sort().map((f) => join(SAMPLES_DIR, f)) : files;
+      const inputs = samples
+        ? readdirSync(SAMPLES_DIR)
+            .filter((f) => /\.(json|jsonl|sarif)$/.test(f) && f !== 'policy.json' && f !== 'scenario.json')
+            .sort()
+            .map((f) => join(SAMPLES_DIR, f))
+        : files;
       // The samples come with their own policy (team owners, two approvers) unless one is configured.
       const config = readLocalConfig();
       const policyFile = config.policyFile ?? (samples ? join(SAMPLES_DIR, 'policy.json') : undefined);
       await withHub({ ...config, ...(policyFile ? { policyFile } : {}) }, async (hub) => {
-        io.out(`closeloop hub: DynamoDB ${hub.config.dynamoEndpoint ?? 'Local (embedded)'}, table ${hub.config.tableName}, data in ${hub.config.home}`);
-        const { byFile, total, scans } = await ingestReportFiles(inputs, { store: hub.store, clock: hub.clock, hasher: hub.hasher });
-        for (const { file, format, summary } of byFile) io.out(`ingested ${file.replace(`${process.cwd()}/`, '')} (${format}): ${summaryLine(summary)}`);
+        io.out(
+          `closeloop hub: DynamoDB ${hub.config.dynamoEndpoint ?? 'Local (embedded)'}, table ${hub.config.tableName}, data in ${hub.config.home}`,
+        );
+        const { byFile, total, scans } = await ingestReportFiles(inputs, {
+          store: hub.store,
+          clock: hub.clock,
+          hasher: hub.hasher,
+        });
+        for (const { file, format, summary } of byFile)
+          io.out(`ingested ${file.replace(`${process.cwd()}/`, '')} (${format}): ${summaryLine(summary)}`);
         for (const r of await applyCleanRescans(localDecisions(hub), scans)) io.out(`  ${r.message}`);
         const started = await startPendingLifecycles(hub);
         // The samples' scenario: what people did (an exception requested and approved).
@@ -330,28 +470,49 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         io.out(findingsTable(findings));
         io.out('');
         const correlated = findings.filter((f) => new Set(f.sources.map((s) => s.scanner)).size > 1).length;
-        io.out(`${findings.length} findings from ${total.received} records (${correlated} reported by more than one scanner; ${total.rejected} rejected into quarantine).`);
+        io.out(
+          `${findings.length} findings from ${total.received} records (${correlated} reported by more than one scanner; ${total.rejected} rejected into quarantine).`,
+        );
         const waiting = (at: string) => findings.filter((f) => f.lifecycle?.waitingAt === at).length;
         io.out(
           `${started.length} lifecycle(s) started: ${waiting('AwaitApproval')} awaiting approval, ${waiting('AwaitOwnerFix')} with their owner, ${waiting('AwaitExceptionApproval')} awaiting an exception decision, ${findings.filter((f) => f.status === 'risk_accepted').length} under an exception.`,
         );
         for (const line of scenario) io.out(`Sample scenario: ${line}.`);
-        const rotated = findings.filter((f) => f.evidence.some((e) => e.kind === 'rotation_record' || e.kind === 'key_deactivated'));
+        const rotated = findings.filter((f) =>
+          f.evidence.some((e) => e.kind === 'rotation_record' || e.kind === 'key_deactivated'),
+        );
         if (rotated.length > 0) {
           const simulated = rotated.filter((f) => f.evidence.every((e) => e.simulated));
           io.out(
             `Auto-remediation: ${rotated.length} finding(s) rotated by the secret rotation machine (${rotated.map((f) => f.id).join(', ')})` +
-              (simulated.length > 0 ? `; ${simulated.length} as a dry run (no AWS endpoint configured): the plan of calls is in \`show <id>\`, simulated evidence never closes a finding, so its owner still fixes it.` : '.'),
+              (simulated.length > 0
+                ? `; ${simulated.length} as a dry run (no AWS endpoint configured): the plan of calls is in \`show <id>\`, simulated evidence never closes a finding, so its owner still fixes it.`
+                : '.'),
           );
         }
-        const where = hub.config.jira ? `Jira ${hub.config.jira.baseUrl}` : hub.config.servicenow ? `ServiceNow ${hub.config.servicenow.url}` : 'the local tracker';
-        io.out(`Tickets: ${synced.created} created in ${where}, ${synced.updated} update(s) sent, ${synced.pending} pending.`);
+        const where = hub.config.jira
+          ? `Jira ${hub.config.jira.baseUrl}`
+          : hub.config.servicenow
+            ? `ServiceNow ${hub.config.servicenow.url}`
+            : 'the local tracker';
+        io.out(
+          `Tickets: ${synced.created} created in ${where}, ${synced.updated} update(s) sent, ${synced.pending} pending.`,
+        );
         const next: Array<[string, string]> = [
           ['npm run closeloop -- show <id>', 'every event of a finding, hash-chained'],
           ['npm run closeloop -- tickets', 'the tickets, owners, due dates and comments'],
-          [`npm run closeloop -- approve <id> --as ${samples ? 'bob' : '<approver>'}`, 'decide a rotation that awaits approval'],
-          ['CLOSELOOP_NOW=2027-02-01 npm run closeloop -- tick', 'move the clock: SLA escalations fire, the exception expires'],
-          ['npm run closeloop -- report sla --format html --out sla.html', 'an auditor report (sla, ownership, exceptions, rotation, standards, audit)'],
+          [
+            `npm run closeloop -- approve <id> --as ${samples ? 'bob' : '<approver>'}`,
+            'decide a rotation that awaits approval',
+          ],
+          [
+            'CLOSELOOP_NOW=2027-02-01 npm run closeloop -- tick',
+            'move the clock: SLA escalations fire, the exception expires',
+          ],
+          [
+            'npm run closeloop -- report sla --format html --out sla.html',
+            'an auditor report (sla, ownership, exceptions, rotation, standards, audit)',
+          ],
           ['npm run closeloop -- audit verify', 'check every audit chain'],
         ];
         const width = Math.max(...next.map(([command]) => command.length));
@@ -362,7 +523,9 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
 
   program
     .command('sync')
-    .description('push pending ticket and CMDB work to Jira, ServiceNow or the local tracker; exits 0 only when nothing is left pending (safe to run again after any failure)')
+    .description(
+      'push pending ticket and CMDB work to Jira, ServiceNow or the local tracker; exits 0 only when nothing is left pending (safe to run again after any failure)',
+    )
     .option('--json', 'print the result as JSON')
     .action(async (opts: { json?: boolean }) => {
       await withHub(async (hub) => {
@@ -372,7 +535,9 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         const result = await hub.sync();
         if (opts.json) io.out(JSON.stringify(result));
         else {
-          io.out(`sync: ${result.created} ticket(s) created, ${result.updated} update(s) sent, ${result.pending} pending`);
+          io.out(
+            `sync: ${result.created} ticket(s) created, ${result.updated} update(s) sent, ${result.pending} pending`,
+          );
           for (const problem of result.problems) io.err(`closeloop: ${problem}`);
         }
         if (result.pending > 0) exitCode = EXIT.failed;
@@ -410,7 +575,8 @@ function requireEnv(name: string): string {
 function handleError(err: unknown, io: Io): number {
   if (err instanceof CommanderError) {
     // Commander already printed its message (help, version, or the usage error).
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
+      return EXIT.ok;
     return EXIT.usage;
   }
   if (err instanceof InputError) {

@@ -19,9 +19,25 @@ describe('closeloop CLI', () => {
     expect(first.code).toBe(0);
     // gitleaks: the Django key in two commits (created, updated); TruffleHog reports its URI
     // secret twice at the same place (created, unchanged).
-    expect(JSON.parse(first.stdout)).toEqual({ received: 7, created: 5, updated: 1, unchanged: 1, skipped: 0, rejected: 0, errors: [] });
+    expect(JSON.parse(first.stdout)).toEqual({
+      received: 7,
+      created: 5,
+      updated: 1,
+      unchanged: 1,
+      skipped: 0,
+      rejected: 0,
+      errors: [],
+    });
     const second = cli.run('ingest', gitleaks, trufflehog, '--json');
-    expect(JSON.parse(second.stdout)).toEqual({ received: 7, created: 0, updated: 0, unchanged: 7, skipped: 0, rejected: 0, errors: [] });
+    expect(JSON.parse(second.stdout)).toEqual({
+      received: 7,
+      created: 0,
+      updated: 0,
+      unchanged: 7,
+      skipped: 0,
+      rejected: 0,
+      errors: [],
+    });
   });
 
   it('findings --json lists findings with the documented fields and no secret', () => {
@@ -32,10 +48,25 @@ describe('closeloop CLI', () => {
     const findings = JSON.parse(out.stdout) as Array<Record<string, unknown>>;
     expect(findings).toHaveLength(5);
     for (const f of findings) {
-      expect(Object.keys(f)).toEqual(expect.arrayContaining(['id', 'title', 'severity', 'status', 'owner', 'dueAt', 'sources', 'locations', 'owaspNhi', 'nistCsf']));
+      expect(Object.keys(f)).toEqual(
+        expect.arrayContaining([
+          'id',
+          'title',
+          'severity',
+          'status',
+          'owner',
+          'dueAt',
+          'sources',
+          'locations',
+          'owaspNhi',
+          'nistCsf',
+        ]),
+      );
     }
     expect(findings[0]).toMatchObject({ severity: 'critical', status: 'open' });
-    expect(findings).toContainEqual(expect.objectContaining({ severity: 'critical', nhiType: 'cloud_access_key', validity: 'active' }));
+    expect(findings).toContainEqual(
+      expect.objectContaining({ severity: 'critical', nhiType: 'cloud_access_key', validity: 'active' }),
+    );
     for (const secret of FIXTURE_SECRETS) expect(out.stdout).not.toContain(secret);
     expect(cli.run('findings', '--status', 'resolved', '--json').stdout.trim()).toBe('[]');
   });
@@ -44,32 +75,60 @@ describe('closeloop CLI', () => {
     const cli = aCliEnvironment();
     cli.run('ingest', trufflehog);
     const [first] = JSON.parse(cli.run('findings', '--json').stdout) as Array<{ id: string }>;
-    const shown = JSON.parse(cli.run('show', first!.id, '--json').stdout) as { id: string; events: Array<{ action: string }> };
+    const shown = JSON.parse(cli.run('show', first!.id, '--json').stdout) as {
+      id: string;
+      events: Array<{ action: string }>;
+    };
     expect(shown.id).toBe(first!.id);
     expect(shown.events[0]!.action).toBe('finding.created');
-    expect(cli.run('show', 'NHI-0000000000000000')).toMatchObject({ code: 1, stderr: 'closeloop: finding NHI-0000000000000000 not found\n' });
+    expect(cli.run('show', 'NHI-0000000000000000')).toMatchObject({
+      code: 1,
+      stderr: 'closeloop: finding NHI-0000000000000000 not found\n',
+    });
   });
 
   it('exits 2 on a truncated report, names where it broke and writes nothing', () => {
     const cli = aCliEnvironment();
     const truncated = join(cli.home, 'truncated.json');
-    writeFileSync(truncated, '[{"RuleID": "aws-access-token", "StartLine": 1, "File": "a.tf", "Secret": "AKIAYVP4CIPPERUVIFXG"');
+    writeFileSync(
+      truncated,
+      '[{"RuleID": "aws-access-token", "StartLine": 1, "File": "a.tf", "Secret": "AKIAYVP4CIPPERUVIFXG"',
+    );
     const out = cli.run('ingest', gitleaks, truncated, '--json');
     expect(out).toMatchObject({ code: 2, stdout: '' });
-    expect(out.stderr).toBe(`closeloop: ${truncated}: it ends before the JSON is complete (line 1); the file looks truncated\n`);
+    expect(out.stderr).toBe(
+      `closeloop: ${truncated}: it ends before the JSON is complete (line 1); the file looks truncated\n`,
+    );
     expect(JSON.parse(cli.run('findings', '--json').stdout)).toEqual([]);
   });
 
   it('exits 0 when bad records were only quarantined, and lists them redacted', () => {
     const cli = aCliEnvironment();
     const mixed = join(cli.home, 'mixed.json');
-    writeFileSync(mixed, JSON.stringify([
-      { RuleID: 'aws-access-token', StartLine: 'ten', File: 'a.tf', Secret: 'AKIAYVP4CIPPERUVIFXG', Match: 'AKIAYVP4CIPPERUVIFXG' },
-      { RuleID: 'generic-api-key', StartLine: 2, File: 'b.env', Secret: 'closeloop-e2e-FAKE-secret-000001' },
-    ]));
+    writeFileSync(
+      mixed,
+      JSON.stringify([
+        {
+          RuleID: 'aws-access-token',
+          StartLine: 'ten',
+          File: 'a.tf',
+          Secret: 'AKIAYVP4CIPPERUVIFXG',
+          Match: 'AKIAYVP4CIPPERUVIFXG',
+        },
+        { RuleID: 'generic-api-key', StartLine: 2, File: 'b.env', Secret: 'closeloop-e2e-FAKE-secret-000001' },
+      ]),
+    );
     const out = cli.run('ingest', mixed, '--json');
     expect(out.code).toBe(0);
-    expect(JSON.parse(out.stdout)).toEqual({ received: 2, created: 1, updated: 0, unchanged: 0, skipped: 0, rejected: 1, errors: ['mixed.json: record 1: "StartLine" must be a number, got "ten"'] });
+    expect(JSON.parse(out.stdout)).toEqual({
+      received: 2,
+      created: 1,
+      updated: 0,
+      unchanged: 0,
+      skipped: 0,
+      rejected: 1,
+      errors: ['mixed.json: record 1: "StartLine" must be a number, got "ten"'],
+    });
     const list = cli.run('quarantine', 'list');
     expect(list.code).toBe(0);
     expect(list.stdout).toContain('mixed.json');
@@ -83,15 +142,28 @@ describe('closeloop CLI', () => {
     const cli = aCliEnvironment();
     const format = cli.run('ingest', gitleaks, '--format', 'csv');
     expect(format.code).toBe(2);
-    expect(format.stderr.trim()).toBe("error: option '--format <format>' argument 'csv' is invalid. must be one of auto, gitleaks, trufflehog, sarif, github, gitguardian, asff");
+    expect(format.stderr.trim()).toBe(
+      "error: option '--format <format>' argument 'csv' is invalid. must be one of auto, gitleaks, trufflehog, sarif, github, gitguardian, asff",
+    );
     expect(cli.run('findings', '--status', 'closed').code).toBe(2);
-    expect(cli.run('show', 'not-an-id')).toMatchObject({ code: 2, stderr: 'closeloop: finding id must look like NHI-0123456789ABCDEF, got "not-an-id"\n' });
-    expect(cli.run('ingest', join(cli.home, 'missing.json'))).toMatchObject({ code: 2, stderr: `closeloop: ${join(cli.home, 'missing.json')}: no such file\n` });
+    expect(cli.run('show', 'not-an-id')).toMatchObject({
+      code: 2,
+      stderr: 'closeloop: finding id must look like NHI-0123456789ABCDEF, got "not-an-id"\n',
+    });
+    expect(cli.run('ingest', join(cli.home, 'missing.json'))).toMatchObject({
+      code: 2,
+      stderr: `closeloop: ${join(cli.home, 'missing.json')}: no such file\n`,
+    });
   });
 
   it('hygiene needs AWS: without endpoints it says so in one line and changes nothing', () => {
     const cli = aCliEnvironment();
-    expect(cli.run('hygiene')).toEqual({ code: 1, stdout: '', stderr: 'closeloop: credential hygiene reads Secrets Manager and IAM: set AWS_ENDPOINT_URL_SECRETS_MANAGER and AWS_ENDPOINT_URL_IAM (deployed, the stack runs it daily)\n' });
+    expect(cli.run('hygiene')).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        'closeloop: credential hygiene reads Secrets Manager and IAM: set AWS_ENDPOINT_URL_SECRETS_MANAGER and AWS_ENDPOINT_URL_IAM (deployed, the stack runs it daily)\n',
+    });
     expect(JSON.parse(cli.run('findings', '--json').stdout)).toEqual([]);
   });
 
@@ -112,20 +184,34 @@ describe('npm start (closeloop run) on the embedded default', () => {
     expect(out.stderr).toBe('');
     expect(out.code).toBe(0);
     expect(out.stdout).toContain('DynamoDB Local (embedded)');
-    expect(out.stdout).toMatch(/7 findings from 11 records \(1 reported by more than one scanner; 1 rejected into quarantine\)/);
+    expect(out.stdout).toMatch(
+      /7 findings from 11 records \(1 reported by more than one scanner; 1 rejected into quarantine\)/,
+    );
     expect(out.stdout).toMatch(/NHI-[0-9A-F]{16}\s+critical\s+open\s+cloud_access_key/);
     expect(out.stdout).not.toContain('AKIACLOSELOOPFAKE001');
     expect(out.stdout).toContain('Tickets: 7 created in the local tracker');
     // The samples' scenario: an owner asked to accept a risk, an approver agreed.
-    expect(out.stdout).toMatch(/4 awaiting approval, 2 with their owner, 0 awaiting an exception decision, 1 under an exception/);
-    expect(out.stdout).toMatch(/Sample scenario: team-payments asked to accept the risk of NHI-[0-9A-F]{16} \(webhook url\) until \d{4}-\d{2}-\d{2}; alice approved\./);
+    expect(out.stdout).toMatch(
+      /4 awaiting approval, 2 with their owner, 0 awaiting an exception decision, 1 under an exception/,
+    );
+    expect(out.stdout).toMatch(
+      /Sample scenario: team-payments asked to accept the risk of NHI-[0-9A-F]{16} \(webhook url\) until \d{4}-\d{2}-\d{2}; alice approved\./,
+    );
     // The verified AWS key is rotated by the rotation machine, as a dry run: shown, never closing.
-    expect(out.stdout).toMatch(/Auto-remediation: 1 finding\(s\) rotated by the secret rotation machine \(NHI-[0-9A-F]{16}\); 1 as a dry run \(no AWS endpoint configured\)/);
+    expect(out.stdout).toMatch(
+      /Auto-remediation: 1 finding\(s\) rotated by the secret rotation machine \(NHI-[0-9A-F]{16}\); 1 as a dry run \(no AWS endpoint configured\)/,
+    );
     // Data persisted under CLOSELOOP_HOME: a second run is all unchanged, and creates no ticket.
     const again = cli.run('run');
     expect(again.stdout).toContain('received 3 · created 0 · updated 0 · unchanged 3');
     expect(again.stdout).toContain('Tickets: 0 created in the local tracker');
-    const tickets = JSON.parse(cli.run('tickets', '--json').stdout) as Array<{ key: string; findingId: string; assignee: string; status: string; description: string }>;
+    const tickets = JSON.parse(cli.run('tickets', '--json').stdout) as Array<{
+      key: string;
+      findingId: string;
+      assignee: string;
+      status: string;
+      description: string;
+    }>;
     expect(tickets).toHaveLength(7);
     expect(new Set(tickets.map((t) => t.findingId)).size).toBe(7);
     expect(tickets.every((t) => t.status === 'open' && t.assignee.startsWith('team-'))).toBe(true);
@@ -139,22 +225,35 @@ describe('npm start (closeloop run) on the embedded default', () => {
 describe('closeloop audit verify', () => {
   it('passes on untouched chains and names the first event edited behind its back', async () => {
     const cli = aCliEnvironment();
-    cli.run('ingest', fixturePath('scanners', 'trufflehog', 'defectdojo-v3_git.jsonl'), fixturePath('scanners', 'trufflehog', 'defectdojo-v3_github.jsonl'));
-    expect(cli.run('audit', 'verify')).toMatchObject({ code: 0, stdout: 'audit verify: 3 findings, 6 events, every chain intact\n' });
+    cli.run(
+      'ingest',
+      fixturePath('scanners', 'trufflehog', 'defectdojo-v3_git.jsonl'),
+      fixturePath('scanners', 'trufflehog', 'defectdojo-v3_github.jsonl'),
+    );
+    expect(cli.run('audit', 'verify')).toMatchObject({
+      code: 0,
+      stdout: 'audit verify: 3 findings, 6 events, every chain intact\n',
+    });
 
     const { UpdateItemCommand } = await import('@aws-sdk/client-dynamodb');
     const { localClient } = await import('@local/dynamodb-local');
     const [finding] = JSON.parse(cli.run('findings', '--json').stdout) as Array<{ id: string }>;
     const client = localClient(cli.env.AWS_ENDPOINT_URL_DYNAMODB!);
-    await client.send(new UpdateItemCommand({
-      TableName: cli.env.CLOSELOOP_TABLE,
-      Key: { pk: { S: `FINDING#${finding!.id}` }, sk: { S: 'EVENT#0000000002' } },
-      UpdateExpression: 'SET reason = :r',
-      ExpressionAttributeValues: { ':r': { S: 'nothing happened here' } },
-    }));
+    await client.send(
+      new UpdateItemCommand({
+        TableName: cli.env.CLOSELOOP_TABLE,
+        Key: { pk: { S: `FINDING#${finding!.id}` }, sk: { S: 'EVENT#0000000002' } },
+        UpdateExpression: 'SET reason = :r',
+        ExpressionAttributeValues: { ':r': { S: 'nothing happened here' } },
+      }),
+    );
     client.destroy();
     const broken = cli.run('audit', 'verify');
     expect(broken.code).toBe(1);
-    expect(broken.stderr).toMatch(new RegExp(`^closeloop: audit chain broken: finding NHI-[0-9A-F]{16}, event 2 \\(finding\\.updated\\) was altered: its content does not match its hash\\n$`));
+    expect(broken.stderr).toMatch(
+      new RegExp(
+        `^closeloop: audit chain broken: finding NHI-[0-9A-F]{16}, event 2 \\(finding\\.updated\\) was altered: its content does not match its hash\\n$`,
+      ),
+    );
   });
 });

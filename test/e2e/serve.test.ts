@@ -6,7 +6,9 @@ const BIN = resolve(__dirname, '..', '..', 'bin', 'closeloop.js');
 const SAMPLES = resolve(__dirname, '..', '..', 'samples');
 
 describe('closeloop serve (the local HTTP API)', () => {
-  const cli = aCliEnvironment({ env: { CLOSELOOP_POLICY: join(SAMPLES, 'policy.json'), CLOSELOOP_NOW: '2026-11-22T10:00:00.000Z' } });
+  const cli = aCliEnvironment({
+    env: { CLOSELOOP_POLICY: join(SAMPLES, 'policy.json'), CLOSELOOP_NOW: '2026-11-22T10:00:00.000Z' },
+  });
   let server: ChildProcess;
   let url: string;
   let output = '';
@@ -14,7 +16,10 @@ describe('closeloop serve (the local HTTP API)', () => {
   beforeAll(async () => {
     cli.run('ingest', join(SAMPLES, 'github-secret-scanning-acme.json'), join(SAMPLES, 'gitleaks-payments-api.json'));
     cli.run('tick');
-    server = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--tick-interval', '0'], { env: cli.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    server = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--tick-interval', '0'], {
+      env: cli.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     url = await new Promise<string>((resolveUrl, reject) => {
       const timeout = setTimeout(() => reject(new Error(`serve did not start: ${output}`)), 60_000);
       server.stdout!.on('data', (chunk: Buffer) => {
@@ -37,13 +42,23 @@ describe('closeloop serve (the local HTTP API)', () => {
   });
 
   const post = (path: string, principal: string | undefined, body: unknown = {}) =>
-    fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(principal ? { 'x-closeloop-principal': principal } : {}) }, body: JSON.stringify(body) });
+    fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(principal ? { 'x-closeloop-principal': principal } : {}) },
+      body: JSON.stringify(body),
+    });
 
   it('lists findings and shows one with its events, as the deployed API does', async () => {
-    const list = (await (await fetch(`${url}/findings?status=awaiting_approval`)).json()) as Array<{ id: string; status: string }>;
+    const list = (await (await fetch(`${url}/findings?status=awaiting_approval`)).json()) as Array<{
+      id: string;
+      status: string;
+    }>;
     expect(list.length).toBeGreaterThan(0);
     expect(list.every((f) => f.status === 'awaiting_approval')).toBe(true);
-    const one = (await (await fetch(`${url}/findings/${list[0]!.id}`)).json()) as { id: string; events: Array<{ action: string }> };
+    const one = (await (await fetch(`${url}/findings/${list[0]!.id}`)).json()) as {
+      id: string;
+      events: Array<{ action: string }>;
+    };
     expect(one.events.map((e) => e.action)).toContain('approval.requested');
     expect((await fetch(`${url}/findings?status=closed`)).status).toBe(400);
     expect((await fetch(`${url}/nowhere`)).status).toBe(404);
@@ -55,10 +70,14 @@ describe('closeloop serve (the local HTTP API)', () => {
     expect(anonymous.status).toBe(403);
     const mallory = await post(`/findings/${waiting!.id}/approve`, 'mallory');
     expect(mallory.status).toBe(403);
-    expect(((await mallory.json()) as { message: string }).message).toMatch(/^mallory does not hold the (approver|security-lead) role/);
+    expect(((await mallory.json()) as { message: string }).message).toMatch(
+      /^mallory does not hold the (approver|security-lead) role/,
+    );
     const bob = await post(`/findings/${waiting!.id}/approve`, 'bob', { reason: 'rotate it' });
     expect(bob.status).toBe(200);
-    expect(((await bob.json()) as { message: string }).message).toBe(`approved by bob; ${waiting!.id}: waiting at AwaitOwnerFix`);
+    expect(((await bob.json()) as { message: string }).message).toBe(
+      `approved by bob; ${waiting!.id}: waiting at AwaitOwnerFix`,
+    );
   });
 
   it('serves reports directly and as exports: 202, pending or done, then the file from the download link', async () => {
@@ -72,7 +91,11 @@ describe('closeloop serve (the local HTTP API)', () => {
       status = (await (await fetch(`${url}${statusPath}`)).json()) as typeof status;
       if (status.status === 'pending') await new Promise((r) => setTimeout(r, 100));
     }
-    expect(status).toMatchObject({ status: 'done', downloadUrl: `${url}/reports/exports/${id}/file`, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(status).toMatchObject({
+      status: 'done',
+      downloadUrl: `${url}/reports/exports/${id}/file`,
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     const file = await fetch(status.downloadUrl!);
     expect(file.headers.get('content-disposition')).toBe('attachment; filename="closeloop-ownership-2026-11-22.csv"');
     const text = await file.text();

@@ -54,25 +54,50 @@ beforeEach(() => {
 });
 
 function sqsEventFor(bucket: string, key: string): SQSEvent {
-  const body = JSON.stringify({ Records: [{ s3: { bucket: { name: bucket }, object: { key: encodeURIComponent(key).replace(/%20/g, '+') } } }] });
-  return { Records: [{ messageId: 'm-1', body, receiptHandle: 'r', attributes: {}, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:1:q', awsRegion: 'us-east-1' }] } as unknown as SQSEvent;
+  const body = JSON.stringify({
+    Records: [{ s3: { bucket: { name: bucket }, object: { key: encodeURIComponent(key).replace(/%20/g, '+') } } }],
+  });
+  return {
+    Records: [
+      {
+        messageId: 'm-1',
+        body,
+        receiptHandle: 'r',
+        attributes: {},
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:us-east-1:1:q',
+        awsRegion: 'us-east-1',
+      },
+    ],
+  } as unknown as SQSEvent;
 }
 
 describe('ingest-s3-report Lambda (DynamoDB Local, mocked S3 and Secrets Manager)', () => {
   it('ingests a report uploaded to S3, reading the HMAC key from Secrets Manager', async () => {
-    s3.on(GetObjectCommand, { Bucket: 'reports', Key: 'scans/acme api/trufflehog.jsonl' }).resolves({ Body: sdkStreamMixin(createReadStream(fixturePath('scanners', 'trufflehog', 'defectdojo-v3_git.jsonl'))) });
+    s3.on(GetObjectCommand, { Bucket: 'reports', Key: 'scans/acme api/trufflehog.jsonl' }).resolves({
+      Body: sdkStreamMixin(createReadStream(fixturePath('scanners', 'trufflehog', 'defectdojo-v3_git.jsonl'))),
+    });
     const result = await handlers.s3Report.handler(sqsEventFor('reports', 'scans/acme api/trufflehog.jsonl'), context);
     expect(result).toEqual({ batchItemFailures: [] });
     expect((await store.list()).filter((f) => f.sources[0]!.scanner === 'trufflehog')).toHaveLength(3);
-    expect(secrets).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: process.env.CLOSELOOP_DEPLOYMENT_KEY_SECRET });
+    expect(secrets).toHaveReceivedCommandWith(GetSecretValueCommand, {
+      SecretId: process.env.CLOSELOOP_DEPLOYMENT_KEY_SECRET,
+    });
   });
 
   it('quarantines an unreadable report instead of retrying it forever', async () => {
-    s3.on(GetObjectCommand).resolves({ Body: sdkStreamMixin(Readable.from(['[{"RuleID": "x", "Secret": "AKIAYVP4CIPPERUVIFXG"'])) });
+    s3.on(GetObjectCommand).resolves({
+      Body: sdkStreamMixin(Readable.from(['[{"RuleID": "x", "Secret": "AKIAYVP4CIPPERUVIFXG"'])),
+    });
     const result = await handlers.s3Report.handler(sqsEventFor('reports', 'broken.json'), context);
     expect(result).toEqual({ batchItemFailures: [] });
     const [entry] = await store.listQuarantine();
-    expect(entry).toMatchObject({ file: 's3://reports/broken.json', problems: [expect.stringMatching(/looks truncated/)] });
+    expect(entry).toMatchObject({
+      file: 's3://reports/broken.json',
+      problems: [expect.stringMatching(/looks truncated/)],
+    });
     expect(JSON.stringify(entry)).not.toContain('AKIAYVP4CIPPERUVIFXG');
   });
 
@@ -85,12 +110,19 @@ describe('ingest-s3-report Lambda (DynamoDB Local, mocked S3 and Secrets Manager
 
 describe('ingest-securityhub-event Lambda', () => {
   it('ingests the NHI findings of an EventBridge "Security Hub Findings - Imported" event', async () => {
-    const event = JSON.parse(readFileSync(fixturePath('scanners', 'aws-securityhub', 'asr-eventbridge-securityhub-findings-imported-cis-1.4.json'), 'utf8'));
+    const event = JSON.parse(
+      readFileSync(
+        fixturePath('scanners', 'aws-securityhub', 'asr-eventbridge-securityhub-findings-imported-cis-1.4.json'),
+        'utf8',
+      ),
+    );
     const summary = await handlers.securityHub.handler(event, context);
     expect(summary).toMatchObject({ received: 1, created: 1 });
     const finding = (await store.list()).find((f) => f.asset.type === 'aws_resource');
     expect(finding!.owaspNhi).toEqual(['NHI7']);
-    expect(JSON.stringify(finding)).not.toMatch(new RegExp(FIXTURE_SECRETS.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')));
+    expect(JSON.stringify(finding)).not.toMatch(
+      new RegExp(FIXTURE_SECRETS.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')),
+    );
   });
 });
 
@@ -104,23 +136,42 @@ describe('report API and export worker Lambdas (routes by API Gateway resource; 
     });
     lambda.reset();
     lambda.on(InvokeCommand).resolves({ StatusCode: 202 });
-    const event = (httpMethod: string, resource: string, pathParameters: Record<string, string>, queryStringParameters: Record<string, string> = {}) =>
-      ({ httpMethod, resource, pathParameters, queryStringParameters, requestContext: { identity: { userArn: 'arn:aws:sts::123456789012:assumed-role/closeloop-AuditorRole/jane' } } }) as never;
+    const event = (
+      httpMethod: string,
+      resource: string,
+      pathParameters: Record<string, string>,
+      queryStringParameters: Record<string, string> = {},
+    ) =>
+      ({
+        httpMethod,
+        resource,
+        pathParameters,
+        queryStringParameters,
+        requestContext: { identity: { userArn: 'arn:aws:sts::123456789012:assumed-role/closeloop-AuditorRole/jane' } },
+      }) as never;
 
     const direct = await handlers.reportApi.handler(event('GET', '/reports/{kind}', { kind: 'standards' }));
     expect(direct.statusCode).toBe(200);
-    const asked = await handlers.reportApi.handler(event('POST', '/reports/{kind}/exports', { kind: 'standards' }, { format: 'html' }));
+    const asked = await handlers.reportApi.handler(
+      event('POST', '/reports/{kind}/exports', { kind: 'standards' }, { format: 'html' }),
+    );
     expect(asked.statusCode).toBe(202);
     const { id } = JSON.parse(asked.body) as { id: string };
     const invoke = lambda.commandCalls(InvokeCommand)[0]!.args[0].input;
     expect(invoke).toMatchObject({ FunctionName: EXPORT_FUNCTION, InvocationType: 'Event' });
-    const request = JSON.parse(Buffer.from(invoke.Payload as Uint8Array).toString('utf8')) as { id: string; requestedBy: string };
+    const request = JSON.parse(Buffer.from(invoke.Payload as Uint8Array).toString('utf8')) as {
+      id: string;
+      requestedBy: string;
+    };
     expect(request).toMatchObject({ id, kind: 'standards', format: 'html', requestedBy: 'jane' }); // the assumed role's session name
 
     expect(await handlers.reportExport.handler(request)).toEqual({ status: 'done' });
     const status = await handlers.reportApi.handler(event('GET', '/reports/exports/{id}', { id }));
     const body = JSON.parse(status.body) as { status: string; file: string; downloadUrl: string };
-    expect(body).toMatchObject({ status: 'done', file: expect.stringMatching(new RegExp(`^exports/${id}/closeloop-standards-\\d{4}-\\d{2}-\\d{2}\\.html$`)) });
+    expect(body).toMatchObject({
+      status: 'done',
+      file: expect.stringMatching(new RegExp(`^exports/${id}/closeloop-standards-\\d{4}-\\d{2}-\\d{2}\\.html$`)),
+    });
     expect(objects.get(body.file)).toMatch(/^<!doctype html>/);
     expect(new URL(body.downloadUrl).hostname).toBe('closeloop-exports.s3.us-east-1.amazonaws.com');
   });

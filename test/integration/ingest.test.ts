@@ -26,7 +26,10 @@ describe('ingest into DynamoDB Local', () => {
     const findings = await store.list();
     expect(findings).toHaveLength(2);
     const django = findings.find((f) => f.locations.length === 2)!;
-    expect(django.locations.map((l) => l.commit)).toEqual(['b718aa975b79d141225d928ba2822ea010b74d2b', 'a22291a13233b1282ddd0e54e479385690c06fa5']);
+    expect(django.locations.map((l) => l.commit)).toEqual([
+      'b718aa975b79d141225d928ba2822ea010b74d2b',
+      'a22291a13233b1282ddd0e54e479385690c06fa5',
+    ]);
   });
 
   it('a store failure in one round fails the ingest with that error; the rounds before it stay written, none after it starts', async () => {
@@ -39,8 +42,17 @@ describe('ingest into DynamoDB Local', () => {
       },
     });
     const file = join(mkdtempSync(join(tmpdir(), 'closeloop-ingest-')), 'gitleaks.json');
-    writeFileSync(file, JSON.stringify(Array.from({ length: 250 }, (_, i) => aGitleaksRecord({ StartLine: i + 1, Fingerprint: `c0ffee:src/app.ts:generic-api-key:${i + 1}` }))));
-    await expect(ingestReportFiles([file], { store: flaky, clock, hasher: aHasher() })).rejects.toThrow('DynamoDB kept cancelling the ingest transaction');
+    writeFileSync(
+      file,
+      JSON.stringify(
+        Array.from({ length: 250 }, (_, i) =>
+          aGitleaksRecord({ StartLine: i + 1, Fingerprint: `c0ffee:src/app.ts:generic-api-key:${i + 1}` }),
+        ),
+      ),
+    );
+    await expect(ingestReportFiles([file], { store: flaky, clock, hasher: aHasher() })).rejects.toThrow(
+      'DynamoDB kept cancelling the ingest transaction',
+    );
     expect(commits).toBe(2);
     expect(await store.list()).toHaveLength(100);
   });
@@ -70,7 +82,10 @@ describe('ingest into DynamoDB Local', () => {
     expect(aws.severity).toBe('critical');
     const events = await store.events(aws.id);
     expect(events.map((e) => e.action)).toEqual(['finding.created', 'finding.updated']);
-    expect(verifyChain(events, { count: aws.eventCount, lastHash: aws.lastEventHash })).toEqual({ ok: true, events: 2 });
+    expect(verifyChain(events, { count: aws.eventCount, lastHash: aws.lastEventHash })).toEqual({
+      ok: true,
+      events: 2,
+    });
   });
 
   it('loses no source when two ingests of overlapping reports run at once', async () => {
@@ -95,7 +110,14 @@ describe('ingest into DynamoDB Local', () => {
   it('stores no secret anywhere in the table', async () => {
     const { store, client, tableName } = await aFreshStore();
     await ingestReportFiles(
-      [gitleaksGit, gitleaksDir, truffleGit, fixturePath('scanners', 'gitleaks', 'defectdojo-gitleaks8_many.json'), fixturePath('scanners', 'sarif', 'defectdojo-gitleaks_7.5.0.sarif'), fixturePath('scanners', 'github-secret-scanning', 'defectdojo-org-secret-scanning-alerts-many.json')],
+      [
+        gitleaksGit,
+        gitleaksDir,
+        truffleGit,
+        fixturePath('scanners', 'gitleaks', 'defectdojo-gitleaks8_many.json'),
+        fixturePath('scanners', 'sarif', 'defectdojo-gitleaks_7.5.0.sarif'),
+        fixturePath('scanners', 'github-secret-scanning', 'defectdojo-org-secret-scanning-alerts-many.json'),
+      ],
       { store, clock, hasher: aHasher() },
     );
     const dump = JSON.stringify((await client.send(new ScanCommand({ TableName: tableName }))).Items);
@@ -110,29 +132,40 @@ describe('ingest into DynamoDB Local', () => {
     const open = (await store.list()).find((f) => f.sources.some((s) => s.scannerId === 'octocat/hello-world#2'));
     expect(open).toBeUndefined(); // alert 2 was resolved at GitHub before we ever saw it: skipped
     const tracked = (await store.list())[0]!;
-    const webhook = { action: 'resolved', alert: { number: Number(tracked.sources[0]!.scannerId.split('#')[1]), secret_type: tracked.detector }, repository: { full_name: 'octocat/Hello-World' } };
+    const webhook = {
+      action: 'resolved',
+      alert: { number: Number(tracked.sources[0]!.scannerId.split('#')[1]), secret_type: tracked.detector },
+      repository: { full_name: 'octocat/Hello-World' },
+    };
     const path = join(tmpdir(), `webhook-${Date.now()}.json`);
     writeFileSync(path, JSON.stringify(webhook));
     const { total } = await ingestReportFiles([path], { store, clock, hasher: aHasher() });
     expect(total.updated).toBe(1);
     const after = (await store.get(tracked.id))!;
     expect(after.sources[0]!.state).toBe('resolved');
-    expect((await store.list())).toHaveLength(1);
+    expect(await store.list()).toHaveLength(1);
   });
 
   it('quarantines rejected records (redacted) and ingests the rest', async () => {
     const { store } = await aFreshStore();
     const path = join(tmpdir(), `bad-${Date.now()}.json`);
-    writeFileSync(path, JSON.stringify([
-      { RuleID: 'aws-access-token', StartLine: 'ten', File: 'a.tf', Secret: 'AKIAYVP4CIPPERUVIFXG' },
-      { RuleID: 'generic-api-key', StartLine: 3, File: 'b.env', Secret: 'closeloop-test-FAKE-secret-0001' },
-    ]));
+    writeFileSync(
+      path,
+      JSON.stringify([
+        { RuleID: 'aws-access-token', StartLine: 'ten', File: 'a.tf', Secret: 'AKIAYVP4CIPPERUVIFXG' },
+        { RuleID: 'generic-api-key', StartLine: 3, File: 'b.env', Secret: 'closeloop-test-FAKE-secret-0001' },
+      ]),
+    );
     const { total } = await ingestReportFiles([path], { store, clock, hasher: aHasher() });
     expect(total).toMatchObject({ received: 2, created: 1, rejected: 1 });
     expect(total.errors).toEqual([`${basename(path)}: record 1: "StartLine" must be a number, got "ten"`]);
     const quarantined = await store.listQuarantine();
     expect(quarantined).toHaveLength(1);
-    expect(quarantined[0]).toMatchObject({ recordNo: 1, format: 'gitleaks', problems: ['"StartLine" must be a number, got "ten"'] });
+    expect(quarantined[0]).toMatchObject({
+      recordNo: 1,
+      format: 'gitleaks',
+      problems: ['"StartLine" must be a number, got "ten"'],
+    });
     expect(quarantined[0]!.redactedRecord).not.toContain('AKIAYVP4CIPPERUVIFXG');
     // Re-ingesting the same bad record does not duplicate it in quarantine.
     await ingestReportFiles([path], { store, clock, hasher: aHasher() });

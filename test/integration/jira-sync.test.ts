@@ -17,15 +17,32 @@ import { aJiraSink, syncDeps, syncTickets } from '@test/support/tickets';
 
 const T0 = Date.parse('2026-11-01T09:00:00.000Z');
 const DAY = 86_400_000;
-const REPORTS = [fixturePath('scanners', 'gitleaks', 'defectdojo-gitleaks8_many.json'), fixturePath('scanners', 'trufflehog', 'defectdojo-v3_git.jsonl'), fixturePath('scanners', 'gitleaks', 'secobserve-gitleaks.git.json')];
+const REPORTS = [
+  fixturePath('scanners', 'gitleaks', 'defectdojo-gitleaks8_many.json'),
+  fixturePath('scanners', 'trufflehog', 'defectdojo-v3_git.jsonl'),
+  fixturePath('scanners', 'gitleaks', 'secobserve-gitleaks.git.json'),
+];
 /** Owners are emails, so issues get assignees; one owner is not a Jira user. */
 const POLICY = parsePolicy({ ownerMappings: [{ asset: '*', owner: 'dev-team@example.com' }] }, 'test policy');
 
 /** Every secret the fixture reports carry, to prove none reaches Jira. */
 function fixtureSecrets(): string[] {
-  const gitleaks = readFixtureJson<Array<{ Secret: string }>>('scanners', 'gitleaks', 'defectdojo-gitleaks8_many.json').map((r) => r.Secret);
+  const gitleaks = readFixtureJson<Array<{ Secret: string }>>(
+    'scanners',
+    'gitleaks',
+    'defectdojo-gitleaks8_many.json',
+  ).map((r) => r.Secret);
   // TruffleHog's Raw is base64: the secret is the decoded text (its first line, for multi-line keys).
-  const trufflehog = readFileSync(REPORTS[1]!, 'utf8').split('\n').filter(Boolean).map((l) => Buffer.from((JSON.parse(l) as { Raw: string }).Raw, 'base64').toString('utf8').split('\n').find((x) => x.trim().length >= 8 && !x.startsWith('-----')) ?? '');
+  const trufflehog = readFileSync(REPORTS[1]!, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map(
+      (l) =>
+        Buffer.from((JSON.parse(l) as { Raw: string }).Raw, 'base64')
+          .toString('utf8')
+          .split('\n')
+          .find((x) => x.trim().length >= 8 && !x.startsWith('-----')) ?? '',
+    );
   return [...gitleaks, ...trufflehog].map((s) => s.trim()).filter((s) => s.length >= 8);
 }
 
@@ -37,15 +54,25 @@ function movableClock(): Clock & { advance(ms: number): void } {
 let jira: FakeJira;
 afterEach(async () => jira?.stop());
 
-async function setup(options: { fault?: (r: { method: string; route: string; n: number }) => JiraFault; indexLagMs?: number; jiraEnv?: Record<string, string> } = {}) {
-  jira = await new FakeJira({ users: [{ accountId: 'acc-dev-team', emailAddress: 'dev-team@example.com' }], ...options }).start();
+async function setup(
+  options: {
+    fault?: (r: { method: string; route: string; n: number }) => JiraFault;
+    indexLagMs?: number;
+    jiraEnv?: Record<string, string>;
+  } = {},
+) {
+  jira = await new FakeJira({
+    users: [{ accountId: 'acc-dev-team', emailAddress: 'dev-team@example.com' }],
+    ...options,
+  }).start();
   const { client, tableName, store } = await aFreshStore();
   const clock = movableClock();
   await ingestReportFiles(REPORTS, { store, clock, hasher: aHasher() });
   const runner = new LocalLifecycleRunner({ store, clock, policy: POLICY, remediation: remediationNotConfigured });
   for (const f of await store.list()) await runner.start(f);
   const open = await store.list();
-  const deps = (worker = 'w1') => syncDeps({ client, tableName, store, clock, policy: POLICY, jira: aJiraSink(jira, options.jiraEnv), worker });
+  const deps = (worker = 'w1') =>
+    syncDeps({ client, tableName, store, clock, policy: POLICY, jira: aJiraSink(jira, options.jiraEnv), worker });
   return { client, tableName, store, clock, runner, open, deps, tickets: new DynamoTicketStore(client, tableName) };
 }
 
@@ -68,20 +95,41 @@ describe('Jira sync (a Jira stand-in on 127.0.0.1, requests checked against the 
       assignee: { accountId: 'acc-dev-team' },
     });
     const description = adfText(issue!.fields.description);
-    for (const words of ['What', 'Where', 'Why it matters', 'OWASP NHI Top 10', 'NIST CSF 2.0', 'Evidence required', `Due ${critical.dueAt!.slice(0, 10)}`, 'closeloop exception request']) expect(description).toContain(words);
+    for (const words of [
+      'What',
+      'Where',
+      'Why it matters',
+      'OWASP NHI Top 10',
+      'NIST CSF 2.0',
+      'Evidence required',
+      `Due ${critical.dueAt!.slice(0, 10)}`,
+      'closeloop exception request',
+    ])
+      expect(description).toContain(words);
     const linked = (await store.get(critical.id))!;
     expect(linked.ticket).toEqual({ system: 'jira', key: issue!.key, url: `${jira.url}/browse/${issue!.key}` });
     expect((await store.events(critical.id)).map((e) => e.action)).toContain('ticket.created');
   });
 
   it('sets the configured components and custom fields on every issue (JIRA_COMPONENTS, JIRA_CUSTOM_FIELDS), within the spec', async () => {
-    const { deps, open } = await setup({ jiraEnv: { JIRA_COMPONENTS: 'Identity, Secrets ', JIRA_CUSTOM_FIELDS: '{"customfield_10050":"NHI programme","customfield_10051":{"value":"Tier 1"}}' } });
+    const { deps, open } = await setup({
+      jiraEnv: {
+        JIRA_COMPONENTS: 'Identity, Secrets ',
+        JIRA_CUSTOM_FIELDS: '{"customfield_10050":"NHI programme","customfield_10051":{"value":"Tier 1"}}',
+      },
+    });
     expect(await syncTickets(deps())).toMatchObject({ created: open.length, problems: [] });
     expect(jira.violations).toEqual([]);
     for (const issue of jira.issues.values()) {
-      expect(issue.fields).toMatchObject({ components: [{ name: 'Identity' }, { name: 'Secrets' }], customfield_10050: 'NHI programme', customfield_10051: { value: 'Tier 1' } });
+      expect(issue.fields).toMatchObject({
+        components: [{ name: 'Identity' }, { name: 'Secrets' }],
+        customfield_10050: 'NHI programme',
+        customfield_10051: { value: 'Tier 1' },
+      });
     }
-    expect(() => aJiraSink(jira, { JIRA_CUSTOM_FIELDS: '{"priority":"High"}' })).toThrow('JIRA_CUSTOM_FIELDS must be a JSON object of customfield_<number> keys');
+    expect(() => aJiraSink(jira, { JIRA_CUSTOM_FIELDS: '{"priority":"High"}' })).toThrow(
+      'JIRA_CUSTOM_FIELDS must be a JSON object of customfield_<number> keys',
+    );
   });
 
   it('sends no secret to Jira: not in summaries, descriptions, comments or labels', async () => {
@@ -113,12 +161,24 @@ describe('Jira sync (a Jira stand-in on 127.0.0.1, requests checked against the 
     await syncTickets(deps());
     const [issue] = jira.withLabel(ticketLabel(finding.id));
     const comments = issue!.comments.map((c) => adfText(c.body));
-    expect(comments).toContainEqual(expect.stringContaining(`sla.breached by closeloop:lifecycle. ${finding.severity} finding due ${finding.dueAt} is overdue`));
+    expect(comments).toContainEqual(
+      expect.stringContaining(
+        `sla.breached by closeloop:lifecycle. ${finding.severity} finding due ${finding.dueAt} is overdue`,
+      ),
+    );
     const ladder = ['Highest', 'High', 'Medium', 'Low', 'Lowest'];
     const base = { critical: 'Highest', high: 'High', medium: 'Medium', low: 'Low', info: 'Lowest' }[finding.severity];
     expect((issue!.fields.priority as { name: string }).name).toBe(ladder[Math.max(0, ladder.indexOf(base) - 1)]);
 
-    await reportFixed({ store, clock, policy: POLICY, signaller: { signal: async (f, resumeAt, signal) => (await runner.resume(f, resumeAt, { signal }), 'resumed') } }, { id: finding.id, by: 'dev-team@example.com', note: 'rotated the key and removed it from history' });
+    await reportFixed(
+      {
+        store,
+        clock,
+        policy: POLICY,
+        signaller: { signal: async (f, resumeAt, signal) => (await runner.resume(f, resumeAt, { signal }), 'resumed') },
+      },
+      { id: finding.id, by: 'dev-team@example.com', note: 'rotated the key and removed it from history' },
+    );
     expect((await store.get(finding.id))!.status).toBe('resolved');
     expect(await syncTickets(deps())).toMatchObject({ pending: 0, problems: [] });
     expect(issue!.status).toBe('Done');
@@ -128,22 +188,35 @@ describe('Jira sync (a Jira stand-in on 127.0.0.1, requests checked against the 
   it('leaves the issue unassigned with a comment when the owner is not a Jira user', async () => {
     const { deps, open, store } = await setup();
     const f = open[0]!;
-    await store.commit([{ finding: { ...f, owner: 'team-without-jira', version: f.version + 1 }, expectedVersion: f.version, events: [], aliases: [] }]);
+    await store.commit([
+      {
+        finding: { ...f, owner: 'team-without-jira', version: f.version + 1 },
+        expectedVersion: f.version,
+        events: [],
+        aliases: [],
+      },
+    ]);
     await syncTickets(deps());
     const [issue] = jira.withLabel(ticketLabel(f.id));
     expect(issue!.fields.assignee).toBeUndefined();
-    expect(issue!.comments.map((c) => adfText(c.body)).join()).toContain('could not match the owner "team-without-jira" to a Jira user');
+    expect(issue!.comments.map((c) => adfText(c.body)).join()).toContain(
+      'could not match the owner "team-without-jira" to a Jira user',
+    );
   });
 });
 
 describe('Jira sync, exactly once under failure', () => {
   it('creates the issues unassigned, with a comment, when Jira user search keeps failing', async () => {
-    const { deps, open } = await setup({ fault: ({ route }) => (route === '/rest/api/3/user/search' ? '503' : 'none') });
+    const { deps, open } = await setup({
+      fault: ({ route }) => (route === '/rest/api/3/user/search' ? '503' : 'none'),
+    });
     const result = await syncTickets(deps());
     expect(result).toMatchObject({ created: open.length, pending: 0 });
     const [issue] = jira.withLabel(ticketLabel(open[0]!.id));
     expect(issue!.fields.assignee).toBeUndefined();
-    expect(issue!.comments.map((c) => adfText(c.body)).join()).toContain('could not match the owner "dev-team@example.com" to a Jira user');
+    expect(issue!.comments.map((c) => adfText(c.body)).join()).toContain(
+      'could not match the owner "dev-team@example.com" to a Jira user',
+    );
   });
 
   const oneIssueEach = (open: Array<{ id: string }>) => open.map((f) => jira.withLabel(ticketLabel(f.id)).length);
@@ -152,7 +225,8 @@ describe('Jira sync, exactly once under failure', () => {
     let dropped = false;
     const { deps, open } = await setup({
       indexLagMs: 200,
-      fault: ({ route }) => (route === '/rest/api/3/issue/bulk' && !dropped ? ((dropped = true), 'drop-after') : 'none'),
+      fault: ({ route }) =>
+        route === '/rest/api/3/issue/bulk' && !dropped ? ((dropped = true), 'drop-after') : 'none',
     });
     const result = await syncTickets(deps());
     expect(result.pending).toBe(0);
@@ -168,7 +242,13 @@ describe('Jira sync, exactly once under failure', () => {
     const f = open[0]!;
     const wall = Date.now();
     // Its lease has run out by the time the next worker comes (leases are wall-clock time).
-    await tickets.claimTicket(f.id, { kind: 'jira', project: 'SEC' }, 'crashed-worker', new Date(wall).toISOString(), new Date(wall - 1).toISOString());
+    await tickets.claimTicket(
+      f.id,
+      { kind: 'jira', project: 'SEC' },
+      'crashed-worker',
+      new Date(wall).toISOString(),
+      new Date(wall - 1).toISOString(),
+    );
     await tickets.markCreateSent(f.id, 'crashed-worker', new Date(wall).toISOString());
     await crashed.sinks.jira!.create([ticketDraft((await store.get(f.id))!, POLICY)], { kind: 'jira', project: 'SEC' });
     expect(jira.withLabel(ticketLabel(f.id))).toHaveLength(1);
@@ -181,13 +261,18 @@ describe('Jira sync, exactly once under failure', () => {
 
   it('ends with exactly one issue per finding under random 429s, 503s and lost answers, and posts each comment once', async () => {
     let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const faults: JiraFault[] = ['429', '503', 'drop-after', 'drop-before'];
     let bulkCalls = 0;
     const { deps, open, clock, runner, store } = await setup({
       indexLagMs: 50,
       // The first bulk create always loses its answer; every other request fails 30% of the time.
-      fault: ({ route }) => (route === '/rest/api/3/issue/bulk' && bulkCalls++ === 0 ? 'drop-after' : random() < 0.3 ? faults[Math.floor(random() * faults.length)]! : 'none'),
+      fault: ({ route }) =>
+        route === '/rest/api/3/issue/bulk' && bulkCalls++ === 0
+          ? 'drop-after'
+          : random() < 0.3
+            ? faults[Math.floor(random() * faults.length)]!
+            : 'none',
     });
     let result = await syncTickets(deps());
     for (let i = 0; i < 10 && result.pending > 0; i++) result = await syncTickets(deps());
@@ -201,7 +286,9 @@ describe('Jira sync, exactly once under failure', () => {
     expect(result.pending).toBe(0);
     for (const f of open) {
       const [issue] = jira.withLabel(ticketLabel(f.id));
-      const ids = issue!.comments.map((c) => (c.properties.find((p) => p.key === 'closeloop.work')?.value as { id: string } | undefined)?.id).filter(Boolean);
+      const ids = issue!.comments
+        .map((c) => (c.properties.find((p) => p.key === 'closeloop.work')?.value as { id: string } | undefined)?.id)
+        .filter(Boolean);
       expect(new Set(ids).size).toBe(ids.length);
     }
     expect(jira.violations).toEqual([]);
@@ -223,7 +310,9 @@ describe('Jira sync, exactly once under failure', () => {
     const result = await syncTickets(deps());
     expect(result.created).toBe(open.length - refused.length);
     expect(result.pending).toBeGreaterThan(0);
-    expect(result.problems).toContainEqual(`${refused[0]!.id}: Jira refused the ticket: priority: Specify a valid priority (Urgent is not one)`);
+    expect(result.problems).toContainEqual(
+      `${refused[0]!.id}: Jira refused the ticket: priority: Specify a valid priority (Urgent is not one)`,
+    );
     expect((await tickets.tickets([refused[0]!.id])).get(refused[0]!.id)).toMatchObject({ createOutcome: 'rejected' });
     for (const f of refused) expect(jira.withLabel(ticketLabel(f.id))).toEqual([]);
   });

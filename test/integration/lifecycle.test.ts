@@ -29,7 +29,13 @@ function movableClock(): Clock & { advance(ms: number): void } {
 async function setup(remediation: RemediationPort = remediationNotConfigured) {
   const { store } = await aFreshStore();
   const clock = movableClock();
-  await ingestReportFiles([fixturePath('scanners', 'trufflehog', 'defectdojo-v3_git.jsonl'), fixturePath('scanners', 'gitleaks', 'secobserve-gitleaks.git.json')], { store, clock, hasher: aHasher() });
+  await ingestReportFiles(
+    [
+      fixturePath('scanners', 'trufflehog', 'defectdojo-v3_git.jsonl'),
+      fixturePath('scanners', 'gitleaks', 'secobserve-gitleaks.git.json'),
+    ],
+    { store, clock, hasher: aHasher() },
+  );
   const runner = new LocalLifecycleRunner({ store, clock, policy: DEFAULT_POLICY, remediation });
   const find = async (predicate: (f: Finding) => boolean) => (await store.list()).find(predicate)!;
   const actions = async (id: string) => (await store.events(id)).map((e) => e.action);
@@ -41,11 +47,32 @@ describe('local finding lifecycle (DynamoDB Local, aws-local-stepfunctions)', ()
     const { runner, find, actions, store } = await setup();
     const key = await find((f) => f.nhiType === 'cloud_access_key');
     const run = await runner.start(key);
-    expect(run).toMatchObject({ outcome: 'parked', parkedAt: 'AwaitOwnerFix', path: ['Enter', 'Triage', 'Decide', 'Route', 'Remediate', 'RemediationOutcome', 'AwaitOwnerFix'] });
+    expect(run).toMatchObject({
+      outcome: 'parked',
+      parkedAt: 'AwaitOwnerFix',
+      path: ['Enter', 'Triage', 'Decide', 'Route', 'Remediate', 'RemediationOutcome', 'AwaitOwnerFix'],
+    });
     const after = (await store.get(key.id))!;
-    expect(after).toMatchObject({ status: 'open', owner: 'identity-programme', ownerVia: 'unowned_queue', dueAt: new Date(T0 + 2 * DAY).toISOString() });
-    expect(after.lifecycle).toMatchObject({ startedGeneration: 1, waitingAt: 'AwaitOwnerFix', timerAt: after.dueAt, timerKind: 'sla_breach' });
-    expect((await actions(key.id)).slice(1)).toEqual(['lifecycle.started', 'owner.assigned', 'sla.started', 'owner.unresolved', 'decision.made', 'remediation.assigned']);
+    expect(after).toMatchObject({
+      status: 'open',
+      owner: 'identity-programme',
+      ownerVia: 'unowned_queue',
+      dueAt: new Date(T0 + 2 * DAY).toISOString(),
+    });
+    expect(after.lifecycle).toMatchObject({
+      startedGeneration: 1,
+      waitingAt: 'AwaitOwnerFix',
+      timerAt: after.dueAt,
+      timerKind: 'sla_breach',
+    });
+    expect((await actions(key.id)).slice(1)).toEqual([
+      'lifecycle.started',
+      'owner.assigned',
+      'sla.started',
+      'owner.unresolved',
+      'decision.made',
+      'remediation.assigned',
+    ]);
   });
 
   it('starts a generation once: a second start does nothing', async () => {
@@ -80,7 +107,10 @@ describe('local finding lifecycle (DynamoDB Local, aws-local-stepfunctions)', ()
     // An unverified generic API key: rotatable, but the default policy pre-authorizes only active ones.
     const apiKey = await find((f) => f.nhiType === 'api_key');
     expect(await runner.start(apiKey)).toMatchObject({ outcome: 'parked', parkedAt: 'AwaitApproval' });
-    expect((await store.get(apiKey.id))!).toMatchObject({ status: 'awaiting_approval', lifecycle: { timerKind: 'approval_timeout' } });
+    expect((await store.get(apiKey.id))!).toMatchObject({
+      status: 'awaiting_approval',
+      lifecycle: { timerKind: 'approval_timeout' },
+    });
     const rejected = await runner.resume(apiKey, 'approval_decided', { signal: { decision: 'rejected', by: 'alice' } });
     expect(rejected.path).toEqual(['Enter', 'ApprovalDecided', 'AwaitOwnerFix']);
     expect((await store.get(apiKey.id))!.status).toBe('open');
@@ -94,7 +124,13 @@ describe('local finding lifecycle (DynamoDB Local, aws-local-stepfunctions)', ()
     expect(bounced.path).toEqual(['Enter', 'OwnerSignal', 'Verify', 'Verified', 'AwaitOwnerFix']);
     expect(await actions(key.id)).toContain('verification.failed');
     await updateFinding(store, movableClock(), key.id, (f, at) => ({
-      finding: { ...f, evidence: [...f.evidence, { kind: 'key_deactivated', ref: 'iam:AKIA…(20):Inactive', at, recordedBy: 'owner', simulated: false }] },
+      finding: {
+        ...f,
+        evidence: [
+          ...f.evidence,
+          { kind: 'key_deactivated', ref: 'iam:AKIA…(20):Inactive', at, recordedBy: 'owner', simulated: false },
+        ],
+      },
       events: [{ actor: 'owner', action: 'evidence.recorded', evidenceRef: 'iam:AKIA…(20):Inactive' }],
     }));
     const resolved = await runner.resume(key, 'owner_signal', { signal: { kind: 'fixed', by: 'owner' } });
@@ -104,7 +140,11 @@ describe('local finding lifecycle (DynamoDB Local, aws-local-stepfunctions)', ()
     expect(after.lifecycle!.timerAt).toBeUndefined();
     expect(await store.dueTimers('2099-01-01T00:00:00.000Z')).toEqual([]);
     const events = await store.events(key.id);
-    expect(events.at(-1)).toMatchObject({ action: 'finding.resolved', to: 'resolved', evidenceRef: 'iam:AKIA…(20):Inactive' });
+    expect(events.at(-1)).toMatchObject({
+      action: 'finding.resolved',
+      to: 'resolved',
+      evidenceRef: 'iam:AKIA…(20):Inactive',
+    });
     expect(verifyChain(events, { count: after.eventCount, lastHash: after.lastEventHash }).ok).toBe(true);
   });
 
@@ -112,16 +152,31 @@ describe('local finding lifecycle (DynamoDB Local, aws-local-stepfunctions)', ()
     const { runner, find, store, clock, actions } = await setup();
     const key = await find((f) => f.nhiType === 'cloud_access_key');
     await runner.start(key);
-    const requested = await runner.resume(key, 'owner_signal', { signal: { kind: 'exception_requested', by: 'identity-programme' } });
+    const requested = await runner.resume(key, 'owner_signal', {
+      signal: { kind: 'exception_requested', by: 'identity-programme' },
+    });
     expect(requested).toMatchObject({ outcome: 'parked', parkedAt: 'AwaitExceptionApproval' });
     const until = new Date(T0 + 30 * DAY).toISOString();
     await updateFinding(store, clock, key.id, (f, at) => ({
-      finding: { ...f, exception: { requestedBy: 'identity-programme', requestedAt: at, until, reason: 'vendor migration', approvedBy: 'alice', approvedAt: at } },
+      finding: {
+        ...f,
+        exception: {
+          requestedBy: 'identity-programme',
+          requestedAt: at,
+          until,
+          reason: 'vendor migration',
+          approvedBy: 'alice',
+          approvedAt: at,
+        },
+      },
       events: [{ actor: 'alice', action: 'exception.approved', reason: 'vendor migration' }],
     }));
     const accepted = await runner.resume(key, 'exception_decided', { signal: { decision: 'approved', by: 'alice' } });
     expect(accepted).toMatchObject({ outcome: 'parked', parkedAt: 'AcceptRisk' });
-    expect((await store.get(key.id))!).toMatchObject({ status: 'risk_accepted', lifecycle: { timerAt: until, timerKind: 'exception_expiry' } });
+    expect((await store.get(key.id))!).toMatchObject({
+      status: 'risk_accepted',
+      lifecycle: { timerAt: until, timerKind: 'exception_expiry' },
+    });
 
     clock.advance(30 * DAY);
     const [due] = await store.dueTimers(clock.now().toISOString());
@@ -130,7 +185,9 @@ describe('local finding lifecycle (DynamoDB Local, aws-local-stepfunctions)', ()
     const after = (await store.get(key.id))!;
     expect(after).toMatchObject({ status: 'reopened', dueAt: new Date(clock.now().getTime() + 2 * DAY).toISOString() });
     expect(after.exception).toBeUndefined();
-    expect(await actions(key.id)).toEqual(expect.arrayContaining(['risk.accepted', 'exception.expired', 'finding.reopened']));
+    expect(await actions(key.id)).toEqual(
+      expect.arrayContaining(['risk.accepted', 'exception.expired', 'finding.reopened']),
+    );
   });
 
   it('resumes a parked lifecycle after a restart: a new runner, nothing in memory, state from DynamoDB', async () => {
@@ -138,15 +195,22 @@ describe('local finding lifecycle (DynamoDB Local, aws-local-stepfunctions)', ()
     const key = await find((f) => f.nhiType === 'cloud_access_key');
     await runner.start(key);
     // "Restart": a fresh runner over the same table; only DynamoDB remembers the parked wait.
-    const afterRestart = new LocalLifecycleRunner({ store, clock, policy: DEFAULT_POLICY, remediation: remediationNotConfigured });
+    const afterRestart = new LocalLifecycleRunner({
+      store,
+      clock,
+      policy: DEFAULT_POLICY,
+      remediation: remediationNotConfigured,
+    });
     clock.advance(3 * DAY);
     const [due] = await store.dueTimers(clock.now().toISOString());
     expect(due?.lifecycle).toMatchObject({ waitingAt: 'AwaitOwnerFix', timerKind: 'sla_breach' });
-    expect(await afterRestart.resume(due!, 'sla_breached')).toMatchObject({ outcome: 'parked', parkedAt: 'AwaitOwnerFix' });
+    expect(await afterRestart.resume(due!, 'sla_breached')).toMatchObject({
+      outcome: 'parked',
+      parkedAt: 'AwaitOwnerFix',
+    });
     expect(await afterRestart.start((await store.get(key.id))!)).toBeUndefined();
   });
 });
-
 
 describe('clean re-scan of the same scope (owner-fix wait resumed by a later scan)', () => {
   const write = (records: unknown[]) => {
@@ -161,35 +225,84 @@ describe('clean re-scan of the same scope (owner-fix wait resumed by a later sca
     const clock = movableClock();
     const hasher = aHasher();
     const asset = 'github.com/acme/api';
-    const apiKey = aGitleaksRecord({ Secret: 'tok_3f9a0c1b2d4e5f60718293a4', Match: 'API_KEY=tok_3f9a0c1b2d4e5f60718293a4' });
-    const awsKey = aGitleaksRecord({ RuleID: 'aws-access-token', Secret: 'AKIARESCANTEST000001', Match: 'k=AKIARESCANTEST000001', StartLine: 20, Fingerprint: 'abc123:src/config.ts:aws-access-token:20' });
-    const still = aGitleaksRecord({ Secret: 'tok_stillthere00000000000000', Match: 'X=tok_stillthere00000000000000', StartLine: 30, Fingerprint: 'abc123:src/config.ts:generic-api-key:30' });
+    const apiKey = aGitleaksRecord({
+      Secret: 'tok_3f9a0c1b2d4e5f60718293a4',
+      Match: 'API_KEY=tok_3f9a0c1b2d4e5f60718293a4',
+    });
+    const awsKey = aGitleaksRecord({
+      RuleID: 'aws-access-token',
+      Secret: 'AKIARESCANTEST000001',
+      Match: 'k=AKIARESCANTEST000001',
+      StartLine: 20,
+      Fingerprint: 'abc123:src/config.ts:aws-access-token:20',
+    });
+    const still = aGitleaksRecord({
+      Secret: 'tok_stillthere00000000000000',
+      Match: 'X=tok_stillthere00000000000000',
+      StartLine: 30,
+      Fingerprint: 'abc123:src/config.ts:generic-api-key:30',
+    });
     await ingestReportFiles([write([apiKey, awsKey, still])], { store, clock, hasher, asset });
     // Pre-authorized, but nothing can rotate them here: all three wait for their owner.
-    const policy = { ...DEFAULT_POLICY, preAuthorized: [{ action: 'rotate' as const, nhiTypes: ['api_key' as const, 'cloud_access_key' as const], severities: [...SEVERITIES], onlyWhenActive: false }] };
+    const policy = {
+      ...DEFAULT_POLICY,
+      preAuthorized: [
+        {
+          action: 'rotate' as const,
+          nhiTypes: ['api_key' as const, 'cloud_access_key' as const],
+          severities: [...SEVERITIES],
+          onlyWhenActive: false,
+        },
+      ],
+    };
     const runner = new LocalLifecycleRunner({ store, clock, policy, remediation: remediationNotConfigured });
     for (const f of await store.list()) await runner.start(f);
-    expect((await store.list()).map((f) => f.lifecycle?.waitingAt)).toEqual(['AwaitOwnerFix', 'AwaitOwnerFix', 'AwaitOwnerFix']);
-    const deps = { store, clock, policy, signaller: { signal: async (f: Finding, resumeAt: ResumeAt, signal: Signal) => (await runner.resume(f, resumeAt, { signal })).outcome } };
+    expect((await store.list()).map((f) => f.lifecycle?.waitingAt)).toEqual([
+      'AwaitOwnerFix',
+      'AwaitOwnerFix',
+      'AwaitOwnerFix',
+    ]);
+    const deps = {
+      store,
+      clock,
+      policy,
+      signaller: {
+        signal: async (f: Finding, resumeAt: ResumeAt, signal: Signal) =>
+          (await runner.resume(f, resumeAt, { signal })).outcome,
+      },
+    };
 
     // Another repository's scan, or a scan that still reports them, changes nothing.
-    const other = await ingestReportFiles([write([])], { store, clock, hasher, asset: 'github.com/acme/other', format: 'gitleaks' });
+    const other = await ingestReportFiles([write([])], {
+      store,
+      clock,
+      hasher,
+      asset: 'github.com/acme/other',
+      format: 'gitleaks',
+    });
     expect(await applyCleanRescans(deps, other.scans)).toEqual([]);
     const rescan = await ingestReportFiles([write([still])], { store, clock, hasher, asset });
     expect(rescan.scans).toEqual([expect.objectContaining({ scanner: 'gitleaks', assets: new Set([asset]) })]);
     const applied = await applyCleanRescans(deps, rescan.scans);
     expect(applied).toHaveLength(2);
 
-    const byRule = async (rule: string) => (await store.list()).find((f) => f.sources[0]!.ruleId === rule && f.secretPreview !== 'tok_…(28)')!;
+    const byRule = async (rule: string) =>
+      (await store.list()).find((f) => f.sources[0]!.ruleId === rule && f.secretPreview !== 'tok_…(28)')!;
     const api = (await store.list()).find((f) => f.secretPreview === 'tok_…(28)' && f.locations[0]!.line === 10)!;
     expect(api.status).toBe('resolved');
     const apiEvents = await store.events(api.id);
-    expect(apiEvents.find((e) => e.action === 'evidence.recorded')).toMatchObject({ actor: 'scanner:gitleaks', evidenceRef: 'scan:gitleaks:gitleaks.json' });
+    expect(apiEvents.find((e) => e.action === 'evidence.recorded')).toMatchObject({
+      actor: 'scanner:gitleaks',
+      evidenceRef: 'scan:gitleaks:gitleaks.json',
+    });
     expect(apiEvents.at(-1)).toMatchObject({ action: 'finding.resolved', reason: 'closed on clean rescan' });
 
     const aws = await byRule('aws-access-token');
     expect(aws).toMatchObject({ status: 'open', lifecycle: { waitingAt: 'AwaitOwnerFix' } });
-    expect((await store.events(aws.id)).map((e) => e.action).slice(-2)).toEqual(['evidence.recorded', 'verification.failed']);
+    expect((await store.events(aws.id)).map((e) => e.action).slice(-2)).toEqual([
+      'evidence.recorded',
+      'verification.failed',
+    ]);
     const stillThere = (await store.list()).find((f) => f.locations[0]!.line === 30)!;
     expect(stillThere.status).toBe('open');
     expect(stillThere.evidence).toEqual([]);
@@ -209,14 +322,27 @@ describe('recovering a local lifecycle whose hub stopped before its first wait',
     const key = await find((f) => f.nhiType === 'cloud_access_key');
     // The hub claimed the start and triaged, then died: no wait recorded.
     const tenMinutesAgo = new Date(Date.now() - 10 * 60 * 1000).toISOString();
-    await updateFinding(store, clock, key.id, (f) => ({ finding: { ...f, lifecycle: { startedGeneration: 1, claimedAt: tenMinutesAgo } }, events: [{ actor: 'closeloop:lifecycle', action: 'lifecycle.started', reason: 'generation 1' }] }));
+    await updateFinding(store, clock, key.id, (f) => ({
+      finding: { ...f, lifecycle: { startedGeneration: 1, claimedAt: tenMinutesAgo } },
+      events: [{ actor: 'closeloop:lifecycle', action: 'lifecycle.started', reason: 'generation 1' }],
+    }));
     await runner.run({ findingId: key.id, generation: 1, resumeAt: 'triage' }).then(async () => {
       // …simulate the crash right after triage by clearing what the later steps recorded
-      await updateFinding(store, clock, key.id, (f) => ({ finding: { ...f, status: 'open', lifecycle: { startedGeneration: 1, triagedGeneration: 1, claimedAt: tenMinutesAgo } }, events: [] }));
+      await updateFinding(store, clock, key.id, (f) => ({
+        finding: {
+          ...f,
+          status: 'open',
+          lifecycle: { startedGeneration: 1, triagedGeneration: 1, claimedAt: tenMinutesAgo },
+        },
+        events: [],
+      }));
     });
 
     expect(await runner.start((await store.get(key.id))!)).toBeUndefined(); // already claimed: start does nothing
-    const fresh = { ...(await store.get(key.id))!, lifecycle: { startedGeneration: 1, claimedAt: new Date().toISOString() } };
+    const fresh = {
+      ...(await store.get(key.id))!,
+      lifecycle: { startedGeneration: 1, claimedAt: new Date().toISOString() },
+    };
     expect(await runner.recoverStalled(fresh)).toBeUndefined(); // claimed a moment ago: maybe still running
 
     const recovered = await runner.recoverStalled((await store.get(key.id))!);
@@ -229,26 +355,38 @@ describe('recovering a local lifecycle whose hub stopped before its first wait',
 });
 
 describe('owner from resource tags (the second link of the owner chain)', () => {
-  it('triage names the owner from the IAM user\'s owner tag when the CMDB has none, before any configured mapping', async () => {
+  it("triage names the owner from the IAM user's owner tag when the CMDB has none, before any configured mapping", async () => {
     const world = aRotationWorld();
     try {
       world.iam.addUser('reporting-batch');
       world.iam.userTags.set('reporting-batch', { Team: 'ignored-later-key', owner: 'team-reporting' });
       const { store } = await aFreshStore();
       const clock = movableClock();
-      await ingestReportFiles([join(__dirname, '..', '..', 'samples', 'securityhub-iam-findings.json')], { store, clock, hasher: aHasher() });
+      await ingestReportFiles([join(__dirname, '..', '..', 'samples', 'securityhub-iam-findings.json')], {
+        store,
+        clock,
+        hasher: aHasher(),
+      });
       const [finding] = await store.list();
-      expect(finding!.asset).toMatchObject({ type: 'aws_resource', id: 'arn:aws:iam::123456789012:user/reporting-batch' });
+      expect(finding!.asset).toMatchObject({
+        type: 'aws_resource',
+        id: 'arn:aws:iam::123456789012:user/reporting-batch',
+      });
       const policy = { ...DEFAULT_POLICY, ownerMappings: [{ asset: '123456789012', owner: 'team-data-platform' }] };
       const tags = awsResourceTags({ iam: world.iamClient, secretsManager: world.secretsManager }, policy.ownerTagKeys);
       const runner = new LocalLifecycleRunner({ store, clock, policy, remediation: remediationNotConfigured, tags });
       await runner.start(finding!);
       expect((await store.get(finding!.id))!).toMatchObject({ owner: 'team-reporting', ownerVia: 'tags' });
-      expect((await store.events(finding!.id)).find((e) => e.action === 'owner.assigned')).toMatchObject({ to: 'team-reporting', reason: 'owner from tags' });
+      expect((await store.events(finding!.id)).find((e) => e.action === 'owner.assigned')).toMatchObject({
+        to: 'team-reporting',
+        reason: 'owner from tags',
+      });
       // An untagged user falls through to the mapping.
       world.iam.userTags.set('reporting-batch', {});
       expect(await tags.ownerTagOf(finding!.asset)).toBeUndefined();
-      expect(await tags.ownerTagOf({ type: 'aws_resource', id: 'arn:aws:iam::123456789012:user/nobody' })).toBeUndefined();
+      expect(
+        await tags.ownerTagOf({ type: 'aws_resource', id: 'arn:aws:iam::123456789012:user/nobody' }),
+      ).toBeUndefined();
     } finally {
       world.restore();
     }

@@ -15,8 +15,17 @@ type Alert = Record<string, unknown> & { number: number; updated_at?: string };
 
 /** Org alerts (from the fixture), renumbered and dated so there are three pages of two. */
 function orgAlerts(): Alert[] {
-  const base = readFixtureJson<Alert[]>('scanners', 'github-secret-scanning', 'defectdojo-org-secret-scanning-alerts-many.json').find((a) => a.state === 'open')!;
-  return Array.from({ length: 6 }, (_, i) => ({ ...base, number: 100 + i, secret: `ghp_closeloopTESTfake${i}0000000000000000`, updated_at: `2026-10-${String(20 - i).padStart(2, '0')}T00:00:00Z` }));
+  const base = readFixtureJson<Alert[]>(
+    'scanners',
+    'github-secret-scanning',
+    'defectdojo-org-secret-scanning-alerts-many.json',
+  ).find((a) => a.state === 'open')!;
+  return Array.from({ length: 6 }, (_, i) => ({
+    ...base,
+    number: 100 + i,
+    secret: `ghp_closeloopTESTfake${i}0000000000000000`,
+    updated_at: `2026-10-${String(20 - i).padStart(2, '0')}T00:00:00Z`,
+  }));
 }
 
 describe('GitHub secret scanning pull connector (local HTTP server)', () => {
@@ -33,7 +42,12 @@ describe('GitHub secret scanning pull connector (local HTTP server)', () => {
       }
       if (page === 3 && !rateLimitedOnce) {
         rateLimitedOnce = true;
-        return sendJson(res, 403, { message: 'API rate limit exceeded' }, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 1) });
+        return sendJson(
+          res,
+          403,
+          { message: 'API rate limit exceeded' },
+          { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 1) },
+        );
       }
       const items = alerts.slice((page - 1) * 2, page * 2);
       const next = page < 3 ? `<${base}/orgs/acme/secret-scanning/alerts?per_page=2&page=${page + 1}>; rel="next"` : '';
@@ -46,7 +60,9 @@ describe('GitHub secret scanning pull connector (local HTTP server)', () => {
       expect(first).toMatchObject({ received: 6, created: 6, pages: 3, watermark: '2026-10-20T00:00:00Z' });
       expect(waits.some((ms) => ms >= 2000)).toBe(true);
       expect(server.requests[0]!.headers.authorization).toBe('Bearer test-token');
-      expect(server.requests[0]!.url).toBe('/orgs/acme/secret-scanning/alerts?per_page=100&sort=updated&direction=desc');
+      expect(server.requests[0]!.url).toBe(
+        '/orgs/acme/secret-scanning/alerts?per_page=100&sort=updated&direction=desc',
+      );
       expect(await store.getCursor('github-secret-scanning', 'org:acme')).toBe('2026-10-20T00:00:00Z');
 
       // A second run stops at the watermark: one page read, nothing new.
@@ -64,7 +80,11 @@ describe('GitHub secret scanning pull connector (local HTTP server)', () => {
     try {
       const { store } = await aFreshStore();
       const deps = { http: axios.create(), store, cursors: store, clock, hasher: aHasher(), retry: fastRetry };
-      const err = await pullGithubAlerts(deps, { apiUrl: server.base, token: 'ghp_secretTokenValue', scope: { repo: 'acme/api' } }).catch((e: Error) => e);
+      const err = await pullGithubAlerts(deps, {
+        apiUrl: server.base,
+        token: 'ghp_secretTokenValue',
+        scope: { repo: 'acme/api' },
+      }).catch((e: Error) => e);
       expect((err as Error).message).toBe(`${server.base}/repos/acme/api/secret-scanning/alerts: HTTP 401`);
       expect(await store.getCursor('github-secret-scanning', 'repo:acme/api')).toBeUndefined();
     } finally {

@@ -36,7 +36,11 @@ const stdout: string[] = [];
 beforeAll(async () => {
   world = aRotationWorld();
   fresh = await aFreshStore();
-  const keySecret = world.sm.addSecret({ name: 'closeloop/deployment-key', value: TEST_KEY.toString('hex'), rotationEnabled: false });
+  const keySecret = world.sm.addSecret({
+    name: 'closeloop/deployment-key',
+    value: TEST_KEY.toString('hex'),
+    rotationEnabled: false,
+  });
   Object.assign(process.env, {
     CLOSELOOP_TABLE: fresh.tableName,
     CLOSELOOP_DEPLOYMENT_KEY_SECRET: keySecret,
@@ -76,7 +80,9 @@ beforeEach(() => {
 describe('rotation Lambdas as deployed (handler modules, their own SDK clients, DynamoDB Local, fakes)', () => {
   it('secret-rotation: Secrets Manager drives createSecret → finishSecret through the handler; no secret value in any log line', async () => {
     const { key, secretArn } = world.managedIamUser('billing-sync');
-    await world.secretsManager.send(new RotateSecretCommand({ SecretId: secretArn, ClientRequestToken: '3a5d6f70-0000-4000-8000-000000000001' }));
+    await world.secretsManager.send(
+      new RotateSecretCommand({ SecretId: secretArn, ClientRequestToken: '3a5d6f70-0000-4000-8000-000000000001' }),
+    );
     const secret = world.sm.secrets.get(secretArn)!;
     const current = [...secret.versions.values()].find((v) => v.stages.has('AWSCURRENT'))!;
     expect(current.id).toBe('3a5d6f70-0000-4000-8000-000000000001');
@@ -90,20 +96,38 @@ describe('rotation Lambdas as deployed (handler modules, their own SDK clients, 
   });
 
   it('secret-rotation: a malformed event is refused naming the field, before anything is called', async () => {
-    await expect(handlers.protocol.handler({ SecretId: 'arn:x', Step: 'createSecret' }, context)).rejects.toThrow(/ClientRequestToken/);
-    await expect(handlers.protocol.handler({ SecretId: 'arn:x', ClientRequestToken: 't', Step: 'dropSecret' }, context)).rejects.toThrow(/Step/);
+    await expect(handlers.protocol.handler({ SecretId: 'arn:x', Step: 'createSecret' }, context)).rejects.toThrow(
+      /ClientRequestToken/,
+    );
+    await expect(
+      handlers.protocol.handler({ SecretId: 'arn:x', ClientRequestToken: 't', Step: 'dropSecret' }, context),
+    ).rejects.toThrow(/Step/);
   });
 
   it('rotation-step: plan → start_rotation → check_rotation → deactivate_old_key → verify → record_evidence for a leaked key its managed secret holds', async () => {
     const { key, secretArn } = world.managedIamUser('ledger-export');
     const dir = mkdtempSync(join(tmpdir(), 'closeloop-rotation-fn-'));
     const file = join(dir, 'gitleaks.json');
-    writeFileSync(file, JSON.stringify([aGitleaksRecord({ RuleID: 'aws-access-token', Secret: key.AccessKeyId, Match: `key=${key.AccessKeyId}` })]));
-    await ingestReportFiles([file], { store: fresh.store, clock: fixedClock(new Date().toISOString()), hasher: world.hasher });
+    writeFileSync(
+      file,
+      JSON.stringify([
+        aGitleaksRecord({ RuleID: 'aws-access-token', Secret: key.AccessKeyId, Match: `key=${key.AccessKeyId}` }),
+      ]),
+    );
+    await ingestReportFiles([file], {
+      store: fresh.store,
+      clock: fixedClock(new Date().toISOString()),
+      hasher: world.hasher,
+    });
     const [finding] = (await fresh.store.list()).filter((f) => f.nhiType === 'cloud_access_key');
-    const step = (name: string, state: RotationState) => handlers.step.handler({ step: name, state }, context) as Promise<RotationState>;
+    const step = (name: string, state: RotationState) =>
+      handlers.step.handler({ step: name, state }, context) as Promise<RotationState>;
 
-    let state = await step('plan', { findingId: finding!.id, generation: 1, lifecycle: { signal: { decision: 'approved', by: 'alice' } } });
+    let state = await step('plan', {
+      findingId: finding!.id,
+      generation: 1,
+      lifecycle: { signal: { decision: 'approved', by: 'alice' } },
+    });
     expect(state.plan).toMatchObject({ action: 'rotate_secret', secretArn, rotator: 'iam_access_key' });
     for (const name of ['start_rotation', 'check_rotation']) state = await step(name, state);
     expect(state.progress).toBe('succeeded');
@@ -111,18 +135,39 @@ describe('rotation Lambdas as deployed (handler modules, their own SDK clients, 
     expect(world.iam.keysOf('ledger-export').find((k) => k.AccessKeyId === key.AccessKeyId)?.Status).toBe('Inactive');
     expect(state.outcome).toMatchObject({ remediation: 'done' });
     const stored = (await fresh.store.get(finding!.id))!;
-    expect(stored.evidence.map((e) => [e.kind, e.simulated])).toEqual(expect.arrayContaining([['rotation_record', false], ['key_deactivated', false]]));
+    expect(stored.evidence.map((e) => [e.kind, e.simulated])).toEqual(
+      expect.arrayContaining([
+        ['rotation_record', false],
+        ['key_deactivated', false],
+      ]),
+    );
     await expect(handlers.step.handler({ step: 'levitate', state }, context)).rejects.toThrow(/step/);
   });
 
   it('rotation-events: a RotationSucceeded CloudTrail event is recorded on the managed secret once and starts the retire execution', async () => {
     const { secretArn } = world.managedIamUser('reporting-etl');
-    await world.secretsManager.send(new RotateSecretCommand({ SecretId: secretArn, ClientRequestToken: '3a5d6f70-0000-4000-8000-000000000002' }));
-    const event = { id: 'eb-1', 'detail-type': 'AWS Service Event via CloudTrail', source: 'aws.secretsmanager', detail: { eventName: 'RotationSucceeded', eventID: 'ct-fn-1', eventTime: new Date().toISOString(), eventSource: 'secretsmanager.amazonaws.com', additionalEventData: { SecretId: secretArn } } };
+    await world.secretsManager.send(
+      new RotateSecretCommand({ SecretId: secretArn, ClientRequestToken: '3a5d6f70-0000-4000-8000-000000000002' }),
+    );
+    const event = {
+      id: 'eb-1',
+      'detail-type': 'AWS Service Event via CloudTrail',
+      source: 'aws.secretsmanager',
+      detail: {
+        eventName: 'RotationSucceeded',
+        eventID: 'ct-fn-1',
+        eventTime: new Date().toISOString(),
+        eventSource: 'secretsmanager.amazonaws.com',
+        additionalEventData: { SecretId: secretArn },
+      },
+    };
     expect(await handlers.events.handler(event, context)).toEqual({ result: 'recorded' });
     expect(await handlers.events.handler(event, context)).toEqual({ result: 'duplicate' });
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
-    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { stateMachineArn: ROTATION_MACHINE, name: 'retire-3a5d6f70-0000-4000-8000-000000000002' });
+    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
+      stateMachineArn: ROTATION_MACHINE,
+      name: 'retire-3a5d6f70-0000-4000-8000-000000000002',
+    });
     const record = await new DynamoManagedSecretStore(fresh.client, fresh.tableName).get(secretArn);
     expect(record).toMatchObject({ rotations: 1, lastOutcome: 'succeeded', rotator: 'iam_access_key' });
   });
@@ -138,12 +183,20 @@ describe('rotation Lambdas as deployed (handler modules, their own SDK clients, 
     expect(raised.map((f) => f.owaspNhi[0]).sort()).toEqual(['NHI1', 'NHI7']);
     // Its lifecycle waits for the owner (on AWS: a task token in the finding).
     const nhi1 = raised.find((f) => f.owaspNhi[0] === 'NHI1')!;
-    await updateFinding(fresh.store, fixedClock(new Date().toISOString()), nhi1.id, (f) => ({ finding: { ...f, lifecycle: { startedGeneration: 1, waitingAt: 'AwaitOwnerFix', taskToken: 'token-nhi1' } }, events: [] }));
+    await updateFinding(fresh.store, fixedClock(new Date().toISOString()), nhi1.id, (f) => ({
+      finding: { ...f, lifecycle: { startedGeneration: 1, waitingAt: 'AwaitOwnerFix', taskToken: 'token-nhi1' } },
+      events: [],
+    }));
 
     world.iam.users.set('contractor-2025', []);
     const second = await handlers.hygiene.handler({}, context);
     expect(second).toMatchObject({ rejected: 0, cleared: 1 });
-    expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: 'token-nhi1', output: JSON.stringify({ kind: 'fixed', by: 'closeloop:credential-hygiene' }) });
-    expect((await fresh.store.get(nhi1.id))!.evidence).toEqual([expect.objectContaining({ kind: 'key_deactivated', recordedBy: 'closeloop:credential-hygiene' })]);
+    expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, {
+      taskToken: 'token-nhi1',
+      output: JSON.stringify({ kind: 'fixed', by: 'closeloop:credential-hygiene' }),
+    });
+    expect((await fresh.store.get(nhi1.id))!.evidence).toEqual([
+      expect.objectContaining({ kind: 'key_deactivated', recordedBy: 'closeloop:credential-hygiene' }),
+    ]);
   });
 });

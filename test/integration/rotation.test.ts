@@ -30,7 +30,14 @@ import { aRotationWorld } from '@test/support/rotation';
 const clock = fixedClock('2026-11-20T09:00:00.000Z');
 const PRE_AUTHORIZED: Policy = {
   ...DEFAULT_POLICY,
-  preAuthorized: [{ action: 'rotate', nhiTypes: ['cloud_access_key', 'api_key'], severities: ['critical', 'high', 'medium', 'low', 'info'], onlyWhenActive: false }],
+  preAuthorized: [
+    {
+      action: 'rotate',
+      nhiTypes: ['cloud_access_key', 'api_key'],
+      severities: ['critical', 'high', 'medium', 'low', 'info'],
+      onlyWhenActive: false,
+    },
+  ],
   rotation: { ...DEFAULT_POLICY.rotation, maxChecks: 3 },
 };
 
@@ -43,7 +50,12 @@ async function leakedInRepo(secret: string, options: { policy?: Policy; control:
   const { store, client, tableName } = await aFreshStore();
   const dir = mkdtempSync(join(tmpdir(), 'closeloop-rotation-'));
   const file = join(dir, 'gitleaks.json');
-  writeFileSync(file, JSON.stringify([aGitleaksRecord({ RuleID: options.ruleId ?? 'aws-access-token', Secret: secret, Match: `key=${secret}` })]));
+  writeFileSync(
+    file,
+    JSON.stringify([
+      aGitleaksRecord({ RuleID: options.ruleId ?? 'aws-access-token', Secret: secret, Match: `key=${secret}` }),
+    ]),
+  );
   const hasher = world?.hasher ?? (await import('@test/support/factories')).aHasher();
   await ingestReportFiles([file], { store, clock, hasher });
   const [finding] = await store.list();
@@ -64,7 +76,18 @@ describe('secret rotation machine (statemachines/secret-rotation.asl.json on the
 
     const run = await ctx.lifecycles.start(ctx.finding);
     expect(run).toMatchObject({ outcome: 'succeeded' });
-    expect(run!.path).toEqual(['Enter', 'Triage', 'Decide', 'Route', 'Remediate', 'RemediationOutcome', 'Verify', 'Verified', 'Resolve', 'Done']);
+    expect(run!.path).toEqual([
+      'Enter',
+      'Triage',
+      'Decide',
+      'Route',
+      'Remediate',
+      'RemediationOutcome',
+      'Verify',
+      'Verified',
+      'Resolve',
+      'Done',
+    ]);
 
     const current = JSON.parse(world.sm.valueAt(secretArn, 'AWSCURRENT')!) as { accessKeyId: string };
     expect(current.accessKeyId).not.toBe(key.AccessKeyId);
@@ -78,10 +101,24 @@ describe('secret rotation machine (statemachines/secret-rotation.asl.json on the
       ['key_deactivated', false],
       ['rotation_record', false],
     ]);
-    expect(await ctx.actions()).toEqual(expect.arrayContaining(['remediation.started', 'key.deactivated', 'remediation.completed', 'evidence.verified', 'finding.resolved', 'key.deleted']));
+    expect(await ctx.actions()).toEqual(
+      expect.arrayContaining([
+        'remediation.started',
+        'key.deactivated',
+        'remediation.completed',
+        'evidence.verified',
+        'finding.resolved',
+        'key.deleted',
+      ]),
+    );
     const completed = (await ctx.store.events(ctx.finding.id)).find((e) => e.action === 'remediation.completed')!;
     expect(completed.evidenceRef).toMatch(new RegExp(`^${secretArn}#version:[0-9a-f-]{36}$`));
-    expect(completed.data!.calls).toEqual(expect.arrayContaining([expect.stringMatching(/^secretsmanager:RotateSecret /), expect.stringMatching(/^iam:UpdateAccessKey user=payments-ci key-hmac=[0-9a-f]{16} Status=Inactive$/)]));
+    expect(completed.data!.calls).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^secretsmanager:RotateSecret /),
+        expect.stringMatching(/^iam:UpdateAccessKey user=payments-ci key-hmac=[0-9a-f]{16} Status=Inactive$/),
+      ]),
+    );
 
     // Nothing secret in the table: no secret access key, and no access key id either (keys are named by HMAC).
     const table = await ctx.tableText();
@@ -100,48 +137,82 @@ describe('secret rotation machine (statemachines/secret-rotation.asl.json on the
     expect(run).toMatchObject({ outcome: 'parked', parkedAt: 'AwaitOwnerFix' });
     expect(world.sm.valueAt(secretArn, 'AWSCURRENT')).toBe(before);
     expect(Object.values(world.sm.stages(secretArn)).flat()).not.toContain('AWSPENDING');
-    expect(world.iam.keysOf('payments-ci').map((k) => [k.AccessKeyId, k.Status])).toEqual([[key.AccessKeyId, 'Active']]);
+    expect(world.iam.keysOf('payments-ci').map((k) => [k.AccessKeyId, k.Status])).toEqual([
+      [key.AccessKeyId, 'Active'],
+    ]);
 
     const failed = (await ctx.store.events(ctx.finding.id)).find((e) => e.action === 'remediation.failed')!;
-    expect(failed.reason).toMatch(/^rotation failed at Secrets Manager testSecret: the rotation Lambda reported a failure; the secret stays on its previous AWSCURRENT version; escalated to identity-programme/);
+    expect(failed.reason).toMatch(
+      /^rotation failed at Secrets Manager testSecret: the rotation Lambda reported a failure; the secret stays on its previous AWSCURRENT version; escalated to identity-programme/,
+    );
     expect(failed.data).toMatchObject({ failedStep: 'Secrets Manager testSecret', escalatedTo: 'identity-programme' });
-    expect((await ctx.store.get(ctx.finding.id))!).toMatchObject({ status: 'open', lifecycle: { waitingAt: 'AwaitOwnerFix' } });
+    expect((await ctx.store.get(ctx.finding.id))!).toMatchObject({
+      status: 'open',
+      lifecycle: { waitingAt: 'AwaitOwnerFix' },
+    });
     // The owner hears of it on the ticket.
     const work = await new DynamoTicketStore(ctx.client, ctx.tableName).pendingWork(100);
     expect(work.map((w) => w.action)).toEqual(expect.arrayContaining(['remediation.started', 'remediation.failed']));
     expect(world.sm.find(secretArn).tags.get(FAILED_STEP_TAG)).toMatch(/^testSecret@/);
   });
 
-  it('rotation that never finishes (AWSPENDING stays) fails after the policy\'s bounded checks, naming CheckRotation, and cleans AWSPENDING', async () => {
+  it("rotation that never finishes (AWSPENDING stays) fails after the policy's bounded checks, naming CheckRotation, and cleans AWSPENDING", async () => {
     world = aRotationWorld();
     const { key, secretArn } = world.managedIamUser('payments-ci');
     world.sm.rotationLambda = async () => undefined; // the Lambda never gets anywhere
     const ctx = await leakedInRepo(key.AccessKeyId, { control: world.control });
-    const run = await ctx.rotations.run({ findingId: ctx.finding.id, generation: 1, lifecycle: { findingId: ctx.finding.id, generation: 1, resumeAt: 'decide' }, lifecycleTaskToken: 'token-1' });
+    const run = await ctx.rotations.run({
+      findingId: ctx.finding.id,
+      generation: 1,
+      lifecycle: { findingId: ctx.finding.id, generation: 1, resumeAt: 'decide' },
+      lifecycleTaskToken: 'token-1',
+    });
     expect(run.path.filter((s) => s === 'CheckRotation')).toHaveLength(3);
-    expect(run.outcome).toMatchObject({ remediation: 'failed', failedStep: 'CheckRotation (still AWSPENDING after 3 checks)' });
+    expect(run.outcome).toMatchObject({
+      remediation: 'failed',
+      failedStep: 'CheckRotation (still AWSPENDING after 3 checks)',
+    });
     expect(Object.values(world.sm.stages(secretArn)).flat()).not.toContain('AWSPENDING');
   });
 
   it('containment of a leaked IAM key no secret manages: approval first, then the key is deactivated and a replacement stored in a new secret', async () => {
     world = aRotationWorld();
     const leaked = world.iam.addUser('legacy-batch');
-    const ctx = await leakedInRepo(leaked.AccessKeyId, { control: world.control, policy: { ...PRE_AUTHORIZED, principals: [{ name: 'alice', roles: ['approver', 'security-lead'] }] } });
+    const ctx = await leakedInRepo(leaked.AccessKeyId, {
+      control: world.control,
+      policy: { ...PRE_AUTHORIZED, principals: [{ name: 'alice', roles: ['approver', 'security-lead'] }] },
+    });
 
     const first = await ctx.lifecycles.start(ctx.finding);
     expect(first).toMatchObject({ outcome: 'parked', parkedAt: 'AwaitApproval' });
     expect(first!.path.slice(4, 7)).toEqual(['Remediate', 'RemediationOutcome', 'AwaitApproval']);
     expect(world.iam.keysOf('legacy-batch')[0]!.Status).toBe('Active');
 
-    const approved = await ctx.lifecycles.resume((await ctx.store.get(ctx.finding.id))!, 'approval_decided', { signal: { decision: 'approved', by: 'alice' } });
+    const approved = await ctx.lifecycles.resume((await ctx.store.get(ctx.finding.id))!, 'approval_decided', {
+      signal: { decision: 'approved', by: 'alice' },
+    });
     expect(approved.outcome).toBe('succeeded');
     // Deactivated, then (locally without the deletion delay) deleted; the replacement is active.
     const keys = world.iam.keysOf('legacy-batch');
     expect(keys.map((k) => k.AccessKeyId)).not.toContain(leaked.AccessKeyId);
     expect(keys.map((k) => k.Status)).toEqual(['Active']);
-    const replacement = [...world.sm.secrets.values()].find((s) => s.name === `closeloop.replacement-key.legacy-batch.${ctx.finding.id}`)!;
-    expect(JSON.parse(world.sm.valueAt(replacement.arn, 'AWSCURRENT')!)).toMatchObject({ userName: 'legacy-batch', accessKeyId: keys[0]!.AccessKeyId });
-    expect(await ctx.actions()).toEqual(expect.arrayContaining(['approval.requested', 'remediation.needs_approval', 'remediation.started', 'key.contained', 'finding.resolved', 'key.deleted']));
+    const replacement = [...world.sm.secrets.values()].find(
+      (s) => s.name === `closeloop.replacement-key.legacy-batch.${ctx.finding.id}`,
+    )!;
+    expect(JSON.parse(world.sm.valueAt(replacement.arn, 'AWSCURRENT')!)).toMatchObject({
+      userName: 'legacy-batch',
+      accessKeyId: keys[0]!.AccessKeyId,
+    });
+    expect(await ctx.actions()).toEqual(
+      expect.arrayContaining([
+        'approval.requested',
+        'remediation.needs_approval',
+        'remediation.started',
+        'key.contained',
+        'finding.resolved',
+        'key.deleted',
+      ]),
+    );
     expect(replacement.tags.get('closeloop:rotator')).toBe('iam_access_key');
 
     const contained = (await ctx.store.events(ctx.finding.id)).find((e) => e.action === 'key.contained')!;
@@ -163,7 +234,12 @@ describe('secret rotation machine (statemachines/secret-rotation.asl.json on the
     expect(after.evidence.every((e) => e.simulated)).toBe(true);
     const completed = (await ctx.store.events(ctx.finding.id)).find((e) => e.action === 'remediation.completed')!;
     expect(completed.reason).toBe('rotation simulated (dry run): not closing evidence');
-    expect(completed.data!.calls).toEqual(expect.arrayContaining([expect.stringMatching(/^\[dry run\] secretsmanager:RotateSecret/), expect.stringMatching(/^\[dry run\] iam:UpdateAccessKey/)]));
+    expect(completed.data!.calls).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^\[dry run\] secretsmanager:RotateSecret/),
+        expect.stringMatching(/^\[dry run\] iam:UpdateAccessKey/),
+      ]),
+    );
     expect(await ctx.actions()).toContain('verification.failed');
   });
 
@@ -182,38 +258,91 @@ describe('scheduled rotations: Secrets Manager events recorded on the managed se
     id: `eb-${eventID}`,
     'detail-type': 'AWS Service Event via CloudTrail',
     source: 'aws.secretsmanager',
-    detail: { eventName, eventID, eventTime: '2026-11-20T08:59:00Z', eventSource: 'secretsmanager.amazonaws.com', additionalEventData: { SecretId: secretArn } },
+    detail: {
+      eventName,
+      eventID,
+      eventTime: '2026-11-20T08:59:00Z',
+      eventSource: 'secretsmanager.amazonaws.com',
+      additionalEventData: { SecretId: secretArn },
+    },
   });
 
   it('rotation succeeded: recorded once per CloudTrail event, then the old key is deactivated, verified and deleted (evidence on the secret, hash-chained)', async () => {
     world = aRotationWorld();
     const { key, secretArn } = world.managedIamUser('reporting-etl');
-    await new SecretsManagerClient({ region: 'eu-west-1' }).send(new RotateSecretCommand({ SecretId: secretArn, ClientRequestToken: '0f6d7a4e-2222-4a2b-9c3d-000000000001' }));
+    await new SecretsManagerClient({ region: 'eu-west-1' }).send(
+      new RotateSecretCommand({ SecretId: secretArn, ClientRequestToken: '0f6d7a4e-2222-4a2b-9c3d-000000000001' }),
+    );
     const { store, client, tableName } = await aFreshStore();
     const secrets = new DynamoManagedSecretStore(client, tableName);
     const started: Array<{ name?: string; input?: string }> = [];
-    const sfn = { send: async (command: { input: { name?: string; input?: string } }) => started.push(command.input) } as never;
-    const deps = { secrets, secretsManager: world.secretsManager, sfn, rotationStateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:rotation', policy: DEFAULT_POLICY, clock };
+    const sfn = {
+      send: async (command: { input: { name?: string; input?: string } }) => started.push(command.input),
+    } as never;
+    const deps = {
+      secrets,
+      secretsManager: world.secretsManager,
+      sfn,
+      rotationStateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:rotation',
+      policy: DEFAULT_POLICY,
+      clock,
+    };
 
     expect(await recordRotationEvent(cloudTrailEvent('RotationSucceeded', secretArn, 'ct-1'), deps)).toBe('recorded');
     expect(await recordRotationEvent(cloudTrailEvent('RotationSucceeded', secretArn, 'ct-1'), deps)).toBe('duplicate');
     expect(await recordRotationEvent(cloudTrailEvent('RotationStarted', secretArn, 'ct-0'), deps)).toBe('ignored');
-    expect(started).toEqual([{ stateMachineArn: deps.rotationStateMachineArn, name: 'retire-0f6d7a4e-2222-4a2b-9c3d-000000000001', input: expect.any(String) }]);
+    expect(started).toEqual([
+      {
+        stateMachineArn: deps.rotationStateMachineArn,
+        name: 'retire-0f6d7a4e-2222-4a2b-9c3d-000000000001',
+        input: expect.any(String),
+      },
+    ]);
 
     const runner = new LocalRotationRunner({ store, clock, policy: DEFAULT_POLICY, control: world.control, secrets });
     const retired = await runner.run(JSON.parse(started[0]!.input!));
-    expect(retired.path).toEqual(['Enter', 'GracePeriod', 'DeactivateOldKey', 'Verify', 'RecordEvidence', 'ResumeLifecycle', 'AfterResume', 'DeletionDelay', 'DeleteOldKey', 'Done']);
+    expect(retired.path).toEqual([
+      'Enter',
+      'GracePeriod',
+      'DeactivateOldKey',
+      'Verify',
+      'RecordEvidence',
+      'ResumeLifecycle',
+      'AfterResume',
+      'DeletionDelay',
+      'DeleteOldKey',
+      'Done',
+    ]);
     expect(world.iam.keysOf('reporting-etl').map((k) => k.AccessKeyId)).not.toContain(key.AccessKeyId);
 
     const record = (await secrets.get(secretArn))!;
-    expect(record).toMatchObject({ name: 'app/reporting-etl/access-key', rotator: 'iam_access_key', lastOutcome: 'succeeded', rotations: 1, failures: 0, lastRotatedAt: clock.now().toISOString() });
+    expect(record).toMatchObject({
+      name: 'app/reporting-etl/access-key',
+      rotator: 'iam_access_key',
+      lastOutcome: 'succeeded',
+      rotations: 1,
+      failures: 0,
+      lastRotatedAt: clock.now().toISOString(),
+    });
     const events = await secrets.events(secretArn);
-    expect(events.map((e) => e.action)).toEqual(['rotation.succeeded', 'key.deactivated', 'rotation.verified', 'key.deleted']);
+    expect(events.map((e) => e.action)).toEqual([
+      'rotation.succeeded',
+      'key.deactivated',
+      'rotation.verified',
+      'key.deleted',
+    ]);
     expect(verifyChain(events, { count: record.eventCount, lastHash: record.lastEventHash }).ok).toBe(true);
     expect((await secrets.list()).map((s) => s.secretArn)).toEqual([secretArn]);
     // `audit verify` covers the managed secret's history too, and names it when an event is edited.
     expect(await verifyAllChains(store, secrets)).toMatchObject({ ok: true, secrets: 1, events: 4 });
-    await client.send(new UpdateItemCommand({ TableName: tableName, Key: { pk: { S: `MANAGED_SECRET#${secretArn}` }, sk: { S: 'EVENT#0000000002' } }, UpdateExpression: 'SET reason = :r', ExpressionAttributeValues: { ':r': { S: 'never happened' } } }));
+    await client.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: { pk: { S: `MANAGED_SECRET#${secretArn}` }, sk: { S: 'EVENT#0000000002' } },
+        UpdateExpression: 'SET reason = :r',
+        ExpressionAttributeValues: { ':r': { S: 'never happened' } },
+      }),
+    );
     expect(await verifyAllChains(store, secrets)).toMatchObject({ ok: false, findingId: secretArn, brokenAt: 2 });
   });
 
@@ -223,19 +352,40 @@ describe('scheduled rotations: Secrets Manager events recorded on the managed se
     const { client, tableName } = await aFreshStore();
     const secrets = new DynamoManagedSecretStore(client, tableName);
     const started: unknown[] = [];
-    const deps = { secrets, secretsManager: world.secretsManager, sfn: { send: async (c: unknown) => started.push(c) } as never, rotationStateMachineArn: 'arn:x', policy: DEFAULT_POLICY, clock };
+    const deps = {
+      secrets,
+      secretsManager: world.secretsManager,
+      sfn: { send: async (c: unknown) => started.push(c) } as never,
+      rotationStateMachineArn: 'arn:x',
+      policy: DEFAULT_POLICY,
+      clock,
+    };
     await recordRotationEvent(cloudTrailEvent('RotationFailed', secretArn, 'ct-2'), deps);
     await recordRotationEvent(cloudTrailEvent('RotationAbandoned', secretArn, 'ct-3'), deps);
     expect(started).toEqual([]);
     expect(await secrets.get(secretArn)).toMatchObject({ failures: 2, rotations: 0, lastOutcome: 'abandoned' });
-    expect((await secrets.events(secretArn)).map((e) => e.reason)).toEqual([expect.stringMatching(/rotation of app\/reporting-etl\/access-key failed; AWSCURRENT is .+; escalated to identity-programme/), expect.stringMatching(/abandoned/)]);
+    expect((await secrets.events(secretArn)).map((e) => e.reason)).toEqual([
+      expect.stringMatching(
+        /rotation of app\/reporting-etl\/access-key failed; AWSCURRENT is .+; escalated to identity-programme/,
+      ),
+      expect.stringMatching(/abandoned/),
+    ]);
   });
 
   it('a malformed event names the field', async () => {
     world = aRotationWorld();
     const { client, tableName } = await aFreshStore();
-    const deps = { secrets: new DynamoManagedSecretStore(client, tableName), secretsManager: world.secretsManager, sfn: {} as never, rotationStateMachineArn: 'arn:x', policy: DEFAULT_POLICY, clock };
-    await expect(recordRotationEvent({ id: 'x', source: 'aws.secretsmanager', detail: { eventName: 'RotationSucceeded' } }, deps)).rejects.toThrow(/eventID/);
+    const deps = {
+      secrets: new DynamoManagedSecretStore(client, tableName),
+      secretsManager: world.secretsManager,
+      sfn: {} as never,
+      rotationStateMachineArn: 'arn:x',
+      policy: DEFAULT_POLICY,
+      clock,
+    };
+    await expect(
+      recordRotationEvent({ id: 'x', source: 'aws.secretsmanager', detail: { eventName: 'RotationSucceeded' } }, deps),
+    ).rejects.toThrow(/eventID/);
   });
 });
 
@@ -254,8 +404,16 @@ describe('credential hygiene: NHI7 and NHI1 findings raised from the account inv
     world.iam.addUser('new-and-used', { lastUsed: new Date(now - 86400e3) });
 
     const { store } = await aFreshStore();
-    const inventory = await readCredentialInventory({ secretsManager: world.secretsManager, iam: world.iamClient }, world.hasher);
-    const first = await ingestRecords(hygieneRecords(inventory, DEFAULT_POLICY, clock.now()), { store, clock, reportName: 'hygiene', format: 'closeloop-hygiene' });
+    const inventory = await readCredentialInventory(
+      { secretsManager: world.secretsManager, iam: world.iamClient },
+      world.hasher,
+    );
+    const first = await ingestRecords(hygieneRecords(inventory, DEFAULT_POLICY, clock.now()), {
+      store,
+      clock,
+      reportName: 'hygiene',
+      format: 'closeloop-hygiene',
+    });
     expect(first).toMatchObject({ created: 4, rejected: 0 });
     const findings = (await store.list()).map((f) => [f.owaspNhi.join(','), f.title]).sort();
     expect(findings).toEqual([
@@ -264,7 +422,14 @@ describe('credential hygiene: NHI7 and NHI1 findings raised from the account inv
       ['NHI7', 'Access key of IAM user old-but-used is 120 days old (policy: rotate within 90)'],
       ['NHI7', 'Secret legacy/db-password not rotated for 200 days (policy: 90)'],
     ]);
-    const again = await ingestRecords(hygieneRecords(await readCredentialInventory({ secretsManager: world.secretsManager, iam: world.iamClient }, world.hasher), DEFAULT_POLICY, clock.now()), { store, clock, reportName: 'hygiene', format: 'closeloop-hygiene' });
+    const again = await ingestRecords(
+      hygieneRecords(
+        await readCredentialInventory({ secretsManager: world.secretsManager, iam: world.iamClient }, world.hasher),
+        DEFAULT_POLICY,
+        clock.now(),
+      ),
+      { store, clock, reportName: 'hygiene', format: 'closeloop-hygiene' },
+    );
     expect(again).toMatchObject({ created: 0, updated: 0, unchanged: 4 });
     const table = JSON.stringify(await store.list());
     for (const keys of world.iam.users.values()) for (const k of keys) expect(table).not.toContain(k.AccessKeyId);
@@ -281,10 +446,22 @@ describe('credential hygiene: NHI7 and NHI1 findings raised from the account inv
     world.iam.addUser('old-but-used', { lastUsed: new Date(now - 86400e3) });
 
     const { store } = await aFreshStore();
-    const policy: Policy = { ...PRE_AUTHORIZED, preAuthorized: [{ ...PRE_AUTHORIZED.preAuthorized[0]!, nhiTypes: ['cloud_access_key', 'generic_secret'] }] };
+    const policy: Policy = {
+      ...PRE_AUTHORIZED,
+      preAuthorized: [{ ...PRE_AUTHORIZED.preAuthorized[0]!, nhiTypes: ['cloud_access_key', 'generic_secret'] }],
+    };
     const lifecycles = new LocalLifecycleRunner({ store, clock, policy, remediation: remediationNotConfigured });
-    const deps = { store, clock, policy, signaller: { signal: async (f: Finding, resumeAt: ResumeAt, signal: Signal) => (await lifecycles.resume(f, resumeAt, { signal })).outcome } };
-    const inventory = () => readCredentialInventory({ secretsManager: world!.secretsManager, iam: world!.iamClient }, world!.hasher);
+    const deps = {
+      store,
+      clock,
+      policy,
+      signaller: {
+        signal: async (f: Finding, resumeAt: ResumeAt, signal: Signal) =>
+          (await lifecycles.resume(f, resumeAt, { signal })).outcome,
+      },
+    };
+    const inventory = () =>
+      readCredentialInventory({ secretsManager: world!.secretsManager, iam: world!.iamClient }, world!.hasher);
     const first = await runCredentialHygiene(await inventory(), deps);
     expect(first).toEqual({ summary: expect.objectContaining({ created: 6, rejected: 0 }), cleared: [] });
     for (const f of await store.list()) await lifecycles.start(f);
@@ -306,13 +483,30 @@ describe('credential hygiene: NHI7 and NHI1 findings raised from the account inv
       'rotation record by closeloop:credential-hygiene: succeeded',
     ]);
     const leaver = await find(/IAM user leaver/);
-    expect(leaver.map((f) => [f.owaspNhi[0], f.status, f.evidence.map((e) => e.kind)])).toEqual(expect.arrayContaining([['NHI1', 'resolved', ['key_deactivated']], ['NHI7', 'resolved', ['key_deactivated']]]));
+    expect(leaver.map((f) => [f.owaspNhi[0], f.status, f.evidence.map((e) => e.kind)])).toEqual(
+      expect.arrayContaining([
+        ['NHI1', 'resolved', ['key_deactivated']],
+        ['NHI7', 'resolved', ['key_deactivated']],
+      ]),
+    );
     const [secret] = await find(/legacy\/db-password/);
-    expect(secret).toMatchObject({ status: 'resolved', evidence: [expect.objectContaining({ kind: 'rotation_record', ref: `secretsmanager:${legacy}@${new Date(now - 86400e3).toISOString()}`, simulated: false })] });
+    expect(secret).toMatchObject({
+      status: 'resolved',
+      evidence: [
+        expect.objectContaining({
+          kind: 'rotation_record',
+          ref: `secretsmanager:${legacy}@${new Date(now - 86400e3).toISOString()}`,
+          simulated: false,
+        }),
+      ],
+    });
     // Used again: no longer NHI1, but an AWS key closes only on rotation or deactivation: back to its owner.
     const [usedAgain] = await find(/IAM user idle-then-used never used/);
     expect(usedAgain).toMatchObject({ status: 'open', lifecycle: { waitingAt: 'AwaitOwnerFix' } });
-    expect((await store.events(usedAgain!.id)).map((e) => e.action).slice(-2)).toEqual(['evidence.recorded', 'verification.failed']);
+    expect((await store.events(usedAgain!.id)).map((e) => e.action).slice(-2)).toEqual([
+      'evidence.recorded',
+      'verification.failed',
+    ]);
     expect((await find(/old-but-used/))[0]).toMatchObject({ status: 'open', evidence: [] });
 
     // Tomorrow's run knows nothing new: nobody is bounced again.

@@ -25,7 +25,13 @@ import { FAST_RETRY, aJiraSink, syncDeps, syncTickets } from '@test/support/tick
 
 const T0 = Date.parse('2026-11-01T09:00:00.000Z');
 const REPORT = fixturePath('scanners', 'trufflehog', 'defectdojo-v3_git.jsonl');
-const POLICY = parsePolicy({ ownerMappings: [{ asset: '*', owner: 'dev-team@example.com' }], principals: [{ name: 'alice', roles: ['security-lead', 'approver'] }] }, 'test policy');
+const POLICY = parsePolicy(
+  {
+    ownerMappings: [{ asset: '*', owner: 'dev-team@example.com' }],
+    principals: [{ name: 'alice', roles: ['security-lead', 'approver'] }],
+  },
+  'test policy',
+);
 const JIRA_SECRET = 'jira-webhook-secret';
 const SN_SECRET = 'servicenow-webhook-secret';
 
@@ -36,7 +42,9 @@ async function setup() {
   await ingestReportFiles([REPORT], { store, clock, hasher: aHasher() });
   const runner = new LocalLifecycleRunner({ store, clock, policy: POLICY, remediation: remediationNotConfigured });
   for (const f of await store.list()) await runner.start(f);
-  const signaller: LifecycleSignaller = { signal: async (f, resumeAt, signal) => ((await runner.resume(f, resumeAt, { signal })), 'resumed') };
+  const signaller: LifecycleSignaller = {
+    signal: async (f, resumeAt, signal) => (await runner.resume(f, resumeAt, { signal }), 'resumed'),
+  };
   const tickets = new DynamoTicketStore(client, tableName);
   const deps: WebhookDeps = {
     store,
@@ -49,16 +57,38 @@ async function setup() {
     servicenowStates: { doneStates: ['3', '6', '7'], wontDoStates: ['4', '8'], openStates: ['1', '2'] },
   };
   // A private key: fixed by its owner, closed by a rotation record or a ticket resolution note.
-  const finding = (await store.list()).find((f) => f.nhiType === 'private_key' && f.lifecycle?.waitingAt === 'AwaitOwnerFix');
-  return { client, tableName, store, clock, runner, deps, finding: finding!, tickets, advance: (ms: number) => void (now += ms) };
+  const finding = (await store.list()).find(
+    (f) => f.nhiType === 'private_key' && f.lifecycle?.waitingAt === 'AwaitOwnerFix',
+  );
+  return {
+    client,
+    tableName,
+    store,
+    clock,
+    runner,
+    deps,
+    finding: finding!,
+    tickets,
+    advance: (ms: number) => void (now += ms),
+  };
 }
 
 /** Atlassian's documented `jira:issue_updated` fixture, pointed at one of our issues. */
-function jiraIssueUpdated(findingId: string, key: string, change: { to: 'Done' | 'In Progress' | 'To Do'; from?: string; resolution?: string }) {
-  const event = JSON.parse(readFileSync(fixturePath('jira', 'webhook-issue-updated.json'), 'utf8')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- a large third-party fixture, edited in place
+function jiraIssueUpdated(
+  findingId: string,
+  key: string,
+  change: { to: 'Done' | 'In Progress' | 'To Do'; from?: string; resolution?: string },
+) {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a large third-party fixture, edited in place
+  type Loose = Record<string, any>;
+  const event = JSON.parse(readFileSync(fixturePath('jira', 'webhook-issue-updated.json'), 'utf8')) as Loose;
   event.issue.key = key;
   event.issue.fields.labels = ['closeloop', ticketLabel(findingId)];
-  event.issue.fields.status = { ...event.issue.fields.status, name: change.to, statusCategory: { key: change.to === 'Done' ? 'done' : change.to === 'To Do' ? 'new' : 'indeterminate' } };
+  event.issue.fields.status = {
+    ...event.issue.fields.status,
+    name: change.to,
+    statusCategory: { key: change.to === 'Done' ? 'done' : change.to === 'To Do' ? 'new' : 'indeterminate' },
+  };
   event.issue.fields.resolution = change.resolution ? { name: change.resolution } : null;
   event.changelog.items = [{ field: 'status', fromString: change.from ?? 'In Progress', toString: change.to }];
   return JSON.stringify(event);
@@ -70,8 +100,14 @@ describe('POST /webhooks/jira', () => {
     const body = jiraIssueUpdated(finding.id, 'SEC-1', { to: 'Done', resolution: 'Done' });
     const before = (await store.events(finding.id)).length;
     expect((await handleTicketWebhook('jira', body, {}, deps)).statusCode).toBe(401);
-    expect((await handleTicketWebhook('jira', body, { 'X-Hub-Signature': signBody(body, 'not-the-secret') }, deps)).statusCode).toBe(401);
-    expect((await handleTicketWebhook('jira', `${body} `, { 'X-Hub-Signature': signBody(body, JIRA_SECRET) }, deps)).statusCode).toBe(401);
+    expect(
+      (await handleTicketWebhook('jira', body, { 'X-Hub-Signature': signBody(body, 'not-the-secret') }, deps))
+        .statusCode,
+    ).toBe(401);
+    expect(
+      (await handleTicketWebhook('jira', `${body} `, { 'X-Hub-Signature': signBody(body, JIRA_SECRET) }, deps))
+        .statusCode,
+    ).toBe(401);
     expect((await store.events(finding.id)).length).toBe(before);
   });
 
@@ -83,7 +119,9 @@ describe('POST /webhooks/jira', () => {
     expect(first.statusCode).toBe(200);
     expect(JSON.parse(first.body)).toMatchObject({ outcome: 'applied' });
     const after = (await store.get(finding.id))!;
-    expect(after.evidence).toContainEqual(expect.objectContaining({ kind: 'ticket_resolution_note', recordedBy: 'dev-team@example.com' }));
+    expect(after.evidence).toContainEqual(
+      expect.objectContaining({ kind: 'ticket_resolution_note', recordedBy: 'dev-team@example.com' }),
+    );
     expect(after.status).toBe('resolved'); // the policy accepts a resolution note for private keys
     const count = (await store.events(finding.id)).length;
     const replay = await handleTicketWebhook('jira', body, headers, deps);
@@ -98,7 +136,10 @@ describe('POST /webhooks/jira', () => {
     const after = (await store.get(finding.id))!;
     expect(after.status).not.toBe('risk_accepted');
     expect(after.lifecycle?.waitingAt).toBe('AwaitExceptionApproval');
-    expect(after.exception).toMatchObject({ requestedBy: 'dev-team@example.com', reason: expect.stringContaining(`Jira SEC-1 resolved "Won't Do"`) });
+    expect(after.exception).toMatchObject({
+      requestedBy: 'dev-team@example.com',
+      reason: expect.stringContaining(`Jira SEC-1 resolved "Won't Do"`),
+    });
     expect(after.exception?.approvedBy).toBeUndefined();
   });
 
@@ -107,7 +148,12 @@ describe('POST /webhooks/jira', () => {
     const done = jiraIssueUpdated(finding.id, 'SEC-1', { to: 'Done', resolution: 'Done' });
     await handleTicketWebhook('jira', done, { 'x-hub-signature': signBody(done, JIRA_SECRET) }, deps);
     const reopened = jiraIssueUpdated(finding.id, 'SEC-1', { to: 'To Do', from: 'Done' });
-    const res = await handleTicketWebhook('jira', reopened, { 'x-hub-signature': signBody(reopened, JIRA_SECRET) }, deps);
+    const res = await handleTicketWebhook(
+      'jira',
+      reopened,
+      { 'x-hub-signature': signBody(reopened, JIRA_SECRET) },
+      deps,
+    );
     expect(JSON.parse(res.body)).toMatchObject({ outcome: 'applied' });
     expect((await store.get(finding.id))!).toMatchObject({ status: 'reopened', generation: 2 });
   });
@@ -128,8 +174,16 @@ describe('POST /webhooks/jira', () => {
       const key = (await store.get(finding.id))!.ticket!.key;
       const body = jiraIssueUpdated(finding.id, key, { to: 'Done', resolution: 'Done' });
       // Without the label, the key alias recorded at creation finds the finding.
-      const unlabeled = JSON.stringify({ ...JSON.parse(body), issue: { ...JSON.parse(body).issue, fields: { ...JSON.parse(body).issue.fields, labels: [] } } });
-      const res = await handleTicketWebhook('jira', unlabeled, { 'x-hub-signature': signBody(unlabeled, JIRA_SECRET) }, deps);
+      const unlabeled = JSON.stringify({
+        ...JSON.parse(body),
+        issue: { ...JSON.parse(body).issue, fields: { ...JSON.parse(body).issue.fields, labels: [] } },
+      });
+      const res = await handleTicketWebhook(
+        'jira',
+        unlabeled,
+        { 'x-hub-signature': signBody(unlabeled, JIRA_SECRET) },
+        deps,
+      );
       expect(JSON.parse(res.body)).toMatchObject({ outcome: 'applied' });
       expect((await store.get(finding.id))!.status).toBe('resolved');
       await syncTickets(syncDeps({ client, tableName, store, clock, policy: POLICY, jira: aJiraSink(jira) }));
@@ -142,7 +196,12 @@ describe('POST /webhooks/jira', () => {
 });
 
 describe('ServiceNow tasks and CMDB (a ServiceNow stand-in on 127.0.0.1)', () => {
-  const env = (url: string) => ({ SERVICENOW_URL: url, SERVICENOW_USER: 'closeloop', SERVICENOW_PASSWORD: 'sn-password', SERVICENOW_TABLE: 'sn_si_task' });
+  const env = (url: string) => ({
+    SERVICENOW_URL: url,
+    SERVICENOW_USER: 'closeloop',
+    SERVICENOW_PASSWORD: 'sn-password',
+    SERVICENOW_TABLE: 'sn_si_task',
+  });
 
   it('creates one task per finding with correlation_id, finds it again after a lost answer, upserts the NHI as a CI related to its application', async () => {
     const sn = await startFakeServiceNow({ dropAfterCreate: 1 });
@@ -150,15 +209,26 @@ describe('ServiceNow tasks and CMDB (a ServiceNow stand-in on 127.0.0.1)', () =>
       const { store, client, tableName, clock, finding } = await setup();
       const config = readServiceNowConfig(env(sn.base));
       const http = servicenowHttp(config, 2_000);
-      const deps = { ...syncDeps({ client, tableName, store, clock, policy: POLICY }), sinks: { servicenow: new ServiceNowSink(config, http, FAST_RETRY) }, configured: { servicenow: true }, cmdb: new ServiceNowCmdb(config, http, FAST_RETRY) };
+      const deps = {
+        ...syncDeps({ client, tableName, store, clock, policy: POLICY }),
+        sinks: { servicenow: new ServiceNowSink(config, http, FAST_RETRY) },
+        configured: { servicenow: true },
+        cmdb: new ServiceNowCmdb(config, http, FAST_RETRY),
+      };
       let result = await syncTickets(deps);
       for (let i = 0; i < 3 && result.pending > 0; i++) result = await syncTickets(deps);
       expect(result.pending).toBe(0);
       const open = await store.list();
       for (const f of open) expect(sn.records.filter((r) => r.fields.correlation_id === f.id)).toHaveLength(1);
       const task = sn.records.find((r) => r.fields.correlation_id === finding.id)!;
-      expect(task.fields).toMatchObject({ correlation_display: 'closeloop', urgency: expect.stringMatching(/^[123]$/) });
-      expect(sn.cis.get(`cmdb_ci_service_account:${finding.id}`)?.values).toMatchObject({ correlation_id: finding.id, owned_by: 'dev-team@example.com' });
+      expect(task.fields).toMatchObject({
+        correlation_display: 'closeloop',
+        urgency: expect.stringMatching(/^[123]$/),
+      });
+      expect(sn.cis.get(`cmdb_ci_service_account:${finding.id}`)?.values).toMatchObject({
+        correlation_id: finding.id,
+        owned_by: 'dev-team@example.com',
+      });
       expect(sn.cis.get(`cmdb_ci_appl:${finding.asset.id}`)).toBeDefined();
       expect(sn.relations).toContainEqual({ parent: 0, child: 1, type: 'Uses::Used by' });
     } finally {
@@ -170,13 +240,23 @@ describe('ServiceNow tasks and CMDB (a ServiceNow stand-in on 127.0.0.1)', () =>
     const sn = await startFakeServiceNow({ bearerToken: 'sn-oauth-token-1' });
     try {
       const { store, client, tableName, clock } = await setup();
-      const config = readServiceNowConfig({ SERVICENOW_URL: sn.base, SERVICENOW_TOKEN: 'sn-oauth-token-1', SERVICENOW_TABLE: 'sn_si_task' });
-      const deps = { ...syncDeps({ client, tableName, store, clock, policy: POLICY }), sinks: { servicenow: new ServiceNowSink(config, servicenowHttp(config, 2_000), FAST_RETRY) }, configured: { servicenow: true } };
+      const config = readServiceNowConfig({
+        SERVICENOW_URL: sn.base,
+        SERVICENOW_TOKEN: 'sn-oauth-token-1',
+        SERVICENOW_TABLE: 'sn_si_task',
+      });
+      const deps = {
+        ...syncDeps({ client, tableName, store, clock, policy: POLICY }),
+        sinks: { servicenow: new ServiceNowSink(config, servicenowHttp(config, 2_000), FAST_RETRY) },
+        configured: { servicenow: true },
+      };
       const result = await syncTickets(deps);
       expect(result).toMatchObject({ pending: 0, problems: [] });
       expect(sn.records.length).toBe((await store.list()).length);
       // Neither set: the error names both ways to authenticate.
-      expect(() => readServiceNowConfig({ SERVICENOW_URL: sn.base })).toThrow('ServiceNow configuration: set SERVICENOW_USER and SERVICENOW_PASSWORD (Basic auth) or SERVICENOW_TOKEN (OAuth)');
+      expect(() => readServiceNowConfig({ SERVICENOW_URL: sn.base })).toThrow(
+        'ServiceNow configuration: set SERVICENOW_USER and SERVICENOW_PASSWORD (Basic auth) or SERVICENOW_TOKEN (OAuth)',
+      );
     } finally {
       await sn.close();
     }
@@ -185,7 +265,11 @@ describe('ServiceNow tasks and CMDB (a ServiceNow stand-in on 127.0.0.1)', () =>
   it('names the application owner from the CMDB as the owner in triage', async () => {
     const sn = await startFakeServiceNow({ appOwners: { 'github.com/acme/payments-api': 'owner@example.com' } });
     try {
-      const cmdb = new ServiceNowCmdb(readServiceNowConfig(env(sn.base)), servicenowHttp(readServiceNowConfig(env(sn.base))), FAST_RETRY);
+      const cmdb = new ServiceNowCmdb(
+        readServiceNowConfig(env(sn.base)),
+        servicenowHttp(readServiceNowConfig(env(sn.base))),
+        FAST_RETRY,
+      );
       expect(await cmdb.ownerOf({ type: 'repository', id: 'github.com/acme/payments-api' })).toBe('owner@example.com');
       expect(await cmdb.ownerOf({ type: 'repository', id: 'github.com/acme/unknown' })).toBeUndefined();
     } finally {
@@ -198,10 +282,17 @@ describe('ServiceNow tasks and CMDB (a ServiceNow stand-in on 127.0.0.1)', () =>
     const secrets = mockClient(SecretsManagerClient);
     secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ servicenowPassword: 'sn-password' }) });
     try {
-      const lambdaEnv = { ...env(sn.base), SERVICENOW_PASSWORD: '', CLOSELOOP_TICKETING_SECRET: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ticketing-AbCdEf', AWS_REGION: 'eu-west-1' };
+      const lambdaEnv = {
+        ...env(sn.base),
+        SERVICENOW_PASSWORD: '',
+        CLOSELOOP_TICKETING_SECRET: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ticketing-AbCdEf',
+        AWS_REGION: 'eu-west-1',
+      };
       expect(lambdaOwnerDirectory({ CLOSELOOP_TICKETING_SECRET: 'x' })).toBeUndefined(); // no ServiceNow: no CMDB step
       const directory = lambdaOwnerDirectory(lambdaEnv)!;
-      expect(await directory.ownerOf({ type: 'repository', id: 'github.com/acme/payments-api' })).toBe('owner@example.com');
+      expect(await directory.ownerOf({ type: 'repository', id: 'github.com/acme/payments-api' })).toBe(
+        'owner@example.com',
+      );
       expect(await directory.ownerOf({ type: 'repository', id: 'github.com/acme/unknown' })).toBeUndefined();
       expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
     } finally {
@@ -213,9 +304,24 @@ describe('ServiceNow tasks and CMDB (a ServiceNow stand-in on 127.0.0.1)', () =>
   it('POST /webhooks/servicenow: a closed task is the owner reporting done; a wrong signature is 401', async () => {
     const { deps, finding, store } = await setup();
     // Someone pastes the old key into the close notes: it must not reach the table or the ticket.
-    const body = JSON.stringify({ number: 'SIT0000001', correlation_id: finding.id, state: '3', previous_state: '2', close_notes: 'revoked AKIAIOSFODNN7EXAMPLE', sys_updated_by: 'dev.team' });
-    expect((await handleTicketWebhook('servicenow', body, { 'x-closeloop-signature': signBody(body, 'wrong') }, deps)).statusCode).toBe(401);
-    const res = await handleTicketWebhook('servicenow', body, { 'x-closeloop-signature': signBody(body, SN_SECRET) }, deps);
+    const body = JSON.stringify({
+      number: 'SIT0000001',
+      correlation_id: finding.id,
+      state: '3',
+      previous_state: '2',
+      close_notes: 'revoked AKIAIOSFODNN7EXAMPLE',
+      sys_updated_by: 'dev.team',
+    });
+    expect(
+      (await handleTicketWebhook('servicenow', body, { 'x-closeloop-signature': signBody(body, 'wrong') }, deps))
+        .statusCode,
+    ).toBe(401);
+    const res = await handleTicketWebhook(
+      'servicenow',
+      body,
+      { 'x-closeloop-signature': signBody(body, SN_SECRET) },
+      deps,
+    );
     expect(JSON.parse(res.body)).toMatchObject({ outcome: 'applied' });
     expect((await store.get(finding.id))!.status).toBe('resolved');
     const stored = JSON.stringify([await store.get(finding.id), await store.events(finding.id)]);

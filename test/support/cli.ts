@@ -24,7 +24,11 @@ export function aCliEnvironment(options: { embedded?: boolean; env?: Record<stri
     ...options.env,
   };
   const runWith = (extra: Record<string, string>, ...args: string[]): CliResult => {
-    const out = spawnSync(process.execPath, [BIN, ...args], { env: { ...env, ...extra }, encoding: 'utf8', timeout: 120_000 });
+    const out = spawnSync(process.execPath, [BIN, ...args], {
+      env: { ...env, ...extra },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     return { code: out.status ?? -1, stdout: out.stdout, stderr: out.stderr };
   };
   const run = (...args: string[]): CliResult => runWith({}, ...args);

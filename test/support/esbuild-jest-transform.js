@@ -5,7 +5,14 @@ const { createHash } = require('node:crypto');
 const { transformSync, version } = require('esbuild');
 
 // dynamic-import off: import() becomes require() (Jest runs CommonJS without vm modules).
-const OPTIONS = { loader: 'ts', format: 'cjs', target: 'node22', supported: { 'dynamic-import': false }, sourcemap: 'inline', sourcesContent: false };
+const OPTIONS = {
+  loader: 'ts',
+  format: 'cjs',
+  target: 'node22',
+  supported: { 'dynamic-import': false },
+  sourcemap: 'inline',
+  sourcesContent: false,
+};
 // The cache key covers the options too: Jest's cache outlives changes to this file.
 const CONFIG_KEY = `${version}:${JSON.stringify(OPTIONS)}`;
 
@@ -14,6 +21,12 @@ module.exports = {
     return { code: transformSync(source, { ...OPTIONS, sourcefile: filename }).code };
   },
   getCacheKey(source, filename) {
-    return createHash('sha256').update(CONFIG_KEY).update('\0').update(filename).update('\0').update(source).digest('hex');
+    return createHash('sha256')
+      .update(CONFIG_KEY)
+      .update('\0')
+      .update(filename)
+      .update('\0')
+      .update(source)
+      .digest('hex');
   },
 };

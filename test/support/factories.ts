@@ -5,7 +5,11 @@ import type { ParseContext } from '@connectors/sources/types';
 
 export const TEST_KEY = Buffer.alloc(32, 7);
 export const aHasher = () => new SecretHasher(TEST_KEY);
-export const aContext = (overrides: Partial<ParseContext> = {}): ParseContext => ({ hasher: aHasher(), receivedAt: '2026-11-01T00:00:00.000Z', ...overrides });
+export const aContext = (overrides: Partial<ParseContext> = {}): ParseContext => ({
+  hasher: aHasher(),
+  receivedAt: '2026-11-01T00:00:00.000Z',
+  ...overrides,
+});
 
 /** A gitleaks v8 record with overrides; the secret is random unless given. */
 export function aGitleaksRecord(overrides: Record<string, unknown> = {}) {
@@ -47,7 +51,13 @@ export function anObservation(overrides: Partial<Observation> = {}): Observation
     publiclyExposed: false,
     asset: { type: 'repository', id: 'github.com/acme/api' },
     locations: [{ kind: 'file', repository: 'github.com/acme/api', path: 'src/config.ts', line: 10 }],
-    source: { scanner: 'gitleaks', scannerId: 'abc:src/config.ts:10', ruleId: 'generic-api-key', firstReportedAt: '2026-10-01T00:00:00.000Z', state: 'open' },
+    source: {
+      scanner: 'gitleaks',
+      scannerId: 'abc:src/config.ts:10',
+      ruleId: 'generic-api-key',
+      firstReportedAt: '2026-10-01T00:00:00.000Z',
+      state: 'open',
+    },
     owaspNhi: ['NHI2'],
     nistCsf: ['ID.RA-01', 'PR.AA-01'],
     ...overrides,

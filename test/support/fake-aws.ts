@@ -96,19 +96,42 @@ export class FakeSecretsManager {
       for (const k of i.TagKeys) secret.tags.delete(k);
       return {};
     });
-    s.on(GetRandomPasswordCommand).callsFake((i: { PasswordLength?: number }) => ({ RandomPassword: randomBytes(64).toString('base64url').replace(/[-_]/g, 'x').slice(0, i.PasswordLength ?? 32) }));
+    s.on(GetRandomPasswordCommand).callsFake((i: { PasswordLength?: number }) => ({
+      RandomPassword: randomBytes(64)
+        .toString('base64url')
+        .replace(/[-_]/g, 'x')
+        .slice(0, i.PasswordLength ?? 32),
+    }));
   }
 
   restore(): void {
     this.stub.restore();
   }
 
-  addSecret(input: { name: string; value: string; rotator?: string; rotationEnabled?: boolean; tags?: Record<string, string> }): string {
+  addSecret(input: {
+    name: string;
+    value: string;
+    rotator?: string;
+    rotationEnabled?: boolean;
+    tags?: Record<string, string>;
+  }): string {
     const arn = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${input.name}-${randomBytes(3).toString('hex')}`;
-    const version: FakeVersion = { id: randomUUID(), value: input.value, stages: new Set(['AWSCURRENT']), created: this.now() };
+    const version: FakeVersion = {
+      id: randomUUID(),
+      value: input.value,
+      stages: new Set(['AWSCURRENT']),
+      created: this.now(),
+    };
     const tags = new Map(Object.entries(input.tags ?? {}));
     if (input.rotator) tags.set('closeloop:rotator', input.rotator);
-    this.secrets.set(arn, { arn, name: input.name, rotationEnabled: input.rotationEnabled ?? true, tags, versions: new Map([[version.id, version]]), created: this.now() });
+    this.secrets.set(arn, {
+      arn,
+      name: input.name,
+      rotationEnabled: input.rotationEnabled ?? true,
+      tags,
+      versions: new Map([[version.id, version]]),
+      created: this.now(),
+    });
     return arn;
   }
 
@@ -123,7 +146,8 @@ export class FakeSecretsManager {
 
   find(secretId: string): FakeSecret {
     const secret = this.secrets.get(secretId) ?? [...this.secrets.values()].find((s) => s.name === secretId);
-    if (!secret) throw new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", ...meta });
+    if (!secret)
+      throw new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", ...meta });
     return secret;
   }
 
@@ -134,7 +158,9 @@ export class FakeSecretsManager {
       ARN: s.arn,
       Name: s.name,
       RotationEnabled: s.rotationEnabled,
-      VersionIdsToStages: Object.fromEntries([...s.versions.values()].filter((v) => v.stages.size > 0).map((v) => [v.id, [...v.stages]])),
+      VersionIdsToStages: Object.fromEntries(
+        [...s.versions.values()].filter((v) => v.stages.size > 0).map((v) => [v.id, [...v.stages]]),
+      ),
       Tags: [...s.tags].map(([Key, Value]) => ({ Key, Value })),
       CreatedDate: s.created,
       ...(s.lastRotated ? { LastRotatedDate: s.lastRotated } : {}),
@@ -145,20 +171,39 @@ export class FakeSecretsManager {
     takeFault(this.faults, 'GetSecretValue');
     const s = this.find(i.SecretId);
     const stage = i.VersionStage ?? (i.VersionId ? undefined : 'AWSCURRENT');
-    const version = i.VersionId ? s.versions.get(i.VersionId) : [...s.versions.values()].find((v) => v.stages.has(stage!));
+    const version = i.VersionId
+      ? s.versions.get(i.VersionId)
+      : [...s.versions.values()].find((v) => v.stages.has(stage!));
     if (!version || (stage && !version.stages.has(stage)) || version.value === undefined) {
-      throw new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret value for staging label or version.", ...meta });
+      throw new ResourceNotFoundException({
+        message: "Secrets Manager can't find the specified secret value for staging label or version.",
+        ...meta,
+      });
     }
-    return { ARN: s.arn, Name: s.name, VersionId: version.id, SecretString: version.value, VersionStages: [...version.stages] };
+    return {
+      ARN: s.arn,
+      Name: s.name,
+      VersionId: version.id,
+      SecretString: version.value,
+      VersionStages: [...version.stages],
+    };
   }
 
-  private putValue(i: { SecretId: string; ClientRequestToken: string; SecretString: string; VersionStages?: string[] }) {
+  private putValue(i: {
+    SecretId: string;
+    ClientRequestToken: string;
+    SecretString: string;
+    VersionStages?: string[];
+  }) {
     takeFault(this.faults, 'PutSecretValue');
     const s = this.find(i.SecretId);
     const existing = s.versions.get(i.ClientRequestToken);
     if (existing?.value !== undefined) {
       if (existing.value === i.SecretString) return { ARN: s.arn, VersionId: existing.id };
-      throw new ResourceExistsException({ message: 'You can\'t modify an existing version, you can only create a new version.', ...meta });
+      throw new ResourceExistsException({
+        message: "You can't modify an existing version, you can only create a new version.",
+        ...meta,
+      });
     }
     const version = existing ?? { id: i.ClientRequestToken, stages: new Set<string>(), created: this.now() };
     version.value = i.SecretString;
@@ -177,17 +222,29 @@ export class FakeSecretsManager {
     to.stages.add(stage);
   }
 
-  private updateStage(i: { SecretId: string; VersionStage: string; MoveToVersionId?: string; RemoveFromVersionId?: string }) {
+  private updateStage(i: {
+    SecretId: string;
+    VersionStage: string;
+    MoveToVersionId?: string;
+    RemoveFromVersionId?: string;
+  }) {
     takeFault(this.faults, 'UpdateSecretVersionStage');
     const s = this.find(i.SecretId);
     const holder = [...s.versions.values()].find((v) => v.stages.has(i.VersionStage));
     if (i.RemoveFromVersionId && holder?.id !== i.RemoveFromVersionId) {
-      throw new InvalidParameterException({ message: `The staging label ${i.VersionStage} is not attached to version ${i.RemoveFromVersionId}.`, ...meta });
+      throw new InvalidParameterException({
+        message: `The staging label ${i.VersionStage} is not attached to version ${i.RemoveFromVersionId}.`,
+        ...meta,
+      });
     }
     if (i.MoveToVersionId) {
       const to = s.versions.get(i.MoveToVersionId);
       if (!to) throw new ResourceNotFoundException({ message: 'No such version.', ...meta });
-      if (holder && !i.RemoveFromVersionId && holder !== to) throw new InvalidParameterException({ message: `The staging label ${i.VersionStage} is currently attached to version ${holder.id}; specify RemoveFromVersionId.`, ...meta });
+      if (holder && !i.RemoveFromVersionId && holder !== to)
+        throw new InvalidParameterException({
+          message: `The staging label ${i.VersionStage} is currently attached to version ${holder.id}; specify RemoveFromVersionId.`,
+          ...meta,
+        });
       this.moveStage(s, i.VersionStage, to);
       if (i.VersionStage === 'AWSCURRENT') s.lastRotated = this.now();
     } else if (holder) {
@@ -199,11 +256,19 @@ export class FakeSecretsManager {
   private async rotate(i: { SecretId: string; ClientRequestToken?: string }) {
     takeFault(this.faults, 'RotateSecret');
     const s = this.find(i.SecretId);
-    if (!this.rotationLambda) throw new InvalidRequestException({ message: 'No Lambda rotation function ARN is associated with this secret.', ...meta });
+    if (!this.rotationLambda)
+      throw new InvalidRequestException({
+        message: 'No Lambda rotation function ARN is associated with this secret.',
+        ...meta,
+      });
     const token = i.ClientRequestToken ?? randomUUID();
     if (s.versions.has(token)) return { ARN: s.arn, Name: s.name, VersionId: token };
     const pending = [...s.versions.values()].find((v) => v.stages.has('AWSPENDING') && !v.stages.has('AWSCURRENT'));
-    if (pending) throw new InvalidRequestException({ message: "A previous rotation isn't complete. That rotation will be reattempted.", ...meta });
+    if (pending)
+      throw new InvalidRequestException({
+        message: "A previous rotation isn't complete. That rotation will be reattempted.",
+        ...meta,
+      });
     s.rotationEnabled = true;
     s.versions.set(token, { id: token, stages: new Set(['AWSPENDING']), created: this.now() });
     for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const) {
@@ -233,10 +298,24 @@ export class FakeSecretsManager {
     };
   }
 
-  private create(i: { Name: string; SecretString: string; ClientRequestToken?: string; Tags?: Array<{ Key: string; Value: string }> }) {
+  private create(i: {
+    Name: string;
+    SecretString: string;
+    ClientRequestToken?: string;
+    Tags?: Array<{ Key: string; Value: string }>;
+  }) {
     takeFault(this.faults, 'CreateSecret');
-    if ([...this.secrets.values()].some((s) => s.name === i.Name)) throw new ResourceExistsException({ message: `The operation failed because the secret ${i.Name} already exists.`, ...meta });
-    const arn = this.addSecret({ name: i.Name, value: i.SecretString, rotationEnabled: false, tags: Object.fromEntries((i.Tags ?? []).map((t) => [t.Key, t.Value])) });
+    if ([...this.secrets.values()].some((s) => s.name === i.Name))
+      throw new ResourceExistsException({
+        message: `The operation failed because the secret ${i.Name} already exists.`,
+        ...meta,
+      });
+    const arn = this.addSecret({
+      name: i.Name,
+      value: i.SecretString,
+      rotationEnabled: false,
+      tags: Object.fromEntries((i.Tags ?? []).map((t) => [t.Key, t.Value])),
+    });
     return { ARN: arn, Name: i.Name };
   }
 }
@@ -262,29 +341,60 @@ export class FakeIam {
   constructor() {
     const s = this.stub;
     const tagList = (tags: Record<string, string> | undefined, kind: string, name: string) => {
-      if (!tags) throw new NoSuchEntityException({ message: `The ${kind} with name ${name} cannot be found.`, ...meta });
+      if (!tags)
+        throw new NoSuchEntityException({ message: `The ${kind} with name ${name} cannot be found.`, ...meta });
       return { Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) };
     };
-    s.on(ListUserTagsCommand).callsFake((i: { UserName: string }) => tagList(this.userTags.get(i.UserName) ?? (this.users.has(i.UserName) ? {} : undefined), 'user', i.UserName));
-    s.on(ListRoleTagsCommand).callsFake((i: { RoleName: string }) => tagList(this.roleTags.get(i.RoleName), 'role', i.RoleName));
-    s.on(ListUsersCommand).callsFake(() => ({ Users: [...this.users.keys()].map((UserName) => ({ UserName, Arn: this.arnOf(UserName), UserId: UserName.toUpperCase(), Path: '/', CreateDate: new Date(0) })) }));
+    s.on(ListUserTagsCommand).callsFake((i: { UserName: string }) =>
+      tagList(this.userTags.get(i.UserName) ?? (this.users.has(i.UserName) ? {} : undefined), 'user', i.UserName),
+    );
+    s.on(ListRoleTagsCommand).callsFake((i: { RoleName: string }) =>
+      tagList(this.roleTags.get(i.RoleName), 'role', i.RoleName),
+    );
+    s.on(ListUsersCommand).callsFake(() => ({
+      Users: [...this.users.keys()].map((UserName) => ({
+        UserName,
+        Arn: this.arnOf(UserName),
+        UserId: UserName.toUpperCase(),
+        Path: '/',
+        CreateDate: new Date(0),
+      })),
+    }));
     s.on(ListAccessKeysCommand).callsFake((i: { UserName: string }) => {
       takeFault(this.faults, 'ListAccessKeys');
-      return { AccessKeyMetadata: this.keysOf(i.UserName).map((k) => ({ UserName: i.UserName, AccessKeyId: k.AccessKeyId, Status: k.Status, CreateDate: k.CreateDate })) };
+      return {
+        AccessKeyMetadata: this.keysOf(i.UserName).map((k) => ({
+          UserName: i.UserName,
+          AccessKeyId: k.AccessKeyId,
+          Status: k.Status,
+          CreateDate: k.CreateDate,
+        })),
+      };
     });
     s.on(CreateAccessKeyCommand).callsFake((i: { UserName: string }) => {
       takeFault(this.faults, 'CreateAccessKey');
       const keys = this.keysOf(i.UserName);
-      if (keys.length >= 2) throw new LimitExceededException({ message: 'Cannot exceed quota for AccessKeysPerUser: 2', ...meta });
+      if (keys.length >= 2)
+        throw new LimitExceededException({ message: 'Cannot exceed quota for AccessKeysPerUser: 2', ...meta });
       const key = this.newKey();
       keys.push(key);
-      return { AccessKey: { UserName: i.UserName, AccessKeyId: key.AccessKeyId, SecretAccessKey: key.SecretAccessKey, Status: 'Active', CreateDate: key.CreateDate } };
+      return {
+        AccessKey: {
+          UserName: i.UserName,
+          AccessKeyId: key.AccessKeyId,
+          SecretAccessKey: key.SecretAccessKey,
+          Status: 'Active',
+          CreateDate: key.CreateDate,
+        },
+      };
     });
-    s.on(UpdateAccessKeyCommand).callsFake((i: { UserName: string; AccessKeyId: string; Status: 'Active' | 'Inactive' }) => {
-      takeFault(this.faults, 'UpdateAccessKey');
-      this.key(i.UserName, i.AccessKeyId).Status = i.Status;
-      return {};
-    });
+    s.on(UpdateAccessKeyCommand).callsFake(
+      (i: { UserName: string; AccessKeyId: string; Status: 'Active' | 'Inactive' }) => {
+        takeFault(this.faults, 'UpdateAccessKey');
+        this.key(i.UserName, i.AccessKeyId).Status = i.Status;
+        return {};
+      },
+    );
     s.on(DeleteAccessKeyCommand).callsFake((i: { UserName: string; AccessKeyId: string }) => {
       takeFault(this.faults, 'DeleteAccessKey');
       this.key(i.UserName, i.AccessKeyId);
@@ -297,7 +407,13 @@ export class FakeIam {
     s.on(GetAccessKeyLastUsedCommand).callsFake((i: { AccessKeyId: string }) => {
       for (const [UserName, keys] of this.users) {
         const k = keys.find((x) => x.AccessKeyId === i.AccessKeyId);
-        if (k) return { UserName, AccessKeyLastUsed: k.lastUsed ? { LastUsedDate: k.lastUsed, ServiceName: 's3', Region: REGION } : { ServiceName: 'N/A', Region: 'N/A' } };
+        if (k)
+          return {
+            UserName,
+            AccessKeyLastUsed: k.lastUsed
+              ? { LastUsedDate: k.lastUsed, ServiceName: 's3', Region: REGION }
+              : { ServiceName: 'N/A', Region: 'N/A' },
+          };
       }
       throw new NoSuchEntityException({ message: 'The Access Key with id was not found.', ...meta });
     });
@@ -333,7 +449,12 @@ export class FakeIam {
 
   private newKey(): FakeKey {
     const id = `AKIA${randomBytes(8).toString('hex').toUpperCase()}`;
-    return { AccessKeyId: id, SecretAccessKey: randomBytes(30).toString('base64').slice(0, 40), Status: 'Active', CreateDate: this.now() };
+    return {
+      AccessKeyId: id,
+      SecretAccessKey: randomBytes(30).toString('base64').slice(0, 40),
+      Status: 'Active',
+      CreateDate: this.now(),
+    };
   }
 }
 
@@ -345,14 +466,21 @@ export class FakeSts {
 
   constructor(iam: FakeIam) {
     this.stub.on(GetCallerIdentityCommand).callsFake(async (_input: unknown, getClient: () => STSClient) => {
-      const credentials = await (getClient().config.credentials as () => Promise<{ accessKeyId: string; secretAccessKey: string }>)();
+      const credentials = await (
+        getClient().config.credentials as () => Promise<{ accessKeyId: string; secretAccessKey: string }>
+      )();
       for (const [userName, keys] of iam.users) {
         const key = keys.find((k) => k.AccessKeyId === credentials.accessKeyId);
         if (key && key.SecretAccessKey === credentials.secretAccessKey && key.Status === 'Active' && !this.rejectAll) {
           return { Account: ACCOUNT, Arn: iam.arnOf(userName), UserId: userName.toUpperCase() };
         }
       }
-      throw new STSServiceException({ name: 'InvalidClientTokenId', $fault: 'client', message: 'The security token included in the request is invalid.', ...meta });
+      throw new STSServiceException({
+        name: 'InvalidClientTokenId',
+        $fault: 'client',
+        message: 'The security token included in the request is invalid.',
+        ...meta,
+      });
     });
   }
 

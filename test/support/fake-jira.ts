@@ -25,7 +25,11 @@ export interface FakeJiraOptions {
   fault?: (request: { method: string; route: string; n: number }) => JiraFault;
 }
 
-const CATEGORY = { 'To Do': { key: 'new', name: 'To Do' }, 'In Progress': { key: 'indeterminate', name: 'In Progress' }, Done: { key: 'done', name: 'Done' } } as const;
+const CATEGORY = {
+  'To Do': { key: 'new', name: 'To Do' },
+  'In Progress': { key: 'indeterminate', name: 'In Progress' },
+  Done: { key: 'done', name: 'Done' },
+} as const;
 const PRIORITIES = ['Highest', 'High', 'Medium', 'Low', 'Lowest'];
 const TRANSITIONS = [
   { id: '11', name: 'To Do', to: 'To Do' },
@@ -38,10 +42,26 @@ const ROUTES: Array<{ method: string; pattern: RegExp; route: string }> = [
   { method: 'POST', pattern: /^\/rest\/api\/3\/issue\/bulk$/, route: '/rest/api/3/issue/bulk' },
   { method: 'POST', pattern: /^\/rest\/api\/3\/search\/jql$/, route: '/rest/api/3/search/jql' },
   { method: 'GET', pattern: /^\/rest\/api\/3\/user\/search$/, route: '/rest/api/3/user/search' },
-  { method: 'POST', pattern: /^\/rest\/api\/3\/issue\/([^/]+)\/comment$/, route: '/rest/api/3/issue/{issueIdOrKey}/comment' },
-  { method: 'GET', pattern: /^\/rest\/api\/3\/issue\/([^/]+)\/comment$/, route: '/rest/api/3/issue/{issueIdOrKey}/comment' },
-  { method: 'GET', pattern: /^\/rest\/api\/3\/issue\/([^/]+)\/transitions$/, route: '/rest/api/3/issue/{issueIdOrKey}/transitions' },
-  { method: 'POST', pattern: /^\/rest\/api\/3\/issue\/([^/]+)\/transitions$/, route: '/rest/api/3/issue/{issueIdOrKey}/transitions' },
+  {
+    method: 'POST',
+    pattern: /^\/rest\/api\/3\/issue\/([^/]+)\/comment$/,
+    route: '/rest/api/3/issue/{issueIdOrKey}/comment',
+  },
+  {
+    method: 'GET',
+    pattern: /^\/rest\/api\/3\/issue\/([^/]+)\/comment$/,
+    route: '/rest/api/3/issue/{issueIdOrKey}/comment',
+  },
+  {
+    method: 'GET',
+    pattern: /^\/rest\/api\/3\/issue\/([^/]+)\/transitions$/,
+    route: '/rest/api/3/issue/{issueIdOrKey}/transitions',
+  },
+  {
+    method: 'POST',
+    pattern: /^\/rest\/api\/3\/issue\/([^/]+)\/transitions$/,
+    route: '/rest/api/3/issue/{issueIdOrKey}/transitions',
+  },
   { method: 'GET', pattern: /^\/rest\/api\/3\/issue\/([^/]+)$/, route: '/rest/api/3/issue/{issueIdOrKey}' },
   { method: 'PUT', pattern: /^\/rest\/api\/3\/issue\/([^/]+)$/, route: '/rest/api/3/issue/{issueIdOrKey}' },
 ];
@@ -115,17 +135,31 @@ export class FakeJira {
     if (fault === 'drop-before') return void req.socket.destroy();
 
     const key = match.pattern.exec(url.pathname)?.[1];
-    const [status, answer] = this.act(req.method!, match.route, key ? decodeURIComponent(key) : undefined, url.searchParams, body);
+    const [status, answer] = this.act(
+      req.method!,
+      match.route,
+      key ? decodeURIComponent(key) : undefined,
+      url.searchParams,
+      body,
+    );
     if (fault === 'drop-after') return void req.socket.destroy(); // it happened; the answer is lost
     this.violations.push(...this.contract.checkResponse(req.method!, match.route, status, answer));
     this.send(res, status, answer);
   }
 
   private send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-    res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(body === undefined ? '' : JSON.stringify(body));
+    res
+      .writeHead(status, { 'content-type': 'application/json', ...headers })
+      .end(body === undefined ? '' : JSON.stringify(body));
   }
 
-  private act(method: string, route: string, key: string | undefined, query: URLSearchParams, body: unknown): [number, unknown] {
+  private act(
+    method: string,
+    route: string,
+    key: string | undefined,
+    query: URLSearchParams,
+    body: unknown,
+  ): [number, unknown] {
     switch (`${method} ${route}`) {
       case 'POST /rest/api/3/issue': {
         // One-by-one creation (the benchmark's baseline): the bulk path with one element.
@@ -139,7 +173,17 @@ export class FakeJira {
         return this.search(body as { jql: string; maxResults?: number; nextPageToken?: string });
       case 'GET /rest/api/3/user/search': {
         const q = (query.get('query') ?? '').toLowerCase();
-        return [200, (this.options.users ?? []).filter((u) => u.emailAddress?.toLowerCase() === q).map((u) => ({ accountId: u.accountId, emailAddress: u.emailAddress, active: u.active ?? true, accountType: 'atlassian' }))];
+        return [
+          200,
+          (this.options.users ?? [])
+            .filter((u) => u.emailAddress?.toLowerCase() === q)
+            .map((u) => ({
+              accountId: u.accountId,
+              emailAddress: u.emailAddress,
+              active: u.active ?? true,
+              accountType: 'atlassian',
+            })),
+        ];
       }
     }
     const issue = key ? this.issues.get(key) : undefined;
@@ -156,18 +200,36 @@ export class FakeJira {
         const startAt = Number(query.get('startAt') ?? 0);
         const max = Number(query.get('maxResults') ?? 50);
         const expand = (query.get('expand') ?? '').includes('properties');
-        const page = issue.comments.slice(startAt, startAt + max).map((c) => ({ id: c.id, body: c.body, ...(expand ? { properties: c.properties } : {}) }));
+        const page = issue.comments
+          .slice(startAt, startAt + max)
+          .map((c) => ({ id: c.id, body: c.body, ...(expand ? { properties: c.properties } : {}) }));
         return [200, { comments: page, startAt, maxResults: max, total: issue.comments.length }];
       }
       case 'GET /rest/api/3/issue/{issueIdOrKey}':
-        return [200, { id: issue.id, key: issue.key, fields: { ...issue.fields, status: { name: issue.status, statusCategory: CATEGORY[issue.status] } } }];
+        return [
+          200,
+          {
+            id: issue.id,
+            key: issue.key,
+            fields: { ...issue.fields, status: { name: issue.status, statusCategory: CATEGORY[issue.status] } },
+          },
+        ];
       case 'PUT /rest/api/3/issue/{issueIdOrKey}': {
         const fields = (body as { fields?: Record<string, unknown> }).fields ?? {};
         Object.assign(issue.fields, fields);
         return [204, undefined];
       }
       case 'GET /rest/api/3/issue/{issueIdOrKey}/transitions':
-        return [200, { transitions: TRANSITIONS.map((t) => ({ id: t.id, name: t.name, to: { name: t.to, statusCategory: CATEGORY[t.to] } })) }];
+        return [
+          200,
+          {
+            transitions: TRANSITIONS.map((t) => ({
+              id: t.id,
+              name: t.name,
+              to: { name: t.to, statusCategory: CATEGORY[t.to] },
+            })),
+          },
+        ];
       case 'POST /rest/api/3/issue/{issueIdOrKey}/transitions': {
         const t = TRANSITIONS.find((x) => x.id === (body as { transition?: { id?: string } }).transition?.id);
         if (!t) return [400, { errorMessages: ['no such transition'] }];
@@ -182,24 +244,46 @@ export class FakeJira {
     const updates = body.issueUpdates ?? [];
     if (updates.length > 50) return [400, { errorMessages: ['at most 50 issues per bulk create'] }];
     const issues: Array<{ id: string; key: string; self: string }> = [];
-    const errors: Array<{ failedElementNumber: number; status: number; elementErrors: { errorMessages: string[]; errors: Record<string, string> } }> = [];
+    const errors: Array<{
+      failedElementNumber: number;
+      status: number;
+      elementErrors: { errorMessages: string[]; errors: Record<string, string> };
+    }> = [];
     updates.forEach((u, index) => {
       const problems = this.contract.checkIssueFields(`issueUpdates[${index}]`, u.fields);
       this.violations.push(...problems);
       if (problems.length > 0) {
-        errors.push({ failedElementNumber: index, status: 400, elementErrors: { errorMessages: [], errors: { fields: problems.join('; ') } } });
+        errors.push({
+          failedElementNumber: index,
+          status: 400,
+          elementErrors: { errorMessages: [], errors: { fields: problems.join('; ') } },
+        });
         return;
       }
       // Like Jira: a priority the site does not define is a field error for that element only.
       const priority = (u.fields.priority as { name?: string } | undefined)?.name;
       if (priority !== undefined && !PRIORITIES.includes(priority)) {
-        errors.push({ failedElementNumber: index, status: 400, elementErrors: { errorMessages: [], errors: { priority: `Specify a valid priority (${priority} is not one)` } } });
+        errors.push({
+          failedElementNumber: index,
+          status: 400,
+          elementErrors: {
+            errorMessages: [],
+            errors: { priority: `Specify a valid priority (${priority} is not one)` },
+          },
+        });
         return;
       }
       const project = (u.fields.project as { key: string }).key;
       const id = String(10000 + ++this.seq);
       const key = `${project}-${this.issues.size + 1}`;
-      this.issues.set(key, { id, key, fields: { ...u.fields }, createdAtMs: Date.now(), status: 'To Do', comments: [] });
+      this.issues.set(key, {
+        id,
+        key,
+        fields: { ...u.fields },
+        createdAtMs: Date.now(),
+        status: 'To Do',
+        comments: [],
+      });
       issues.push({ id, key, self: `${this.url}/rest/api/3/issue/${id}` });
     });
     return [issues.length === 0 && errors.length > 0 ? 400 : 201, { issues, errors }];
@@ -217,6 +301,13 @@ export class FakeJira {
     const max = body.maxResults ?? 50;
     const page = hits.slice(start, start + max);
     const more = start + max < hits.length;
-    return [200, { issues: page.map((i) => ({ id: i.id, key: i.key, fields: { labels: i.fields.labels } })), ...(more ? { nextPageToken: String(start + max) } : {}), isLast: !more }];
+    return [
+      200,
+      {
+        issues: page.map((i) => ({ id: i.id, key: i.key, fields: { labels: i.fields.labels } })),
+        ...(more ? { nextPageToken: String(start + max) } : {}),
+        isLast: !more,
+      },
+    ];
   }
 }

@@ -19,7 +19,10 @@ export function readFixtureLines(...parts: string[]): unknown[] {
 }
 
 interface Cassette {
-  interactions: Array<{ request: { method: string; uri: string }; response: { status: { code: number }; headers: Record<string, string[]>; body: { string: string } } }>;
+  interactions: Array<{
+    request: { method: string; uri: string };
+    response: { status: { code: number }; headers: Record<string, string[]>; body: { string: string } };
+  }>;
 }
 
 /** The recorded HTTP interactions of a VCR cassette (GitGuardian fixtures). */

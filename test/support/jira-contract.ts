@@ -3,7 +3,16 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 /** Atlassian's Jira Cloud platform REST v3 OpenAPI spec, read from the shared fixtures. */
-export const JIRA_SPEC_PATH = resolve(__dirname, '..', '..', '..', 'shared', 'fixtures', 'jira', 'jira-platform-v3.openapi.json');
+export const JIRA_SPEC_PATH = resolve(
+  __dirname,
+  '..',
+  '..',
+  '..',
+  'shared',
+  'fixtures',
+  'jira',
+  'jira-platform-v3.openapi.json',
+);
 
 interface Operation {
   parameters?: Array<{ name: string; in: string; required?: boolean }>;
@@ -58,11 +67,13 @@ export class JiraContract {
     const op = this.operation(method, template);
     const problems: string[] = [];
     const known = new Set((op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name));
-    for (const name of query.keys()) if (!known.has(name)) problems.push(`${method} ${template}: query parameter "${name}" is not in the spec`);
+    for (const name of query.keys())
+      if (!known.has(name)) problems.push(`${method} ${template}: query parameter "${name}" is not in the spec`);
     const ref = op.requestBody?.content?.['application/json']?.schema?.$ref;
     if (ref) {
       const v = this.validator(ref);
-      if (!v(body)) problems.push(...(v.errors ?? []).map((e) => `${method} ${template}: body${e.instancePath} ${e.message}`));
+      if (!v(body))
+        problems.push(...(v.errors ?? []).map((e) => `${method} ${template}: body${e.instancePath} ${e.message}`));
     } else if (body !== undefined) {
       problems.push(`${method} ${template}: the spec defines no request body`);
     }
@@ -71,16 +82,24 @@ export class JiraContract {
 
   /** Problems with a response the fake sends (keeps the fake honest to the spec). */
   checkResponse(method: string, template: string, status: number, body: unknown): string[] {
-    const ref = this.operation(method, template).responses?.[String(status)]?.content?.['application/json']?.schema?.$ref;
+    const ref = this.operation(method, template).responses?.[String(status)]?.content?.['application/json']?.schema
+      ?.$ref;
     if (!ref) return [];
     const v = this.validator(ref);
-    return v(body) ? [] : (v.errors ?? []).map((e) => `response ${status} of ${method} ${template}: ${e.instancePath} ${e.message}`);
+    return v(body)
+      ? []
+      : (v.errors ?? []).map((e) => `response ${status} of ${method} ${template}: ${e.instancePath} ${e.message}`);
   }
 
   /** Problems with an ADF document. */
   checkAdf(where: string, doc: unknown): string[] {
     if (this.adf(doc)) return [];
-    return [`${where}: not valid ADF (${(this.adf.errors ?? []).slice(0, 3).map((e) => `${e.instancePath} ${e.message}`).join('; ')})`];
+    return [
+      `${where}: not valid ADF (${(this.adf.errors ?? [])
+        .slice(0, 3)
+        .map((e) => `${e.instancePath} ${e.message}`)
+        .join('; ')})`,
+    ];
   }
 
   /** The issue fields closeloop sets, which the spec leaves as an open object. */
@@ -89,12 +108,33 @@ export class JiraContract {
     const need = (ok: boolean, what: string) => ok || problems.push(`${where}: ${what}`);
     need(typeof (fields.project as { key?: unknown })?.key === 'string', 'fields.project.key must be a string');
     need(typeof (fields.issuetype as { name?: unknown })?.name === 'string', 'fields.issuetype.name must be a string');
-    need(typeof fields.summary === 'string' && fields.summary.length > 0 && fields.summary.length <= 255 && !/[\r\n]/.test(fields.summary), 'fields.summary must be one line of 1-255 characters');
-    if (fields.description !== undefined) problems.push(...this.checkAdf(`${where} fields.description`, fields.description));
-    if (fields.duedate !== undefined) need(typeof fields.duedate === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(fields.duedate), 'fields.duedate must be YYYY-MM-DD');
-    if (fields.labels !== undefined) need(Array.isArray(fields.labels) && fields.labels.every((l) => typeof l === 'string' && l.length <= 255 && !/\s/.test(l)), 'fields.labels must be strings without spaces');
-    if (fields.priority !== undefined) need(typeof (fields.priority as { name?: unknown }).name === 'string', 'fields.priority.name must be a string');
-    if (fields.assignee !== undefined) need(typeof (fields.assignee as { accountId?: unknown }).accountId === 'string', 'fields.assignee.accountId must be a string');
+    need(
+      typeof fields.summary === 'string' &&
+        fields.summary.length > 0 &&
+        fields.summary.length <= 255 &&
+        !/[\r\n]/.test(fields.summary),
+      'fields.summary must be one line of 1-255 characters',
+    );
+    if (fields.description !== undefined)
+      problems.push(...this.checkAdf(`${where} fields.description`, fields.description));
+    if (fields.duedate !== undefined)
+      need(
+        typeof fields.duedate === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(fields.duedate),
+        'fields.duedate must be YYYY-MM-DD',
+      );
+    if (fields.labels !== undefined)
+      need(
+        Array.isArray(fields.labels) &&
+          fields.labels.every((l) => typeof l === 'string' && l.length <= 255 && !/\s/.test(l)),
+        'fields.labels must be strings without spaces',
+      );
+    if (fields.priority !== undefined)
+      need(typeof (fields.priority as { name?: unknown }).name === 'string', 'fields.priority.name must be a string');
+    if (fields.assignee !== undefined)
+      need(
+        typeof (fields.assignee as { accountId?: unknown }).accountId === 'string',
+        'fields.assignee.accountId must be a string',
+      );
     return problems;
   }
 }

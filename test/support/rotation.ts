@@ -28,7 +28,10 @@ export function aRotationWorld(options: { target?: CredentialTarget } = {}) {
   const iamClient = new IAMClient({ region: 'us-east-1' });
   const keyRef = (id: string) => hasher.hash(id).slice(0, 16);
   const iamRotator = iamAccessKeyRotator({ iam: iamClient, keyRef, testAttempts: 2, testIntervalMs: 1 });
-  const generated = generatedCredentialRotator(secretsManager, options.target ?? { register: async () => undefined, verify: async () => undefined });
+  const generated = generatedCredentialRotator(
+    secretsManager,
+    options.target ?? { register: async () => undefined, verify: async () => undefined },
+  );
   const rotatorFor = (kind: RotatorKind) => (kind === 'iam_access_key' ? iamRotator : generated) as Rotator;
   const protocolErrors: string[] = [];
   const lambda = async (event: RotationEvent) => {
@@ -45,7 +48,11 @@ export function aRotationWorld(options: { target?: CredentialTarget } = {}) {
   /** An IAM user with one key, and a managed secret holding it. */
   const managedIamUser = (userName: string) => {
     const key = iam.addUser(userName);
-    const secretArn = sm.addSecret({ name: `app/${userName}/access-key`, rotator: 'iam_access_key', value: JSON.stringify({ userName, accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey }) });
+    const secretArn = sm.addSecret({
+      name: `app/${userName}/access-key`,
+      rotator: 'iam_access_key',
+      value: JSON.stringify({ userName, accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey }),
+    });
     return { key, secretArn };
   };
 

@@ -10,7 +10,10 @@ class SummaryReporter {
 
   onRunComplete(_contexts, results) {
     mkdirSync(this.dir, { recursive: true });
-    appendFileSync(join(this.dir, 'jest-summary.jsonl'), `${JSON.stringify({ passed: results.numPassedTests, failed: results.numFailedTests, skipped: results.numPendingTests + results.numTodoTests })}\n`);
+    appendFileSync(
+      join(this.dir, 'jest-summary.jsonl'),
+      `${JSON.stringify({ passed: results.numPassedTests, failed: results.numFailedTests, skipped: results.numPendingTests + results.numTodoTests })}\n`,
+    );
   }
 }
 

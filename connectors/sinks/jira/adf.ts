@@ -13,7 +13,11 @@ export interface AdfDoc {
 /** Jira stores at most 32,767 characters in a rich-text field; stay well below it. */
 export const MAX_ADF_TEXT = 30_000;
 
-const text = (value: string, marks?: Array<{ type: string }>): AdfNode => ({ type: 'text', text: value, ...(marks ? { marks } : {}) });
+const text = (value: string, marks?: Array<{ type: string }>): AdfNode => ({
+  type: 'text',
+  text: value,
+  ...(marks ? { marks } : {}),
+});
 
 /** A paragraph; empty text (invalid in ADF) becomes a single space. */
 export function paragraph(value: string): AdfNode {

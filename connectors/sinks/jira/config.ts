@@ -29,7 +29,11 @@ export interface JiraConfig {
 export const JIRA_DEFAULT_WONT_DO = "Won't Do,Won't Fix,Declined";
 
 /** The won't-do resolutions alone (the webhook needs no connection settings). */
-export const jiraWontDoResolutions = (env: NodeJS.ProcessEnv) => (env.JIRA_WONT_DO_RESOLUTIONS?.trim() || JIRA_DEFAULT_WONT_DO).split(',').map((r) => r.trim()).filter(Boolean);
+export const jiraWontDoResolutions = (env: NodeJS.ProcessEnv) =>
+  (env.JIRA_WONT_DO_RESOLUTIONS?.trim() || JIRA_DEFAULT_WONT_DO)
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
 
 const EnvSchema = z.object({
   JIRA_BASE_URL: z.url({ protocol: /^https?$/ }),
@@ -51,7 +55,11 @@ export const jiraConfigured = (env: NodeJS.ProcessEnv) => Boolean(env.JIRA_BASE_
 
 /** Reads and checks the Jira settings; a problem names the variable. */
 export function readJiraConfig(env: NodeJS.ProcessEnv, secrets: { apiToken?: string } = {}): JiraConfig {
-  const trimmed = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith('JIRA_') && v?.trim()).map(([k, v]) => [k, v!.trim()]));
+  const trimmed = Object.fromEntries(
+    Object.entries(env)
+      .filter(([k, v]) => k.startsWith('JIRA_') && v?.trim())
+      .map(([k, v]) => [k, v!.trim()]),
+  );
   if (secrets.apiToken) trimmed.JIRA_API_TOKEN = secrets.apiToken;
   const parsed = parseRecord(EnvSchema, trimmed);
   if (!parsed.ok) throw new ConfigurationError(`Jira configuration: ${parsed.problems.join('; ')}`);
@@ -59,9 +67,13 @@ export function readJiraConfig(env: NodeJS.ProcessEnv, secrets: { apiToken?: str
   let customFields: Record<string, unknown> = {};
   if (e.JIRA_CUSTOM_FIELDS) {
     try {
-      customFields = z.record(z.string().regex(/^customfield_\d+$/), z.unknown()).parse(JSON.parse(e.JIRA_CUSTOM_FIELDS));
+      customFields = z
+        .record(z.string().regex(/^customfield_\d+$/), z.unknown())
+        .parse(JSON.parse(e.JIRA_CUSTOM_FIELDS));
     } catch (err) {
-      throw new ConfigurationError('JIRA_CUSTOM_FIELDS must be a JSON object of customfield_<number> keys', { cause: err });
+      throw new ConfigurationError('JIRA_CUSTOM_FIELDS must be a JSON object of customfield_<number> keys', {
+        cause: err,
+      });
     }
   }
   return {
@@ -73,10 +85,15 @@ export function readJiraConfig(env: NodeJS.ProcessEnv, secrets: { apiToken?: str
     priorities: parsePriorities(env.JIRA_PRIORITIES, JIRA_DEFAULT_PRIORITIES, 'JIRA_PRIORITIES'),
     ...(e.JIRA_CLOSE_TRANSITION ? { closeTransition: e.JIRA_CLOSE_TRANSITION } : {}),
     ...(e.JIRA_REOPEN_TRANSITION ? { reopenTransition: e.JIRA_REOPEN_TRANSITION } : {}),
-    components: (e.JIRA_COMPONENTS ?? '').split(',').map((c) => c.trim()).filter(Boolean),
+    components: (e.JIRA_COMPONENTS ?? '')
+      .split(',')
+      .map((c) => c.trim())
+      .filter(Boolean),
     customFields,
     searchLagMs: e.JIRA_SEARCH_LAG_SECONDS * 1000,
-    wontDoResolutions: e.JIRA_WONT_DO_RESOLUTIONS.split(',').map((r) => r.trim()).filter(Boolean),
+    wontDoResolutions: e.JIRA_WONT_DO_RESOLUTIONS.split(',')
+      .map((r) => r.trim())
+      .filter(Boolean),
     bulkSize: e.JIRA_BULK_SIZE,
   };
 }

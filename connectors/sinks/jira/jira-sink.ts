@@ -3,11 +3,24 @@ import { CloseloopError } from '@core/errors';
 import { redactText } from '@core/redaction';
 import { ticketLabel, type SinkRef } from '@core/tickets/model';
 import type { CreateResult, TicketDraft, TicketSink, TicketUpdate } from '@core/tickets/ports';
-import { DEFAULT_RETRY_POLICY, HttpRequestFailedError, requestWithRetry, type RetryPolicy } from '../../http/retrying-http';
+import {
+  DEFAULT_RETRY_POLICY,
+  HttpRequestFailedError,
+  requestWithRetry,
+  type RetryPolicy,
+} from '../../http/retrying-http';
 import { raisedPriority } from '../priority';
 import { sectionsDoc, textDoc } from './adf';
 import type { JiraConfig } from './config';
-import { CommentPageSchema, CreatedIssuesSchema, ErrorCollectionSchema, IssueStatusSchema, SearchResultsSchema, TransitionsSchema, UsersSchema } from './schemas';
+import {
+  CommentPageSchema,
+  CreatedIssuesSchema,
+  ErrorCollectionSchema,
+  IssueStatusSchema,
+  SearchResultsSchema,
+  TransitionsSchema,
+  UsersSchema,
+} from './schemas';
 
 /** The comment property that carries the closeloop work id: how a retried comment is recognised. */
 export const WORK_PROPERTY = 'closeloop.work';
@@ -26,7 +39,10 @@ export class JiraResponseError extends CloseloopError {
 export function jiraErrorText(body: unknown): string {
   const parsed = ErrorCollectionSchema.safeParse(body);
   if (!parsed.success) return 'no details';
-  const parts = [...(parsed.data.errorMessages ?? []), ...Object.entries(parsed.data.errors ?? {}).map(([field, message]) => `${field}: ${message}`)];
+  const parts = [
+    ...(parsed.data.errorMessages ?? []),
+    ...Object.entries(parsed.data.errors ?? {}).map(([field, message]) => `${field}: ${message}`),
+  ];
   return redactText(parts.join('; ') || 'no details').slice(0, 300);
 }
 
@@ -74,12 +90,20 @@ export class JiraSink implements TicketSink {
     const response = await requestWithRetry<unknown>(
       this.http,
       // 400 carries per-item errors when every element failed; it is an answer, not a failure.
-      { method: 'POST', url: '/rest/api/3/issue/bulk', data: { issueUpdates }, validateStatus: (s) => s === 201 || s === 400 },
+      {
+        method: 'POST',
+        url: '/rest/api/3/issue/bulk',
+        data: { issueUpdates },
+        validateStatus: (s) => s === 201 || s === 400,
+      },
       this.retry,
       { idempotent: false },
     );
     const body = CreatedIssuesSchema.safeParse(response.data);
-    if (!body.success) throw new JiraResponseError(`Jira bulk create answered HTTP ${response.status} without a CreatedIssues body: ${jiraErrorText(response.data)}`);
+    if (!body.success)
+      throw new JiraResponseError(
+        `Jira bulk create answered HTTP ${response.status} without a CreatedIssues body: ${jiraErrorText(response.data)}`,
+      );
     const failed = new Map(body.data.errors.map((e) => [e.failedElementNumber, e]));
     // Jira lists created issues in request order, skipping the failed elements.
     const created = [...body.data.issues];
@@ -92,12 +116,20 @@ export class JiraSink implements TicketSink {
         return;
       }
       const issue = created.shift();
-      if (!issue) throw new JiraResponseError(`Jira bulk create returned fewer issues than it accepted (${body.data.issues.length} for ${drafts.length - failed.size})`);
+      if (!issue)
+        throw new JiraResponseError(
+          `Jira bulk create returned fewer issues than it accepted (${body.data.issues.length} for ${drafts.length - failed.size})`,
+        );
       results.push({ findingId: draft.findingId, status: 'created', key: issue.key, url: this.browseUrl(issue.key) });
       if (!assignees[index]) unassigned.push({ key: issue.key, owner: draft.owner });
     });
     for (const { key, owner } of unassigned) {
-      await this.comment(key, `closeloop could not match the owner "${redactText(owner)}" to a Jira user, so this issue is unassigned. Assign it to the owner by hand.`, `${key}-unassigned`, false);
+      await this.comment(
+        key,
+        `closeloop could not match the owner "${redactText(owner)}" to a Jira user, so this issue is unassigned. Assign it to the owner by hand.`,
+        `${key}-unassigned`,
+        false,
+      );
     }
     return results;
   }
@@ -124,7 +156,11 @@ export class JiraSink implements TicketSink {
     let cached = this.accounts.get(email);
     if (!cached) {
       cached = (async () => {
-        const response = await requestWithRetry<unknown>(this.http, { method: 'GET', url: '/rest/api/3/user/search', params: { query: email, maxResults: 10 } }, this.retry);
+        const response = await requestWithRetry<unknown>(
+          this.http,
+          { method: 'GET', url: '/rest/api/3/user/search', params: { query: email, maxResults: 10 } },
+          this.retry,
+        );
         const users = UsersSchema.safeParse(response.data);
         if (!users.success) throw new JiraResponseError('Jira user search answered without a list of users');
         const active = users.data.filter((u) => u.active !== false && u.accountType !== 'app');
@@ -150,7 +186,11 @@ export class JiraSink implements TicketSink {
       do {
         const response = await requestWithRetry<unknown>(
           this.http,
-          { method: 'POST', url: '/rest/api/3/search/jql', data: { jql, fields: ['labels'], maxResults: 100, ...(nextPageToken ? { nextPageToken } : {}) } },
+          {
+            method: 'POST',
+            url: '/rest/api/3/search/jql',
+            data: { jql, fields: ['labels'], maxResults: 100, ...(nextPageToken ? { nextPageToken } : {}) },
+          },
           this.retry,
         );
         const page = SearchResultsSchema.safeParse(response.data);
@@ -177,8 +217,19 @@ export class JiraSink implements TicketSink {
         // The comment first (it says why), then a priority one step above the severity's: a
         // fixed target, so a repeated escalation or a retry sets the same value again.
         await this.comment(key, update.text, update.workId, update.retry);
-        const target = raisedPriority(this.config.priorities, this.config.priorities.bySeverity[update.finding.severity]);
-        await requestWithRetry(this.http, { method: 'PUT', url: `/rest/api/3/issue/${encodeURIComponent(key)}`, data: { fields: { priority: { name: target } } } }, this.retry);
+        const target = raisedPriority(
+          this.config.priorities,
+          this.config.priorities.bySeverity[update.finding.severity],
+        );
+        await requestWithRetry(
+          this.http,
+          {
+            method: 'PUT',
+            url: `/rest/api/3/issue/${encodeURIComponent(key)}`,
+            data: { fields: { priority: { name: target } } },
+          },
+          this.retry,
+        );
         return;
       }
       case 'close':
@@ -197,22 +248,35 @@ export class JiraSink implements TicketSink {
     if (retry && (await this.hasComment(key, workId))) return;
     await requestWithRetry(
       this.http,
-      { method: 'POST', url: `/rest/api/3/issue/${encodeURIComponent(key)}/comment`, data: { body: textDoc(`closeloop: ${text}`), properties: [{ key: WORK_PROPERTY, value: { id: workId } }] } },
+      {
+        method: 'POST',
+        url: `/rest/api/3/issue/${encodeURIComponent(key)}/comment`,
+        data: { body: textDoc(`closeloop: ${text}`), properties: [{ key: WORK_PROPERTY, value: { id: workId } }] },
+      },
       this.retry,
       { idempotent: false },
     );
   }
 
   private async hasComment(key: string, workId: string): Promise<boolean> {
-    for (let startAt = 0; ; ) {
+    for (let startAt = 0; ;) {
       const response = await requestWithRetry<unknown>(
         this.http,
-        { method: 'GET', url: `/rest/api/3/issue/${encodeURIComponent(key)}/comment`, params: { startAt, maxResults: 100, orderBy: '-created', expand: 'properties' } },
+        {
+          method: 'GET',
+          url: `/rest/api/3/issue/${encodeURIComponent(key)}/comment`,
+          params: { startAt, maxResults: 100, orderBy: '-created', expand: 'properties' },
+        },
         this.retry,
       );
       const page = CommentPageSchema.safeParse(response.data);
       if (!page.success) throw new JiraResponseError(`Jira answered ${key}'s comments without a page of comments`);
-      if (page.data.comments.some((c) => c.properties?.some((p) => p.key === WORK_PROPERTY && (p.value as { id?: string } | null)?.id === workId))) return true;
+      if (
+        page.data.comments.some((c) =>
+          c.properties?.some((p) => p.key === WORK_PROPERTY && (p.value as { id?: string } | null)?.id === workId),
+        )
+      )
+        return true;
       startAt += page.data.comments.length;
       if (page.data.comments.length === 0 || startAt >= page.data.total) return false;
     }
@@ -221,28 +285,47 @@ export class JiraSink implements TicketSink {
   /** Moves the issue into the done category (`done`) or out of it (`open`), unless it is there already. */
   private async transition(key: string, target: 'done' | 'open', byName: string | undefined): Promise<void> {
     const path = `/rest/api/3/issue/${encodeURIComponent(key)}`;
-    const issue = IssueStatusSchema.safeParse((await requestWithRetry<unknown>(this.http, { method: 'GET', url: path, params: { fields: 'status' } }, this.retry)).data);
+    const issue = IssueStatusSchema.safeParse(
+      (
+        await requestWithRetry<unknown>(
+          this.http,
+          { method: 'GET', url: path, params: { fields: 'status' } },
+          this.retry,
+        )
+      ).data,
+    );
     if (!issue.success) throw new JiraResponseError(`Jira answered ${key} without its status`);
     const category = issue.data.fields.status?.statusCategory?.key;
     if ((target === 'done') === (category === 'done')) return;
-    const listed = TransitionsSchema.safeParse((await requestWithRetry<unknown>(this.http, { method: 'GET', url: `${path}/transitions` }, this.retry)).data);
+    const listed = TransitionsSchema.safeParse(
+      (await requestWithRetry<unknown>(this.http, { method: 'GET', url: `${path}/transitions` }, this.retry)).data,
+    );
     if (!listed.success) throw new JiraResponseError(`Jira answered ${key}'s transitions without a list`);
     const transitions = listed.data.transitions;
     const chosen = byName
       ? transitions.find((t) => t.name.toLowerCase() === byName.toLowerCase())
       : target === 'done'
         ? transitions.find((t) => t.to?.statusCategory?.key === 'done')
-        : (transitions.find((t) => t.to?.statusCategory?.key === 'new') ?? transitions.find((t) => t.to?.statusCategory?.key === 'indeterminate'));
+        : (transitions.find((t) => t.to?.statusCategory?.key === 'new') ??
+          transitions.find((t) => t.to?.statusCategory?.key === 'indeterminate'));
     if (!chosen) {
       const wanted = byName ? `"${byName}"` : target === 'done' ? 'into the done category' : 'out of the done category';
-      throw new JiraResponseError(`${key} has no transition ${wanted} (available: ${transitions.map((t) => t.name).join(', ') || 'none'})`);
+      throw new JiraResponseError(
+        `${key} has no transition ${wanted} (available: ${transitions.map((t) => t.name).join(', ') || 'none'})`,
+      );
     }
     try {
-      await requestWithRetry(this.http, { method: 'POST', url: `${path}/transitions`, data: { transition: { id: chosen.id } } }, this.retry);
+      await requestWithRetry(
+        this.http,
+        { method: 'POST', url: `${path}/transitions`, data: { transition: { id: chosen.id } } },
+        this.retry,
+      );
     } catch (err) {
       if (err instanceof HttpRequestFailedError && err.status === 400) {
         const body = (err.cause as { response?: { data?: unknown } } | undefined)?.response?.data;
-        throw new JiraResponseError(`Jira refused transition "${chosen.name}" on ${key}: ${jiraErrorText(body)}`, { cause: err });
+        throw new JiraResponseError(`Jira refused transition "${chosen.name}" on ${key}: ${jiraErrorText(body)}`, {
+          cause: err,
+        });
       }
       throw err;
     }

@@ -2,11 +2,12 @@ import type { InboundTicketEvent } from '@core/tickets/inbound';
 import { describeIssues } from '@core/problems';
 import { JiraWebhookSchema, type JiraWebhook } from './schemas';
 
-
 /** Parses a Jira webhook body; problems name the field. */
 export function parseJiraWebhook(body: unknown): { ok: true; value: JiraWebhook } | { ok: false; problems: string[] } {
   const parsed = JiraWebhookSchema.safeParse(body);
-  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, problems: describeIssues(parsed.error, body) };
+  return parsed.success
+    ? { ok: true, value: parsed.data }
+    : { ok: false, problems: describeIssues(parsed.error, body) };
 }
 
 /**
@@ -20,21 +21,48 @@ export function interpretJiraWebhook(event: JiraWebhook, wontDo: string[]): Inbo
   const actor = `jira:${event.user?.emailAddress ?? event.user?.displayName ?? event.user?.accountId ?? event.comment?.author?.displayName ?? 'unknown'}`;
   const base = { key, actor, ...(label ? { findingIdFromLabel: label.slice('closeloop-'.length).toUpperCase() } : {}) };
   if (event.webhookEvent === 'comment_created') {
-    return { ...base, signal: event.comment ? { kind: 'commented', commentId: event.comment.id, author: event.comment.author?.displayName ?? 'unknown' } : { kind: 'ignored', reason: 'comment_created without a comment' } };
+    return {
+      ...base,
+      signal: event.comment
+        ? { kind: 'commented', commentId: event.comment.id, author: event.comment.author?.displayName ?? 'unknown' }
+        : { kind: 'ignored', reason: 'comment_created without a comment' },
+    };
   }
-  if (event.webhookEvent !== 'jira:issue_updated') return { ...base, signal: { kind: 'ignored', reason: `event ${event.webhookEvent} is not handled` } };
+  if (event.webhookEvent !== 'jira:issue_updated')
+    return { ...base, signal: { kind: 'ignored', reason: `event ${event.webhookEvent} is not handled` } };
   const statusChange = event.changelog?.items?.find((i) => i.field === 'status');
   const category = event.issue.fields.status?.statusCategory?.key;
   const resolution = event.issue.fields.resolution?.name;
   if (!statusChange) return { ...base, signal: { kind: 'ignored', reason: 'no status change' } };
   if (category === 'done') {
     if (resolution && wontDo.some((w) => w.toLowerCase() === resolution.toLowerCase())) {
-      return { ...base, signal: { kind: 'wont_do', reason: `Jira ${key} resolved "${resolution}" by ${actor.slice(5)}` } };
+      return {
+        ...base,
+        signal: { kind: 'wont_do', reason: `Jira ${key} resolved "${resolution}" by ${actor.slice(5)}` },
+      };
     }
-    return { ...base, signal: { kind: 'done', note: `Jira ${key} moved to ${statusChange.toString ?? 'Done'}${resolution ? ` (resolution ${resolution})` : ''} by ${actor.slice(5)}` } };
+    return {
+      ...base,
+      signal: {
+        kind: 'done',
+        note: `Jira ${key} moved to ${statusChange.toString ?? 'Done'}${resolution ? ` (resolution ${resolution})` : ''} by ${actor.slice(5)}`,
+      },
+    };
   }
   if (statusChange.fromString && /done|closed|resolved/i.test(statusChange.fromString)) {
-    return { ...base, signal: { kind: 'reopened', reason: `Jira ${key} reopened (${statusChange.fromString} → ${statusChange.toString ?? '?'}) by ${actor.slice(5)}` } };
+    return {
+      ...base,
+      signal: {
+        kind: 'reopened',
+        reason: `Jira ${key} reopened (${statusChange.fromString} → ${statusChange.toString ?? '?'}) by ${actor.slice(5)}`,
+      },
+    };
   }
-  return { ...base, signal: { kind: 'ignored', reason: `status ${statusChange.fromString ?? '?'} → ${statusChange.toString ?? '?'} changes nothing` } };
+  return {
+    ...base,
+    signal: {
+      kind: 'ignored',
+      reason: `status ${statusChange.fromString ?? '?'} → ${statusChange.toString ?? '?'} changes nothing`,
+    },
+  };
 }

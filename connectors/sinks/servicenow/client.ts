@@ -6,7 +6,11 @@ export function servicenowHttp(config: ServiceNowConfig, timeoutMs = 30_000): Ax
   return axios.create({
     baseURL: config.url,
     timeout: timeoutMs,
-    headers: { accept: 'application/json', 'content-type': 'application/json', ...(config.token ? { authorization: `Bearer ${config.token}` } : {}) },
+    headers: {
+      accept: 'application/json',
+      'content-type': 'application/json',
+      ...(config.token ? { authorization: `Bearer ${config.token}` } : {}),
+    },
     ...(config.token ? {} : { auth: { username: config.user!, password: config.password! } }),
   });
 }

@@ -42,14 +42,31 @@ export class ServiceNowCmdb implements OwnerDirectory {
 
   async upsert(finding: Finding): Promise<void> {
     // IRE identifies the CI by its identification attribute, so a repeated call updates, never duplicates.
-    await requestWithRetry(this.http, { method: 'POST', url: '/api/now/identifyreconcile', params: { sysparm_data_source: 'closeloop' }, data: identifyReconcilePayload(finding, this.config) }, this.retry);
+    await requestWithRetry(
+      this.http,
+      {
+        method: 'POST',
+        url: '/api/now/identifyreconcile',
+        params: { sysparm_data_source: 'closeloop' },
+        data: identifyReconcilePayload(finding, this.config),
+      },
+      this.retry,
+    );
   }
 
   /** The owner (email, else user name) of the application CI named after the asset. */
   async ownerOf(asset: Asset): Promise<string | undefined> {
     const response = await requestWithRetry<unknown>(
       this.http,
-      { method: 'GET', url: `/api/now/table/${this.config.cmdbAppClass}`, params: { sysparm_query: `name=${asset.id}`, sysparm_fields: 'owned_by.email,owned_by.user_name', sysparm_limit: 1 } },
+      {
+        method: 'GET',
+        url: `/api/now/table/${this.config.cmdbAppClass}`,
+        params: {
+          sysparm_query: `name=${asset.id}`,
+          sysparm_fields: 'owned_by.email,owned_by.user_name',
+          sysparm_limit: 1,
+        },
+      },
       this.retry,
     );
     const parsed = z.object({ result: z.array(z.record(z.string(), z.string())) }).safeParse(response.data);

@@ -23,13 +23,19 @@ export interface ServiceNowConfig {
   cmdbAppClass: string;
 }
 
-export const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
+export const list = (value: string) =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /** Inbound state meanings of a task table (`task`: 3 Closed Complete, 4 Closed Incomplete, 7 Closed Skipped …). */
 export const SERVICENOW_DEFAULT_STATES = { done: '3,6,7', wontDo: '4,8', open: '1,2,-5' } as const;
 
 /** The inbound state settings alone (the webhook needs no connection settings). */
-export function servicenowInboundStates(env: NodeJS.ProcessEnv): Pick<ServiceNowConfig, 'doneStates' | 'wontDoStates' | 'openStates'> {
+export function servicenowInboundStates(
+  env: NodeJS.ProcessEnv,
+): Pick<ServiceNowConfig, 'doneStates' | 'wontDoStates' | 'openStates'> {
   return {
     doneStates: list(env.SERVICENOW_DONE_STATES?.trim() || SERVICENOW_DEFAULT_STATES.done),
     wontDoStates: list(env.SERVICENOW_WONT_DO_STATES?.trim() || SERVICENOW_DEFAULT_STATES.wontDo),
@@ -42,29 +48,50 @@ const EnvSchema = z.object({
   SERVICENOW_USER: z.string().min(1).optional(),
   SERVICENOW_PASSWORD: z.string().min(1).optional(),
   SERVICENOW_TOKEN: z.string().min(1).optional(),
-  SERVICENOW_TABLE: z.string().regex(/^[a-z0-9_]+$/, 'must be a table name such as sn_si_task or task').default('task'),
+  SERVICENOW_TABLE: z
+    .string()
+    .regex(/^[a-z0-9_]+$/, 'must be a table name such as sn_si_task or task')
+    .default('task'),
   SERVICENOW_CLOSE_STATE: z.string().default('3'),
   SERVICENOW_REOPEN_STATE: z.string().default('1'),
   SERVICENOW_DONE_STATES: z.string().default(SERVICENOW_DEFAULT_STATES.done),
   SERVICENOW_WONT_DO_STATES: z.string().default(SERVICENOW_DEFAULT_STATES.wontDo),
   SERVICENOW_OPEN_STATES: z.string().default(SERVICENOW_DEFAULT_STATES.open),
-  SERVICENOW_CMDB_CLASS: z.string().regex(/^[a-z0-9_]+$/).default('cmdb_ci_service_account'),
-  SERVICENOW_CMDB_ID_ATTRIBUTE: z.string().regex(/^[a-z0-9_]+$/).default('correlation_id'),
-  SERVICENOW_CMDB_APP_CLASS: z.string().regex(/^[a-z0-9_]+$/).default('cmdb_ci_appl'),
+  SERVICENOW_CMDB_CLASS: z
+    .string()
+    .regex(/^[a-z0-9_]+$/)
+    .default('cmdb_ci_service_account'),
+  SERVICENOW_CMDB_ID_ATTRIBUTE: z
+    .string()
+    .regex(/^[a-z0-9_]+$/)
+    .default('correlation_id'),
+  SERVICENOW_CMDB_APP_CLASS: z
+    .string()
+    .regex(/^[a-z0-9_]+$/)
+    .default('cmdb_ci_appl'),
 });
 
 export const servicenowConfigured = (env: NodeJS.ProcessEnv) => Boolean(env.SERVICENOW_URL?.trim());
 
 /** Reads and checks the ServiceNow settings; a problem names the variable. */
-export function readServiceNowConfig(env: NodeJS.ProcessEnv, secrets: { password?: string; token?: string } = {}): ServiceNowConfig {
-  const trimmed: Record<string, string> = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith('SERVICENOW_') && v?.trim()).map(([k, v]) => [k, v!.trim()]));
+export function readServiceNowConfig(
+  env: NodeJS.ProcessEnv,
+  secrets: { password?: string; token?: string } = {},
+): ServiceNowConfig {
+  const trimmed: Record<string, string> = Object.fromEntries(
+    Object.entries(env)
+      .filter(([k, v]) => k.startsWith('SERVICENOW_') && v?.trim())
+      .map(([k, v]) => [k, v!.trim()]),
+  );
   if (secrets.password) trimmed.SERVICENOW_PASSWORD = secrets.password;
   if (secrets.token) trimmed.SERVICENOW_TOKEN = secrets.token;
   const parsed = parseRecord(EnvSchema, trimmed);
   if (!parsed.ok) throw new ConfigurationError(`ServiceNow configuration: ${parsed.problems.join('; ')}`);
   const e = parsed.value;
   if (!e.SERVICENOW_TOKEN && !(e.SERVICENOW_USER && e.SERVICENOW_PASSWORD)) {
-    throw new ConfigurationError('ServiceNow configuration: set SERVICENOW_USER and SERVICENOW_PASSWORD (Basic auth) or SERVICENOW_TOKEN (OAuth)');
+    throw new ConfigurationError(
+      'ServiceNow configuration: set SERVICENOW_USER and SERVICENOW_PASSWORD (Basic auth) or SERVICENOW_TOKEN (OAuth)',
+    );
   }
   return {
     url: e.SERVICENOW_URL.replace(/\/+$/, ''),

@@ -11,7 +11,11 @@ import type { ServiceNowConfig } from './config';
 const URGENCY: Record<Severity, string> = { critical: '1', high: '1', medium: '2', low: '3', info: '3' };
 const IMPACT: Record<Severity, string> = { critical: '1', high: '2', medium: '2', low: '3', info: '3' };
 
-const RecordSchema = z.object({ sys_id: z.string(), number: z.string().optional(), correlation_id: z.string().optional() });
+const RecordSchema = z.object({
+  sys_id: z.string(),
+  number: z.string().optional(),
+  correlation_id: z.string().optional(),
+});
 const OneSchema = z.object({ result: RecordSchema });
 const ManySchema = z.object({ result: z.array(RecordSchema) });
 
@@ -54,7 +58,10 @@ export class ServiceNowSink implements TicketSink {
     for (const d of drafts) {
       const body = {
         short_description: d.summary.slice(0, 160),
-        description: d.sections.map((s) => `${s.heading}\n${s.lines.map((l) => `- ${l}`).join('\n')}`).join('\n\n').slice(0, 30_000),
+        description: d.sections
+          .map((s) => `${s.heading}\n${s.lines.map((l) => `- ${l}`).join('\n')}`)
+          .join('\n\n')
+          .slice(0, 30_000),
         correlation_id: d.findingId,
         correlation_display: 'closeloop',
         urgency: URGENCY[d.finding.severity],
@@ -63,10 +70,21 @@ export class ServiceNowSink implements TicketSink {
         ...(sink.kind === 'servicenow' && sink.assignmentGroup ? { assignment_group: sink.assignmentGroup } : {}),
         work_notes: `closeloop: owner ${d.owner}`,
       };
-      const response = await requestWithRetry<unknown>(this.http, { method: 'POST', url: this.path, data: body, params: { sysparm_fields: 'sys_id,number,correlation_id' } }, this.retry, { idempotent: false });
+      const response = await requestWithRetry<unknown>(
+        this.http,
+        { method: 'POST', url: this.path, data: body, params: { sysparm_fields: 'sys_id,number,correlation_id' } },
+        this.retry,
+        { idempotent: false },
+      );
       const parsed = OneSchema.safeParse(response.data);
-      if (!parsed.success) throw new ServiceNowResponseError(`ServiceNow answered the create of ${d.findingId} without a record`);
-      out.push({ findingId: d.findingId, status: 'created', key: parsed.data.result.number ?? parsed.data.result.sys_id, url: this.recordUrl(parsed.data.result.sys_id) });
+      if (!parsed.success)
+        throw new ServiceNowResponseError(`ServiceNow answered the create of ${d.findingId} without a record`);
+      out.push({
+        findingId: d.findingId,
+        status: 'created',
+        key: parsed.data.result.number ?? parsed.data.result.sys_id,
+        url: this.recordUrl(parsed.data.result.sys_id),
+      });
     }
     return out;
   }
@@ -77,20 +95,37 @@ export class ServiceNowSink implements TicketSink {
       const chunk = findingIds.slice(i, i + 50);
       const response = await requestWithRetry<unknown>(
         this.http,
-        { method: 'GET', url: this.path, params: { sysparm_query: `correlation_idIN${chunk.join(',')}^ORDERBYsys_created_on`, sysparm_fields: 'sys_id,number,correlation_id', sysparm_limit: 200 } },
+        {
+          method: 'GET',
+          url: this.path,
+          params: {
+            sysparm_query: `correlation_idIN${chunk.join(',')}^ORDERBYsys_created_on`,
+            sysparm_fields: 'sys_id,number,correlation_id',
+            sysparm_limit: 200,
+          },
+        },
         this.retry,
       );
       const parsed = ManySchema.safeParse(response.data);
       if (!parsed.success) throw new ServiceNowResponseError('ServiceNow answered a lookup without a result list');
       for (const r of parsed.data.result) {
-        if (r.correlation_id && !found.has(r.correlation_id)) found.set(r.correlation_id, { key: r.number ?? r.sys_id, url: this.recordUrl(r.sys_id) });
+        if (r.correlation_id && !found.has(r.correlation_id))
+          found.set(r.correlation_id, { key: r.number ?? r.sys_id, url: this.recordUrl(r.sys_id) });
       }
     }
     return found;
   }
 
   private async sysId(key: string): Promise<string> {
-    const response = await requestWithRetry<unknown>(this.http, { method: 'GET', url: this.path, params: { sysparm_query: `number=${key}`, sysparm_fields: 'sys_id,number', sysparm_limit: 1 } }, this.retry);
+    const response = await requestWithRetry<unknown>(
+      this.http,
+      {
+        method: 'GET',
+        url: this.path,
+        params: { sysparm_query: `number=${key}`, sysparm_fields: 'sys_id,number', sysparm_limit: 1 },
+      },
+      this.retry,
+    );
     const parsed = ManySchema.safeParse(response.data);
     const id = parsed.success ? parsed.data.result[0]?.sys_id : undefined;
     if (!id) throw new ServiceNowResponseError(`ServiceNow has no ${this.config.table} record ${key}`);
@@ -101,7 +136,15 @@ export class ServiceNowSink implements TicketSink {
   private async hasNote(sysId: string, tag: string): Promise<boolean> {
     const response = await requestWithRetry<unknown>(
       this.http,
-      { method: 'GET', url: '/api/now/table/sys_journal_field', params: { sysparm_query: `element_id=${sysId}^element=work_notes^valueLIKE${tag}`, sysparm_fields: 'sys_id', sysparm_limit: 1 } },
+      {
+        method: 'GET',
+        url: '/api/now/table/sys_journal_field',
+        params: {
+          sysparm_query: `element_id=${sysId}^element=work_notes^valueLIKE${tag}`,
+          sysparm_fields: 'sys_id',
+          sysparm_limit: 1,
+        },
+      },
       this.retry,
     );
     const parsed = z.object({ result: z.array(z.object({ sys_id: z.string() })) }).safeParse(response.data);
@@ -114,8 +157,14 @@ export class ServiceNowSink implements TicketSink {
     if (update.retry && (await this.hasNote(sysId, tag))) return;
     const fields: Record<string, string> = { work_notes: `${tag} ${update.text}` };
     if (update.op === 'escalate') fields.urgency = '1';
-    if (update.op === 'close') Object.assign(fields, { state: this.config.closeState, close_notes: update.text.slice(0, 4000) });
+    if (update.op === 'close')
+      Object.assign(fields, { state: this.config.closeState, close_notes: update.text.slice(0, 4000) });
     if (update.op === 'reopen') fields.state = this.config.reopenState;
-    await requestWithRetry(this.http, { method: 'PATCH', url: `${this.path}/${sysId}`, data: fields, params: { sysparm_fields: 'sys_id' } }, this.retry, { idempotent: false });
+    await requestWithRetry(
+      this.http,
+      { method: 'PATCH', url: `${this.path}/${sysId}`, data: fields, params: { sysparm_fields: 'sys_id' } },
+      this.retry,
+      { idempotent: false },
+    );
   }
 }

@@ -6,7 +6,10 @@ import type { ServiceNowConfig } from './config';
 /** What closeloop expects a ServiceNow business rule / flow to POST (see the README). */
 export const ServiceNowWebhookSchema = z.object({
   number: z.string().min(1),
-  correlation_id: z.string().regex(/^NHI-[0-9A-F]{16}$/).optional(),
+  correlation_id: z
+    .string()
+    .regex(/^NHI-[0-9A-F]{16}$/)
+    .optional(),
   state: z.string().min(1),
   previous_state: z.string().optional(),
   close_notes: z.string().optional(),
@@ -14,20 +17,52 @@ export const ServiceNowWebhookSchema = z.object({
 });
 export type ServiceNowWebhook = z.infer<typeof ServiceNowWebhookSchema>;
 
-export function parseServiceNowWebhook(body: unknown): { ok: true; value: ServiceNowWebhook } | { ok: false; problems: string[] } {
+export function parseServiceNowWebhook(
+  body: unknown,
+): { ok: true; value: ServiceNowWebhook } | { ok: false; problems: string[] } {
   const parsed = ServiceNowWebhookSchema.safeParse(body);
-  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, problems: describeIssues(parsed.error, body) };
+  return parsed.success
+    ? { ok: true, value: parsed.data }
+    : { ok: false, problems: describeIssues(parsed.error, body) };
 }
 
 /** Done states → done; won't-do states (cancelled) → an exception request; done → open → reopened. */
-export function interpretServiceNowWebhook(event: ServiceNowWebhook, config: Pick<ServiceNowConfig, 'doneStates' | 'wontDoStates' | 'openStates'>): InboundTicketEvent {
+export function interpretServiceNowWebhook(
+  event: ServiceNowWebhook,
+  config: Pick<ServiceNowConfig, 'doneStates' | 'wontDoStates' | 'openStates'>,
+): InboundTicketEvent {
   const actor = `servicenow:${event.sys_updated_by ?? 'unknown'}`;
-  const base = { key: event.number, actor, ...(event.correlation_id ? { findingIdFromLabel: event.correlation_id } : {}) };
+  const base = {
+    key: event.number,
+    actor,
+    ...(event.correlation_id ? { findingIdFromLabel: event.correlation_id } : {}),
+  };
   const by = event.sys_updated_by ?? 'unknown';
-  if (config.wontDoStates.includes(event.state)) return { ...base, signal: { kind: 'wont_do', reason: `ServiceNow ${event.number} cancelled by ${by}${event.close_notes ? `: ${event.close_notes.slice(0, 300)}` : ''}` } };
-  if (config.doneStates.includes(event.state)) return { ...base, signal: { kind: 'done', note: `ServiceNow ${event.number} closed by ${by}${event.close_notes ? `: ${event.close_notes.slice(0, 300)}` : ''}` } };
-  if (config.openStates.includes(event.state) && event.previous_state && config.doneStates.includes(event.previous_state)) {
+  if (config.wontDoStates.includes(event.state))
+    return {
+      ...base,
+      signal: {
+        kind: 'wont_do',
+        reason: `ServiceNow ${event.number} cancelled by ${by}${event.close_notes ? `: ${event.close_notes.slice(0, 300)}` : ''}`,
+      },
+    };
+  if (config.doneStates.includes(event.state))
+    return {
+      ...base,
+      signal: {
+        kind: 'done',
+        note: `ServiceNow ${event.number} closed by ${by}${event.close_notes ? `: ${event.close_notes.slice(0, 300)}` : ''}`,
+      },
+    };
+  if (
+    config.openStates.includes(event.state) &&
+    event.previous_state &&
+    config.doneStates.includes(event.previous_state)
+  ) {
     return { ...base, signal: { kind: 'reopened', reason: `ServiceNow ${event.number} reopened by ${by}` } };
   }
-  return { ...base, signal: { kind: 'ignored', reason: `state ${event.previous_state ?? '?'} → ${event.state} changes nothing` } };
+  return {
+    ...base,
+    signal: { kind: 'ignored', reason: `state ${event.previous_state ?? '?'} → ${event.state} changes nothing` },
+  };
 }

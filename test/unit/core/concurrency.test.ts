@@ -1,7 +1,7 @@
 import { inParallel } from '@core/concurrency';
 
 describe('inParallel', () => {
-  it('keeps the items\' order whatever finishes first, and never runs more than the limit at once', async () => {
+  it("keeps the items' order whatever finishes first, and never runs more than the limit at once", async () => {
     let running = 0;
     let most = 0;
     const delays = [30, 5, 20, 1, 15, 2, 25];
@@ -18,6 +18,8 @@ describe('inParallel', () => {
 
   it('handles nothing to do, and rejects when an item fails', async () => {
     expect(await inParallel(4, [], async () => 1)).toEqual([]);
-    await expect(inParallel(2, [1, 2, 3], async (n) => (n === 2 ? Promise.reject(new Error('partition 2 unavailable')) : n))).rejects.toThrow('partition 2 unavailable');
+    await expect(
+      inParallel(2, [1, 2, 3], async (n) => (n === 2 ? Promise.reject(new Error('partition 2 unavailable')) : n)),
+    ).rejects.toThrow('partition 2 unavailable');
   });
 });

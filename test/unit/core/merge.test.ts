@@ -8,7 +8,13 @@ describe('merging observations into findings', () => {
 
   it('creates an open finding with a stable id and a finding.created event', () => {
     const result = createFinding(anObservation(), t0, 'ingest:gitleaks');
-    expect(result.finding).toMatchObject({ id: created.id, status: 'open', version: 1, firstSeen: t0.toISOString(), sources: [expect.objectContaining({ scanner: 'gitleaks' })] });
+    expect(result.finding).toMatchObject({
+      id: created.id,
+      status: 'open',
+      version: 1,
+      firstSeen: t0.toISOString(),
+      sources: [expect.objectContaining({ scanner: 'gitleaks' })],
+    });
     expect(result.events.map((e) => e.action)).toEqual(['finding.created']);
   });
 
@@ -25,7 +31,20 @@ describe('merging observations into findings', () => {
   });
 
   it('adds a second scanner as a source and keeps the first', () => {
-    const merged = mergeObservation(created, anObservation({ source: { scanner: 'trufflehog', scannerId: 'x', ruleId: 'Generic', firstReportedAt: t0.toISOString(), state: 'open' } }), t0, 'ingest:trufflehog');
+    const merged = mergeObservation(
+      created,
+      anObservation({
+        source: {
+          scanner: 'trufflehog',
+          scannerId: 'x',
+          ruleId: 'Generic',
+          firstReportedAt: t0.toISOString(),
+          state: 'open',
+        },
+      }),
+      t0,
+      'ingest:trufflehog',
+    );
     expect(merged.change).toBe('updated');
     expect(merged.finding.sources.map((s) => s.scanner)).toEqual(['gitleaks', 'trufflehog']);
     expect(merged.events.map((e) => e.action)).toEqual(['source.added']);
@@ -40,14 +59,24 @@ describe('merging observations into findings', () => {
   });
 
   it('adds NHI9 (reuse) when the same secret appears in a second repository', () => {
-    const merged = mergeObservation(created, anObservation({ locations: [{ kind: 'file', repository: 'github.com/acme/other', path: 'a.env', line: 1 }] }), t0, 'x');
+    const merged = mergeObservation(
+      created,
+      anObservation({ locations: [{ kind: 'file', repository: 'github.com/acme/other', path: 'a.env', line: 1 }] }),
+      t0,
+      'x',
+    );
     expect(merged.finding.owaspNhi).toEqual(['NHI2', 'NHI9']);
     expect(merged.finding.locations).toHaveLength(2);
   });
 
   it('counts locations beyond the cap instead of growing the item without bound', () => {
     let finding = created;
-    const many = Array.from({ length: 250 }, (_, i) => ({ kind: 'file' as const, repository: 'github.com/acme/api', path: `f${i}.ts`, line: 1 }));
+    const many = Array.from({ length: 250 }, (_, i) => ({
+      kind: 'file' as const,
+      repository: 'github.com/acme/api',
+      path: `f${i}.ts`,
+      line: 1,
+    }));
     finding = mergeObservation(finding, anObservation({ locations: many }), t0, 'x').finding;
     expect(finding.locations).toHaveLength(200);
     expect(finding.locationsNotListed).toBe(51);

@@ -2,18 +2,36 @@ import { resolveOwner, type OwnerDirectory, type ResourceTags } from '@core/owne
 import { DEFAULT_POLICY, parsePolicy } from '@core/policy';
 
 const repo = { type: 'repository' as const, id: 'github.com/acme/payments-api' };
-const iamUser = { type: 'aws_resource' as const, id: 'arn:aws:iam::123456789012:user/reporting-batch', account: '123456789012' };
+const iamUser = {
+  type: 'aws_resource' as const,
+  id: 'arn:aws:iam::123456789012:user/reporting-batch',
+  account: '123456789012',
+};
 const cmdb = (owner?: string): OwnerDirectory => ({ ownerOf: async () => owner });
 const tags = (owner?: string): ResourceTags => ({ ownerTagOf: async () => owner });
-const policy = parsePolicy({ ownerMappings: [{ asset: 'github.com/acme/payments-*', owner: 'team-payments' }, { asset: '123456789012', owner: 'team-data' }] }, 'test');
+const policy = parsePolicy(
+  {
+    ownerMappings: [
+      { asset: 'github.com/acme/payments-*', owner: 'team-payments' },
+      { asset: '123456789012', owner: 'team-data' },
+    ],
+  },
+  'test',
+);
 
 describe('owner resolution (first match wins)', () => {
   it('takes the CMDB owner first', async () => {
-    expect(await resolveOwner(repo, { policy, directory: cmdb('app-owner@acme.example'), tags: tags('tagged') })).toEqual({ owner: 'app-owner@acme.example', via: 'cmdb', unresolved: false });
+    expect(
+      await resolveOwner(repo, { policy, directory: cmdb('app-owner@acme.example'), tags: tags('tagged') }),
+    ).toEqual({ owner: 'app-owner@acme.example', via: 'cmdb', unresolved: false });
   });
 
   it('then the resource owner tag', async () => {
-    expect(await resolveOwner(iamUser, { policy, directory: cmdb(undefined), tags: tags('data-eng') })).toEqual({ owner: 'data-eng', via: 'tags', unresolved: false });
+    expect(await resolveOwner(iamUser, { policy, directory: cmdb(undefined), tags: tags('data-eng') })).toEqual({
+      owner: 'data-eng',
+      via: 'tags',
+      unresolved: false,
+    });
   });
 
   it('then the configured mapping, by asset pattern or AWS account', async () => {
@@ -22,6 +40,8 @@ describe('owner resolution (first match wins)', () => {
   });
 
   it("falls back to the identity programme's queue and marks the finding unresolved", async () => {
-    expect(await resolveOwner({ type: 'repository', id: 'github.com/other/thing' }, { policy: DEFAULT_POLICY })).toEqual({ owner: 'identity-programme', via: 'unowned_queue', unresolved: true });
+    expect(
+      await resolveOwner({ type: 'repository', id: 'github.com/other/thing' }, { policy: DEFAULT_POLICY }),
+    ).toEqual({ owner: 'identity-programme', via: 'unowned_queue', unresolved: true });
   });
 });

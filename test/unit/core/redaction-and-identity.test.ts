@@ -6,7 +6,9 @@ describe('secret hashing and previews', () => {
   const hasher = new SecretHasher(Buffer.alloc(32, 1));
 
   it('is keyed: another deployment key gives another hash', () => {
-    expect(hasher.hash('AKIACLOSELOOPFAKE001')).not.toBe(new SecretHasher(Buffer.alloc(32, 2)).hash('AKIACLOSELOOPFAKE001'));
+    expect(hasher.hash('AKIACLOSELOOPFAKE001')).not.toBe(
+      new SecretHasher(Buffer.alloc(32, 2)).hash('AKIACLOSELOOPFAKE001'),
+    );
   });
 
   it('ignores whitespace, so a wrapped secret is the same secret', () => {
@@ -30,15 +32,26 @@ describe('secret hashing and previews', () => {
 
 describe('redaction', () => {
   it('scrubs credential shapes from free text', () => {
-    const text = 'key AKIAYVP4CIPPERUVIFXG url https://admin:hunter2@example.com token ghp_abcdefghijklmnopqrstuvwxyz0123';
+    const text =
+      'key AKIAYVP4CIPPERUVIFXG url https://admin:hunter2@example.com token ghp_abcdefghijklmnopqrstuvwxyz0123';
     const out = redactText(text);
     expect(out).not.toMatch(/AKIAYVP4|hunter2|ghp_abcdef/);
     expect(out).toContain(REDACTED);
   });
 
   it('replaces known secret fields whole and scrubs the rest of a record', () => {
-    const out = redactRecord({ Secret: 'x', Match: 'API=x', File: 'a.ts', nested: { Raw: 'QUtJQQ==', note: 'AKIAYVP4CIPPERUVIFXG here' } });
-    expect(out).toEqual({ Secret: REDACTED, Match: REDACTED, File: 'a.ts', nested: { Raw: REDACTED, note: `${REDACTED} here` } });
+    const out = redactRecord({
+      Secret: 'x',
+      Match: 'API=x',
+      File: 'a.ts',
+      nested: { Raw: 'QUtJQQ==', note: 'AKIAYVP4CIPPERUVIFXG here' },
+    });
+    expect(out).toEqual({
+      Secret: REDACTED,
+      Match: REDACTED,
+      File: 'a.ts',
+      nested: { Raw: REDACTED, note: `${REDACTED} here` },
+    });
   });
 
   it('describes values for messages without showing secret fields', () => {
@@ -84,7 +97,13 @@ describe('HMAC implementation', () => {
       // One hasher for all: it reuses its buffers, so a short secret after a long one
       // (which grew them) must not pick up the long one's tail.
       const keyed = new SecretHasher(key);
-      for (const secret of ['AKIACLOSELOOPFAKE001', 'x'.repeat(500), 'ünïcode-sëcret', 'p'.repeat(5000), 'AKIACLOSELOOPFAKE002']) {
+      for (const secret of [
+        'AKIACLOSELOOPFAKE001',
+        'x'.repeat(500),
+        'ünïcode-sëcret',
+        'p'.repeat(5000),
+        'AKIACLOSELOOPFAKE002',
+      ]) {
         expect(keyed.hash(secret)).toBe(createHmac('sha256', key).update(secret).digest('hex'));
       }
     }
@@ -95,7 +114,9 @@ describe('HMAC implementation', () => {
     const secret = 'AKIACLOSELOOPFAKE003';
     hasher.hash(secret);
     // Its private state, read the way a heap dump would see it.
-    const buffers = Object.values(hasher as unknown as Record<string, unknown>).filter((v): v is Buffer => Buffer.isBuffer(v));
+    const buffers = Object.values(hasher as unknown as Record<string, unknown>).filter((v): v is Buffer =>
+      Buffer.isBuffer(v),
+    );
     expect(buffers.length).toBeGreaterThan(0);
     for (const buffer of buffers) expect(buffer.includes(secret)).toBe(false);
   });

@@ -24,12 +24,23 @@ describe('CloseloopStack', () => {
   const { stack, synth } = synthWithNag((app) => new CloseloopStack(app, 'Test'));
   const assembly = synth();
   const template = Template.fromStack(stack);
-  const statements = () => (Object.values(template.findResources('AWS::IAM::Policy')) as Array<{ Properties: { PolicyDocument: { Statement: Statement[] } } }>).flatMap((p) => p.Properties.PolicyDocument.Statement);
+  const statements = () =>
+    (
+      Object.values(template.findResources('AWS::IAM::Policy')) as Array<{
+        Properties: { PolicyDocument: { Statement: Statement[] } };
+      }>
+    ).flatMap((p) => p.Properties.PolicyDocument.Statement);
   const machineWith = (substitution: string) =>
-    (Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as Array<{ Properties: Record<string, unknown> }>).find((m) => substitution in ((m.Properties.DefinitionSubstitutions as object) ?? {}))!;
+    (
+      Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as Array<{
+        Properties: Record<string, unknown>;
+      }>
+    ).find((m) => substitution in ((m.Properties.DefinitionSubstitutions as object) ?? {}))!;
 
   it('passes cdk-nag AwsSolutions with nothing unacknowledged', () => {
-    const report = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as { pluginReports: Array<{ pluginName: string; violations: unknown[] }> };
+    const report = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as {
+      pluginReports: Array<{ pluginName: string; violations: unknown[] }>;
+    };
     const nag = report.pluginReports.filter((p) => p.pluginName === 'AwsSolutions');
     expect(nag.flatMap((p) => p.violations)).toEqual([]);
   });
@@ -60,36 +71,68 @@ describe('CloseloopStack', () => {
   });
 
   it('has the same GSIs as `closeloop init`', () => {
-    const table = Object.values(template.findResources('AWS::DynamoDB::Table'))[0] as { Properties: { GlobalSecondaryIndexes: Array<{ IndexName: string; KeySchema: Array<{ AttributeName: string }> }> } };
-    expect(table.Properties.GlobalSecondaryIndexes.map((g) => [g.IndexName, g.KeySchema.map((k) => k.AttributeName)])).toEqual(INDEXES.map((i) => [i.name, [i.partitionKey, i.sortKey]]));
+    const table = Object.values(template.findResources('AWS::DynamoDB::Table'))[0] as {
+      Properties: { GlobalSecondaryIndexes: Array<{ IndexName: string; KeySchema: Array<{ AttributeName: string }> }> };
+    };
+    expect(
+      table.Properties.GlobalSecondaryIndexes.map((g) => [g.IndexName, g.KeySchema.map((k) => k.AttributeName)]),
+    ).toEqual(INDEXES.map((i) => [i.name, [i.partitionKey, i.sortKey]]));
   });
 
   it('runs both ingest functions on Node.js 24, arm64, with X-Ray and the table and key configured', () => {
-    const functions = template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^closeloop: ingest') } });
+    const functions = template.findResources('AWS::Lambda::Function', {
+      Properties: { Description: Match.stringLikeRegexp('^closeloop: ingest') },
+    });
     expect(Object.keys(functions)).toHaveLength(2);
     for (const fn of Object.values(functions) as Array<{ Properties: Record<string, unknown> }>) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         TracingConfig: { Mode: 'Active' },
-        Environment: { Variables: expect.objectContaining({ CLOSELOOP_TABLE: expect.anything(), CLOSELOOP_DEPLOYMENT_KEY_SECRET: expect.anything() }) },
+        Environment: {
+          Variables: expect.objectContaining({
+            CLOSELOOP_TABLE: expect.anything(),
+            CLOSELOOP_DEPLOYMENT_KEY_SECRET: expect.anything(),
+          }),
+        },
       });
     }
   });
 
   it('grants the ingest roles only the DynamoDB actions ingest uses, on the table and its named indexes', () => {
-    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Array<{ Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> } } }>;
-    const dynamo = policies.flatMap((p) => p.Properties.PolicyDocument.Statement).filter((s) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')));
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Array<{
+      Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> } };
+    }>;
+    const dynamo = policies
+      .flatMap((p) => p.Properties.PolicyDocument.Statement)
+      .filter((s) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')));
     const ingest = dynamo.filter((s) => [s.Action].flat().includes('dynamodb:BatchWriteItem'));
-    const tickets = dynamo.filter((s) => [s.Action].flat().includes('dynamodb:UpdateItem') || [s.Action].flat().join() === 'dynamodb:Query');
+    const tickets = dynamo.filter(
+      (s) => [s.Action].flat().includes('dynamodb:UpdateItem') || [s.Action].flat().join() === 'dynamodb:Query',
+    );
     const reports = dynamo.filter((s) => [s.Action].flat().sort().join() === 'dynamodb:GetItem,dynamodb:Query');
     const lifecycle = dynamo.filter((s) => !ingest.includes(s) && !tickets.includes(s) && !reports.includes(s));
     expect(reports).toHaveLength(2); // the report API and the export worker read only
     expect(ingest).toHaveLength(3); // report ingest, Security Hub ingest, credential hygiene
     expect(lifecycle).toHaveLength(5); // lifecycle step, starter, decisions; rotation step, rotation events (the rotation function itself has no table access)
     expect(tickets).toHaveLength(3); // sync and webhooks (outbox, leases, tracker); the relay only queries
-    for (const statement of ingest) expect([statement.Action].flat().sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
-    for (const statement of lifecycle) expect([statement.Action].flat().sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    for (const statement of ingest)
+      expect([statement.Action].flat().sort()).toEqual([
+        'dynamodb:BatchGetItem',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:ConditionCheckItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+      ]);
+    for (const statement of lifecycle)
+      expect([statement.Action].flat().sort()).toEqual([
+        'dynamodb:BatchGetItem',
+        'dynamodb:ConditionCheckItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+      ]);
     for (const statement of dynamo) {
       expect(JSON.stringify(statement.Resource)).not.toContain('index/*');
       expect([statement.Action].flat()).not.toEqual(expect.arrayContaining(['dynamodb:DeleteItem']));
@@ -97,17 +140,30 @@ describe('CloseloopStack', () => {
   });
 
   it('routes S3 uploads through SQS with a DLQ, and alarms on the DLQs', () => {
-    template.hasResourceProperties('Custom::S3BucketNotifications', { NotificationConfiguration: { QueueConfigurations: [Match.objectLike({ Events: ['s3:ObjectCreated:*'] })] } });
+    template.hasResourceProperties('Custom::S3BucketNotifications', {
+      NotificationConfiguration: { QueueConfigurations: [Match.objectLike({ Events: ['s3:ObjectCreated:*'] })] },
+    });
     template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 }) });
     template.resourceCountIs('AWS::CloudWatch::Alarm', 6); // DLQs of report ingest, Security Hub ingest, ticket sync, rotation events, report exports; failed rotation executions
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', AlarmActions: [Match.anyValue()] });
-    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [Match.anyValue()],
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
   });
 
   it('ingests Security Hub "Findings - Imported" events with a DLQ on the target', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { source: ['aws.securityhub'], 'detail-type': ['Security Hub Findings - Imported'] },
-      Targets: [Match.objectLike({ DeadLetterConfig: Match.anyValue(), RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 8 }) })],
+      Targets: [
+        Match.objectLike({
+          DeadLetterConfig: Match.anyValue(),
+          RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 8 }),
+        }),
+      ],
     });
   });
 
@@ -115,18 +171,29 @@ describe('CloseloopStack', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
       VersioningConfiguration: { Status: 'Enabled' },
       LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'reports/' }),
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
     });
   });
 
   it('deploys the lifecycle from the same ASL file, Standard, with logging ALL and X-Ray', () => {
-    const definition = readFileSync(join(__dirname, '..', '..', '..', 'statemachines', 'finding-lifecycle.asl.json'), 'utf8');
+    const definition = readFileSync(
+      join(__dirname, '..', '..', '..', 'statemachines', 'finding-lifecycle.asl.json'),
+      'utf8',
+    );
     const machine = machineWith('LifecycleStepFunctionArn');
     expect(machine.Properties).toMatchObject({
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
       LoggingConfiguration: expect.objectContaining({ Level: 'ALL', IncludeExecutionData: true }),
-      DefinitionSubstitutions: { LifecycleStepFunctionArn: expect.anything(), SecretRotationStateMachineArn: expect.anything() },
+      DefinitionSubstitutions: {
+        LifecycleStepFunctionArn: expect.anything(),
+        SecretRotationStateMachineArn: expect.anything(),
+      },
       DefinitionS3Location: expect.objectContaining({ Key: expect.stringMatching(/\.json$/) }),
     });
     // DefinitionBody.fromFile ships the file as an asset: the same bytes the local runner executes.
@@ -135,21 +202,35 @@ describe('CloseloopStack', () => {
   });
 
   it('deploys the secret rotation machine from its ASL file, Standard, with logging ALL and X-Ray', () => {
-    const definition = readFileSync(join(__dirname, '..', '..', '..', 'statemachines', 'secret-rotation.asl.json'), 'utf8');
+    const definition = readFileSync(
+      join(__dirname, '..', '..', '..', 'statemachines', 'secret-rotation.asl.json'),
+      'utf8',
+    );
     const machine = machineWith('RotationStepFunctionArn');
-    expect(machine.Properties).toMatchObject({ StateMachineType: 'STANDARD', TracingConfiguration: { Enabled: true }, LoggingConfiguration: expect.objectContaining({ Level: 'ALL', IncludeExecutionData: true }) });
+    expect(machine.Properties).toMatchObject({
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: expect.objectContaining({ Level: 'ALL', IncludeExecutionData: true }),
+    });
     const key = (machine.Properties.DefinitionS3Location as { Key: string }).Key;
     expect(readFileSync(join(assembly.directory, `asset.${key}`), 'utf8')).toBe(definition);
   });
 
   it('gives auditors a role that can read and export reports and nothing else; the report functions only read the table', () => {
-    const roles = template.findResources('AWS::IAM::Role', { Properties: { Description: Match.stringLikeRegexp('^closeloop auditor') } });
+    const roles = template.findResources('AWS::IAM::Role', {
+      Properties: { Description: Match.stringLikeRegexp('^closeloop auditor') },
+    });
     expect(Object.keys(roles)).toHaveLength(1);
     const [roleId, role] = Object.entries(roles)[0]! as [string, { Properties: Record<string, unknown> }];
     expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     expect(role.Properties.Policies).toBeUndefined();
-    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Array<{ Properties: { Roles: Array<{ Ref: string }>; PolicyDocument: { Statement: Statement[] } } }>;
-    const statementsOf = (ref: string) => policies.filter((p) => p.Properties.Roles.some((r) => r.Ref === ref)).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Array<{
+      Properties: { Roles: Array<{ Ref: string }>; PolicyDocument: { Statement: Statement[] } };
+    }>;
+    const statementsOf = (ref: string) =>
+      policies
+        .filter((p) => p.Properties.Roles.some((r) => r.Ref === ref))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement);
     const statements = statementsOf(roleId);
     expect(statements).toEqual([expect.objectContaining({ Action: 'execute-api:Invoke', Effect: 'Allow' })]);
     const resources = JSON.stringify(statements[0]!.Resource);
@@ -157,33 +238,60 @@ describe('CloseloopStack', () => {
     expect(resources).toMatch(/\/POST\/reports\/\*\/exports"/);
     expect(resources).not.toMatch(/findings|webhooks/);
 
-    const roleOf = (description: string) => (Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: description } })) as Array<{ Properties: { Role: { 'Fn::GetAtt': [string, string] } } }>)[0]!.Properties.Role['Fn::GetAtt'][0];
+    const roleOf = (description: string) =>
+      (
+        Object.values(
+          template.findResources('AWS::Lambda::Function', { Properties: { Description: description } }),
+        ) as Array<{ Properties: { Role: { 'Fn::GetAtt': [string, string] } } }>
+      )[0]!.Properties.Role['Fn::GetAtt'][0];
     const api = statementsOf(roleOf('closeloop: auditor reports API'));
     const worker = statementsOf(roleOf('closeloop: auditor report exports (background)'));
     const actions = (st: Statement[]) => st.flatMap((x) => [x.Action].flat());
     for (const fn of [api, worker]) {
-      expect(actions(fn).filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+      expect(
+        actions(fn)
+          .filter((a) => a.startsWith('dynamodb:'))
+          .sort(),
+      ).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
       expect(actions(fn).filter((a) => /^(states|secretsmanager|iam):/.test(a))).toEqual([]);
     }
     expect(actions(api).filter((a) => a.startsWith('sqs:'))).toEqual([]);
     // The worker may only hand a failed export to its dead-letter queue.
-    expect(worker.filter((x) => [x.Action].flat().some((a) => a.startsWith('sqs:'))).map((x) => [x.Action].flat().sort())).toEqual([['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']]);
+    expect(
+      worker.filter((x) => [x.Action].flat().some((a) => a.startsWith('sqs:'))).map((x) => [x.Action].flat().sort()),
+    ).toEqual([['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']]);
     // The API: records requests (request.json only), reads export files to sign links, starts the worker.
-    const s3Of = (st: Statement[]) => st.filter((x) => [x.Action].flat().some((a) => a.startsWith('s3:'))).map((x) => [[x.Action].flat().join(), JSON.stringify(x.Resource).replace(/.*"(\/exports[^"]*)".*/, '$1')]);
-    expect(s3Of(api).sort()).toEqual([['s3:GetObject', '/exports/*'], ['s3:PutObject', '/exports/*/request.json']]);
+    const s3Of = (st: Statement[]) =>
+      st
+        .filter((x) => [x.Action].flat().some((a) => a.startsWith('s3:')))
+        .map((x) => [[x.Action].flat().join(), JSON.stringify(x.Resource).replace(/.*"(\/exports[^"]*)".*/, '$1')]);
+    expect(s3Of(api).sort()).toEqual([
+      ['s3:GetObject', '/exports/*'],
+      ['s3:PutObject', '/exports/*/request.json'],
+    ]);
     expect(s3Of(worker)).toEqual([['s3:PutObject', '/exports/*']]);
     expect(api.filter((x) => [x.Action].flat().includes('lambda:InvokeFunction'))).toHaveLength(1);
     // The export bucket: private, encrypted, TLS only, access-logged, files expire.
     template.hasResourceProperties('AWS::S3::Bucket', {
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
       LoggingConfiguration: { LogFilePrefix: 'report-exports/', DestinationBucketName: Match.anyValue() },
       LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 30 })] },
     });
-    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 2, DestinationConfig: { OnFailure: { Destination: Match.anyValue() } } });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
   });
 
   it('puts every findings and decisions route behind IAM authorisation; only the two signed webhooks are open', () => {
-    const methods = Object.values(template.findResources('AWS::ApiGateway::Method')) as Array<{ Properties: { HttpMethod: string; AuthorizationType: string } }>;
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method')) as Array<{
+      Properties: { HttpMethod: string; AuthorizationType: string };
+    }>;
     const routes = methods.filter((m) => m.Properties.HttpMethod !== 'OPTIONS');
     expect(routes.filter((m) => m.Properties.HttpMethod === 'POST')).toHaveLength(10); // decisions, webhooks, report exports
     expect(routes.filter((m) => m.Properties.HttpMethod === 'GET')).toHaveLength(4); // findings, a finding, reports, an export
@@ -192,9 +300,17 @@ describe('CloseloopStack', () => {
   });
 
   it('syncs tickets from an SQS queue with partial batch failures, a DLQ and a scheduled outbox relay', () => {
-    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 50, FunctionResponseTypes: ['ReportBatchItemFailures'] });
-    template.hasResourceProperties('AWS::Events::Rule', { Description: 'closeloop: relay pending ticket work', ScheduleExpression: 'rate(1 minute)' });
-    template.hasResourceProperties('AWS::SecretsManager::Secret', { Description: Match.stringLikeRegexp('ticketing credentials') });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 50,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Description: 'closeloop: relay pending ticket work',
+      ScheduleExpression: 'rate(1 minute)',
+    });
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Description: Match.stringLikeRegexp('ticketing credentials'),
+    });
     template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }) });
   });
 
@@ -204,29 +320,68 @@ describe('CloseloopStack', () => {
     // the starter; the lifecycle (continue-as-new, and starting a rotation); the rotation events (retiring old keys)
     expect(withAction('states:StartExecution')).toHaveLength(4);
     // Machines named by ARN pattern use Step Functions' colon form (arn:…:stateMachine:name).
-    for (const s of [...withAction('states:StartExecution'), ...withAction('states:SendTaskSuccess')]) expect(JSON.stringify(s.Resource)).not.toContain('stateMachine/');
+    for (const s of [...withAction('states:StartExecution'), ...withAction('states:SendTaskSuccess')])
+      expect(JSON.stringify(s.Resource)).not.toContain('stateMachine/');
   });
 
   it('scopes rotation: Secrets Manager only on secrets tagged closeloop:rotator, the failure tag only, no IAM without named users', () => {
-    const secretsManager = statements().filter((s) => [s.Action].flat().some((a) => /^secretsmanager:(PutSecretValue|RotateSecret|UpdateSecretVersionStage|GetSecretValue)$/.test(a)) && JSON.stringify(s.Resource).includes(':secret:*'));
+    const secretsManager = statements().filter(
+      (s) =>
+        [s.Action]
+          .flat()
+          .some((a) =>
+            /^secretsmanager:(PutSecretValue|RotateSecret|UpdateSecretVersionStage|GetSecretValue)$/.test(a),
+          ) && JSON.stringify(s.Resource).includes(':secret:*'),
+    );
     expect(secretsManager.length).toBeGreaterThanOrEqual(2);
-    for (const s of secretsManager) expect(s.Condition).toEqual({ StringLike: { 'aws:ResourceTag/closeloop:rotator': '*' } });
+    for (const s of secretsManager)
+      expect(s.Condition).toEqual({ StringLike: { 'aws:ResourceTag/closeloop:rotator': '*' } });
     const tagging = statements().filter((s) => [s.Action].flat().includes('secretsmanager:UntagResource'));
-    expect(tagging).toEqual([expect.objectContaining({ Condition: expect.objectContaining({ 'ForAllValues:StringEquals': { 'aws:TagKeys': ['closeloop:rotation-failed-step'] } }) })]);
-    const writesIam = statements().filter((s) => [s.Action].flat().some((a) => /^iam:(CreateAccessKey|UpdateAccessKey|DeleteAccessKey)$/.test(a)));
+    expect(tagging).toEqual([
+      expect.objectContaining({
+        Condition: expect.objectContaining({
+          'ForAllValues:StringEquals': { 'aws:TagKeys': ['closeloop:rotation-failed-step'] },
+        }),
+      }),
+    ]);
+    const writesIam = statements().filter((s) =>
+      [s.Action].flat().some((a) => /^iam:(CreateAccessKey|UpdateAccessKey|DeleteAccessKey)$/.test(a)),
+    );
     expect(writesIam).toEqual([]);
     template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: ['aws.secretsmanager'], 'detail-type': ['AWS Service Event via CloudTrail'], detail: { eventName: ['RotationSucceeded', 'RotationFailed', 'RotationAbandoned'] } },
+      EventPattern: {
+        source: ['aws.secretsmanager'],
+        'detail-type': ['AWS Service Event via CloudTrail'],
+        detail: { eventName: ['RotationSucceeded', 'RotationFailed', 'RotationAbandoned'] },
+      },
       Targets: [Match.objectLike({ DeadLetterConfig: Match.anyValue() })],
     });
-    template.hasResourceProperties('AWS::Events::Rule', { Description: 'closeloop: credential hygiene (NHI7, NHI1)', ScheduleExpression: 'rate(1 day)' });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Description: 'closeloop: credential hygiene (NHI7, NHI1)',
+      ScheduleExpression: 'rate(1 day)',
+    });
   });
 
   it('with ServiceNow configured, the lifecycle step reads the ticketing secret to ask the CMDB for owners', () => {
-    const t = Template.fromStack(new CloseloopStack(new App(), 'WithServiceNow', { ticketing: { servicenow: { SERVICENOW_URL: 'https://acme.service-now.com', SERVICENOW_USER: 'closeloop', SERVICENOW_TABLE: 'sn_si_task' } } }));
-    const step = Object.values(t.findResources('AWS::Lambda::Function', { Properties: { Description: 'closeloop: finding lifecycle step' } })) as Array<{ Properties: { Environment: { Variables: Record<string, unknown> } } }>;
+    const t = Template.fromStack(
+      new CloseloopStack(new App(), 'WithServiceNow', {
+        ticketing: {
+          servicenow: {
+            SERVICENOW_URL: 'https://acme.service-now.com',
+            SERVICENOW_USER: 'closeloop',
+            SERVICENOW_TABLE: 'sn_si_task',
+          },
+        },
+      }),
+    );
+    const step = Object.values(
+      t.findResources('AWS::Lambda::Function', { Properties: { Description: 'closeloop: finding lifecycle step' } }),
+    ) as Array<{ Properties: { Environment: { Variables: Record<string, unknown> } } }>;
     expect(step).toHaveLength(1);
-    expect(step[0]!.Properties.Environment.Variables).toMatchObject({ SERVICENOW_URL: 'https://acme.service-now.com', CLOSELOOP_TICKETING_SECRET: expect.anything() });
+    expect(step[0]!.Properties.Environment.Variables).toMatchObject({
+      SERVICENOW_URL: 'https://acme.service-now.com',
+      CLOSELOOP_TICKETING_SECRET: expect.anything(),
+    });
   });
 
   it('with managed secrets and users configured: rotation schedules, and IAM key actions only on the users named', () => {
@@ -234,23 +389,42 @@ describe('CloseloopStack', () => {
       (app) =>
         new CloseloopStack(app, 'Configured', {
           rotation: {
-            managedSecretArns: ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/payments-ci/access-key-AbCdEf'],
+            managedSecretArns: [
+              'arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/payments-ci/access-key-AbCdEf',
+            ],
             managedIamUserArns: ['arn:aws:iam::123456789012:user/payments-ci'],
             containmentIamUserArns: ['arn:aws:iam::123456789012:user/legacy/*'],
             scheduleDays: 14,
           },
         }),
     );
-    const configuredReport = JSON.parse(readFileSync(join(synthConfigured().directory, 'validation-report.json'), 'utf8')) as { pluginReports: Array<{ pluginName: string; violations: unknown[] }> };
+    const configuredReport = JSON.parse(
+      readFileSync(join(synthConfigured().directory, 'validation-report.json'), 'utf8'),
+    ) as { pluginReports: Array<{ pluginName: string; violations: unknown[] }> };
     const t = Template.fromStack(configured);
-    t.hasResourceProperties('AWS::SecretsManager::RotationSchedule', { SecretId: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/payments-ci/access-key-AbCdEf', RotationRules: { ScheduleExpression: 'rate(14 days)' } });
-    const all = (Object.values(t.findResources('AWS::IAM::Policy')) as Array<{ Properties: { PolicyDocument: { Statement: Statement[] } } }>).flatMap((p) => p.Properties.PolicyDocument.Statement);
-    const keyWrites = all.filter((s) => [s.Action].flat().some((a) => /^iam:(CreateAccessKey|UpdateAccessKey|DeleteAccessKey)$/.test(a)));
+    t.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      SecretId: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/payments-ci/access-key-AbCdEf',
+      RotationRules: { ScheduleExpression: 'rate(14 days)' },
+    });
+    const all = (
+      Object.values(t.findResources('AWS::IAM::Policy')) as Array<{
+        Properties: { PolicyDocument: { Statement: Statement[] } };
+      }>
+    ).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const keyWrites = all.filter((s) =>
+      [s.Action].flat().some((a) => /^iam:(CreateAccessKey|UpdateAccessKey|DeleteAccessKey)$/.test(a)),
+    );
     expect(keyWrites.length).toBeGreaterThan(0);
-    for (const s of keyWrites) for (const r of [s.Resource].flat()) expect(['arn:aws:iam::123456789012:user/payments-ci', 'arn:aws:iam::123456789012:user/legacy/*']).toContain(r);
+    for (const s of keyWrites)
+      for (const r of [s.Resource].flat())
+        expect(['arn:aws:iam::123456789012:user/payments-ci', 'arn:aws:iam::123456789012:user/legacy/*']).toContain(r);
     const createKey = keyWrites.filter((s) => [s.Action].flat().includes('iam:CreateAccessKey'));
-    expect(createKey.map((s) => s.Resource).sort()).toEqual(['arn:aws:iam::123456789012:user/legacy/*', 'arn:aws:iam::123456789012:user/payments-ci']); // containment (step), managed (rotation function)
-    expect(configuredReport.pluginReports.filter((p) => p.pluginName === 'AwsSolutions').flatMap((p) => p.violations)).toEqual([]);
+    expect(createKey.map((s) => s.Resource).sort()).toEqual([
+      'arn:aws:iam::123456789012:user/legacy/*',
+      'arn:aws:iam::123456789012:user/payments-ci',
+    ]); // containment (step), managed (rotation function)
+    expect(
+      configuredReport.pluginReports.filter((p) => p.pluginName === 'AwsSolutions').flatMap((p) => p.violations),
+    ).toEqual([]);
   });
 });
-

@@ -19,9 +19,20 @@ function pendingVersion(w: World, secretArn: string, token = TOKEN) {
 }
 
 const step = (w: World, secretArn: string, s: RotationEvent['Step'], token = TOKEN) =>
-  runRotationProtocolStep({ SecretId: secretArn, ClientRequestToken: token, Step: s }, { secretsManager: w.secretsManager, rotatorFor: w.rotatorFor, log: { info: (m, d) => w.logLines.push(JSON.stringify({ m, ...d })), warn: (m, d) => w.logLines.push(JSON.stringify({ m, ...d })) } });
+  runRotationProtocolStep(
+    { SecretId: secretArn, ClientRequestToken: token, Step: s },
+    {
+      secretsManager: w.secretsManager,
+      rotatorFor: w.rotatorFor,
+      log: {
+        info: (m, d) => w.logLines.push(JSON.stringify({ m, ...d })),
+        warn: (m, d) => w.logLines.push(JSON.stringify({ m, ...d })),
+      },
+    },
+  );
 
-const currentOf = (w: World, arn: string) => JSON.parse(w.sm.valueAt(arn, 'AWSCURRENT')!) as { accessKeyId: string; secretAccessKey: string };
+const currentOf = (w: World, arn: string) =>
+  JSON.parse(w.sm.valueAt(arn, 'AWSCURRENT')!) as { accessKeyId: string; secretAccessKey: string };
 
 describe('Secrets Manager rotation protocol (stateful Secrets Manager, IAM and STS fakes)', () => {
   it('rotation of an IAM access key: a new, working key becomes AWSCURRENT; the old one stays active for its grace period', async () => {
@@ -59,9 +70,13 @@ describe('Secrets Manager rotation protocol (stateful Secrets Manager, IAM and S
     const { secretArn } = world.managedIamUser('payments-ci');
     world.sm.find(secretArn).rotationEnabled = false;
     pendingVersion(world, secretArn);
-    await expect(step(world, secretArn, 'createSecret')).rejects.toThrow(/rotation is not enabled for secret app\/payments-ci\/access-key/);
+    await expect(step(world, secretArn, 'createSecret')).rejects.toThrow(
+      /rotation is not enabled for secret app\/payments-ci\/access-key/,
+    );
     world.sm.find(secretArn).rotationEnabled = true;
-    await expect(step(world, secretArn, 'createSecret', 'no-such-version')).rejects.toThrow(/has no version no-such-version/);
+    await expect(step(world, secretArn, 'createSecret', 'no-such-version')).rejects.toThrow(
+      /has no version no-such-version/,
+    );
     world.sm.find(secretArn).versions.get(TOKEN)!.stages.clear();
     world.sm.find(secretArn).versions.get(TOKEN)!.stages.add('SOMETHING');
     await expect(step(world, secretArn, 'createSecret')).rejects.toThrow(/is not AWSPENDING/);
@@ -77,7 +92,14 @@ describe('Secrets Manager rotation protocol (stateful Secrets Manager, IAM and S
     world.sts.rejectAll = true;
     await sm().send(new RotateSecretCommand({ SecretId: secretArn, ClientRequestToken: TOKEN }));
 
-    expect(world.sm.rotationFailures).toEqual([expect.objectContaining({ step: 'testSecret', message: expect.stringMatching(/^testSecret failed for secret app\/payments-ci\/access-key: The security token/) })]);
+    expect(world.sm.rotationFailures).toEqual([
+      expect.objectContaining({
+        step: 'testSecret',
+        message: expect.stringMatching(
+          /^testSecret failed for secret app\/payments-ci\/access-key: The security token/,
+        ),
+      }),
+    ]);
     expect(world.sm.valueAt(secretArn, 'AWSCURRENT')).toBe(before);
     expect(Object.values(world.sm.stages(secretArn)).flat()).not.toContain('AWSPENDING');
     expect(world.iam.keysOf('payments-ci').map((k) => k.AccessKeyId)).toEqual([oldKey.AccessKeyId]);
@@ -85,7 +107,9 @@ describe('Secrets Manager rotation protocol (stateful Secrets Manager, IAM and S
 
     // The next rotation succeeds and clears the failure tag.
     world.sts.rejectAll = false;
-    await sm().send(new RotateSecretCommand({ SecretId: secretArn, ClientRequestToken: '0f6d7a4e-1111-4a2b-9c3d-000000000002' }));
+    await sm().send(
+      new RotateSecretCommand({ SecretId: secretArn, ClientRequestToken: '0f6d7a4e-1111-4a2b-9c3d-000000000002' }),
+    );
     expect(currentOf(world, secretArn).accessKeyId).not.toBe(oldKey.AccessKeyId);
     expect(world.sm.find(secretArn).tags.has(FAILED_STEP_TAG)).toBe(false);
   });
@@ -94,7 +118,11 @@ describe('Secrets Manager rotation protocol (stateful Secrets Manager, IAM and S
     world = aRotationWorld();
     const { secretArn } = world.managedIamUser('payments-ci');
     pendingVersion(world, secretArn);
-    await expect(sm().send(new RotateSecretCommand({ SecretId: secretArn, ClientRequestToken: '0f6d7a4e-1111-4a2b-9c3d-000000000009' }))).rejects.toThrow(/previous rotation isn't complete/);
+    await expect(
+      sm().send(
+        new RotateSecretCommand({ SecretId: secretArn, ClientRequestToken: '0f6d7a4e-1111-4a2b-9c3d-000000000009' }),
+      ),
+    ).rejects.toThrow(/previous rotation isn't complete/);
 
     await Promise.all([step(world, secretArn, 'createSecret'), step(world, secretArn, 'createSecret')]);
     const pending = JSON.parse(world.sm.find(secretArn).versions.get(TOKEN)!.value!) as { accessKeyId: string };
@@ -108,7 +136,12 @@ describe('Secrets Manager rotation protocol (stateful Secrets Manager, IAM and S
     world = aRotationWorld();
     const { secretArn } = world.managedIamUser('payments-ci');
     const keys = world.iam.keysOf('payments-ci');
-    keys.push({ AccessKeyId: 'AKIAINACTIVE00000001', SecretAccessKey: 'x'.repeat(40), Status: 'Inactive', CreateDate: new Date(Date.now() - 90 * 86400e3) });
+    keys.push({
+      AccessKeyId: 'AKIAINACTIVE00000001',
+      SecretAccessKey: 'x'.repeat(40),
+      Status: 'Inactive',
+      CreateDate: new Date(Date.now() - 90 * 86400e3),
+    });
     await sm().send(new RotateSecretCommand({ SecretId: secretArn, ClientRequestToken: TOKEN }));
     expect(world.protocolErrors).toEqual([]);
     expect(world.iam.keysOf('payments-ci').map((k) => k.AccessKeyId)).not.toContain('AKIAINACTIVE00000001');
@@ -120,7 +153,12 @@ describe('Secrets Manager rotation protocol (stateful Secrets Manager, IAM and S
     world.sm.faults.set('PutSecretValue', [Object.assign(new Error('connection reset'), { name: 'TimeoutError' })]);
     await expect(step(world, secretArn, 'createSecret', second)).rejects.toThrow(/createSecret failed/);
     expect(world.iam.keysOf('payments-ci')).toHaveLength(1); // discarded on the failed store
-    world.iam.keysOf('payments-ci').push({ AccessKeyId: 'AKIAORPHAN0000000001', SecretAccessKey: 'y'.repeat(40), Status: 'Active', CreateDate: new Date() });
+    world.iam.keysOf('payments-ci').push({
+      AccessKeyId: 'AKIAORPHAN0000000001',
+      SecretAccessKey: 'y'.repeat(40),
+      Status: 'Active',
+      CreateDate: new Date(),
+    });
     await step(world, secretArn, 'createSecret', second);
     expect(world.iam.keysOf('payments-ci').map((k) => k.AccessKeyId)).not.toContain('AKIAORPHAN0000000001');
     expect(world.iam.keysOf('payments-ci')).toHaveLength(2);
@@ -131,7 +169,9 @@ describe('Secrets Manager rotation protocol (stateful Secrets Manager, IAM and S
     const before = world.iam.keysOf('payments-ci').map((k) => k.AccessKeyId);
     world.iam.keysOf('payments-ci').forEach((k) => (k.lastUsed = new Date()));
     pendingVersion(world, secretArn, third);
-    await expect(step(world, secretArn, 'createSecret', third)).rejects.toThrow(/IAM user payments-ci already has two access keys and the other one \(key-hmac:[0-9a-f]{16}\) is active/);
+    await expect(step(world, secretArn, 'createSecret', third)).rejects.toThrow(
+      /IAM user payments-ci already has two access keys and the other one \(key-hmac:[0-9a-f]{16}\) is active/,
+    );
     expect(world.iam.keysOf('payments-ci').map((k) => k.AccessKeyId)).toEqual(before);
     expect(world.sm.find(secretArn).tags.get(FAILED_STEP_TAG)).toBe(`createSecret@${third}`);
   });
@@ -144,21 +184,35 @@ describe('Secrets Manager rotation protocol (stateful Secrets Manager, IAM and S
       req.on('end', () => {
         const bearer = (req.headers.authorization ?? '').replace('Bearer ', '');
         if (req.method === 'POST' && req.url === '/keys') {
-          if (bearer !== 'initial-api-key-value-000000000000' && !registered.includes(bearer)) return sendJson(res, 401, { error: 'unknown key' });
+          if (bearer !== 'initial-api-key-value-000000000000' && !registered.includes(bearer))
+            return sendJson(res, 401, { error: 'unknown key' });
           registered.push((JSON.parse(body) as { credential: string }).credential);
           return sendJson(res, 201, { ok: true });
         }
-        if (req.method === 'GET' && req.url === '/whoami') return sendJson(res, registered.includes(bearer) ? 200 : 401, {});
+        if (req.method === 'GET' && req.url === '/whoami')
+          return sendJson(res, registered.includes(bearer) ? 200 : 401, {});
         sendJson(res, 404, {});
       });
     });
     try {
-      const target = httpCredentialTarget(axios.create({ timeout: 5000 }), { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1, maxWaitMs: 10, sleep: async () => undefined, now: Date.now });
+      const target = httpCredentialTarget(axios.create({ timeout: 5000 }), {
+        maxAttempts: 2,
+        baseDelayMs: 1,
+        maxDelayMs: 1,
+        maxWaitMs: 10,
+        sleep: async () => undefined,
+        now: Date.now,
+      });
       world = aRotationWorld({ target });
       const secretArn = world.sm.addSecret({
         name: 'saas/billing-api-key',
         rotator: 'generated_credential',
-        value: JSON.stringify({ value: 'initial-api-key-value-000000000000', registerUrl: `${server.base}/keys`, verifyUrl: `${server.base}/whoami`, length: 48 }),
+        value: JSON.stringify({
+          value: 'initial-api-key-value-000000000000',
+          registerUrl: `${server.base}/keys`,
+          verifyUrl: `${server.base}/whoami`,
+          length: 48,
+        }),
       });
       await sm().send(new RotateSecretCommand({ SecretId: secretArn, ClientRequestToken: TOKEN }));
       expect(world.protocolErrors).toEqual([]);
@@ -177,8 +231,14 @@ describe('Secrets Manager rotation protocol (stateful Secrets Manager, IAM and S
     const { secretArn } = world.managedIamUser('payments-ci');
     await sm().send(new RotateSecretCommand({ SecretId: secretArn, ClientRequestToken: TOKEN }));
     world.sts.rejectAll = true;
-    await sm().send(new RotateSecretCommand({ SecretId: secretArn, ClientRequestToken: '0f6d7a4e-1111-4a2b-9c3d-000000000005' }));
-    const bad = world.sm.addSecret({ name: 'broken', rotator: 'iam_access_key', value: '{"userName":"x","accessKeyId":"not-a-key","secretAccessKey":"sEcReTvAlUe-should-never-show"}' });
+    await sm().send(
+      new RotateSecretCommand({ SecretId: secretArn, ClientRequestToken: '0f6d7a4e-1111-4a2b-9c3d-000000000005' }),
+    );
+    const bad = world.sm.addSecret({
+      name: 'broken',
+      rotator: 'iam_access_key',
+      value: '{"userName":"x","accessKeyId":"not-a-key","secretAccessKey":"sEcReTvAlUe-should-never-show"}',
+    });
     pendingVersion(world, bad);
     const parseError = await step(world, bad, 'createSecret').catch((e: Error) => e);
     expect(parseError).toBeInstanceOf(Error);
@@ -186,13 +246,28 @@ describe('Secrets Manager rotation protocol (stateful Secrets Manager, IAM and S
 
     const secrets = [...world.allSecretValues(), 'sEcReTvAlUe-should-never-show'];
     expect(world.logLines.length).toBeGreaterThanOrEqual(4);
-    const everything = [...world.logLines, ...world.protocolErrors, (parseError as Error).message, ...world.sm.rotationFailures.map((f) => f.message)].join('\n');
+    const everything = [
+      ...world.logLines,
+      ...world.protocolErrors,
+      (parseError as Error).message,
+      ...world.sm.rotationFailures.map((f) => f.message),
+    ].join('\n');
     for (const secret of secrets) expect(everything).not.toContain(secret);
   });
 
   it('rotation of a generated credential without a target only stores the new value', async () => {
     world = aRotationWorld();
-    const rotator = generatedCredentialRotator(world.secretsManager, httpCredentialTarget(axios.create(), { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxWaitMs: 1, sleep: async () => undefined, now: Date.now }));
+    const rotator = generatedCredentialRotator(
+      world.secretsManager,
+      httpCredentialTarget(axios.create(), {
+        maxAttempts: 1,
+        baseDelayMs: 1,
+        maxDelayMs: 1,
+        maxWaitMs: 1,
+        sleep: async () => undefined,
+        now: Date.now,
+      }),
+    );
     const next = await rotator.create({ value: 'old-value-0000000000000000' });
     await rotator.set(next, { value: 'old-value-0000000000000000' });
     await rotator.test(next);

@@ -8,12 +8,18 @@ const all = (file: string): Normalized[] => {
   expect(asffFormat.detect(doc)).toBe(true);
   return asffFormat.records!(doc).map((r) => asffFormat.normalize(r, aContext()));
 };
-const observations = (results: Normalized[]) => results.flatMap((r) => (r.kind === 'observation' ? [r.observation] : []));
+const observations = (results: Normalized[]) =>
+  results.flatMap((r) => (r.kind === 'observation' ? [r.observation] : []));
 
 describe('AWS Security Hub ASFF connector (contract: AWS docs, ASR and DefectDojo samples)', () => {
   it('turns AFSBP IAM.3 into a stale-credential finding (NHI7) on the IAM user', () => {
     const [o] = observations(all('asr-afsbp-iam.3.asff.json'));
-    expect(o).toMatchObject({ nhiType: 'cloud_access_key', owaspNhi: ['NHI7'], severity: 'medium', asset: { type: 'aws_resource', id: 'arn:aws:iam::111111111111:user/test-admin2', account: '111111111111' } });
+    expect(o).toMatchObject({
+      nhiType: 'cloud_access_key',
+      owaspNhi: ['NHI7'],
+      severity: 'medium',
+      asset: { type: 'aws_resource', id: 'arn:aws:iam::111111111111:user/test-admin2', account: '111111111111' },
+    });
   });
 
   it('turns AFSBP IAM.8 into an unused-credential finding (NHI1)', () => {
@@ -44,22 +50,40 @@ describe('AWS Security Hub ASFF connector (contract: AWS docs, ASR and DefectDoj
     expect(results.filter((r) => r.kind === 'rejected')).toEqual([]);
     const kept = observations(results);
     expect(kept.length).toBeGreaterThan(0);
-    for (const o of kept) expect(o.detector).toMatch(/iam_(rotate_access_key|disable_\d+_days_credentials|user_two_active_access_key|no_root_access_key)/);
+    for (const o of kept)
+      expect(o.detector).toMatch(
+        /iam_(rotate_access_key|disable_\d+_days_credentials|user_two_active_access_key|no_root_access_key)/,
+      );
     expect(kept.length + results.filter((r) => r.kind === 'skipped').length).toBe(731);
   });
 
   it('correlates the same issue on the same resource reported by two products', () => {
     const [iam3] = observations(all('asr-afsbp-iam.3.asff.json'));
     const doc = readFixtureJson<Record<string, unknown>>('scanners', 'aws-securityhub', 'asr-afsbp-iam.3.asff.json');
-    const prowler = asffFormat.normalize({ ...doc, Id: 'prowler-1', ProductArn: 'arn:aws:securityhub:us-east-1::product/prowler/prowler', ProductName: 'Prowler', GeneratorId: 'prowler-iam_rotate_access_key_90_days', ProductFields: {} }, aContext());
+    const prowler = asffFormat.normalize(
+      {
+        ...doc,
+        Id: 'prowler-1',
+        ProductArn: 'arn:aws:securityhub:us-east-1::product/prowler/prowler',
+        ProductName: 'Prowler',
+        GeneratorId: 'prowler-iam_rotate_access_key_90_days',
+        ProductFields: {},
+      },
+      aContext(),
+    );
     expect(prowler.kind === 'observation' && prowler.observation.fingerprint).toBe(iam3!.fingerprint);
   });
 
   it('redacts a credential quoted in a title (any product can send findings), before cutting it to 300 characters', () => {
     const doc = readFixtureJson<Record<string, unknown>>('scanners', 'aws-securityhub', 'asr-afsbp-iam.3.asff.json');
     const token = 'ghp_' + 'Wq4'.repeat(12);
-    const quoted = asffFormat.normalize({ ...doc, Title: `IAM.3 key rotation overdue; token ${token} also found in the user's tags` }, aContext());
-    expect(quoted.kind === 'observation' && quoted.observation.title).toBe("IAM.3 key rotation overdue; token [REDACTED] also found in the user's tags");
+    const quoted = asffFormat.normalize(
+      { ...doc, Title: `IAM.3 key rotation overdue; token ${token} also found in the user's tags` },
+      aContext(),
+    );
+    expect(quoted.kind === 'observation' && quoted.observation.title).toBe(
+      "IAM.3 key rotation overdue; token [REDACTED] also found in the user's tags",
+    );
     // A secret straddling the 300-character cut is still recognised whole.
     const long = asffFormat.normalize({ ...doc, Title: `${'IAM.3 '.repeat(48)}${token}` }, aContext());
     const title = long.kind === 'observation' ? long.observation.title : '';
@@ -69,6 +93,9 @@ describe('AWS Security Hub ASFF connector (contract: AWS docs, ASR and DefectDoj
 
   it('rejects a finding without Resources, naming the field', () => {
     const doc = readFixtureJson<Record<string, unknown>>('scanners', 'aws-securityhub', 'asr-afsbp-iam.3.asff.json');
-    expect(asffFormat.normalize({ ...doc, Resources: undefined }, aContext())).toEqual({ kind: 'rejected', problems: ['"Resources" is required'] });
+    expect(asffFormat.normalize({ ...doc, Resources: undefined }, aContext())).toEqual({
+      kind: 'rejected',
+      problems: ['"Resources" is required'],
+    });
   });
 });

@@ -37,6 +37,8 @@ describe('GitGuardian incidents connector (contract: recorded API responses)', (
     const incident = single.body as Record<string, unknown>;
     const a = gitguardianFormat.normalize(incident, aContext());
     const b = gitguardianFormat.normalize({ ...incident, id: 99999 }, aContext());
-    expect(a.kind === 'observation' && b.kind === 'observation' && a.observation.fingerprint === b.observation.fingerprint).toBe(true);
+    expect(
+      a.kind === 'observation' && b.kind === 'observation' && a.observation.fingerprint === b.observation.fingerprint,
+    ).toBe(true);
   });
 });

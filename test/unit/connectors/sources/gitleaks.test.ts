@@ -10,29 +10,37 @@ function observe(record: unknown): Observation {
 }
 
 describe('gitleaks JSON connector (contract: shared/fixtures/scanners/gitleaks)', () => {
-  it.each(['json_simple.json', 'json_extra_simple.json', 'secobserve-gitleaks.git.json', 'secobserve-gitleaks.dir.json', 'defectdojo-gitleaks8_many.json'])(
-    'detects and normalises every record of %s without carrying the secret',
-    (file) => {
-      const doc = readFixtureJson('scanners', 'gitleaks', file);
-      expect(gitleaksFormat.detect(doc)).toBe(true);
-      const records = gitleaksFormat.records!(doc);
-      const observations = records.map(observe);
-      expect(observations).toHaveLength(records.length);
-      const serialised = JSON.stringify(observations);
-      for (const secret of FIXTURE_SECRETS) expect(serialised).not.toContain(secret);
-      for (const o of observations) {
-        expect(o.owaspNhi).toContain('NHI2');
-        expect(o.nistCsf.length).toBeGreaterThan(0);
-        expect(o.secretHash).toMatch(/^[0-9a-f]{64}$/);
-      }
-    },
-  );
+  it.each([
+    'json_simple.json',
+    'json_extra_simple.json',
+    'secobserve-gitleaks.git.json',
+    'secobserve-gitleaks.dir.json',
+    'defectdojo-gitleaks8_many.json',
+  ])('detects and normalises every record of %s without carrying the secret', (file) => {
+    const doc = readFixtureJson('scanners', 'gitleaks', file);
+    expect(gitleaksFormat.detect(doc)).toBe(true);
+    const records = gitleaksFormat.records!(doc);
+    const observations = records.map(observe);
+    expect(observations).toHaveLength(records.length);
+    const serialised = JSON.stringify(observations);
+    for (const secret of FIXTURE_SECRETS) expect(serialised).not.toContain(secret);
+    for (const o of observations) {
+      expect(o.owaspNhi).toContain('NHI2');
+      expect(o.nistCsf.length).toBeGreaterThan(0);
+      expect(o.secretHash).toMatch(/^[0-9a-f]{64}$/);
+    }
+  });
 
   it('takes the repository from the Link of a git-mode report', () => {
     const [first] = readFixtureJson<unknown[]>('scanners', 'gitleaks', 'secobserve-gitleaks.git.json');
     const o = observe(first);
     expect(o.asset).toEqual({ type: 'repository', id: 'github.com/secobserve/secobserve' });
-    expect(o.locations[0]).toMatchObject({ kind: 'commit', path: 'docker-compose-playwright.yml', line: 42, commit: 'b718aa975b79d141225d928ba2822ea010b74d2b' });
+    expect(o.locations[0]).toMatchObject({
+      kind: 'commit',
+      path: 'docker-compose-playwright.yml',
+      line: 42,
+      commit: 'b718aa975b79d141225d928ba2822ea010b74d2b',
+    });
   });
 
   it('correlates the same secret across commits, files and a line-wrapped copy (dir vs git mode)', () => {

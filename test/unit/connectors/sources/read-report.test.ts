@@ -37,14 +37,19 @@ describe('opening scanner reports', () => {
   });
 
   it('streams a JSON-lines file whose last line has no newline (all 4 TruffleHog records)', async () => {
-    const report = await openReport(fixturePath('scanners', 'trufflehog', 'defectdojo-v3_git.jsonl'), { ctx: aContext() });
+    const report = await openReport(fixturePath('scanners', 'trufflehog', 'defectdojo-v3_git.jsonl'), {
+      ctx: aContext(),
+    });
     expect((await collect(report.records)).filter((r) => r.kind === 'observation')).toHaveLength(4);
   });
 
   it('refuses a truncated JSON document, saying where it broke', async () => {
     const path = file('truncated.json', '[\n {\n  "RuleID": "x",\n  "StartLine": 1,\n');
     await expect(openReport(path, { ctx: aContext(), displayName: 'truncated.json' })).rejects.toThrow(
-      new UnreadableReportError('truncated.json', 'it ends before the JSON is complete (line 5); the file looks truncated'),
+      new UnreadableReportError(
+        'truncated.json',
+        'it ends before the JSON is complete (line 5); the file looks truncated',
+      ),
     );
   });
 
@@ -56,27 +61,43 @@ describe('opening scanner reports', () => {
   });
 
   it('refuses a JSON-lines file whose last line was cut off', async () => {
-    const [line] = readFileSync(fixturePath('scanners', 'trufflehog', 'defectdojo-v3_git.jsonl'), 'utf8').split('\n') as string[];
+    const [line] = readFileSync(fixturePath('scanners', 'trufflehog', 'defectdojo-v3_git.jsonl'), 'utf8').split(
+      '\n',
+    ) as string[];
     const path = file('cut.jsonl', `${line}\n${line!.slice(0, 120)}`);
-    await expect(openReport(path, { ctx: aContext(), displayName: 'cut.jsonl' })).rejects.toThrow('cut.jsonl: its last line is not complete JSON; the file looks truncated');
+    await expect(openReport(path, { ctx: aContext(), displayName: 'cut.jsonl' })).rejects.toThrow(
+      'cut.jsonl: its last line is not complete JSON; the file looks truncated',
+    );
   });
 
   it('refuses an empty file and an unknown format', async () => {
-    await expect(openReport(file('empty.json', ''), { ctx: aContext(), displayName: 'empty.json' })).rejects.toThrow('empty.json: the file is empty');
-    await expect(openReport(file('other.json', '{"hello": "world"}'), { ctx: aContext(), displayName: 'other.json' })).rejects.toThrow(/other.json: not a recognised report format \(tried .*\); name one with --format/);
+    await expect(openReport(file('empty.json', ''), { ctx: aContext(), displayName: 'empty.json' })).rejects.toThrow(
+      'empty.json: the file is empty',
+    );
+    await expect(
+      openReport(file('other.json', '{"hello": "world"}'), { ctx: aContext(), displayName: 'other.json' }),
+    ).rejects.toThrow(/other.json: not a recognised report format \(tried .*\); name one with --format/);
   });
 
   it('rejects a corrupt line in the middle as one bad record and keeps the rest', async () => {
-    const lines = readFileSync(fixturePath('scanners', 'trufflehog', 'defectdojo-v3_git.jsonl'), 'utf8').split('\n').filter(Boolean) as string[];
+    const lines = readFileSync(fixturePath('scanners', 'trufflehog', 'defectdojo-v3_git.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean) as string[];
     const path = file('middle.jsonl', [lines[0], '{"DetectorName": "AWS", broken', lines[1]].join('\n'));
     const outcomes = await collect((await openReport(path, { ctx: aContext() })).records);
     expect(outcomes.map((o) => o.kind)).toEqual(['observation', 'rejected', 'observation']);
-    expect(outcomes[1]).toMatchObject({ recordNo: 2, problems: [expect.stringMatching(/^line 2 is not valid JSON at column \d+$/)] });
+    expect(outcomes[1]).toMatchObject({
+      recordNo: 2,
+      problems: [expect.stringMatching(/^line 2 is not valid JSON at column \d+$/)],
+    });
   });
 
   describe('telling JSON lines from a JSON document by the first non-blank line', () => {
-    const [first, second] = readFileSync(fixturePath('scanners', 'trufflehog', 'defectdojo-v3_git.jsonl'), 'utf8').split('\n').filter(Boolean) as string[];
-    const observations = async (path: string) => (await collect((await openReport(path, { ctx: aContext() })).records)).filter((o) => o.kind === 'observation');
+    const [first, second] = readFileSync(fixturePath('scanners', 'trufflehog', 'defectdojo-v3_git.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean) as string[];
+    const observations = async (path: string) =>
+      (await collect((await openReport(path, { ctx: aContext() })).records)).filter((o) => o.kind === 'observation');
 
     it.each([
       ['leading blank lines and CRLF endings', `\r\n  \r\n${first}\r\n${second}\r\n`],
@@ -95,7 +116,12 @@ describe('opening scanner reports', () => {
     });
 
     it('reads a minified document (one line of 200 KB) as a document', async () => {
-      const records = Array.from({ length: 400 }, (_, i) => ({ RuleID: 'generic-api-key', StartLine: i + 1, File: `f${i}.env`, Secret: `closeloop_FAKE_${i}_${'x'.repeat(400)}` }));
+      const records = Array.from({ length: 400 }, (_, i) => ({
+        RuleID: 'generic-api-key',
+        StartLine: i + 1,
+        File: `f${i}.env`,
+        Secret: `closeloop_FAKE_${i}_${'x'.repeat(400)}`,
+      }));
       const report = await openReport(file('minified.json', JSON.stringify(records)), { ctx: aContext() });
       expect(report.format.name).toBe('gitleaks');
       expect(report.total).toBe(400);
@@ -103,7 +129,18 @@ describe('opening scanner reports', () => {
   });
 
   it('quarantines a rejected record redacted', async () => {
-    const path = file('bad.json', JSON.stringify([{ RuleID: 'aws', StartLine: 'ten', File: 'a.tf', Secret: 'AKIAYVP4CIPPERUVIFXG', Match: 'key=AKIAYVP4CIPPERUVIFXG' }]));
+    const path = file(
+      'bad.json',
+      JSON.stringify([
+        {
+          RuleID: 'aws',
+          StartLine: 'ten',
+          File: 'a.tf',
+          Secret: 'AKIAYVP4CIPPERUVIFXG',
+          Match: 'key=AKIAYVP4CIPPERUVIFXG',
+        },
+      ]),
+    );
     const [outcome] = await collect((await openReport(path, { ctx: aContext(), format: 'gitleaks' })).records);
     expect(outcome).toMatchObject({ kind: 'rejected', problems: ['"StartLine" must be a number, got "ten"'] });
     expect(JSON.stringify(outcome)).not.toContain('AKIAYVP4CIPPERUVIFXG');

@@ -53,7 +53,19 @@ describe('SARIF connector (contract: gitleaks 8 SARIF, gitleaks 7 SARIF, secretl
     const token = 'ghp_' + 'Qw7'.repeat(12);
     const doc = {
       version: '2.1.0',
-      runs: [{ tool: { driver: { name: 'homegrown-scanner' } }, results: [{ message: { text: `token ${token} found` }, locations: [{ physicalLocation: { artifactLocation: { uri: 'ci/deploy.sh' }, region: { startLine: 4 } } }] }] }],
+      runs: [
+        {
+          tool: { driver: { name: 'homegrown-scanner' } },
+          results: [
+            {
+              message: { text: `token ${token} found` },
+              locations: [
+                { physicalLocation: { artifactLocation: { uri: 'ci/deploy.sh' }, region: { startLine: 4 } } },
+              ],
+            },
+          ],
+        },
+      ],
     };
     const [o] = observeAll(doc);
     expect(o!.source.ruleId).toBe('token [REDACTED] found');
@@ -62,8 +74,14 @@ describe('SARIF connector (contract: gitleaks 8 SARIF, gitleaks 7 SARIF, secretl
   });
 
   it('rejects a result without locations, naming the field', () => {
-    const doc = { version: '2.1.0', runs: [{ tool: { driver: { name: 'x' } }, results: [{ ruleId: 'r', message: { text: 't' }, locations: [] }] }] };
+    const doc = {
+      version: '2.1.0',
+      runs: [{ tool: { driver: { name: 'x' } }, results: [{ ruleId: 'r', message: { text: 't' }, locations: [] }] }],
+    };
     const [record] = sarifFormat.records!(doc);
-    expect(sarifFormat.normalize(record, aContext())).toEqual({ kind: 'rejected', problems: ['"locations" must have at least 1 item(s)'] });
+    expect(sarifFormat.normalize(record, aContext())).toEqual({
+      kind: 'rejected',
+      problems: ['"locations" must have at least 1 item(s)'],
+    });
   });
 });

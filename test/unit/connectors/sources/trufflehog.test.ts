@@ -26,7 +26,12 @@ describe('TruffleHog v3 JSON-lines connector (contract: shared/fixtures/scanners
 
   it('makes a verified, active AWS key critical and records the repository', () => {
     const o = observe(git[0]);
-    expect(o).toMatchObject({ nhiType: 'cloud_access_key', validity: 'active', severity: 'critical', asset: { type: 'repository', id: 'github.com/trufflesecurity/test_keys' } });
+    expect(o).toMatchObject({
+      nhiType: 'cloud_access_key',
+      validity: 'active',
+      severity: 'critical',
+      asset: { type: 'repository', id: 'github.com/trufflesecurity/test_keys' },
+    });
     expect(o.locations[0]).toMatchObject({ path: 'keys', line: 4, commit: 'fbc14303ffbf8fb1c2c1914e8dda7d0121633aca' });
   });
 
@@ -43,6 +48,9 @@ describe('TruffleHog v3 JSON-lines connector (contract: shared/fixtures/scanners
 
   it('rejects a line without DetectorName', () => {
     const { DetectorName: _d, ...rest } = git[0] as Record<string, unknown>;
-    expect(normalizeTrufflehog(rest, aContext())).toEqual({ kind: 'rejected', problems: ['"DetectorName" is required'] });
+    expect(normalizeTrufflehog(rest, aContext())).toEqual({
+      kind: 'rejected',
+      problems: ['"DetectorName" is required'],
+    });
   });
 });

@@ -35,7 +35,15 @@ describe('report rendering', () => {
   });
 
   it('CSV: a cell a spreadsheet would run as a formula is neutralised; numbers (even negative) are not', () => {
-    const csv = toCsv({ title: 't', columns: ['a', 'b'], rows: [['+1+1', -4], ['@SUM(A1)', 1], ['-cmd', 2]] });
+    const csv = toCsv({
+      title: 't',
+      columns: ['a', 'b'],
+      rows: [
+        ['+1+1', -4],
+        ['@SUM(A1)', 1],
+        ['-cmd', 2],
+      ],
+    });
     expect(csv).toBe("a,b\r\n'+1+1,-4\r\n'@SUM(A1),1\r\n'-cmd,2\r\n");
   });
 
