@@ -1,4 +1,5 @@
-// Three suites that each run alone: `npm run test:unit|test:integration|test:e2e`.
+// Four suites that each run alone: `npm run test:unit|test:integration|test:e2e` (together `npm test`,
+// on the project's own fixtures) and `npm run test:contract` (the third-party samples beside the checkout).
 const transform = { '^.+\\.ts$': '<rootDir>/test/support/esbuild-jest-transform.js' };
 const moduleNameMapper = {
   '^@core/(.*)$': '<rootDir>/core/$1',
@@ -33,6 +34,19 @@ module.exports = {
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
       // Each step spawns the CLI (and some start DynamoDB Local or `serve`).
       setupFilesAfterEnv: [...common.setupFilesAfterEnv, '<rootDir>/test/support/timeout-180s.ts'],
+      globalSetup: '<rootDir>/test/support/dynamodb-global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/dynamodb-global-teardown.ts',
+    },
+    {
+      ...common,
+      displayName: 'contract',
+      // The third-party samples in ../shared/fixtures (see test/support/shared-fixtures.ts).
+      testMatch: ['<rootDir>/test/contract/**/*.test.ts'],
+      setupFilesAfterEnv: [
+        ...common.setupFilesAfterEnv,
+        '<rootDir>/test/support/contract-setup.ts',
+        '<rootDir>/test/support/timeout-60s.ts',
+      ],
       globalSetup: '<rootDir>/test/support/dynamodb-global-setup.ts',
       globalTeardown: '<rootDir>/test/support/dynamodb-global-teardown.ts',
     },

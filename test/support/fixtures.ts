@@ -1,52 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 
-/** The shared fixtures, read in place (never copied into this repository). */
-export const FIXTURES = resolve(__dirname, '..', '..', '..', 'shared', 'fixtures');
+/**
+ * The project's own fixtures: realistic reports in the scanners' real formats, written for this
+ * repository, with obviously fake secrets. `npm test` needs nothing outside the repository.
+ */
+export const OWN_FIXTURES = resolve(__dirname, '..', 'fixtures');
 
-export const fixturePath = (...parts: string[]) => join(FIXTURES, ...parts);
+export const ownFixturePath = (...parts: string[]) => join(OWN_FIXTURES, ...parts);
 
-export function readFixtureJson<T = unknown>(...parts: string[]): T {
-  return JSON.parse(readFileSync(fixturePath(...parts), 'utf8')) as T;
+export function readOwnFixtureJson<T = unknown>(...parts: string[]): T {
+  return JSON.parse(readFileSync(ownFixturePath(...parts), 'utf8')) as T;
 }
 
-export function readFixtureLines(...parts: string[]): unknown[] {
-  return readFileSync(fixturePath(...parts), 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as unknown);
-}
-
-interface Cassette {
-  interactions: Array<{
-    request: { method: string; uri: string };
-    response: { status: { code: number }; headers: Record<string, string[]>; body: { string: string } };
-  }>;
-}
-
-/** The recorded HTTP interactions of a VCR cassette (GitGuardian fixtures). */
-export function readCassette(...parts: string[]) {
-  const cassette = parseYaml(readFileSync(fixturePath(...parts), 'utf8')) as Cassette;
-  return cassette.interactions.map((i) => ({
-    method: i.request.method,
-    uri: i.request.uri,
-    status: i.response.status.code,
-    headers: Object.fromEntries(Object.entries(i.response.headers).map(([k, v]) => [k.toLowerCase(), v[0] ?? ''])),
-    body: JSON.parse(i.response.body.string) as unknown,
-  }));
-}
-
-/** Every secret-looking value in the fixtures that must never appear in closeloop's output. */
-export const FIXTURE_SECRETS = [
-  'AKIAYVP4CIPPERUVIFXG',
-  'AKIAIOSFODNN7EXAMPLE',
-  'NxYPEF5lNGgk3yonndjSbwP77uNJxOvfKTjF5aVBqsHktNlf1wfJHHvJ8iifk32r',
-  'DtlkqVb3wlaVdJK_BU-3mB4wwuuf8xx8YNInajiJ7GU=',
-  'secretAWSsecret',
-  'BEGIN RSA PRIVATE KEY',
-  'BEGIN OPENSSH PRIVATE KEY',
-  'aio_XXXXXXXXXXXXXXXXXXXXXXXXXXXX',
-  'admin:admin@the-internet',
-  'a secret',
-];
+// Transitional: suites not yet moved to their own fixtures still read the shared samples.
+// Once every unit/integration/e2e test reads test/fixtures, only test/contract imports shared-fixtures.
+export * from './shared-fixtures';
