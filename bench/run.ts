@@ -16,21 +16,21 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { build } from 'esbuild';
-import { fixedClock } from '../core/clock';
-import { SecretHasher } from '../core/identity';
+import { fixedClock } from '../core/shared/clock';
+import { SecretHasher } from '../core/finding/identity';
 import { DynamoFindingStore, toFindingItem } from '../core/store/dynamo-finding-store';
 import { toExpiredExceptionItem } from '../core/store/exception-history';
 import { DynamoReportSource } from '../core/store/dynamo-report-source';
 import { computeReport, type ReportKind, type ReportOptions } from '../core/reports/reports';
-import type { Finding } from '../core/model';
+import type { Finding } from '../core/finding/model';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { ensureTable } from '../core/store/ensure-table';
 import { ingestReportFiles } from '../connectors/sources/ingest-reports';
 import { openReport } from '../connectors/sources/read-report';
 import { localClient, startDynamoDbLocal } from '../local/dynamodb-local';
 import { LocalLifecycleRunner } from '../local/lifecycle-runner';
-import { DEFAULT_POLICY } from '../core/policy';
-import { updateFinding } from '../core/lifecycle/update';
+import { DEFAULT_POLICY } from '../core/policy/policy';
+import { updateFinding } from '../core/finding/update';
 import type { RemediationPort } from '../core/lifecycle/ports';
 import { LocalRotationRunner } from '../local/rotation-runner';
 import { aRotationWorld } from '../test/support/rotation';
@@ -263,7 +263,7 @@ function streamRss(path: string): { peakRssMb: number; ms: number } {
   const script = `
     const { register } = require('tsx/cjs/api'); register();
     const { openReport } = require(${JSON.stringify(join(ROOT, 'connectors/sources/read-report.ts'))});
-    const { SecretHasher } = require(${JSON.stringify(join(ROOT, 'core/identity.ts'))});
+    const { SecretHasher } = require(${JSON.stringify(join(ROOT, 'core/finding/identity.ts'))});
     (async () => {
       const t0 = Date.now(); let peak = 0; let n = 0;
       const report = await openReport(${JSON.stringify(path)}, { ctx: { hasher: new SecretHasher(Buffer.alloc(32, 1)), receivedAt: new Date().toISOString() } });
@@ -281,11 +281,11 @@ function ingestRss(path: string, endpoint: string, table: string): { peakRssMb: 
   const script = `
     const { register } = require('tsx/cjs/api'); register();
     const { ingestReportFiles } = require(${JSON.stringify(join(ROOT, 'connectors/sources/ingest-reports.ts'))});
-    const { SecretHasher } = require(${JSON.stringify(join(ROOT, 'core/identity.ts'))});
+    const { SecretHasher } = require(${JSON.stringify(join(ROOT, 'core/finding/identity.ts'))});
     const { DynamoFindingStore } = require(${JSON.stringify(join(ROOT, 'core/store/dynamo-finding-store.ts'))});
     const { ensureTable } = require(${JSON.stringify(join(ROOT, 'core/store/ensure-table.ts'))});
     const { localClient } = require(${JSON.stringify(join(ROOT, 'local/dynamodb-local.ts'))});
-    const { systemClock } = require(${JSON.stringify(join(ROOT, 'core/clock.ts'))});
+    const { systemClock } = require(${JSON.stringify(join(ROOT, 'core/shared/clock.ts'))});
     (async () => {
       const client = localClient(${JSON.stringify(endpoint)});
       await ensureTable(client, ${JSON.stringify(table)});

@@ -1,5 +1,5 @@
 import type { Context, EventBridgeEvent } from 'aws-lambda';
-import { ingestRecords } from '@core/ingest';
+import { ingestRecords } from '@core/ingest/ingest';
 import { toRecordOutcome } from '@connectors/sources/outcome';
 import { asffFormat } from '@connectors/sources/asff';
 import { lambdaRuntime, logger } from './shared/runtime';

@@ -1,7 +1,7 @@
 import { SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
-import { CloseloopError, FindingNotFoundError, InputError, RefusedError } from '@core/errors';
+import { CloseloopError, FindingNotFoundError, InputError, RefusedError } from '@core/shared/errors';
 import {
   decideApproval,
   decideException,
@@ -11,8 +11,8 @@ import {
   type DecisionDeps,
   type LifecycleSignaller,
 } from '@core/lifecycle/decisions';
-import { EvidenceSchema, FINDING_STATUSES, FindingStatusSchema } from '@core/model';
-import { publicEvent, publicFinding } from '@core/views';
+import { EvidenceSchema, FINDING_STATUSES, FindingStatusSchema } from '@core/finding/model';
+import { publicEvent, publicFinding } from '@core/finding/views';
 import { logger } from './shared/runtime';
 
 /** Resumes the Step Functions wait with the token the waiting step stored. */

@@ -1,8 +1,8 @@
 import { ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { updateFinding } from '@core/lifecycle/update';
+import { updateFinding } from '@core/finding/update';
 import { executionName } from '@core/lifecycle/state';
-import type { FindingStore } from '@core/ports';
-import type { Clock } from '@core/clock';
+import type { FindingStore } from '@core/finding/ports';
+import type { Clock } from '@core/shared/clock';
 import { lifecycleRuntime } from './shared/lifecycle-runtime';
 import { logger, requiredEnv } from './shared/runtime';
 

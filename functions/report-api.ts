@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
-import type { Clock } from '@core/clock';
-import type { Policy } from '@core/policy';
+import type { Clock } from '@core/shared/clock';
+import type { Policy } from '@core/policy/policy';
 import { randomUUID } from 'node:crypto';
 import {
   EXPORT_FORMATS,
@@ -13,7 +13,7 @@ import {
 } from '@core/reports/exports';
 import { REPORT_KINDS, computeReport, reportOptionsFor, type Report } from '@core/reports/reports';
 import { REPORT_FORMATS, renderReport } from '@core/reports/render';
-import type { ReportSource } from '@core/reports/source';
+import type { ReportSource } from '@core/reports/ports';
 
 export interface ReportApiDeps {
   /** A fresh source per request (it counts the reads of one report). */

@@ -1,8 +1,8 @@
 import { DescribeSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
-import type { Clock } from '@core/clock';
-import type { Policy } from '@core/policy';
+import type { Clock } from '@core/shared/clock';
+import type { Policy } from '@core/policy/policy';
 import type { ManagedSecretStore } from '@core/rotation/managed-secrets';
 import { ROTATOR_TAG, RotatorKindSchema, type RotationState } from '@core/rotation/model';
 

@@ -16,7 +16,7 @@ import { TicketSync, type TicketingSettings } from './constructs/ticket-sync';
 export interface CloseloopStackProps extends StackProps {
   /** Physical name of the findings table. @default generated */
   readonly tableName?: string;
-  /** The remediation policy (core/policy.ts shape). @default the shipped defaults */
+  /** The remediation policy (core/policy/policy.ts shape). @default the shipped defaults */
   readonly policy?: Record<string, unknown>;
   /** Jira / ServiceNow settings (not secrets). @default tickets stay in the hub's local tracker */
   readonly ticketing?: TicketingSettings;

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { ConfigurationError } from '@core/errors';
+import { ConfigurationError } from '@core/shared/errors';
 import { DEFAULT_TABLE_NAME } from '@core/store/table';
 import { jiraConfigured, readJiraConfig, type JiraConfig } from '@connectors/sinks/jira/config';
 import { localRotationMode } from '@connectors/aws/rotation-wiring';

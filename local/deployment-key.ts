@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigurationError } from '@core/errors';
+import { ConfigurationError } from '@core/shared/errors';
 
 /**
  * The local deployment key (HMAC key for secret hashes): generated once under CLOSELOOP_HOME,

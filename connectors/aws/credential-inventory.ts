@@ -5,7 +5,7 @@ import {
   type IAMClient,
 } from '@aws-sdk/client-iam';
 import { paginateListSecrets, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { SecretHasher } from '@core/identity';
+import type { SecretHasher } from '@core/finding/identity';
 import type { AccessKeyInventoryItem, CredentialInventory, SecretInventoryItem } from '@core/rotation/hygiene';
 import { ROTATOR_TAG, RotatorKindSchema } from '@core/rotation/model';
 

@@ -1,4 +1,4 @@
-import type { Finding } from '@core/model';
+import type { Finding } from '@core/finding/model';
 import { ROTATOR_TAG } from '@core/rotation/model';
 import type { AccessKeyRef, CredentialControl } from '@core/rotation/ports';
 

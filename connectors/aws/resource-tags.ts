@@ -1,7 +1,7 @@
 import { ListRoleTagsCommand, ListUserTagsCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { DescribeSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { Asset } from '@core/model';
-import type { ResourceTags } from '@core/ownership';
+import type { Asset } from '@core/finding/model';
+import type { ResourceTags } from '@core/policy/ports';
 
 type Tag = { Key?: string | undefined; Value?: string | undefined };
 

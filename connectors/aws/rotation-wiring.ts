@@ -1,7 +1,7 @@
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import axios from 'axios';
-import type { SecretHasher } from '@core/identity';
+import type { SecretHasher } from '@core/finding/identity';
 import type { RotatorKind } from '@core/rotation/model';
 import type { CredentialControl, Rotator } from '@core/rotation/ports';
 import { DEFAULT_RETRY_POLICY } from '../http/retrying-http';

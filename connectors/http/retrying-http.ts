@@ -1,7 +1,7 @@
 import type { AxiosInstance, AxiosRequestConfig, AxiosResponse } from 'axios';
 import { isAxiosError } from 'axios';
-import { backoffDelayMs, sleep } from '@core/backoff';
-import { AmbiguousOutcomeError, CloseloopError } from '@core/errors';
+import { backoffDelayMs, sleep } from '@core/shared/backoff';
+import { AmbiguousOutcomeError, CloseloopError } from '@core/shared/errors';
 
 /** An HTTP API kept failing or asked us to wait longer than we may. */
 export class HttpRetryExhaustedError extends CloseloopError {

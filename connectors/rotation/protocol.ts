@@ -8,8 +8,8 @@ import {
   type DescribeSecretCommandOutput,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { CloseloopError, RefusedError } from '@core/errors';
-import { redactText } from '@core/redaction';
+import { CloseloopError, RefusedError } from '@core/shared/errors';
+import { redactText } from '@core/shared/redaction';
 import { FAILED_STEP_TAG, ROTATOR_TAG, RotatorKindSchema, type RotatorKind } from '@core/rotation/model';
 import type { Rotator } from '@core/rotation/ports';
 

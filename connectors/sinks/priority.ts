@@ -1,6 +1,6 @@
-import type { Severity } from '@core/model';
-import { ConfigurationError } from '@core/errors';
-import { SEVERITIES } from '@core/model';
+import type { Severity } from '@core/finding/model';
+import { ConfigurationError } from '@core/shared/errors';
+import { SEVERITIES } from '@core/finding/model';
 
 /** Ticket priority names from most to least urgent, and the one each severity starts at. */
 export interface PriorityScheme {

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { NIST_CSF_BY_KIND, OWASP_NHI_BY_KIND, type ExposureKind } from '@core/standards';
-import { sha256Of } from '@core/identity';
-import type { NhiType, Observation, Severity } from '@core/model';
+import { NIST_CSF_BY_KIND, OWASP_NHI_BY_KIND, type ExposureKind } from '@core/finding/standards';
+import { sha256Of } from '@core/finding/identity';
+import type { NhiType, Observation, Severity } from '@core/finding/model';
 import { isoOrUndefined } from './common';
-import { parseRecord } from '@core/problems';
-import { redactText } from '@core/redaction';
-import { truncate } from '@core/text';
+import { parseRecord } from '@core/shared/problems';
+import { redactText } from '@core/shared/redaction';
+import { truncate } from '@core/shared/text';
 import type { Normalized, ParseContext, SourceFormat } from './types';
 
 /** An AWS Security Finding Format finding (the fields closeloop reads). */

@@ -1,7 +1,7 @@
-import { previewSecret, sha256Of } from '@core/identity';
-import type { Asset, Location, NhiType, Observation, Severity, Source, Validity } from '@core/model';
-import { NIST_CSF_BY_KIND, OWASP_NHI_BY_KIND, leakSeverity, type ExposureKind } from '@core/standards';
-import { truncate } from '@core/text';
+import { previewSecret, sha256Of } from '@core/finding/identity';
+import type { Asset, Location, NhiType, Observation, Severity, Source, Validity } from '@core/finding/model';
+import { NIST_CSF_BY_KIND, OWASP_NHI_BY_KIND, leakSeverity, type ExposureKind } from '@core/finding/standards';
+import { truncate } from '@core/shared/text';
 import type { ParseContext } from './types';
 
 /** `github.com/owner/repo` from a clone URL, a web URL or `owner/repo`; lower-cased host and path. */

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { nhiTypeFromDetector } from '@core/standards';
-import type { Location, Severity, Validity } from '@core/model';
+import { nhiTypeFromDetector } from '@core/finding/standards';
+import type { Location, Severity, Validity } from '@core/finding/model';
 import { isoOrUndefined, leakObservation, leakTitle } from './common';
-import { parseRecord } from '@core/problems';
+import { parseRecord } from '@core/shared/problems';
 import type { Normalized, ParseContext, SourceFormat } from './types';
 
 /** A secret incident from the GitGuardian API (`GET /v1/incidents/secrets`). */

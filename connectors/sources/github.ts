@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { nhiTypeFromDetector } from '@core/standards';
-import type { Location, Validity } from '@core/model';
+import { nhiTypeFromDetector } from '@core/finding/standards';
+import type { Location, Validity } from '@core/finding/model';
 import { isoOrUndefined, leakObservation, leakTitle, repositoryAsset } from './common';
-import { parseRecord } from '@core/problems';
+import { parseRecord } from '@core/shared/problems';
 import type { Normalized, ParseContext, SourceFormat } from './types';
 
 const RepositorySchema = z.object({

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { nhiTypeFromDetector } from '@core/standards';
-import type { Location } from '@core/model';
+import { nhiTypeFromDetector } from '@core/finding/standards';
+import type { Location } from '@core/finding/model';
 import { isoOrUndefined, leakObservation, leakTitle, repositoryAsset, repositoryFromLink } from './common';
-import { parseRecord } from '@core/problems';
+import { parseRecord } from '@core/shared/problems';
 import type { Normalized, ParseContext, SourceFormat } from './types';
 
 /** One finding of a gitleaks v8 JSON report (`--report-format json`), git or dir mode. */

@@ -1,9 +1,9 @@
 import { basename } from 'node:path';
-import type { Clock } from '@core/clock';
-import type { SecretHasher } from '@core/identity';
-import { addSummary, emptyCoverage, emptySummary, ingestRecords, type IngestSummary } from '@core/ingest';
+import type { Clock } from '@core/shared/clock';
+import type { SecretHasher } from '@core/finding/identity';
+import { addSummary, emptyCoverage, emptySummary, ingestRecords, type IngestSummary } from '@core/ingest/ingest';
 import type { CompletedScan } from '@core/lifecycle/rescan';
-import type { FindingStore } from '@core/ports';
+import type { FindingStore } from '@core/finding/ports';
 import { openReport, type OpenedReport } from './read-report';
 import type { FormatName } from './types';
 

@@ -1,5 +1,5 @@
-import type { RecordOutcome } from '@core/ingest';
-import { redactRecord } from '@core/redaction';
+import type { RecordOutcome } from '@core/ingest/ingest';
+import { redactRecord } from '@core/shared/redaction';
 import type { Normalized } from './types';
 
 /** A parser's verdict on one record as an ingest outcome; rejected records are redacted here. */

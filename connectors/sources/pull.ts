@@ -1,8 +1,9 @@
 import type { AxiosInstance } from 'axios';
-import type { Clock } from '@core/clock';
-import type { SecretHasher } from '@core/identity';
-import { addSummary, emptySummary, ingestRecords, type IngestSummary } from '@core/ingest';
-import type { CursorStore, FindingStore } from '@core/ports';
+import type { Clock } from '@core/shared/clock';
+import type { SecretHasher } from '@core/finding/identity';
+import { addSummary, emptySummary, ingestRecords, type IngestSummary } from '@core/ingest/ingest';
+import type { FindingStore } from '@core/finding/ports';
+import type { CursorStore } from '@core/ingest/ports';
 import { linkPages, type RetryPolicy } from '../http/retrying-http';
 import { normalizeGitguardian } from './gitguardian';
 import { toRecordOutcome } from './outcome';

@@ -2,12 +2,12 @@ import { createReadStream } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { StringDecoder } from 'node:string_decoder';
-import type { RecordOutcome } from '@core/ingest';
-import { UnreadableReportError } from '@core/errors';
+import type { RecordOutcome } from '@core/ingest/ingest';
+import { UnreadableReportError } from '@core/shared/errors';
 import { ZodError } from 'zod';
 import { lineAndColumn, locateJsonError } from './json-error';
 import { toRecordOutcome } from './outcome';
-import { describeIssues } from '@core/problems';
+import { describeIssues } from '@core/shared/problems';
 import { SOURCE_FORMATS, formatByName } from './registry';
 import type { FormatName, ParseContext, SourceFormat } from './types';
 

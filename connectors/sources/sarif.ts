@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { nhiTypeFromDetector } from '@core/standards';
-import type { Location, Severity } from '@core/model';
+import { nhiTypeFromDetector } from '@core/finding/standards';
+import type { Location, Severity } from '@core/finding/model';
 import { isoOrUndefined, leakObservation, leakTitle, normaliseRepository, repositoryAsset } from './common';
-import { parseRecord } from '@core/problems';
-import { redactText } from '@core/redaction';
+import { parseRecord } from '@core/shared/problems';
+import { redactText } from '@core/shared/redaction';
 import type { Normalized, ParseContext, SourceFormat } from './types';
 
 const RuleSchema = z.object({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { nhiTypeFromDetector } from '@core/standards';
-import type { Location } from '@core/model';
+import { nhiTypeFromDetector } from '@core/finding/standards';
+import type { Location } from '@core/finding/model';
 import {
   isoOrUndefined,
   leakObservation,
@@ -9,7 +9,7 @@ import {
   repositoryAsset,
   repositoryFromLink,
 } from './common';
-import { parseRecord } from '@core/problems';
+import { parseRecord } from '@core/shared/problems';
 import type { Normalized, ParseContext, SourceFormat } from './types';
 
 const GitMetadataSchema = z.object({

@@ -1,6 +1,6 @@
-import type { RecordOutcome } from '@core/ingest';
-import type { SecretHasher } from '@core/identity';
-import type { Observation } from '@core/model';
+import type { RecordOutcome } from '@core/ingest/ingest';
+import type { SecretHasher } from '@core/finding/identity';
+import type { Observation } from '@core/finding/model';
 
 export const FORMAT_NAMES = ['gitleaks', 'trufflehog', 'sarif', 'github', 'gitguardian', 'asff'] as const;
 export type FormatName = (typeof FORMAT_NAMES)[number];

@@ -1,11 +1,11 @@
-import type { Clock } from '../clock';
-import { FindingNotFoundError, InputError, RefusedError } from '../errors';
-import type { Evidence, Finding } from '../model';
-import { latestExceptionEnd, mayApprove, type Policy } from '../policy';
-import type { FindingStore } from '../ports';
+import type { Clock } from '../shared/clock';
+import { FindingNotFoundError, InputError, RefusedError } from '../shared/errors';
+import type { Evidence, Finding } from '../finding/model';
+import { latestExceptionEnd, mayApprove, type Policy } from '../policy/policy';
+import type { FindingStore } from '../finding/ports';
 import type { ResumeAt, Signal } from './state';
-import { redactText } from '../redaction';
-import { updateFinding } from './update';
+import { redactText } from '../shared/redaction';
+import { updateFinding } from '../finding/update';
 
 /** The longest free text a person may attach to a decision (reasons, controls, notes, evidence references). */
 export const MAX_TYPED_TEXT = 2000;

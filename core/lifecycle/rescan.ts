@@ -1,6 +1,6 @@
-import type { Evidence, Finding } from '../model';
+import type { Evidence, Finding } from '../finding/model';
 import type { DecisionDeps } from './decisions';
-import { updateFinding } from './update';
+import { updateFinding } from '../finding/update';
 
 /** A report read in full: which scanner looked at which assets, and which findings it reported. */
 export interface CompletedScan {

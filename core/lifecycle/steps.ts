@@ -1,10 +1,12 @@
-import type { Clock } from '../clock';
-import type { Finding, NhiType } from '../model';
-import { resolveOwner, type OwnerDirectory, type ResourceTags } from '../ownership';
-import { dueDateFor, evidenceRequired, isPreAuthorized, type Policy } from '../policy';
-import type { FindingStore } from '../ports';
+import type { Clock } from '../shared/clock';
+import type { Finding, NhiType } from '../finding/model';
+import { resolveOwner } from '../policy/ownership';
+import type { OwnerDirectory, ResourceTags } from '../policy/ports';
+import { dueDateFor, evidenceRequired, isPreAuthorized, type Policy } from '../policy/policy';
+import type { FindingStore } from '../finding/ports';
 import { executionName, type LifecycleState } from './state';
-import { updateFinding } from './update';
+import { updateFinding } from '../finding/update';
+import { DAY_MS } from '@core/shared/clock';
 
 /** Everything a step needs; built once per Lambda environment or local hub. */
 export interface LifecycleDeps {
@@ -34,7 +36,6 @@ export const STEP_NAMES = [
 export type StepName = (typeof STEP_NAMES)[number];
 
 const ACTOR = 'closeloop:lifecycle';
-const DAY_MS = 24 * 60 * 60 * 1000;
 /** Credential types an automated rotation can fix; the rest go to their owner. */
 const ROTATABLE: ReadonlySet<NhiType> = new Set([
   'cloud_access_key',

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { CloseloopError, InputError } from '../errors';
-import type { Policy } from '../policy';
+import { CloseloopError, InputError } from '../shared/errors';
+import type { Policy } from '../policy/policy';
 import { renderReport } from './render';
 import { REPORT_KINDS, computeReport, reportOptionsFor } from './reports';
-import type { ReportSource } from './source';
+import type { ReportSource } from './ports';
 
 /**
  * Report exports: a report too large to answer within an API call (API Gateway gives 29 s) is

@@ -1,4 +1,4 @@
-import { table } from '../text-table';
+import { table } from '../shared/text-table';
 import type { Cell, Report, ReportSection } from './reports';
 
 export const REPORT_FORMATS = ['table', 'json', 'csv', 'html'] as const;

@@ -1,9 +1,10 @@
-import { verifyChain, type AuditEvent } from '../audit';
-import { inParallel } from '../concurrency';
-import { InputError } from '../errors';
-import { FINDING_STATUSES, SEVERITIES, type Finding, type FindingStatus, type Severity } from '../model';
-import type { Policy } from '../policy';
-import type { ReportReads, ReportSource } from './source';
+import { verifyChain, type AuditEvent } from '../audit/chain';
+import { inParallel } from '../shared/concurrency';
+import { InputError } from '../shared/errors';
+import { FINDING_STATUSES, SEVERITIES, type Finding, type FindingStatus, type Severity } from '../finding/model';
+import type { Policy } from '../policy/policy';
+import type { ReportReads, ReportSource } from './ports';
+import { DAY_MS } from '@core/shared/clock';
 
 export const REPORT_KINDS = ['sla', 'ownership', 'exceptions', 'rotation', 'standards', 'audit'] as const;
 export type ReportKind = (typeof REPORT_KINDS)[number];
@@ -79,7 +80,6 @@ export function reportOptionsFor(
   };
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 /** Findings' trails the audit report reads at once to verify their chains. */
 const TRAILS_IN_PARALLEL = 8;
 /** A finding someone still has to act on. */

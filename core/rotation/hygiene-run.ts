@@ -1,11 +1,11 @@
-import { emptyCoverage, ingestRecords, type IngestSummary } from '../ingest';
+import { emptyCoverage, ingestRecords, type IngestSummary } from '../ingest/ingest';
 import type { DecisionDeps } from '../lifecycle/decisions';
 import { recordScanEvidence, waitingForOwner, type CleanRescan, type ScanEvidence } from '../lifecycle/rescan';
-import type { Finding } from '../model';
-import type { Policy } from '../policy';
+import type { Finding } from '../finding/model';
+import type { Policy } from '../policy/policy';
 import { HYGIENE_SCANNER, hygieneRecords, type CredentialInventory } from './hygiene';
+import { DAY_MS } from '@core/shared/clock';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 export const HYGIENE_ACTOR = 'closeloop:credential-hygiene';
 
 /**

@@ -1,8 +1,9 @@
-import type { RecordOutcome } from '../ingest';
-import type { NhiType, Observation, Severity } from '../model';
-import type { Policy } from '../policy';
-import { NIST_CSF_BY_KIND, OWASP_NHI_BY_KIND } from '../standards';
+import type { RecordOutcome } from '../ingest/ingest';
+import type { NhiType, Observation, Severity } from '../finding/model';
+import type { Policy } from '../policy/policy';
+import { NIST_CSF_BY_KIND, OWASP_NHI_BY_KIND } from '../finding/standards';
 import type { RotatorKind } from './model';
+import { DAY_MS } from '@core/shared/clock';
 
 /** A secret as the hygiene check sees it (ListSecrets): dates only, never a value. */
 export interface SecretInventoryItem {
@@ -30,7 +31,6 @@ export interface CredentialInventory {
   accessKeys: AccessKeyInventoryItem[];
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 /** The scanner name on hygiene findings' sources. */
 export const HYGIENE_SCANNER = 'closeloop';
 const DETECTOR = 'closeloop-credential-hygiene';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AuditEvent, AuditEventDraft } from '../audit';
+import type { AuditEvent, AuditEventDraft } from '../audit/chain';
 import { RotatorKindSchema } from './model';
 
 /**

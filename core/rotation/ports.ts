@@ -1,4 +1,4 @@
-import type { Finding } from '../model';
+import type { Finding } from '../finding/model';
 import type { RotatorKind } from './model';
 
 /** A Secrets Manager secret closeloop rotates (tagged `closeloop:rotator`). */

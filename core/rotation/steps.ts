@@ -1,9 +1,9 @@
-import type { Clock } from '../clock';
-import { updateFinding } from '../lifecycle/update';
-import type { Evidence, Finding } from '../model';
-import { isPreAuthorized, type Policy } from '../policy';
-import { redactText } from '../redaction';
-import type { FindingStore } from '../ports';
+import type { Clock } from '../shared/clock';
+import { updateFinding } from '../finding/update';
+import type { Evidence, Finding } from '../finding/model';
+import { isPreAuthorized, type Policy } from '../policy/policy';
+import { redactText } from '../shared/redaction';
+import type { FindingStore } from '../finding/ports';
 import {
   rotationTokenFor,
   type RemediationOutcome,

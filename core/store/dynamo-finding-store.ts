@@ -10,12 +10,13 @@ import {
   TransactWriteCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { AuditEventSchema, type AuditEvent } from '../audit';
-import { backoffDelayMs, sleep } from '../backoff';
-import { CloseloopError } from '../errors';
-import { FINDING_STATUSES, FindingSchema, type Finding, type FindingStatus } from '../model';
-import type { CursorStore, FindingStore, FindingWrite, QuarantineEntry } from '../ports';
-import { severityRank } from '../standards';
+import { AuditEventSchema, type AuditEvent } from '../audit/chain';
+import { backoffDelayMs, sleep } from '../shared/backoff';
+import { CloseloopError } from '../shared/errors';
+import { FINDING_STATUSES, FindingSchema, type Finding, type FindingStatus } from '../finding/model';
+import type { FindingStore, FindingWrite, QuarantineEntry } from '../finding/ports';
+import type { CursorStore } from '../ingest/ports';
+import { severityRank } from '../finding/standards';
 import { ticketWorkFor } from '../tickets/outbox';
 import { exceptionHistoryFor } from './exception-history';
 import { toWorkItem } from './ticket-items';

@@ -6,8 +6,8 @@ import {
   TransactWriteCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { AuditEventSchema, GENESIS_HASH, chainEvents, type AuditEvent } from '../audit';
-import { ConcurrentUpdateError } from '../errors';
+import { AuditEventSchema, GENESIS_HASH, chainEvents, type AuditEvent } from '../audit/chain';
+import { ConcurrentUpdateError } from '../shared/errors';
 import { eventIndexKeys } from './dynamo-finding-store';
 import {
   ManagedSecretRecordSchema,

@@ -1,10 +1,10 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { AuditEventSchema, type AuditEvent } from '../audit';
-import { inParallel } from '../concurrency';
-import { FindingSchema, type Finding, type FindingStatus } from '../model';
+import { AuditEventSchema, type AuditEvent } from '../audit/chain';
+import { inParallel } from '../shared/concurrency';
+import { FindingSchema, type Finding, type FindingStatus } from '../finding/model';
 import { ManagedSecretRecordSchema } from '../rotation/managed-secrets';
-import type { ReportReads, ReportSource } from '../reports/source';
+import type { ReportReads, ReportSource } from '../reports/ports';
 import { EVENT_DAY_SHARDS, eventDayPartition } from './dynamo-finding-store';
 import { MANAGED_SECRETS_PARTITION } from './dynamo-managed-secret-store';
 import {
@@ -12,8 +12,8 @@ import {
   ExpiredExceptionRecordSchema,
   type ExpiredExceptionRecord,
 } from './exception-history';
+import { DAY_MS } from '@core/shared/clock';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 /** Index partitions one report reads at once. */
 const PARTITIONS_IN_PARALLEL = 4;
 

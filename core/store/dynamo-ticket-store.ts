@@ -8,7 +8,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { CloseloopError } from '../errors';
+import { CloseloopError } from '../shared/errors';
 import {
   ticketLabel,
   TicketRecordSchema,

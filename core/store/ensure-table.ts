@@ -5,7 +5,7 @@ import {
   ResourceNotFoundException,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { sleep } from '../backoff';
+import { sleep } from '../shared/backoff';
 import { createTableInput } from './table';
 
 /** Creates the table (same keys and GSIs as the CDK stack) if it is missing. Idempotent. */

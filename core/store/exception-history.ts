@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { RiskExceptionSchema, SeveritySchema, type Finding } from '../model';
-import type { FindingWrite } from '../ports';
+import { RiskExceptionSchema, SeveritySchema, type Finding } from '../finding/model';
+import type { FindingWrite } from '../finding/ports';
 
 /**
  * Exceptions that expired while the exposure remained, kept as small history items in the

@@ -1,7 +1,7 @@
-import type { Finding, OwaspNhi } from '../model';
-import { evidenceRequired, type Policy } from '../policy';
-import { redactText } from '../redaction';
-import { truncate } from '../text';
+import type { Finding, OwaspNhi } from '../finding/model';
+import { evidenceRequired, type Policy } from '../policy/policy';
+import { redactText } from '../shared/redaction';
+import { truncate } from '../shared/text';
 import { ticketLabel } from './model';
 import type { TicketDraft } from './ports';
 

@@ -1,7 +1,7 @@
-import { RefusedError } from '../errors';
-import { latestExceptionEnd } from '../policy';
+import { RefusedError } from '../shared/errors';
+import { latestExceptionEnd } from '../policy/policy';
 import { reopenFinding, reportFixed, requestException, type DecisionDeps } from '../lifecycle/decisions';
-import { updateFinding } from '../lifecycle/update';
+import { updateFinding } from '../finding/update';
 import type { TicketStore } from './ports';
 
 /** What a ticketing system told us about a finding's ticket (see the Jira and ServiceNow webhooks). */

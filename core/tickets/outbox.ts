@@ -1,5 +1,5 @@
-import type { AuditEvent } from '../audit';
-import { redactText } from '../redaction';
+import type { AuditEvent } from '../audit/chain';
+import { redactText } from '../shared/redaction';
 import type { TicketOp, TicketWork } from './model';
 
 /** Which audit actions reach the finding's ticket, and as what. Others stay in the audit trail only. */

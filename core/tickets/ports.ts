@@ -1,4 +1,4 @@
-import type { Finding } from '../model';
+import type { Finding } from '../finding/model';
 import type { SinkRef, TicketRecord, TicketWork } from './model';
 
 /** Where the sync keeps ticket state: the outbox of pending work and each finding's ticket record. */

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { ConfigurationError } from '../errors';
-import { matches } from '../ownership';
-import type { Finding } from '../model';
-import { SEVERITIES } from '../model';
+import { ConfigurationError } from '../shared/errors';
+import { matches } from '../policy/ownership';
+import type { Finding } from '../finding/model';
+import { SEVERITIES } from '../finding/model';
 import type { SinkRef, SinkKind } from './model';
 
 const matchesDefined = (pattern: string, value: string | undefined) => value !== undefined && matches(pattern, value);

@@ -1,10 +1,10 @@
-import type { Clock } from '../clock';
-import { definitelyNotApplied } from '../errors';
-import { updateFinding } from '../lifecycle/update';
-import type { Finding } from '../model';
-import type { Policy } from '../policy';
-import type { FindingStore } from '../ports';
-import { redactText } from '../redaction';
+import type { Clock } from '../shared/clock';
+import { definitelyNotApplied } from '../shared/errors';
+import { updateFinding } from '../finding/update';
+import type { Finding } from '../finding/model';
+import type { Policy } from '../policy/policy';
+import type { FindingStore } from '../finding/ports';
+import { redactText } from '../shared/redaction';
 import { ticketDraft } from './draft';
 import { workId, type SinkRef, type TicketRecord, type TicketWork } from './model';
 import type { TicketSink, TicketStore } from './ports';

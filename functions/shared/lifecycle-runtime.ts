@@ -1,5 +1,5 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { DEFAULT_POLICY, parsePolicy, type Policy } from '@core/policy';
+import { DEFAULT_POLICY, parsePolicy, type Policy } from '@core/policy/policy';
 import { lambdaRuntime } from './runtime';
 
 /** The policy the stack passes as JSON in CLOSELOOP_POLICY (defaults when unset). */

@@ -1,9 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { systemClock } from '@core/clock';
-import { ConfigurationError } from '@core/errors';
-import { SecretHasher } from '@core/identity';
+import { systemClock } from '@core/shared/clock';
+import { ConfigurationError } from '@core/shared/errors';
+import { SecretHasher } from '@core/finding/identity';
 import { DynamoFindingStore } from '@core/store/dynamo-finding-store';
 
 /** Shared by every handler; built once per execution environment. */

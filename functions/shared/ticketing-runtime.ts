@@ -1,8 +1,8 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
-import { ConfigurationError } from '@core/errors';
-import type { OwnerDirectory } from '@core/ownership';
+import { ConfigurationError } from '@core/shared/errors';
+import type { OwnerDirectory } from '@core/policy/ports';
 import { DynamoTicketStore } from '@core/store/dynamo-ticket-store';
 import type { SinkRef } from '@core/tickets/model';
 import type { TicketSink } from '@core/tickets/ports';

@@ -47,7 +47,7 @@ const DECISION_ROUTES = [
 
 export interface FindingLifecycleProps {
   readonly table: FindingsTable;
-  /** The remediation policy (see core/policy.ts); defaults apply to what it leaves out. @default the shipped defaults */
+  /** The remediation policy (see core/policy/policy.ts); defaults apply to what it leaves out. @default the shipped defaults */
   readonly policy?: Record<string, unknown>;
   /** How often new and reopened findings are swept into lifecycles. @default Duration.minutes(5) */
   readonly startInterval?: Duration;

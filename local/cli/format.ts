@@ -1,11 +1,11 @@
-import type { AuditEvent } from '@core/audit';
-import { table } from '@core/text-table';
+import type { AuditEvent } from '@core/audit/chain';
+import { table } from '@core/shared/text-table';
 
 export { table };
-export { publicEvent, publicFinding } from '@core/views';
-import type { IngestSummary } from '@core/ingest';
-import type { Finding, RiskException } from '@core/model';
-import type { QuarantineEntry } from '@core/ports';
+export { publicEvent, publicFinding } from '@core/finding/views';
+import type { IngestSummary } from '@core/ingest/ingest';
+import type { Finding, RiskException } from '@core/finding/model';
+import type { QuarantineEntry } from '@core/finding/ports';
 import type { LocalTicket } from '@connectors/sinks/local-tracker';
 
 export function findingsTable(findings: Finding[]): string {

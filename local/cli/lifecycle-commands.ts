@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { InputError } from '@core/errors';
+import { InputError } from '@core/shared/errors';
 import {
   decideApproval,
   decideException,
@@ -10,7 +10,7 @@ import {
   type LifecycleSignaller,
 } from '@core/lifecycle/decisions';
 import type { ResumeAt } from '@core/lifecycle/state';
-import { EvidenceSchema, type TimerKind } from '@core/model';
+import { EvidenceSchema, type TimerKind } from '@core/finding/model';
 import type { LocalHub } from '../hub';
 import type { WebhookDeps } from '@functions/ticket-webhooks';
 import { jiraWontDoResolutions } from '@connectors/sinks/jira/config';

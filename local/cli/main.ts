@@ -1,12 +1,12 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { CloseloopError, FindingNotFoundError, InputError } from '@core/errors';
-import { verifyAllChains } from '@core/audit-verify';
-import { FINDING_STATUSES, type FindingStatus } from '@core/model';
+import { CloseloopError, FindingNotFoundError, InputError } from '@core/shared/errors';
+import { verifyAllChains } from '@core/audit/verify';
+import { FINDING_STATUSES, type FindingStatus } from '@core/finding/model';
 import { ensureTable } from '@core/store/ensure-table';
 import axios from 'axios';
-import { ConfigurationError } from '@core/errors';
+import { ConfigurationError } from '@core/shared/errors';
 import { ingestReportFiles } from '@connectors/sources/ingest-reports';
 import { pullGithubAlerts, pullGitguardianIncidents } from '@connectors/sources/pull';
 import { FORMAT_NAMES, type FormatName } from '@connectors/sources/types';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { Clock } from '@core/clock';
-import { parsePolicy } from '@core/policy';
+import type { Clock } from '@core/shared/clock';
+import { parsePolicy } from '@core/policy/policy';
 import { DynamoTicketStore } from '@core/store/dynamo-ticket-store';
 import { ticketDraft } from '@core/tickets/draft';
 import { ticketLabel } from '@core/tickets/model';

@@ -1,5 +1,5 @@
 import axios from 'axios';
-import { fixedClock } from '@core/clock';
+import { fixedClock } from '@core/shared/clock';
 import { pullGithubAlerts, pullGitguardianIncidents } from '@connectors/sources/pull';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '@connectors/http/retrying-http';
 import { readCassette, readFixtureJson } from '@test/support/fixtures';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { SecretHasher } from '@core/identity';
-import type { Observation } from '@core/model';
+import { SecretHasher } from '@core/finding/identity';
+import type { Observation } from '@core/finding/model';
 import type { ParseContext } from '@connectors/sources/types';
 
 export const TEST_KEY = Buffer.alloc(32, 7);

@@ -1,6 +1,6 @@
 import axios from 'axios';
-import type { Clock } from '@core/clock';
-import { DEFAULT_POLICY, type Policy } from '@core/policy';
+import type { Clock } from '@core/shared/clock';
+import { DEFAULT_POLICY, type Policy } from '@core/policy/policy';
 import { DynamoTicketStore } from '@core/store/dynamo-ticket-store';
 import type { DynamoFindingStore } from '@core/store/dynamo-finding-store';
 import { syncTickets, type SyncDeps } from '@core/tickets/sync';

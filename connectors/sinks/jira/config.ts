@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ConfigurationError } from '@core/errors';
-import { parseRecord } from '@core/problems';
+import { ConfigurationError } from '@core/shared/errors';
+import { parseRecord } from '@core/shared/problems';
 import { JIRA_DEFAULT_PRIORITIES, parsePriorities, type PriorityScheme } from '../priority';
 
 /** Jira Cloud connection and behaviour, from the environment (secrets from Secrets Manager on AWS). */

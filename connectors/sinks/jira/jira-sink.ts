@@ -1,6 +1,6 @@
 import axios, { type AxiosInstance } from 'axios';
-import { CloseloopError } from '@core/errors';
-import { redactText } from '@core/redaction';
+import { CloseloopError } from '@core/shared/errors';
+import { redactText } from '@core/shared/redaction';
 import { ticketLabel, type SinkRef } from '@core/tickets/model';
 import type { CreateResult, TicketDraft, TicketSink, TicketUpdate } from '@core/tickets/ports';
 import {

@@ -1,5 +1,5 @@
 import type { InboundTicketEvent } from '@core/tickets/inbound';
-import { describeIssues } from '@core/problems';
+import { describeIssues } from '@core/shared/problems';
 import { JiraWebhookSchema, type JiraWebhook } from './schemas';
 
 /** Parses a Jira webhook body; problems name the field. */

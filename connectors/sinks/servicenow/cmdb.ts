@@ -1,7 +1,7 @@
 import type { AxiosInstance } from 'axios';
 import { z } from 'zod';
-import type { Asset, Finding } from '@core/model';
-import type { OwnerDirectory } from '@core/ownership';
+import type { Asset, Finding } from '@core/finding/model';
+import type { OwnerDirectory } from '@core/policy/ports';
 import { DEFAULT_RETRY_POLICY, requestWithRetry, type RetryPolicy } from '../../http/retrying-http';
 import type { ServiceNowConfig } from './config';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ConfigurationError } from '@core/errors';
-import { parseRecord } from '@core/problems';
+import { ConfigurationError } from '@core/shared/errors';
+import { parseRecord } from '@core/shared/problems';
 
 /** ServiceNow connection: Table API for tasks, IdentifyReconcile for the CMDB. */
 export interface ServiceNowConfig {

@@ -1,9 +1,9 @@
 import type { AxiosInstance } from 'axios';
 import { z } from 'zod';
-import { CloseloopError } from '@core/errors';
+import { CloseloopError } from '@core/shared/errors';
 import type { SinkRef } from '@core/tickets/model';
 import type { CreateResult, TicketDraft, TicketSink, TicketUpdate } from '@core/tickets/ports';
-import type { Severity } from '@core/model';
+import type { Severity } from '@core/finding/model';
 import { DEFAULT_RETRY_POLICY, requestWithRetry, type RetryPolicy } from '../../http/retrying-http';
 import type { ServiceNowConfig } from './config';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { InboundTicketEvent } from '@core/tickets/inbound';
-import { describeIssues } from '@core/problems';
+import { describeIssues } from '@core/shared/problems';
 import type { ServiceNowConfig } from './config';
 
 /** What closeloop expects a ServiceNow business rule / flow to POST (see the README). */

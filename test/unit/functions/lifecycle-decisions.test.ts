@@ -1,11 +1,11 @@
 import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { fixedClock } from '@core/clock';
-import { createFinding } from '@core/merge';
-import type { Finding } from '@core/model';
-import { withApprovers, DEFAULT_POLICY } from '@core/policy';
-import type { FindingStore, FindingWrite } from '@core/ports';
+import { fixedClock } from '@core/shared/clock';
+import { createFinding } from '@core/finding/merge';
+import type { Finding } from '@core/finding/model';
+import { withApprovers, DEFAULT_POLICY } from '@core/policy/policy';
+import type { FindingStore, FindingWrite } from '@core/finding/ports';
 import { anObservation } from '@test/support/factories';
 
 import { handleDecision, principalName, sfnSignaller } from '@functions/lifecycle-api';

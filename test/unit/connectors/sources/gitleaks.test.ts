@@ -1,5 +1,5 @@
 import { normalizeGitleaks, gitleaksFormat } from '@connectors/sources/gitleaks';
-import type { Observation } from '@core/model';
+import type { Observation } from '@core/finding/model';
 import { FIXTURE_SECRETS, readFixtureJson } from '@test/support/fixtures';
 import { aContext, aGitleaksRecord } from '@test/support/factories';
 

@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UnreadableReportError } from '@core/errors';
-import type { RecordOutcome } from '@core/ingest';
+import { UnreadableReportError } from '@core/shared/errors';
+import type { RecordOutcome } from '@core/ingest/ingest';
 import { openReport } from '@connectors/sources/read-report';
 import { fixturePath } from '@test/support/fixtures';
 import { aContext } from '@test/support/factories';

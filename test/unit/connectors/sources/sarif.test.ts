@@ -1,5 +1,5 @@
 import { sarifFormat } from '@connectors/sources/sarif';
-import type { Observation } from '@core/model';
+import type { Observation } from '@core/finding/model';
 import { FIXTURE_SECRETS, readFixtureJson } from '@test/support/fixtures';
 import { aContext } from '@test/support/factories';
 

@@ -1,5 +1,5 @@
 import { decodeGoBytes, normalizeTrufflehog, trufflehogFormat } from '@connectors/sources/trufflehog';
-import type { Observation } from '@core/model';
+import type { Observation } from '@core/finding/model';
 import { FIXTURE_SECRETS, readFixtureLines } from '@test/support/fixtures';
 import { aContext } from '@test/support/factories';
 

@@ -6,7 +6,7 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createFinding } from '@core/merge';
+import { createFinding } from '@core/finding/merge';
 import {
   DynamoFindingStore,
   EVENT_DAY_SHARDS,

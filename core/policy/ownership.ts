@@ -1,15 +1,6 @@
-import type { Asset } from './model';
+import type { Asset } from '../finding/model';
 import type { Policy } from './policy';
-
-/** The CMDB's view of who owns an asset (ServiceNow in production; the ticketing issue adds it). */
-export interface OwnerDirectory {
-  ownerOf(asset: Asset): Promise<string | undefined>;
-}
-
-/** Owner tags of cloud resources (e.g. the `owner` tag of an IAM user). */
-export interface ResourceTags {
-  ownerTagOf(asset: Asset): Promise<string | undefined>;
-}
+import type { OwnerDirectory, ResourceTags } from './ports';
 
 export type OwnerSource = 'cmdb' | 'tags' | 'mapping' | 'unowned_queue';
 

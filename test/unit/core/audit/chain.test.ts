@@ -1,4 +1,4 @@
-import { GENESIS_HASH, chainEvents, verifyChain, type AuditEventDraft } from '@core/audit';
+import { GENESIS_HASH, chainEvents, verifyChain, type AuditEventDraft } from '@core/audit/chain';
 
 const draft = (action: string, reason?: string): AuditEventDraft => ({
   at: '2026-11-01T00:00:00.000Z',

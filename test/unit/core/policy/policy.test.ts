@@ -1,4 +1,4 @@
-import { ConfigurationError } from '@core/errors';
+import { ConfigurationError } from '@core/shared/errors';
 import {
   DEFAULT_POLICY,
   dueDateFor,
@@ -8,7 +8,7 @@ import {
   mayApprove,
   parsePolicy,
   withApprovers,
-} from '@core/policy';
+} from '@core/policy/policy';
 
 const t0 = new Date('2026-11-01T00:00:00.000Z');
 

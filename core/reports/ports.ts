@@ -1,5 +1,5 @@
-import type { AuditEvent } from '../audit';
-import type { Finding, FindingStatus } from '../model';
+import type { AuditEvent } from '../audit/chain';
+import type { Finding, FindingStatus } from '../finding/model';
 import type { ManagedSecretRecord } from '../rotation/managed-secrets';
 import type { ExpiredExceptionRecord } from '../store/exception-history';
 

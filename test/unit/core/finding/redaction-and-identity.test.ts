@@ -1,6 +1,6 @@
-import { SecretHasher, findingIdFor, previewSecret } from '@core/identity';
-import { REDACTED, describeValue, redactRecord, redactText } from '@core/redaction';
-import { leakSeverity, nhiTypeFromDetector } from '@core/standards';
+import { SecretHasher, findingIdFor, previewSecret } from '@core/finding/identity';
+import { REDACTED, describeValue, redactRecord, redactText } from '@core/shared/redaction';
+import { leakSeverity, nhiTypeFromDetector } from '@core/finding/standards';
 
 describe('secret hashing and previews', () => {
   const hasher = new SecretHasher(Buffer.alloc(32, 1));

@@ -1,5 +1,5 @@
-import type { AuditEventDraft } from './audit';
-import { GENESIS_HASH } from './audit';
+import type { AuditEventDraft } from '../audit/chain';
+import { GENESIS_HASH } from '../audit/chain';
 import { findingIdFor } from './identity';
 import { MAX_LOCATIONS, type Finding, type Location, type Observation, type Source, type Validity } from './model';
 import { REUSE_ID, maxSeverity } from './standards';

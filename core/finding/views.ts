@@ -1,4 +1,4 @@
-import type { AuditEvent } from './audit';
+import type { AuditEvent } from '../audit/chain';
 import type { Finding } from './model';
 
 /** The finding as users and tools see it: no internal bookkeeping, never the secret. */

@@ -1,10 +1,10 @@
-import { chainEvents } from './audit';
-import type { Clock } from './clock';
-import { ConcurrentUpdateError } from './errors';
-import { findingIdFor, sha256Of } from './identity';
-import { createFinding, mergeObservation, type Change } from './merge';
-import type { Finding, Observation } from './model';
-import type { FindingStore, FindingWrite, QuarantineEntry } from './ports';
+import { chainEvents } from '../audit/chain';
+import type { Clock } from '../shared/clock';
+import { ConcurrentUpdateError } from '../shared/errors';
+import { findingIdFor, sha256Of } from '../finding/identity';
+import { createFinding, mergeObservation, type Change } from '../finding/merge';
+import type { Finding, Observation } from '../finding/model';
+import type { FindingStore, FindingWrite, QuarantineEntry } from '../finding/ports';
 
 /** What a source connector says about one record of a report. */
 export type RecordOutcome =

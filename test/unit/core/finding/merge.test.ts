@@ -1,4 +1,4 @@
-import { createFinding, mergeObservation, LAST_SEEN_RESOLUTION_MS } from '@core/merge';
+import { createFinding, mergeObservation, LAST_SEEN_RESOLUTION_MS } from '@core/finding/merge';
 import { anObservation } from '@test/support/factories';
 
 const t0 = new Date('2026-11-01T00:00:00.000Z');

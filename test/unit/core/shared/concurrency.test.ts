@@ -1,4 +1,4 @@
-import { inParallel } from '@core/concurrency';
+import { inParallel } from '@core/shared/concurrency';
 
 describe('inParallel', () => {
   it("keeps the items' order whatever finishes first, and never runs more than the limit at once", async () => {

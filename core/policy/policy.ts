@@ -1,10 +1,9 @@
 import { z } from 'zod';
-import { ConfigurationError } from './errors';
-import { NhiTypeSchema, SEVERITIES, type Finding, type Severity } from './model';
-import { parseRecord } from './problems';
-import { TicketRouteSchema } from './tickets/routing';
-
-const DAY_MS = 24 * 60 * 60 * 1000;
+import { ConfigurationError } from '../shared/errors';
+import { NhiTypeSchema, SEVERITIES, type Finding, type Severity } from '../finding/model';
+import { parseRecord } from '../shared/problems';
+import { TicketRouteSchema } from '../tickets/routing';
+import { DAY_MS } from '@core/shared/clock';
 
 /** Never more than a year of accepted risk, whatever a policy file says. */
 export const ABSOLUTE_MAX_EXCEPTION_DAYS = 365;

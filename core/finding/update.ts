@@ -1,8 +1,8 @@
-import { chainEvents, type AuditEventDraft } from '../audit';
-import type { Clock } from '../clock';
-import { ConcurrentUpdateError, FindingNotFoundError } from '../errors';
-import type { Finding } from '../model';
-import type { FindingStore } from '../ports';
+import { chainEvents, type AuditEventDraft } from '../audit/chain';
+import type { Clock } from '../shared/clock';
+import { ConcurrentUpdateError, FindingNotFoundError } from '../shared/errors';
+import type { Finding } from './model';
+import type { FindingStore } from './ports';
 
 const MAX_ATTEMPTS = 8;
 

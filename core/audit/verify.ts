@@ -1,6 +1,6 @@
-import { verifyChain } from './audit';
-import type { ManagedSecretStore } from './rotation/managed-secrets';
-import type { FindingStore } from './ports';
+import { verifyChain } from './chain';
+import type { ManagedSecretStore } from '../rotation/managed-secrets';
+import type { FindingStore } from '../finding/ports';
 
 export type AuditVerification =
   | { ok: true; findings: number; secrets: number; events: number }

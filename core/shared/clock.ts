@@ -11,3 +11,6 @@ export function fixedClock(at: string | Date): Clock {
   if (Number.isNaN(date.getTime())) throw new Error(`not an ISO-8601 instant: ${String(at)}`);
   return { now: () => new Date(date.getTime()) };
 }
+
+/** One day in milliseconds (SLA days, exception lengths, report periods). */
+export const DAY_MS = 24 * 60 * 60 * 1000;

@@ -1,4 +1,4 @@
-import type { AuditEvent } from './audit';
+import type { AuditEvent } from '../audit/chain';
 import type { Finding, FindingStatus } from './model';
 
 /** A finding write: the new head, the events it appends, guarded by the version it replaces. */
@@ -43,10 +43,4 @@ export interface FindingStore {
   dueTimers(now: string): Promise<Finding[]>;
   quarantine(entries: QuarantineEntry[]): Promise<void>;
   listQuarantine(): Promise<QuarantineEntry[]>;
-}
-
-/** Where pull connectors keep their position so re-runs continue instead of starting over. */
-export interface CursorStore {
-  getCursor(connector: string, scope: string): Promise<string | undefined>;
-  putCursor(connector: string, scope: string, cursor: string): Promise<void>;
 }

@@ -1,5 +1,6 @@
-import { resolveOwner, type OwnerDirectory, type ResourceTags } from '@core/ownership';
-import { DEFAULT_POLICY, parsePolicy } from '@core/policy';
+import { resolveOwner } from '@core/policy/ownership';
+import type { OwnerDirectory, ResourceTags } from '@core/policy/ports';
+import { DEFAULT_POLICY, parsePolicy } from '@core/policy/policy';
 
 const repo = { type: 'repository' as const, id: 'github.com/acme/payments-api' };
 const iamUser = {
