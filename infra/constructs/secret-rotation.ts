@@ -10,6 +10,7 @@ import { RotationSchedule, Secret, type ISecret } from 'aws-cdk-lib/aws-secretsm
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { RotationSettings } from '../../connectors/deploy-config';
 import { FAILED_STEP_TAG, ROTATOR_TAG } from '../../core/rotation/model';
 import { CloseloopFunction, INGEST_TABLE_ACTIONS } from './closeloop-function';
 import { DeadLetterQueue } from './dead-letter-queue';
@@ -21,15 +22,11 @@ const DEFINITION = join(__dirname, '..', '..', 'statemachines', 'secret-rotation
 /** The prefix of secrets that hold replacement keys after a containment (see the AWS credential control). */
 export const REPLACEMENT_SECRET_PREFIX = 'closeloop.replacement-key.';
 
-export interface SecretRotationSettings {
-  /** Complete ARNs of secrets closeloop rotates on a schedule (tag each with `closeloop:rotator`). @default none */
-  readonly managedSecretArns?: string[];
-  /** IAM users whose keys managed secrets hold (ARNs, `*` allowed in the path). @default none */
-  readonly managedIamUserArns?: string[];
-  /** IAM users whose leaked keys closeloop may search, deactivate and replace. @default none */
-  readonly containmentIamUserArns?: string[];
-  /** Days between scheduled rotations. @default policy rotation.scheduleDays (30) */
-  readonly scheduleDays?: number;
+/**
+ * The deploy file's `rotation` section (schema: connectors/deploy-config.ts), plus what only code can set.
+ * Managed secrets and IAM users: @default none. scheduleDays: @default policy rotation.scheduleDays (30).
+ */
+export interface SecretRotationSettings extends RotationSettings {
   /** How often the credential hygiene check runs. @default Duration.days(1) */
   readonly hygieneInterval?: Duration;
 }
