@@ -76,13 +76,15 @@ export const DEPLOY_CONFIG_SECTIONS = Object.keys(SECTIONS) as Array<keyof typeo
 
 const DeployConfigSchema = z.object(SECTIONS).partial();
 
-/** A checked deploy file, ready to become stack props. */
-export interface DeployConfig {
-  /** The policy as written (validated): the functions apply the same defaults when they parse it. */
+/**
+ * A checked deploy file, ready to become stack props: each section as its schema parses it,
+ * except the policy, kept as written (the functions apply the same defaults when they parse it,
+ * and the Lambda environment stays small), and the ticketing variables as strings.
+ */
+export type DeployConfig = Omit<z.output<typeof DeployConfigSchema>, 'policy' | 'ticketing'> & {
   policy?: Record<string, unknown>;
   ticketing?: TicketingSettings;
-  rotation?: RotationSettings;
-}
+};
 
 /** Where each credential the deploy file must not hold is kept instead. */
 const CREDENTIALS: Record<string, Record<string, string>> = {
@@ -172,10 +174,11 @@ export function parseDeployConfig(json: unknown, source: string): DeployConfig {
   };
   const problems = [...readerProblems(settings ?? {}), ...routingProblems(parsed.value.policy, settings ?? {})];
   if (problems.length > 0) throw fail(problems);
+  const { policy: _policy, ticketing: _ticketing, ...sections } = parsed.value;
   return {
+    ...sections,
     ...(json.policy !== undefined ? { policy: json.policy as Record<string, unknown> } : {}),
     ...(settings ? { ticketing: settings } : {}),
-    ...(parsed.value.rotation ? { rotation: parsed.value.rotation } : {}),
   };
 }
 
