@@ -6,6 +6,12 @@ import { parseDeployConfig, type DeployConfig, type RotationSettings } from '../
 import { ConfigurationError } from '../core/errors';
 import { CloseloopStack } from './closeloop-stack';
 
+/** Where JSON.parse gave up, never what it read there: V8's message quotes the text, which may hold a token. */
+function notJson(err: unknown): string {
+  const at = /line (\d+) column (\d+)/.exec(String((err as Error).message));
+  return at ? `not valid JSON (line ${at[1]}, column ${at[2]})` : 'not valid JSON';
+}
+
 /**
  * The deploy file named by `-c config=path/to/closeloop.json`, checked with the schemas the
  * functions use; `-c rotation='{…}'` (the older way) fills the `rotation` section when the file
@@ -31,7 +37,8 @@ export function loadDeployConfig(app: App): { config: DeployConfig; rotationSour
     try {
       json = JSON.parse(text);
     } catch (err) {
-      throw new ConfigurationError(`${file}: not valid JSON (${(err as Error).message})`, { cause: err });
+      // No cause: it would carry the quoted text.
+      throw new ConfigurationError(`${file}: ${notJson(err)}`);
     }
     config = parseDeployConfig(json, file);
     if (config.rotation) rotationSource = file;
@@ -46,7 +53,7 @@ export function loadDeployConfig(app: App): { config: DeployConfig; rotationSour
       try {
         json = JSON.parse(rotation);
       } catch (err) {
-        throw new ConfigurationError(`-c rotation: not valid JSON (${(err as Error).message})`, { cause: err });
+        throw new ConfigurationError(`-c rotation: ${notJson(err)}`);
       }
     }
     const checked = parseDeployConfig({ rotation: json }, '-c rotation');

@@ -67,7 +67,14 @@ describe('cdk deploy -c config=<deploy file>', () => {
     const missing = join(tmpdir(), 'no-such-closeloop.json');
     expect(() => synthesize({ context: { config: missing } })).toThrow(`${missing}: cannot be read (ENOENT)`);
     const broken = aDeployFile('{"policy": {');
-    expect(() => synthesize({ context: { config: broken } })).toThrow(`${broken}: not valid JSON`);
+    expect(() => synthesize({ context: { config: broken } })).toThrow(
+      new ConfigurationError(`${broken}: not valid JSON (line 1, column 13)`),
+    );
+    // JSON.parse quotes what it could not read; the message must not (a token pasted in the wrong place).
+    const pasted = aDeployFile('{"ticketing": {"jira": {"JIRA_API_TOKEN": ATATT3xFfGF0-FAKE}}}');
+    expect(() => synthesize({ context: { config: pasted } })).toThrow(
+      new ConfigurationError(`${pasted}: not valid JSON`),
+    );
   });
 
   it('refuses rotation targets outside the account, partition or region deployed to', () => {
