@@ -2,9 +2,10 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { syncTickets } from '@core/tickets/sync';
-import { lambdaSyncDeps } from './shared/ticketing-runtime';
+import { checkTicketingEnvironment, lambdaSyncDeps } from './shared/ticketing-runtime';
 import { logger } from './shared/runtime';
 
+checkTicketingEnvironment();
 const processor = new BatchProcessor(EventType.SQS);
 const Message = z.object({ findingId: z.string().regex(/^NHI-[0-9A-F]{16}$/) });
 

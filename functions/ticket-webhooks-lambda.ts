@@ -4,11 +4,12 @@ import { DynamoTicketStore } from '@core/store/dynamo-ticket-store';
 import { sfnSignaller } from './lifecycle-api';
 import { lifecycleRuntime } from './shared/lifecycle-runtime';
 import { logger, requiredEnv } from './shared/runtime';
-import { ticketingSecret } from './shared/ticketing-runtime';
+import { checkTicketingEnvironment, ticketingSecret } from './shared/ticketing-runtime';
 import { handleTicketWebhook } from './ticket-webhooks';
 import { jiraWontDoResolutions } from '@connectors/sinks/jira/config';
 import { servicenowInboundStates } from '@connectors/sinks/servicenow/config';
 
+checkTicketingEnvironment();
 const runtime = lifecycleRuntime();
 const tickets = new DynamoTicketStore(new DynamoDBClient({}), requiredEnv('CLOSELOOP_TABLE'));
 

@@ -6,6 +6,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { FindingsTable } from './constructs/findings-table';
+import { acknowledgeAwsManagedPolicy } from './nag';
 import { ReportIngest } from './constructs/report-ingest';
 import { FindingLifecycle, lifecycleStateMachineName } from './constructs/finding-lifecycle';
 import { SecretRotation, type SecretRotationSettings } from './constructs/secret-rotation';
@@ -117,11 +118,11 @@ export class CloseloopStack extends Stack {
     // CDK's singleton that configures the bucket notification at deploy time.
     const notificationsHandler = this.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
     if (notificationsHandler) {
-      Validations.of(notificationsHandler).acknowledge({
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason:
-          "CDK's bucket-notification custom resource: it runs only during deployment, and AWSLambdaBasicExecutionRole grants it nothing beyond writing its own logs.",
-      });
+      acknowledgeAwsManagedPolicy(
+        notificationsHandler,
+        'service-role/AWSLambdaBasicExecutionRole',
+        "CDK's bucket-notification custom resource: it runs only during deployment, and AWSLambdaBasicExecutionRole grants it nothing beyond writing its own logs.",
+      );
     }
 
     new CfnOutput(this, 'TableName', { value: this.findings.table.tableName, description: 'CLOSELOOP_TABLE' });

@@ -40,15 +40,22 @@ export function describeIssues(error: z.ZodError, record: unknown): string[] {
       case 'too_small':
         if (typeof value === 'string') return `"${path}" must not be empty`;
         if (Array.isArray(value)) return `"${path}" must have at least ${String(issue.minimum)} item(s)`;
-        return `"${path}" must be at least ${String(issue.minimum)}, got ${describeValue(value, field)}`;
+        return `"${path}" must be ${issue.inclusive === false ? 'more than' : 'at least'} ${String(issue.minimum)}, got ${describeValue(value, field)}`;
       case 'too_big':
         if (typeof value === 'string') return `"${path}" must be at most ${String(issue.maximum)} characters`;
         if (Array.isArray(value)) return `"${path}" must have at most ${String(issue.maximum)} item(s)`;
-        return `"${path}" must be at most ${String(issue.maximum)}, got ${describeValue(value, field)}`;
+        return `"${path}" must be ${issue.inclusive === false ? 'less than' : 'at most'} ${String(issue.maximum)}, got ${describeValue(value, field)}`;
       case 'invalid_value':
         return `"${path}" must be one of ${issue.values.map(String).join(', ')}, got ${describeValue(value, field)}`;
       case 'invalid_format':
+        // A pattern's own message says what is allowed (`must be a Jira project key such as SEC`).
+        if (issue.format === 'regex' && issue.message.startsWith('must '))
+          return `"${path}" ${issue.message}, got ${describeValue(value, field)}`;
         return `"${path}" must be a valid ${issue.format}, got ${describeValue(value, field)}`;
+      case 'unrecognized_keys': {
+        const names = issue.keys.map((k) => `"${issue.path.length > 0 ? `${path}.${k}` : k}"`).join(', ');
+        return `${names} ${issue.keys.length > 1 ? 'are not known fields' : 'is not a known field'}`;
+      }
       default:
         return `"${path}": ${issue.message}`;
     }

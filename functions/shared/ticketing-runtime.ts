@@ -42,11 +42,24 @@ export async function ticketingSecret(env: NodeJS.ProcessEnv = process.env): Pro
 }
 
 /**
+ * What a ticket function needs before its first ticket, checked at start-up so that a missing
+ * variable fails the cold start, naming it: the ticketing secret's ARN, and the Jira / ServiceNow
+ * settings (their credentials are read from the secret at first use, so any value stands in here).
+ */
+export function checkTicketingEnvironment(env: NodeJS.ProcessEnv = process.env): void {
+  requiredEnv('CLOSELOOP_TICKETING_SECRET', env);
+  if (jiraConfigured(env)) readJiraConfig(env, { apiToken: 'read-at-first-use' });
+  if (servicenowConfigured(env))
+    readServiceNowConfig(env, env.SERVICENOW_USER ? { password: 'read-at-first-use' } : { token: 'read-at-first-use' });
+}
+
+/**
  * The CMDB as the lifecycle's owner directory (first in the owner chain) when ServiceNow is
  * configured: built on first use, since its credentials come from the ticketing secret.
  */
 export function lambdaOwnerDirectory(env: NodeJS.ProcessEnv = process.env): OwnerDirectory | undefined {
   if (!servicenowConfigured(env)) return undefined;
+  checkTicketingEnvironment(env);
   let cmdb: ServiceNowCmdb | undefined;
   return {
     async ownerOf(asset) {

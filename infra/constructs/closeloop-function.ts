@@ -1,11 +1,12 @@
 import { join } from 'node:path';
-import { CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { acknowledgeWildcardResources } from '../nag';
 import type { FindingsTable } from './findings-table';
 
 const ROOT = join(__dirname, '..', '..');
@@ -71,16 +72,11 @@ export class CloseloopFunction extends Construct {
     if (tableActions.length > 0)
       this.role.addToPolicy(new PolicyStatement({ actions: tableActions, resources: props.table.resourceArns }));
     props.deploymentKey?.grantRead(this.role);
-    Validations.of(this.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; "*" is the only valid resource.',
-    });
-    Validations.of(this.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${logGroupLogicalRef(logGroup)}.Arn>]`,
-      reason:
-        'The log group ARN attribute ends in ":*" (its log streams, created by Lambda with generated names); it is scoped to this function\'s own log group.',
-    });
+    acknowledgeWildcardResources(
+      this.role,
+      ['*'],
+      'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; "*" is the only valid resource.',
+    );
     this.fn = new NodejsFunction(this, 'Function', {
       entry: join(ROOT, props.entry),
       handler: 'handler',
@@ -112,8 +108,4 @@ export class CloseloopFunction extends Construct {
       },
     });
   }
-}
-
-function logGroupLogicalRef(logGroup: LogGroup): string {
-  return Stack.of(logGroup).getLogicalId(logGroup.node.defaultChild as CfnElement);
 }

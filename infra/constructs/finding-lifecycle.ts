@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ArnFormat, CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   AuthorizationType,
@@ -22,6 +22,7 @@ import {
   type IStateMachine,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { acknowledgeAwsManagedPolicy, acknowledgeWildcardResources } from '../nag';
 import { CloseloopFunction } from './closeloop-function';
 import type { FindingsTable } from './findings-table';
 
@@ -105,39 +106,27 @@ export class FindingLifecycle extends Construct {
     });
     this.step.fn.grantInvoke(this.stateMachine);
     // Triage reads owner tags (metadata only, never a secret value).
+    const taggedUsersAndRoles = [
+      `arn:${stack.partition}:iam::${stack.account}:user/*`,
+      `arn:${stack.partition}:iam::${stack.account}:role/*`,
+    ];
+    const anySecret = stack.formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: '*',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
     this.step.role.addToPolicy(
-      new PolicyStatement({
-        actions: ['iam:ListUserTags', 'iam:ListRoleTags'],
-        resources: [
-          `arn:${stack.partition}:iam::${stack.account}:user/*`,
-          `arn:${stack.partition}:iam::${stack.account}:role/*`,
-        ],
-      }),
+      new PolicyStatement({ actions: ['iam:ListUserTags', 'iam:ListRoleTags'], resources: taggedUsersAndRoles }),
     );
     this.step.role.addToPolicy(
-      new PolicyStatement({
-        actions: ['secretsmanager:DescribeSecret'],
-        resources: [
-          stack.formatArn({
-            service: 'secretsmanager',
-            resource: 'secret',
-            resourceName: '*',
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        ],
-      }),
+      new PolicyStatement({ actions: ['secretsmanager:DescribeSecret'], resources: [anySecret] }),
     );
-    for (const resource of [
-      'arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*',
-      'arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*',
-      'arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:*',
-    ]) {
-      Validations.of(this.step.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${resource}]`,
-        reason:
-          'Triage reads the owner tag of whichever IAM user, role or secret a finding names (tags and metadata only; no secret values, no changes).',
-      });
-    }
+    acknowledgeWildcardResources(
+      this.step.role,
+      [...taggedUsersAndRoles, anySecret],
+      'Triage reads the owner tag of whichever IAM user, role or secret a finding names (tags and metadata only; no secret values, no changes).',
+    );
     // Remediate starts a rotation execution and waits for its task token.
     props.rotationStateMachine.grantStartExecution(this.stateMachine);
     // Continue-as-new starts the same machine again; named by ARN pattern to avoid a self-reference.
@@ -154,17 +143,7 @@ export class FindingLifecycle extends Construct {
         ],
       }),
     );
-    const stepLogicalId = stack.getLogicalId(this.step.fn.node.defaultChild as CfnElement);
-    Validations.of(this.stateMachine).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${stepLogicalId}.Arn>:*]`,
-      reason:
-        'grantInvoke covers the step Lambda\'s versions and aliases (its ARN plus ":*"); it is this one function.',
-    });
-    Validations.of(this.stateMachine).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Execution logging (CloudWatch Logs delivery) and X-Ray tracing actions support no resource-level permissions; "*" is the only valid resource.',
-    });
+    acknowledgeStateMachineRole(this.stateMachine, this.step);
 
     this.starter = lambda('Starter', 'functions/lifecycle-starter.ts', 'start lifecycles of new and reopened findings');
     this.starter.fn.addEnvironment('CLOSELOOP_LIFECYCLE_STATE_MACHINE', this.stateMachine.stateMachineArn);
@@ -230,10 +209,24 @@ export class FindingLifecycle extends Construct {
       id: 'AwsSolutions-COG4',
       reason: 'Authorisation is IAM (SigV4), so decisions are attributed to IAM principals; Cognito is not used.',
     });
-    Validations.of(this.api).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-      reason:
-        'The account-level API Gateway logging role; AWS documents this managed policy for it and it only writes CloudWatch Logs.',
-    });
+    acknowledgeAwsManagedPolicy(
+      this.api,
+      'service-role/AmazonAPIGatewayPushToCloudWatchLogs',
+      'The account-level API Gateway logging role; AWS documents this managed policy for it and it only writes CloudWatch Logs.',
+    );
   }
+}
+
+/** The acknowledgements every closeloop state machine's role needs: invoking its step Lambda, logging and X-Ray. */
+export function acknowledgeStateMachineRole(stateMachine: StateMachine, step: CloseloopFunction): void {
+  acknowledgeWildcardResources(
+    stateMachine,
+    [`${step.fn.functionArn}:*`],
+    'grantInvoke covers the step Lambda\'s versions and aliases (its ARN plus ":*"); it is this one function.',
+  );
+  acknowledgeWildcardResources(
+    stateMachine,
+    ['*'],
+    'Execution logging (CloudWatch Logs delivery) and X-Ray tracing actions support no resource-level permissions; "*" is the only valid resource.',
+  );
 }

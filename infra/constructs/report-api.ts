@@ -1,10 +1,11 @@
-import { CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { AuthorizationType, LambdaIntegration, type RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { AccountRootPrincipal, PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { BlockPublicAccess, Bucket, BucketEncryption, type IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { acknowledgeWildcardResources } from '../nag';
 import { CloseloopFunction } from './closeloop-function';
 import { DeadLetterQueue } from './dead-letter-queue';
 import type { FindingsTable } from './findings-table';
@@ -60,8 +61,10 @@ export class ReportApi extends Construct {
       memorySize: 2048,
       environment: { ...policyEnv, CLOSELOOP_EXPORT_BUCKET: this.exportBucket.bucketName },
     });
+    const exportObjects = this.exportBucket.arnForObjects('exports/*');
+    const exportRequests = this.exportBucket.arnForObjects('exports/*/request.json');
     this.exportFunction.role.addToPolicy(
-      new PolicyStatement({ actions: ['s3:PutObject'], resources: [this.exportBucket.arnForObjects('exports/*')] }),
+      new PolicyStatement({ actions: ['s3:PutObject'], resources: [exportObjects] }),
     );
     const failedExports = new DeadLetterQueue(this, 'ExportDeadLetters', {
       alarmTopic: props.alarmTopic,
@@ -88,15 +91,8 @@ export class ReportApi extends Construct {
       },
     });
     // The API records an export's request, reads its status, signs download links and starts the worker.
-    this.function.role.addToPolicy(
-      new PolicyStatement({ actions: ['s3:GetObject'], resources: [this.exportBucket.arnForObjects('exports/*')] }),
-    );
-    this.function.role.addToPolicy(
-      new PolicyStatement({
-        actions: ['s3:PutObject'],
-        resources: [this.exportBucket.arnForObjects('exports/*/request.json')],
-      }),
-    );
+    this.function.role.addToPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [exportObjects] }));
+    this.function.role.addToPolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [exportRequests] }));
     this.function.role.addToPolicy(
       new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.exportFunction.fn.functionArn] }),
     );
@@ -127,21 +123,21 @@ export class ReportApi extends Construct {
         requestParameters: { 'method.request.path.id': true },
       });
 
-    const bucketLogicalId = Stack.of(this).getLogicalId(this.exportBucket.node.defaultChild as CfnElement);
-    Validations.of(this.exportFunction.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/exports/*]`,
-      reason:
-        'Export files are written under exports/<export id>/ with generated ids; only that prefix of the export bucket.',
-    });
-    Validations.of(this.function.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/exports/*]`,
-      reason:
-        'Reads export requests, results and files (to sign download links) under exports/<export id>/; only that prefix of the export bucket.',
-    });
-    Validations.of(this.function.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/exports/*/request.json]`,
-      reason: 'Records an export request at exports/<generated export id>/request.json, and nothing else.',
-    });
+    acknowledgeWildcardResources(
+      this.exportFunction.role,
+      [exportObjects],
+      'Export files are written under exports/<export id>/ with generated ids; only that prefix of the export bucket.',
+    );
+    acknowledgeWildcardResources(
+      this.function.role,
+      [exportObjects],
+      'Reads export requests, results and files (to sign download links) under exports/<export id>/; only that prefix of the export bucket.',
+    );
+    acknowledgeWildcardResources(
+      this.function.role,
+      [exportRequests],
+      'Records an export request at exports/<generated export id>/request.json, and nothing else.',
+    );
 
     this.auditorRole = new Role(this, 'AuditorRole', {
       assumedBy: new AccountRootPrincipal(),
@@ -153,17 +149,15 @@ export class ReportApi extends Construct {
     this.auditorRole.addToPolicy(
       new PolicyStatement({ actions: ['execute-api:Invoke'], resources: [readReports, exportReports] }),
     );
-    const apiLogicalId = Stack.of(this).getLogicalId(props.api.node.defaultChild as CfnElement);
-    const stageLogicalId = Stack.of(this).getLogicalId(props.api.deploymentStage.node.defaultChild as CfnElement);
-    Validations.of(this.auditorRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiLogicalId}>/<${stageLogicalId}>/GET/reports/*]`,
-      reason:
-        'Exactly the GET /reports/{kind} and GET /reports/exports/{id} routes of this API: "*" stands for the report kind or export id.',
-    });
-    Validations.of(this.auditorRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiLogicalId}>/<${stageLogicalId}>/POST/reports/*/exports]`,
-      reason:
-        'Exactly the POST /reports/{kind}/exports routes: "*" stands for the report kind. An export computes a report; it changes nothing else.',
-    });
+    acknowledgeWildcardResources(
+      this.auditorRole,
+      [readReports],
+      'Exactly the GET /reports/{kind} and GET /reports/exports/{id} routes of this API: "*" stands for the report kind or export id.',
+    );
+    acknowledgeWildcardResources(
+      this.auditorRole,
+      [exportReports],
+      'Exactly the POST /reports/{kind}/exports routes: "*" stands for the report kind. An export computes a report; it changes nothing else.',
+    );
   }
 }

@@ -1,4 +1,4 @@
-import { ArnFormat, CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { BlockPublicAccess, Bucket, BucketEncryption, EventType, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
@@ -7,6 +7,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { acknowledgeWildcardResources } from '../nag';
 import { CloseloopFunction } from './closeloop-function';
 import { DeadLetterQueue } from './dead-letter-queue';
 import type { FindingsTable } from './findings-table';
@@ -109,15 +110,11 @@ export class ReportIngest extends Construct {
       id: 'AwsSolutions-IAM5[Action::s3:List*]',
       reason: 'grantRead: listing is limited to this one reports bucket.',
     });
-    Validations.of(this.function.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${logicalId(this.bucket)}.Arn>/*]`,
-      reason:
-        'Reports arrive under keys chosen by the uploading scanner; the function may read any object of this one bucket.',
-    });
+    acknowledgeWildcardResources(
+      this.function.role,
+      [this.bucket.arnForObjects('*')],
+      'Reports arrive under keys chosen by the uploading scanner; the function may read any object of this one bucket.',
+    );
     this.function.fn.addEventSource(new SqsEventSource(this.queue, { batchSize: 5, reportBatchItemFailures: true }));
   }
-}
-
-function logicalId(bucket: Bucket): string {
-  return Stack.of(bucket).getLogicalId(bucket.node.defaultChild as CfnElement);
 }

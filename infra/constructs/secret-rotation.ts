@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ArnFormat, CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
@@ -10,25 +10,23 @@ import { RotationSchedule, Secret, type ISecret } from 'aws-cdk-lib/aws-secretsm
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { RotationSettings } from '../../connectors/deploy-config';
 import { FAILED_STEP_TAG, ROTATOR_TAG } from '../../core/rotation/model';
 import { CloseloopFunction, INGEST_TABLE_ACTIONS } from './closeloop-function';
 import { DeadLetterQueue } from './dead-letter-queue';
-import { LIFECYCLE_TABLE_ACTIONS } from './finding-lifecycle';
+import { acknowledgeWildcardResources } from '../nag';
+import { acknowledgeStateMachineRole, LIFECYCLE_TABLE_ACTIONS } from './finding-lifecycle';
 import type { FindingsTable } from './findings-table';
 
 const DEFINITION = join(__dirname, '..', '..', 'statemachines', 'secret-rotation.asl.json');
 /** The prefix of secrets that hold replacement keys after a containment (see the AWS credential control). */
 export const REPLACEMENT_SECRET_PREFIX = 'closeloop.replacement-key.';
 
-export interface SecretRotationSettings {
-  /** Complete ARNs of secrets closeloop rotates on a schedule (tag each with `closeloop:rotator`). @default none */
-  readonly managedSecretArns?: string[];
-  /** IAM users whose keys managed secrets hold (ARNs, `*` allowed in the path). @default none */
-  readonly managedIamUserArns?: string[];
-  /** IAM users whose leaked keys closeloop may search, deactivate and replace. @default none */
-  readonly containmentIamUserArns?: string[];
-  /** Days between scheduled rotations. @default policy rotation.scheduleDays (30) */
-  readonly scheduleDays?: number;
+/**
+ * The deploy file's `rotation` section (schema: connectors/deploy-config.ts), plus what only code can set.
+ * Managed secrets and IAM users: @default none. scheduleDays: @default policy rotation.scheduleDays (30).
+ */
+export interface SecretRotationSettings extends RotationSettings {
   /** How often the credential hygiene check runs. @default Duration.days(1) */
   readonly hygieneInterval?: Duration;
 }
@@ -219,17 +217,7 @@ export class SecretRotation extends Construct {
         ],
       }),
     );
-    const stepLogicalId = stack.getLogicalId(this.step.fn.node.defaultChild as CfnElement);
-    Validations.of(this.stateMachine).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${stepLogicalId}.Arn>:*]`,
-      reason:
-        'grantInvoke covers the step Lambda\'s versions and aliases (its ARN plus ":*"); it is this one function.',
-    });
-    Validations.of(this.stateMachine).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Execution logging (CloudWatch Logs delivery) and X-Ray tracing actions support no resource-level permissions; "*" is the only valid resource.',
-    });
+    acknowledgeStateMachineRole(this.stateMachine, this.step);
     const failed = new Alarm(this, 'RotationExecutionsFailed', {
       alarmDescription: 'closeloop: a secret rotation execution failed (e.g. a rotated-out key could not be deleted)',
       metric: this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
@@ -286,11 +274,9 @@ export class SecretRotation extends Construct {
     this.hygiene.role.addToPolicy(
       new PolicyStatement({ actions: ['secretsmanager:ListSecrets', 'iam:ListUsers'], resources: ['*'] }),
     );
+    const everyUser = `arn:${stack.partition}:iam::${stack.account}:user/*`;
     this.hygiene.role.addToPolicy(
-      new PolicyStatement({
-        actions: ['iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'],
-        resources: [`arn:${stack.partition}:iam::${stack.account}:user/*`],
-      }),
+      new PolicyStatement({ actions: ['iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'], resources: [everyUser] }),
     );
     // Hygiene findings it no longer reports resume their owner-fix wait (as a clean re-scan would).
     this.hygiene.role.addToPolicy(
@@ -312,38 +298,40 @@ export class SecretRotation extends Construct {
     }).addTarget(new LambdaFunction(this.hygiene.fn, { retryAttempts: 2 }));
 
     for (const f of [this.rotationFunction, this.step, this.hygiene]) {
-      Validations.of(f.role).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'X-Ray PutTraceSegments/PutTelemetryRecords, secretsmanager:ListSecrets and GetRandomPassword, and iam:ListUsers support no resource-level permissions; "*" is the only valid resource.',
-      });
+      acknowledgeWildcardResources(
+        f.role,
+        ['*'],
+        'X-Ray PutTraceSegments/PutTelemetryRecords, secretsmanager:ListSecrets and GetRandomPassword, and iam:ListUsers support no resource-level permissions; "*" is the only valid resource.',
+      );
     }
     // User paths the operator configured with a wildcard (e.g. user/legacy/*) are their decision.
     for (const [role, arns] of [
       [this.rotationFunction.role, managedUsers],
       [stepRole, [...managedUsers, ...containmentUsers]],
     ] as const) {
-      for (const arn of new Set(arns.filter((a) => a.includes('*')))) {
-        Validations.of(role).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::${arn}]`,
-          reason: `IAM user path configured by the operator in the stack's rotation settings (${arn}).`,
-        });
-      }
+      for (const arn of new Set(arns.filter((a) => a.includes('*'))))
+        acknowledgeWildcardResources(
+          role,
+          [arn],
+          `IAM user path configured by the operator in the stack's rotation settings (${arn}).`,
+        );
     }
-    Validations.of(stepRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${REPLACEMENT_SECRET_PREFIX}*]`,
-      reason: `Replacement-key secrets are created by containment with generated names under ${REPLACEMENT_SECRET_PREFIX}; creating one also requires the request tag ${ROTATOR_TAG}=iam_access_key.`,
-    });
-    Validations.of(this.hygiene.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*]',
-      reason:
-        "The hygiene check reads (never changes) every IAM user's key list and last use: finding unused and old keys anywhere in the account is its purpose.",
-    });
-    for (const f of [this.rotationFunction, this.step, this.events, this.hygiene]) {
-      Validations.of(f.role).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:*]',
-        reason: `Scoped by the condition aws:ResourceTag/${ROTATOR_TAG}: only secrets tagged as closeloop-managed. Secret ARNs end in a random suffix, so tags, not names, identify them.`,
-      });
+    acknowledgeWildcardResources(
+      stepRole,
+      [replacementSecrets],
+      `Replacement-key secrets are created by containment with generated names under ${REPLACEMENT_SECRET_PREFIX}; creating one also requires the request tag ${ROTATOR_TAG}=iam_access_key.`,
+    );
+    acknowledgeWildcardResources(
+      this.hygiene.role,
+      [everyUser],
+      "The hygiene check reads (never changes) every IAM user's key list and last use: finding unused and old keys anywhere in the account is its purpose.",
+    );
+    for (const f of [this.rotationFunction, this.step, this.events]) {
+      acknowledgeWildcardResources(
+        f.role,
+        [anySecret],
+        `Scoped by the condition aws:ResourceTag/${ROTATOR_TAG}: only secrets tagged as closeloop-managed. Secret ARNs end in a random suffix, so tags, not names, identify them.`,
+      );
     }
   }
 }

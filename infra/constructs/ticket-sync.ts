@@ -8,6 +8,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { TicketingSettings } from '../../connectors/deploy-config';
 import { CloseloopFunction } from './closeloop-function';
 import { DeadLetterQueue } from './dead-letter-queue';
 import type { FindingsTable } from './findings-table';
@@ -22,14 +23,6 @@ export const TICKET_TABLE_ACTIONS = [
   'dynamodb:ConditionCheckItem',
 ];
 
-/** Where tickets go; the secret holds the credentials. */
-export interface TicketingSettings {
-  /** JIRA_BASE_URL, JIRA_EMAIL, JIRA_PROJECT_KEY and the optional JIRA_* settings (README). @default Jira not used */
-  readonly jira?: Record<string, string>;
-  /** SERVICENOW_URL, SERVICENOW_USER, SERVICENOW_TABLE and the optional SERVICENOW_* settings. @default ServiceNow not used */
-  readonly servicenow?: Record<string, string>;
-}
-
 export interface TicketSyncProps {
   readonly table: FindingsTable;
   readonly alarmTopic: ITopic;
@@ -39,6 +32,7 @@ export interface TicketSyncProps {
   readonly stateMachine: StateMachine;
   /** The lifecycle's step function: with ServiceNow configured, triage asks the CMDB for owners. */
   readonly lifecycleStep?: CloseloopFunction;
+  /** Jira / ServiceNow variables (the deploy file's `ticketing`; no credentials). @default tickets stay in the hub's local tracker */
   readonly settings?: TicketingSettings;
   /** The remediation policy (routing rules live there). @default the shipped defaults */
   readonly policy?: Record<string, unknown>;
@@ -154,3 +148,5 @@ export class TicketSync extends Construct {
     });
   }
 }
+
+export type { TicketingSettings };

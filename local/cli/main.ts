@@ -441,7 +441,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       const samples = files.length === 0;
       const inputs = samples
         ? readdirSync(SAMPLES_DIR)
-            .filter((f) => /\.(json|jsonl|sarif)$/.test(f) && f !== 'policy.json' && f !== 'scenario.json')
+            // policy.json, scenario.json and closeloop.json (the example deploy file) are settings, not reports.
+            .filter(
+              (f) => /\.(json|jsonl|sarif)$/.test(f) && !['policy.json', 'scenario.json', 'closeloop.json'].includes(f),
+            )
             .sort()
             .map((f) => join(SAMPLES_DIR, f))
         : files;

@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURE_SECRETS, fixturePath } from '@test/support/fixtures';
+import { REPORT_FIXTURE_SECRETS, reportFixture } from '@test/support/fixtures';
 import { aCliEnvironment } from '@test/support/cli';
 
-const gitleaks = fixturePath('scanners', 'gitleaks', 'secobserve-gitleaks.git.json');
-const trufflehog = fixturePath('scanners', 'trufflehog', 'defectdojo-v3_git.jsonl');
+const gitleaks = reportFixture('gitleaks-git.json');
+const trufflehog = reportFixture('trufflehog-git.jsonl');
 
 describe('closeloop CLI', () => {
   it('init creates the table once and is idempotent', () => {
@@ -17,7 +17,7 @@ describe('closeloop CLI', () => {
     const cli = aCliEnvironment();
     const first = cli.run('ingest', gitleaks, trufflehog, '--json');
     expect(first.code).toBe(0);
-    // gitleaks: the Django key in two commits (created, updated); TruffleHog reports its URI
+    // gitleaks: the orders API key in two commits (created, updated); TruffleHog reports its URI
     // secret twice at the same place (created, unchanged).
     expect(JSON.parse(first.stdout)).toEqual({
       received: 7,
@@ -67,7 +67,7 @@ describe('closeloop CLI', () => {
     expect(findings).toContainEqual(
       expect.objectContaining({ severity: 'critical', nhiType: 'cloud_access_key', validity: 'active' }),
     );
-    for (const secret of FIXTURE_SECRETS) expect(out.stdout).not.toContain(secret);
+    for (const secret of REPORT_FIXTURE_SECRETS) expect(out.stdout).not.toContain(secret);
     expect(cli.run('findings', '--status', 'resolved', '--json').stdout.trim()).toBe('[]');
   });
 
@@ -173,7 +173,7 @@ describe('closeloop CLI', () => {
     expect(out.code).toBe(0);
     const summary = JSON.parse(out.stdout) as { received: number; rejected: number; errors: string[] };
     expect(summary).toMatchObject({ received: 3, rejected: 3 });
-    expect(summary.errors[0]).toMatch(/^secobserve-gitleaks\.git\.json: record 1: "Id" is required$/);
+    expect(summary.errors[0]).toMatch(/^gitleaks-git\.json: record 1: "Id" is required$/);
   });
 });
 
@@ -225,11 +225,7 @@ describe('npm start (closeloop run) on the embedded default', () => {
 describe('closeloop audit verify', () => {
   it('passes on untouched chains and names the first event edited behind its back', async () => {
     const cli = aCliEnvironment();
-    cli.run(
-      'ingest',
-      fixturePath('scanners', 'trufflehog', 'defectdojo-v3_git.jsonl'),
-      fixturePath('scanners', 'trufflehog', 'defectdojo-v3_github.jsonl'),
-    );
+    cli.run('ingest', reportFixture('trufflehog-git.jsonl'), reportFixture('trufflehog-github.jsonl'));
     expect(cli.run('audit', 'verify')).toMatchObject({
       code: 0,
       stdout: 'audit verify: 3 findings, 6 events, every chain intact\n',

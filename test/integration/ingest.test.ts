@@ -6,29 +6,30 @@ import { fixedClock } from '@core/shared/clock';
 import { verifyChain } from '@core/audit/chain';
 import { ingestReportFiles } from '@connectors/sources/ingest-reports';
 import { ensureTable } from '@core/store/ensure-table';
-import { FIXTURE_SECRETS, fixturePath } from '@test/support/fixtures';
+import { REPORT_FIXTURE_SECRETS, ownFixturePath, reportFixture } from '@test/support/fixtures';
 import { aGitleaksRecord, aHasher } from '@test/support/factories';
 import { StoreUnavailableError } from '@core/store/dynamo-finding-store';
 import { aFreshStore } from '@test/support/dynamo';
 
 const clock = fixedClock('2026-11-01T12:00:00.000Z');
-const gitleaksGit = fixturePath('scanners', 'gitleaks', 'secobserve-gitleaks.git.json');
-const gitleaksDir = fixturePath('scanners', 'gitleaks', 'secobserve-gitleaks.dir.json');
-const truffleGit = fixturePath('scanners', 'trufflehog', 'defectdojo-v3_git.jsonl');
-const truffleGithub = fixturePath('scanners', 'trufflehog', 'defectdojo-v3_github.jsonl');
+const gitleaksGit = reportFixture('gitleaks-git.json');
+const gitleaksDir = reportFixture('gitleaks-dir.json');
+const truffleGit = reportFixture('trufflehog-git.jsonl');
+const truffleGithub = reportFixture('trufflehog-github.jsonl');
+const orgAlerts = ownFixturePath('github', 'org-secret-scanning-alerts.json');
 
 describe('ingest into DynamoDB Local', () => {
   it('creates one finding per distinct secret and reports the counts', async () => {
     const { store } = await aFreshStore();
     const { total } = await ingestReportFiles([gitleaksGit], { store, clock, hasher: aHasher() });
-    // 3 records: the Django key in two commits (one finding) and the encryption key.
+    // 3 records: the orders API key in two commits (one finding) and the encryption key.
     expect(total).toEqual({ received: 3, created: 2, updated: 1, unchanged: 0, skipped: 0, rejected: 0, errors: [] });
     const findings = await store.list();
     expect(findings).toHaveLength(2);
-    const django = findings.find((f) => f.locations.length === 2)!;
-    expect(django.locations.map((l) => l.commit)).toEqual([
-      'b718aa975b79d141225d928ba2822ea010b74d2b',
-      'a22291a13233b1282ddd0e54e479385690c06fa5',
+    const apiKey = findings.find((f) => f.locations.length === 2)!;
+    expect(apiKey.locations.map((l) => l.commit)).toEqual([
+      '6f1c2a9e4b7d3f0a8c5e1b9d7a3f6c2e0b4d8a1f',
+      '2d8b5f0c7e3a9d1b6f4c8e2a0d7b5f3c9e1a4b6d',
     ]);
   });
 
@@ -109,33 +110,37 @@ describe('ingest into DynamoDB Local', () => {
 
   it('stores no secret anywhere in the table', async () => {
     const { store, client, tableName } = await aFreshStore();
-    await ingestReportFiles(
+    const { total } = await ingestReportFiles(
       [
         gitleaksGit,
         gitleaksDir,
         truffleGit,
-        fixturePath('scanners', 'gitleaks', 'defectdojo-gitleaks8_many.json'),
-        fixturePath('scanners', 'sarif', 'defectdojo-gitleaks_7.5.0.sarif'),
-        fixturePath('scanners', 'github-secret-scanning', 'defectdojo-org-secret-scanning-alerts-many.json'),
+        truffleGithub,
+        reportFixture('gitleaks-many.json'),
+        reportFixture('gitleaks.sarif'),
+        orgAlerts,
       ],
       { store, clock, hasher: aHasher() },
     );
+    // Every fixture was read (nothing rejected): 2 + 3 TruffleHog + 3 gitleaks + 2 SARIF findings and the open alert.
+    expect(total).toMatchObject({ rejected: 0, skipped: 2 });
+    expect(await store.list()).toHaveLength(11);
     const dump = JSON.stringify((await client.send(new ScanCommand({ TableName: tableName }))).Items);
-    for (const secret of FIXTURE_SECRETS) expect(dump).not.toContain(secret);
-    expect(dump).not.toContain('QUtJQVlWUDRDSVBQRVJVVklGWEc');
+    for (const secret of REPORT_FIXTURE_SECRETS) expect(dump).not.toContain(secret);
+    // TruffleHog carries its secrets base64-encoded: not those either.
+    for (const secret of REPORT_FIXTURE_SECRETS) expect(dump).not.toContain(Buffer.from(secret).toString('base64'));
   });
 
   it('finds a GitHub alert again from its webhook, which carries no secret', async () => {
     const { store } = await aFreshStore();
-    const alerts = fixturePath('scanners', 'github-secret-scanning', 'defectdojo-org-secret-scanning-alerts-many.json');
-    await ingestReportFiles([alerts], { store, clock, hasher: aHasher() });
-    const open = (await store.list()).find((f) => f.sources.some((s) => s.scannerId === 'octocat/hello-world#2'));
-    expect(open).toBeUndefined(); // alert 2 was resolved at GitHub before we ever saw it: skipped
+    await ingestReportFiles([orgAlerts], { store, clock, hasher: aHasher() });
+    const open = (await store.list()).find((f) => f.sources.some((s) => s.scannerId === 'acme-fixtures/web-portal#7'));
+    expect(open).toBeUndefined(); // alert 7 was resolved at GitHub before we ever saw it: skipped
     const tracked = (await store.list())[0]!;
     const webhook = {
       action: 'resolved',
       alert: { number: Number(tracked.sources[0]!.scannerId.split('#')[1]), secret_type: tracked.detector },
-      repository: { full_name: 'octocat/Hello-World' },
+      repository: { full_name: 'acme-fixtures/web-portal' },
     };
     const path = join(tmpdir(), `webhook-${Date.now()}.json`);
     writeFileSync(path, JSON.stringify(webhook));

@@ -13,7 +13,7 @@ import { DEFAULT_POLICY } from '@core/policy/policy';
 import { SEVERITIES, type Finding } from '@core/finding/model';
 import { ingestReportFiles } from '@connectors/sources/ingest-reports';
 import { LocalLifecycleRunner } from '@local/lifecycle-runner';
-import { fixturePath } from '@test/support/fixtures';
+import { reportFixture } from '@test/support/fixtures';
 import { aGitleaksRecord, aHasher } from '@test/support/factories';
 import { aFreshStore } from '@test/support/dynamo';
 
@@ -29,13 +29,11 @@ function movableClock(): Clock & { advance(ms: number): void } {
 async function setup(remediation: RemediationPort = remediationNotConfigured) {
   const { store } = await aFreshStore();
   const clock = movableClock();
-  await ingestReportFiles(
-    [
-      fixturePath('scanners', 'trufflehog', 'defectdojo-v3_git.jsonl'),
-      fixturePath('scanners', 'gitleaks', 'secobserve-gitleaks.git.json'),
-    ],
-    { store, clock, hasher: aHasher() },
-  );
+  await ingestReportFiles([reportFixture('trufflehog-git.jsonl'), reportFixture('gitleaks-git.json')], {
+    store,
+    clock,
+    hasher: aHasher(),
+  });
   const runner = new LocalLifecycleRunner({ store, clock, policy: DEFAULT_POLICY, remediation });
   const find = async (predicate: (f: Finding) => boolean) => (await store.list()).find(predicate)!;
   const actions = async (id: string) => (await store.events(id)).map((e) => e.action);

@@ -2,7 +2,7 @@ import axios from 'axios';
 import { fixedClock } from '@core/shared/clock';
 import { pullGithubAlerts, pullGitguardianIncidents } from '@connectors/sources/pull';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '@connectors/http/retrying-http';
-import { readCassette, readFixtureJson } from '@test/support/fixtures';
+import { readOwnFixtureJson } from '@test/support/fixtures';
 import { aHasher } from '@test/support/factories';
 import { aFreshStore } from '@test/support/dynamo';
 import { sendJson, startHttpServer } from '@test/support/http-server';
@@ -15,11 +15,9 @@ type Alert = Record<string, unknown> & { number: number; updated_at?: string };
 
 /** Org alerts (from the fixture), renumbered and dated so there are three pages of two. */
 function orgAlerts(): Alert[] {
-  const base = readFixtureJson<Alert[]>(
-    'scanners',
-    'github-secret-scanning',
-    'defectdojo-org-secret-scanning-alerts-many.json',
-  ).find((a) => a.state === 'open')!;
+  const base = readOwnFixtureJson<Alert[]>('github', 'org-secret-scanning-alerts.json').find(
+    (a) => a.state === 'open',
+  )!;
   return Array.from({ length: 6 }, (_, i) => ({
     ...base,
     number: 100 + i,
@@ -93,15 +91,20 @@ describe('GitHub secret scanning pull connector (local HTTP server)', () => {
   });
 });
 
-describe('GitGuardian incidents pull connector (recorded responses served locally)', () => {
-  it('pages with the recorded cursor links and ingests every incident', async () => {
-    const [recorded] = readCassette('scanners', 'gitguardian', 'ggmcp-test_list_incidents_basic.yaml');
-    const incidents = recorded!.body as Array<Record<string, unknown>>;
+/** A page of GET /v1/incidents/secrets as the API answers it (test/fixtures/gitguardian). */
+interface RecordedResponse {
+  response: { headers: Record<string, string>; body: Array<Record<string, unknown>> };
+}
+
+describe('GitGuardian incidents pull connector (API responses served locally)', () => {
+  it('pages with the cursor links and ingests every incident', async () => {
+    const { response: recorded } = readOwnFixtureJson<RecordedResponse>('gitguardian', 'list-incidents.json');
+    const incidents = recorded.body;
     const server = await startHttpServer((req, res, base) => {
       const url = new URL(req.url!, base);
       if (!url.searchParams.get('cursor')) {
-        // The recorded Link header, pointed at the local server.
-        const link = recorded!.headers.link!.replace('https://api.gitguardian.com', base);
+        // The API's Link header, pointed at the local server.
+        const link = recorded.headers.link!.replace('https://api.gitguardian.com', base);
         return sendJson(res, 200, incidents.slice(0, 3), { link });
       }
       sendJson(res, 200, incidents.slice(3));
@@ -110,7 +113,7 @@ describe('GitGuardian incidents pull connector (recorded responses served locall
       const { store } = await aFreshStore();
       const deps = { http: axios.create(), store, cursors: store, clock, hasher: aHasher(), retry: fastRetry };
       const result = await pullGitguardianIncidents(deps, { apiUrl: server.base, token: 'gg-token' });
-      expect(result).toMatchObject({ received: 5, pages: 2 });
+      expect(result).toMatchObject({ received: 5, pages: 2, rejected: 0 });
       expect(result.created + result.skipped + result.updated).toBe(5);
       expect(server.requests[0]!.headers.authorization).toBe('Token gg-token');
       expect(server.requests[1]!.url).toContain('cursor=');

@@ -1,11 +1,4 @@
 import { readFileSync } from 'node:fs';
-import type { Clock } from '@core/shared/clock';
-import { parsePolicy } from '@core/policy/policy';
-import { DynamoTicketStore } from '@core/store/dynamo-ticket-store';
-import { ticketLabel } from '@core/tickets/model';
-import { remediationNotConfigured } from '@core/lifecycle/ports';
-import type { LifecycleSignaller } from '@core/lifecycle/decisions';
-import { ingestReportFiles } from '@connectors/sources/ingest-reports';
 import { signBody } from '@connectors/sinks/webhook-signature';
 import { readServiceNowConfig } from '@connectors/sinks/servicenow/config';
 import { servicenowHttp } from '@connectors/sinks/servicenow/client';
@@ -14,85 +7,23 @@ import { ServiceNowCmdb } from '@connectors/sinks/servicenow/cmdb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { lambdaOwnerDirectory } from '@functions/shared/ticketing-runtime';
-import { handleTicketWebhook, type WebhookDeps } from '@functions/ticket-webhooks';
-import { LocalLifecycleRunner } from '@local/lifecycle-runner';
-import { aFreshStore } from '@test/support/dynamo';
-import { aHasher } from '@test/support/factories';
+import { handleTicketWebhook } from '@functions/ticket-webhooks';
 import { FakeJira } from '@test/support/fake-jira';
-import { fixturePath } from '@test/support/fixtures';
+import { ownFixturePath } from '@test/support/fixtures';
 import { startFakeServiceNow } from '@test/support/fake-servicenow';
 import { FAST_RETRY, aJiraSink, syncDeps, syncTickets } from '@test/support/tickets';
+import {
+  JIRA_SECRET,
+  POLICY,
+  SN_SECRET,
+  aWebhookWorld,
+  retargetedJiraIssueUpdated,
+} from '@test/support/ticket-webhooks';
 
-const T0 = Date.parse('2026-11-01T09:00:00.000Z');
-const REPORT = fixturePath('scanners', 'trufflehog', 'defectdojo-v3_git.jsonl');
-const POLICY = parsePolicy(
-  {
-    ownerMappings: [{ asset: '*', owner: 'dev-team@example.com' }],
-    principals: [{ name: 'alice', roles: ['security-lead', 'approver'] }],
-  },
-  'test policy',
-);
-const JIRA_SECRET = 'jira-webhook-secret';
-const SN_SECRET = 'servicenow-webhook-secret';
-
-async function setup() {
-  const { client, tableName, store } = await aFreshStore();
-  let now = T0;
-  const clock: Clock = { now: () => new Date(now) };
-  await ingestReportFiles([REPORT], { store, clock, hasher: aHasher() });
-  const runner = new LocalLifecycleRunner({ store, clock, policy: POLICY, remediation: remediationNotConfigured });
-  for (const f of await store.list()) await runner.start(f);
-  const signaller: LifecycleSignaller = {
-    signal: async (f, resumeAt, signal) => (await runner.resume(f, resumeAt, { signal }), 'resumed'),
-  };
-  const tickets = new DynamoTicketStore(client, tableName);
-  const deps: WebhookDeps = {
-    store,
-    clock,
-    policy: POLICY,
-    signaller,
-    tickets,
-    secrets: { jira: JIRA_SECRET, servicenow: SN_SECRET },
-    jiraWontDo: ["Won't Do"],
-    servicenowStates: { doneStates: ['3', '6', '7'], wontDoStates: ['4', '8'], openStates: ['1', '2'] },
-  };
-  // A private key: fixed by its owner, closed by a rotation record or a ticket resolution note.
-  const finding = (await store.list()).find(
-    (f) => f.nhiType === 'private_key' && f.lifecycle?.waitingAt === 'AwaitOwnerFix',
-  );
-  return {
-    client,
-    tableName,
-    store,
-    clock,
-    runner,
-    deps,
-    finding: finding!,
-    tickets,
-    advance: (ms: number) => void (now += ms),
-  };
-}
-
-/** Atlassian's documented `jira:issue_updated` fixture, pointed at one of our issues. */
-function jiraIssueUpdated(
-  findingId: string,
-  key: string,
-  change: { to: 'Done' | 'In Progress' | 'To Do'; from?: string; resolution?: string },
-) {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a large third-party fixture, edited in place
-  type Loose = Record<string, any>;
-  const event = JSON.parse(readFileSync(fixturePath('jira', 'webhook-issue-updated.json'), 'utf8')) as Loose;
-  event.issue.key = key;
-  event.issue.fields.labels = ['closeloop', ticketLabel(findingId)];
-  event.issue.fields.status = {
-    ...event.issue.fields.status,
-    name: change.to,
-    statusCategory: { key: change.to === 'Done' ? 'done' : change.to === 'To Do' ? 'new' : 'indeterminate' },
-  };
-  event.issue.fields.resolution = change.resolution ? { name: change.resolution } : null;
-  event.changelog.items = [{ field: 'status', fromString: change.from ?? 'In Progress', toString: change.to }];
-  return JSON.stringify(event);
-}
+const OWN_DELIVERY = JSON.parse(readFileSync(ownFixturePath('jira', 'webhook-issue-updated.json'), 'utf8')) as unknown;
+const setup = aWebhookWorld;
+const jiraIssueUpdated = (...args: [string, string, Parameters<typeof retargetedJiraIssueUpdated>[3]]) =>
+  retargetedJiraIssueUpdated(OWN_DELIVERY, ...args);
 
 describe('POST /webhooks/jira', () => {
   it('refuses a missing or wrong signature with 401 and changes nothing', async () => {

@@ -23,6 +23,8 @@ export interface FakeJiraOptions {
   indexLagMs?: number;
   /** Chooses a fault for each request (chaos tests). */
   fault?: (request: { method: string; route: string; n: number }) => JiraFault;
+  /** What requests are checked against. @default JiraContract.ownChecks() (the contract suite adds Atlassian's spec) */
+  contract?: JiraContract;
 }
 
 const CATEGORY = {
@@ -69,8 +71,9 @@ const ROUTES: Array<{ method: string; pattern: RegExp; route: string }> = [
 /**
  * A Jira Cloud stand-in on 127.0.0.1: the REST v3 endpoints closeloop uses, with state (issues,
  * comments, workflow), an eventually consistent search, Basic auth, and fault injection. Every
- * request is checked against Atlassian's OpenAPI spec and every ADF document against the ADF
- * schema; problems are collected in `violations` (tests expect none).
+ * ADF document is checked against Atlassian's ADF schema and every issue's fields against what
+ * Jira accepts; with the contract suite's JiraContract, every request and answer against
+ * Atlassian's OpenAPI spec too. Problems are collected in `violations` (tests expect none).
  */
 export class FakeJira {
   readonly issues = new Map<string, FakeJiraIssue>();
@@ -81,9 +84,11 @@ export class FakeJira {
   url = '';
   private server?: Server;
   private seq = 0;
-  private readonly contract = JiraContract.load();
+  private readonly contract: JiraContract;
 
-  constructor(private readonly options: FakeJiraOptions = {}) {}
+  constructor(private readonly options: FakeJiraOptions = {}) {
+    this.contract = options.contract ?? JiraContract.ownChecks();
+  }
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => void this.handle(req, res));

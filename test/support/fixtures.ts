@@ -13,6 +13,31 @@ export function readOwnFixtureJson<T = unknown>(...parts: string[]): T {
   return JSON.parse(readFileSync(ownFixturePath(...parts), 'utf8')) as T;
 }
 
+/** A report fixture written for closeloop's own suites (test/fixtures/reports, README there). */
+export const reportFixture = (name: string) => ownFixturePath('reports', name);
+
+/**
+ * Every secret the fixtures in test/fixtures/{reports,github,gitguardian} carry (all made up:
+ * FAKE or fixture in each), which must never appear in anything closeloop stores, logs or sends.
+ */
+export const REPORT_FIXTURE_SECRETS = [
+  'clfx_FAKE7Hq2mZ9wXv4TnR8sLd3KpB6yJc1fixture01',
+  'FAKEcloseloopFixtureEncryptionKey0002Qw8Zx4=',
+  'AKIAFIXTURECLOSELP01',
+  'AKIAFIXTURECLOSELP02',
+  'AKIAFIXTURECLOSELP03',
+  'FAKE-closeloop-fixture-pass-0003',
+  'FAKEcloseloopFixtureNotARealKey',
+  'FAKEcloseloopFixtureRsaKeyNotARealKey',
+  'BEGIN OPENSSH PRIVATE KEY',
+  'BEGIN RSA PRIVATE KEY',
+  'clfx_FAKEtestsuiteApiKey4Lm8Nq2Rv6Tx0fixture04',
+  'xoxb-0000000000-0000000000000-FAKEcloseloopFixture05',
+  'npm_FAKEcloseloopFixture06abcdefghijklmnopqrst',
+  'ghp_FAKEcloseloopFixture0000000000000000009',
+  'https://hooks.slack.com/services/T00000000/B00000000/FAKEcloseloopFixture07',
+];
+
 // Transitional: suites not yet moved to their own fixtures still read the shared samples.
 // Once every unit/integration/e2e test reads test/fixtures, only test/contract imports shared-fixtures.
 export * from './shared-fixtures';

@@ -35,12 +35,17 @@ export const jiraWontDoResolutions = (env: NodeJS.ProcessEnv) =>
     .map((r) => r.trim())
     .filter(Boolean);
 
-const EnvSchema = z.object({
+/**
+ * The Jira settings that are not credentials: the variables a Lambda gets from the deploy file's
+ * `ticketing.jira` and the local hub from its environment. Credentials (JIRA_CREDENTIALS) never
+ * belong here: on AWS they are read from the TicketingSecret.
+ */
+export const JiraSettingsSchema = z.object({
   JIRA_BASE_URL: z.url({ protocol: /^https?$/ }),
   JIRA_EMAIL: z.string().min(3),
-  JIRA_API_TOKEN: z.string().min(1),
   JIRA_PROJECT_KEY: z.string().regex(/^[A-Z][A-Z0-9_]{0,9}$/, 'must be a Jira project key such as SEC'),
   JIRA_ISSUE_TYPE: z.string().min(1).default('Task'),
+  JIRA_PRIORITIES: z.string().optional(),
   JIRA_CLOSE_TRANSITION: z.string().min(1).optional(),
   JIRA_REOPEN_TRANSITION: z.string().min(1).optional(),
   JIRA_COMPONENTS: z.string().optional(),
@@ -49,6 +54,11 @@ const EnvSchema = z.object({
   JIRA_WONT_DO_RESOLUTIONS: z.string().default(JIRA_DEFAULT_WONT_DO),
   JIRA_BULK_SIZE: z.coerce.number().int().min(1).max(50).default(50),
 });
+
+/** Jira credentials and where the deployed stack keeps each (a field of the TicketingSecret). */
+export const JIRA_CREDENTIALS = { JIRA_API_TOKEN: 'jiraApiToken', JIRA_WEBHOOK_SECRET: 'jiraWebhookSecret' } as const;
+
+const EnvSchema = JiraSettingsSchema.extend({ JIRA_API_TOKEN: z.string().min(1) });
 
 /** Whether the environment asks for Jira at all (JIRA_BASE_URL set). */
 export const jiraConfigured = (env: NodeJS.ProcessEnv) => Boolean(env.JIRA_BASE_URL?.trim());
@@ -64,36 +74,36 @@ export function readJiraConfig(env: NodeJS.ProcessEnv, secrets: { apiToken?: str
   const parsed = parseRecord(EnvSchema, trimmed);
   if (!parsed.ok) throw new ConfigurationError(`Jira configuration: ${parsed.problems.join('; ')}`);
   const e = parsed.value;
-  let customFields: Record<string, unknown> = {};
-  if (e.JIRA_CUSTOM_FIELDS) {
-    try {
-      customFields = z
-        .record(z.string().regex(/^customfield_\d+$/), z.unknown())
-        .parse(JSON.parse(e.JIRA_CUSTOM_FIELDS));
-    } catch (err) {
-      throw new ConfigurationError('JIRA_CUSTOM_FIELDS must be a JSON object of customfield_<number> keys', {
-        cause: err,
-      });
-    }
-  }
   return {
     baseUrl: e.JIRA_BASE_URL.replace(/\/+$/, ''),
     email: e.JIRA_EMAIL,
     apiToken: e.JIRA_API_TOKEN,
     projectKey: e.JIRA_PROJECT_KEY,
     issueType: e.JIRA_ISSUE_TYPE,
-    priorities: parsePriorities(env.JIRA_PRIORITIES, JIRA_DEFAULT_PRIORITIES, 'JIRA_PRIORITIES'),
+    priorities: parsePriorities(e.JIRA_PRIORITIES, JIRA_DEFAULT_PRIORITIES, 'JIRA_PRIORITIES'),
     ...(e.JIRA_CLOSE_TRANSITION ? { closeTransition: e.JIRA_CLOSE_TRANSITION } : {}),
     ...(e.JIRA_REOPEN_TRANSITION ? { reopenTransition: e.JIRA_REOPEN_TRANSITION } : {}),
     components: (e.JIRA_COMPONENTS ?? '')
       .split(',')
       .map((c) => c.trim())
       .filter(Boolean),
-    customFields,
+    customFields: parseCustomFields(e.JIRA_CUSTOM_FIELDS),
     searchLagMs: e.JIRA_SEARCH_LAG_SECONDS * 1000,
     wontDoResolutions: e.JIRA_WONT_DO_RESOLUTIONS.split(',')
       .map((r) => r.trim())
       .filter(Boolean),
     bulkSize: e.JIRA_BULK_SIZE,
   };
+}
+
+/** JIRA_CUSTOM_FIELDS: a JSON object of `customfield_<number>` keys. */
+export function parseCustomFields(text: string | undefined): Record<string, unknown> {
+  if (!text) return {};
+  try {
+    return z.record(z.string().regex(/^customfield_\d+$/), z.unknown()).parse(JSON.parse(text));
+  } catch (err) {
+    throw new ConfigurationError('JIRA_CUSTOM_FIELDS must be a JSON object of customfield_<number> keys', {
+      cause: err,
+    });
+  }
 }

@@ -43,11 +43,14 @@ export function servicenowInboundStates(
   };
 }
 
-const EnvSchema = z.object({
+/**
+ * The ServiceNow settings that are not credentials: the variables a Lambda gets from the deploy
+ * file's `ticketing.servicenow` and the local hub from its environment. Credentials
+ * (SERVICENOW_CREDENTIALS) never belong here: on AWS they are read from the TicketingSecret.
+ */
+export const ServiceNowSettingsSchema = z.object({
   SERVICENOW_URL: z.url({ protocol: /^https?$/ }),
   SERVICENOW_USER: z.string().min(1).optional(),
-  SERVICENOW_PASSWORD: z.string().min(1).optional(),
-  SERVICENOW_TOKEN: z.string().min(1).optional(),
   SERVICENOW_TABLE: z
     .string()
     .regex(/^[a-z0-9_]+$/, 'must be a table name such as sn_si_task or task')
@@ -69,6 +72,18 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[a-z0-9_]+$/)
     .default('cmdb_ci_appl'),
+});
+
+/** ServiceNow credentials and where the deployed stack keeps each (a field of the TicketingSecret). */
+export const SERVICENOW_CREDENTIALS = {
+  SERVICENOW_PASSWORD: 'servicenowPassword',
+  SERVICENOW_TOKEN: 'servicenowToken',
+  SERVICENOW_WEBHOOK_SECRET: 'servicenowWebhookSecret',
+} as const;
+
+const EnvSchema = ServiceNowSettingsSchema.extend({
+  SERVICENOW_PASSWORD: z.string().min(1).optional(),
+  SERVICENOW_TOKEN: z.string().min(1).optional(),
 });
 
 export const servicenowConfigured = (env: NodeJS.ProcessEnv) => Boolean(env.SERVICENOW_URL?.trim());

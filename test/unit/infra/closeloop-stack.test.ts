@@ -7,8 +7,12 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { INDEXES } from '@core/store/table';
 import { CloseloopStack } from '@infra/closeloop-stack';
 
+// No resource, role or policy depends on the bundled code, so these synths skip esbuild (the
+// deploy smoke test bundles once and loads every function).
+const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
+
 function synthWithNag(build: (app: App) => Stack) {
-  const app = new App();
+  const app = new App({ context: NO_BUNDLING });
   const stack = build(app);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack, synth: () => app.synth() };
@@ -364,7 +368,7 @@ describe('CloseloopStack', () => {
 
   it('with ServiceNow configured, the lifecycle step reads the ticketing secret to ask the CMDB for owners', () => {
     const t = Template.fromStack(
-      new CloseloopStack(new App(), 'WithServiceNow', {
+      new CloseloopStack(new App({ context: NO_BUNDLING }), 'WithServiceNow', {
         ticketing: {
           servicenow: {
             SERVICENOW_URL: 'https://acme.service-now.com',
