@@ -13,6 +13,7 @@ import {
 } from '@core/lifecycle/decisions';
 import { EvidenceSchema, FINDING_STATUSES, FindingStatusSchema } from '@core/finding/model';
 import { publicEvent, publicFinding } from '@core/finding/views';
+import { parseFindingId } from '@core/finding/identity';
 import { logger } from './shared/runtime';
 
 /** Resumes the Step Functions wait with the token the waiting step stored. */
@@ -144,10 +145,9 @@ async function read(event: APIGatewayProxyEvent, deps: DecisionDeps, id: string)
     return json(200, findings.map(publicFinding));
   }
   if (event.resource === '/findings/{id}') {
-    if (!/^NHI-[0-9A-F]{16}$/i.test(id))
-      throw new InputError(`finding id must look like NHI-0123456789ABCDEF, got ${JSON.stringify(id.slice(0, 40))}`);
-    const finding = await deps.store.get(id.toUpperCase());
-    if (!finding) throw new FindingNotFoundError(id.toUpperCase());
+    const findingId = parseFindingId(id);
+    const finding = await deps.store.get(findingId);
+    if (!finding) throw new FindingNotFoundError(findingId);
     return json(200, { ...publicFinding(finding), events: (await deps.store.events(finding.id)).map(publicEvent) });
   }
   return json(404, { message: `no route GET ${event.resource}` });

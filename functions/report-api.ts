@@ -14,6 +14,7 @@ import {
 import { REPORT_KINDS, computeReport, reportOptionsFor, type Report } from '@core/reports/reports';
 import { REPORT_FORMATS, renderReport } from '@core/reports/render';
 import type { ReportSource } from '@core/reports/ports';
+import { FindingIdSchema } from '@core/finding/identity';
 
 export interface ReportApiDeps {
   /** A fresh source per request (it counts the reads of one report). */
@@ -29,10 +30,7 @@ const QuerySchema = z.object({
   format: z.enum(REPORT_FORMATS).default('json'),
   since: isoDate.optional(),
   owner: z.string().min(1).max(200).optional(),
-  finding: z
-    .string()
-    .regex(/^NHI-[0-9A-F]{16}$/, 'must look like NHI-0123456789ABCDEF')
-    .optional(),
+  finding: FindingIdSchema.optional(),
   actor: z.string().min(1).max(200).optional(),
   validAfterDays: z.coerce.number().int().min(1).max(365).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(200),

@@ -2,11 +2,12 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { syncTickets } from '@core/tickets/sync';
+import { FindingIdSchema } from '@core/finding/identity';
 import { lambdaSyncDeps } from './shared/ticketing-runtime';
 import { logger } from './shared/runtime';
 
 const processor = new BatchProcessor(EventType.SQS);
-const Message = z.object({ findingId: z.string().regex(/^NHI-[0-9A-F]{16}$/) });
+const Message = z.object({ findingId: FindingIdSchema });
 
 /**
  * Ticket sync (SQS, from the outbox relay): one bulk sync for the whole batch, then each message

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FindingIdSchema } from './identity';
 
 /** Severity, most severe first. */
 export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
@@ -132,7 +133,7 @@ export type RiskException = z.infer<typeof RiskExceptionSchema>;
 
 /** The system-of-record shape of a finding. */
 export const FindingSchema = z.object({
-  id: z.string().regex(/^NHI-[0-9A-F]{16}$/),
+  id: FindingIdSchema,
   fingerprint: z.string().min(1),
   title: z.string().min(1).max(300),
   nhiType: NhiTypeSchema,

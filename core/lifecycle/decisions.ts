@@ -6,6 +6,7 @@ import type { FindingStore } from '../finding/ports';
 import type { ResumeAt, Signal } from './state';
 import { redactText } from '../shared/redaction';
 import { updateFinding } from '../finding/update';
+import { parseFindingId } from '../finding/identity';
 
 /** The longest free text a person may attach to a decision (reasons, controls, notes, evidence references). */
 export const MAX_TYPED_TEXT = 2000;
@@ -44,10 +45,9 @@ export interface DecisionDeps {
 
 /** The finding, if its lifecycle waits at `waitingAt`; otherwise a refusal naming where it is. */
 async function waitingFinding(store: FindingStore, id: string, waitingAt: string, what: string): Promise<Finding> {
-  if (!/^NHI-[0-9A-F]{16}$/i.test(id))
-    throw new InputError(`finding id must look like NHI-0123456789ABCDEF, got ${JSON.stringify(id.slice(0, 40))}`);
-  const finding = await store.get(id.toUpperCase());
-  if (!finding) throw new FindingNotFoundError(id.toUpperCase());
+  const findingId = parseFindingId(id);
+  const finding = await store.get(findingId);
+  if (!finding) throw new FindingNotFoundError(findingId);
   if (finding.lifecycle?.waitingAt !== waitingAt) {
     throw new RefusedError(
       `${finding.id} is not ${what} (status ${finding.status}${finding.lifecycle?.waitingAt ? `, waiting at ${finding.lifecycle.waitingAt}` : ''})`,

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CloseloopError, FindingNotFoundError, InputError } from '@core/shared/errors';
 import { verifyAllChains } from '@core/audit/verify';
+import { parseFindingId } from '@core/finding/identity';
 import { FINDING_STATUSES, type FindingStatus } from '@core/finding/model';
 import { ensureTable } from '@core/store/ensure-table';
 import axios from 'axios';
@@ -173,11 +174,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .argument('<id>', 'finding id (NHI-…)')
     .option('--json', 'print JSON')
     .action(async (id: string, opts: { json?: boolean }) => {
-      if (!/^NHI-[0-9A-F]{16}$/i.test(id))
-        throw new InputError(`finding id must look like NHI-0123456789ABCDEF, got ${JSON.stringify(id.slice(0, 40))}`);
+      const findingId = parseFindingId(id);
       await withHub(async (hub) => {
-        const finding = await hub.store.get(id.toUpperCase());
-        if (!finding) throw new FindingNotFoundError(id.toUpperCase());
+        const finding = await hub.store.get(findingId);
+        if (!finding) throw new FindingNotFoundError(findingId);
         const events = await hub.store.events(finding.id);
         io.out(
           opts.json
