@@ -83,6 +83,14 @@ export type Source = z.infer<typeof SourceSchema>;
 export const TimerKindSchema = z.enum(['approval_timeout', 'sla_breach', 'exception_expiry']);
 export type TimerKind = z.infer<typeof TimerKindSchema>;
 
+/**
+ * The states of statemachines/finding-lifecycle.asl.json a lifecycle waits in: the three token
+ * waits and the exception's Wait. A test checks that each is a state of the definition.
+ */
+export const WAIT_STATES = ['AwaitApproval', 'AwaitOwnerFix', 'AwaitExceptionApproval', 'ExceptionWait'] as const;
+export const WaitStateSchema = z.enum(WAIT_STATES);
+export type WaitState = z.infer<typeof WaitStateSchema>;
+
 /** Where a finding's lifecycle stands (the execution may be parked locally or waiting in Step Functions). */
 export const LifecycleSchema = z.object({
   /** The generation whose lifecycle was started (idempotent start: one execution per generation). */
@@ -91,8 +99,8 @@ export const LifecycleSchema = z.object({
   triagedGeneration: z.number().int().positive().optional(),
   /** Wall-clock time a local hub claimed the start (or a recovery): a run that never parked is found by it. */
   claimedAt: z.string().optional(),
-  /** The token-wait state the lifecycle is parked at, if any. */
-  waitingAt: z.string().optional(),
+  /** The wait state the lifecycle is parked at, if any. */
+  waitingAt: WaitStateSchema.optional(),
   /** Step Functions task token of the current wait (AWS only; never shown). */
   taskToken: z.string().optional(),
   timerAt: z.string().optional(),

@@ -1,6 +1,6 @@
 import type { Clock } from '../shared/clock';
 import { FindingNotFoundError, InputError, RefusedError } from '../shared/errors';
-import type { Evidence, Finding } from '../finding/model';
+import type { Evidence, Finding, WaitState } from '../finding/model';
 import { latestExceptionEnd, mayApprove, type Policy } from '../policy/policy';
 import type { FindingStore } from '../finding/ports';
 import type { ResumeAt, Signal } from './state';
@@ -44,7 +44,7 @@ export interface DecisionDeps {
 }
 
 /** The finding, if its lifecycle waits at `waitingAt`; otherwise a refusal naming where it is. */
-async function waitingFinding(store: FindingStore, id: string, waitingAt: string, what: string): Promise<Finding> {
+async function waitingFinding(store: FindingStore, id: string, waitingAt: WaitState, what: string): Promise<Finding> {
   const findingId = parseFindingId(id);
   const finding = await store.get(findingId);
   if (!finding) throw new FindingNotFoundError(findingId);

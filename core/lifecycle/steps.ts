@@ -147,7 +147,7 @@ export async function runStep(
         const already = f.lifecycle?.waitingAt === 'AwaitApproval';
         const lifecycle = {
           ...f.lifecycle!,
-          waitingAt: 'AwaitApproval',
+          waitingAt: 'AwaitApproval' as const,
           timerAt,
           timerKind: 'approval_timeout' as const,
           ...(taskToken ? { taskToken } : {}),
@@ -194,7 +194,7 @@ export async function runStep(
         const status = current.status === 'reopened' ? 'reopened' : 'open';
         const lifecycle = {
           ...current.lifecycle!,
-          waitingAt: 'AwaitOwnerFix',
+          waitingAt: 'AwaitOwnerFix' as const,
           timerAt,
           timerKind: 'sla_breach' as const,
           ...(taskToken ? { taskToken } : {}),

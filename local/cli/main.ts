@@ -4,7 +4,7 @@ import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 
 import { CloseloopError, FindingNotFoundError, InputError } from '@core/shared/errors';
 import { verifyAllChains } from '@core/audit/verify';
 import { parseFindingId } from '@core/finding/identity';
-import { FINDING_STATUSES, type FindingStatus } from '@core/finding/model';
+import { FINDING_STATUSES, type FindingStatus, type WaitState } from '@core/finding/model';
 import { ensureTable } from '@core/store/ensure-table';
 import axios from 'axios';
 import { ConfigurationError } from '@core/shared/errors';
@@ -473,7 +473,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         io.out(
           `${findings.length} findings from ${total.received} records (${correlated} reported by more than one scanner; ${total.rejected} rejected into quarantine).`,
         );
-        const waiting = (at: string) => findings.filter((f) => f.lifecycle?.waitingAt === at).length;
+        const waiting = (at: WaitState) => findings.filter((f) => f.lifecycle?.waitingAt === at).length;
         io.out(
           `${started.length} lifecycle(s) started: ${waiting('AwaitApproval')} awaiting approval, ${waiting('AwaitOwnerFix')} with their owner, ${waiting('AwaitExceptionApproval')} awaiting an exception decision, ${findings.filter((f) => f.status === 'risk_accepted').length} under an exception.`,
         );
