@@ -63,7 +63,7 @@ export async function recordRotationEvent(
       deliveryId: parsed.detail.eventID,
       event: {
         actor: 'aws:secretsmanager',
-        action: `rotation.${outcome}`,
+        action: `rotation.${outcome}` as const,
         reason:
           outcome === 'succeeded'
             ? `scheduled rotation of ${name} succeeded`

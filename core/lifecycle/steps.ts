@@ -1,3 +1,4 @@
+import type { AuditEventDraft } from '../audit/chain';
 import type { Clock } from '../shared/clock';
 import type { Finding, NhiType } from '../finding/model';
 import { resolveOwner } from '../policy/ownership';
@@ -36,6 +37,7 @@ export const STEP_NAMES = [
 export type StepName = (typeof STEP_NAMES)[number];
 
 const ACTOR = 'closeloop:lifecycle';
+type EventDraft = Omit<AuditEventDraft, 'at'>;
 /** Credential types an automated rotation can fix; the rest go to their owner. */
 const ROTATABLE: ReadonlySet<NhiType> = new Set([
   'cloud_access_key',
@@ -75,7 +77,7 @@ export async function runStep(
       });
       const finding = await updateFinding(store, clock, id, (f, at) => {
         const dueAt = dueDateFor(f.severity, new Date(at), policy).toISOString();
-        const events = [
+        const events: EventDraft[] = [
           {
             actor: ACTOR,
             action: 'owner.assigned',
@@ -94,7 +96,7 @@ export async function runStep(
             ? [
                 {
                   actor: ACTOR,
-                  action: 'owner.unresolved',
+                  action: 'owner.unresolved' as const,
                   reason: `no owner in CMDB, tags or mappings; escalated to ${policy.escalationContact}`,
                   data: { escalatedTo: policy.escalationContact },
                 },

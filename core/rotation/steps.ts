@@ -1,3 +1,4 @@
+import type { AuditAction } from '../audit/actions';
 import type { Clock } from '../shared/clock';
 import { updateFinding } from '../finding/update';
 import type { Evidence, Finding } from '../finding/model';
@@ -51,7 +52,7 @@ export async function runRotationStep(
   return calls.length > 0 ? { ...state, calls: [...(state.calls ?? []), ...calls] } : state;
 }
 
-type Note = { action: string; reason: string; evidenceRef?: string; data?: Record<string, unknown> };
+type Note = { action: AuditAction; reason: string; evidenceRef?: string; data?: Record<string, unknown> };
 
 /**
  * Records what a step did: on the finding (remediation), or on the managed secret's record

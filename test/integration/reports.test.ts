@@ -1,3 +1,4 @@
+import type { AuditAction } from '@core/audit/actions';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -60,7 +61,7 @@ async function seededHistory() {
     clock.set(at);
     await updateFinding(store, clock, byLine.get(line)!, (f) => ({
       finding: { ...f, ...change(f) },
-      events: [{ actor: 'seed', action: 'seed.applied', reason: `line ${line}` }],
+      events: [{ actor: 'seed', action: 'finding.updated', reason: `line ${line}` }],
     }));
   };
   const owned = (owner: string, severity: Finding['severity'], dueDays: number) => ({
@@ -129,7 +130,7 @@ async function seededHistory() {
   }));
 
   const managed = new DynamoManagedSecretStore(client, tableName);
-  const event = (action: string) => ({ actor: 'aws:secretsmanager', action, reason: 'seed' });
+  const event = (action: AuditAction) => ({ actor: 'aws:secretsmanager', action, reason: 'seed' });
   await managed.record(
     {
       secretArn: 'arn:aws:secretsmanager:eu-west-1:1:secret:fresh-AbCdEf',
@@ -317,7 +318,7 @@ describe('auditor reports over a seeded history (DynamoDB Local, fixed clock)', 
   it("audit: a finding's trail or a period's events, with the chain verified; an edited event is named", async () => {
     const one = await h.report('audit', { findingId: h.byLine.get(5)! });
     expect(one.verification).toEqual({ ok: true, chains: 1, events: 2 });
-    expect(one.sections[0]!.rows.map((row) => row[4])).toEqual(['finding.created', 'seed.applied']);
+    expect(one.sections[0]!.rows.map((row) => row[4])).toEqual(['finding.created', 'finding.updated']);
     const period = await h.report('audit', { since: new Date(iso(-6)), actor: 'seed' });
     // Since six days ago, by time: lines 7 and 8 (same instant, by id), then 9, then 6; not 1-5 (earlier).
     // (Line 9's expiry was written by closeloop:lifecycle, not by the seed.)
