@@ -11,7 +11,7 @@ import {
   type DecisionDeps,
   type LifecycleSignaller,
 } from '@core/lifecycle/decisions';
-import { EvidenceSchema, FINDING_STATUSES, FindingStatusSchema } from '@core/finding/model';
+import { EvidenceKindSchema, FINDING_STATUSES, FindingStatusSchema } from '@core/finding/model';
 import { publicEvent, publicFinding } from '@core/finding/views';
 import { parseFindingId } from '@core/finding/identity';
 import { logger } from './shared/runtime';
@@ -49,7 +49,7 @@ const ExceptionBody = z.object({
 const FalsePositiveBody = z.object({ reason: z.string().min(1) });
 const DoneBody = z.object({
   note: z.string().min(1).optional(),
-  evidence: z.object({ kind: EvidenceSchema.shape.kind, ref: z.string().min(1) }).optional(),
+  evidence: z.object({ kind: EvidenceKindSchema, ref: z.string().min(1) }).optional(),
 });
 
 const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({

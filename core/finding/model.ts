@@ -38,6 +38,24 @@ export const FINDING_STATUSES = [
 export const FindingStatusSchema = z.enum(FINDING_STATUSES);
 export type FindingStatus = z.infer<typeof FindingStatusSchema>;
 
+/** Statuses under which a finding is someone's open work. */
+export const OPEN_STATUSES = [
+  'open',
+  'awaiting_approval',
+  'remediating',
+  'verifying',
+  'reopened',
+] as const satisfies readonly FindingStatus[];
+/** Statuses of a closed finding: resolved, or closed as a false positive. */
+export const CLOSED_STATUSES = ['resolved', 'false_positive'] as const satisfies readonly FindingStatus[];
+
+const OPEN: ReadonlySet<FindingStatus> = new Set(OPEN_STATUSES);
+const CLOSED: ReadonlySet<FindingStatus> = new Set(CLOSED_STATUSES);
+/** Whether a finding with this status is someone's open work. */
+export const isOpenWork = (status: FindingStatus) => OPEN.has(status);
+/** Whether a finding with this status is closed. */
+export const isClosed = (status: FindingStatus) => CLOSED.has(status);
+
 /** OWASP Non-Human Identities Top 10 (2025) ids. */
 export const OwaspNhiSchema = z.enum(['NHI1', 'NHI2', 'NHI3', 'NHI4', 'NHI5', 'NHI6', 'NHI7', 'NHI8', 'NHI9', 'NHI10']);
 export type OwaspNhi = z.infer<typeof OwaspNhiSchema>;
@@ -110,15 +128,20 @@ export const LifecycleSchema = z.object({
 });
 export type Lifecycle = z.infer<typeof LifecycleSchema>;
 
+/** Kinds of evidence that can prove a control works again. */
+export const EVIDENCE_KINDS = [
+  'rotation_record',
+  'key_deactivated',
+  'clean_rescan',
+  'ticket_resolution_note',
+  'secret_revoked_at_source',
+] as const;
+export const EvidenceKindSchema = z.enum(EVIDENCE_KINDS);
+export type EvidenceKind = z.infer<typeof EvidenceKindSchema>;
+
 /** A piece of evidence that the control works again. */
 export const EvidenceSchema = z.object({
-  kind: z.enum([
-    'rotation_record',
-    'key_deactivated',
-    'clean_rescan',
-    'ticket_resolution_note',
-    'secret_revoked_at_source',
-  ]),
+  kind: EvidenceKindSchema,
   ref: z.string().min(1),
   at: z.string(),
   recordedBy: z.string().min(1),

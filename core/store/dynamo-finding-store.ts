@@ -13,7 +13,14 @@ import {
 import { AuditEventSchema, type AuditEvent } from '../audit/chain';
 import { backoffDelayMs, sleep } from '../shared/backoff';
 import { CloseloopError } from '../shared/errors';
-import { FINDING_STATUSES, FindingSchema, type Finding, type FindingStatus } from '../finding/model';
+import {
+  FINDING_STATUSES,
+  FindingSchema,
+  isClosed,
+  isOpenWork,
+  type Finding,
+  type FindingStatus,
+} from '../finding/model';
 import type { FindingStore, FindingWrite, QuarantineEntry } from '../finding/ports';
 import type { CursorStore } from '../ingest/ports';
 import { severityRank } from '../finding/standards';
@@ -72,16 +79,6 @@ const itemCount = (write: FindingWrite) =>
 const findingKey = (id: string) => ({ pk: `FINDING#${id}`, sk: FINDING_SK });
 const eventSk = (seq: number) => `EVENT#${String(seq).padStart(10, '0')}`;
 
-/** Statuses under which a finding is someone's open work (indexed by owner and due date). */
-const OPEN_WORK: ReadonlySet<FindingStatus> = new Set([
-  'open',
-  'awaiting_approval',
-  'remediating',
-  'verifying',
-  'reopened',
-]);
-const CLOSED: ReadonlySet<FindingStatus> = new Set(['resolved', 'false_positive']);
-
 /** The finding item with its index keys. Sparse indexes get their keys only when they apply. */
 export function toFindingItem(finding: Finding): Record<string, unknown> {
   const due = finding.dueAt ?? '9999-12-31T00:00:00.000Z';
@@ -92,10 +89,10 @@ export function toFindingItem(finding: Finding): Record<string, unknown> {
     gsi1pk: `STATUS#${finding.status}`,
     gsi1sk: `${severityRank(finding.severity)}#${due}#${finding.id}`,
   };
-  if (finding.owner && OPEN_WORK.has(finding.status)) {
+  if (finding.owner && isOpenWork(finding.status)) {
     item.gsi2pk = `OWNER#${finding.owner}`;
     item.gsi2sk = `${due}#${finding.id}`;
-  } else if (finding.owner && finding.closedAt && CLOSED.has(finding.status)) {
+  } else if (finding.owner && finding.closedAt && isClosed(finding.status)) {
     // One owner's closed work by closing time: owner-scoped SLA reports (MTTR, within SLA) since a date.
     item.gsi2pk = `CLOSED#${finding.owner}`;
     item.gsi2sk = `${finding.closedAt}#${finding.id}`;

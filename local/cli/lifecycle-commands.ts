@@ -10,14 +10,12 @@ import {
   type LifecycleSignaller,
 } from '@core/lifecycle/decisions';
 import type { ResumeAt } from '@core/lifecycle/state';
-import { EvidenceSchema, type TimerKind } from '@core/finding/model';
+import { EVIDENCE_KINDS, type EvidenceKind, type TimerKind } from '@core/finding/model';
 import type { LocalHub } from '../hub';
 import type { WebhookDeps } from '@functions/ticket-webhooks';
 import { jiraWontDoResolutions } from '@connectors/sinks/jira/config';
 import { servicenowInboundStates } from '@connectors/sinks/servicenow/config';
 import type { LocalRun } from '../lifecycle-runner';
-
-const EVIDENCE_KINDS = EvidenceSchema.shape.kind.options;
 
 const TIMER_RESUME: Record<TimerKind, ResumeAt> = {
   approval_timeout: 'approval_timed_out',
@@ -199,26 +197,21 @@ export function registerLifecycleCommands(program: Command, withHub: WithHub, ou
         const kind = value.slice(0, at);
         if (at <= 0 || at === value.length - 1 || !(EVIDENCE_KINDS as readonly string[]).includes(kind))
           throw new InvalidArgumentError(`must be <kind>:<ref> with kind one of ${EVIDENCE_KINDS.join(', ')}`);
-        return { kind: kind as (typeof EVIDENCE_KINDS)[number], ref: value.slice(at + 1) };
+        return { kind: kind as EvidenceKind, ref: value.slice(at + 1) };
       },
     )
-    .action(
-      async (
-        id: string,
-        opts: { as: string; note?: string; evidence?: { kind: (typeof EVIDENCE_KINDS)[number]; ref: string } },
-      ) => {
-        await withHub(async (hub) =>
-          out(
-            await reportFixed(localDecisionDeps(hub), {
-              id,
-              by: opts.as,
-              ...(opts.note ? { note: opts.note } : {}),
-              ...(opts.evidence ? { evidence: opts.evidence } : {}),
-            }),
-          ),
-        );
-      },
-    );
+    .action(async (id: string, opts: { as: string; note?: string; evidence?: { kind: EvidenceKind; ref: string } }) => {
+      await withHub(async (hub) =>
+        out(
+          await reportFixed(localDecisionDeps(hub), {
+            id,
+            by: opts.as,
+            ...(opts.note ? { note: opts.note } : {}),
+            ...(opts.evidence ? { evidence: opts.evidence } : {}),
+          }),
+        ),
+      );
+    });
 
   program
     .command('false-positive')
