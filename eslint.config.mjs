@@ -14,6 +14,20 @@ export default tseslint.config(
     },
   },
   {
+    // Product code throws the module error classes (core/shared/errors.ts and each module's own).
+    files: ['core/**/*.ts', 'connectors/**/*.ts', 'functions/**/*.ts', 'local/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "NewExpression[callee.name='Error'], CallExpression[callee.name='Error']",
+          message:
+            'Throw a module error class (CloseloopError or a subclass from core/shared/errors.ts), not a bare Error.',
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.cjs'],
     languageOptions: {
       sourceType: 'commonjs',

@@ -1,6 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
+import { CloseloopError } from '@core/shared/errors';
 import { syncTickets } from '@core/tickets/sync';
 import { FindingIdSchema } from '@core/finding/identity';
 import { lambdaSyncDeps } from './shared/ticketing-runtime';
@@ -29,7 +30,7 @@ export const handler = async (event: SQSEvent, context: Context) => {
     event,
     async (record: SQSRecord) => {
       const { findingId } = Message.parse(JSON.parse(record.body));
-      if (pending.has(findingId)) throw new Error(`${findingId}: ticket work still pending`);
+      if (pending.has(findingId)) throw new CloseloopError(`${findingId}: ticket work still pending`);
     },
     processor,
     { context, throwOnFullBatchFailure: false },

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { InputError } from '@core/shared/errors';
 import type { DecisionDeps } from '@core/lifecycle/decisions';
 import { handleDecision } from '@functions/lifecycle-api';
 import { handleTicketWebhook, type WebhookDeps } from '@functions/ticket-webhooks';
@@ -44,7 +45,7 @@ async function readBody(req: IncomingMessage, limit = 64 * 1024): Promise<string
   let body = '';
   for await (const chunk of req) {
     body += chunk;
-    if (body.length > limit) throw new Error('request body too large');
+    if (body.length > limit) throw new InputError('request body too large');
   }
   return body;
 }

@@ -8,6 +8,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { CloseloopError } from '@core/shared/errors';
 import type { SinkRef } from '@core/tickets/model';
 import type { CreateResult, TicketDraft, TicketSink, TicketUpdate } from '@core/tickets/ports';
 import { raisedPriority, type PriorityScheme } from './priority';
@@ -123,7 +124,7 @@ export class LocalTrackerSink implements TicketSink {
 
   async update(key: string, update: TicketUpdate): Promise<void> {
     const ticket = await this.get(key);
-    if (!ticket) throw new Error(`local ticket ${key} not found`);
+    if (!ticket) throw new CloseloopError(`local ticket ${key} not found`);
     // Comments are keyed by work id: a replayed update finds its comment already there.
     if (ticket.comments.some((c) => c.text.startsWith(`[${update.workId}]`))) return;
     const comments = [...ticket.comments, { at: this.now().toISOString(), text: `[${update.workId}] ${update.text}` }];

@@ -1,6 +1,6 @@
 import { createHash, hash as oneShotHash } from 'node:crypto';
 import { z } from 'zod';
-import { InputError } from '../shared/errors';
+import { ConfigurationError, InputError } from '../shared/errors';
 
 /** The stable finding id derived from its fingerprint. */
 export function findingIdFor(fingerprint: string): string {
@@ -44,7 +44,7 @@ export class SecretHasher {
   private readonly innerPad: Buffer;
 
   constructor(deploymentKey: Buffer) {
-    if (deploymentKey.length < 32) throw new Error('deployment key must be at least 32 bytes');
+    if (deploymentKey.length < 32) throw new ConfigurationError('deployment key must be at least 32 bytes');
     const block = Buffer.alloc(64);
     (deploymentKey.length > 64 ? createHash('sha256').update(deploymentKey).digest() : deploymentKey).copy(block);
     this.innerPad = Buffer.from(block.map((b) => b ^ 0x36));

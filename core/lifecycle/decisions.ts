@@ -13,20 +13,22 @@ export const MAX_TYPED_TEXT = 2000;
 
 /**
  * Text a person typed, made safe to keep: trimmed, refused when empty or too long (naming the
- * option), and with credential-shaped substrings redacted. People paste keys into reasons; the
+ * field), and with credential-shaped substrings redacted. People paste keys into reasons; the
  * text goes to DynamoDB, the audit trail, tickets and (on AWS) the execution history, so it is
  * redacted here, once, before any of them sees it.
  */
-export function typedText(option: string, text: string): string {
+export function typedText(field: string, text: string): string {
   const trimmed = text.trim();
-  if (trimmed === '') throw new InputError(`${option} must not be empty`);
+  if (trimmed === '') throw new InputError(`${field} must not be empty`, { fields: [field] });
   if (trimmed.length > MAX_TYPED_TEXT)
-    throw new InputError(`${option} is ${trimmed.length} characters long; at most ${MAX_TYPED_TEXT} are accepted`);
+    throw new InputError(`${field} is ${trimmed.length} characters long; at most ${MAX_TYPED_TEXT} are accepted`, {
+      fields: [field],
+    });
   return redactText(trimmed);
 }
 
-const optionalTypedText = (option: string, text: string | undefined) =>
-  text === undefined ? undefined : typedText(option, text);
+const optionalTypedText = (field: string, text: string | undefined) =>
+  text === undefined ? undefined : typedText(field, text);
 
 /**
  * Resumes a waiting lifecycle: locally a new execution entering at `resumeAt`; on AWS
@@ -61,7 +63,7 @@ export async function decideApproval(
   deps: DecisionDeps,
   input: { id: string; by: string; decision: 'approved' | 'rejected'; reason?: string },
 ): Promise<string> {
-  const typedReason = optionalTypedText('--reason', input.reason);
+  const typedReason = optionalTypedText('reason', input.reason);
   const finding = await waitingFinding(deps.store, input.id, 'AwaitApproval', 'awaiting approval');
   const verdict = mayApprove(
     { approver: input.by, requester: 'closeloop:lifecycle', finding, kind: 'approval' },
@@ -91,16 +93,16 @@ export async function requestException(
   deps: DecisionDeps,
   input: { id: string; by: string; until: Date; reason: string; compensatingControl?: string },
 ): Promise<string> {
-  const reason = typedText('--reason', input.reason);
-  const compensatingControl = optionalTypedText('--compensating-control', input.compensatingControl);
+  const reason = typedText('reason', input.reason);
+  const compensatingControl = optionalTypedText('compensatingControl', input.compensatingControl);
   const finding = await waitingFinding(deps.store, input.id, 'AwaitOwnerFix', 'waiting for its owner');
   if (finding.owner !== input.by)
     throw new RefusedError(`only the owner (${finding.owner}) can request an exception for ${finding.id}`);
   const now = deps.clock.now();
   if (input.until.getTime() <= now.getTime())
-    throw new RefusedError(
-      `--until ${input.until.toISOString()} is not in the future (hub clock ${now.toISOString()})`,
-    );
+    throw new RefusedError(`until ${input.until.toISOString()} is not in the future (hub clock ${now.toISOString()})`, {
+      fields: ['until'],
+    });
   const latest = latestExceptionEnd(finding.severity, now, deps.policy);
   if (input.until.getTime() > latest.getTime()) {
     throw new RefusedError(
@@ -137,7 +139,7 @@ export async function decideException(
   deps: DecisionDeps,
   input: { id: string; by: string; decision: 'approved' | 'rejected'; reason?: string },
 ): Promise<string> {
-  const typedReason = optionalTypedText('--reason', input.reason);
+  const typedReason = optionalTypedText('reason', input.reason);
   const finding = await waitingFinding(
     deps.store,
     input.id,
@@ -173,7 +175,7 @@ export async function markFalsePositive(
   deps: DecisionDeps,
   input: { id: string; by: string; reason: string },
 ): Promise<string> {
-  const reason = typedText('--reason', input.reason);
+  const reason = typedText('reason', input.reason);
   const finding = await waitingFinding(deps.store, input.id, 'AwaitOwnerFix', 'waiting for its owner');
   const verdict = mayApprove(
     { approver: input.by, requester: finding.owner ?? '', finding, kind: 'false_positive' },
@@ -197,10 +199,11 @@ export async function reportFixed(
   deps: DecisionDeps,
   input: { id: string; by: string; note?: string; evidence?: { kind: Evidence['kind']; ref: string } },
 ): Promise<string> {
-  if (!input.note && !input.evidence) throw new InputError('give --note <text> and/or --evidence <kind:ref>');
-  const note = optionalTypedText('--note', input.note);
+  if (!input.note && !input.evidence)
+    throw new InputError('give note and/or evidence', { fields: ['note', 'evidence'] });
+  const note = optionalTypedText('note', input.note);
   const evidence = input.evidence
-    ? { kind: input.evidence.kind, ref: typedText('--evidence reference', input.evidence.ref) }
+    ? { kind: input.evidence.kind, ref: typedText('evidence.ref', input.evidence.ref) }
     : undefined;
   const finding = await waitingFinding(deps.store, input.id, 'AwaitOwnerFix', 'waiting for its owner');
   if (finding.owner !== input.by)
@@ -242,7 +245,7 @@ export async function reopenFinding(
   deps: Pick<DecisionDeps, 'store' | 'clock'>,
   input: { id: string; by: string; reason: string },
 ): Promise<string> {
-  const reason = typedText('--reason', input.reason);
+  const reason = typedText('reason', input.reason);
   let reopened = false;
   const f = await updateFinding(deps.store, deps.clock, input.id, (current) => {
     if (current.status !== 'resolved' && current.status !== 'false_positive') return undefined;

@@ -1,5 +1,6 @@
 import type { AuditEventDraft } from '../audit/chain';
 import type { Clock } from '../shared/clock';
+import { FindingNotFoundError, RefusedError } from '../shared/errors';
 import type { Finding, NhiType } from '../finding/model';
 import { resolveOwner } from '../policy/ownership';
 import type { OwnerDirectory, ResourceTags } from '../policy/ports';
@@ -69,7 +70,7 @@ export async function runStep(
   switch (step) {
     case 'triage': {
       const before = await store.get(id);
-      if (!before) throw new Error(`finding ${id} not found`);
+      if (!before) throw new FindingNotFoundError(id);
       const resolution = await resolveOwner(before.asset, {
         policy,
         ...(deps.directory ? { directory: deps.directory } : {}),
@@ -257,7 +258,7 @@ export async function runStep(
 
     case 'accept_risk': {
       const f = await updateFinding(store, clock, id, (current) => {
-        if (!current.exception?.approvedBy) throw new Error(`finding ${id} has no approved exception`);
+        if (!current.exception?.approvedBy) throw new RefusedError(`finding ${id} has no approved exception`);
         return {
           finding: {
             ...current,
@@ -443,7 +444,7 @@ export async function runStep(
 
 async function mustGet(store: FindingStore, id: string): Promise<Finding> {
   const f = await store.get(id);
-  if (!f) throw new Error(`finding ${id} not found`);
+  if (!f) throw new FindingNotFoundError(id);
   return f;
 }
 

@@ -76,8 +76,8 @@ const requestKey = (id: string) => `exports/${id}/request.json`;
 const resultKey = (id: string) => `exports/${id}/result.json`;
 
 export class ExportNotFoundError extends CloseloopError {
-  constructor(id: string) {
-    super(`no report export ${id}`);
+  constructor(id: string, options?: ErrorOptions) {
+    super(`no report export ${id}`, options);
     this.name = 'ExportNotFoundError';
   }
 }

@@ -22,8 +22,8 @@ import { OUTBOX_PARTITION, ticketKey, workSk } from './ticket-items';
 
 /** A ticket already has a different key: two issues for one finding would be the bug this prevents. */
 export class TicketKeyConflictError extends CloseloopError {
-  constructor(findingId: string, existing: string, offered: string) {
-    super(`${findingId} already has ticket ${existing}; refusing to record ${offered}`);
+  constructor(findingId: string, existing: string, offered: string, options?: ErrorOptions) {
+    super(`${findingId} already has ticket ${existing}; refusing to record ${offered}`, options);
     this.name = 'TicketKeyConflictError';
   }
 }
@@ -205,7 +205,7 @@ export class DynamoTicketStore implements TicketStore {
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
       const existing = (await this.tickets([findingId])).get(findingId)?.key ?? '?';
-      throw new TicketKeyConflictError(findingId, existing, key);
+      throw new TicketKeyConflictError(findingId, existing, key, { cause: err });
     }
     await this.doc.send(
       new PutCommand({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CloseloopError } from '../shared/errors';
 import { RiskExceptionSchema, SeveritySchema, type Finding } from '../finding/model';
 import type { FindingWrite } from '../finding/ports';
 
@@ -24,7 +25,7 @@ export type ExpiredExceptionRecord = z.infer<typeof ExpiredExceptionRecordSchema
 /** The history item for a finding whose exception has just expired (`expiredException` set). */
 export function toExpiredExceptionItem(finding: Finding): Record<string, unknown> {
   const ended = finding.expiredException;
-  if (!ended) throw new Error(`finding ${finding.id} has no expired exception`);
+  if (!ended) throw new CloseloopError(`finding ${finding.id} has no expired exception`);
   const record: ExpiredExceptionRecord = {
     ...ended,
     findingId: finding.id,

@@ -1,7 +1,7 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { CloseloopError, FindingNotFoundError, InputError } from '@core/shared/errors';
+import { CloseloopError, FindingNotFoundError, InputError, RefusedError } from '@core/shared/errors';
 import { verifyAllChains } from '@core/audit/verify';
 import { parseFindingId } from '@core/finding/identity';
 import { FINDING_STATUSES, type FindingStatus, type WaitState } from '@core/finding/model';
@@ -572,6 +572,28 @@ function requireEnv(name: string): string {
   return value;
 }
 
+/** The CLI's option for each request field a core message may name. */
+const FLAGS: Readonly<Record<string, string>> = {
+  reason: '--reason',
+  compensatingControl: '--compensating-control',
+  note: '--note',
+  evidence: '--evidence',
+  'evidence.ref': '--evidence reference',
+  until: '--until',
+};
+
+/** A core message in the CLI's words: the fields it names become the options that set them. */
+export function inFlags(message: string, fields: readonly string[]): string {
+  let out = message;
+  for (const field of fields) {
+    const flag = FLAGS[field];
+    if (!flag) continue;
+    const escaped = field.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    out = out.replace(new RegExp(`(^|[^\\w.-])${escaped}(?![\\w.])`), (_, before: string) => `${before}${flag}`);
+  }
+  return out;
+}
+
 function handleError(err: unknown, io: Io): number {
   if (err instanceof CommanderError) {
     // Commander already printed its message (help, version, or the usage error).
@@ -580,8 +602,12 @@ function handleError(err: unknown, io: Io): number {
     return EXIT.usage;
   }
   if (err instanceof InputError) {
-    io.err(`closeloop: ${err.message}`);
+    io.err(`closeloop: ${inFlags(err.message, err.fields)}`);
     return EXIT.usage;
+  }
+  if (err instanceof RefusedError) {
+    io.err(`closeloop: ${inFlags(err.message, err.fields)}`);
+    return EXIT.failed;
   }
   if (err instanceof CloseloopError) {
     io.err(`closeloop: ${err.message}`);

@@ -175,6 +175,21 @@ describe('secret rotation machine (statemachines/secret-rotation.asl.json on the
     expect(Object.values(world.sm.stages(secretArn)).flat()).not.toContain('AWSPENDING');
   });
 
+  it('a pending value it may not read is a failure, never taken for "nothing pending": AWSPENDING stays for the retry', async () => {
+    world = aRotationWorld();
+    const { secretArn } = world.managedIamUser('payments-ci');
+    world.sm.rotationLambda = async () => undefined; // the rotation stays AWSPENDING
+    const token = '3a5d6f70-0000-4000-8000-0000000000aa';
+    await world.control.startRotation(secretArn, token);
+    const denied = Object.assign(new Error('not authorized to perform secretsmanager:GetSecretValue'), {
+      name: 'AccessDeniedException',
+    });
+    world.sm.faults.set('GetSecretValue', [denied]);
+
+    await expect(world.control.abandonRotation(secretArn, token)).rejects.toThrow(/not authorized/);
+    expect(world.sm.stages(secretArn)[token]).toContain('AWSPENDING');
+  });
+
   it('containment of a leaked IAM key no secret manages: approval first, then the key is deactivated and a replacement stored in a new secret', async () => {
     world = aRotationWorld();
     const leaked = world.iam.addUser('legacy-batch');

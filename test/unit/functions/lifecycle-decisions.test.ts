@@ -213,13 +213,13 @@ describe('lifecycle decisions API (Lambda)', () => {
       );
       expect(long).toMatchObject({
         statusCode: 400,
-        body: JSON.stringify({ message: '--reason is 2001 characters long; at most 2000 are accepted' }),
+        body: JSON.stringify({ message: 'reason is 2001 characters long; at most 2000 are accepted' }),
       });
       const blank = await handleDecision(
         event('exception', 'arn:aws:iam::1:user/team-payments', { until: '2026-12-01', reason: '   ' }),
         deps(store),
       );
-      expect(blank).toMatchObject({ statusCode: 400, body: JSON.stringify({ message: '--reason must not be empty' }) });
+      expect(blank).toMatchObject({ statusCode: 400, body: JSON.stringify({ message: 'reason must not be empty' }) });
       expect(store.written()).toEqual([]);
       expect(sfn).not.toHaveReceivedCommand(SendTaskSuccessCommand);
     });
