@@ -3,6 +3,7 @@
  * `npm run bench` (BENCH_FINDINGS=… to change the size). Prints a table and writes
  * bench/out/results.json.
  */
+import { SingleTable } from '../core/store/table';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,8 +19,8 @@ import {
 import { build } from 'esbuild';
 import { fixedClock } from '../core/shared/clock';
 import { SecretHasher } from '../core/finding/identity';
-import { DynamoFindingStore, toFindingItem } from '../core/store/dynamo-finding-store';
-import { toExpiredExceptionItem } from '../core/store/exception-history';
+import { DynamoFindingStore, toExpiredExceptionItem, toFindingItem } from '../core/store/dynamo-finding-store';
+import { expiredExceptionRecord } from '../core/finding/history';
 import { DynamoReportSource } from '../core/store/dynamo-report-source';
 import { computeReport, type ReportKind, type ReportOptions } from '../core/reports/reports';
 import type { Finding } from '../core/finding/model';
@@ -42,7 +43,7 @@ import { ticketDraft } from '../core/tickets/draft';
 import { JiraSink } from '../connectors/sinks/jira/jira-sink';
 import { readJiraConfig } from '../connectors/sinks/jira/config';
 import { sectionsDoc } from '../connectors/sinks/jira/adf';
-import { LocalTrackerSink } from '../connectors/sinks/local-tracker';
+import { LocalTrackerSink } from '../core/store/local-tracker';
 import { FakeJira } from '../test/support/fake-jira';
 
 const N = Number(process.env.BENCH_FINDINGS ?? 5000);
@@ -116,7 +117,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function freshTable(client: DynamoDBClient, name: string) {
   await ensureTable(client, name);
-  return new DynamoFindingStore(client, name);
+  return new DynamoFindingStore(new SingleTable(client, name));
 }
 
 async function scanAll(client: DynamoDBClient, table: string) {
@@ -289,7 +290,7 @@ function ingestRss(path: string, endpoint: string, table: string): { peakRssMb: 
     (async () => {
       const client = localClient(${JSON.stringify(endpoint)});
       await ensureTable(client, ${JSON.stringify(table)});
-      const store = new DynamoFindingStore(client, ${JSON.stringify(table)});
+      const store = new DynamoFindingStore(new SingleTable(client, ${JSON.stringify(table)}));
       let peak = 0; const t0 = Date.now();
       const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 50);
       const { total } = await ingestReportFiles([${JSON.stringify(path)}], { store, clock: systemClock, hasher: new SecretHasher(Buffer.alloc(32, 1)) });
@@ -459,14 +460,14 @@ async function benchJira(client: DynamoDBClient) {
       JIRA_PROJECT_KEY: 'SEC',
     });
     const sink = new JiraSink(config);
-    const tickets = new DynamoTicketStore(client, table);
+    const tickets = new DynamoTicketStore(new SingleTable(client, table));
     const syncMs = await time(() =>
       syncTickets({
         store,
         tickets,
         clock,
         policy: DEFAULT_POLICY,
-        sinks: { jira: sink, local: new LocalTrackerSink(client, table) },
+        sinks: { jira: sink, local: new LocalTrackerSink(new SingleTable(client, table)) },
         configured: { jiraProject: 'SEC', servicenow: false },
         worker: 'bench',
         batchSize: 1000,
@@ -618,7 +619,12 @@ async function benchReports(client: DynamoDBClient) {
     };
     items.push(marshall(toFindingItem(finding), { removeUndefinedValues: true }));
     // What the lifecycle's reopen step writes with the transition: the expired exception's history item.
-    if (status === 'reopened') items.push(marshall(toExpiredExceptionItem(finding), { removeUndefinedValues: true }));
+    if (status === 'reopened')
+      items.push(
+        marshall(toExpiredExceptionItem(expiredExceptionRecord(finding, finding.expiredException!)), {
+          removeUndefinedValues: true,
+        }),
+      );
   }
   const seedStart = performance.now();
   await rawBatchWrite(client, table, items, 4);
@@ -655,7 +661,7 @@ async function benchReports(client: DynamoDBClient) {
   ];
   const reports: Array<Record<string, unknown>> = [];
   for (const r of runs) {
-    const source = new DynamoReportSource(client, table);
+    const source = new DynamoReportSource(new SingleTable(client, table));
     const t = performance.now();
     const report = await computeReport(r.kind, source, { now: new Date(now), policy: DEFAULT_POLICY, ...r.options });
     const ms = performance.now() - t;

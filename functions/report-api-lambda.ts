@@ -1,3 +1,4 @@
+import { SingleTable } from '@core/store/table';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -39,7 +40,7 @@ export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayPr
     result = await handleExportStatus(event.pathParameters?.id, exportDeps);
   else
     result = await handleReportRequest(event, {
-      source: () => new DynamoReportSource(client, tableName),
+      source: () => new DynamoReportSource(new SingleTable(client, tableName)),
       policy: runtime.policy,
       clock: runtime.clock,
     });

@@ -1,3 +1,4 @@
+import { SingleTable } from '@core/store/table';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { s3ExportFiles } from '@connectors/aws/s3-export-files';
@@ -17,7 +18,7 @@ const files = s3ExportFiles(new S3Client({}), requiredEnv('CLOSELOOP_EXPORT_BUCK
  */
 export const handler = async (event: unknown) => {
   const result = await runReportExport(event, {
-    source: new DynamoReportSource(client, tableName),
+    source: new DynamoReportSource(new SingleTable(client, tableName)),
     policy: runtime.policy,
     files,
     now: () => runtime.clock.now(),

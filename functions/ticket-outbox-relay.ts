@@ -1,9 +1,10 @@
+import { SingleTable } from '@core/store/table';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoTicketStore } from '@core/store/dynamo-ticket-store';
 import { logger, requiredEnv } from './shared/runtime';
 
-const tickets = new DynamoTicketStore(new DynamoDBClient({}), requiredEnv('CLOSELOOP_TABLE'));
+const tickets = new DynamoTicketStore(new SingleTable(new DynamoDBClient({}), requiredEnv('CLOSELOOP_TABLE')));
 const queueUrl = requiredEnv('CLOSELOOP_TICKET_QUEUE_URL');
 const sqs = new SQSClient({});
 

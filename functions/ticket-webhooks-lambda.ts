@@ -1,3 +1,4 @@
+import { SingleTable } from '@core/store/table';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoTicketStore } from '@core/store/dynamo-ticket-store';
@@ -10,7 +11,7 @@ import { jiraWontDoResolutions } from '@connectors/sinks/jira/config';
 import { servicenowInboundStates } from '@connectors/sinks/servicenow/config';
 
 const runtime = lifecycleRuntime();
-const tickets = new DynamoTicketStore(new DynamoDBClient({}), requiredEnv('CLOSELOOP_TABLE'));
+const tickets = new DynamoTicketStore(new SingleTable(new DynamoDBClient({}), requiredEnv('CLOSELOOP_TABLE')));
 
 /** `POST /webhooks/jira|servicenow` (no IAM: authenticated by the HMAC signature of the raw body). */
 export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {

@@ -1,3 +1,4 @@
+import { SingleTable } from '@core/store/table';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { readFileSync } from 'node:fs';
 import { fixedClock, systemClock, type Clock } from '@core/shared/clock';
@@ -20,7 +21,7 @@ import type { TicketSink } from '@core/tickets/ports';
 import type { SinkRef } from '@core/tickets/model';
 import { syncTickets, type SyncResult } from '@core/tickets/sync';
 import { JiraSink } from '@connectors/sinks/jira/jira-sink';
-import { LocalTrackerSink } from '@connectors/sinks/local-tracker';
+import { LocalTrackerSink } from '@core/store/local-tracker';
 import { ServiceNowSink } from '@connectors/sinks/servicenow/servicenow-sink';
 import { ServiceNowCmdb } from '@connectors/sinks/servicenow/cmdb';
 import { servicenowHttp } from '@connectors/sinks/servicenow/client';
@@ -75,10 +76,10 @@ export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
   try {
     const table = await ensureTable(client, config.tableName);
     const hasher = new SecretHasher(await loadOrCreateLocalDeploymentKey(config.home));
-    const store = new DynamoFindingStore(client, config.tableName);
+    const store = new DynamoFindingStore(new SingleTable(client, config.tableName));
     const clock = config.now ? fixedClock(config.now) : systemClock;
-    const tickets = new DynamoTicketStore(client, config.tableName);
-    const tracker = new LocalTrackerSink(client, config.tableName, () => clock.now());
+    const tickets = new DynamoTicketStore(new SingleTable(client, config.tableName));
+    const tracker = new LocalTrackerSink(new SingleTable(client, config.tableName), () => clock.now());
     const snHttp = config.servicenow ? servicenowHttp(config.servicenow) : undefined;
     const cmdb = config.servicenow && snHttp ? new ServiceNowCmdb(config.servicenow, snHttp) : undefined;
     const sinks: Partial<Record<SinkRef['kind'], TicketSink>> = {

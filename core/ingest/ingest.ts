@@ -5,6 +5,7 @@ import { findingIdFor, sha256Of } from '../finding/identity';
 import { createFinding, mergeObservation, type Change } from '../finding/merge';
 import type { Finding, Observation } from '../finding/model';
 import type { FindingStore, FindingWrite, QuarantineEntry } from '../finding/ports';
+import { findingWrite } from '../finding/write';
 
 /** What a source connector says about one record of a report. */
 export type RecordOutcome =
@@ -176,7 +177,7 @@ async function applyBatch(
   for (let round = 0; pendingIds.size > 0; round++) {
     if (round >= MAX_CONFLICT_ROUNDS) throw new ConcurrentUpdateError([...pendingIds][0]!);
     const existing = await store.getMany([...pendingIds]);
-    const writes = new Map<string, FindingWrite>();
+    const writes = new Map<string, Omit<FindingWrite, 'outbox' | 'history'>>();
     const working = new Map<string, Finding>(existing);
     const originalVersion = new Map<string, number | null>(
       [...pendingIds].map((id) => [id, existing.get(id)?.version ?? null]),
@@ -226,9 +227,9 @@ async function applyBatch(
       });
       writes.set(id, { finding: working.get(id)!, expectedVersion: base, events: chained, aliases: [] });
     });
-    for (const [id, write] of writes) write.aliases = [...(aliasesOf.get(id) ?? [])];
-
-    const { conflicts } = await store.commit([...writes.values()]);
+    const { conflicts } = await store.commit(
+      [...writes].map(([id, write]) => findingWrite({ ...write, aliases: [...(aliasesOf.get(id) ?? [])] })),
+    );
     pendingIds = new Set(conflicts);
   }
   return results;

@@ -1,3 +1,4 @@
+import { SingleTable } from '@core/store/table';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { awsCredentialControl } from '@connectors/aws/credential-control';
 import { rotationComponents, type RotationComponents } from '@connectors/aws/rotation-wiring';
@@ -12,7 +13,9 @@ import { lambdaRuntime, requiredEnv } from './runtime';
  */
 export function rotationRuntime(env: NodeJS.ProcessEnv = process.env) {
   const base = lambdaRuntime(env);
-  const secrets = new DynamoManagedSecretStore(new DynamoDBClient({}), requiredEnv('CLOSELOOP_TABLE', env));
+  const secrets = new DynamoManagedSecretStore(
+    new SingleTable(new DynamoDBClient({}), requiredEnv('CLOSELOOP_TABLE', env)),
+  );
   let components: (RotationComponents & { control: CredentialControl }) | undefined;
   return {
     ...base,

@@ -1,3 +1,4 @@
+import { SingleTable } from '@core/store/table';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
@@ -19,7 +20,7 @@ export function requiredEnv(name: string, env: NodeJS.ProcessEnv = process.env):
 export function lambdaRuntime(env: NodeJS.ProcessEnv = process.env) {
   const tableName = requiredEnv('CLOSELOOP_TABLE', env);
   const keySecretArn = requiredEnv('CLOSELOOP_DEPLOYMENT_KEY_SECRET', env);
-  const store = new DynamoFindingStore(new DynamoDBClient({}), tableName);
+  const store = new DynamoFindingStore(new SingleTable(new DynamoDBClient({}), tableName));
   let hasher: SecretHasher | undefined;
   return {
     store,

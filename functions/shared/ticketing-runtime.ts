@@ -1,3 +1,4 @@
+import { SingleTable } from '@core/store/table';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
@@ -9,7 +10,7 @@ import type { TicketSink } from '@core/tickets/ports';
 import type { SyncDeps } from '@core/tickets/sync';
 import { jiraConfigured, readJiraConfig } from '@connectors/sinks/jira/config';
 import { JiraSink } from '@connectors/sinks/jira/jira-sink';
-import { LocalTrackerSink } from '@connectors/sinks/local-tracker';
+import { LocalTrackerSink } from '@core/store/local-tracker';
 import { servicenowHttp } from '@connectors/sinks/servicenow/client';
 import { ServiceNowCmdb } from '@connectors/sinks/servicenow/cmdb';
 import { readServiceNowConfig, servicenowConfigured } from '@connectors/sinks/servicenow/config';
@@ -80,13 +81,13 @@ export async function lambdaSyncDeps(worker: string, env: NodeJS.ProcessEnv = pr
     : undefined;
   const snHttp = sn ? servicenowHttp(sn) : undefined;
   const sinks: Partial<Record<SinkRef['kind'], TicketSink>> = {
-    local: new LocalTrackerSink(client, tableName),
+    local: new LocalTrackerSink(new SingleTable(client, tableName)),
     ...(jira ? { jira: new JiraSink(jira) } : {}),
     ...(sn && snHttp ? { servicenow: new ServiceNowSink(sn, snHttp) } : {}),
   };
   return {
     store,
-    tickets: new DynamoTicketStore(client, tableName),
+    tickets: new DynamoTicketStore(new SingleTable(client, tableName)),
     clock,
     policy,
     sinks,

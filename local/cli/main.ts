@@ -1,3 +1,4 @@
+import { SingleTable } from '@core/store/table';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -311,7 +312,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         },
       ) => {
         await withHub(async (hub) => {
-          const source = new DynamoReportSource(hub.client, hub.config.tableName);
+          const source = new DynamoReportSource(new SingleTable(hub.client, hub.config.tableName));
           const report = await computeReport(kind, source, {
             now: hub.clock.now(),
             policy: hub.policy,
@@ -338,7 +339,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .option('--json', 'print the result as JSON')
     .action(async (opts: { json?: boolean }) => {
       await withHub(async (hub) => {
-        const result = await verifyAllChains(hub.store, new DynamoManagedSecretStore(hub.client, hub.config.tableName));
+        const result = await verifyAllChains(
+          hub.store,
+          new DynamoManagedSecretStore(new SingleTable(hub.client, hub.config.tableName)),
+        );
         if (opts.json) io.out(JSON.stringify(result));
         else if (result.ok)
           io.out(
@@ -380,7 +384,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     )
     .action(async (opts: { port: number; tickInterval: number }) => {
       await withHub(async (hub) => {
-        const reportSource = () => new DynamoReportSource(hub.client, hub.config.tableName);
+        const reportSource = () => new DynamoReportSource(new SingleTable(hub.client, hub.config.tableName));
         let baseUrl = '';
         const files = localExportFiles(hub.config.home, () => baseUrl);
         let exporting = Promise.resolve();

@@ -1,3 +1,5 @@
+import { findingWrite } from '@core/finding/write';
+import { SingleTable } from '@core/store/table';
 import { readFileSync } from 'node:fs';
 import type { Clock } from '@core/shared/clock';
 import { parsePolicy } from '@core/policy/policy';
@@ -73,7 +75,16 @@ async function setup(
   const open = await store.list();
   const deps = (worker = 'w1') =>
     syncDeps({ client, tableName, store, clock, policy: POLICY, jira: aJiraSink(jira, options.jiraEnv), worker });
-  return { client, tableName, store, clock, runner, open, deps, tickets: new DynamoTicketStore(client, tableName) };
+  return {
+    client,
+    tableName,
+    store,
+    clock,
+    runner,
+    open,
+    deps,
+    tickets: new DynamoTicketStore(new SingleTable(client, tableName)),
+  };
 }
 
 describe('Jira sync (a Jira stand-in on 127.0.0.1, requests checked against the OpenAPI spec)', () => {
@@ -189,12 +200,11 @@ describe('Jira sync (a Jira stand-in on 127.0.0.1, requests checked against the 
     const { deps, open, store } = await setup();
     const f = open[0]!;
     await store.commit([
-      {
+      findingWrite({
         finding: { ...f, owner: 'team-without-jira', version: f.version + 1 },
         expectedVersion: f.version,
         events: [],
-        aliases: [],
-      },
+      }),
     ]);
     await syncTickets(deps());
     const [issue] = jira.withLabel(ticketLabel(f.id));

@@ -1,3 +1,4 @@
+import { SingleTable } from '@core/store/table';
 import type { AuditAction } from '@core/audit/actions';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -129,7 +130,7 @@ async function seededHistory() {
     ],
   }));
 
-  const managed = new DynamoManagedSecretStore(client, tableName);
+  const managed = new DynamoManagedSecretStore(new SingleTable(client, tableName));
   const event = (action: AuditAction) => ({ actor: 'aws:secretsmanager', action, reason: 'seed' });
   await managed.record(
     {
@@ -164,7 +165,7 @@ async function seededHistory() {
     iso(-20),
   );
   const report = (kind: (typeof REPORT_KINDS)[number], extra: Partial<Parameters<typeof computeReport>[2]> = {}) =>
-    computeReport(kind, new DynamoReportSource(client, tableName), {
+    computeReport(kind, new DynamoReportSource(new SingleTable(client, tableName)), {
       now: new Date(NOW),
       policy: DEFAULT_POLICY,
       ...extra,
@@ -378,7 +379,7 @@ describe('report API (GET /reports/{kind}, the same code as the CLI)', () => {
     h = await seededHistory();
   });
   const deps = () => ({
-    source: () => new DynamoReportSource(h.client, h.tableName),
+    source: () => new DynamoReportSource(new SingleTable(h.client, h.tableName)),
     policy: DEFAULT_POLICY,
     clock: { now: () => new Date(NOW) },
   });
@@ -462,7 +463,7 @@ describe('report exports (POST /reports/{kind}/exports, GET /reports/exports/{id
   };
   const worker = (request: unknown) =>
     runReportExport(request, {
-      source: new DynamoReportSource(h.client, h.tableName),
+      source: new DynamoReportSource(new SingleTable(h.client, h.tableName)),
       policy: DEFAULT_POLICY,
       files,
       now: () => new Date(NOW + 60_000),
@@ -510,7 +511,7 @@ describe('report exports (POST /reports/{kind}/exports, GET /reports/exports/{id
         queryStringParameters: { format: 'csv', owner: 'team-a', since: '2026-11-01' },
       },
       {
-        source: () => new DynamoReportSource(h.client, h.tableName),
+        source: () => new DynamoReportSource(new SingleTable(h.client, h.tableName)),
         policy: DEFAULT_POLICY,
         clock: { now: () => new Date(NOW) },
       },
@@ -549,7 +550,7 @@ describe('report exports (POST /reports/{kind}/exports, GET /reports/exports/{id
     const broken = { ...started.at(-1)!, id: '6f1c2b3a-0000-4000-8000-0000000000aa' };
     await expect(
       runReportExport(broken, {
-        source: new DynamoReportSource(h.client, 'no-such-table'),
+        source: new DynamoReportSource(new SingleTable(h.client, 'no-such-table')),
         policy: DEFAULT_POLICY,
         files,
         now: () => new Date(NOW),

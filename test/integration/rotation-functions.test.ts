@@ -1,3 +1,4 @@
+import { SingleTable } from '@core/store/table';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -168,7 +169,7 @@ describe('rotation Lambdas as deployed (handler modules, their own SDK clients, 
       stateMachineArn: ROTATION_MACHINE,
       name: 'retire-3a5d6f70-0000-4000-8000-000000000002',
     });
-    const record = await new DynamoManagedSecretStore(fresh.client, fresh.tableName).get(secretArn);
+    const record = await new DynamoManagedSecretStore(new SingleTable(fresh.client, fresh.tableName)).get(secretArn);
     expect(record).toMatchObject({ rotations: 1, lastOutcome: 'succeeded', rotator: 'iam_access_key' });
   });
 

@@ -1,3 +1,4 @@
+import { SingleTable } from '@core/store/table';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -151,7 +152,7 @@ describe('secret rotation machine (statemachines/secret-rotation.asl.json on the
       lifecycle: { waitingAt: 'AwaitOwnerFix' },
     });
     // The owner hears of it on the ticket.
-    const work = await new DynamoTicketStore(ctx.client, ctx.tableName).pendingWork(100);
+    const work = await new DynamoTicketStore(new SingleTable(ctx.client, ctx.tableName)).pendingWork(100);
     expect(work.map((w) => w.action)).toEqual(expect.arrayContaining(['remediation.started', 'remediation.failed']));
     expect(world.sm.find(secretArn).tags.get(FAILED_STEP_TAG)).toMatch(/^testSecret@/);
   });
@@ -234,7 +235,7 @@ describe('secret rotation machine (statemachines/secret-rotation.asl.json on the
     expect(contained.reason).toContain(`a replacement key is in Secrets Manager secret ${replacement.name}`);
     expect(contained.data).toMatchObject({ replacementSecret: replacement.arn });
     expect((await ctx.store.get(ctx.finding.id))!.status).toBe('resolved');
-    const work = await new DynamoTicketStore(ctx.client, ctx.tableName).pendingWork(100);
+    const work = await new DynamoTicketStore(new SingleTable(ctx.client, ctx.tableName)).pendingWork(100);
     expect(work.find((w) => w.action === 'key.contained')!.text).toContain(replacement.name);
   });
 
@@ -289,7 +290,7 @@ describe('scheduled rotations: Secrets Manager events recorded on the managed se
       new RotateSecretCommand({ SecretId: secretArn, ClientRequestToken: '0f6d7a4e-2222-4a2b-9c3d-000000000001' }),
     );
     const { store, client, tableName } = await aFreshStore();
-    const secrets = new DynamoManagedSecretStore(client, tableName);
+    const secrets = new DynamoManagedSecretStore(new SingleTable(client, tableName));
     const started: Array<{ name?: string; input?: string }> = [];
     const sfn = {
       send: async (command: { input: { name?: string; input?: string } }) => started.push(command.input),
@@ -365,7 +366,7 @@ describe('scheduled rotations: Secrets Manager events recorded on the managed se
     world = aRotationWorld();
     const { secretArn } = world.managedIamUser('reporting-etl');
     const { client, tableName } = await aFreshStore();
-    const secrets = new DynamoManagedSecretStore(client, tableName);
+    const secrets = new DynamoManagedSecretStore(new SingleTable(client, tableName));
     const started: unknown[] = [];
     const deps = {
       secrets,
@@ -391,7 +392,7 @@ describe('scheduled rotations: Secrets Manager events recorded on the managed se
     world = aRotationWorld();
     const { client, tableName } = await aFreshStore();
     const deps = {
-      secrets: new DynamoManagedSecretStore(client, tableName),
+      secrets: new DynamoManagedSecretStore(new SingleTable(client, tableName)),
       secretsManager: world.secretsManager,
       sfn: {} as never,
       rotationStateMachineArn: 'arn:x',

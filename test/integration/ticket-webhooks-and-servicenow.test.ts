@@ -1,3 +1,4 @@
+import { SingleTable } from '@core/store/table';
 import { readFileSync } from 'node:fs';
 import type { Clock } from '@core/shared/clock';
 import { parsePolicy } from '@core/policy/policy';
@@ -45,7 +46,7 @@ async function setup() {
   const signaller: LifecycleSignaller = {
     signal: async (f, resumeAt, signal) => (await runner.resume(f, resumeAt, { signal }), 'resumed'),
   };
-  const tickets = new DynamoTicketStore(client, tableName);
+  const tickets = new DynamoTicketStore(new SingleTable(client, tableName));
   const deps: WebhookDeps = {
     store,
     clock,

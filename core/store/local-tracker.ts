@@ -1,17 +1,10 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { CloseloopError } from '@core/shared/errors';
-import type { SinkRef } from '@core/tickets/model';
-import type { CreateResult, TicketDraft, TicketSink, TicketUpdate } from '@core/tickets/ports';
-import { raisedPriority, type PriorityScheme } from './priority';
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { CloseloopError } from '../shared/errors';
+import type { SinkRef } from '../tickets/model';
+import type { CreateResult, TicketDraft, TicketSink, TicketUpdate } from '../tickets/ports';
+import { raisedPriority, type PriorityScheme } from '../tickets/priority';
+import { SORT_PREFIX, keys, partitions, type Item, type SingleTable } from './table';
 
 /** The local tracker's priorities: P1 most urgent. */
 export const LOCAL_PRIORITIES: PriorityScheme = {
@@ -33,9 +26,6 @@ export interface LocalTicket {
   comments: Array<{ at: string; text: string }>;
 }
 
-const pointerKey = (findingId: string) => ({ pk: `FINDING#${findingId}`, sk: '#LOCALTICKET' });
-const TRACKER = 'TRACKER';
-
 /**
  * The embedded default sink: tickets kept in the findings table, so `npm start` shows the whole
  * loop without Jira or ServiceNow. It reads its own writes, so lookups never lag.
@@ -44,14 +34,15 @@ export class LocalTrackerSink implements TicketSink {
   readonly kind = 'local' as const;
   readonly lookupLagMs = 0;
   readonly maxBatch = 25;
-  private readonly doc: DynamoDBDocumentClient;
+  private readonly doc: SingleTable['doc'];
+  private readonly tableName: string;
 
   constructor(
-    client: DynamoDBClient,
-    private readonly tableName: string,
+    private readonly table: SingleTable,
     private readonly now: () => Date = () => new Date(),
   ) {
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.doc = table.doc;
+    this.tableName = table.name;
   }
 
   async create(drafts: TicketDraft[], _sink: SinkRef): Promise<CreateResult[]> {
@@ -64,7 +55,7 @@ export class LocalTrackerSink implements TicketSink {
     const counter = await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { pk: TRACKER, sk: '#COUNTER' },
+        Key: keys.localTicketCounter(),
         UpdateExpression: 'ADD #n :one',
         ExpressionAttributeNames: { '#n': 'n' },
         ExpressionAttributeValues: { ':one': 1 },
@@ -92,11 +83,11 @@ export class LocalTrackerSink implements TicketSink {
             {
               Put: {
                 TableName: this.tableName,
-                Item: { ...pointerKey(draft.findingId), type: 'local_ticket_pointer', key },
+                Item: { ...keys.localTicketPointer(draft.findingId), type: 'local_ticket_pointer', key },
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
-            { Put: { TableName: this.tableName, Item: { pk: TRACKER, sk: key, type: 'local_ticket', ...ticket } } },
+            { Put: { TableName: this.tableName, Item: { ...keys.localTicket(key), type: 'local_ticket', ...ticket } } },
           ],
         }),
       );
@@ -104,7 +95,11 @@ export class LocalTrackerSink implements TicketSink {
     } catch (err) {
       if (!(err instanceof TransactionCanceledException)) throw err;
       const existing = await this.doc.send(
-        new GetCommand({ TableName: this.tableName, Key: pointerKey(draft.findingId), ConsistentRead: true }),
+        new GetCommand({
+          TableName: this.tableName,
+          Key: keys.localTicketPointer(draft.findingId),
+          ConsistentRead: true,
+        }),
       );
       if (!existing.Item) throw err;
       return { findingId: draft.findingId, status: 'created', key: String(existing.Item.key) };
@@ -115,7 +110,7 @@ export class LocalTrackerSink implements TicketSink {
     const found = new Map<string, { key: string }>();
     for (const id of findingIds) {
       const out = await this.doc.send(
-        new GetCommand({ TableName: this.tableName, Key: pointerKey(id), ConsistentRead: true }),
+        new GetCommand({ TableName: this.tableName, Key: keys.localTicketPointer(id), ConsistentRead: true }),
       );
       if (out.Item) found.set(id, { key: String(out.Item.key) });
     }
@@ -137,39 +132,29 @@ export class LocalTrackerSink implements TicketSink {
     await this.doc.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { pk: TRACKER, sk: key, type: 'local_ticket', ...ticket, comments, status, priority },
+        Item: { ...keys.localTicket(key), type: 'local_ticket', ...ticket, comments, status, priority },
       }),
     );
   }
 
   async get(key: string): Promise<LocalTicket | undefined> {
     const out = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: TRACKER, sk: key }, ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: keys.localTicket(key), ConsistentRead: true }),
     );
     return out.Item ? toTicket(out.Item) : undefined;
   }
 
   /** Every local ticket, by key number. */
   async list(): Promise<LocalTicket[]> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :cl)',
-          ExpressionAttributeValues: { ':pk': TRACKER, ':cl': 'CL-' },
-          ExclusiveStartKey: start,
-        }),
-      );
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    const items = await this.table.queryAll({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :cl)',
+      ExpressionAttributeValues: { ':pk': partitions.localTracker, ':cl': SORT_PREFIX.localTicket },
+    });
     return items.map(toTicket).sort((a, b) => Number(a.key.slice(3)) - Number(b.key.slice(3)));
   }
 }
 
-function toTicket(item: Record<string, unknown>): LocalTicket {
+function toTicket(item: Item): LocalTicket {
   const { pk: _pk, sk: _sk, type: _type, ...rest } = item;
   return rest as unknown as LocalTicket;
 }
