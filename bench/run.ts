@@ -690,11 +690,11 @@ async function benchBundles() {
   const entries = [
     'functions/ingest-s3-report.ts',
     'functions/ingest-securityhub-event.ts',
-    'functions/report-api-lambda.ts',
-    'functions/report-export-lambda.ts',
+    'functions/report-api.ts',
+    'functions/report-export.ts',
     'functions/secret-rotation.ts',
     'functions/rotation-step.ts',
-    'functions/rotation-events-lambda.ts',
+    'functions/rotation-events.ts',
     'functions/credential-hygiene.ts',
   ];
   const out: Record<string, unknown> = {};
@@ -726,6 +726,7 @@ async function benchBundles() {
           CLOSELOOP_DEPLOYMENT_KEY_SECRET: 'arn:aws:secretsmanager:us-east-1:1:secret:x',
           CLOSELOOP_EXPORT_BUCKET: 'bench-exports',
           CLOSELOOP_REPORT_EXPORT_FUNCTION: 'bench-export',
+          CLOSELOOP_ROTATION_STATE_MACHINE: 'arn:aws:states:us-east-1:1:stateMachine:bench-rotation',
           AWS_REGION: 'us-east-1',
           NODE_PATH: join(ROOT, 'node_modules'),
         },

@@ -3,7 +3,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import axios from 'axios';
 import type { SecretHasher } from '@core/finding/identity';
 import type { RotatorKind } from '@core/rotation/model';
-import type { CredentialControl, Rotator } from '@core/rotation/ports';
+import type { Rotator } from '@core/rotation/ports';
 import { DEFAULT_RETRY_POLICY } from '../http/retrying-http';
 import {
   generatedCredentialRotator,
@@ -11,15 +11,6 @@ import {
   type CredentialTarget,
 } from '../rotation/generated-credential-rotator';
 import { iamAccessKeyRotator } from '../rotation/iam-access-key-rotator';
-import { awsCredentialControl } from './credential-control';
-import { dryRunCredentialControl } from './dry-run-credential-control';
-
-/** The environment variables that point rotation at AWS (or an AWS-compatible endpoint). */
-export const ROTATION_ENDPOINT_VARIABLES = [
-  'AWS_ENDPOINT_URL_SECRETS_MANAGER',
-  'AWS_ENDPOINT_URL_IAM',
-  'AWS_ENDPOINT_URL_STS',
-] as const;
 
 export interface RotationComponents {
   secretsManager: SecretsManagerClient;
@@ -41,16 +32,4 @@ export function rotationComponents(
   const iamRotator = iamAccessKeyRotator({ iam, keyRef: (id) => hasher.hash(id).slice(0, 16) });
   const generated = generatedCredentialRotator(secretsManager, target);
   return { secretsManager, iam, rotatorFor: (kind) => (kind === 'iam_access_key' ? iamRotator : generated) as Rotator };
-}
-
-/** AWS when it is deployed or an endpoint is configured; otherwise the dry run. */
-export function credentialControlFor(hasher: SecretHasher, mode: 'aws' | 'dry_run'): CredentialControl {
-  if (mode === 'dry_run') return dryRunCredentialControl();
-  const components = rotationComponents(hasher);
-  return awsCredentialControl({ ...components, hasher });
-}
-
-/** Locally: AWS only when one of the endpoint variables is set. */
-export function localRotationMode(env: NodeJS.ProcessEnv): 'aws' | 'dry_run' {
-  return ROTATION_ENDPOINT_VARIABLES.some((name) => env[name]?.trim()) ? 'aws' : 'dry_run';
 }

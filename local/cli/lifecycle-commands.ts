@@ -6,16 +6,11 @@ import {
   markFalsePositive,
   reportFixed,
   requestException,
-  type DecisionDeps,
-  type LifecycleSignaller,
 } from '@core/lifecycle/decisions';
 import type { ResumeAt } from '@core/lifecycle/state';
 import { EVIDENCE_KINDS, type EvidenceKind, type TimerKind } from '@core/finding/model';
-import type { LocalHub } from '../hub';
-import type { WebhookDeps } from '@functions/ticket-webhooks';
-import { jiraWontDoResolutions } from '@connectors/sinks/jira/config';
-import { servicenowInboundStates } from '@connectors/sinks/servicenow/config';
-import type { LocalRun } from '../lifecycle-runner';
+import { sweepLifecycles } from '@core/lifecycle/start';
+import { describeRun, type LocalHub } from '../hub';
 
 const TIMER_RESUME: Record<TimerKind, ResumeAt> = {
   approval_timeout: 'approval_timed_out',
@@ -24,20 +19,6 @@ const TIMER_RESUME: Record<TimerKind, ResumeAt> = {
 };
 
 type WithHub = <T>(fn: (hub: LocalHub) => Promise<T>) => Promise<T>;
-
-function describeRun(id: string, run: LocalRun): string {
-  if (run.outcome === 'parked') return `${id}: waiting at ${run.parkedAt}`;
-  return `${id}: lifecycle ${run.outcome}`;
-}
-
-/** Decisions resume the local runner at the phase boundary after the wait. */
-function localDecisionDeps(hub: LocalHub): DecisionDeps {
-  const signaller: LifecycleSignaller = {
-    signal: async (finding, resumeAt, signal) =>
-      describeRun(finding.id, await hub.lifecycles.resume(finding, resumeAt, { signal })),
-  };
-  return { store: hub.store, clock: hub.clock, policy: hub.policy, signaller };
-}
 
 function parseDate(value: string, option: string): Date {
   const date = new Date(value);
@@ -49,7 +30,7 @@ function parseDate(value: string, option: string): Date {
 /** One tick at the hub's clock: start pending lifecycles, fire due timers. */
 export async function runTick(hub: LocalHub, out: (line: string) => void): Promise<void> {
   const now = hub.clock.now().toISOString();
-  const started = await startPendingLifecycles(hub);
+  const started = await sweepLifecycles(hub.store, hub.lifecycles);
   for (const { id, run } of started) out(`started ${describeRun(id, run)}`);
   const due = await hub.store.dueTimers(now);
   for (const finding of due) {
@@ -62,34 +43,6 @@ export async function runTick(hub: LocalHub, out: (line: string) => void): Promi
   out(
     `tickets: ${synced.created} created, ${synced.updated} update(s) sent, ${synced.pending} pending${synced.problems.length > 0 ? ` (${synced.problems[0]})` : ''}`,
   );
-}
-
-/** The decision dependencies of the local hub (also used by `closeloop serve`). */
-export const localDecisions = (hub: LocalHub): DecisionDeps => localDecisionDeps(hub);
-
-/** What the local webhook routes need: the decisions plus the ticket store and webhook settings. */
-export const localWebhooks = (hub: LocalHub): WebhookDeps => ({
-  ...localDecisionDeps(hub),
-  tickets: hub.tickets,
-  secrets: hub.config.webhookSecrets,
-  jiraWontDo: hub.config.jira?.wontDoResolutions ?? jiraWontDoResolutions(process.env),
-  servicenowStates: hub.config.servicenow ?? servicenowInboundStates(process.env),
-});
-
-/** Starts every lifecycle not yet started (new or reopened findings). Idempotent. */
-export async function startPendingLifecycles(hub: LocalHub): Promise<Array<{ id: string; run: LocalRun }>> {
-  const started: Array<{ id: string; run: LocalRun }> = [];
-  for (const status of ['open', 'reopened', 'remediating', 'verifying'] as const) {
-    for (const finding of await hub.store.list({ status })) {
-      // A lifecycle whose hub stopped before its first wait is resumed, once.
-      const run =
-        (finding.lifecycle?.startedGeneration ?? 0) >= finding.generation
-          ? await hub.lifecycles.recoverStalled(finding)
-          : await hub.lifecycles.start(finding);
-      if (run) started.push({ id: finding.id, run });
-    }
-  }
-  return started;
 }
 
 /** The lifecycle commands: decisions, exceptions, false positives, and the clock (`tick`). */
@@ -106,7 +59,7 @@ export function registerLifecycleCommands(program: Command, withHub: WithHub, ou
   const decide = (decision: 'approved' | 'rejected') => async (id: string, opts: { as: string; reason?: string }) => {
     await withHub(async (hub) =>
       out(
-        await decideApproval(localDecisionDeps(hub), {
+        await decideApproval(hub.decisions, {
           id,
           by: opts.as,
           decision,
@@ -143,7 +96,7 @@ export function registerLifecycleCommands(program: Command, withHub: WithHub, ou
       const until = parseDate(opts.until, '--until');
       await withHub(async (hub) =>
         out(
-          await requestException(localDecisionDeps(hub), {
+          await requestException(hub.decisions, {
             id,
             by: opts.as,
             until,
@@ -157,7 +110,7 @@ export function registerLifecycleCommands(program: Command, withHub: WithHub, ou
     (decision: 'approved' | 'rejected') => async (id: string, opts: { as: string; reason?: string }) => {
       await withHub(async (hub) =>
         out(
-          await decideException(localDecisionDeps(hub), {
+          await decideException(hub.decisions, {
             id,
             by: opts.as,
             decision,
@@ -203,7 +156,7 @@ export function registerLifecycleCommands(program: Command, withHub: WithHub, ou
     .action(async (id: string, opts: { as: string; note?: string; evidence?: { kind: EvidenceKind; ref: string } }) => {
       await withHub(async (hub) =>
         out(
-          await reportFixed(localDecisionDeps(hub), {
+          await reportFixed(hub.decisions, {
             id,
             by: opts.as,
             ...(opts.note ? { note: opts.note } : {}),
@@ -221,7 +174,7 @@ export function registerLifecycleCommands(program: Command, withHub: WithHub, ou
     .requiredOption('--as <principal>', 'the approver')
     .action(async (id: string, opts: { reason: string; as: string }) => {
       await withHub(async (hub) =>
-        out(await markFalsePositive(localDecisionDeps(hub), { id, by: opts.as, reason: opts.reason })),
+        out(await markFalsePositive(hub.decisions, { id, by: opts.as, reason: opts.reason })),
       );
     });
 }

@@ -1,4 +1,3 @@
-import { SingleTable } from '@core/store/table';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -7,7 +6,6 @@ import { verifyAllChains } from '@core/audit/verify';
 import { parseFindingId } from '@core/finding/identity';
 import { FINDING_STATUSES, type FindingStatus, type WaitState } from '@core/finding/model';
 import { ensureTable } from '@core/store/ensure-table';
-import axios from 'axios';
 import { ConfigurationError } from '@core/shared/errors';
 import { ingestReportFiles } from '@connectors/sources/ingest-reports';
 import { pullGithubAlerts, pullGitguardianIncidents } from '@connectors/sources/pull';
@@ -23,24 +21,16 @@ import {
   summaryLine,
   ticketsTable,
 } from './format';
-import {
-  localDecisions,
-  localWebhooks,
-  registerLifecycleCommands,
-  runTick,
-  startPendingLifecycles,
-} from './lifecycle-commands';
+import { registerLifecycleCommands, runTick } from './lifecycle-commands';
 import { applyCleanRescans } from '@core/lifecycle/rescan';
+import { sweepLifecycles } from '@core/lifecycle/start';
+import { ROUTES_SUMMARY } from '@connectors/api/routes';
 import { REPORT_KINDS, computeReport, type ReportKind } from '@core/reports/reports';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '@core/reports/render';
-import { DynamoReportSource } from '@core/store/dynamo-report-source';
-import { DynamoManagedSecretStore } from '@core/store/dynamo-managed-secret-store';
 import { runCredentialHygiene } from '@core/rotation/hygiene-run';
 import { readCredentialInventory } from '@connectors/aws/credential-inventory';
-import { rotationComponents } from '@connectors/aws/rotation-wiring';
 import { applyScenario } from '../scenario';
 import { PRINCIPAL_HEADER, startLocalApi } from '../serve';
-import { localExportFiles } from '../export-files';
 import { runReportExport, type ReportExportRequest } from '@core/reports/exports';
 import { progressReporter } from './progress';
 
@@ -110,7 +100,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         // openLocalHub already ensured it; report what happened.
         const again = await ensureTable(hub.client, config.tableName);
         io.out(
-          `table ${config.tableName}: ${hub.table === 'created' ? 'created' : again === 'exists' ? 'already exists' : 'created'}`,
+          `table ${config.tableName}: ${hub.tableStatus === 'created' ? 'created' : again === 'exists' ? 'already exists' : 'created'}`,
         );
       });
     });
@@ -143,7 +133,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           });
           progress.stop();
           // Findings waiting for their owner that this scan of their scope no longer reports.
-          const rescans = await applyCleanRescans(localDecisions(hub), scans);
+          const rescans = await applyCleanRescans(hub.decisions, scans);
           if (opts.json) io.out(JSON.stringify(total));
           else {
             io.out(summaryLine(total));
@@ -224,12 +214,13 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         throw new InputError('pull github needs exactly one of --org <org> or --repo <owner/name>');
       if (opts.repo && !/^[\w.-]+\/[\w.-]+$/.test(opts.repo))
         throw new InputError(`--repo must be owner/name, got ${JSON.stringify(opts.repo.slice(0, 60))}`);
-      const token = requireEnv('GITHUB_TOKEN');
-      await withHub(async (hub) => {
+      const config = readLocalConfig();
+      const token = config.hub.require('GITHUB_TOKEN');
+      await withHub(config, async (hub) => {
         const result = await pullGithubAlerts(
-          { http: axios.create(), store: hub.store, cursors: hub.store, clock: hub.clock, hasher: hub.hasher },
+          { http: hub.http, store: hub.store, cursors: hub.store, clock: hub.clock, hasher: hub.hasher },
           {
-            apiUrl: process.env.GITHUB_API_URL ?? 'https://api.github.com',
+            apiUrl: config.hub.settings.GITHUB_API_URL,
             token,
             scope: opts.org ? { org: opts.org } : { repo: opts.repo! },
           },
@@ -242,11 +233,12 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .description('GitGuardian secret incidents (GITGUARDIAN_API_KEY; GITGUARDIAN_API_URL for a self-hosted instance)')
     .option('--json', 'print the summary as JSON')
     .action(async (opts: { json?: boolean }) => {
-      const token = requireEnv('GITGUARDIAN_API_KEY');
-      await withHub(async (hub) => {
+      const config = readLocalConfig();
+      const token = config.hub.require('GITGUARDIAN_API_KEY');
+      await withHub(config, async (hub) => {
         const result = await pullGitguardianIncidents(
-          { http: axios.create(), store: hub.store, cursors: hub.store, clock: hub.clock, hasher: hub.hasher },
-          { apiUrl: process.env.GITGUARDIAN_API_URL ?? 'https://api.gitguardian.com', token },
+          { http: hub.http, store: hub.store, cursors: hub.store, clock: hub.clock, hasher: hub.hasher },
+          { apiUrl: config.hub.settings.GITGUARDIAN_API_URL, token },
         );
         io.out(opts.json ? JSON.stringify(result) : `${summaryLine(result)} · pages ${result.pages}`);
       });
@@ -260,14 +252,15 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .option('--json', 'print the ingest summary as JSON')
     .action(async (opts: { json?: boolean }) => {
       await withHub(async (hub) => {
-        if (hub.config.rotation !== 'aws') {
+        const aws = hub.rotation.components;
+        if (!aws) {
           throw new ConfigurationError(
             'credential hygiene reads Secrets Manager and IAM: set AWS_ENDPOINT_URL_SECRETS_MANAGER and AWS_ENDPOINT_URL_IAM (deployed, the stack runs it daily)',
           );
         }
-        const inventory = await readCredentialInventory(rotationComponents(hub.hasher), hub.hasher);
+        const inventory = await readCredentialInventory(aws, hub.hasher);
         // Hygiene findings it no longer reports resume with what the inventory proves (key gone, secret rotated).
-        const { summary, cleared } = await runCredentialHygiene(inventory, localDecisions(hub));
+        const { summary, cleared } = await runCredentialHygiene(inventory, hub.decisions);
         if (opts.json) io.out(JSON.stringify({ ...summary, cleared: cleared.map((c) => c.findingId) }));
         else {
           io.out(
@@ -312,8 +305,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         },
       ) => {
         await withHub(async (hub) => {
-          const source = new DynamoReportSource(new SingleTable(hub.client, hub.config.tableName));
-          const report = await computeReport(kind, source, {
+          const report = await computeReport(kind, hub.reportSource(), {
             now: hub.clock.now(),
             policy: hub.policy,
             ...(opts.since ? { since: opts.since } : {}),
@@ -339,10 +331,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .option('--json', 'print the result as JSON')
     .action(async (opts: { json?: boolean }) => {
       await withHub(async (hub) => {
-        const result = await verifyAllChains(
-          hub.store,
-          new DynamoManagedSecretStore(new SingleTable(hub.client, hub.config.tableName)),
-        );
+        const result = await verifyAllChains(hub.store, hub.secrets);
         if (opts.json) io.out(JSON.stringify(result));
         else if (result.ok)
           io.out(
@@ -384,9 +373,9 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     )
     .action(async (opts: { port: number; tickInterval: number }) => {
       await withHub(async (hub) => {
-        const reportSource = () => new DynamoReportSource(new SingleTable(hub.client, hub.config.tableName));
+        const reportSource = hub.reportSource;
         let baseUrl = '';
-        const files = localExportFiles(hub.config.home, () => baseUrl);
+        const files = hub.exportFiles(() => baseUrl);
         let exporting = Promise.resolve();
         // Locally the export runs in this process, one after another, like the worker Lambda would.
         const start = async (request: ReportExportRequest) => {
@@ -402,16 +391,15 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
             .catch((err: Error) => io.err(`closeloop: export ${request.id} failed: ${err.message}`));
         };
         const { url, server } = await startLocalApi(
-          localDecisions(hub),
+          hub.decisions,
           opts.port,
-          localWebhooks(hub),
+          hub.webhooks,
           { source: reportSource, policy: hub.policy, clock: hub.clock },
           { files, start, clock: hub.clock },
+          (message, error) => io.err(`closeloop: ${message}: ${error.name}: ${error.message}`),
         );
         baseUrl = url;
-        io.out(
-          `closeloop serve: listening on ${url} (GET /findings, GET /findings/{id}, POST /findings/{id}/approve|reject|exception|exception/approve|exception/reject|false-positive|done, POST /webhooks/jira|servicenow, GET /reports/{kind}, POST /reports/{kind}/exports, GET /reports/exports/{id})`,
-        );
+        io.out(`closeloop serve: listening on ${url} (${ROUTES_SUMMARY})`);
         let ticking = Promise.resolve();
         const timer =
           opts.tickInterval > 0
@@ -463,10 +451,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         });
         for (const { file, format, summary } of byFile)
           io.out(`ingested ${file.replace(`${process.cwd()}/`, '')} (${format}): ${summaryLine(summary)}`);
-        for (const r of await applyCleanRescans(localDecisions(hub), scans)) io.out(`  ${r.message}`);
-        const started = await startPendingLifecycles(hub);
+        for (const r of await applyCleanRescans(hub.decisions, scans)) io.out(`  ${r.message}`);
+        const started = await sweepLifecycles(hub.store, hub.lifecycles);
         // The samples' scenario: what people did (an exception requested and approved).
-        const scenario = samples ? await applyScenario(join(SAMPLES_DIR, 'scenario.json'), localDecisions(hub)) : [];
+        const scenario = samples ? await applyScenario(join(SAMPLES_DIR, 'scenario.json'), hub.decisions) : [];
         const synced = await hub.sync();
         for (const problem of synced.problems) io.err(`closeloop: ${problem}`);
         const findings = await hub.store.list();
@@ -535,7 +523,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       await withHub(async (hub) => {
         // New findings get their lifecycle first: triage is what opens their tickets, so
         // `ingest` then `sync` leaves every open finding with exactly one ticket.
-        await startPendingLifecycles(hub);
+        await sweepLifecycles(hub.store, hub.lifecycles);
         const result = await hub.sync();
         if (opts.json) io.out(JSON.stringify(result));
         else {
@@ -568,12 +556,6 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     exitCode = handleError(err, io);
   }
   return exitCode;
-}
-
-function requireEnv(name: string): string {
-  const value = process.env[name]?.trim();
-  if (!value) throw new ConfigurationError(`${name} is required`);
-  return value;
 }
 
 /** The CLI's option for each request field a core message may name. */

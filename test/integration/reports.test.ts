@@ -22,7 +22,7 @@ import { DynamoManagedSecretStore } from '@core/store/dynamo-managed-secret-stor
 import { DynamoReportSource } from '@core/store/dynamo-report-source';
 import { aFreshStore } from '@test/support/dynamo';
 import { aGitleaksRecord, aHasher } from '@test/support/factories';
-import { handleExportRequest, handleExportStatus, handleReportRequest } from '@functions/report-api';
+import { handleExportRequest, handleExportStatus, handleReportRequest } from '@connectors/api/reports';
 
 const NOW = Date.parse('2026-11-20T12:00:00.000Z');
 const DAY = 24 * 60 * 60 * 1000;

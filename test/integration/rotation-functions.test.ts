@@ -28,7 +28,7 @@ let fresh: Awaited<ReturnType<typeof aFreshStore>>;
 let handlers: {
   protocol: typeof import('@functions/secret-rotation');
   step: typeof import('@functions/rotation-step');
-  events: typeof import('@functions/rotation-events-lambda');
+  events: typeof import('@functions/rotation-events');
   hygiene: typeof import('@functions/credential-hygiene');
 };
 const sfn = mockClient(SFNClient);
@@ -59,7 +59,7 @@ beforeAll(async () => {
   handlers = {
     protocol: await import('@functions/secret-rotation'),
     step: await import('@functions/rotation-step'),
-    events: await import('@functions/rotation-events-lambda'),
+    events: await import('@functions/rotation-events'),
     hygiene: await import('@functions/credential-hygiene'),
   };
   // Secrets Manager invokes the deployed rotation function for each protocol step.

@@ -14,7 +14,9 @@ import { remediationNotConfigured } from '@core/lifecycle/ports';
 import type { ResumeAt, Signal } from '@core/lifecycle/state';
 import type { Finding } from '@core/finding/model';
 import { DynamoManagedSecretStore } from '@core/store/dynamo-managed-secret-store';
-import { recordRotationEvent } from '@functions/rotation-events';
+import { recordRotationEvent } from '@connectors/aws/rotation-events';
+import { awsSecretCatalogue } from '@connectors/aws/secrets-catalogue';
+import { stepFunctionsRetirements } from '@connectors/aws/step-functions';
 import { ingestReportFiles } from '@connectors/sources/ingest-reports';
 import { dryRunCredentialControl } from '@connectors/aws/dry-run-credential-control';
 import { fixedClock } from '@core/shared/clock';
@@ -295,11 +297,11 @@ describe('scheduled rotations: Secrets Manager events recorded on the managed se
     const sfn = {
       send: async (command: { input: { name?: string; input?: string } }) => started.push(command.input),
     } as never;
+    const rotationStateMachineArn = 'arn:aws:states:eu-west-1:123456789012:stateMachine:rotation';
     const deps = {
       secrets,
-      secretsManager: world.secretsManager,
-      sfn,
-      rotationStateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:rotation',
+      catalogue: awsSecretCatalogue(world.secretsManager),
+      retirements: stepFunctionsRetirements(sfn, rotationStateMachineArn),
       policy: DEFAULT_POLICY,
       clock,
     };
@@ -309,7 +311,7 @@ describe('scheduled rotations: Secrets Manager events recorded on the managed se
     expect(await recordRotationEvent(cloudTrailEvent('RotationStarted', secretArn, 'ct-0'), deps)).toBe('ignored');
     expect(started).toEqual([
       {
-        stateMachineArn: deps.rotationStateMachineArn,
+        stateMachineArn: rotationStateMachineArn,
         name: 'retire-0f6d7a4e-2222-4a2b-9c3d-000000000001',
         input: expect.any(String),
       },
@@ -370,9 +372,8 @@ describe('scheduled rotations: Secrets Manager events recorded on the managed se
     const started: unknown[] = [];
     const deps = {
       secrets,
-      secretsManager: world.secretsManager,
-      sfn: { send: async (c: unknown) => started.push(c) } as never,
-      rotationStateMachineArn: 'arn:x',
+      catalogue: awsSecretCatalogue(world.secretsManager),
+      retirements: stepFunctionsRetirements({ send: async (c: unknown) => started.push(c) } as never, 'arn:x'),
       policy: DEFAULT_POLICY,
       clock,
     };
@@ -393,9 +394,8 @@ describe('scheduled rotations: Secrets Manager events recorded on the managed se
     const { client, tableName } = await aFreshStore();
     const deps = {
       secrets: new DynamoManagedSecretStore(new SingleTable(client, tableName)),
-      secretsManager: world.secretsManager,
-      sfn: {} as never,
-      rotationStateMachineArn: 'arn:x',
+      catalogue: awsSecretCatalogue(world.secretsManager),
+      retirements: stepFunctionsRetirements({} as never, 'arn:x'),
       policy: DEFAULT_POLICY,
       clock,
     };

@@ -1,7 +1,6 @@
-import { SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
-import { CloseloopError, FindingNotFoundError, InputError, RefusedError } from '@core/shared/errors';
+import { FindingNotFoundError, InputError, RefusedError } from '@core/shared/errors';
 import {
   decideApproval,
   decideException,
@@ -9,25 +8,11 @@ import {
   reportFixed,
   requestException,
   type DecisionDeps,
-  type LifecycleSignaller,
 } from '@core/lifecycle/decisions';
 import { EvidenceKindSchema, FINDING_STATUSES, FindingStatusSchema } from '@core/finding/model';
 import { publicEvent, publicFinding } from '@core/finding/views';
 import { parseFindingId } from '@core/finding/identity';
-import { logger } from './shared/runtime';
-
-/** Resumes the Step Functions wait with the token the waiting step stored. */
-export function sfnSignaller(sfn: SFNClient): LifecycleSignaller {
-  return {
-    signal: async (finding, _resumeAt, signal) => {
-      const token = finding.lifecycle?.taskToken;
-      if (!token)
-        throw new CloseloopError(`${finding.id} has no task token for its wait; the lifecycle cannot be resumed`);
-      await sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify(signal) }));
-      return `${finding.id}: resumed`;
-    },
-  };
-}
+import { decisionActionOf, type DecisionAction } from './routes';
 
 /**
  * The caller, as the policy names principals: the IAM user name, or the session name of an
@@ -59,65 +44,22 @@ const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
 });
 
 /**
- * The hub's API (deployed behind IAM auth, and served locally by `closeloop serve`):
- * GET /findings[?status=S], GET /findings/{id}, and
- * POST /findings/{id}/(approve|reject|exception|exception/approve|exception/reject|false-positive|done).
+ * The hub's decisions API (deployed behind IAM auth, and served locally by `closeloop serve`):
+ * the FINDING_ROUTES of ./routes.ts. `logError` is told of failures answered with a 500.
  */
-export async function handleDecision(event: APIGatewayProxyEvent, deps: DecisionDeps): Promise<APIGatewayProxyResult> {
+export async function handleDecision(
+  event: APIGatewayProxyEvent,
+  deps: DecisionDeps,
+  logError: (message: string, error: Error) => void = () => undefined,
+): Promise<APIGatewayProxyResult> {
   try {
     const id = event.pathParameters?.id ?? '';
     if (event.httpMethod === 'GET') return await read(event, deps, id);
     const by = principalName(event.requestContext.identity.userArn);
     const body = event.body ? (JSON.parse(event.body) as unknown) : {};
-    const action = event.resource.replace('/findings/{id}/', '');
-    let message: string;
-    switch (action) {
-      case 'approve':
-      case 'reject':
-        message = await decideApproval(deps, {
-          id,
-          by,
-          decision: action === 'approve' ? 'approved' : 'rejected',
-          ...DecisionBody.parse(body),
-        });
-        break;
-      case 'exception': {
-        const b = ExceptionBody.parse(body);
-        message = await requestException(deps, {
-          id,
-          by,
-          until: new Date(b.until),
-          reason: b.reason,
-          ...(b.compensatingControl ? { compensatingControl: b.compensatingControl } : {}),
-        });
-        break;
-      }
-      case 'exception/approve':
-      case 'exception/reject':
-        message = await decideException(deps, {
-          id,
-          by,
-          decision: action === 'exception/approve' ? 'approved' : 'rejected',
-          ...DecisionBody.parse(body),
-        });
-        break;
-      case 'done': {
-        const b = DoneBody.parse(body);
-        message = await reportFixed(deps, {
-          id,
-          by,
-          ...(b.note ? { note: b.note } : {}),
-          ...(b.evidence ? { evidence: b.evidence } : {}),
-        });
-        break;
-      }
-      case 'false-positive':
-        message = await markFalsePositive(deps, { id, by, ...FalsePositiveBody.parse(body) });
-        break;
-      default:
-        return json(404, { message: `no route ${event.resource}` });
-    }
-    return json(200, { message });
+    const action = decisionActionOf(event.resource);
+    if (!action) return json(404, { message: `no route ${event.resource}` });
+    return json(200, { message: await decide(action, id, by, body, deps) });
   } catch (err) {
     if (err instanceof z.ZodError || err instanceof SyntaxError || err instanceof InputError)
       return json(400, {
@@ -128,8 +70,51 @@ export async function handleDecision(event: APIGatewayProxyEvent, deps: Decision
       });
     if (err instanceof RefusedError) return json(403, { message: err.message });
     if (err instanceof FindingNotFoundError) return json(404, { message: err.message });
-    logger.error('decision failed', { error: err as Error });
+    logError('decision failed', err as Error);
     return json(500, { message: 'internal error' });
+  }
+}
+
+/** Takes one decision; every action of DECISION_ACTIONS has its case. */
+async function decide(action: DecisionAction, id: string, by: string, body: unknown, deps: DecisionDeps) {
+  switch (action) {
+    case 'approve':
+    case 'reject':
+      return decideApproval(deps, {
+        id,
+        by,
+        decision: action === 'approve' ? 'approved' : 'rejected',
+        ...DecisionBody.parse(body),
+      });
+    case 'exception': {
+      const b = ExceptionBody.parse(body);
+      return requestException(deps, {
+        id,
+        by,
+        until: new Date(b.until),
+        reason: b.reason,
+        ...(b.compensatingControl ? { compensatingControl: b.compensatingControl } : {}),
+      });
+    }
+    case 'exception/approve':
+    case 'exception/reject':
+      return decideException(deps, {
+        id,
+        by,
+        decision: action === 'exception/approve' ? 'approved' : 'rejected',
+        ...DecisionBody.parse(body),
+      });
+    case 'done': {
+      const b = DoneBody.parse(body);
+      return reportFixed(deps, {
+        id,
+        by,
+        ...(b.note ? { note: b.note } : {}),
+        ...(b.evidence ? { evidence: b.evidence } : {}),
+      });
+    }
+    case 'false-positive':
+      return markFalsePositive(deps, { id, by, ...FalsePositiveBody.parse(body) });
   }
 }
 

@@ -8,7 +8,8 @@ import { withApprovers, DEFAULT_POLICY } from '@core/policy/policy';
 import type { FindingStore, FindingWrite } from '@core/finding/ports';
 import { anObservation } from '@test/support/factories';
 
-import { handleDecision, principalName, sfnSignaller } from '@functions/lifecycle-api';
+import { handleDecision, principalName } from '@connectors/api/decisions';
+import { sfnSignaller } from '@connectors/aws/step-functions';
 
 const sfn = mockClient(SFNClient);
 afterEach(() => sfn.reset());
