@@ -1,4 +1,4 @@
-import { inFlags } from '@local/cli/main';
+import { inFlags } from '@local/cli/errors';
 
 describe('core messages in the CLI', () => {
   it('names the options that set the fields a message names', () => {
