@@ -3,7 +3,6 @@
  * `npm run bench` (BENCH_FINDINGS=… to change the size). Prints a table and writes
  * bench/out/results.json.
  */
-import { SingleTable } from '../core/store/table';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +19,7 @@ import { build } from 'esbuild';
 import { fixedClock } from '../core/shared/clock';
 import { SecretHasher } from '../core/finding/identity';
 import { DynamoFindingStore, toExpiredExceptionItem, toFindingItem } from '../core/store/dynamo-finding-store';
+import { SingleTable } from '../core/store/table';
 import { expiredExceptionRecord } from '../core/finding/history';
 import { DynamoReportSource } from '../core/store/dynamo-report-source';
 import { computeReport, type ReportKind, type ReportOptions } from '../core/reports/reports';
@@ -284,6 +284,7 @@ function ingestRss(path: string, endpoint: string, table: string): { peakRssMb: 
     const { ingestReportFiles } = require(${JSON.stringify(join(ROOT, 'connectors/sources/ingest-reports.ts'))});
     const { SecretHasher } = require(${JSON.stringify(join(ROOT, 'core/finding/identity.ts'))});
     const { DynamoFindingStore } = require(${JSON.stringify(join(ROOT, 'core/store/dynamo-finding-store.ts'))});
+    const { SingleTable } = require(${JSON.stringify(join(ROOT, 'core/store/table.ts'))});
     const { ensureTable } = require(${JSON.stringify(join(ROOT, 'core/store/ensure-table.ts'))});
     const { localClient } = require(${JSON.stringify(join(ROOT, 'local/dynamodb-local.ts'))});
     const { systemClock } = require(${JSON.stringify(join(ROOT, 'core/shared/clock.ts'))});

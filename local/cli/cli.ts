@@ -18,6 +18,8 @@ export interface Cli {
   /** Opens the hub (on the configuration read now, or the one given), runs `fn`, closes the hub. */
   withHub<T>(fn: (hub: LocalHub) => Promise<T>): Promise<T>;
   withHub<T>(config: LocalConfig, fn: (hub: LocalHub) => Promise<T>): Promise<T>;
+  /** Opens the hub, prints the line `fn` answers with (a decision's outcome), closes the hub. */
+  print(fn: (hub: LocalHub) => Promise<string>): Promise<void>;
   /** The exit code the command ends with, when it is not 0 (a pending sync, a broken chain). */
   exitWith(code: number): void;
 }
@@ -41,6 +43,9 @@ export function cliProgram(io: Io): { program: Command; cli: Cli; exitCode: () =
       } finally {
         await hub.close();
       }
+    },
+    async print(fn) {
+      cli.io.out(await cli.withHub(fn));
     },
     exitWith(code) {
       exitCode = code;

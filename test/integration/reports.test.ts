@@ -1,4 +1,3 @@
-import { SingleTable } from '@core/store/table';
 import type { AuditAction } from '@core/audit/actions';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -20,6 +19,7 @@ import { computeReport, REPORT_KINDS } from '@core/reports/reports';
 import { renderReport, REPORT_FORMATS } from '@core/reports/render';
 import { DynamoManagedSecretStore } from '@core/store/dynamo-managed-secret-store';
 import { DynamoReportSource } from '@core/store/dynamo-report-source';
+import { SingleTable } from '@core/store/table';
 import { aFreshStore } from '@test/support/dynamo';
 import { aGitleaksRecord, aHasher } from '@test/support/factories';
 import { handleExportRequest, handleExportStatus, handleReportRequest } from '@connectors/api/reports';

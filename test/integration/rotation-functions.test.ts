@@ -1,4 +1,3 @@
-import { SingleTable } from '@core/store/table';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import { fixedClock } from '@core/shared/clock';
 import { updateFinding } from '@core/finding/update';
 import type { RotationState } from '@core/rotation/model';
 import { DynamoManagedSecretStore } from '@core/store/dynamo-managed-secret-store';
+import { SingleTable } from '@core/store/table';
 import { aFreshStore } from '@test/support/dynamo';
 import { aGitleaksRecord, TEST_KEY } from '@test/support/factories';
 import { aRotationWorld } from '@test/support/rotation';

@@ -1,4 +1,3 @@
-import { SingleTable } from '@core/store/table';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +23,7 @@ import { DEFAULT_POLICY, type Policy } from '@core/policy/policy';
 import { FAILED_STEP_TAG } from '@core/rotation/model';
 import type { CredentialControl } from '@core/rotation/ports';
 import { DynamoTicketStore } from '@core/store/dynamo-ticket-store';
+import { SingleTable } from '@core/store/table';
 import { LocalLifecycleRunner } from '@local/lifecycle-runner';
 import { LocalRotationRunner } from '@local/rotation-runner';
 import { aGitleaksRecord } from '@test/support/factories';

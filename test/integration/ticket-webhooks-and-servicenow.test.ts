@@ -1,4 +1,3 @@
-import { SingleTable } from '@core/store/table';
 import { readFileSync } from 'node:fs';
 import type { Clock } from '@core/shared/clock';
 import { parsePolicy } from '@core/policy/policy';
@@ -6,6 +5,7 @@ import { DynamoTicketStore } from '@core/store/dynamo-ticket-store';
 import { ticketLabel } from '@core/tickets/model';
 import { remediationNotConfigured } from '@core/lifecycle/ports';
 import type { LifecycleSignaller } from '@core/lifecycle/decisions';
+import { SingleTable } from '@core/store/table';
 import { ingestReportFiles } from '@connectors/sources/ingest-reports';
 import { signBody } from '@connectors/sinks/webhook-signature';
 import { readServiceNowConfig } from '@connectors/sinks/servicenow/config';

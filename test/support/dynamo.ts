@@ -1,7 +1,7 @@
-import { SingleTable } from '@core/store/table';
 import { randomUUID } from 'node:crypto';
 import { DynamoFindingStore } from '@core/store/dynamo-finding-store';
 import { ensureTable } from '@core/store/ensure-table';
+import { SingleTable } from '@core/store/table';
 import { localClient } from '@local/dynamodb-local';
 
 /** A fresh table on the suite's DynamoDB Local. */

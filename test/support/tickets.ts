@@ -1,4 +1,3 @@
-import { SingleTable } from '@core/store/table';
 import axios from 'axios';
 import type { Clock } from '@core/shared/clock';
 import { DEFAULT_POLICY, type Policy } from '@core/policy/policy';
@@ -9,6 +8,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { JiraSink } from '@connectors/sinks/jira/jira-sink';
 import { readJiraConfig } from '@connectors/sinks/jira/config';
 import { LocalTrackerSink } from '@core/store/local-tracker';
+import { SingleTable } from '@core/store/table';
 import type { RetryPolicy } from '@connectors/http/retrying-http';
 import type { FakeJira } from './fake-jira';
 

@@ -20,16 +20,9 @@ export function approvalCommand(cli: Cli, name: keyof typeof WHAT): Command {
     .argument('<id>')
     .requiredOption('--as <principal>', as)
     .option('--reason <text>')
-    .action(async (id: string, opts: { as: string; reason?: string }) => {
-      await cli.withHub(async (hub) =>
-        cli.io.out(
-          await decideApproval(hub.decisions, {
-            id,
-            by: opts.as,
-            decision,
-            ...(opts.reason ? { reason: opts.reason } : {}),
-          }),
-        ),
-      );
-    });
+    .action((id: string, opts: { as: string; reason?: string }) =>
+      cli.print((hub) =>
+        decideApproval(hub.decisions, { id, by: opts.as, decision, ...(opts.reason ? { reason: opts.reason } : {}) }),
+      ),
+    );
 }

@@ -23,16 +23,10 @@ export function doneCommand(cli: Cli): Command {
         return { kind: kind as EvidenceKind, ref: value.slice(at + 1) };
       },
     )
-    .action(async (id: string, opts: { as: string; note?: string; evidence?: { kind: EvidenceKind; ref: string } }) => {
-      await cli.withHub(async (hub) =>
-        cli.io.out(
-          await reportFixed(hub.decisions, {
-            id,
-            by: opts.as,
-            ...(opts.note ? { note: opts.note } : {}),
-            ...(opts.evidence ? { evidence: opts.evidence } : {}),
-          }),
-        ),
+    .action((id: string, opts: { as: string; note?: string; evidence?: { kind: EvidenceKind; ref: string } }) => {
+      const { note, evidence } = opts;
+      return cli.print((hub) =>
+        reportFixed(hub.decisions, { id, by: opts.as, ...(note ? { note } : {}), ...(evidence ? { evidence } : {}) }),
       );
     });
 }

@@ -16,30 +16,21 @@ export function exceptionCommand(cli: Cli): Command {
     .option('--compensating-control <text>', 'what reduces the risk meanwhile')
     .action(async (id: string, opts: { until: string; reason: string; as: string; compensatingControl?: string }) => {
       const until = parseDate(opts.until, '--until');
-      await cli.withHub(async (hub) =>
-        cli.io.out(
-          await requestException(hub.decisions, {
-            id,
-            by: opts.as,
-            until,
-            reason: opts.reason,
-            ...(opts.compensatingControl ? { compensatingControl: opts.compensatingControl } : {}),
-          }),
-        ),
-      );
-    });
-  const decide = (decision: 'approved' | 'rejected') => async (id: string, opts: { as: string; reason?: string }) => {
-    await cli.withHub(async (hub) =>
-      cli.io.out(
-        await decideException(hub.decisions, {
+      const { reason, compensatingControl } = opts;
+      await cli.print((hub) =>
+        requestException(hub.decisions, {
           id,
           by: opts.as,
-          decision,
-          ...(opts.reason ? { reason: opts.reason } : {}),
+          until,
+          reason,
+          ...(compensatingControl ? { compensatingControl } : {}),
         }),
-      ),
+      );
+    });
+  const decide = (decision: 'approved' | 'rejected') => (id: string, opts: { as: string; reason?: string }) =>
+    cli.print((hub) =>
+      decideException(hub.decisions, { id, by: opts.as, decision, ...(opts.reason ? { reason: opts.reason } : {}) }),
     );
-  };
   exception
     .command('approve')
     .description('approve a requested exception (not the requester, not the owner)')

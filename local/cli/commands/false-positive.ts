@@ -9,9 +9,7 @@ export function falsePositiveCommand(cli: Cli): Command {
     .argument('<id>')
     .requiredOption('--reason <text>', 'why it is not a real exposure')
     .requiredOption('--as <principal>', 'the approver')
-    .action(async (id: string, opts: { reason: string; as: string }) => {
-      await cli.withHub(async (hub) =>
-        cli.io.out(await markFalsePositive(hub.decisions, { id, by: opts.as, reason: opts.reason })),
-      );
-    });
+    .action((id: string, opts: { reason: string; as: string }) =>
+      cli.print((hub) => markFalsePositive(hub.decisions, { id, by: opts.as, reason: opts.reason })),
+    );
 }
