@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
 import { DEFAULT_TABLE_NAME } from '@core/store/table';
 import { homeDirectory, listOf, localRotationMode, readHubConfig, type HubConfig } from '@connectors/config';
-import { jiraConfigured, readJiraConfig, type JiraConfig } from '@connectors/sinks/jira/config';
-import { readServiceNowConfig, servicenowConfigured, type ServiceNowConfig } from '@connectors/sinks/servicenow/config';
+import type { JiraConfig } from '@connectors/sinks/jira/config';
+import type { ServiceNowConfig } from '@connectors/sinks/servicenow/config';
+import { sinkConfigs } from '@connectors/wiring/ticketing';
 
 /** The local hub's configuration: the hub's configuration (connectors/config.ts) as the local runtime uses it. */
 export interface LocalConfig {
@@ -41,8 +42,8 @@ export function readLocalConfig(env: NodeJS.ProcessEnv = process.env): LocalConf
     ...(s.CLOSELOOP_NOW ? { now: s.CLOSELOOP_NOW } : {}),
     ...(s.CLOSELOOP_POLICY ? { policyFile: resolve(s.CLOSELOOP_POLICY) } : {}),
     approvers: listOf(s.CLOSELOOP_APPROVERS),
-    ...(jiraConfigured(hub.env) ? { jira: readJiraConfig(hub.env) } : {}),
-    ...(servicenowConfigured(hub.env) ? { servicenow: readServiceNowConfig(hub.env) } : {}),
+    // Locally the credentials are variables too (JIRA_API_TOKEN, SERVICENOW_PASSWORD or _TOKEN).
+    ...sinkConfigs(hub),
     webhookSecrets: {
       ...(s.JIRA_WEBHOOK_SECRET ? { jira: s.JIRA_WEBHOOK_SECRET } : {}),
       ...(s.SERVICENOW_WEBHOOK_SECRET ? { servicenow: s.SERVICENOW_WEBHOOK_SECRET } : {}),

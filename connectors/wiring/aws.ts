@@ -7,7 +7,7 @@ import type { CredentialControl } from '@core/rotation/ports';
 import { awsCredentialControl } from '../aws/credential-control';
 import { dryRunCredentialControl } from '../aws/dry-run-credential-control';
 import { awsResourceTags } from '../aws/resource-tags';
-import { rotationComponents, type RotationComponents } from '../aws/rotation-wiring';
+import { rotationComponents, type RotationComponents } from '../aws/rotators';
 import type { LambdaServices } from './lambda';
 
 /**

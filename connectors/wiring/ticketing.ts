@@ -20,7 +20,7 @@ import { ServiceNowSink } from '../sinks/servicenow/servicenow-sink';
 import type { LambdaServices, TicketingSecret } from './lambda';
 
 /** The ticketing systems that are configured, with their credentials. */
-export interface TicketingSettings {
+export interface SinkConfigs {
   jira?: JiraConfig;
   servicenow?: ServiceNowConfig;
 }
@@ -29,7 +29,7 @@ export interface TicketingSettings {
  * Jira and ServiceNow as the configuration names them. The credentials come from the
  * environment locally, and from the ticketing secret on AWS (`credentials`).
  */
-export function ticketingSettings(config: HubConfig, credentials: TicketingSecret = {}): TicketingSettings {
+export function sinkConfigs(config: HubConfig, credentials: TicketingSecret = {}): SinkConfigs {
   const servicenow = servicenowSettings(config, credentials);
   return {
     ...(jiraConfigured(config.env)
@@ -58,7 +58,7 @@ export interface Ticketing {
 }
 
 /** Where every ticket sink is wired, for the local hub and the Lambdas alike. A new sink is added here. */
-export function buildTicketing(table: SingleTable, settings: TicketingSettings, clock: Clock): Ticketing {
+export function buildTicketing(table: SingleTable, settings: SinkConfigs, clock: Clock): Ticketing {
   const tracker = new LocalTrackerSink(table, () => clock.now());
   const sn = settings.servicenow;
   const snHttp = sn ? servicenowHttp(sn) : undefined;
@@ -91,7 +91,7 @@ export function ticketSync(
 }
 
 /** How inbound ticket webhooks read Jira resolutions and ServiceNow states (no connection settings needed). */
-export function webhookSettings(config: HubConfig, settings: TicketingSettings = {}) {
+export function webhookSettings(config: HubConfig, settings: SinkConfigs = {}) {
   return {
     jiraWontDo: settings.jira?.wontDoResolutions ?? jiraWontDoResolutions(config.env),
     servicenowStates: settings.servicenow ?? servicenowInboundStates(config.env),
@@ -107,11 +107,7 @@ export function lambdaTicketing(services: LambdaServices) {
   return {
     credentials,
     async ticketing(): Promise<Ticketing> {
-      return buildTicketing(
-        services.table,
-        ticketingSettings(services.config, await credentials.read()),
-        services.clock,
-      );
+      return buildTicketing(services.table, sinkConfigs(services.config, await credentials.read()), services.clock);
     },
   };
 }
