@@ -18,8 +18,9 @@ import {
 import { build } from 'esbuild';
 import { fixedClock } from '../core/shared/clock';
 import { SecretHasher } from '../core/finding/identity';
-import { DynamoFindingStore, toFindingItem } from '../core/store/dynamo-finding-store';
-import { toExpiredExceptionItem } from '../core/store/exception-history';
+import { DynamoFindingStore, toExpiredExceptionItem, toFindingItem } from '../core/store/dynamo-finding-store';
+import { SingleTable } from '../core/store/table';
+import { expiredExceptionRecord } from '../core/finding/history';
 import { DynamoReportSource } from '../core/store/dynamo-report-source';
 import { computeReport, type ReportKind, type ReportOptions } from '../core/reports/reports';
 import type { Finding } from '../core/finding/model';
@@ -42,7 +43,7 @@ import { ticketDraft } from '../core/tickets/draft';
 import { JiraSink } from '../connectors/sinks/jira/jira-sink';
 import { readJiraConfig } from '../connectors/sinks/jira/config';
 import { sectionsDoc } from '../connectors/sinks/jira/adf';
-import { LocalTrackerSink } from '../connectors/sinks/local-tracker';
+import { LocalTrackerSink } from '../core/store/local-tracker';
 import { FakeJira } from '../test/support/fake-jira';
 
 const N = Number(process.env.BENCH_FINDINGS ?? 5000);
@@ -116,7 +117,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function freshTable(client: DynamoDBClient, name: string) {
   await ensureTable(client, name);
-  return new DynamoFindingStore(client, name);
+  return new DynamoFindingStore(new SingleTable(client, name));
 }
 
 async function scanAll(client: DynamoDBClient, table: string) {
@@ -283,13 +284,14 @@ function ingestRss(path: string, endpoint: string, table: string): { peakRssMb: 
     const { ingestReportFiles } = require(${JSON.stringify(join(ROOT, 'connectors/sources/ingest-reports.ts'))});
     const { SecretHasher } = require(${JSON.stringify(join(ROOT, 'core/finding/identity.ts'))});
     const { DynamoFindingStore } = require(${JSON.stringify(join(ROOT, 'core/store/dynamo-finding-store.ts'))});
+    const { SingleTable } = require(${JSON.stringify(join(ROOT, 'core/store/table.ts'))});
     const { ensureTable } = require(${JSON.stringify(join(ROOT, 'core/store/ensure-table.ts'))});
     const { localClient } = require(${JSON.stringify(join(ROOT, 'local/dynamodb-local.ts'))});
     const { systemClock } = require(${JSON.stringify(join(ROOT, 'core/shared/clock.ts'))});
     (async () => {
       const client = localClient(${JSON.stringify(endpoint)});
       await ensureTable(client, ${JSON.stringify(table)});
-      const store = new DynamoFindingStore(client, ${JSON.stringify(table)});
+      const store = new DynamoFindingStore(new SingleTable(client, ${JSON.stringify(table)}));
       let peak = 0; const t0 = Date.now();
       const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 50);
       const { total } = await ingestReportFiles([${JSON.stringify(path)}], { store, clock: systemClock, hasher: new SecretHasher(Buffer.alloc(32, 1)) });
@@ -459,14 +461,14 @@ async function benchJira(client: DynamoDBClient) {
       JIRA_PROJECT_KEY: 'SEC',
     });
     const sink = new JiraSink(config);
-    const tickets = new DynamoTicketStore(client, table);
+    const tickets = new DynamoTicketStore(new SingleTable(client, table));
     const syncMs = await time(() =>
       syncTickets({
         store,
         tickets,
         clock,
         policy: DEFAULT_POLICY,
-        sinks: { jira: sink, local: new LocalTrackerSink(client, table) },
+        sinks: { jira: sink, local: new LocalTrackerSink(new SingleTable(client, table)) },
         configured: { jiraProject: 'SEC', servicenow: false },
         worker: 'bench',
         batchSize: 1000,
@@ -618,7 +620,12 @@ async function benchReports(client: DynamoDBClient) {
     };
     items.push(marshall(toFindingItem(finding), { removeUndefinedValues: true }));
     // What the lifecycle's reopen step writes with the transition: the expired exception's history item.
-    if (status === 'reopened') items.push(marshall(toExpiredExceptionItem(finding), { removeUndefinedValues: true }));
+    if (status === 'reopened')
+      items.push(
+        marshall(toExpiredExceptionItem(expiredExceptionRecord(finding, finding.expiredException!)), {
+          removeUndefinedValues: true,
+        }),
+      );
   }
   const seedStart = performance.now();
   await rawBatchWrite(client, table, items, 4);
@@ -655,7 +662,7 @@ async function benchReports(client: DynamoDBClient) {
   ];
   const reports: Array<Record<string, unknown>> = [];
   for (const r of runs) {
-    const source = new DynamoReportSource(client, table);
+    const source = new DynamoReportSource(new SingleTable(client, table));
     const t = performance.now();
     const report = await computeReport(r.kind, source, { now: new Date(now), policy: DEFAULT_POLICY, ...r.options });
     const ms = performance.now() - t;
@@ -684,11 +691,11 @@ async function benchBundles() {
   const entries = [
     'functions/ingest-s3-report.ts',
     'functions/ingest-securityhub-event.ts',
-    'functions/report-api-lambda.ts',
-    'functions/report-export-lambda.ts',
+    'functions/report-api.ts',
+    'functions/report-export.ts',
     'functions/secret-rotation.ts',
     'functions/rotation-step.ts',
-    'functions/rotation-events-lambda.ts',
+    'functions/rotation-events.ts',
     'functions/credential-hygiene.ts',
   ];
   const out: Record<string, unknown> = {};
@@ -720,6 +727,7 @@ async function benchBundles() {
           CLOSELOOP_DEPLOYMENT_KEY_SECRET: 'arn:aws:secretsmanager:us-east-1:1:secret:x',
           CLOSELOOP_EXPORT_BUCKET: 'bench-exports',
           CLOSELOOP_REPORT_EXPORT_FUNCTION: 'bench-export',
+          CLOSELOOP_ROTATION_STATE_MACHINE: 'arn:aws:states:us-east-1:1:stateMachine:bench-rotation',
           AWS_REGION: 'us-east-1',
           NODE_PATH: join(ROOT, 'node_modules'),
         },

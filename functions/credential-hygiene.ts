@@ -1,13 +1,19 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
-import { readCredentialInventory } from '@connectors/aws/credential-inventory';
 import { runCredentialHygiene } from '@core/rotation/hygiene-run';
-import { sfnSignaller } from './lifecycle-api';
-import { rotationRuntime } from './shared/rotation-runtime';
-import { logger } from './shared/runtime';
+import { readCredentialInventory } from '@connectors/aws/credential-inventory';
+import { sfnSignaller } from '@connectors/aws/step-functions';
+import { lambdaRotation } from '@connectors/wiring/aws';
+import { lambdaServices, logger } from '@connectors/wiring/lambda';
 
-const runtime = rotationRuntime();
-const sfn = new SFNClient({});
+const services = lambdaServices();
+const rotation = lambdaRotation(services);
+const decisions = {
+  store: services.store,
+  clock: services.clock,
+  policy: services.policy,
+  signaller: sfnSignaller(new SFNClient({})),
+};
 
 /**
  * Scheduled: raises NHI7 (secrets and access keys not rotated within policy) and NHI1 (access
@@ -17,14 +23,9 @@ const sfn = new SFNClient({});
  */
 export const handler = async (_event: unknown, context: Context) => {
   logger.addContext(context);
-  const { secretsManager, iam } = await runtime.components();
-  const inventory = await readCredentialInventory({ secretsManager, iam }, await runtime.hasher());
-  const { summary, cleared } = await runCredentialHygiene(inventory, {
-    store: runtime.store,
-    clock: runtime.clock,
-    policy: runtime.policy,
-    signaller: sfnSignaller(sfn),
-  });
+  const { secretsManager, iam } = (await rotation.rotation()).components;
+  const inventory = await readCredentialInventory({ secretsManager, iam }, await rotation.deploymentKey.hasher());
+  const { summary, cleared } = await runCredentialHygiene(inventory, decisions);
   logger.info('credential hygiene', {
     secrets: inventory.secrets.length,
     accessKeys: inventory.accessKeys.length,

@@ -1,21 +1,11 @@
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, S3Event, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import { UnreadableReportError } from '@core/shared/errors';
-import { sha256Of } from '@core/finding/identity';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { ingestReportFiles } from '@connectors/sources/ingest-reports';
-import { applyCleanRescans } from '@core/lifecycle/rescan';
-import { sfnSignaller } from './lifecycle-api';
-import { policyFromEnv } from './shared/lifecycle-runtime';
-import { lambdaRuntime, logger } from './shared/runtime';
+import { ingestS3Report } from '@connectors/aws/s3-reports';
+import { sfnSignaller } from '@connectors/aws/step-functions';
+import { lambdaServices, logger } from '@connectors/wiring/lambda';
 
 /** The S3 notification carried in each SQS message body. */
 const S3EventSchema = z.object({
@@ -32,65 +22,32 @@ const S3EventSchema = z.object({
   Event: z.string().optional(), // s3:TestEvent sent when the notification is created
 });
 
-const s3 = new S3Client({});
-const runtime = lambdaRuntime();
-const sfn = new SFNClient({});
+const services = lambdaServices();
+const deploymentKey = services.deploymentKey();
+const { store, clock, policy } = services;
+const deps = {
+  s3: new S3Client({}),
+  store,
+  clock,
+  hasher: () => deploymentKey.hasher(),
+  decisions: { store, clock, policy, signaller: sfnSignaller(new SFNClient({})) },
+};
 const processor = new BatchProcessor(EventType.SQS);
-
-/** Downloads one report to /tmp (streamed) and ingests it with the same code as the CLI. */
-export async function ingestObject(bucket: string, key: string, deps = { s3, runtime, sfn }) {
-  const dir = await mkdtemp(join(tmpdir(), 'report-'));
-  const file = join(dir, key.split('/').pop() || 'report');
-  try {
-    const object = await deps.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    await pipeline(object.Body as Readable, createWriteStream(file));
-    const { total, scans } = await ingestReportFiles([file], {
-      store: deps.runtime.store,
-      clock: deps.runtime.clock,
-      hasher: await deps.runtime.hasher(),
-    });
-    logger.info('report ingested', { bucket, key, ...total, errors: total.errors.slice(0, 20) });
-    // Findings waiting for their owner that this scan of their scope no longer reports resume (verify).
-    const rescans = await applyCleanRescans(
-      {
-        store: deps.runtime.store,
-        clock: deps.runtime.clock,
-        policy: policyFromEnv(),
-        signaller: sfnSignaller(deps.sfn),
-      },
-      scans,
-    );
-    if (rescans.length > 0) logger.info('clean re-scans', { findings: rescans.map((r) => r.findingId) });
-    return total;
-  } catch (err) {
-    if (err instanceof UnreadableReportError) {
-      // Retrying cannot fix a broken file: keep a quarantine entry naming it (the file stays in S3).
-      logger.warn('report unreadable; quarantined', { bucket, key, problem: err.message });
-      await deps.runtime.store.quarantine([
-        {
-          id: sha256Of('s3', bucket, key, err.message).slice(0, 32),
-          receivedAt: deps.runtime.clock.now().toISOString(),
-          file: `s3://${bucket}/${key}`,
-          format: 'unknown',
-          recordNo: 0,
-          problems: [err.message.replace(file, key)],
-          redactedRecord: 'null',
-        },
-      ]);
-      return undefined;
-    }
-    throw err;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
 
 async function recordHandler(record: SQSRecord): Promise<void> {
   const event = S3EventSchema.parse(JSON.parse(record.body)) as Partial<S3Event>;
   for (const r of event.Records ?? []) {
     // S3 URL-encodes keys in notifications, with "+" for spaces.
     const key = decodeURIComponent(r.s3.object.key.replace(/\+/g, ' '));
-    await ingestObject(r.s3.bucket.name, key);
+    const bucket = r.s3.bucket.name;
+    const result = await ingestS3Report(bucket, key, deps);
+    if ('unreadable' in result) {
+      logger.warn('report unreadable; quarantined', { bucket, key, problem: result.unreadable });
+      continue;
+    }
+    const { total, rescans } = result;
+    logger.info('report ingested', { bucket, key, ...total, errors: total.errors.slice(0, 20) });
+    if (rescans.length > 0) logger.info('clean re-scans', { findings: rescans.map((r) => r.findingId) });
   }
 }
 

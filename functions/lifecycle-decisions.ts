@@ -1,14 +1,12 @@
+import { SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { handleDecision, sfnSignaller } from './lifecycle-api';
-import { lifecycleRuntime } from './shared/lifecycle-runtime';
+import { handleDecision } from '@connectors/api/decisions';
+import { sfnSignaller } from '@connectors/aws/step-functions';
+import { lambdaServices, logger } from '@connectors/wiring/lambda';
 
-const runtime = lifecycleRuntime();
+const { store, clock, policy } = lambdaServices();
+const deps = { store, clock, policy, signaller: sfnSignaller(new SFNClient({})) };
 
-/** The decisions API Lambda (API Gateway, IAM auth): routes in lifecycle-api.ts. */
+/** The decisions API Lambda (API Gateway, IAM auth): FINDING_ROUTES in connectors/api/routes.ts. */
 export const handler = (event: APIGatewayProxyEvent) =>
-  handleDecision(event, {
-    store: runtime.store,
-    clock: runtime.clock,
-    policy: runtime.policy,
-    signaller: sfnSignaller(runtime.sfn),
-  });
+  handleDecision(event, deps, (message, error) => logger.error(message, { error }));

@@ -1,8 +1,8 @@
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { ROTATION_STEPS, runRotationProtocolStep } from '@connectors/rotation/protocol';
-import { rotationRuntime } from './shared/rotation-runtime';
-import { logger } from './shared/runtime';
+import { lambdaRotation } from '@connectors/wiring/aws';
+import { lambdaServices, logger } from '@connectors/wiring/lambda';
 
 /** The event Secrets Manager invokes a rotation function with. */
 const RotationEventSchema = z.object({
@@ -11,7 +11,7 @@ const RotationEventSchema = z.object({
   Step: z.enum(ROTATION_STEPS as ['createSecret', 'setSecret', 'testSecret', 'finishSecret']),
 });
 
-const runtime = rotationRuntime();
+const rotation = lambdaRotation(lambdaServices());
 
 /**
  * The Secrets Manager rotation function of every closeloop-managed secret (the rotator is the
@@ -20,7 +20,7 @@ const runtime = rotationRuntime();
 export const handler = async (event: unknown, context: Context) => {
   logger.addContext(context);
   const parsed = RotationEventSchema.parse(event);
-  const { secretsManager, rotatorFor } = await runtime.components();
+  const { secretsManager, rotatorFor } = (await rotation.rotation()).components;
   logger.info('rotation step', { secretId: parsed.SecretId, step: parsed.Step, version: parsed.ClientRequestToken });
   const log = {
     info: (message: string, details: Record<string, unknown> = {}) => logger.info(message, details),

@@ -1,10 +1,8 @@
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoTicketStore } from '@core/store/dynamo-ticket-store';
-import { logger, requiredEnv } from './shared/runtime';
+import { lambdaServices, logger } from '@connectors/wiring/lambda';
 
-const tickets = new DynamoTicketStore(new DynamoDBClient({}), requiredEnv('CLOSELOOP_TABLE'));
-const queueUrl = requiredEnv('CLOSELOOP_TICKET_QUEUE_URL');
+const services = lambdaServices();
+const queueUrl = services.config.require('CLOSELOOP_TICKET_QUEUE_URL');
 const sqs = new SQSClient({});
 
 /**
@@ -12,7 +10,7 @@ const sqs = new SQSClient({});
  * DynamoDB is the truth; a lost or duplicate message only delays or repeats an idempotent sync.
  */
 export const handler = async () => {
-  const ids = [...new Set((await tickets.pendingWork(1000)).map((w) => w.findingId))];
+  const ids = [...new Set((await services.tickets.pendingWork(1000)).map((w) => w.findingId))];
   for (let i = 0; i < ids.length; i += 10) {
     const entries = ids
       .slice(i, i + 10)

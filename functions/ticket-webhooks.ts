@@ -1,80 +1,43 @@
-import { createHash } from 'node:crypto';
-import type { DecisionDeps } from '@core/lifecycle/decisions';
-import { applyTicketEvent, type InboundTicketEvent } from '@core/tickets/inbound';
-import type { TicketStore } from '@core/tickets/ports';
-import { verifyHmacSignature } from '@connectors/sinks/webhook-signature';
-import { interpretJiraWebhook, parseJiraWebhook } from '@connectors/sinks/jira/webhook';
-import { interpretServiceNowWebhook, parseServiceNowWebhook } from '@connectors/sinks/servicenow/webhook';
-import type { ServiceNowConfig } from '@connectors/sinks/servicenow/config';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { handleTicketWebhook } from '@connectors/api/webhooks';
+import { sfnSignaller } from '@connectors/aws/step-functions';
+import { lambdaServices, logger } from '@connectors/wiring/lambda';
+import { checkSinkSettings, webhookSettings } from '@connectors/wiring/ticketing';
 
-/** The header carrying `sha256=<hex>` for each system. */
-export const SIGNATURE_HEADERS = { jira: 'x-hub-signature', servicenow: 'x-closeloop-signature' } as const;
+const services = lambdaServices();
+checkSinkSettings(services.config);
+const credentials = services.ticketingCredentials();
+const base = {
+  store: services.store,
+  clock: services.clock,
+  policy: services.policy,
+  signaller: sfnSignaller(new SFNClient({})),
+  tickets: services.tickets,
+  ...webhookSettings(services.config),
+};
 
-export interface WebhookDeps extends DecisionDeps {
-  tickets: TicketStore;
-  secrets: { jira?: string; servicenow?: string };
-  jiraWontDo: string[];
-  servicenowStates: Pick<ServiceNowConfig, 'doneStates' | 'wontDoStates' | 'openStates'>;
-}
-
-export interface WebhookResponse {
-  statusCode: number;
-  body: string;
-}
-
-const reply = (statusCode: number, body: Record<string, unknown>): WebhookResponse => ({
-  statusCode,
-  body: JSON.stringify(body),
-});
-
-/**
- * `POST /webhooks/jira` and `POST /webhooks/servicenow`: the signature over the raw body first
- * (missing or wrong → 401, nothing done), then the delivery is recorded so a replay does nothing,
- * then the event is applied to its finding. A failure forgets the delivery so the sender's retry
- * is processed.
- */
-export async function handleTicketWebhook(
-  system: 'jira' | 'servicenow',
-  rawBody: string,
-  headers: Record<string, string | undefined>,
-  deps: WebhookDeps,
-): Promise<WebhookResponse> {
-  const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
-  const secret = deps.secrets[system];
-  if (!secret)
-    return reply(503, {
-      message: `${system} webhooks are not configured (${system === 'jira' ? 'JIRA_WEBHOOK_SECRET' : 'SERVICENOW_WEBHOOK_SECRET'})`,
+/** `POST /webhooks/jira|servicenow` (no IAM: authenticated by the HMAC signature of the raw body). */
+export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+  const system = event.resource.endsWith('/servicenow') ? 'servicenow' : 'jira';
+  const raw =
+    event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : (event.body ?? '');
+  const secret = await credentials.read();
+  try {
+    const result = await handleTicketWebhook(system, raw, event.headers as Record<string, string | undefined>, {
+      ...base,
+      secrets: {
+        ...(secret.jiraWebhookSecret ? { jira: secret.jiraWebhookSecret } : {}),
+        ...(secret.servicenowWebhookSecret ? { servicenow: secret.servicenowWebhookSecret } : {}),
+      },
     });
-  if (!verifyHmacSignature(rawBody, lower[SIGNATURE_HEADERS[system]], secret))
-    return reply(401, { message: `missing or wrong ${SIGNATURE_HEADERS[system]} signature` });
-
-  let body: unknown;
-  try {
-    body = JSON.parse(rawBody);
-  } catch {
-    return reply(400, { message: 'body is not JSON' });
-  }
-  let event: InboundTicketEvent;
-  if (system === 'jira') {
-    const parsed = parseJiraWebhook(body);
-    if (!parsed.ok) return reply(400, { message: `Jira webhook: ${parsed.problems.join('; ')}` });
-    event = interpretJiraWebhook(parsed.value, deps.jiraWontDo);
-  } else {
-    const parsed = parseServiceNowWebhook(body);
-    if (!parsed.ok) return reply(400, { message: `ServiceNow webhook: ${parsed.problems.join('; ')}` });
-    event = interpretServiceNowWebhook(parsed.value, deps.servicenowStates);
-  }
-
-  // Jira names each delivery (kept on its retries); otherwise the signed body is the identity.
-  const deliveryId = lower['x-atlassian-webhook-identifier'] ?? createHash('sha256').update(rawBody).digest('hex');
-  if (!(await deps.tickets.recordDelivery(system, deliveryId, deps.clock.now().toISOString()))) {
-    return reply(200, { outcome: 'duplicate', message: `delivery ${deliveryId.slice(0, 16)} was processed before` });
-  }
-  try {
-    const result = await applyTicketEvent(deps, system, event);
-    return reply(200, result);
+    return { statusCode: result.statusCode, headers: { 'content-type': 'application/json' }, body: result.body };
   } catch (err) {
-    await deps.tickets.forgetDelivery(system, deliveryId);
-    throw err;
+    logger.error('webhook failed', { system, error: err as Error });
+    return {
+      statusCode: 500,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ message: 'internal error; retry' }),
+    };
   }
-}
+};

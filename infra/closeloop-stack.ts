@@ -5,6 +5,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { DECISION_ACTIONS } from '../connectors/api/routes';
 import { FindingsTable } from './constructs/findings-table';
 import { acknowledgeAwsManagedPolicy } from './nag';
 import { ReportIngest } from './constructs/report-ingest';
@@ -132,8 +133,7 @@ export class CloseloopStack extends Stack {
     });
     new CfnOutput(this, 'DecisionsApi', {
       value: this.lifecycle.api.url,
-      description:
-        'POST findings/{id}/approve|reject|exception|exception/approve|exception/reject|false-positive (SigV4)',
+      description: `POST findings/{id}/${DECISION_ACTIONS.join('|')} (SigV4)`,
     });
     new CfnOutput(this, 'TicketingSecret', {
       value: this.tickets.credentials.secretArn,

@@ -1,12 +1,14 @@
 import { resolve } from 'node:path';
-import { ConfigurationError } from '@core/shared/errors';
 import { DEFAULT_TABLE_NAME } from '@core/store/table';
-import { jiraConfigured, readJiraConfig, type JiraConfig } from '@connectors/sinks/jira/config';
-import { localRotationMode } from '@connectors/aws/rotation-wiring';
-import { readServiceNowConfig, servicenowConfigured, type ServiceNowConfig } from '@connectors/sinks/servicenow/config';
+import { homeDirectory, listOf, localRotationMode, readHubConfig, type HubConfig } from '@connectors/config';
+import type { JiraConfig } from '@connectors/sinks/jira/config';
+import type { ServiceNowConfig } from '@connectors/sinks/servicenow/config';
+import { sinkConfigs } from '@connectors/wiring/ticketing';
 
-/** The local hub's configuration, read once from the environment. */
+/** The local hub's configuration: the hub's configuration (connectors/config.ts) as the local runtime uses it. */
 export interface LocalConfig {
+  /** What it was read from (the pull connectors' settings, among others). */
+  hub: HubConfig;
   /** Local data: DynamoDB Local's files, the deployment key. */
   home: string;
   tableName: string;
@@ -28,35 +30,24 @@ export interface LocalConfig {
   rotation: 'aws' | 'dry_run';
 }
 
+/** Reads the local hub's configuration once; a problem names the variable. */
 export function readLocalConfig(env: NodeJS.ProcessEnv = process.env): LocalConfig {
-  const now = env.CLOSELOOP_NOW?.trim() || undefined;
-  if (now !== undefined && (!/^\d{4}-\d{2}-\d{2}/.test(now) || Number.isNaN(Date.parse(now)))) {
-    throw new ConfigurationError(
-      `CLOSELOOP_NOW must be an ISO-8601 date or instant, got ${JSON.stringify(now.slice(0, 40))}`,
-    );
-  }
-  const tableName = env.CLOSELOOP_TABLE?.trim() || DEFAULT_TABLE_NAME;
-  if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(tableName)) {
-    throw new ConfigurationError(
-      `CLOSELOOP_TABLE must be 3-255 characters of letters, digits, "_", "-" or ".", got ${JSON.stringify(tableName.slice(0, 40))}`,
-    );
-  }
+  const hub = readHubConfig(env);
+  const s = hub.settings;
   return {
-    home: resolve(env.CLOSELOOP_HOME?.trim() || '.closeloop'),
-    tableName,
-    ...(env.AWS_ENDPOINT_URL_DYNAMODB?.trim() ? { dynamoEndpoint: env.AWS_ENDPOINT_URL_DYNAMODB.trim() } : {}),
-    ...(now ? { now } : {}),
-    ...(env.CLOSELOOP_POLICY?.trim() ? { policyFile: resolve(env.CLOSELOOP_POLICY.trim()) } : {}),
-    approvers: (env.CLOSELOOP_APPROVERS ?? '')
-      .split(',')
-      .map((n) => n.trim())
-      .filter(Boolean),
-    ...(jiraConfigured(env) ? { jira: readJiraConfig(env) } : {}),
-    ...(servicenowConfigured(env) ? { servicenow: readServiceNowConfig(env) } : {}),
+    hub,
+    home: homeDirectory(s),
+    tableName: s.CLOSELOOP_TABLE ?? DEFAULT_TABLE_NAME,
+    ...(s.AWS_ENDPOINT_URL_DYNAMODB ? { dynamoEndpoint: s.AWS_ENDPOINT_URL_DYNAMODB } : {}),
+    ...(s.CLOSELOOP_NOW ? { now: s.CLOSELOOP_NOW } : {}),
+    ...(s.CLOSELOOP_POLICY ? { policyFile: resolve(s.CLOSELOOP_POLICY) } : {}),
+    approvers: listOf(s.CLOSELOOP_APPROVERS),
+    // Locally the credentials are variables too (JIRA_API_TOKEN, SERVICENOW_PASSWORD or _TOKEN).
+    ...sinkConfigs(hub),
     webhookSecrets: {
-      ...(env.JIRA_WEBHOOK_SECRET?.trim() ? { jira: env.JIRA_WEBHOOK_SECRET.trim() } : {}),
-      ...(env.SERVICENOW_WEBHOOK_SECRET?.trim() ? { servicenow: env.SERVICENOW_WEBHOOK_SECRET.trim() } : {}),
+      ...(s.JIRA_WEBHOOK_SECRET ? { jira: s.JIRA_WEBHOOK_SECRET } : {}),
+      ...(s.SERVICENOW_WEBHOOK_SECRET ? { servicenow: s.SERVICENOW_WEBHOOK_SECRET } : {}),
     },
-    rotation: localRotationMode(env),
+    rotation: localRotationMode(s),
   };
 }

@@ -1,5 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize, sep } from 'node:path';
+import { InputError } from '@core/shared/errors';
 import type { ExportFiles } from '@core/reports/exports';
 
 /**
@@ -10,7 +11,7 @@ export function localExportFiles(root: string, baseUrl: () => string): ExportFil
   const pathOf = (key: string) => {
     const path = normalize(join(root, key));
     if (!path.startsWith(normalize(root) + sep))
-      throw new Error(`export file key ${JSON.stringify(key)} leaves the export directory`);
+      throw new InputError(`export file key ${JSON.stringify(key)} leaves the export directory`);
     return path;
   };
   return {
@@ -28,7 +29,7 @@ export function localExportFiles(root: string, baseUrl: () => string): ExportFil
     },
     async downloadUrl(key) {
       const id = /^exports\/([0-9a-f-]{36})\//.exec(key)?.[1];
-      if (!id) throw new Error(`not an export file key: ${JSON.stringify(key)}`);
+      if (!id) throw new InputError(`not an export file key: ${JSON.stringify(key)}`);
       return `${baseUrl()}/reports/exports/${id}/file`;
     },
   };

@@ -1,139 +1,135 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { readFileSync } from 'node:fs';
-import { fixedClock, systemClock, type Clock } from '@core/shared/clock';
-import { ConfigurationError } from '@core/shared/errors';
-import { DEFAULT_POLICY, parsePolicy, withApprovers, type Policy } from '@core/policy/policy';
-import { SecretHasher } from '@core/finding/identity';
-import { DynamoFindingStore } from '@core/store/dynamo-finding-store';
-import { ensureTable } from '@core/store/ensure-table';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import axios, { type AxiosInstance } from 'axios';
+import { SecretHasher } from '@core/finding/identity';
+import type { DecisionDeps, LifecycleSignaller } from '@core/lifecycle/decisions';
+import type { Policy } from '@core/policy/policy';
+import type { ReportSource } from '@core/reports/ports';
+import type { ExportFiles } from '@core/reports/exports';
+import { fixedClock, systemClock, type Clock } from '@core/shared/clock';
+import { DynamoFindingStore } from '@core/store/dynamo-finding-store';
+import { DynamoManagedSecretStore } from '@core/store/dynamo-managed-secret-store';
+import { DynamoReportSource } from '@core/store/dynamo-report-source';
+import { DynamoTicketStore } from '@core/store/dynamo-ticket-store';
+import { ensureTable } from '@core/store/ensure-table';
+import type { LocalTrackerSink } from '@core/store/local-tracker';
+import { SingleTable } from '@core/store/table';
+import { syncTickets, type SyncResult } from '@core/tickets/sync';
+import type { WebhookDeps } from '@connectors/api/webhooks';
+import { policyFromFile } from '@connectors/config';
+import { awsClients, buildOwnerChain, buildRotation, type Rotation } from '@connectors/wiring/aws';
+import { buildTicketing, ticketSync, webhookSettings, type Ticketing } from '@connectors/wiring/ticketing';
 import type { LocalConfig } from './config';
 import { loadOrCreateLocalDeploymentKey } from './deployment-key';
 import { localClient, startDynamoDbLocal, type RunningDynamoDb } from './dynamodb-local';
-import { LocalLifecycleRunner } from './lifecycle-runner';
+import { localExportFiles } from './export-files';
+import { LocalLifecycleRunner, type LocalRun } from './lifecycle-runner';
 import { LocalRotationRunner } from './rotation-runner';
-import { credentialControlFor, rotationComponents } from '@connectors/aws/rotation-wiring';
-import { awsResourceTags } from '@connectors/aws/resource-tags';
-import { randomUUID } from 'node:crypto';
-import { DynamoTicketStore } from '@core/store/dynamo-ticket-store';
-import type { TicketSink } from '@core/tickets/ports';
-import type { SinkRef } from '@core/tickets/model';
-import { syncTickets, type SyncResult } from '@core/tickets/sync';
-import { JiraSink } from '@connectors/sinks/jira/jira-sink';
-import { LocalTrackerSink } from '@connectors/sinks/local-tracker';
-import { ServiceNowSink } from '@connectors/sinks/servicenow/servicenow-sink';
-import { ServiceNowCmdb } from '@connectors/sinks/servicenow/cmdb';
-import { servicenowHttp } from '@connectors/sinks/servicenow/client';
 
-/** Everything a local command needs, wired once. */
+/** Everything a local command needs, wired once: commands get their adapters from here only. */
 export interface LocalHub {
   config: LocalConfig;
   client: DynamoDBClient;
+  table: SingleTable;
   store: DynamoFindingStore;
   hasher: SecretHasher;
   clock: Clock;
   /** Whether the table had to be created by this start. */
-  table: 'created' | 'exists';
+  tableStatus: 'created' | 'exists';
   policy: Policy;
   lifecycles: LocalLifecycleRunner;
-  /** The secret rotation machine, against AWS endpoints or as a dry run (config.rotation). */
+  /** Rotation against AWS endpoints or as a dry run (config.rotation), and the machine that runs it. */
+  rotation: Rotation;
   rotations: LocalRotationRunner;
   tickets: DynamoTicketStore;
+  ticketing: Ticketing;
   tracker: LocalTrackerSink;
-  sinks: Partial<Record<SinkRef['kind'], TicketSink>>;
-  cmdb?: ServiceNowCmdb;
+  /** Managed secrets' rotation records (audit verify). */
+  secrets: DynamoManagedSecretStore;
+  /** A fresh source per report (it counts the reads of one report). */
+  reportSource(): ReportSource;
+  /** Report export files under the hub's home, handed out by `serve` at `baseUrl()`. */
+  exportFiles(baseUrl: () => string): ExportFiles;
+  /** The HTTP client of the pull connectors. */
+  http: AxiosInstance;
+  /** Decisions resume the local runner at the phase boundary after the wait. */
+  decisions: DecisionDeps;
+  /** What the local webhook routes need: the decisions plus the ticket store and webhook settings. */
+  webhooks: WebhookDeps;
   /** Pushes pending ticket (and CMDB) work to the configured sinks. */
   sync(options?: { deadlineMs?: number }): Promise<SyncResult>;
   close(): Promise<void>;
+}
+
+/** One line on where a local run stands: parked at a wait, or ended. */
+export function describeRun(id: string, run: LocalRun): string {
+  if (run.outcome === 'parked') return `${id}: waiting at ${run.parkedAt}`;
+  return `${id}: lifecycle ${run.outcome}`;
 }
 
 /**
  * Opens the hub on the configured DynamoDB: AWS_ENDPOINT_URL_DYNAMODB when set, otherwise an
  * embedded DynamoDB Local with its data under CLOSELOOP_HOME. Creates the table if missing.
  */
-/** The policy file (if any) with CLOSELOOP_APPROVERS applied; problems name the field. */
-export function loadPolicy(config: LocalConfig): Policy {
-  let policy = DEFAULT_POLICY;
-  if (config.policyFile) {
-    let json: unknown;
-    try {
-      json = JSON.parse(readFileSync(config.policyFile, 'utf8'));
-    } catch (err) {
-      throw new ConfigurationError(`CLOSELOOP_POLICY ${config.policyFile}: cannot be read as JSON`, { cause: err });
-    }
-    policy = parsePolicy(json, config.policyFile);
-  }
-  return withApprovers(policy, config.approvers);
-}
-
 export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
-  const policy = loadPolicy(config);
+  const policy = policyFromFile(config.policyFile, config.approvers);
   let dynamo: RunningDynamoDb | undefined;
   const endpoint =
     config.dynamoEndpoint ?? (dynamo = await startDynamoDbLocal({ dataDir: join(config.home, 'dynamodb') })).endpoint;
   const client = localClient(endpoint);
   try {
-    const table = await ensureTable(client, config.tableName);
+    const tableStatus = await ensureTable(client, config.tableName);
+    const table = new SingleTable(client, config.tableName);
     const hasher = new SecretHasher(await loadOrCreateLocalDeploymentKey(config.home));
-    const store = new DynamoFindingStore(client, config.tableName);
+    const store = new DynamoFindingStore(table);
     const clock = config.now ? fixedClock(config.now) : systemClock;
-    const tickets = new DynamoTicketStore(client, config.tableName);
-    const tracker = new LocalTrackerSink(client, config.tableName, () => clock.now());
-    const snHttp = config.servicenow ? servicenowHttp(config.servicenow) : undefined;
-    const cmdb = config.servicenow && snHttp ? new ServiceNowCmdb(config.servicenow, snHttp) : undefined;
-    const sinks: Partial<Record<SinkRef['kind'], TicketSink>> = {
-      local: tracker,
-      ...(config.jira ? { jira: new JiraSink(config.jira) } : {}),
-      ...(config.servicenow && snHttp ? { servicenow: new ServiceNowSink(config.servicenow, snHttp) } : {}),
-    };
-    const rotations = new LocalRotationRunner({
+    const tickets = new DynamoTicketStore(table);
+    const ticketing = buildTicketing(table, config, clock);
+    // AWS clients only when AWS endpoints are configured (there is no AWS locally otherwise).
+    const aws = config.rotation === 'aws' ? awsClients() : undefined;
+    const rotation = buildRotation(hasher, aws);
+    const rotations = new LocalRotationRunner({ store, clock, policy, control: rotation.control });
+    const lifecycles = new LocalLifecycleRunner({
       store,
       clock,
       policy,
-      control: credentialControlFor(hasher, config.rotation),
+      remediation: rotations,
+      ...buildOwnerChain({ policy, directory: ticketing.cmdb, clients: aws }),
     });
-    // Owner tags of AWS resources: only when AWS endpoints are configured (there is no AWS locally otherwise).
-    const tags =
-      config.rotation === 'aws' ? awsResourceTags(rotationComponents(hasher), policy.ownerTagKeys) : undefined;
+    const signaller: LifecycleSignaller = {
+      signal: async (finding, resumeAt, signal) =>
+        describeRun(finding.id, await lifecycles.resume(finding, resumeAt, { signal })),
+    };
+    const decisions: DecisionDeps = { store, clock, policy, signaller };
     const worker = `local-${process.pid}-${randomUUID().slice(0, 8)}`;
     return {
       config,
       client,
+      table,
       store,
       hasher,
       clock,
-      table,
+      tableStatus,
       policy,
-      lifecycles: new LocalLifecycleRunner({
-        store,
-        clock,
-        policy,
-        remediation: rotations,
-        ...(cmdb ? { directory: cmdb } : {}),
-        ...(tags ? { tags } : {}),
-      }),
+      lifecycles,
+      rotation,
       rotations,
       tickets,
-      tracker,
-      sinks,
-      ...(cmdb ? { cmdb } : {}),
-      sync: (options) =>
-        syncTickets(
-          {
-            store,
-            tickets,
-            clock,
-            policy,
-            sinks,
-            worker,
-            configured: {
-              ...(config.jira ? { jiraProject: config.jira.projectKey } : {}),
-              servicenow: Boolean(config.servicenow),
-            },
-            ...(cmdb ? { cmdb } : {}),
-          },
-          options,
-        ),
+      ticketing,
+      tracker: ticketing.tracker,
+      secrets: new DynamoManagedSecretStore(table),
+      reportSource: () => new DynamoReportSource(table),
+      exportFiles: (baseUrl) => localExportFiles(config.home, baseUrl),
+      http: axios.create(),
+      decisions,
+      webhooks: {
+        ...decisions,
+        tickets,
+        secrets: config.webhookSecrets,
+        ...webhookSettings(config.hub, config),
+      },
+      sync: (options) => syncTickets(ticketSync(ticketing, { store, tickets, clock, policy, worker }), options),
       close: async () => {
         client.destroy();
         await dynamo?.stop();

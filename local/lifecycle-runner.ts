@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { StateMachine } from 'aws-local-stepfunctions';
-import type { RemediationPort } from '@core/lifecycle/ports';
+import type { LifecycleLauncher, RemediationPort } from '@core/lifecycle/ports';
 import { LifecycleStateSchema, type LifecycleState, type ResumeAt } from '@core/lifecycle/state';
 import { runStep, type LifecycleDeps, type StepName } from '@core/lifecycle/steps';
 import { updateFinding } from '@core/finding/update';
@@ -45,7 +45,8 @@ export interface LocalRun {
  * a decision, an owner signal or `closeloop tick` resumes it with a new execution entering at
  * `resumeAt`. So nothing waits in memory, and a restart loses nothing.
  */
-export class LocalLifecycleRunner {
+export class LocalLifecycleRunner implements LifecycleLauncher<LocalRun> {
+  readonly runtime = 'local_runner' as const;
   private readonly definition: AslDefinition;
   /** Locally the exception's expiry is a timer fired by `tick`, not an in-process Wait. */
   private readonly parkAfter: ReadonlySet<string>;

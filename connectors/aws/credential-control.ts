@@ -17,6 +17,8 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import type { SecretHasher } from '@core/finding/identity';
+import { CloseloopError } from '@core/shared/errors';
+import { SecretValueError } from '../rotation/secret-json';
 import type { Finding } from '@core/finding/model';
 import { FAILED_STEP_TAG, ROTATOR_TAG, RotatorKindSchema, rotationTokenFor } from '@core/rotation/model';
 import type {
@@ -29,9 +31,10 @@ import type {
 import type { RotatorKind } from '@core/rotation/model';
 
 /** Another rotation of the secret is running; the state machine retries later. */
-export class RotationInProgressError extends Error {
-  constructor(message: string) {
-    super(message);
+export class RotationInProgressError extends CloseloopError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    // The name the rotation machine's Retry matches (statemachines/secret-rotation.asl.json).
     this.name = 'RotationInProgress';
   }
 }
@@ -95,7 +98,9 @@ export function awsCredentialControl(options: AwsCredentialControlOptions): Cred
         return [hasher.hash(id), hasher.hash(secret), hasher.hash(`${id}${secret}`)];
       }
       return [hasher.hash(String(value.value))];
-    } catch {
+    } catch (err) {
+      // A value that is not the rotator's JSON may itself be what a scanner reported.
+      if (!(err instanceof SecretValueError)) throw err;
       return [hasher.hash(secretString)];
     }
   };
@@ -153,7 +158,7 @@ export function awsCredentialControl(options: AwsCredentialControlOptions): Cred
         await sm.send(new RotateSecretCommand({ SecretId: secretArn, ClientRequestToken: token }));
       } catch (err) {
         if ((err as Error).name === 'InvalidRequestException' && /previous rotation/i.test((err as Error).message))
-          throw new RotationInProgressError(`another rotation of ${secretArn} is in progress`);
+          throw new RotationInProgressError(`another rotation of ${secretArn} is in progress`, { cause: err });
         throw err;
       }
       return 'started';
@@ -214,8 +219,10 @@ export function awsCredentialControl(options: AwsCredentialControlOptions): Cred
         let pendingValue: string | undefined;
         try {
           pendingValue = await readValue(secretArn, 'AWSPENDING', token);
-        } catch {
-          pendingValue = undefined; // createSecret never stored one: nothing to discard
+        } catch (err) {
+          // createSecret never stored one: nothing to discard. Anything else (access denied) is an error.
+          if ((err as Error).name !== 'ResourceNotFoundException') throw err;
+          pendingValue = undefined;
         }
         const currentValue = await readValue(secretArn, 'AWSCURRENT');
         if (pendingValue !== undefined && currentValue !== undefined) {

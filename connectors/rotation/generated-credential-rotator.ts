@@ -1,6 +1,7 @@
 import { GetRandomPasswordCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { AxiosInstance } from 'axios';
 import { z } from 'zod';
+import { CloseloopError } from '@core/shared/errors';
 import type { Rotator } from '@core/rotation/ports';
 import { requestWithRetry, type RetryPolicy } from '../http/retrying-http';
 import { parseSecretJson } from './secret-json';
@@ -88,7 +89,7 @@ export function generatedCredentialRotator(
           RequireEachIncludedType: true,
         }),
       );
-      if (!out.RandomPassword) throw new Error('GetRandomPassword returned no value');
+      if (!out.RandomPassword) throw new CloseloopError('GetRandomPassword returned no value');
       return { ...current, value: out.RandomPassword };
     },
     set: (pending, current) => target.register(pending, current),

@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { z } from 'zod';
+import { CloseloopError } from '@core/shared/errors';
 import type { Rotator } from '@core/rotation/ports';
 import { parseSecretJson } from './secret-json';
 
@@ -35,9 +36,9 @@ export interface IamAccessKeyRotatorOptions {
 }
 
 /** The two-keys-per-user limit blocks the rotation and closeloop may not free a slot. */
-export class AccessKeyLimitError extends Error {
-  constructor(message: string) {
-    super(message);
+export class AccessKeyLimitError extends CloseloopError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'AccessKeyLimit';
   }
 }
@@ -95,11 +96,11 @@ export function iamAccessKeyRotator(options: IamAccessKeyRotatorOptions): Rotato
         const created = await iam.send(new CreateAccessKeyCommand({ UserName: current.userName }));
         const key = created.AccessKey;
         if (!key?.AccessKeyId || !key.SecretAccessKey)
-          throw new Error(`CreateAccessKey for ${current.userName} returned no key`);
+          throw new CloseloopError(`CreateAccessKey for ${current.userName} returned no key`);
         return { userName: current.userName, accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey };
       } catch (err) {
         if ((err as Error).name === 'LimitExceededException')
-          throw new AccessKeyLimitError(`IAM user ${current.userName} already has two access keys`);
+          throw new AccessKeyLimitError(`IAM user ${current.userName} already has two access keys`, { cause: err });
         throw err;
       }
     },
@@ -116,7 +117,9 @@ export function iamAccessKeyRotator(options: IamAccessKeyRotatorOptions): Rotato
             secretAccessKey: pending.secretAccessKey,
           }).send(new GetCallerIdentityCommand({}));
           if (!identity.Arn?.endsWith(`:user/${pending.userName}`) && !identity.Arn?.includes(`/${pending.userName}`)) {
-            throw new Error(`the new key signs as ${identity.Arn ?? 'nobody'}, not as IAM user ${pending.userName}`);
+            throw new CloseloopError(
+              `the new key signs as ${identity.Arn ?? 'nobody'}, not as IAM user ${pending.userName}`,
+            );
           }
           return;
         } catch (err) {
@@ -124,7 +127,7 @@ export function iamAccessKeyRotator(options: IamAccessKeyRotatorOptions): Rotato
           if (attempt < attempts) await sleep((options.testIntervalMs ?? 2500) * attempt);
         }
       }
-      throw lastError instanceof Error ? lastError : new Error(String(lastError));
+      throw lastError instanceof Error ? lastError : new CloseloopError(String(lastError));
     },
     async discard(pending, current) {
       if (pending.accessKeyId === current.accessKeyId) return;

@@ -44,8 +44,9 @@ export class RotationFailedError extends CloseloopError {
   constructor(
     readonly step: RotationEvent['Step'],
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = 'RotationFailed';
   }
 }
@@ -213,6 +214,7 @@ export async function runRotationProtocolStep(event: RotationEvent, deps: Rotati
       // The tag only names the failed step for the rotation machine; the error below says it too.
     }
     if (err instanceof RotationFailedError || err instanceof RefusedError) throw err;
+    // Without the cause: the low-level error is not redacted, and this one reaches logs and the execution history.
     throw new RotationFailedError(step, `${step} failed for secret ${name}: ${safeMessage(err)}`);
   }
 }

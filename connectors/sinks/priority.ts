@@ -1,24 +1,12 @@
 import type { Severity } from '@core/finding/model';
+import type { PriorityScheme } from '@core/tickets/priority';
 import { ConfigurationError } from '@core/shared/errors';
 import { SEVERITIES } from '@core/finding/model';
-
-/** Ticket priority names from most to least urgent, and the one each severity starts at. */
-export interface PriorityScheme {
-  /** Most urgent first, e.g. Highest, High, Medium, Low, Lowest. */
-  ladder: string[];
-  bySeverity: Record<Severity, string>;
-}
 
 export const JIRA_DEFAULT_PRIORITIES: PriorityScheme = {
   ladder: ['Highest', 'High', 'Medium', 'Low', 'Lowest'],
   bySeverity: { critical: 'Highest', high: 'High', medium: 'Medium', low: 'Low', info: 'Lowest' },
 };
-
-/** One step more urgent than `current` (an escalation); the top stays the top. */
-export function raisedPriority(scheme: PriorityScheme, current: string): string {
-  const at = scheme.ladder.indexOf(current);
-  return at <= 0 ? (scheme.ladder[0] ?? current) : scheme.ladder[at - 1]!;
-}
 
 /**
  * A severity → priority mapping from `critical=Highest,high=High,…` (JIRA_PRIORITIES); names

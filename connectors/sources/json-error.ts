@@ -1,3 +1,5 @@
+import { CloseloopError } from '@core/shared/errors';
+
 /**
  * Where a JSON text stops being valid. Used only after JSON.parse failed, to say where,
  * because V8's own message quotes the surrounding text (which may hold a secret) and does
@@ -113,9 +115,14 @@ export function locateJsonError(text: string): { offset: number; truncated: bool
   }
 }
 
-class JsonStop extends Error {
-  constructor(readonly offset: number) {
-    super('json stop');
+/** Where the scan stopped: a signal inside locateJsonError, never seen outside it. */
+class JsonStop extends CloseloopError {
+  constructor(
+    readonly offset: number,
+    options?: ErrorOptions,
+  ) {
+    super('json stop', options);
+    this.name = 'JsonStop';
   }
 }
 

@@ -1,3 +1,4 @@
+import { InputError } from '@core/shared/errors';
 import { asffFormat } from './asff';
 import { gitguardianFormat } from './gitguardian';
 import { githubFormat } from './github';
@@ -18,6 +19,6 @@ export const SOURCE_FORMATS: readonly SourceFormat[] = [
 
 export function formatByName(name: FormatName): SourceFormat {
   const format = SOURCE_FORMATS.find((f) => f.name === name);
-  if (!format) throw new Error(`unknown format ${name}`);
+  if (!format) throw new InputError(`unknown format ${name}`);
   return format;
 }

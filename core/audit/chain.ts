@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import type { AuditAction } from './actions';
 
 /** The hash that precedes the first event of every chain. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -10,7 +11,10 @@ export const AuditEventSchema = z.object({
   seq: z.number().int().positive(),
   at: z.string(),
   actor: z.string().min(1),
-  /** Dotted verb: `finding.created`, `source.added`, `owner.assigned`, `sla.breached`, … */
+  /**
+   * Dotted verb (one of AUDIT_ACTIONS when written). Read by shape only, so that a trail stays
+   * readable and verifiable whatever version of closeloop wrote it.
+   */
   action: z.string().regex(/^[a-z_]+\.[a-z_]+$/),
   from: z.string().optional(),
   to: z.string().optional(),
@@ -23,8 +27,10 @@ export const AuditEventSchema = z.object({
 });
 export type AuditEvent = z.infer<typeof AuditEventSchema>;
 
-/** An event before it is placed in a chain. */
-export type AuditEventDraft = Omit<AuditEvent, 'findingId' | 'seq' | 'prevHash' | 'hash'>;
+/** An event before it is placed in a chain: only the actions closeloop knows are written. */
+export type AuditEventDraft = Omit<AuditEvent, 'findingId' | 'seq' | 'prevHash' | 'hash' | 'action'> & {
+  action: AuditAction;
+};
 
 /** Canonical JSON: keys sorted, undefined dropped, so the hash does not depend on key order. */
 function canonical(value: unknown): string {

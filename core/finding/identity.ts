@@ -1,8 +1,24 @@
 import { createHash, hash as oneShotHash } from 'node:crypto';
+import { z } from 'zod';
+import { ConfigurationError, InputError } from '../shared/errors';
 
 /** The stable finding id derived from its fingerprint. */
 export function findingIdFor(fingerprint: string): string {
   return `NHI-${createHash('sha256').update(fingerprint).digest('hex').slice(0, 16).toUpperCase()}`;
+}
+
+/** A finding id as `findingIdFor` makes it and the store keeps it: `NHI-` and 16 upper-case hex digits. */
+export const FindingIdSchema = z.string().regex(/^NHI-[0-9A-F]{16}$/, 'must look like NHI-0123456789ABCDEF');
+
+/**
+ * A finding id as a person types it (any case), in its stored form; otherwise an `InputError`
+ * naming the field and showing the start of what was given.
+ */
+export function parseFindingId(text: string, field = 'finding id'): string {
+  const id = text.toUpperCase();
+  if (!FindingIdSchema.safeParse(id).success)
+    throw new InputError(`${field} must look like NHI-0123456789ABCDEF, got ${JSON.stringify(text.slice(0, 40))}`);
+  return id;
 }
 
 /** SHA-256 hex of the given parts joined unambiguously. */
@@ -28,7 +44,7 @@ export class SecretHasher {
   private readonly innerPad: Buffer;
 
   constructor(deploymentKey: Buffer) {
-    if (deploymentKey.length < 32) throw new Error('deployment key must be at least 32 bytes');
+    if (deploymentKey.length < 32) throw new ConfigurationError('deployment key must be at least 32 bytes');
     const block = Buffer.alloc(64);
     (deploymentKey.length > 64 ? createHash('sha256').update(deploymentKey).digest() : deploymentKey).copy(block);
     this.innerPad = Buffer.from(block.map((b) => b ^ 0x36));

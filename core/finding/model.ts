@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FindingIdSchema } from './identity';
 
 /** Severity, most severe first. */
 export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
@@ -36,6 +37,24 @@ export const FINDING_STATUSES = [
 ] as const;
 export const FindingStatusSchema = z.enum(FINDING_STATUSES);
 export type FindingStatus = z.infer<typeof FindingStatusSchema>;
+
+/** Statuses under which a finding is someone's open work. */
+export const OPEN_STATUSES = [
+  'open',
+  'awaiting_approval',
+  'remediating',
+  'verifying',
+  'reopened',
+] as const satisfies readonly FindingStatus[];
+/** Statuses of a closed finding: resolved, or closed as a false positive. */
+export const CLOSED_STATUSES = ['resolved', 'false_positive'] as const satisfies readonly FindingStatus[];
+
+const OPEN: ReadonlySet<FindingStatus> = new Set(OPEN_STATUSES);
+const CLOSED: ReadonlySet<FindingStatus> = new Set(CLOSED_STATUSES);
+/** Whether a finding with this status is someone's open work. */
+export const isOpenWork = (status: FindingStatus) => OPEN.has(status);
+/** Whether a finding with this status is closed. */
+export const isClosed = (status: FindingStatus) => CLOSED.has(status);
 
 /** OWASP Non-Human Identities Top 10 (2025) ids. */
 export const OwaspNhiSchema = z.enum(['NHI1', 'NHI2', 'NHI3', 'NHI4', 'NHI5', 'NHI6', 'NHI7', 'NHI8', 'NHI9', 'NHI10']);
@@ -82,6 +101,14 @@ export type Source = z.infer<typeof SourceSchema>;
 export const TimerKindSchema = z.enum(['approval_timeout', 'sla_breach', 'exception_expiry']);
 export type TimerKind = z.infer<typeof TimerKindSchema>;
 
+/**
+ * The states of statemachines/finding-lifecycle.asl.json a lifecycle waits in: the three token
+ * waits and the exception's Wait. A test checks that each is a state of the definition.
+ */
+export const WAIT_STATES = ['AwaitApproval', 'AwaitOwnerFix', 'AwaitExceptionApproval', 'ExceptionWait'] as const;
+export const WaitStateSchema = z.enum(WAIT_STATES);
+export type WaitState = z.infer<typeof WaitStateSchema>;
+
 /** Where a finding's lifecycle stands (the execution may be parked locally or waiting in Step Functions). */
 export const LifecycleSchema = z.object({
   /** The generation whose lifecycle was started (idempotent start: one execution per generation). */
@@ -90,8 +117,8 @@ export const LifecycleSchema = z.object({
   triagedGeneration: z.number().int().positive().optional(),
   /** Wall-clock time a local hub claimed the start (or a recovery): a run that never parked is found by it. */
   claimedAt: z.string().optional(),
-  /** The token-wait state the lifecycle is parked at, if any. */
-  waitingAt: z.string().optional(),
+  /** The wait state the lifecycle is parked at, if any. */
+  waitingAt: WaitStateSchema.optional(),
   /** Step Functions task token of the current wait (AWS only; never shown). */
   taskToken: z.string().optional(),
   timerAt: z.string().optional(),
@@ -101,15 +128,20 @@ export const LifecycleSchema = z.object({
 });
 export type Lifecycle = z.infer<typeof LifecycleSchema>;
 
+/** Kinds of evidence that can prove a control works again. */
+export const EVIDENCE_KINDS = [
+  'rotation_record',
+  'key_deactivated',
+  'clean_rescan',
+  'ticket_resolution_note',
+  'secret_revoked_at_source',
+] as const;
+export const EvidenceKindSchema = z.enum(EVIDENCE_KINDS);
+export type EvidenceKind = z.infer<typeof EvidenceKindSchema>;
+
 /** A piece of evidence that the control works again. */
 export const EvidenceSchema = z.object({
-  kind: z.enum([
-    'rotation_record',
-    'key_deactivated',
-    'clean_rescan',
-    'ticket_resolution_note',
-    'secret_revoked_at_source',
-  ]),
+  kind: EvidenceKindSchema,
   ref: z.string().min(1),
   at: z.string(),
   recordedBy: z.string().min(1),
@@ -132,7 +164,7 @@ export type RiskException = z.infer<typeof RiskExceptionSchema>;
 
 /** The system-of-record shape of a finding. */
 export const FindingSchema = z.object({
-  id: z.string().regex(/^NHI-[0-9A-F]{16}$/),
+  id: FindingIdSchema,
   fingerprint: z.string().min(1),
   title: z.string().min(1).max(300),
   nhiType: NhiTypeSchema,

@@ -1,7 +1,13 @@
 import type { AuditEvent } from '../audit/chain';
+import type { TicketWork } from '../tickets/model';
+import type { ExpiredExceptionRecord } from './history';
 import type { Finding, FindingStatus } from './model';
 
-/** A finding write: the new head, the events it appends, guarded by the version it replaces. */
+/**
+ * A finding write: the new head, the events it appends, guarded by the version it replaces, and
+ * what the write owes with them (see `findingWrite`, which fills `outbox` and `history`). All of
+ * it is written atomically.
+ */
 export interface FindingWrite {
   finding: Finding;
   /** The version read before merging; `null` when the finding must not exist yet. */
@@ -9,6 +15,10 @@ export interface FindingWrite {
   events: AuditEvent[];
   /** External ids to point at this finding (written with the finding). */
   aliases: string[];
+  /** The ticket work the events cause: a transition is never recorded without it, nor the reverse. */
+  outbox: TicketWork[];
+  /** History kept beside the finding: the exception that expired with this write. */
+  history: ExpiredExceptionRecord[];
 }
 
 /** A rejected record, redacted, kept so nothing is lost. */

@@ -3,6 +3,7 @@ import type { Clock } from '../shared/clock';
 import { ConcurrentUpdateError, FindingNotFoundError } from '../shared/errors';
 import type { Finding } from './model';
 import type { FindingStore } from './ports';
+import { findingWrite } from './write';
 
 const MAX_ATTEMPTS = 8;
 
@@ -39,7 +40,7 @@ export async function updateFinding(
       lastEventHash: last ? last.hash : current.lastEventHash,
     };
     const { conflicts } = await store.commit([
-      { finding: next, expectedVersion: current.version, events, aliases: [] },
+      findingWrite({ finding: next, expectedVersion: current.version, events }),
     ]);
     if (conflicts.length === 0) return next;
   }

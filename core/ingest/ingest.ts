@@ -5,6 +5,9 @@ import { findingIdFor, sha256Of } from '../finding/identity';
 import { createFinding, mergeObservation, type Change } from '../finding/merge';
 import type { Finding, Observation } from '../finding/model';
 import type { FindingStore, FindingWrite, QuarantineEntry } from '../finding/ports';
+import { findingWrite } from '../finding/write';
+import type { LifecycleLauncher } from '../lifecycle/ports';
+import { startLifecycles } from '../lifecycle/start';
 
 /** What a source connector says about one record of a report. */
 export type RecordOutcome =
@@ -57,6 +60,11 @@ export interface IngestOptions {
   onProgress?: (recordsDone: number) => void;
   /** Collects what the report covered, for clean re-scans (see core/lifecycle/rescan.ts). */
   scope?: ScanCoverage;
+  /**
+   * When given, the lifecycles the findings of a round need (new, reopened) are started right
+   * after the round's commit (core/lifecycle/start.ts). Not given today: the sweep starts them.
+   */
+  launcher?: LifecycleLauncher;
 }
 
 /** What one report covered: the scanners, assets and findings it reported. */
@@ -127,15 +135,16 @@ export async function ingestRecords(
       for (const problem of outcome.problems)
         summary.errors.push(`${options.reportName}: record ${outcome.recordNo}: ${problem}`);
       const redactedRecord = JSON.stringify(outcome.redactedRecord ?? null);
-      quarantine.push({
-        id: sha256Of(options.format, redactedRecord).slice(0, 32),
-        receivedAt: options.clock.now().toISOString(),
-        file: options.reportName,
-        format: options.format,
-        recordNo: outcome.recordNo,
-        problems: outcome.problems,
-        redactedRecord,
-      });
+      quarantine.push(
+        quarantineEntry([options.format, redactedRecord], {
+          receivedAt: options.clock.now().toISOString(),
+          file: options.reportName,
+          format: options.format,
+          recordNo: outcome.recordNo,
+          problems: outcome.problems,
+          redactedRecord,
+        }),
+      );
     }
     return batch.length >= batchSize || quarantine.length >= 25;
   };
@@ -149,6 +158,31 @@ export async function ingestRecords(
   }
   await flush();
   return summary;
+}
+
+/** A quarantine entry; its id is a digest of `identity`, so the same rejection kept twice is one entry. */
+function quarantineEntry(identity: string[], entry: Omit<QuarantineEntry, 'id'>): QuarantineEntry {
+  return { id: sha256Of(...identity).slice(0, 32), ...entry };
+}
+
+/**
+ * A report that cannot be read as its format at all (nothing from it was written), kept as one
+ * quarantine entry naming it: retrying cannot fix a broken file, and nothing is lost.
+ */
+export async function quarantineUnreadableReport(
+  deps: Pick<IngestOptions, 'store' | 'clock'>,
+  report: { name: string; problem: string; identity: string[] },
+): Promise<void> {
+  await deps.store.quarantine([
+    quarantineEntry(report.identity, {
+      receivedAt: deps.clock.now().toISOString(),
+      file: report.name,
+      format: 'unknown',
+      recordNo: 0,
+      problems: [report.problem],
+      redactedRecord: 'null',
+    }),
+  ]);
 }
 
 type RecordChange = Change | 'skipped-resolved';
@@ -176,7 +210,7 @@ async function applyBatch(
   for (let round = 0; pendingIds.size > 0; round++) {
     if (round >= MAX_CONFLICT_ROUNDS) throw new ConcurrentUpdateError([...pendingIds][0]!);
     const existing = await store.getMany([...pendingIds]);
-    const writes = new Map<string, FindingWrite>();
+    const writes = new Map<string, Omit<FindingWrite, 'outbox' | 'history'>>();
     const working = new Map<string, Finding>(existing);
     const originalVersion = new Map<string, number | null>(
       [...pendingIds].map((id) => [id, existing.get(id)?.version ?? null]),
@@ -226,10 +260,14 @@ async function applyBatch(
       });
       writes.set(id, { finding: working.get(id)!, expectedVersion: base, events: chained, aliases: [] });
     });
-    for (const [id, write] of writes) write.aliases = [...(aliasesOf.get(id) ?? [])];
-
-    const { conflicts } = await store.commit([...writes.values()]);
+    const { conflicts } = await store.commit(
+      [...writes].map(([id, write]) => findingWrite({ ...write, aliases: [...(aliasesOf.get(id) ?? [])] })),
+    );
     pendingIds = new Set(conflicts);
+    if (options.launcher) {
+      const committed = [...writes.values()].filter((w) => !pendingIds.has(w.finding.id)).map((w) => w.finding);
+      await startLifecycles(options.launcher, committed);
+    }
   }
   return results;
 }

@@ -1,31 +1,34 @@
 import type { Clock } from '../shared/clock';
 import { FindingNotFoundError, InputError, RefusedError } from '../shared/errors';
-import type { Evidence, Finding } from '../finding/model';
+import type { Evidence, Finding, WaitState } from '../finding/model';
 import { latestExceptionEnd, mayApprove, type Policy } from '../policy/policy';
 import type { FindingStore } from '../finding/ports';
 import type { ResumeAt, Signal } from './state';
 import { redactText } from '../shared/redaction';
 import { updateFinding } from '../finding/update';
+import { parseFindingId } from '../finding/identity';
 
 /** The longest free text a person may attach to a decision (reasons, controls, notes, evidence references). */
 export const MAX_TYPED_TEXT = 2000;
 
 /**
  * Text a person typed, made safe to keep: trimmed, refused when empty or too long (naming the
- * option), and with credential-shaped substrings redacted. People paste keys into reasons; the
+ * field), and with credential-shaped substrings redacted. People paste keys into reasons; the
  * text goes to DynamoDB, the audit trail, tickets and (on AWS) the execution history, so it is
  * redacted here, once, before any of them sees it.
  */
-export function typedText(option: string, text: string): string {
+export function typedText(field: string, text: string): string {
   const trimmed = text.trim();
-  if (trimmed === '') throw new InputError(`${option} must not be empty`);
+  if (trimmed === '') throw new InputError(`${field} must not be empty`, { fields: [field] });
   if (trimmed.length > MAX_TYPED_TEXT)
-    throw new InputError(`${option} is ${trimmed.length} characters long; at most ${MAX_TYPED_TEXT} are accepted`);
+    throw new InputError(`${field} is ${trimmed.length} characters long; at most ${MAX_TYPED_TEXT} are accepted`, {
+      fields: [field],
+    });
   return redactText(trimmed);
 }
 
-const optionalTypedText = (option: string, text: string | undefined) =>
-  text === undefined ? undefined : typedText(option, text);
+const optionalTypedText = (field: string, text: string | undefined) =>
+  text === undefined ? undefined : typedText(field, text);
 
 /**
  * Resumes a waiting lifecycle: locally a new execution entering at `resumeAt`; on AWS
@@ -43,11 +46,10 @@ export interface DecisionDeps {
 }
 
 /** The finding, if its lifecycle waits at `waitingAt`; otherwise a refusal naming where it is. */
-async function waitingFinding(store: FindingStore, id: string, waitingAt: string, what: string): Promise<Finding> {
-  if (!/^NHI-[0-9A-F]{16}$/i.test(id))
-    throw new InputError(`finding id must look like NHI-0123456789ABCDEF, got ${JSON.stringify(id.slice(0, 40))}`);
-  const finding = await store.get(id.toUpperCase());
-  if (!finding) throw new FindingNotFoundError(id.toUpperCase());
+async function waitingFinding(store: FindingStore, id: string, waitingAt: WaitState, what: string): Promise<Finding> {
+  const findingId = parseFindingId(id);
+  const finding = await store.get(findingId);
+  if (!finding) throw new FindingNotFoundError(findingId);
   if (finding.lifecycle?.waitingAt !== waitingAt) {
     throw new RefusedError(
       `${finding.id} is not ${what} (status ${finding.status}${finding.lifecycle?.waitingAt ? `, waiting at ${finding.lifecycle.waitingAt}` : ''})`,
@@ -61,7 +63,7 @@ export async function decideApproval(
   deps: DecisionDeps,
   input: { id: string; by: string; decision: 'approved' | 'rejected'; reason?: string },
 ): Promise<string> {
-  const typedReason = optionalTypedText('--reason', input.reason);
+  const typedReason = optionalTypedText('reason', input.reason);
   const finding = await waitingFinding(deps.store, input.id, 'AwaitApproval', 'awaiting approval');
   const verdict = mayApprove(
     { approver: input.by, requester: 'closeloop:lifecycle', finding, kind: 'approval' },
@@ -91,16 +93,16 @@ export async function requestException(
   deps: DecisionDeps,
   input: { id: string; by: string; until: Date; reason: string; compensatingControl?: string },
 ): Promise<string> {
-  const reason = typedText('--reason', input.reason);
-  const compensatingControl = optionalTypedText('--compensating-control', input.compensatingControl);
+  const reason = typedText('reason', input.reason);
+  const compensatingControl = optionalTypedText('compensatingControl', input.compensatingControl);
   const finding = await waitingFinding(deps.store, input.id, 'AwaitOwnerFix', 'waiting for its owner');
   if (finding.owner !== input.by)
     throw new RefusedError(`only the owner (${finding.owner}) can request an exception for ${finding.id}`);
   const now = deps.clock.now();
   if (input.until.getTime() <= now.getTime())
-    throw new RefusedError(
-      `--until ${input.until.toISOString()} is not in the future (hub clock ${now.toISOString()})`,
-    );
+    throw new RefusedError(`until ${input.until.toISOString()} is not in the future (hub clock ${now.toISOString()})`, {
+      fields: ['until'],
+    });
   const latest = latestExceptionEnd(finding.severity, now, deps.policy);
   if (input.until.getTime() > latest.getTime()) {
     throw new RefusedError(
@@ -137,7 +139,7 @@ export async function decideException(
   deps: DecisionDeps,
   input: { id: string; by: string; decision: 'approved' | 'rejected'; reason?: string },
 ): Promise<string> {
-  const typedReason = optionalTypedText('--reason', input.reason);
+  const typedReason = optionalTypedText('reason', input.reason);
   const finding = await waitingFinding(
     deps.store,
     input.id,
@@ -173,7 +175,7 @@ export async function markFalsePositive(
   deps: DecisionDeps,
   input: { id: string; by: string; reason: string },
 ): Promise<string> {
-  const reason = typedText('--reason', input.reason);
+  const reason = typedText('reason', input.reason);
   const finding = await waitingFinding(deps.store, input.id, 'AwaitOwnerFix', 'waiting for its owner');
   const verdict = mayApprove(
     { approver: input.by, requester: finding.owner ?? '', finding, kind: 'false_positive' },
@@ -197,10 +199,11 @@ export async function reportFixed(
   deps: DecisionDeps,
   input: { id: string; by: string; note?: string; evidence?: { kind: Evidence['kind']; ref: string } },
 ): Promise<string> {
-  if (!input.note && !input.evidence) throw new InputError('give --note <text> and/or --evidence <kind:ref>');
-  const note = optionalTypedText('--note', input.note);
+  if (!input.note && !input.evidence)
+    throw new InputError('give note and/or evidence', { fields: ['note', 'evidence'] });
+  const note = optionalTypedText('note', input.note);
   const evidence = input.evidence
-    ? { kind: input.evidence.kind, ref: typedText('--evidence reference', input.evidence.ref) }
+    ? { kind: input.evidence.kind, ref: typedText('evidence.ref', input.evidence.ref) }
     : undefined;
   const finding = await waitingFinding(deps.store, input.id, 'AwaitOwnerFix', 'waiting for its owner');
   if (finding.owner !== input.by)
@@ -242,7 +245,7 @@ export async function reopenFinding(
   deps: Pick<DecisionDeps, 'store' | 'clock'>,
   input: { id: string; by: string; reason: string },
 ): Promise<string> {
-  const reason = typedText('--reason', input.reason);
+  const reason = typedText('reason', input.reason);
   let reopened = false;
   const f = await updateFinding(deps.store, deps.clock, input.id, (current) => {
     if (current.status !== 'resolved' && current.status !== 'false_positive') return undefined;

@@ -1,3 +1,4 @@
+import type { Finding } from '../finding/model';
 import type { RemediationOutcome } from '../rotation/model';
 import type { LifecycleState } from './state';
 
@@ -23,3 +24,21 @@ export interface RemediationPort {
 export const remediationNotConfigured: RemediationPort = {
   remediate: async () => ({ remediation: 'not_configured', reason: 'rotation not configured' }),
 };
+
+/**
+ * Starts finding lifecycles where they run: Step Functions on AWS (connectors/aws), the local
+ * runner in the hub (local/lifecycle-runner.ts). Which findings need a start is core's rule
+ * (core/lifecycle/start.ts); a launcher only starts what it is given. `Run` is what a start
+ * reports: the local runner's path and parking place, or that an execution was started.
+ */
+export interface LifecycleLauncher<Run = unknown> {
+  /** Which runtime it is: the sweep rule still differs between them (see SWEEP_STATUSES). */
+  readonly runtime: 'step_functions' | 'local_runner';
+  /**
+   * Starts the lifecycle of the finding's current generation, idempotently (another start of the
+   * same generation does nothing); undefined when there was nothing to start.
+   */
+  start(finding: Finding): Promise<Run | undefined>;
+  /** Resumes a lifecycle whose runner stopped before its first wait; undefined when it has not stalled. */
+  recoverStalled?(finding: Finding): Promise<Run | undefined>;
+}

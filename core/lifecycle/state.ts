@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FindingIdSchema } from '../finding/identity';
 
 /** Where a lifecycle execution (re-)enters: the first Choice of the definition routes on it. */
 export const ResumeAtSchema = z.enum([
@@ -27,7 +28,7 @@ export type Signal = z.infer<typeof SignalSchema>;
 
 /** The execution's state, passed from step to step (the ASL's `$`). Small: the finding lives in DynamoDB. */
 export const LifecycleStateSchema = z.object({
-  findingId: z.string().regex(/^NHI-[0-9A-F]{16}$/),
+  findingId: FindingIdSchema,
   generation: z.number().int().positive(),
   resumeAt: ResumeAtSchema,
   approvalTimeoutSeconds: z.number().int().positive().optional(),

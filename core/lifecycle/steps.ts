@@ -1,4 +1,6 @@
+import type { AuditEventDraft } from '../audit/chain';
 import type { Clock } from '../shared/clock';
+import { FindingNotFoundError, RefusedError } from '../shared/errors';
 import type { Finding, NhiType } from '../finding/model';
 import { resolveOwner } from '../policy/ownership';
 import type { OwnerDirectory, ResourceTags } from '../policy/ports';
@@ -36,6 +38,7 @@ export const STEP_NAMES = [
 export type StepName = (typeof STEP_NAMES)[number];
 
 const ACTOR = 'closeloop:lifecycle';
+type EventDraft = Omit<AuditEventDraft, 'at'>;
 /** Credential types an automated rotation can fix; the rest go to their owner. */
 const ROTATABLE: ReadonlySet<NhiType> = new Set([
   'cloud_access_key',
@@ -67,7 +70,7 @@ export async function runStep(
   switch (step) {
     case 'triage': {
       const before = await store.get(id);
-      if (!before) throw new Error(`finding ${id} not found`);
+      if (!before) throw new FindingNotFoundError(id);
       const resolution = await resolveOwner(before.asset, {
         policy,
         ...(deps.directory ? { directory: deps.directory } : {}),
@@ -75,7 +78,7 @@ export async function runStep(
       });
       const finding = await updateFinding(store, clock, id, (f, at) => {
         const dueAt = dueDateFor(f.severity, new Date(at), policy).toISOString();
-        const events = [
+        const events: EventDraft[] = [
           {
             actor: ACTOR,
             action: 'owner.assigned',
@@ -94,7 +97,7 @@ export async function runStep(
             ? [
                 {
                   actor: ACTOR,
-                  action: 'owner.unresolved',
+                  action: 'owner.unresolved' as const,
                   reason: `no owner in CMDB, tags or mappings; escalated to ${policy.escalationContact}`,
                   data: { escalatedTo: policy.escalationContact },
                 },
@@ -147,7 +150,7 @@ export async function runStep(
         const already = f.lifecycle?.waitingAt === 'AwaitApproval';
         const lifecycle = {
           ...f.lifecycle!,
-          waitingAt: 'AwaitApproval',
+          waitingAt: 'AwaitApproval' as const,
           timerAt,
           timerKind: 'approval_timeout' as const,
           ...(taskToken ? { taskToken } : {}),
@@ -194,7 +197,7 @@ export async function runStep(
         const status = current.status === 'reopened' ? 'reopened' : 'open';
         const lifecycle = {
           ...current.lifecycle!,
-          waitingAt: 'AwaitOwnerFix',
+          waitingAt: 'AwaitOwnerFix' as const,
           timerAt,
           timerKind: 'sla_breach' as const,
           ...(taskToken ? { taskToken } : {}),
@@ -255,7 +258,7 @@ export async function runStep(
 
     case 'accept_risk': {
       const f = await updateFinding(store, clock, id, (current) => {
-        if (!current.exception?.approvedBy) throw new Error(`finding ${id} has no approved exception`);
+        if (!current.exception?.approvedBy) throw new RefusedError(`finding ${id} has no approved exception`);
         return {
           finding: {
             ...current,
@@ -441,7 +444,7 @@ export async function runStep(
 
 async function mustGet(store: FindingStore, id: string): Promise<Finding> {
   const f = await store.get(id);
-  if (!f) throw new Error(`finding ${id} not found`);
+  if (!f) throw new FindingNotFoundError(id);
   return f;
 }
 

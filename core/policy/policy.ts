@@ -1,9 +1,16 @@
 import { z } from 'zod';
 import { ConfigurationError } from '../shared/errors';
-import { NhiTypeSchema, SEVERITIES, type Finding, type Severity } from '../finding/model';
+import {
+  EvidenceKindSchema,
+  NhiTypeSchema,
+  SEVERITIES,
+  type EvidenceKind,
+  type Finding,
+  type Severity,
+} from '../finding/model';
 import { parseRecord } from '../shared/problems';
 import { TicketRouteSchema } from '../tickets/routing';
-import { DAY_MS } from '@core/shared/clock';
+import { DAY_MS } from '../shared/clock';
 
 /** Never more than a year of accepted risk, whatever a policy file says. */
 export const ABSOLUTE_MAX_EXCEPTION_DAYS = 365;
@@ -35,16 +42,6 @@ function rolePerSeverity(defaults: Record<Severity, string>) {
     })
     .default(defaults);
 }
-
-/** Kinds of evidence that can prove a control works again. */
-export const EvidenceKindSchema = z.enum([
-  'rotation_record',
-  'key_deactivated',
-  'clean_rescan',
-  'ticket_resolution_note',
-  'secret_revoked_at_source',
-]);
-export type EvidenceKind = z.infer<typeof EvidenceKindSchema>;
 
 /** Actions closeloop can take on a finding. */
 export const RemediationActionSchema = z.enum(['rotate', 'deactivate_key']);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { CloseloopError, InputError } from '../shared/errors';
+import { FindingIdSchema } from '../finding/identity';
 import type { Policy } from '../policy/policy';
 import { renderReport } from './render';
 import { REPORT_KINDS, computeReport, reportOptionsFor } from './reports';
@@ -25,10 +26,7 @@ export const ReportExportRequestSchema = z.object({
   parameters: z.object({
     since: z.iso.datetime().optional(),
     owner: z.string().min(1).max(200).optional(),
-    finding: z
-      .string()
-      .regex(/^NHI-[0-9A-F]{16}$/)
-      .optional(),
+    finding: FindingIdSchema.optional(),
     actor: z.string().min(1).max(200).optional(),
     validAfterDays: z.number().int().min(1).max(365).optional(),
   }),
@@ -78,8 +76,8 @@ const requestKey = (id: string) => `exports/${id}/request.json`;
 const resultKey = (id: string) => `exports/${id}/result.json`;
 
 export class ExportNotFoundError extends CloseloopError {
-  constructor(id: string) {
-    super(`no report export ${id}`);
+  constructor(id: string, options?: ErrorOptions) {
+    super(`no report export ${id}`, options);
     this.name = 'ExportNotFoundError';
   }
 }

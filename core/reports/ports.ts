@@ -1,7 +1,7 @@
 import type { AuditEvent } from '../audit/chain';
 import type { Finding, FindingStatus } from '../finding/model';
 import type { ManagedSecretRecord } from '../rotation/managed-secrets';
-import type { ExpiredExceptionRecord } from '../store/exception-history';
+import type { ExpiredExceptionRecord } from '../finding/history';
 
 /** What the reports read, and what reading it cost (DynamoDB requests and read capacity units). */
 export interface ReportReads {

@@ -1,7 +1,7 @@
 import { verifyChain, type AuditEvent } from '../audit/chain';
 import { inParallel } from '../shared/concurrency';
 import { InputError } from '../shared/errors';
-import { FINDING_STATUSES, SEVERITIES, type Finding, type FindingStatus, type Severity } from '../finding/model';
+import { FINDING_STATUSES, OPEN_STATUSES, SEVERITIES, isClosed, type Finding, type Severity } from '../finding/model';
 import type { Policy } from '../policy/policy';
 import type { ReportReads, ReportSource } from './ports';
 import { DAY_MS } from '@core/shared/clock';
@@ -82,15 +82,6 @@ export function reportOptionsFor(
 
 /** Findings' trails the audit report reads at once to verify their chains. */
 const TRAILS_IN_PARALLEL = 8;
-/** A finding someone still has to act on. */
-export const OPEN_STATUSES: readonly FindingStatus[] = [
-  'open',
-  'awaiting_approval',
-  'remediating',
-  'verifying',
-  'reopened',
-];
-const CLOSED_STATUSES: readonly FindingStatus[] = ['resolved', 'false_positive'];
 const days = (ms: number) => Math.round((ms / DAY_MS) * 10) / 10;
 const pct = (part: number, whole: number) => (whole === 0 ? null : Math.round((part / whole) * 1000) / 10);
 const isoDay = (iso: string | undefined) => (iso ? iso.slice(0, 10) : null);
@@ -433,7 +424,7 @@ async function rotationReport(source: ReportSource, options: ReportOptions): Pro
 
 async function standardsReport(source: ReportSource, options: ReportOptions): Promise<Built> {
   const all = await allFindings(source, options);
-  const closed = (f: Finding) => CLOSED_STATUSES.includes(f.status);
+  const closed = (f: Finding) => isClosed(f.status);
   const tally = (ids: (f: Finding) => string[]) => {
     const counts = new Map<string, { open: number; closed: number }>();
     for (const f of all) {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { FindingIdSchema } from '../finding/identity';
 import { SignalSchema } from '../lifecycle/state';
 
 /** How a managed secret's new value is made and put in place (one rotator module each). */
@@ -44,10 +45,7 @@ export const RotationStateSchema = z.object({
    * deletion (started by the rotation-events function; no finding, records on the secret).
    */
   mode: z.enum(['remediate', 'retire']).optional(),
-  findingId: z
-    .string()
-    .regex(/^NHI-[0-9A-F]{16}$/)
-    .optional(),
+  findingId: FindingIdSchema.optional(),
   generation: z.number().int().positive().optional(),
   /** The lifecycle's state when it started this remediation (read for an approval, then dropped). */
   lifecycle: z.object({ signal: SignalSchema.nullish() }).loose().optional(),

@@ -1,5 +1,5 @@
 import type { Finding } from '../finding/model';
-import type { RotatorKind } from './model';
+import type { RotationState, RotatorKind } from './model';
 
 /** A Secrets Manager secret closeloop rotates (tagged `closeloop:rotator`). */
 export interface ManagedSecretRef {
@@ -69,4 +69,22 @@ export interface Rotator<V = unknown> {
   test(pending: V): Promise<void>;
   /** Throws away a pending credential that will never become current (failed test, lost race). */
   discard(pending: V, current: V): Promise<void>;
+}
+
+/** What Secrets Manager says about a secret: its ARN and name, its rotator tag, its AWSCURRENT version. */
+export interface SecretDescription {
+  arn: string;
+  name: string;
+  rotator?: RotatorKind;
+  currentVersion?: string;
+}
+
+/** The secrets closeloop manages, as Secrets Manager describes them (connectors/aws). */
+export interface SecretCatalogue {
+  describe(secretId: string): Promise<SecretDescription>;
+}
+
+/** Starts the rotation machine in `retire` mode; idempotent by `name` (a second start does nothing). */
+export interface RetirementLauncher {
+  retire(state: RotationState, name: string): Promise<void>;
 }

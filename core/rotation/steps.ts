@@ -1,4 +1,6 @@
+import type { AuditAction } from '../audit/actions';
 import type { Clock } from '../shared/clock';
+import { CloseloopError } from '../shared/errors';
 import { updateFinding } from '../finding/update';
 import type { Evidence, Finding } from '../finding/model';
 import { isPreAuthorized, type Policy } from '../policy/policy';
@@ -28,9 +30,9 @@ const ACTOR = 'closeloop:rotation';
 const HOUR_S = 3600;
 
 /** A step that cannot go on: the machine's Catch routes it to RecordFailure, naming the state. */
-export class RotationStepError extends Error {
-  constructor(message: string) {
-    super(message);
+export class RotationStepError extends CloseloopError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'RotationStepError';
   }
 }
@@ -51,7 +53,7 @@ export async function runRotationStep(
   return calls.length > 0 ? { ...state, calls: [...(state.calls ?? []), ...calls] } : state;
 }
 
-type Note = { action: string; reason: string; evidenceRef?: string; data?: Record<string, unknown> };
+type Note = { action: AuditAction; reason: string; evidenceRef?: string; data?: Record<string, unknown> };
 
 /**
  * Records what a step did: on the finding (remediation), or on the managed secret's record

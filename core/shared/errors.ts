@@ -6,11 +6,23 @@ export class CloseloopError extends Error {
   }
 }
 
+/** Options of an error about what a caller gave: the request fields its message names. */
+export interface FieldErrorOptions extends ErrorOptions {
+  /**
+   * The fields the message names, as the API's body names them (`reason`, `evidence.ref`), so
+   * that each front end can speak its own language (the CLI says `--reason`).
+   */
+  fields?: readonly string[];
+}
+
 /** Input that cannot be used as given: a bad argument, an unreadable report. */
 export class InputError extends CloseloopError {
-  constructor(message: string, options?: ErrorOptions) {
+  /** The request fields the message names (see FieldErrorOptions). */
+  readonly fields: readonly string[];
+  constructor(message: string, options?: FieldErrorOptions) {
     super(message, options);
     this.name = 'InputError';
+    this.fields = options?.fields ?? [];
   }
 }
 
@@ -58,9 +70,12 @@ export class ConcurrentUpdateError extends CloseloopError {
 
 /** An action the policy refuses (separation of duties, missing role, wrong phase). Nothing changed. */
 export class RefusedError extends CloseloopError {
-  constructor(message: string, options?: ErrorOptions) {
+  /** The request fields the message names (see FieldErrorOptions). */
+  readonly fields: readonly string[];
+  constructor(message: string, options?: FieldErrorOptions) {
     super(message, options);
     this.name = 'RefusedError';
+    this.fields = options?.fields ?? [];
   }
 }
 

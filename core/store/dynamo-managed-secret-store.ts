@@ -1,26 +1,15 @@
-import { TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  type QueryCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { AuditEventSchema, GENESIS_HASH, chainEvents, type AuditEvent } from '../audit/chain';
 import { ConcurrentUpdateError } from '../shared/errors';
-import { eventIndexKeys } from './dynamo-finding-store';
 import {
   ManagedSecretRecordSchema,
   type ManagedSecretEventInput,
   type ManagedSecretRecord,
   type ManagedSecretStore,
 } from '../rotation/managed-secrets';
+import { SORT_PREFIX, indexKeys, keys, onIndex, partitions, type SingleTable } from './table';
 
-/** byStatus partition listing every managed secret, ordered by last rotation (oldest first). */
-export const MANAGED_SECRETS_PARTITION = 'MANAGED_SECRETS';
-const STATE_SK = '#STATE';
-const key = (arn: string) => ({ pk: `MANAGED_SECRET#${arn}`, sk: STATE_SK });
-const eventSk = (seq: number) => `EVENT#${String(seq).padStart(10, '0')}`;
 const MAX_ATTEMPTS = 8;
 
 /**
@@ -29,14 +18,7 @@ const MAX_ATTEMPTS = 8;
  * transaction guarded by the record's event count.
  */
 export class DynamoManagedSecretStore implements ManagedSecretStore {
-  private readonly doc: DynamoDBDocumentClient;
-
-  constructor(
-    client: DynamoDBClient,
-    private readonly tableName: string,
-  ) {
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-  }
+  constructor(private readonly table: SingleTable) {}
 
   async record(input: ManagedSecretEventInput, at: string): Promise<boolean> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -66,20 +48,18 @@ export class DynamoManagedSecretStore implements ManagedSecretStore {
           next.failures += 1;
         }
       }
-      const pk = key(input.secretArn).pk;
       try {
-        await this.doc.send(
+        await this.table.doc.send(
           new TransactWriteCommand({
             TransactItems: [
               {
                 Put: {
-                  TableName: this.tableName,
+                  TableName: this.table.name,
                   Item: {
-                    ...key(input.secretArn),
+                    ...keys.managedSecret(input.secretArn),
                     type: 'managed_secret',
                     ...next,
-                    gsi1pk: MANAGED_SECRETS_PARTITION,
-                    gsi1sk: `${next.lastRotatedAt ?? '0000'}#${input.secretArn}`,
+                    ...indexKeys.managedSecrets(next.lastRotatedAt, input.secretArn),
                   },
                   ConditionExpression: current ? 'eventCount = :count' : 'attribute_not_exists(pk)',
                   ...(current ? { ExpressionAttributeValues: { ':count': current.eventCount } } : {}),
@@ -87,15 +67,20 @@ export class DynamoManagedSecretStore implements ManagedSecretStore {
               },
               {
                 Put: {
-                  TableName: this.tableName,
-                  Item: { pk, sk: eventSk(event!.seq), type: 'event', ...event, ...eventIndexKeys(event!) },
+                  TableName: this.table.name,
+                  Item: {
+                    ...keys.managedSecretEvent(input.secretArn, event!.seq),
+                    type: 'event',
+                    ...event,
+                    ...indexKeys.event(event!),
+                  },
                   ConditionExpression: 'attribute_not_exists(pk)',
                 },
               },
               {
                 Put: {
-                  TableName: this.tableName,
-                  Item: { pk, sk: `DELIVERY#${input.deliveryId}`, type: 'delivery', at },
+                  TableName: this.table.name,
+                  Item: { ...keys.managedSecretDelivery(input.secretArn, input.deliveryId), type: 'delivery', at },
                   ConditionExpression: 'attribute_not_exists(pk)',
                 },
               },
@@ -113,40 +98,23 @@ export class DynamoManagedSecretStore implements ManagedSecretStore {
   }
 
   async get(secretArn: string): Promise<ManagedSecretRecord | undefined> {
-    const out = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: key(secretArn), ConsistentRead: true }),
+    const out = await this.table.doc.send(
+      new GetCommand({ TableName: this.table.name, Key: keys.managedSecret(secretArn), ConsistentRead: true }),
     );
     return out.Item ? ManagedSecretRecordSchema.parse(out.Item) : undefined;
   }
 
   async list(): Promise<ManagedSecretRecord[]> {
-    const items = await this.queryAll({
-      TableName: this.tableName,
-      IndexName: 'byStatus',
-      KeyConditionExpression: 'gsi1pk = :p',
-      ExpressionAttributeValues: { ':p': MANAGED_SECRETS_PARTITION },
-    });
+    const items = await this.table.queryAll(onIndex('byStatus', partitions.managedSecrets));
     return items.map((i) => ManagedSecretRecordSchema.parse(i));
   }
 
   async events(secretArn: string): Promise<AuditEvent[]> {
-    const items = await this.queryAll({
-      TableName: this.tableName,
+    const items = await this.table.queryAll({
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :e)',
-      ExpressionAttributeValues: { ':pk': key(secretArn).pk, ':e': 'EVENT#' },
+      ExpressionAttributeValues: { ':pk': partitions.managedSecret(secretArn), ':e': SORT_PREFIX.event },
       ConsistentRead: true,
     });
     return items.map((i) => AuditEventSchema.parse(i));
-  }
-
-  private async queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {
-    const out: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(new QueryCommand({ ...input, ...(start ? { ExclusiveStartKey: start } : {}) }));
-      out.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return out;
   }
 }

@@ -1,13 +1,5 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { CloseloopError } from '../shared/errors';
 import {
   ticketLabel,
@@ -18,64 +10,46 @@ import {
   type TicketWork,
 } from '../tickets/model';
 import type { TicketStore } from '../tickets/ports';
-import { OUTBOX_PARTITION, ticketKey, workSk } from './ticket-items';
+import { GSI, keys, onIndex, partitions, ticketAliasKey, type SingleTable } from './table';
 
 /** A ticket already has a different key: two issues for one finding would be the bug this prevents. */
 export class TicketKeyConflictError extends CloseloopError {
-  constructor(findingId: string, existing: string, offered: string) {
-    super(`${findingId} already has ticket ${existing}; refusing to record ${offered}`);
+  constructor(findingId: string, existing: string, offered: string, options?: ErrorOptions) {
+    super(`${findingId} already has ticket ${existing}; refusing to record ${offered}`, options);
     this.name = 'TicketKeyConflictError';
   }
 }
 
 const isConditionFailure = (err: unknown) => err instanceof ConditionalCheckFailedException;
 
-/** The outbox, ticket records, ticket-key aliases and webhook deliveries, on the findings table. */
+/** The outbox, ticket records, ticket-key aliases and webhook deliveries, on the one table. */
 export class DynamoTicketStore implements TicketStore {
-  private readonly doc: DynamoDBDocumentClient;
+  private readonly doc: SingleTable['doc'];
+  private readonly tableName: string;
 
-  constructor(
-    client: DynamoDBClient,
-    private readonly tableName: string,
-  ) {
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  constructor(private readonly table: SingleTable) {
+    this.doc = table.doc;
+    this.tableName = table.name;
   }
 
   async pendingWork(limit: number): Promise<TicketWork[]> {
     const out = await this.doc.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: 'byTimer',
-        KeyConditionExpression: 'gsi4pk = :pk',
-        ExpressionAttributeValues: { ':pk': OUTBOX_PARTITION },
-        Limit: limit,
-      }),
+      new QueryCommand({ TableName: this.tableName, ...onIndex('byTimer', partitions.outbox), Limit: limit }),
     );
     return (out.Items ?? []).map((item) => TicketWorkSchema.parse(item));
   }
 
   async countPending(cap = 10_000): Promise<number> {
     let count = 0;
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: 'byTimer',
-          KeyConditionExpression: 'gsi4pk = :pk',
-          ExpressionAttributeValues: { ':pk': OUTBOX_PARTITION },
-          Select: 'COUNT',
-          ExclusiveStartKey: start,
-        }),
-      );
-      count += out.Count ?? 0;
-      start = out.LastEvaluatedKey;
-    } while (start && count < cap);
+    for await (const page of this.table.pages({ ...onIndex('byTimer', partitions.outbox), Select: 'COUNT' })) {
+      count += page.Count ?? 0;
+      if (count >= cap) break;
+    }
     return count;
   }
 
   private workKey(work: TicketWork) {
-    return { pk: `FINDING#${work.findingId}`, sk: workSk(work.seq) };
+    return keys.ticketWork(work.findingId, work.seq);
   }
 
   async markWorkAttempted(work: TicketWork): Promise<void> {
@@ -95,7 +69,7 @@ export class DynamoTicketStore implements TicketStore {
       new UpdateCommand({
         TableName: this.tableName,
         Key: this.workKey(work),
-        UpdateExpression: 'SET #state = :done, doneAt = :at REMOVE gsi4pk, gsi4sk, lastError',
+        UpdateExpression: `SET #state = :done, doneAt = :at REMOVE ${GSI.byTimer.partitionKey}, ${GSI.byTimer.sortKey}, lastError`,
         ExpressionAttributeNames: { '#state': 'state' },
         ExpressionAttributeValues: { ':done': 'done', ':at': at },
       }),
@@ -115,19 +89,9 @@ export class DynamoTicketStore implements TicketStore {
 
   async tickets(findingIds: string[]): Promise<Map<string, TicketRecord>> {
     const found = new Map<string, TicketRecord>();
-    const unique = [...new Set(findingIds)];
-    for (let i = 0; i < unique.length; i += 100) {
-      let keys: Record<string, unknown>[] = unique.slice(i, i + 100).map(ticketKey);
-      for (let attempt = 0; keys.length > 0 && attempt < 10; attempt++) {
-        const out = await this.doc.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
-        );
-        for (const item of out.Responses?.[this.tableName] ?? []) {
-          const record = TicketRecordSchema.parse(item);
-          found.set(record.findingId, record);
-        }
-        keys = (out.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined) ?? [];
-      }
+    for (const item of await this.table.batchGet([...new Set(findingIds)].map(keys.ticket))) {
+      const record = TicketRecordSchema.parse(item);
+      found.set(record.findingId, record);
     }
     return found;
   }
@@ -144,7 +108,7 @@ export class DynamoTicketStore implements TicketStore {
       const out = await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: ticketKey(findingId),
+          Key: keys.ticket(findingId),
           UpdateExpression:
             'SET #type = :type, findingId = :id, #label = if_not_exists(#label, :label), #sink = if_not_exists(#sink, :sink), leaseOwner = :worker, leaseUntil = :until',
           ConditionExpression:
@@ -173,7 +137,7 @@ export class DynamoTicketStore implements TicketStore {
     await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: ticketKey(findingId),
+        Key: keys.ticket(findingId),
         UpdateExpression: 'SET createOutcome = :uncertain, lastAttemptAt = :at ADD createAttempts :one',
         // Only the lease holder records an attempt; a worker whose lease expired mid-call must not.
         ConditionExpression: 'leaseOwner = :worker AND attribute_not_exists(#key)',
@@ -193,7 +157,7 @@ export class DynamoTicketStore implements TicketStore {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: ticketKey(findingId),
+          Key: keys.ticket(findingId),
           UpdateExpression: url
             ? 'SET #key = :key, createOutcome = :created, #url = :url REMOVE lastError'
             : 'SET #key = :key, createOutcome = :created REMOVE lastError',
@@ -205,16 +169,15 @@ export class DynamoTicketStore implements TicketStore {
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
       const existing = (await this.tickets([findingId])).get(findingId)?.key ?? '?';
-      throw new TicketKeyConflictError(findingId, existing, key);
+      throw new TicketKeyConflictError(findingId, existing, key, { cause: err });
     }
     await this.doc.send(
       new PutCommand({
         TableName: this.tableName,
         Item: {
-          pk: `ALIAS#ticket:${system}:${key}`,
-          sk: '#ALIAS',
+          ...keys.alias(ticketAliasKey(system, key)),
           type: 'alias',
-          aliasKey: `ticket:${system}:${key}`,
+          aliasKey: ticketAliasKey(system, key),
           findingId,
         },
       }),
@@ -225,7 +188,7 @@ export class DynamoTicketStore implements TicketStore {
     await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: ticketKey(findingId),
+        Key: keys.ticket(findingId),
         UpdateExpression: 'SET createOutcome = :rejected, lastError = :reason',
         ExpressionAttributeValues: { ':rejected': 'rejected', ':reason': reason.slice(0, 500) },
       }),
@@ -237,7 +200,7 @@ export class DynamoTicketStore implements TicketStore {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: ticketKey(findingId),
+          Key: keys.ticket(findingId),
           UpdateExpression: 'REMOVE leaseOwner, leaseUntil',
           ConditionExpression: 'leaseOwner = :worker',
           ExpressionAttributeValues: { ':worker': worker },
@@ -252,7 +215,7 @@ export class DynamoTicketStore implements TicketStore {
     const out = await this.doc.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: { pk: `ALIAS#ticket:${system}:${key}`, sk: '#ALIAS' },
+        Key: keys.alias(ticketAliasKey(system, key)),
         ConsistentRead: true,
       }),
     );
@@ -265,8 +228,7 @@ export class DynamoTicketStore implements TicketStore {
         new PutCommand({
           TableName: this.tableName,
           Item: {
-            pk: `WEBHOOK#${source}`,
-            sk: deliveryId,
+            ...keys.webhookDelivery(source, deliveryId),
             type: 'webhook_delivery',
             receivedAt: at,
             state: 'received',
@@ -289,7 +251,7 @@ export class DynamoTicketStore implements TicketStore {
     await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { pk: `WEBHOOK#${source}`, sk: deliveryId },
+        Key: keys.webhookDelivery(source, deliveryId),
         UpdateExpression: 'SET #state = :failed',
         ExpressionAttributeNames: { '#state': 'state' },
         ExpressionAttributeValues: { ':failed': 'failed' },

@@ -1,28 +1,37 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  QueryCommand,
+  type QueryCommandInput,
+  type QueryCommandOutput,
+} from '@aws-sdk/lib-dynamodb';
+import { backoffDelayMs, sleep } from '../shared/backoff';
+import { CloseloopError } from '../shared/errors';
+
 /**
- * The single-table layout, shared by the CDK stack and `closeloop init` so the two can never
- * drift. Item types:
- *
- * | item          | pk                    | sk                 |
- * |---------------|-----------------------|--------------------|
- * | finding       | FINDING#<id>          | #FINDING           |
- * | audit event   | FINDING#<id>          | EVENT#<seq, 10 digits> |
- * | expired exception | FINDING#<id>      | EXPIRED_EXCEPTION#<expiredAt> |
- * | alias         | ALIAS#<external id>   | #ALIAS             |
- * | quarantine    | QUARANTINE            | <record digest>    |
- * | pull cursor   | CURSOR#<connector>    | <scope>            |
- *
- * Global secondary indexes, one per report access pattern:
- * - byStatus      — findings by status, most severe and soonest due first; also
- *                   `EXCEPTIONS#expired` history by expiry and `MANAGED_SECRETS` (reports)
- * - byOwnerDue    — open findings of one owner by due date (sparse: set while open),
- *                   `CLOSED#<owner>` closed findings by closing time and `ACCEPTED#<owner>`
- *                   accepted risks by expiry: together every finding of one owner (reports)
- * - bySecretHash  — findings by secret HMAC (sparse)
- * - byTimer       — lifecycle timers by due time: SLA deadlines, approval timeouts, exception
- *                   expiries (sparse: set while a lifecycle waits with a timer; `closeloop tick`);
- *                   also the `OUTBOX` of ticket work and `EVENTDAY#<day>#<shard>` audit events (reports)
+ * The single-table layout, and the one client every DynamoDB adapter of core/store uses. The
+ * CDK stack and `closeloop init` both build the table from here, so the two can never drift;
+ * the README's storage tables are checked against ITEM_TYPES and INDEX_PARTITIONS.
  */
+
+/** Default table name locally and in the stack. */
+export const DEFAULT_TABLE_NAME = 'closeloop';
+
 export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
+
+/** The global secondary indexes, one per family of report access patterns, and their key attributes. */
+export const GSI = {
+  /** Findings by status, most severe and soonest due first; also history and managed secrets by time. */
+  byStatus: { name: 'byStatus', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+  /** One owner's findings: open by due date, closed by closing time, accepted by expiry. */
+  byOwnerDue: { name: 'byOwnerDue', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+  /** A secret's finding (sparse). */
+  bySecretHash: { name: 'bySecretHash', partitionKey: 'gsi3pk', sortKey: 'gsi3sk' },
+  /** Lifecycle timers, the ticket outbox and audit events by day: things due or done at a time (sparse). */
+  byTimer: { name: 'byTimer', partitionKey: 'gsi4pk', sortKey: 'gsi4sk' },
+} as const;
 
 export interface IndexDefinition {
   name: string;
@@ -30,15 +39,209 @@ export interface IndexDefinition {
   sortKey: string;
 }
 
-export const INDEXES: readonly IndexDefinition[] = [
-  { name: 'byStatus', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
-  { name: 'byOwnerDue', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
-  { name: 'bySecretHash', partitionKey: 'gsi3pk', sortKey: 'gsi3sk' },
-  { name: 'byTimer', partitionKey: 'gsi4pk', sortKey: 'gsi4sk' },
-] as const;
+export const INDEXES: readonly IndexDefinition[] = Object.values(GSI);
 
-/** Default table name locally and in the stack. */
-export const DEFAULT_TABLE_NAME = 'closeloop';
+/** Sequence numbers in sort keys: ten digits, so they sort as numbers. */
+const seqKey = (seq: number) => String(seq).padStart(10, '0');
+
+/** Partitions of the table and of its indexes that items are written to and Queries name. */
+export const partitions = {
+  finding: (id: string) => `FINDING#${id}`,
+  managedSecret: (arn: string) => `MANAGED_SECRET#${arn}`,
+  quarantine: 'QUARANTINE',
+  localTracker: 'TRACKER',
+  /** byStatus: findings of one status. */
+  status: (status: string) => `STATUS#${status}`,
+  /** byStatus: every managed secret, least recently rotated first. */
+  managedSecrets: 'MANAGED_SECRETS',
+  /** byStatus: exceptions that expired while still exposed, by expiry (see core/finding/history.ts). */
+  expiredExceptions: 'EXCEPTIONS#expired',
+  /** byOwnerDue: one owner's open work, closed findings and accepted risks. */
+  openOf: (owner: string) => `OWNER#${owner}`,
+  closedOf: (owner: string) => `CLOSED#${owner}`,
+  acceptedOf: (owner: string) => `ACCEPTED#${owner}`,
+  /** byTimer: lifecycle timers, pending ticket work, and the audit events of a day (one of its shards). */
+  timer: 'TIMER',
+  outbox: 'OUTBOX',
+  eventDay: (day: string, shard: number) => `EVENTDAY#${day}#${shard}`,
+} as const;
+
+/** Sort-key prefixes that Queries within a partition name. */
+export const SORT_PREFIX = { event: 'EVENT#', localTicket: 'CL-' } as const;
+
+/** The primary key of every item type (see ITEM_TYPES). */
+export const keys = {
+  finding: (id: string) => ({ pk: partitions.finding(id), sk: '#FINDING' }),
+  findingEvent: (findingId: string, seq: number) => ({
+    pk: partitions.finding(findingId),
+    sk: `${SORT_PREFIX.event}${seqKey(seq)}`,
+  }),
+  ticketWork: (findingId: string, seq: number) => ({
+    pk: partitions.finding(findingId),
+    sk: `TICKETWORK#${seqKey(seq)}`,
+  }),
+  ticket: (findingId: string) => ({ pk: partitions.finding(findingId), sk: '#TICKET' }),
+  localTicketPointer: (findingId: string) => ({ pk: partitions.finding(findingId), sk: '#LOCALTICKET' }),
+  expiredException: (findingId: string, expiredAt: string) => ({
+    pk: partitions.finding(findingId),
+    sk: `EXPIRED_EXCEPTION#${expiredAt}`,
+  }),
+  alias: (aliasKey: string) => ({ pk: `ALIAS#${aliasKey}`, sk: '#ALIAS' }),
+  quarantine: (digest: string) => ({ pk: partitions.quarantine, sk: digest }),
+  cursor: (connector: string, scope: string) => ({ pk: `CURSOR#${connector}`, sk: scope }),
+  localTicket: (key: string) => ({ pk: partitions.localTracker, sk: key }),
+  localTicketCounter: () => ({ pk: partitions.localTracker, sk: '#COUNTER' }),
+  webhookDelivery: (system: string, deliveryId: string) => ({ pk: `WEBHOOK#${system}`, sk: deliveryId }),
+  managedSecret: (arn: string) => ({ pk: partitions.managedSecret(arn), sk: '#STATE' }),
+  managedSecretEvent: (arn: string, seq: number) => ({
+    pk: partitions.managedSecret(arn),
+    sk: `${SORT_PREFIX.event}${seqKey(seq)}`,
+  }),
+  managedSecretDelivery: (arn: string, deliveryId: string) => ({
+    pk: partitions.managedSecret(arn),
+    sk: `DELIVERY#${deliveryId}`,
+  }),
+} as const;
+
+/** Alias of a ticket key (inbound webhooks find the finding by it). */
+export const ticketAliasKey = (system: string, key: string) => `ticket:${system}:${key}`;
+
+/**
+ * Audit events are listed by day through byTimer, in EVENT_DAY_SHARDS partitions per day
+ * (`EVENTDAY#<YYYY-MM-DD>#<shard>`, the shard from the finding id; sorted by time within each):
+ * the auditor's "what happened in this period / by this actor" without a Scan. One partition
+ * per day would take every event of a large ingest, with time-ordered sort keys that DynamoDB
+ * cannot split, and its write limit would throttle the table; the shards spread that load.
+ */
+export const EVENT_DAY_SHARDS = 8;
+/** The shard of a finding's (or managed secret's) events: FNV-1a of its id. */
+export function eventDayShard(id: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193) >>> 0;
+  return hash % EVENT_DAY_SHARDS;
+}
+
+const { byStatus, byOwnerDue, bySecretHash, byTimer } = GSI;
+
+/** The index attributes an item carries to appear in an index partition (see INDEX_PARTITIONS). */
+export const indexKeys = {
+  status: (status: string, severityRank: number, due: string, id: string) => ({
+    [byStatus.partitionKey]: partitions.status(status),
+    [byStatus.sortKey]: `${severityRank}#${due}#${id}`,
+  }),
+  managedSecrets: (lastRotatedAt: string | undefined, arn: string) => ({
+    [byStatus.partitionKey]: partitions.managedSecrets,
+    [byStatus.sortKey]: `${lastRotatedAt ?? '0000'}#${arn}`,
+  }),
+  expiredExceptions: (expiredAt: string, findingId: string) => ({
+    [byStatus.partitionKey]: partitions.expiredExceptions,
+    [byStatus.sortKey]: `${expiredAt}#${findingId}`,
+  }),
+  openOf: (owner: string, due: string, id: string) => ({
+    [byOwnerDue.partitionKey]: partitions.openOf(owner),
+    [byOwnerDue.sortKey]: `${due}#${id}`,
+  }),
+  closedOf: (owner: string, closedAt: string, id: string) => ({
+    [byOwnerDue.partitionKey]: partitions.closedOf(owner),
+    [byOwnerDue.sortKey]: `${closedAt}#${id}`,
+  }),
+  acceptedOf: (owner: string, until: string, id: string) => ({
+    [byOwnerDue.partitionKey]: partitions.acceptedOf(owner),
+    [byOwnerDue.sortKey]: `${until}#${id}`,
+  }),
+  secret: (secretHash: string, id: string) => ({
+    [bySecretHash.partitionKey]: `SECRET#${secretHash}`,
+    [bySecretHash.sortKey]: id,
+  }),
+  timer: (timerAt: string, id: string) => ({
+    [byTimer.partitionKey]: partitions.timer,
+    [byTimer.sortKey]: `${timerAt}#${id}`,
+  }),
+  event: (event: { at: string; findingId: string; seq: number }) => ({
+    [byTimer.partitionKey]: partitions.eventDay(event.at.slice(0, 10), eventDayShard(event.findingId)),
+    [byTimer.sortKey]: `${event.at}#${event.findingId}#${seqKey(event.seq)}`,
+  }),
+  outbox: (work: { createdAt: string; findingId: string; seq: number }) => ({
+    [byTimer.partitionKey]: partitions.outbox,
+    [byTimer.sortKey]: `${work.createdAt}#${work.findingId}#${seqKey(work.seq)}`,
+  }),
+} as const;
+
+/**
+ * A KeyConditionExpression on an index partition, optionally with a sort-key condition
+ * (`>= :since`, `<= :now`, `BETWEEN :from AND :to`) whose values go in `values`.
+ */
+export function onIndex(
+  index: keyof typeof GSI,
+  partition: string,
+  sortKey?: { condition: string; values: Record<string, unknown> },
+): TableQuery {
+  const { name, partitionKey, sortKey: sk } = GSI[index];
+  return {
+    IndexName: name,
+    KeyConditionExpression: sortKey ? `${partitionKey} = :pk AND ${sk} ${sortKey.condition}` : `${partitionKey} = :pk`,
+    ExpressionAttributeValues: { ':pk': partition, ...sortKey?.values },
+  };
+}
+
+/** One item type of the table: its `type` attribute and its key, as the README's storage table lists them. */
+export interface ItemType {
+  item: string;
+  /** The `type` attribute it carries (the local tracker's counter has none). */
+  type?: string;
+  pk: string;
+  sk: string;
+}
+
+/** Every item type the table holds. */
+export const ITEM_TYPES: readonly ItemType[] = [
+  { item: 'finding', type: 'finding', pk: 'FINDING#<id>', sk: '#FINDING' },
+  { item: 'audit event', type: 'event', pk: 'FINDING#<id>', sk: 'EVENT#<seq>' },
+  { item: 'ticket work (outbox)', type: 'ticket_work', pk: 'FINDING#<id>', sk: 'TICKETWORK#<event seq>' },
+  { item: 'ticket record (intent, key, lease)', type: 'ticket', pk: 'FINDING#<id>', sk: '#TICKET' },
+  {
+    item: 'local tracker pointer (one ticket per finding)',
+    type: 'local_ticket_pointer',
+    pk: 'FINDING#<id>',
+    sk: '#LOCALTICKET',
+  },
+  {
+    item: 'expired exception (history, written with the reopening)',
+    type: 'expired_exception',
+    pk: 'FINDING#<id>',
+    sk: 'EXPIRED_EXCEPTION#<expiredAt>',
+  },
+  { item: 'alias (external id or ticket key → finding)', type: 'alias', pk: 'ALIAS#<external id>', sk: '#ALIAS' },
+  { item: 'quarantined record', type: 'quarantine', pk: 'QUARANTINE', sk: '<record digest>' },
+  { item: 'pull cursor', type: 'cursor', pk: 'CURSOR#<connector>', sk: '<scope>' },
+  { item: 'local tracker ticket', type: 'local_ticket', pk: 'TRACKER', sk: 'CL-<n>' },
+  { item: 'local tracker counter', pk: 'TRACKER', sk: '#COUNTER' },
+  { item: 'webhook delivery', type: 'webhook_delivery', pk: 'WEBHOOK#<system>', sk: '<delivery id>' },
+  { item: 'managed secret (rotations)', type: 'managed_secret', pk: 'MANAGED_SECRET#<arn>', sk: '#STATE' },
+  { item: 'managed secret event', type: 'event', pk: 'MANAGED_SECRET#<arn>', sk: 'EVENT#<seq>' },
+  { item: 'managed secret delivery', type: 'delivery', pk: 'MANAGED_SECRET#<arn>', sk: 'DELIVERY#<delivery id>' },
+];
+
+/** One family of index partitions, as the README's index table lists them. */
+export interface IndexPartition {
+  index: keyof typeof GSI;
+  pk: string;
+  sk: string;
+}
+
+/** Every family of index partitions the items write. */
+export const INDEX_PARTITIONS: readonly IndexPartition[] = [
+  { index: 'byStatus', pk: 'STATUS#<status>', sk: '<severity rank>#<due>#<id>' },
+  { index: 'byStatus', pk: 'MANAGED_SECRETS', sk: '<last rotated>#<arn>' },
+  { index: 'byStatus', pk: 'EXCEPTIONS#expired', sk: '<expiredAt>#<id>' },
+  { index: 'byOwnerDue', pk: 'OWNER#<owner>', sk: '<due>#<id>' },
+  { index: 'byOwnerDue', pk: 'CLOSED#<owner>', sk: '<closedAt>#<id>' },
+  { index: 'byOwnerDue', pk: 'ACCEPTED#<owner>', sk: '<until>#<id>' },
+  { index: 'bySecretHash', pk: 'SECRET#<hmac>', sk: '<id>' },
+  { index: 'byTimer', pk: 'TIMER', sk: '<timerAt>#<id>' },
+  { index: 'byTimer', pk: 'EVENTDAY#<YYYY-MM-DD>#<0-7>', sk: '<at>#<id>#<seq>' },
+  { index: 'byTimer', pk: 'OUTBOX', sk: '<createdAt>#<id>#<seq>' },
+];
 
 /** CreateTable input for DynamoDB (local or real): on-demand, all keys strings, GSIs project all. */
 export function createTableInput(tableName: string) {
@@ -64,4 +267,96 @@ export function createTableInput(tableName: string) {
       Projection: { ProjectionType: 'ALL' as const },
     })),
   };
+}
+
+/** DynamoDB said no after every retry. */
+export class StoreUnavailableError extends CloseloopError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+/** The retry policy for what DynamoDB leaves unprocessed or cancels under load. */
+export const STORE_RETRY = {
+  /** Attempts after the first before giving up with StoreUnavailableError. */
+  maxRetries: 8,
+  delayMs: (attempt: number) => backoffDelayMs(attempt),
+} as const;
+
+const MAX_BATCH_GET = 100;
+const MAX_BATCH_WRITE = 25;
+
+export type Item = Record<string, unknown>;
+export type Key = { pk: string; sk: string };
+/** A Query of this table (its name is filled in). */
+export type TableQuery = Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>;
+
+/**
+ * The table and its one client: a document client (undefined attributes dropped) over the
+ * process's DynamoDB client, with paging and batch retries done once, here.
+ */
+export class SingleTable {
+  readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    readonly client: DynamoDBClient,
+    readonly name: string,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  /** Every page of a Query, in order. */
+  async *pages(query: TableQuery): AsyncGenerator<QueryCommandOutput> {
+    let start: Item | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({ TableName: this.name, ...query, ...(start ? { ExclusiveStartKey: start } : {}) }),
+      );
+      yield page;
+      start = page.LastEvaluatedKey;
+    } while (start);
+  }
+
+  /** Every item a Query matches, following LastEvaluatedKey. */
+  async queryAll(query: TableQuery): Promise<Item[]> {
+    const items: Item[] = [];
+    for await (const page of this.pages(query)) items.push(...(page.Items ?? []));
+    return items;
+  }
+
+  /** BatchGetItem in chunks of 100, UnprocessedKeys retried under backoff; consistent reads. */
+  async batchGet(keyList: readonly Key[]): Promise<Item[]> {
+    const items: Item[] = [];
+    for (let i = 0; i < keyList.length; i += MAX_BATCH_GET) {
+      let pending: Item[] = keyList.slice(i, i + MAX_BATCH_GET);
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > STORE_RETRY.maxRetries)
+          throw new StoreUnavailableError(`DynamoDB left ${pending.length} keys unprocessed after ${attempt} attempts`);
+        if (attempt > 0) await sleep(STORE_RETRY.delayMs(attempt));
+        const out = await this.doc.send(
+          new BatchGetCommand({ RequestItems: { [this.name]: { Keys: pending, ConsistentRead: true } } }),
+        );
+        items.push(...(out.Responses?.[this.name] ?? []));
+        pending = (out.UnprocessedKeys?.[this.name]?.Keys as Item[] | undefined) ?? [];
+      }
+    }
+    return items;
+  }
+
+  /** BatchWriteItem of whole items in chunks of 25, UnprocessedItems retried under backoff. Only for unguarded items. */
+  async batchPut(items: readonly Item[]): Promise<void> {
+    for (let i = 0; i < items.length; i += MAX_BATCH_WRITE) {
+      let pending: Item[] = items.slice(i, i + MAX_BATCH_WRITE).map((Item) => ({ PutRequest: { Item } }));
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > STORE_RETRY.maxRetries)
+          throw new StoreUnavailableError(
+            `DynamoDB left ${pending.length} writes unprocessed after ${attempt} attempts`,
+          );
+        if (attempt > 0) await sleep(STORE_RETRY.delayMs(attempt));
+        const out = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.name]: pending } }));
+        pending = (out.UnprocessedItems?.[this.name] as Item[] | undefined) ?? [];
+      }
+    }
+  }
 }

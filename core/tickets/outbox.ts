@@ -1,36 +1,60 @@
+import { isAuditAction, type AuditAction } from '../audit/actions';
 import type { AuditEvent } from '../audit/chain';
 import { redactText } from '../shared/redaction';
 import type { TicketOp, TicketWork } from './model';
 
-/** Which audit actions reach the finding's ticket, and as what. Others stay in the audit trail only. */
-const OPS: Readonly<Record<string, TicketOp>> = {
+/**
+ * What each audit action does to the finding's ticket; `null`: it stays in the audit trail only.
+ * Exhaustive, so a new action cannot be added without deciding this.
+ */
+export const TICKET_OPS: Readonly<Record<AuditAction, TicketOp | null>> = {
+  'finding.created': null,
+  'finding.updated': null,
+  'source.added': null,
+  'source.state_changed': null,
+  'lifecycle.started': null,
+  'lifecycle.recovered': null,
+  'lifecycle.failed': null,
   'owner.assigned': 'create',
   'owner.unresolved': 'comment',
+  'sla.started': null,
+  'sla.breached': 'escalate',
+  'sla.escalated': 'escalate',
+  'decision.made': null,
   'approval.requested': 'comment',
   'approval.granted': 'comment',
   'approval.rejected': 'comment',
   'approval.timed_out': 'escalate',
-  'remediation.started': 'comment',
-  'remediation.needs_approval': 'comment',
-  'remediation.completed': 'comment',
-  'key.contained': 'comment',
-  'key.deactivated': 'comment',
-  'remediation.failed': 'comment',
-  'remediation.unavailable': 'comment',
-  'sla.breached': 'escalate',
-  'sla.escalated': 'escalate',
+  'remediation.assigned': null,
   'evidence.recorded': 'comment',
   'evidence.verified': 'comment',
   'verification.failed': 'comment',
   'exception.requested': 'comment',
   'exception.approved': 'comment',
   'exception.rejected': 'comment',
-  'risk.accepted': 'comment',
   'exception.expired': 'comment',
+  'risk.accepted': 'comment',
   'finding.reopened': 'reopen',
   'finding.resolved': 'close',
   'finding.false_positive': 'close',
+  'remediation.started': 'comment',
+  'remediation.needs_approval': 'comment',
+  'remediation.unavailable': 'comment',
+  'remediation.completed': 'comment',
+  'remediation.failed': 'comment',
+  'key.contained': 'comment',
+  'key.deactivated': 'comment',
+  'key.deleted': null,
+  'rotation.succeeded': null,
+  'rotation.failed': null,
+  'rotation.abandoned': null,
+  'rotation.verified': null,
+  'ticket.created': null,
+  'ticket.commented': null,
 };
+
+/** The ticket op of a stored event's action (`null` for one this version does not know). */
+export const ticketOpFor = (action: string): TicketOp | null => (isAuditAction(action) ? TICKET_OPS[action] : null);
 
 /** Ticket text for an event: what happened, who did it, why. User-typed reasons are redacted. */
 export function ticketText(event: Pick<AuditEvent, 'action' | 'actor' | 'reason' | 'evidenceRef' | 'to'>): string {
@@ -47,7 +71,7 @@ export function ticketText(event: Pick<AuditEvent, 'action' | 'actor' | 'reason'
 export function ticketWorkFor(events: AuditEvent[]): TicketWork[] {
   const work: TicketWork[] = [];
   for (const event of events) {
-    const op = OPS[event.action];
+    const op = ticketOpFor(event.action);
     if (!op) continue;
     work.push({
       findingId: event.findingId,

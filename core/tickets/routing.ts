@@ -27,8 +27,8 @@ export type TicketRoute = z.infer<typeof TicketRouteSchema>;
 
 /** A routing rule that cannot be followed with the sinks configured. */
 export class RoutingError extends ConfigurationError {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'RoutingError';
   }
 }

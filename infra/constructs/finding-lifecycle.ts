@@ -22,6 +22,7 @@ import {
   type IStateMachine,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { DECISION_ACTIONS } from '../../connectors/api/routes';
 import { acknowledgeAwsManagedPolicy, acknowledgeWildcardResources } from '../nag';
 import { CloseloopFunction } from './closeloop-function';
 import type { FindingsTable } from './findings-table';
@@ -36,16 +37,6 @@ export const LIFECYCLE_TABLE_ACTIONS = [
 ];
 
 const DEFINITION = join(__dirname, '..', '..', 'statemachines', 'finding-lifecycle.asl.json');
-const DECISION_ROUTES = [
-  'approve',
-  'reject',
-  'exception',
-  'exception/approve',
-  'exception/reject',
-  'false-positive',
-  'done',
-];
-
 export interface FindingLifecycleProps {
   readonly table: FindingsTable;
   /** The remediation policy (see core/policy/policy.ts); defaults apply to what it leaves out. @default the shipped defaults */
@@ -190,8 +181,8 @@ export class FindingLifecycle extends Construct {
       requestValidator: validator,
       requestParameters: { 'method.request.path.id': true },
     });
-    for (const route of DECISION_ROUTES) {
-      const resource = route
+    for (const action of DECISION_ACTIONS) {
+      const resource = action
         .split('/')
         .reduce<IResource>((parent, part) => parent.getResource(part) ?? parent.addResource(part), finding);
       resource.addMethod('POST', integration, {

@@ -53,7 +53,7 @@ export class ReportApi extends Construct {
     });
     const policyEnv: Record<string, string> = props.policy ? { CLOSELOOP_POLICY: JSON.stringify(props.policy) } : {};
     this.exportFunction = new CloseloopFunction(this, 'Export', {
-      entry: 'functions/report-export-lambda.ts',
+      entry: 'functions/report-export.ts',
       description: 'auditor report exports (background)',
       table: props.table,
       tableActions: REPORT_TABLE_ACTIONS,
@@ -77,7 +77,7 @@ export class ReportApi extends Construct {
     });
 
     this.function = new CloseloopFunction(this, 'Reports', {
-      entry: 'functions/report-api-lambda.ts',
+      entry: 'functions/report-api.ts',
       description: 'auditor reports API',
       table: props.table,
       tableActions: REPORT_TABLE_ACTIONS,

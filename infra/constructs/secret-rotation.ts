@@ -231,7 +231,7 @@ export class SecretRotation extends Construct {
     // Secrets Manager rotation events (CloudTrail) → managed-secret records; retire rotated-out keys.
     this.events = fn(
       'Events',
-      'functions/rotation-events-lambda.ts',
+      'functions/rotation-events.ts',
       'record Secrets Manager rotation events',
       LIFECYCLE_TABLE_ACTIONS,
       { environment: { CLOSELOOP_ROTATION_STATE_MACHINE: this.stateMachine.stateMachineArn } },

@@ -8,6 +8,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { WEBHOOK_SYSTEMS } from '../../connectors/api/routes';
 import type { TicketingSettings } from '../../connectors/deploy-config';
 import { CloseloopFunction } from './closeloop-function';
 import { DeadLetterQueue } from './dead-letter-queue';
@@ -117,7 +118,7 @@ export class TicketSync extends Construct {
     }).addTarget(new LambdaFunction(this.relay.fn, { retryAttempts: 2 }));
 
     this.webhooks = new CloseloopFunction(this, 'Webhooks', {
-      entry: 'functions/ticket-webhooks-lambda.ts',
+      entry: 'functions/ticket-webhooks.ts',
       description: 'Jira and ServiceNow webhooks',
       table: props.table,
       tableActions: TICKET_TABLE_ACTIONS,
@@ -135,7 +136,7 @@ export class TicketSync extends Construct {
     }
     const hooks = props.api.root.addResource('webhooks');
     const integration = new LambdaIntegration(this.webhooks.fn);
-    for (const system of ['jira', 'servicenow'])
+    for (const system of WEBHOOK_SYSTEMS)
       hooks.addResource(system).addMethod('POST', integration, { authorizationType: AuthorizationType.NONE });
     Validations.of(hooks).acknowledge({
       id: 'AwsSolutions-APIG4',

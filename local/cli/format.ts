@@ -6,7 +6,7 @@ export { publicEvent, publicFinding } from '@core/finding/views';
 import type { IngestSummary } from '@core/ingest/ingest';
 import type { Finding, RiskException } from '@core/finding/model';
 import type { QuarantineEntry } from '@core/finding/ports';
-import type { LocalTicket } from '@connectors/sinks/local-tracker';
+import type { LocalTicket } from '@core/store/local-tracker';
 
 export function findingsTable(findings: Finding[]): string {
   if (findings.length === 0) return 'No findings.';

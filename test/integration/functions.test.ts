@@ -20,8 +20,8 @@ let store: Awaited<ReturnType<typeof aFreshStore>>['store'];
 let handlers: {
   s3Report: typeof import('@functions/ingest-s3-report');
   securityHub: typeof import('@functions/ingest-securityhub-event');
-  reportApi: typeof import('@functions/report-api-lambda');
-  reportExport: typeof import('@functions/report-export-lambda');
+  reportApi: typeof import('@functions/report-api');
+  reportExport: typeof import('@functions/report-export');
 };
 const lambda = mockClient(LambdaClient);
 const EXPORT_FUNCTION = 'arn:aws:lambda:us-east-1:123456789012:function:closeloop-report-export';
@@ -43,8 +43,8 @@ beforeAll(async () => {
   handlers = {
     s3Report: await import('@functions/ingest-s3-report'),
     securityHub: await import('@functions/ingest-securityhub-event'),
-    reportApi: await import('@functions/report-api-lambda'),
-    reportExport: await import('@functions/report-export-lambda'),
+    reportApi: await import('@functions/report-api'),
+    reportExport: await import('@functions/report-export'),
   };
 });
 

@@ -8,7 +8,7 @@ import { ingestReportFiles } from '@connectors/sources/ingest-reports';
 import { ensureTable } from '@core/store/ensure-table';
 import { REPORT_FIXTURE_SECRETS, ownFixturePath, reportFixture } from '@test/support/fixtures';
 import { aGitleaksRecord, aHasher } from '@test/support/factories';
-import { StoreUnavailableError } from '@core/store/dynamo-finding-store';
+import { StoreUnavailableError } from '@core/store/table';
 import { aFreshStore } from '@test/support/dynamo';
 
 const clock = fixedClock('2026-11-01T12:00:00.000Z');

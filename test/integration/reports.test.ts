@@ -1,3 +1,4 @@
+import type { AuditAction } from '@core/audit/actions';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -18,9 +19,10 @@ import { computeReport, REPORT_KINDS } from '@core/reports/reports';
 import { renderReport, REPORT_FORMATS } from '@core/reports/render';
 import { DynamoManagedSecretStore } from '@core/store/dynamo-managed-secret-store';
 import { DynamoReportSource } from '@core/store/dynamo-report-source';
+import { SingleTable } from '@core/store/table';
 import { aFreshStore } from '@test/support/dynamo';
 import { aGitleaksRecord, aHasher } from '@test/support/factories';
-import { handleExportRequest, handleExportStatus, handleReportRequest } from '@functions/report-api';
+import { handleExportRequest, handleExportStatus, handleReportRequest } from '@connectors/api/reports';
 
 const NOW = Date.parse('2026-11-20T12:00:00.000Z');
 const DAY = 24 * 60 * 60 * 1000;
@@ -60,7 +62,7 @@ async function seededHistory() {
     clock.set(at);
     await updateFinding(store, clock, byLine.get(line)!, (f) => ({
       finding: { ...f, ...change(f) },
-      events: [{ actor: 'seed', action: 'seed.applied', reason: `line ${line}` }],
+      events: [{ actor: 'seed', action: 'finding.updated', reason: `line ${line}` }],
     }));
   };
   const owned = (owner: string, severity: Finding['severity'], dueDays: number) => ({
@@ -128,8 +130,8 @@ async function seededHistory() {
     ],
   }));
 
-  const managed = new DynamoManagedSecretStore(client, tableName);
-  const event = (action: string) => ({ actor: 'aws:secretsmanager', action, reason: 'seed' });
+  const managed = new DynamoManagedSecretStore(new SingleTable(client, tableName));
+  const event = (action: AuditAction) => ({ actor: 'aws:secretsmanager', action, reason: 'seed' });
   await managed.record(
     {
       secretArn: 'arn:aws:secretsmanager:eu-west-1:1:secret:fresh-AbCdEf',
@@ -163,7 +165,7 @@ async function seededHistory() {
     iso(-20),
   );
   const report = (kind: (typeof REPORT_KINDS)[number], extra: Partial<Parameters<typeof computeReport>[2]> = {}) =>
-    computeReport(kind, new DynamoReportSource(client, tableName), {
+    computeReport(kind, new DynamoReportSource(new SingleTable(client, tableName)), {
       now: new Date(NOW),
       policy: DEFAULT_POLICY,
       ...extra,
@@ -317,7 +319,7 @@ describe('auditor reports over a seeded history (DynamoDB Local, fixed clock)', 
   it("audit: a finding's trail or a period's events, with the chain verified; an edited event is named", async () => {
     const one = await h.report('audit', { findingId: h.byLine.get(5)! });
     expect(one.verification).toEqual({ ok: true, chains: 1, events: 2 });
-    expect(one.sections[0]!.rows.map((row) => row[4])).toEqual(['finding.created', 'seed.applied']);
+    expect(one.sections[0]!.rows.map((row) => row[4])).toEqual(['finding.created', 'finding.updated']);
     const period = await h.report('audit', { since: new Date(iso(-6)), actor: 'seed' });
     // Since six days ago, by time: lines 7 and 8 (same instant, by id), then 9, then 6; not 1-5 (earlier).
     // (Line 9's expiry was written by closeloop:lifecycle, not by the seed.)
@@ -377,7 +379,7 @@ describe('report API (GET /reports/{kind}, the same code as the CLI)', () => {
     h = await seededHistory();
   });
   const deps = () => ({
-    source: () => new DynamoReportSource(h.client, h.tableName),
+    source: () => new DynamoReportSource(new SingleTable(h.client, h.tableName)),
     policy: DEFAULT_POLICY,
     clock: { now: () => new Date(NOW) },
   });
@@ -461,7 +463,7 @@ describe('report exports (POST /reports/{kind}/exports, GET /reports/exports/{id
   };
   const worker = (request: unknown) =>
     runReportExport(request, {
-      source: new DynamoReportSource(h.client, h.tableName),
+      source: new DynamoReportSource(new SingleTable(h.client, h.tableName)),
       policy: DEFAULT_POLICY,
       files,
       now: () => new Date(NOW + 60_000),
@@ -509,7 +511,7 @@ describe('report exports (POST /reports/{kind}/exports, GET /reports/exports/{id
         queryStringParameters: { format: 'csv', owner: 'team-a', since: '2026-11-01' },
       },
       {
-        source: () => new DynamoReportSource(h.client, h.tableName),
+        source: () => new DynamoReportSource(new SingleTable(h.client, h.tableName)),
         policy: DEFAULT_POLICY,
         clock: { now: () => new Date(NOW) },
       },
@@ -548,7 +550,7 @@ describe('report exports (POST /reports/{kind}/exports, GET /reports/exports/{id
     const broken = { ...started.at(-1)!, id: '6f1c2b3a-0000-4000-8000-0000000000aa' };
     await expect(
       runReportExport(broken, {
-        source: new DynamoReportSource(h.client, 'no-such-table'),
+        source: new DynamoReportSource(new SingleTable(h.client, 'no-such-table')),
         policy: DEFAULT_POLICY,
         files,
         now: () => new Date(NOW),

@@ -10,6 +10,7 @@ import { fixedClock } from '@core/shared/clock';
 import { updateFinding } from '@core/finding/update';
 import type { RotationState } from '@core/rotation/model';
 import { DynamoManagedSecretStore } from '@core/store/dynamo-managed-secret-store';
+import { SingleTable } from '@core/store/table';
 import { aFreshStore } from '@test/support/dynamo';
 import { aGitleaksRecord, TEST_KEY } from '@test/support/factories';
 import { aRotationWorld } from '@test/support/rotation';
@@ -27,7 +28,7 @@ let fresh: Awaited<ReturnType<typeof aFreshStore>>;
 let handlers: {
   protocol: typeof import('@functions/secret-rotation');
   step: typeof import('@functions/rotation-step');
-  events: typeof import('@functions/rotation-events-lambda');
+  events: typeof import('@functions/rotation-events');
   hygiene: typeof import('@functions/credential-hygiene');
 };
 const sfn = mockClient(SFNClient);
@@ -58,7 +59,7 @@ beforeAll(async () => {
   handlers = {
     protocol: await import('@functions/secret-rotation'),
     step: await import('@functions/rotation-step'),
-    events: await import('@functions/rotation-events-lambda'),
+    events: await import('@functions/rotation-events'),
     hygiene: await import('@functions/credential-hygiene'),
   };
   // Secrets Manager invokes the deployed rotation function for each protocol step.
@@ -168,7 +169,7 @@ describe('rotation Lambdas as deployed (handler modules, their own SDK clients, 
       stateMachineArn: ROTATION_MACHINE,
       name: 'retire-3a5d6f70-0000-4000-8000-000000000002',
     });
-    const record = await new DynamoManagedSecretStore(fresh.client, fresh.tableName).get(secretArn);
+    const record = await new DynamoManagedSecretStore(new SingleTable(fresh.client, fresh.tableName)).get(secretArn);
     expect(record).toMatchObject({ rotations: 1, lastOutcome: 'succeeded', rotator: 'iam_access_key' });
   });
 

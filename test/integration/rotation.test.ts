@@ -13,7 +13,9 @@ import { remediationNotConfigured } from '@core/lifecycle/ports';
 import type { ResumeAt, Signal } from '@core/lifecycle/state';
 import type { Finding } from '@core/finding/model';
 import { DynamoManagedSecretStore } from '@core/store/dynamo-managed-secret-store';
-import { recordRotationEvent } from '@functions/rotation-events';
+import { recordRotationEvent } from '@connectors/aws/rotation-events';
+import { awsSecretCatalogue } from '@connectors/aws/secrets-catalogue';
+import { stepFunctionsRetirements } from '@connectors/aws/step-functions';
 import { ingestReportFiles } from '@connectors/sources/ingest-reports';
 import { dryRunCredentialControl } from '@connectors/aws/dry-run-credential-control';
 import { fixedClock } from '@core/shared/clock';
@@ -21,6 +23,7 @@ import { DEFAULT_POLICY, type Policy } from '@core/policy/policy';
 import { FAILED_STEP_TAG } from '@core/rotation/model';
 import type { CredentialControl } from '@core/rotation/ports';
 import { DynamoTicketStore } from '@core/store/dynamo-ticket-store';
+import { SingleTable } from '@core/store/table';
 import { LocalLifecycleRunner } from '@local/lifecycle-runner';
 import { LocalRotationRunner } from '@local/rotation-runner';
 import { aGitleaksRecord } from '@test/support/factories';
@@ -151,7 +154,7 @@ describe('secret rotation machine (statemachines/secret-rotation.asl.json on the
       lifecycle: { waitingAt: 'AwaitOwnerFix' },
     });
     // The owner hears of it on the ticket.
-    const work = await new DynamoTicketStore(ctx.client, ctx.tableName).pendingWork(100);
+    const work = await new DynamoTicketStore(new SingleTable(ctx.client, ctx.tableName)).pendingWork(100);
     expect(work.map((w) => w.action)).toEqual(expect.arrayContaining(['remediation.started', 'remediation.failed']));
     expect(world.sm.find(secretArn).tags.get(FAILED_STEP_TAG)).toMatch(/^testSecret@/);
   });
@@ -173,6 +176,21 @@ describe('secret rotation machine (statemachines/secret-rotation.asl.json on the
       failedStep: 'CheckRotation (still AWSPENDING after 3 checks)',
     });
     expect(Object.values(world.sm.stages(secretArn)).flat()).not.toContain('AWSPENDING');
+  });
+
+  it('a pending value it may not read is a failure, never taken for "nothing pending": AWSPENDING stays for the retry', async () => {
+    world = aRotationWorld();
+    const { secretArn } = world.managedIamUser('payments-ci');
+    world.sm.rotationLambda = async () => undefined; // the rotation stays AWSPENDING
+    const token = '3a5d6f70-0000-4000-8000-0000000000aa';
+    await world.control.startRotation(secretArn, token);
+    const denied = Object.assign(new Error('not authorized to perform secretsmanager:GetSecretValue'), {
+      name: 'AccessDeniedException',
+    });
+    world.sm.faults.set('GetSecretValue', [denied]);
+
+    await expect(world.control.abandonRotation(secretArn, token)).rejects.toThrow(/not authorized/);
+    expect(world.sm.stages(secretArn)[token]).toContain('AWSPENDING');
   });
 
   it('containment of a leaked IAM key no secret manages: approval first, then the key is deactivated and a replacement stored in a new secret', async () => {
@@ -219,7 +237,7 @@ describe('secret rotation machine (statemachines/secret-rotation.asl.json on the
     expect(contained.reason).toContain(`a replacement key is in Secrets Manager secret ${replacement.name}`);
     expect(contained.data).toMatchObject({ replacementSecret: replacement.arn });
     expect((await ctx.store.get(ctx.finding.id))!.status).toBe('resolved');
-    const work = await new DynamoTicketStore(ctx.client, ctx.tableName).pendingWork(100);
+    const work = await new DynamoTicketStore(new SingleTable(ctx.client, ctx.tableName)).pendingWork(100);
     expect(work.find((w) => w.action === 'key.contained')!.text).toContain(replacement.name);
   });
 
@@ -274,16 +292,16 @@ describe('scheduled rotations: Secrets Manager events recorded on the managed se
       new RotateSecretCommand({ SecretId: secretArn, ClientRequestToken: '0f6d7a4e-2222-4a2b-9c3d-000000000001' }),
     );
     const { store, client, tableName } = await aFreshStore();
-    const secrets = new DynamoManagedSecretStore(client, tableName);
+    const secrets = new DynamoManagedSecretStore(new SingleTable(client, tableName));
     const started: Array<{ name?: string; input?: string }> = [];
     const sfn = {
       send: async (command: { input: { name?: string; input?: string } }) => started.push(command.input),
     } as never;
+    const rotationStateMachineArn = 'arn:aws:states:eu-west-1:123456789012:stateMachine:rotation';
     const deps = {
       secrets,
-      secretsManager: world.secretsManager,
-      sfn,
-      rotationStateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:rotation',
+      catalogue: awsSecretCatalogue(world.secretsManager),
+      retirements: stepFunctionsRetirements(sfn, rotationStateMachineArn),
       policy: DEFAULT_POLICY,
       clock,
     };
@@ -293,7 +311,7 @@ describe('scheduled rotations: Secrets Manager events recorded on the managed se
     expect(await recordRotationEvent(cloudTrailEvent('RotationStarted', secretArn, 'ct-0'), deps)).toBe('ignored');
     expect(started).toEqual([
       {
-        stateMachineArn: deps.rotationStateMachineArn,
+        stateMachineArn: rotationStateMachineArn,
         name: 'retire-0f6d7a4e-2222-4a2b-9c3d-000000000001',
         input: expect.any(String),
       },
@@ -350,13 +368,12 @@ describe('scheduled rotations: Secrets Manager events recorded on the managed se
     world = aRotationWorld();
     const { secretArn } = world.managedIamUser('reporting-etl');
     const { client, tableName } = await aFreshStore();
-    const secrets = new DynamoManagedSecretStore(client, tableName);
+    const secrets = new DynamoManagedSecretStore(new SingleTable(client, tableName));
     const started: unknown[] = [];
     const deps = {
       secrets,
-      secretsManager: world.secretsManager,
-      sfn: { send: async (c: unknown) => started.push(c) } as never,
-      rotationStateMachineArn: 'arn:x',
+      catalogue: awsSecretCatalogue(world.secretsManager),
+      retirements: stepFunctionsRetirements({ send: async (c: unknown) => started.push(c) } as never, 'arn:x'),
       policy: DEFAULT_POLICY,
       clock,
     };
@@ -376,10 +393,9 @@ describe('scheduled rotations: Secrets Manager events recorded on the managed se
     world = aRotationWorld();
     const { client, tableName } = await aFreshStore();
     const deps = {
-      secrets: new DynamoManagedSecretStore(client, tableName),
-      secretsManager: world.secretsManager,
-      sfn: {} as never,
-      rotationStateMachineArn: 'arn:x',
+      secrets: new DynamoManagedSecretStore(new SingleTable(client, tableName)),
+      catalogue: awsSecretCatalogue(world.secretsManager),
+      retirements: stepFunctionsRetirements({} as never, 'arn:x'),
       policy: DEFAULT_POLICY,
       clock,
     };

@@ -6,8 +6,9 @@ import { ServiceNowSink } from '@connectors/sinks/servicenow/servicenow-sink';
 import { ServiceNowCmdb } from '@connectors/sinks/servicenow/cmdb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { lambdaOwnerDirectory } from '@functions/shared/ticketing-runtime';
-import { handleTicketWebhook } from '@functions/ticket-webhooks';
+import { handleTicketWebhook } from '@connectors/api/webhooks';
+import { lambdaServices } from '@connectors/wiring/lambda';
+import { lambdaCmdbDirectory } from '@connectors/wiring/ticketing';
 import { FakeJira } from '@test/support/fake-jira';
 import { ownFixturePath } from '@test/support/fixtures';
 import { startFakeServiceNow } from '@test/support/fake-servicenow';
@@ -216,11 +217,15 @@ describe('ServiceNow tasks and CMDB (a ServiceNow stand-in on 127.0.0.1)', () =>
       const lambdaEnv = {
         ...env(sn.base),
         SERVICENOW_PASSWORD: '',
+        CLOSELOOP_TABLE: 'closeloop',
         CLOSELOOP_TICKETING_SECRET: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ticketing-AbCdEf',
         AWS_REGION: 'eu-west-1',
       };
-      expect(lambdaOwnerDirectory({ CLOSELOOP_TICKETING_SECRET: 'x' })).toBeUndefined(); // no ServiceNow: no CMDB step
-      const directory = lambdaOwnerDirectory(lambdaEnv)!;
+      // No ServiceNow: no CMDB step.
+      expect(
+        lambdaCmdbDirectory(lambdaServices({ CLOSELOOP_TABLE: 'closeloop', CLOSELOOP_TICKETING_SECRET: 'x' })),
+      ).toBeUndefined();
+      const directory = lambdaCmdbDirectory(lambdaServices(lambdaEnv))!;
       expect(await directory.ownerOf({ type: 'repository', id: 'github.com/acme/payments-api' })).toBe(
         'owner@example.com',
       );

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoFindingStore } from '@core/store/dynamo-finding-store';
 import { ensureTable } from '@core/store/ensure-table';
+import { SingleTable } from '@core/store/table';
 import { localClient } from '@local/dynamodb-local';
 
 /** A fresh table on the suite's DynamoDB Local. */
@@ -10,5 +11,5 @@ export async function aFreshStore() {
   const client = localClient(endpoint);
   const tableName = `t-${randomUUID()}`;
   await ensureTable(client, tableName);
-  return { client, tableName, endpoint, store: new DynamoFindingStore(client, tableName) };
+  return { client, tableName, endpoint, store: new DynamoFindingStore(new SingleTable(client, tableName)) };
 }

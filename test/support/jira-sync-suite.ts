@@ -1,4 +1,6 @@
 import type { Clock } from '@core/shared/clock';
+import { findingWrite } from '@core/finding/write';
+import { SingleTable } from '@core/store/table';
 import { parsePolicy } from '@core/policy/policy';
 import { DynamoTicketStore } from '@core/store/dynamo-ticket-store';
 import { ticketDraft } from '@core/tickets/draft';
@@ -60,7 +62,7 @@ export function describeJiraSync(title: string, contract: () => JiraContract): v
       const open = await store.list();
       const deps = (worker = 'w1') =>
         syncDeps({ client, tableName, store, clock, policy: POLICY, jira: aJiraSink(jira, options.jiraEnv), worker });
-      return { client, tableName, store, clock, runner, open, deps, tickets: new DynamoTicketStore(client, tableName) };
+      return { client, tableName, store, clock, runner, open, deps, tickets: new DynamoTicketStore(new SingleTable(client, tableName)) };
     }
 
     it('creates exactly one issue per open finding through bulk create, with ADF descriptions, labels, priority, due date and assignee', async () => {
@@ -178,12 +180,11 @@ export function describeJiraSync(title: string, contract: () => JiraContract): v
       const { deps, open, store } = await setup();
       const f = open[0]!;
       await store.commit([
-        {
+        findingWrite({
           finding: { ...f, owner: 'team-without-jira', version: f.version + 1 },
           expectedVersion: f.version,
           events: [],
-          aliases: [],
-        },
+        }),
       ]);
       await syncTickets(deps());
       const [issue] = jira.withLabel(ticketLabel(f.id));

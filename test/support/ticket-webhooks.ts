@@ -5,7 +5,8 @@ import { parsePolicy } from '@core/policy/policy';
 import { DynamoTicketStore } from '@core/store/dynamo-ticket-store';
 import { ticketLabel } from '@core/tickets/model';
 import { ingestReportFiles } from '@connectors/sources/ingest-reports';
-import type { WebhookDeps } from '@functions/ticket-webhooks';
+import type { WebhookDeps } from '@connectors/api/webhooks';
+import { SingleTable } from '@core/store/table';
 import { LocalLifecycleRunner } from '@local/lifecycle-runner';
 import { aFreshStore } from './dynamo';
 import { aHasher } from './factories';
@@ -37,7 +38,7 @@ export async function aWebhookWorld() {
   const signaller: LifecycleSignaller = {
     signal: async (f, resumeAt, signal) => (await runner.resume(f, resumeAt, { signal }), 'resumed'),
   };
-  const tickets = new DynamoTicketStore(client, tableName);
+  const tickets = new DynamoTicketStore(new SingleTable(client, tableName));
   const deps: WebhookDeps = {
     store,
     clock,

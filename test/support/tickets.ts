@@ -7,7 +7,8 @@ import { syncTickets, type SyncDeps } from '@core/tickets/sync';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { JiraSink } from '@connectors/sinks/jira/jira-sink';
 import { readJiraConfig } from '@connectors/sinks/jira/config';
-import { LocalTrackerSink } from '@connectors/sinks/local-tracker';
+import { LocalTrackerSink } from '@core/store/local-tracker';
+import { SingleTable } from '@core/store/table';
 import type { RetryPolicy } from '@connectors/http/retrying-http';
 import type { FakeJira } from './fake-jira';
 
@@ -52,11 +53,11 @@ export function syncDeps(input: {
 }): SyncDeps {
   return {
     store: input.store,
-    tickets: new DynamoTicketStore(input.client, input.tableName),
+    tickets: new DynamoTicketStore(new SingleTable(input.client, input.tableName)),
     clock: input.clock,
     policy: input.policy ?? DEFAULT_POLICY,
     sinks: {
-      local: new LocalTrackerSink(input.client, input.tableName, () => input.clock.now()),
+      local: new LocalTrackerSink(new SingleTable(input.client, input.tableName), () => input.clock.now()),
       ...(input.jira ? { jira: input.jira } : {}),
     },
     configured: { ...(input.jira ? { jiraProject: 'SEC' } : {}), servicenow: false },

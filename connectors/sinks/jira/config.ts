@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { ConfigurationError } from '@core/shared/errors';
 import { parseRecord } from '@core/shared/problems';
-import { JIRA_DEFAULT_PRIORITIES, parsePriorities, type PriorityScheme } from '../priority';
+import type { PriorityScheme } from '@core/tickets/priority';
+import { JIRA_DEFAULT_PRIORITIES, parsePriorities } from '../priority';
 
 /** Jira Cloud connection and behaviour, from the environment (secrets from Secrets Manager on AWS). */
 export interface JiraConfig {

@@ -9,7 +9,7 @@ import {
   requestWithRetry,
   type RetryPolicy,
 } from '../../http/retrying-http';
-import { raisedPriority } from '../priority';
+import { raisedPriority } from '@core/tickets/priority';
 import { sectionsDoc, textDoc } from './adf';
 import type { JiraConfig } from './config';
 import {

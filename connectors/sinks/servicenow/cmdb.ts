@@ -1,6 +1,6 @@
 import type { AxiosInstance } from 'axios';
 import { z } from 'zod';
-import type { Asset, Finding } from '@core/finding/model';
+import { isClosed, type Asset, type Finding } from '@core/finding/model';
 import type { OwnerDirectory } from '@core/policy/ports';
 import { DEFAULT_RETRY_POLICY, requestWithRetry, type RetryPolicy } from '../../http/retrying-http';
 import type { ServiceNowConfig } from './config';
@@ -20,7 +20,7 @@ export function identifyReconcilePayload(finding: Finding, config: ServiceNowCon
           ...(finding.owner ? { owned_by: finding.owner } : {}),
           ...(lastRotation ? { u_last_rotated: lastRotation.slice(0, 19).replace('T', ' ') } : {}),
           ...(finding.exception?.until ? { u_expires: finding.exception.until.slice(0, 10) } : {}),
-          operational_status: finding.status === 'resolved' || finding.status === 'false_positive' ? '6' : '1',
+          operational_status: isClosed(finding.status) ? '6' : '1',
         },
       },
     ],

@@ -20,8 +20,8 @@ const OneSchema = z.object({ result: RecordSchema });
 const ManySchema = z.object({ result: z.array(RecordSchema) });
 
 export class ServiceNowResponseError extends CloseloopError {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'ServiceNowResponseError';
   }
 }

@@ -1,15 +1,13 @@
 import { z } from 'zod';
 import type { InboundTicketEvent } from '@core/tickets/inbound';
 import { describeIssues } from '@core/shared/problems';
+import { FindingIdSchema } from '@core/finding/identity';
 import type { ServiceNowConfig } from './config';
 
 /** What closeloop expects a ServiceNow business rule / flow to POST (see the README). */
 export const ServiceNowWebhookSchema = z.object({
   number: z.string().min(1),
-  correlation_id: z
-    .string()
-    .regex(/^NHI-[0-9A-F]{16}$/)
-    .optional(),
+  correlation_id: FindingIdSchema.optional(),
   state: z.string().min(1),
   previous_state: z.string().optional(),
   close_notes: z.string().optional(),

@@ -1,6 +1,6 @@
 import { signBody } from '@connectors/sinks/webhook-signature';
 import { interpretJiraWebhook, parseJiraWebhook } from '@connectors/sinks/jira/webhook';
-import { handleTicketWebhook } from '@functions/ticket-webhooks';
+import { handleTicketWebhook } from '@connectors/api/webhooks';
 import { readFixtureJson } from '@test/support/shared-fixtures';
 import { JIRA_SECRET, aWebhookWorld, retargetedJiraIssueUpdated } from '@test/support/ticket-webhooks';
 

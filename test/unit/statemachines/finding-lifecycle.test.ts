@@ -2,6 +2,7 @@ import validateAsl from 'asl-validator';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { forLocalRunner, readLifecycleDefinition } from '@local/lifecycle-definition';
 import { recordStatesEntered } from '@local/lifecycle-runner';
+import { WAIT_STATES } from '@core/finding/model';
 
 /**
  * The routing contract of statemachines/finding-lifecycle.asl.json, run in the local runner
@@ -137,6 +138,15 @@ describe('finding lifecycle definition', () => {
   it('exception expired and the exposure is gone: resolved', async () => {
     const { path } = await run({ Decide: [{ route: 'owner_fix' }], AwaitOwnerFix: [{ kind: 'exception_requested' }], AwaitExceptionApproval: [{ decision: 'approved' }], AcceptRisk: [{ expiresAt: '2027-01-30T00:00:00Z', continueAsNew: false }], Revalidate: [{ exposed: false }] });
     expect(path.slice(-4)).toEqual(['Revalidate', 'StillExposed', 'Resolve', 'Done']);
+  });
+
+  it('names every state a lifecycle waits in as a WAIT_STATES entry, and each of them is a state of the definition', () => {
+    const states = DEFINITION.States as Record<string, { Type: string; Resource?: string }>;
+    for (const name of WAIT_STATES) expect(Object.keys(states)).toContain(name);
+    const waits = Object.entries(states)
+      .filter(([, s]) => s.Type === 'Wait' || (s.Type === 'Task' && s.Resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken'))
+      .map(([name]) => name);
+    expect([...WAIT_STATES].sort()).toEqual(waits.sort());
   });
 
   it('exception rejected: back to the owner', async () => {

@@ -1,6 +1,7 @@
+import type { AuditAction } from '@core/audit/actions';
 import { GENESIS_HASH, chainEvents, verifyChain, type AuditEventDraft } from '@core/audit/chain';
 
-const draft = (action: string, reason?: string): AuditEventDraft => ({
+const draft = (action: AuditAction, reason?: string): AuditEventDraft => ({
   at: '2026-11-01T00:00:00.000Z',
   actor: 'ingest:gitleaks',
   action,

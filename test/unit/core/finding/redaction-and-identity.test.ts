@@ -1,4 +1,4 @@
-import { SecretHasher, findingIdFor, previewSecret } from '@core/finding/identity';
+import { FindingIdSchema, SecretHasher, findingIdFor, parseFindingId, previewSecret } from '@core/finding/identity';
 import { REDACTED, describeValue, redactRecord, redactText } from '@core/shared/redaction';
 import { leakSeverity, nhiTypeFromDetector } from '@core/finding/standards';
 
@@ -26,7 +26,21 @@ describe('secret hashing and previews', () => {
 
   it('derives a stable id from the fingerprint', () => {
     expect(findingIdFor('secret:abc')).toBe(findingIdFor('secret:abc'));
-    expect(findingIdFor('secret:abc')).toMatch(/^NHI-[0-9A-F]{16}$/);
+    expect(FindingIdSchema.safeParse(findingIdFor('secret:abc')).success).toBe(true);
+  });
+
+  it('takes a typed finding id in any case and gives its stored form', () => {
+    expect(parseFindingId('nhi-00000000000abcde')).toBe('NHI-00000000000ABCDE');
+  });
+
+  it('refuses what is not a finding id, naming the field and showing what was given', () => {
+    expect(() => parseFindingId('not-an-id')).toThrow(
+      'finding id must look like NHI-0123456789ABCDEF, got "not-an-id"',
+    );
+    expect(() => parseFindingId('NHI-123', 'finding')).toThrow(
+      'finding must look like NHI-0123456789ABCDEF, got "NHI-123"',
+    );
+    expect(FindingIdSchema.safeParse('nhi-00000000000abcde').success).toBe(false);
   });
 });
 

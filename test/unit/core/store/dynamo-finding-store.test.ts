@@ -1,3 +1,4 @@
+import { EVENT_DAY_SHARDS, SingleTable, eventDayShard, indexKeys } from '@core/store/table';
 import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
@@ -7,13 +8,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createFinding } from '@core/finding/merge';
-import {
-  DynamoFindingStore,
-  EVENT_DAY_SHARDS,
-  eventDayShard,
-  eventIndexKeys,
-  toFindingItem,
-} from '@core/store/dynamo-finding-store';
+import { DynamoFindingStore, toFindingItem } from '@core/store/dynamo-finding-store';
+import { findingWrite } from '@core/finding/write';
 import { anObservation } from '@test/support/factories';
 
 const doc = mockClient(DynamoDBDocumentClient);
@@ -27,7 +23,7 @@ const finding = (n: number) =>
   ).finding;
 
 describe('DynamoFindingStore retries (mocked DynamoDB: unprocessed items cannot be forced on DynamoDB Local)', () => {
-  const store = new DynamoFindingStore(new DynamoDBClient({ region: 'us-east-1' }), 'closeloop');
+  const store = new DynamoFindingStore(new SingleTable(new DynamoDBClient({ region: 'us-east-1' }), 'closeloop'));
 
   it('retries UnprocessedKeys of BatchGetItem until every finding is read', async () => {
     const [a, b] = [finding(1), finding(2)];
@@ -76,7 +72,7 @@ describe('DynamoFindingStore retries (mocked DynamoDB: unprocessed items cannot 
 
   it('reports the finding whose guard failed as a conflict and still commits the others', async () => {
     const [a, b] = [finding(1), finding(2)];
-    const writes = [a, b].map((f) => ({ finding: f, expectedVersion: null, events: [], aliases: [] }));
+    const writes = [a, b].map((f) => findingWrite({ finding: f, expectedVersion: null, events: [] }));
     doc
       .on(TransactWriteCommand)
       .rejectsOnce(
@@ -103,7 +99,7 @@ describe('audit event index (byTimer EVENTDAY#<day>#<shard>)', () => {
     for (const c of counts) expect(c).toBeGreaterThan(850);
     for (const c of counts) expect(c).toBeLessThan(1150);
     const keys = [1, 2, 3].map((seq) =>
-      eventIndexKeys({ at: `2026-11-20T10:00:0${seq}.000Z`, findingId: ids[0]!, seq }),
+      indexKeys.event({ at: `2026-11-20T10:00:0${seq}.000Z`, findingId: ids[0]!, seq }),
     );
     expect(new Set(keys.map((k) => k.gsi4pk))).toEqual(new Set([`EVENTDAY#2026-11-20#${eventDayShard(ids[0]!)}`]));
     expect(keys.map((k) => k.gsi4sk)).toEqual(

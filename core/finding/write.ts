@@ -1,0 +1,25 @@
+import type { AuditEvent } from '../audit/chain';
+import { ticketWorkFor } from '../tickets/outbox';
+import { expiredExceptionsOf } from './history';
+import type { FindingWrite } from './ports';
+
+/**
+ * A finding write with everything it owes besides its events: the ticket work they cause (the
+ * transactional outbox) and the history items of an expiring exception. The store only
+ * persists what this says.
+ */
+export function findingWrite(parts: {
+  finding: FindingWrite['finding'];
+  expectedVersion: number | null;
+  events: AuditEvent[];
+  aliases?: string[];
+}): FindingWrite {
+  return {
+    finding: parts.finding,
+    expectedVersion: parts.expectedVersion,
+    events: parts.events,
+    aliases: parts.aliases ?? [],
+    outbox: ticketWorkFor(parts.events),
+    history: expiredExceptionsOf(parts.finding, parts.events),
+  };
+}
