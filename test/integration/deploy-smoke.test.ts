@@ -156,7 +156,7 @@ describe('the smoke test catches', () => {
     const fn = byDescription('start lifecycles of new and reopened findings');
     expect(await start(fn, { handler: 'index.main' })).toEqual({
       ok: false,
-      error: 'handler: index.main is not a function (the module exports handler, startPending)',
+      error: 'handler: index.main is not a function (the module exports handler)',
     });
     expect(await start(fn, { handler: 'app.handler' })).toEqual({
       ok: false,

@@ -62,7 +62,16 @@ export function describeJiraSync(title: string, contract: () => JiraContract): v
       const open = await store.list();
       const deps = (worker = 'w1') =>
         syncDeps({ client, tableName, store, clock, policy: POLICY, jira: aJiraSink(jira, options.jiraEnv), worker });
-      return { client, tableName, store, clock, runner, open, deps, tickets: new DynamoTicketStore(new SingleTable(client, tableName)) };
+      return {
+        client,
+        tableName,
+        store,
+        clock,
+        runner,
+        open,
+        deps,
+        tickets: new DynamoTicketStore(new SingleTable(client, tableName)),
+      };
     }
 
     it('creates exactly one issue per open finding through bulk create, with ADF descriptions, labels, priority, due date and assignee', async () => {
