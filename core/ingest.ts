@@ -75,8 +75,16 @@ export const emptyCoverage = (): ScanCoverage => ({
   partial: false,
 });
 
-/** Asset types a scan covers as a whole (a repository, an account, a resource, a workspace). */
-const SCOPED_ASSETS = new Set(['repository', 'aws_account', 'aws_resource', 'workspace']);
+/** Asset types a scan covers as a whole (a repository, an account, a resource, a workspace, an image…). */
+const SCOPED_ASSETS = new Set([
+  'repository',
+  'aws_account',
+  'aws_resource',
+  'workspace',
+  'container_image',
+  'kubernetes_workload',
+  'cloud_resource',
+]);
 
 const MAX_CONFLICT_ROUNDS = 8;
 

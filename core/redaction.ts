@@ -23,6 +23,18 @@ const SECRET_FIELDS = new Set([
   'private_key',
   'privatekey',
   'value',
+  // Scanner fields that hold the secret, the line around it, or something derived from it.
+  'secretparts', // TruffleHog
+  'raw_source_code_extract', // GitLab
+  'match_content', // Nosey Parker 0.16
+  'groups', // Nosey Parker 0.17+ (base64 capture groups)
+  'matching', // Nosey Parker snippet
+  'before',
+  'after',
+  'hashed_secret', // detect-secrets (an unkeyed SHA-1 of the secret)
+  'ignore_sha', // ggshield (an unkeyed SHA-256 of the secret)
+  'content', // Trivy code lines
+  'fragment', // gitleaks 8 composite rules
 ]);
 
 const PATTERNS: RegExp[] = [
