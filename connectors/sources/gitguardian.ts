@@ -41,7 +41,7 @@ export const GitguardianIncidentSchema = z.object({
 const VALIDITY: Record<string, Validity> = { valid: 'active', invalid: 'inactive' };
 
 /** `gitguardian/workspace/8` from the incident's dashboard URL: the workspace is the asset. */
-function workspaceOf(url: string | undefined): string {
+export function gitguardianWorkspace(url: string | undefined): string {
   const m = url ? /\/workspace\/(\d+)\//.exec(url) : null;
   return m ? `gitguardian/workspace/${m[1]}` : 'gitguardian';
 }
@@ -53,7 +53,7 @@ export function normalizeGitguardian(record: unknown, ctx: ParseContext): Normal
   if (!parsed.ok) return { kind: 'rejected', problems: parsed.problems };
   const i = parsed.value;
   const name = i.detector.display_name ?? i.detector.name;
-  const workspace = workspaceOf(i.gitguardian_url);
+  const workspace = gitguardianWorkspace(i.gitguardian_url);
   const locations: Location[] = (i.occurrences ?? []).map((o) => ({
     kind: o.sha ? 'commit' : 'file',
     ...(o.source?.full_name ? { repository: o.source.full_name.toLowerCase() } : {}),
