@@ -12,6 +12,7 @@ import { UnreadableReportError } from '@core/errors';
 import { sha256Of } from '@core/identity';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { ingestReportFiles } from '@connectors/sources/ingest-reports';
+import { reportKeyConvention } from '@connectors/sources/report-key';
 import { applyCleanRescans } from '@core/lifecycle/rescan';
 import { sfnSignaller } from './lifecycle-api';
 import { policyFromEnv } from './shared/lifecycle-runtime';
@@ -41,6 +42,7 @@ const processor = new BatchProcessor(EventType.SQS);
 export async function ingestObject(bucket: string, key: string, deps = { s3, runtime, sfn }) {
   const dir = await mkdtemp(join(tmpdir(), 'report-'));
   const file = join(dir, key.split('/').pop() || 'report');
+  const convention = reportKeyConvention(key);
   try {
     const object = await deps.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     await pipeline(object.Body as Readable, createWriteStream(file));
@@ -48,6 +50,7 @@ export async function ingestObject(bucket: string, key: string, deps = { s3, run
       store: deps.runtime.store,
       clock: deps.runtime.clock,
       hasher: await deps.runtime.hasher(),
+      ...convention,
     });
     logger.info('report ingested', { bucket, key, ...total, errors: total.errors.slice(0, 20) });
     // Findings waiting for their owner that this scan of their scope no longer reports resume (verify).
@@ -71,7 +74,7 @@ export async function ingestObject(bucket: string, key: string, deps = { s3, run
           id: sha256Of('s3', bucket, key, err.message).slice(0, 32),
           receivedAt: deps.runtime.clock.now().toISOString(),
           file: `s3://${bucket}/${key}`,
-          format: 'unknown',
+          format: convention.format ?? 'unknown',
           recordNo: 0,
           problems: [err.message.replace(file, key)],
           redactedRecord: 'null',

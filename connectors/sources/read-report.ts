@@ -16,6 +16,8 @@ export interface OpenedReport {
   /** Total records when known up front (document formats), for a progress bar. */
   total?: number;
   records: AsyncIterable<RecordOutcome> | Iterable<RecordOutcome>;
+  /** The scanner the report comes from, as far as the format or the report says: a report that finds nothing is its clean scan. */
+  scanner?: string;
 }
 
 /** Where a text that JSON.parse refused stops being JSON, without echoing any of it. */
@@ -94,10 +96,13 @@ function tryParse(text: string): { ok: true; value: unknown } | { ok: false } {
   }
 }
 
-/** Hides run context that parsers attach to records (SARIF) before a record is quarantined. */
+/**
+ * Hides the context that parsers attach to records (`{ __sarifRun, result }`, `{ __scan, result }`…)
+ * before a record is quarantined.
+ */
 function quarantineView(record: unknown): unknown {
-  if (record && typeof record === 'object' && '__sarifRun' in record)
-    return (record as unknown as { result: unknown }).result;
+  if (record && typeof record === 'object' && 'result' in record && Object.keys(record).some((k) => k.startsWith('__')))
+    return (record as { result: unknown }).result;
   return record;
 }
 
@@ -126,13 +131,24 @@ export async function openReport(
       { cause: err },
     );
   }
-  if (size === 0) throw new UnreadableReportError(name, 'the file is empty');
   const forced = options.format && options.format !== 'auto' ? formatByName(options.format) : undefined;
 
   // JSON lines when the first non-empty line is a whole JSON object and either more follows
   // or it is a record of a JSON-lines format. A pretty-printed document's first line ("[" or
   // "{") is not valid JSON on its own, so documents never take this path.
-  const head = await firstLine(path);
+  const head = size === 0 ? '' : await firstLine(path);
+  if (head === '') {
+    // JSON-lines scanners (TruffleHog, Nosey Parker) write nothing when they find nothing.
+    if (forced?.shape === 'lines')
+      return { format: forced, total: 0, records: [], scanner: forced.scanner?.(undefined) };
+    const what = size === 0 ? 'the file is empty' : 'the file is empty (only whitespace)';
+    throw new UnreadableReportError(
+      name,
+      forced
+        ? what
+        : `${what}; if it is the clean scan of a JSON-lines scanner (${linesFormats()}), pass --format to ingest it`,
+    );
+  }
   const headParsed = tryParse(head);
   const headIsObject =
     headParsed.ok &&
@@ -141,12 +157,14 @@ export async function openReport(
     !Array.isArray(headParsed.value);
   const moreThanOneLine = size > Buffer.byteLength(head) + 2;
   const useLines = forced
-    ? forced.shape === 'lines'
+    ? forced.shape === 'lines' && (!forced.records || (headIsObject && moreThanOneLine))
     : headIsObject &&
       (moreThanOneLine || SOURCE_FORMATS.some((f) => f.shape === 'lines' && f.detect(headParsed.value)));
 
   if (useLines) {
     if (!headParsed.ok) throw new UnreadableReportError(name, `line 1 ${lineProblem(head)}`);
+    if (!headIsObject)
+      throw new UnreadableReportError(name, `line 1 is not a JSON object: ${forced!.label} has one object per line`);
     const format = forced ?? SOURCE_FORMATS.find((f) => f.shape === 'lines' && f.detect(headParsed.value));
     if (!format)
       throw new UnreadableReportError(
@@ -156,7 +174,7 @@ export async function openReport(
     const tail = await lastLine(path, size);
     if (!tryParse(tail).ok)
       throw new UnreadableReportError(name, 'its last line is not complete JSON; the file looks truncated');
-    return { format, records: streamLines(path, format, options.ctx) };
+    return { format, records: streamLines(path, format, options.ctx), scanner: format.scanner?.(undefined) };
   }
 
   // Decoded in one go: readFile(path, 'utf8') decodes chunk by chunk, and JSON.parse of the
@@ -164,21 +182,45 @@ export async function openReport(
   const text = (await readFile(path)).toString('utf8');
   const parsed = tryParse(text);
   if (!parsed.ok) throw new UnreadableReportError(name, jsonErrorLocation(text));
-  const format = forced ?? SOURCE_FORMATS.find((f) => f.shape === 'document' && f.detect(parsed.value));
+  const doc = parsed.value;
+  if (!forced && (doc === null || (Array.isArray(doc) && doc.length === 0)))
+    throw new UnreadableReportError(
+      name,
+      `${doc === null ? 'null' : 'an empty list ([])'} does not say which scanner wrote it; if it is a clean scan (${emptyWriters(doc)}), pass --format to ingest it`,
+    );
+  const format = forced ?? SOURCE_FORMATS.find((f) => f.records && f.detect(doc));
   if (!format)
     throw new UnreadableReportError(
       name,
       `not a recognised report format (${describeFormats()}); name one with --format`,
     );
+  if (!format.records) throw new UnreadableReportError(name, `not valid ${format.label}: expected JSON lines`);
   let records: unknown[];
   try {
-    records = format.records ? format.records(parsed.value) : [];
+    records = format.records(doc);
   } catch (err) {
-    const detail = err instanceof ZodError ? describeIssues(err, parsed.value).join('; ') : (err as Error).message;
+    const detail = err instanceof ZodError ? describeIssues(err, doc).join('; ') : (err as Error).message;
     throw new UnreadableReportError(name, `not a valid ${format.label}: ${detail}`, { cause: err });
   }
   if (!Array.isArray(records)) throw new UnreadableReportError(name, `not a valid ${format.label}`);
-  return { format, total: records.length, records: iterateDocument(records, format, options.ctx) };
+  return {
+    format,
+    total: records.length,
+    records: iterateDocument(records, format, options.ctx),
+    scanner: format.scanner?.(doc),
+  };
+}
+
+/** Formats whose scanners write JSON lines (an empty file when they find nothing). */
+function linesFormats(): string {
+  return SOURCE_FORMATS.filter((f) => f.shape === 'lines')
+    .map((f) => f.name)
+    .join(', ');
+}
+
+/** Who writes `[]` or `null` for a clean scan. */
+function emptyWriters(doc: unknown): string {
+  return doc === null ? 'gitleaks 7 writes null' : 'gitleaks 8, GitHub, Prowler OCSF and Nosey Parker write []';
 }
 
 function describeFormats(): string {

@@ -9,7 +9,7 @@ import axios from 'axios';
 import { ConfigurationError } from '@core/errors';
 import { ingestReportFiles } from '@connectors/sources/ingest-reports';
 import { pullGithubAlerts, pullGitguardianIncidents } from '@connectors/sources/pull';
-import { FORMAT_NAMES, type FormatName } from '@connectors/sources/types';
+import { FORMAT_ALIASES, FORMAT_NAMES, type FormatName } from '@connectors/sources/types';
 import { readLocalConfig, type LocalConfig } from '../config';
 import { openLocalHub, type LocalHub } from '../hub';
 import {
@@ -67,6 +67,8 @@ function parseIsoDate(value: string): Date {
 
 function parseFormat(value: string): FormatName | 'auto' {
   if (value === 'auto' || (FORMAT_NAMES as readonly string[]).includes(value)) return value as FormatName | 'auto';
+  const alias = FORMAT_ALIASES[value];
+  if (alias) return alias;
   throw new InvalidArgumentError(`must be one of auto, ${FORMAT_NAMES.join(', ')}`);
 }
 
