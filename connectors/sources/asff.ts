@@ -26,7 +26,8 @@ export const AsffFindingSchema = z.object({
     .optional(),
   Title: z.string().min(1),
   Description: z.string().optional(),
-  ProductFields: z.record(z.string(), z.string()).optional(),
+  // Only the keys closeloop reads: a record schema would walk every product field of every finding.
+  ProductFields: z.object({ ControlId: z.string().optional(), RuleId: z.string().optional() }).optional(),
   Resources: z
     .array(z.object({ Type: z.string().min(1), Id: z.string().min(1), Region: z.string().optional() }))
     .min(1),

@@ -99,9 +99,13 @@ export interface LeakInput {
 export function leakObservation(input: LeakInput, ctx: ParseContext): Observation {
   const secret = knownSecret(input.secret);
   const secretHash = secret ? ctx.hasher.hash(secret) : undefined;
+  // A location identity is public facts (asset, file, line, rule): kept as text, as the finding id
+  // already hashes the fingerprint. A format's own identity may hold a hash of the secret: hashed.
   const fingerprint = secretHash
     ? `secret:${secretHash}`
-    : `loc:${sha256Of(...(input.fallbackIdentity ?? locationIdentity(input.asset, input.locations[0], input.ruleId)))}`;
+    : input.fallbackIdentity
+      ? `loc:${sha256Of(...input.fallbackIdentity)}`
+      : `at:${joinParts(locationIdentity(input.asset, input.locations[0], input.ruleId))}`;
   const kind: ExposureKind = 'leaked_secret';
   let severity = leakSeverity({
     nhiType: input.nhiType,
@@ -146,6 +150,13 @@ export function leakObservation(input: LeakInput, ctx: ParseContext): Observatio
  */
 export function locationIdentity(asset: Asset, location: Location | undefined, ruleId: string): string[] {
   return [asset.id, location?.path ?? location?.url ?? location?.resource ?? '', String(location?.line ?? ''), ruleId];
+}
+
+/** Parts joined unambiguously: `<length>:<part>|` each. */
+function joinParts(parts: string[]): string {
+  let out = '';
+  for (const part of parts) out += `${part.length}:${part}|`;
+  return out;
 }
 
 const RANK: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3, info: 4 };

@@ -81,12 +81,13 @@ export const detectSecretsFormat: SourceFormat = {
   detect: isBaseline,
   records: (doc) => {
     const baseline = BaselineSchema.parse(doc);
-    return Object.entries(baseline.results).flatMap(([file, results]) =>
-      results.map((result): DetectSecretsRecord => ({
-        __baseline: { file, ...(baseline.generated_at ? { generatedAt: baseline.generated_at } : {}) },
-        result,
-      })),
-    );
+    const out: DetectSecretsRecord[] = [];
+    for (const [file, results] of Object.entries(baseline.results)) {
+      // One context per file, shared by its results.
+      const context = { file, ...(baseline.generated_at ? { generatedAt: baseline.generated_at } : {}) };
+      for (const result of results) out.push({ __baseline: context, result });
+    }
+    return out;
   },
   normalize: normalizeDetectSecrets,
   scanner: () => 'detect-secrets',

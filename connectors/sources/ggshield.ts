@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { z } from 'zod';
 import { nhiTypeFromDetector } from '@core/standards';
 import type { Location, Validity } from '@core/model';
@@ -60,12 +60,12 @@ const matchType = (m: z.infer<typeof MatchSchema>) => m.match_type ?? m.type ?? 
  * sorted by type). Masked matches never do.
  */
 export function ggshieldSecret(incident: GgshieldIncident): string | undefined {
+  // ggshield's mask is a run of "*": nothing to prove, and no hash to spend on it.
+  if (incident.occurrences.some((m) => m.match.includes('***'))) return undefined;
   const sorted = [...incident.occurrences].sort((a, b) =>
     matchType(a) < matchType(b) ? -1 : matchType(a) > matchType(b) ? 1 : 0,
   );
-  const digest = createHash('sha256')
-    .update(sorted.map((m) => `${m.match},${matchType(m)}`).join(''), 'utf8')
-    .digest('hex');
+  const digest = hash('sha256', sorted.map((m) => `${m.match},${matchType(m)}`).join(''), 'hex');
   if (digest !== incident.ignore_sha.toLowerCase()) return undefined;
   if (sorted.length === 1) return sorted[0]!.match;
   // Several matches (host, username, password…): the credential part, else all of them.
@@ -94,16 +94,19 @@ export function normalizeGgshield(record: unknown, ctx: ParseContext): Normalize
   // (the GitGuardian connector's identity, so both are one finding), else the location; a
   // line ggshield does not know is stood in for by its ignore_sha. That is an unkeyed hash of the
   // secret: only its HMAC may be kept, even inside another hash.
-  const ignoreRef = `ignore:${ctx.hasher.hash(i.ignore_sha).slice(0, 32)}`;
+  const where =
+    location.line !== undefined ? String(location.line) : `ignore:${ctx.hasher.hash(i.ignore_sha).slice(0, 32)}`;
   const fallbackIdentity = details?.secret_hash
     ? ['gitguardian', gitguardianWorkspace(details.gitguardian_url ?? i.incident_url ?? undefined), details.secret_hash]
-    : [asset.id, scan.filename, location.line !== undefined ? String(location.line) : ignoreRef, i.type];
+    : location.line === undefined
+      ? [asset.id, scan.filename, where, i.type]
+      : undefined;
   return {
     kind: 'observation',
     observation: leakObservation(
       {
         scanner: 'ggshield',
-        scannerId: [scan.commit ?? '', scan.filename, ignoreRef].join(':'),
+        scannerId: [scan.commit ?? '', scan.filename, i.type, where].join(':'),
         ruleId: i.type,
         title: leakTitle(i.type, scan.filename),
         detector: i.type,
@@ -114,8 +117,9 @@ export function normalizeGgshield(record: unknown, ctx: ParseContext): Normalize
         asset,
         locations: [location],
         reportedAt: isoOrUndefined(scan.date) ?? ctx.receivedAt,
-        ...(i.incident_url ? { url: i.incident_url } : {}),
-        ...(incidentId !== undefined ? { aliasKey: gitguardianAliasKey(incidentId) } : {}),
+        // Passed as they are (undefined when absent): conditional spreads cost, once per incident.
+        url: i.incident_url || undefined,
+        aliasKey: incidentId !== undefined ? gitguardianAliasKey(incidentId) : undefined,
         fallbackIdentity,
       },
       ctx,
@@ -145,11 +149,8 @@ function collect(node: ScanNode, out: GgshieldRecord[], depth: number): void {
   const commit = node.type === 'commit' && typeof node.id === 'string' ? node.id : undefined;
   const date = typeof node.extra_info?.date === 'string' ? node.extra_info.date : undefined;
   for (const entity of z.array(FileSchema).parse(node.entities_with_incidents ?? [])) {
-    for (const result of entity.incidents ?? [])
-      out.push({
-        __scan: { filename: entity.filename, ...(commit ? { commit } : {}), ...(date ? { date } : {}) },
-        result,
-      });
+    const context = { filename: entity.filename, ...(commit ? { commit } : {}), ...(date ? { date } : {}) };
+    for (const result of entity.incidents ?? []) out.push({ __scan: context, result });
   }
   if (node.scans !== undefined) {
     if (!Array.isArray(node.scans)) throw new Error('"scans" must be an array');

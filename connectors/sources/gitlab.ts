@@ -68,7 +68,7 @@ export function normalizeGitlab(record: unknown, ctx: ParseContext): Normalized 
   if (v.category && v.category !== 'secret_detection')
     return { kind: 'skipped', reason: `not a secret detection result (${v.category})` };
   const rule =
-    v.identifiers?.find((i) => /rule_id$/.test(i.type))?.value ?? v.identifiers?.[0]?.value ?? v.name ?? 'secret';
+    v.identifiers?.find((i) => i.type.endsWith('rule_id'))?.value ?? v.identifiers?.[0]?.value ?? v.name ?? 'secret';
   const name = v.name ?? v.description ?? rule;
   const commit = realCommit(v.location.commit?.sha);
   const asset = repositoryAsset(undefined, ctx);
@@ -93,7 +93,7 @@ export function normalizeGitlab(record: unknown, ctx: ParseContext): Normalized 
         asset,
         locations: [location],
         reportedAt: isoOrUndefined(v.location.commit?.date) ?? ctx.receivedAt,
-        ...(severity ? { scannerSeverity: severity } : {}),
+        scannerSeverity: severity,
       },
       ctx,
     ),

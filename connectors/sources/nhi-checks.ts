@@ -136,9 +136,28 @@ const RULES: Rule[] = [
   },
 ];
 
+const classified = new Map<string, NhiClassification | null>();
+
 /** The NHI classification of a posture check, or undefined when it is not about non-human identities. */
 export function classifyCheck(input: CheckInput): NhiClassification | undefined {
-  const rule = RULES.find((r) => r.test(input));
-  if (!rule) return undefined;
-  return typeof rule.classification === 'function' ? rule.classification(input) : rule.classification;
+  // A report repeats a few checks over many resources: each is classified once.
+  const key = [
+    input.product,
+    input.checkId,
+    input.text,
+    input.types.join('\u0001'),
+    input.resourceTypes.join('\u0001'),
+  ].join('\u0000');
+  let result = classified.get(key);
+  if (result === undefined) {
+    const rule = RULES.find((r) => r.test(input));
+    result = !rule
+      ? null
+      : typeof rule.classification === 'function'
+        ? rule.classification(input)
+        : rule.classification;
+    if (classified.size > 10_000) classified.clear();
+    classified.set(key, result);
+  }
+  return result ?? undefined;
 }

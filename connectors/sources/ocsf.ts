@@ -75,7 +75,7 @@ export const OcsfFindingSchema = z
         region: z.string().optional(),
       })
       .optional(),
-    unmapped: z.record(z.string(), z.unknown()).nullish(),
+    unmapped: z.object({ provider: z.unknown().optional(), provider_uid: z.unknown().optional() }).nullish(),
   })
   .refine((f) => f.finding_info !== undefined || f.finding !== undefined, {
     message: 'is required',

@@ -25,6 +25,19 @@ export interface PostureInput {
   aliasKey: string;
 }
 
+const titles = new Map<string, string>();
+
+/** Redacted and cut to 300 characters; check titles repeat over a report, so each is worked out once. */
+function postureTitle(title: string): string {
+  let out = titles.get(title);
+  if (out === undefined) {
+    if (titles.size > 10_000) titles.clear();
+    out = truncate(redactText(title), 300);
+    titles.set(title, out);
+  }
+  return out;
+}
+
 /** Kinds whose finding means a credential that works right now. */
 const ACTIVE_KINDS = new Set(['anomalous_use', 'stale_credential', 'multiple_active_keys', 'root_credential']);
 
@@ -44,7 +57,7 @@ export function postureObservation(input: PostureInput, ctx: ParseContext): Obse
     fingerprint: `${prefix}:${sha256Of(input.account, input.resource, issue)}`,
     // Any product can send findings, and a title is free text: it may quote what was found, so
     // it is redacted before it reaches tickets, the CMDB and reports.
-    title: truncate(redactText(input.title), 300),
+    title: postureTitle(input.title),
     nhiType,
     detector: input.detector,
     severity: input.severity,

@@ -107,7 +107,9 @@ function quarantineView(record: unknown): unknown {
 }
 
 function outcome(format: SourceFormat, recordNo: number, record: unknown, ctx: ParseContext): RecordOutcome {
-  return toRecordOutcome(recordNo, quarantineView(record), format.normalize(record, ctx));
+  const result = format.normalize(record, ctx);
+  // Only a rejected record is kept (redacted), so only then is its context stripped.
+  return toRecordOutcome(recordNo, result.kind === 'rejected' ? quarantineView(record) : record, result);
 }
 
 /**
@@ -177,12 +179,17 @@ export async function openReport(
     return { format, records: streamLines(path, format, options.ctx), scanner: format.scanner?.(undefined) };
   }
 
-  // Decoded in one go: readFile(path, 'utf8') decodes chunk by chunk, and JSON.parse of the
-  // string it builds is measurably slower.
-  const text = (await readFile(path)).toString('utf8');
-  const parsed = tryParse(text);
-  if (!parsed.ok) throw new UnreadableReportError(name, jsonErrorLocation(text));
-  const doc = parsed.value;
+  // A minified document is its own first line, already read and parsed: not again.
+  let doc: unknown;
+  if (!moreThanOneLine && headParsed.ok) doc = headParsed.value;
+  else {
+    // Decoded in one go: readFile(path, 'utf8') decodes chunk by chunk, and JSON.parse of the
+    // string it builds is measurably slower.
+    const text = (await readFile(path)).toString('utf8');
+    const parsed = tryParse(text);
+    if (!parsed.ok) throw new UnreadableReportError(name, jsonErrorLocation(text));
+    doc = parsed.value;
+  }
   if (!forced && (doc === null || (Array.isArray(doc) && doc.length === 0)))
     throw new UnreadableReportError(
       name,

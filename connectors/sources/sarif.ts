@@ -59,9 +59,12 @@ export const SarifResultSchema = z.object({
       }),
     )
     .min(1),
-  partialFingerprints: z.record(z.string(), z.string()).optional(),
+  // Only the keys closeloop reads: a record schema would walk every key of every result.
+  partialFingerprints: z.object({ commitSha: z.string().optional() }).optional(),
   suppressions: z.array(z.object({ status: z.string().optional() })).nullish(),
-  properties: z.record(z.string(), z.unknown()).optional(),
+  properties: z
+    .object({ offender: z.string().optional(), commit: z.string().optional(), date: z.string().optional() })
+    .optional(),
 });
 
 /** A result carried with what it needs from its run (the tool, its rules, the repository). */
@@ -71,7 +74,13 @@ interface SarifRecord {
     toolVersion?: string;
     /** The whole run comes from a secret scanner (by its driver name). */
     secretScanner: boolean;
+    /** The scanner as observations name it (`gitleaks`, `secretlint`…). */
+    scanner: string;
+    /** gitleaks 8 puts the secret itself in the snippet. */
+    snippetIsSecret: boolean;
     rules: Rule[];
+    /** The rules by id: results name theirs, and a run can have hundreds. */
+    ruleById: Map<string, Rule>;
     repository?: string;
     revision?: string;
   };
@@ -142,25 +151,34 @@ function ruleFindsSecrets(ruleId: string | undefined, rule: Rule | undefined, pr
   return words.some((w) => SECRET_WORDS.test(w));
 }
 
+const redactedTitles = new Map<string, string>();
+
+/** A rule's description, redacted: rules repeat over a run's results, so each is redacted once. */
+function redactedOnce(text: string): string {
+  let redacted = redactedTitles.get(text);
+  if (redacted === undefined) {
+    if (redactedTitles.size > 10_000) redactedTitles.clear();
+    redacted = redactText(text);
+    redactedTitles.set(text, redacted);
+  }
+  return redacted;
+}
+
 const LEVEL_SEVERITY: Record<string, Severity> = { error: 'high', warning: 'medium', note: 'low', none: 'info' };
 
 export function normalizeSarif(record: unknown, ctx: ParseContext): Normalized {
   const { __sarifRun: run, result } = record as SarifRecord;
-  if (typeof result === 'object' && result !== null && !Array.isArray(result)) {
+  if (!run.secretScanner && typeof result === 'object' && result !== null && !Array.isArray(result)) {
     // Decided before the result is validated: a CodeQL result is skipped, not rejected.
     const raw = result as { ruleId?: unknown; ruleIndex?: unknown; properties?: unknown; rule?: { index?: unknown } };
     const index = typeof raw.ruleIndex === 'number' ? raw.ruleIndex : raw.rule?.index;
     const ruleId = typeof raw.ruleId === 'string' ? raw.ruleId : undefined;
-    const rule = ruleId
-      ? run.rules.find((x) => x.id === ruleId)
-      : typeof index === 'number'
-        ? run.rules[index]
-        : undefined;
+    const rule = ruleId ? run.ruleById.get(ruleId) : typeof index === 'number' ? run.rules[index] : undefined;
     const props = (typeof raw.properties === 'object' && raw.properties !== null ? raw.properties : {}) as Record<
       string,
       unknown
     >;
-    if (!run.secretScanner && !ruleFindsSecrets(ruleId, rule, props))
+    if (!ruleFindsSecrets(ruleId, rule, props))
       return { kind: 'skipped', reason: `not from a secret detector (${run.tool})` };
   }
   const parsed = parseRecord(SarifResultSchema, result);
@@ -172,11 +190,7 @@ export function normalizeSarif(record: unknown, ctx: ParseContext): Normalized {
     return { kind: 'skipped', reason: 'suppressed' };
   const explicitId = r.ruleId ?? r.rule?.id;
   const index = r.ruleIndex ?? r.rule?.index;
-  const rule = explicitId
-    ? run.rules.find((x) => x.id === explicitId)
-    : index !== undefined
-      ? run.rules[index]
-      : undefined;
+  const rule = explicitId ? run.ruleById.get(explicitId) : index !== undefined ? run.rules[index] : undefined;
   // gitleaks 7 puts the rule in the message only; its result has no ruleId. A message is
   // free text that may quote what was found, so it is redacted before it names anything.
   const ruleId =
@@ -184,32 +198,24 @@ export function normalizeSarif(record: unknown, ctx: ParseContext): Normalized {
     rule?.id ??
     (r.message.text ? redactText(r.message.text.replace(/ secret detected$/i, '')) : 'unknown-rule');
   const physical = r.locations[0]!.physicalLocation;
-  const path = physical.artifactLocation.uri.replace(/^file:\/\//, '');
+  const uri = physical.artifactLocation.uri;
+  const path = uri.startsWith('file://') ? uri.slice(7) : uri;
   const line = physical.region?.startLine;
   const props = r.properties ?? {};
-  const commit =
-    r.partialFingerprints?.commitSha ?? (typeof props.commit === 'string' ? props.commit : undefined) ?? run.revision;
+  const commit = r.partialFingerprints?.commitSha ?? props.commit ?? run.revision;
   const asset = repositoryAsset(run.repository, ctx);
-  const isGitleaks = normaliseToolName(run.tool) === 'gitleaks';
+  const isGitleaks = run.scanner === 'gitleaks';
   // Where the secret is: gitleaks 7 `properties.offender`; gitleaks 8 the snippet itself.
   // Other tools put the surrounding line in the snippet (or mask it): no secret, so the
   // location identity is used.
-  const gitleaks7 = /^v?7\./.test(run.toolVersion ?? '');
-  const secret =
-    typeof props.offender === 'string'
-      ? props.offender
-      : isGitleaks && !gitleaks7
-        ? physical.region?.snippet?.text
-        : undefined;
-  const location: Location = {
-    kind: commit ? 'commit' : 'file',
-    ...(asset.type === 'repository' ? { repository: asset.id } : {}),
-    path,
-    ...(line !== undefined ? { line } : {}),
-    ...(commit ? { commit } : {}),
-  };
+  const secret = props.offender ?? (run.snippetIsSecret ? physical.region?.snippet?.text : undefined);
+  // Built by assignment rather than conditional spreads: this runs once per result.
+  const location: Location = { kind: commit ? 'commit' : 'file', path };
+  if (asset.type === 'repository') location.repository = asset.id;
+  if (line !== undefined) location.line = line;
+  if (commit) location.commit = commit;
   const what = rule?.shortDescription?.text ?? rule?.name ?? ruleId;
-  const scanner = isGitleaks ? 'gitleaks' : run.tool.toLowerCase();
+  const scanner = run.scanner;
   return {
     kind: 'observation',
     observation: leakObservation(
@@ -217,7 +223,7 @@ export function normalizeSarif(record: unknown, ctx: ParseContext): Normalized {
         scanner,
         scannerId: [ruleId, commit ?? '', path, line ?? ''].join(':'),
         ruleId,
-        title: leakTitle(what.length <= 80 ? redactText(what) : ruleId, path),
+        title: leakTitle(what.length <= 80 ? redactedOnce(what) : ruleId, path),
         detector: ruleId,
         nhiType: nhiTypeFromDetector(ruleId, what),
         secret,
@@ -225,8 +231,8 @@ export function normalizeSarif(record: unknown, ctx: ParseContext): Normalized {
         publiclyExposed: false,
         asset,
         locations: [location],
-        reportedAt: isoOrUndefined(typeof props.date === 'string' ? props.date : undefined) ?? ctx.receivedAt,
-        ...(r.level && !isGitleaks ? { scannerSeverity: LEVEL_SEVERITY[r.level] } : {}),
+        reportedAt: isoOrUndefined(props.date) ?? ctx.receivedAt,
+        scannerSeverity: r.level && !isGitleaks ? LEVEL_SEVERITY[r.level] : undefined,
       },
       ctx,
     ),
@@ -237,11 +243,16 @@ function runContexts(doc: unknown): SarifRecord['__sarifRun'][] {
   const log = SarifLogSchema.parse(doc);
   return (log.runs ?? []).map((run) => {
     const provenance = run.versionControlProvenance?.[0];
+    const toolVersion = run.tool.driver.semanticVersion ?? run.tool.driver.version;
+    const isGitleaks = normaliseToolName(run.tool.driver.name) === 'gitleaks';
     return {
       tool: run.tool.driver.name,
-      toolVersion: run.tool.driver.semanticVersion ?? run.tool.driver.version,
+      toolVersion,
       secretScanner: isSecretScanner(run.tool.driver.name),
+      scanner: isGitleaks ? 'gitleaks' : run.tool.driver.name.toLowerCase(),
+      snippetIsSecret: isGitleaks && !/^v?7\./.test(toolVersion ?? ''),
       rules: run.tool.driver.rules ?? [],
+      ruleById: new Map((run.tool.driver.rules ?? []).map((rule) => [rule.id, rule])),
       ...(provenance?.repositoryUri ? { repository: normaliseRepository(provenance.repositoryUri) } : {}),
       ...(provenance?.revisionId ? { revision: provenance.revisionId } : {}),
     };
@@ -271,7 +282,7 @@ export const sarifFormat: SourceFormat = {
     const tools = new Set(
       runContexts(doc)
         .filter((r) => r.secretScanner)
-        .map((r) => (normaliseToolName(r.tool) === 'gitleaks' ? 'gitleaks' : r.tool.toLowerCase())),
+        .map((r) => r.scanner),
     );
     return tools.size === 1 ? [...tools][0] : undefined;
   },

@@ -15,6 +15,8 @@ const MASK_RUN = /\*{3,}|•{3,}|●{3,}|█{2,}|#{6,}/;
 const TRUNCATED = /(\.\.\.|…)$/;
 const ARMOUR_LINE = /^-----(BEGIN|END)[A-Z0-9 ]*-----$/;
 const PEM_HEADER = /^[A-Za-z-]+:\s/;
+const TOKEN = /^[A-Za-z0-9_+/=:@-]+$/;
+const REPEATED = /^(.)\1*$/;
 const PLACEHOLDERS = new Set([
   'password',
   'passwd',
@@ -34,12 +36,18 @@ const PLACEHOLDERS = new Set([
 export function unusableSecretReason(value: string): string | undefined {
   const v = value.trim();
   if (v === '') return 'empty';
+  // The common case, a token of letters, digits and a few symbols, needs only two checks.
+  if (v.length >= MIN_SECRET_LENGTH && TOKEN.test(v)) {
+    if (REDACTED_ANYWHERE.test(v)) return 'redacted';
+    if (PLACEHOLDERS.has(v.toLowerCase()) || REPEATED.test(v)) return 'placeholder';
+    return undefined;
+  }
   if (MASK_WORD.test(v) || REDACTED_ANYWHERE.test(v)) return 'redacted';
   if (MASK_RUN.test(v)) return 'masked';
   if (TRUNCATED.test(v)) return 'truncated';
   if (v.startsWith('-----BEGIN') && armourBodyLength(v) < 16) return 'armour only';
   const compact = v.replace(/\s+/g, '');
-  if (PLACEHOLDERS.has(compact.toLowerCase()) || /^(.)\1*$/.test(compact)) return 'placeholder';
+  if (PLACEHOLDERS.has(compact.toLowerCase()) || REPEATED.test(compact)) return 'placeholder';
   if (compact.length < MIN_SECRET_LENGTH) return 'too short';
   return undefined;
 }

@@ -59,7 +59,7 @@ export function normalizeTrivy(record: unknown, ctx: ParseContext): Normalized {
       category: s.Category,
       severity: s.Severity,
       target: t.target ?? '',
-      ...(s.StartLine !== undefined ? { line: s.StartLine } : {}),
+      line: s.StartLine,
     };
   }
   const asset: Asset = ctx.asset ? { type: 'repository', id: ctx.asset } : t.asset;
@@ -85,7 +85,7 @@ export function normalizeTrivy(record: unknown, ctx: ParseContext): Normalized {
         asset,
         locations: [location],
         reportedAt: isoOrUndefined(t.reportedAt) ?? ctx.receivedAt,
-        ...(severity ? { scannerSeverity: severity } : {}),
+        scannerSeverity: severity,
       },
       ctx,
     ),
@@ -161,12 +161,17 @@ function secretsOf(
   results: Array<z.infer<typeof ResultSchema>> | null | undefined,
   context: Omit<TrivyRecord['__trivy'], 'target' | 'operator'>,
 ): TrivyRecord[] {
-  return (results ?? []).flatMap((r) =>
-    (r.Secrets ?? []).map((result): TrivyRecord => ({
-      __trivy: { ...context, operator: false, ...(r.Target !== undefined ? { target: r.Target } : {}) },
-      result,
-    })),
-  );
+  const out: TrivyRecord[] = [];
+  for (const r of results ?? []) {
+    if (!r.Secrets || r.Secrets.length === 0) continue;
+    const shared: TrivyRecord['__trivy'] = {
+      ...context,
+      operator: false,
+      ...(r.Target !== undefined ? { target: r.Target } : {}),
+    };
+    for (const result of r.Secrets) out.push({ __trivy: shared, result });
+  }
+  return out;
 }
 
 function reportAsset(report: z.infer<typeof ReportSchema>): Asset {

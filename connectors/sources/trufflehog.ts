@@ -14,23 +14,21 @@ import { parseRecord } from '@core/problems';
 import type { Normalized, ParseContext, SourceFormat } from './types';
 
 /** The fields closeloop reads from any source's metadata (git hosts, filesystem, Docker, S3, …). */
-const SourceDataSchema = z
-  .object({
-    commit: z.string().optional(),
-    file: z.string().optional(),
-    filename: z.string().optional(),
-    email: z.string().optional(),
-    repository: z.string().optional(),
-    project: z.string().optional(),
-    timestamp: z.string().optional(),
-    line: z.number().int().nonnegative().optional(),
-    link: z.string().optional(),
-    visibility: z.union([z.number(), z.string()]).optional(),
-    image: z.string().optional(),
-    bucket: z.string().optional(),
-    container: z.string().optional(),
-  })
-  .catchall(z.unknown());
+const SourceDataSchema = z.object({
+  commit: z.string().optional(),
+  file: z.string().optional(),
+  filename: z.string().optional(),
+  email: z.string().optional(),
+  repository: z.string().optional(),
+  project: z.string().optional(),
+  timestamp: z.string().optional(),
+  line: z.number().int().nonnegative().optional(),
+  link: z.string().optional(),
+  visibility: z.union([z.number(), z.string()]).optional(),
+  image: z.string().optional(),
+  bucket: z.string().optional(),
+  container: z.string().optional(),
+});
 
 /**
  * One line of `trufflehog … --json` (v3). Since September 2022 `Raw` and `RawV2` are plain
@@ -52,7 +50,8 @@ export const TrufflehogResultSchema = z.object({
   Raw: z.string().optional(),
   RawV2: z.string().optional(),
   Redacted: z.string().optional(),
-  ExtraData: z.record(z.string(), z.unknown()).nullish(),
+  // Only the key closeloop reads: a record schema would walk every key of every line.
+  ExtraData: z.object({ account: z.unknown().optional() }).nullish(),
 });
 type TrufflehogResult = z.infer<typeof TrufflehogResultSchema>;
 
