@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -113,6 +113,7 @@ function sqsEventFor(bucket: string, key: string): SQSEvent {
 describe('the report bucket: <format>/<asset>/<file> (ingest-s3-report Lambda, DynamoDB Local, S3 and SFN mocked)', () => {
   let store: Awaited<ReturnType<typeof aFreshStore>>['store'];
   let handler: typeof import('@functions/ingest-s3-report').handler;
+  let securityHub: typeof import('@functions/ingest-securityhub-event').handler;
 
   beforeAll(async () => {
     const fresh = await aFreshStore();
@@ -125,6 +126,7 @@ describe('the report bucket: <format>/<asset>/<file> (ingest-s3-report Lambda, D
     process.env.AWS_SECRET_ACCESS_KEY = 'local';
     process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
     ({ handler } = await import('@functions/ingest-s3-report'));
+    ({ handler: securityHub } = await import('@functions/ingest-securityhub-event'));
   });
 
   beforeEach(() => {
@@ -164,6 +166,24 @@ describe('the report bucket: <format>/<asset>/<file> (ingest-s3-report Lambda, D
         ref: 'scan:gitleaks:2026-11-02.json',
       }),
     ]);
+  });
+
+  it('ingests the new Security Hub\'s "Findings Imported V2" event (OCSF) as the same finding as its ASFF export', async () => {
+    const event = JSON.parse(readFileSync(fixture('securityhub', 'findings-imported-v2-iam3.json'), 'utf8'));
+    expect(await securityHub(event, context)).toMatchObject({ received: 1, created: 1 });
+    const asff = JSON.parse(readFileSync(fixture('securityhub', 'asff-lowercase-findings.json'), 'utf8')) as {
+      findings: unknown[];
+    };
+    const asffEvent = {
+      ...event,
+      'detail-type': 'Security Hub Findings - Imported',
+      detail: { findings: asff.findings },
+    };
+    expect(await securityHub(asffEvent, context)).toMatchObject({ received: 1, created: 0, updated: 1 });
+    const iam3 = (await store.list()).filter((f) => f.detector === 'IAM.3');
+    expect(iam3).toHaveLength(1);
+    expect(iam3[0]!.owaspNhi).toEqual(['NHI7']);
+    expect(iam3[0]!.sources.map((s) => s.scanner)).toEqual(['security-hub', 'security-hub']);
   });
 
   it('quarantines a bare [] under a key that names no format, saying to name it', async () => {
