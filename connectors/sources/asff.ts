@@ -4,16 +4,17 @@ import { isoOrUndefined } from './common';
 import { parseRecord } from '@core/problems';
 import { classifyCheck } from './nhi-checks';
 import { postureObservation } from './posture';
+import { idField, textField } from './fields';
 import type { Normalized, ParseContext, SourceFormat } from './types';
 
 /** An AWS Security Finding Format finding (the fields closeloop reads). */
 export const AsffFindingSchema = z.object({
   SchemaVersion: z.string().optional(),
-  Id: z.string().min(1),
-  ProductArn: z.string().min(1),
-  ProductName: z.string().optional(),
-  GeneratorId: z.string().min(1),
-  AwsAccountId: z.string().min(1),
+  Id: idField().min(1),
+  ProductArn: idField().min(1),
+  ProductName: idField().optional(),
+  GeneratorId: idField().min(1),
+  AwsAccountId: idField().min(1),
   Types: z.array(z.string()).optional(),
   FirstObservedAt: z.string().optional(),
   CreatedAt: z.string().optional(),
@@ -24,14 +25,12 @@ export const AsffFindingSchema = z.object({
       Normalized: z.number().optional(),
     })
     .optional(),
-  Title: z.string().min(1),
+  Title: textField().min(1),
   Description: z.string().optional(),
   // Only the keys closeloop reads: a record schema would walk every product field of every finding.
-  ProductFields: z.object({ ControlId: z.string().optional(), RuleId: z.string().optional() }).optional(),
-  Resources: z
-    .array(z.object({ Type: z.string().min(1), Id: z.string().min(1), Region: z.string().optional() }))
-    .min(1),
-  Compliance: z.object({ Status: z.string().optional(), SecurityControlId: z.string().optional() }).optional(),
+  ProductFields: z.object({ ControlId: idField().optional(), RuleId: idField().optional() }).optional(),
+  Resources: z.array(z.object({ Type: idField().min(1), Id: idField().min(1), Region: z.string().optional() })).min(1),
+  Compliance: z.object({ Status: z.string().optional(), SecurityControlId: idField().optional() }).optional(),
   RecordState: z.enum(['ACTIVE', 'ARCHIVED']).optional(),
   Workflow: z.object({ Status: z.string().optional() }).optional(),
 });

@@ -3,6 +3,7 @@ import { nhiTypeFromDetector } from '@core/standards';
 import type { Location } from '@core/model';
 import { parseRecord } from '@core/problems';
 import { isoOrUndefined, leakObservation, leakTitle, repositoryAsset } from './common';
+import { idField, pathField } from './fields';
 import type { Normalized, ParseContext, SourceFormat } from './types';
 
 /**
@@ -11,9 +12,9 @@ import type { Normalized, ParseContext, SourceFormat } from './types';
  * is never stored. `is_secret: false` is an audited false positive.
  */
 export const DetectSecretsResultSchema = z.object({
-  type: z.string().min(1),
+  type: idField().min(1),
   // 0.x baselines name the file only in the key of `results`.
-  filename: z.string().optional(),
+  filename: pathField().optional(),
   hashed_secret: z.string().optional(),
   is_verified: z.boolean().optional(),
   line_number: z.number().int().nonnegative().optional(),

@@ -5,11 +5,12 @@ import type { Location, Validity } from '@core/model';
 import { parseRecord } from '@core/problems';
 import { isoOrUndefined, leakObservation, leakTitle, repositoryAsset } from './common';
 import { gitguardianAliasKey, gitguardianWorkspace } from './gitguardian';
+import { idField, pathField, urlField } from './fields';
 import type { Normalized, ParseContext, SourceFormat } from './types';
 
 const MatchSchema = z.object({
   match: z.string(),
-  type: z.string().optional(),
+  type: idField().optional(),
   match_type: z.string().optional(),
   line_start: z.number().int().nullish(),
   line_end: z.number().int().nullish(),
@@ -26,19 +27,19 @@ const MatchSchema = z.object({
 export const GgshieldIncidentSchema = z.object({
   policy: z.string().optional(),
   occurrences: z.array(MatchSchema).min(1),
-  type: z.string().min(1),
+  type: idField().min(1),
   detector_documentation: z.string().nullish(),
   validity: z.string().nullish(),
-  ignore_sha: z.string().min(1),
+  ignore_sha: idField().min(1),
   total_occurrences: z.number().int().optional(),
-  incident_url: z.string().nullish(),
+  incident_url: urlField().nullish(),
   known_secret: z.boolean().optional(),
   ignore_reason: z.object({ kind: z.string() }).nullish(),
   incident_details: z
     .object({
       id: z.number().int().optional(),
-      secret_hash: z.string().optional(),
-      gitguardian_url: z.string().optional(),
+      secret_hash: idField().optional(),
+      gitguardian_url: urlField().optional(),
     })
     .nullish(),
 });
@@ -133,7 +134,7 @@ function incidentIdFromUrl(url: string | null | undefined): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-const FileSchema = z.object({ filename: z.string().min(1), incidents: z.array(z.unknown()).nullish() });
+const FileSchema = z.object({ filename: pathField().min(1), incidents: z.array(z.unknown()).nullish() });
 
 interface ScanNode {
   id?: unknown;

@@ -3,24 +3,25 @@ import { nhiTypeFromDetector } from '@core/standards';
 import type { Location, Severity, Validity } from '@core/model';
 import { isoOrUndefined, leakObservation, leakTitle } from './common';
 import { parseRecord } from '@core/problems';
+import { idField, pathField, textField, urlField } from './fields';
 import type { Normalized, ParseContext, SourceFormat } from './types';
 
 /** A secret incident from the GitGuardian API (`GET /v1/incidents/secrets`). */
 export const GitguardianIncidentSchema = z.object({
   id: z.number().int().positive(),
   detector: z.object({
-    name: z.string().min(1),
-    display_name: z.string().optional(),
+    name: idField().min(1),
+    display_name: textField().optional(),
     category: z.string().optional(),
   }),
   date: z.string().optional(),
-  secret_hash: z.string().min(1),
+  secret_hash: idField().min(1),
   occurrences_count: z.number().int().optional(),
   status: z.enum(['TRIGGERED', 'ASSIGNED', 'RESOLVED', 'IGNORED']),
   secret_revoked: z.boolean().nullish(),
   validity: z.enum(['valid', 'invalid', 'failed_to_check', 'no_checker', 'unknown', 'not_checked']).nullish(),
   severity: z.enum(['critical', 'high', 'medium', 'low', 'info', 'unknown']).nullish(),
-  gitguardian_url: z.string().optional(),
+  gitguardian_url: urlField().optional(),
   tags: z.array(z.string()).nullish(),
   incident_name: z.string().nullish(),
   public_exposure: z
@@ -29,10 +30,10 @@ export const GitguardianIncidentSchema = z.object({
   occurrences: z
     .array(
       z.object({
-        filepath: z.string().optional(),
-        sha: z.string().optional(),
-        url: z.string().optional(),
-        source: z.object({ url: z.string().optional(), full_name: z.string().optional() }).optional(),
+        filepath: pathField().optional(),
+        sha: idField().optional(),
+        url: urlField().optional(),
+        source: z.object({ url: urlField().optional(), full_name: idField().optional() }).optional(),
       }),
     )
     .nullish(),
@@ -108,7 +109,12 @@ export const gitguardianFormat: SourceFormat = {
     const list = Array.isArray(doc) ? doc : (doc as { results?: unknown })?.results;
     return Array.isArray(list) && list.length > 0 && looksLikeIncident(list[0]);
   },
-  records: (doc) =>
-    Array.isArray(doc) ? doc : looksLikeIncident(doc) ? [doc] : ((doc as { results: unknown[] }).results ?? []),
+  records: (doc) => {
+    if (Array.isArray(doc)) return doc;
+    if (looksLikeIncident(doc)) return [doc];
+    const results = (doc as { results?: unknown } | null)?.results;
+    if (!Array.isArray(results)) throw new Error('expected a list of incidents, {"results": [...]} or one incident');
+    return results;
+  },
   normalize: normalizeGitguardian,
 };

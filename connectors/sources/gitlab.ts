@@ -3,6 +3,7 @@ import { nhiTypeFromDetector } from '@core/standards';
 import type { Location, Severity } from '@core/model';
 import { parseRecord } from '@core/problems';
 import { isoOrUndefined, leakObservation, leakTitle, repositoryAsset } from './common';
+import { idField, pathField, textField } from './fields';
 import type { Normalized, ParseContext, SourceFormat } from './types';
 
 /**
@@ -10,30 +11,30 @@ import type { Normalized, ParseContext, SourceFormat } from './types';
  * schemas 2.x to 15.x). `raw_source_code_extract` is the secret the analyzer (gitleaks) matched.
  */
 export const GitlabSecretSchema = z.object({
-  id: z.string().optional(),
+  id: idField().optional(),
   category: z.string().optional(),
-  name: z.string().optional(),
+  name: textField().optional(),
   message: z.string().optional(),
-  description: z.string().optional(),
-  cve: z.string().optional(),
+  description: textField().optional(),
+  cve: idField().optional(),
   severity: z.string().optional(),
   confidence: z.string().optional(),
   raw_source_code_extract: z.string().optional(),
-  scanner: z.object({ id: z.string().optional(), name: z.string().optional() }).optional(),
+  scanner: z.object({ id: idField().optional(), name: textField().optional() }).optional(),
   location: z.object({
-    file: z.string().min(1),
+    file: pathField().min(1),
     start_line: z.number().int().nonnegative().optional(),
     end_line: z.number().int().nonnegative().optional(),
     commit: z
       .object({
-        sha: z.string().optional(),
+        sha: idField().optional(),
         date: z.string().optional(),
         author: z.string().optional(),
         message: z.string().optional(),
       })
       .optional(),
   }),
-  identifiers: z.array(z.object({ type: z.string(), name: z.string().optional(), value: z.string() })).nullish(),
+  identifiers: z.array(z.object({ type: z.string(), name: textField().optional(), value: idField() })).nullish(),
 });
 
 /** The report around the vulnerabilities. */
@@ -44,7 +45,7 @@ const GitlabReportSchema = z.object({
     .object({
       type: z.string().optional(),
       status: z.string().optional(),
-      scanner: z.object({ id: z.string().optional(), name: z.string().optional() }).optional(),
+      scanner: z.object({ id: idField().optional(), name: textField().optional() }).optional(),
     })
     .optional(),
 });

@@ -10,6 +10,7 @@ import {
   repositoryFromLink,
 } from './common';
 import { parseRecord } from '@core/problems';
+import { idField, pathField, textField, urlField } from './fields';
 import type { Normalized, ParseContext, SourceFormat } from './types';
 
 /**
@@ -18,25 +19,25 @@ import type { Normalized, ParseContext, SourceFormat } from './types';
  * gets a location identity (see secret-value.ts).
  */
 export const GitleaksFindingSchema = z.object({
-  RuleID: z.string().min(1),
-  Description: z.string().optional(),
+  RuleID: idField().min(1),
+  Description: textField().optional(),
   StartLine: z.number().int().nonnegative(),
   EndLine: z.number().int().nonnegative().optional(),
   StartColumn: z.number().int().optional(),
   EndColumn: z.number().int().optional(),
   Match: z.string().optional(),
   Secret: z.string(),
-  File: z.string().min(1),
-  SymlinkFile: z.string().optional(),
-  Commit: z.string().optional(),
-  Link: z.string().optional(),
+  File: pathField().min(1),
+  SymlinkFile: pathField().optional(),
+  Commit: idField().optional(),
+  Link: urlField().optional(),
   Entropy: z.number().optional(),
   Author: z.string().optional(),
   Email: z.string().optional(),
   Date: z.string().optional(),
   Message: z.string().optional(),
   Tags: z.array(z.string()).nullish(),
-  Fingerprint: z.string().optional(),
+  Fingerprint: idField().optional(),
   Line: z.string().optional(),
 });
 export type GitleaksFinding = z.infer<typeof GitleaksFindingSchema>;
@@ -50,15 +51,15 @@ export const Gitleaks7LeakSchema = z.object({
   lineNumber: z.number().int().nonnegative().optional(),
   offender: z.string(),
   offenderEntropy: z.number().optional(),
-  commit: z.string().optional(),
-  repo: z.string().optional(),
-  repoURL: z.string().optional(),
-  leakURL: z.string().optional(),
-  rule: z.string().min(1),
+  commit: idField().optional(),
+  repo: idField().optional(),
+  repoURL: urlField().optional(),
+  leakURL: urlField().optional(),
+  rule: idField().min(1),
   commitMessage: z.string().optional(),
   author: z.string().optional(),
   email: z.string().optional(),
-  file: z.string().min(1),
+  file: pathField().min(1),
   date: z.string().optional(),
   tags: z.string().optional(),
 });

@@ -3,21 +3,22 @@ import { nhiTypeFromDetector } from '@core/standards';
 import type { Location } from '@core/model';
 import { parseRecord } from '@core/problems';
 import { isoOrUndefined, leakObservation, leakTitle, normaliseRepository, repositoryAsset } from './common';
+import { idField, pathField } from './fields';
 import type { Normalized, ParseContext, SourceFormat } from './types';
 
 const CommitMetadataSchema = z.object({
-  commit_id: z.string().optional(),
+  commit_id: idField().optional(),
   committer_timestamp: z.string().optional(),
   author_timestamp: z.string().optional(),
 });
 
 const ProvenanceSchema = z.object({
   kind: z.string(),
-  path: z.string().optional(),
-  repo_path: z.string().optional(),
+  path: pathField().optional(),
+  repo_path: pathField().optional(),
   // 0.16: commit_provenance; 0.17 and later: first_commit.
-  commit_provenance: z.object({ commit_metadata: CommitMetadataSchema, blob_path: z.string() }).nullish(),
-  first_commit: z.object({ commit_metadata: CommitMetadataSchema, blob_path: z.string() }).nullish(),
+  commit_provenance: z.object({ commit_metadata: CommitMetadataSchema, blob_path: pathField() }).nullish(),
+  first_commit: z.object({ commit_metadata: CommitMetadataSchema, blob_path: pathField() }).nullish(),
   payload: z.record(z.string(), z.unknown()).nullish(),
 });
 
@@ -37,9 +38,9 @@ const MatchSchema = z.object({
 export const NoseyParkerFindingSchema = z
   .object({
     type: z.string().optional(),
-    finding_id: z.string().optional(),
-    rule_name: z.string().min(1),
-    rule_text_id: z.string().optional(),
+    finding_id: idField().optional(),
+    rule_name: idField().min(1),
+    rule_text_id: idField().optional(),
     match_content: z.string().optional(),
     groups: z.array(z.string()).optional(),
     num_matches: z.number().int().optional(),

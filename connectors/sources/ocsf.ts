@@ -4,28 +4,29 @@ import { parseRecord } from '@core/problems';
 import { isoOrUndefined } from './common';
 import { classifyCheck } from './nhi-checks';
 import { postureObservation } from './posture';
+import { idField, textField } from './fields';
 import type { Normalized, ParseContext, SourceFormat } from './types';
 
 const TimeSchema = z.union([z.number(), z.string()]).optional();
 
 const FindingInfoSchema = z.object({
-  uid: z.string().min(1),
-  title: z.string().optional(),
+  uid: idField().min(1),
+  title: textField().optional(),
   desc: z.string().optional(),
   types: z.array(z.string()).nullish(),
   created_time: TimeSchema,
   created_time_dt: z.string().optional(),
   first_seen_time_dt: z.string().optional(),
-  analytic: z.object({ uid: z.string().optional(), name: z.string().optional() }).nullish(),
+  analytic: z.object({ uid: idField().optional(), name: idField().optional() }).nullish(),
 });
 
 const ResourceSchema = z.object({
-  uid: z.string().optional(),
-  uid_alt: z.string().optional(),
-  name: z.string().optional(),
+  uid: idField().optional(),
+  uid_alt: idField().optional(),
+  name: idField().optional(),
   type: z.string().optional(),
   region: z.string().optional(),
-  namespace: z.string().optional(),
+  namespace: idField().optional(),
 });
 
 /**
@@ -42,18 +43,18 @@ export const OcsfFindingSchema = z
     status: z.string().optional(),
     status_id: z.number().int().optional(),
     status_code: z.string().optional(),
-    status_detail: z.string().optional(),
+    status_detail: textField().optional(),
     severity: z.string().optional(),
     severity_id: z.number().int().optional(),
     time: TimeSchema,
     time_dt: z.string().optional(),
     metadata: z.object({
-      event_code: z.string().optional(),
+      event_code: idField().optional(),
       product: z
         .object({
-          name: z.string().optional(),
-          uid: z.string().optional(),
-          feature: z.object({ uid: z.string().optional(), name: z.string().optional() }).optional(),
+          name: idField().optional(),
+          uid: idField().optional(),
+          feature: z.object({ uid: idField().optional(), name: idField().optional() }).optional(),
         })
         .optional(),
     }),
@@ -63,15 +64,15 @@ export const OcsfFindingSchema = z
       .object({
         status: z.string().optional(),
         status_id: z.number().int().optional(),
-        control: z.string().optional(),
+        control: idField().optional(),
       })
       .optional(),
     resources: z.array(ResourceSchema).min(1),
     cloud: z
       .object({
-        provider: z.string().optional(),
-        account: z.object({ uid: z.string().optional() }).nullish(),
-        project_uid: z.string().optional(),
+        provider: idField().optional(),
+        account: z.object({ uid: idField().optional() }).nullish(),
+        project_uid: idField().optional(),
         region: z.string().optional(),
       })
       .optional(),

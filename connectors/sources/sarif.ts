@@ -4,12 +4,13 @@ import type { Location, Severity } from '@core/model';
 import { isoOrUndefined, leakObservation, leakTitle, normaliseRepository, repositoryAsset } from './common';
 import { parseRecord } from '@core/problems';
 import { redactText } from '@core/redaction';
+import { idField, pathField, textField, urlField } from './fields';
 import type { Normalized, ParseContext, SourceFormat } from './types';
 
 const RuleSchema = z.object({
-  id: z.string(),
-  name: z.string().optional(),
-  shortDescription: z.object({ text: z.string() }).optional(),
+  id: idField(),
+  name: idField().optional(),
+  shortDescription: z.object({ text: textField() }).optional(),
   properties: z.record(z.string(), z.unknown()).optional(),
 });
 type Rule = z.infer<typeof RuleSchema>;
@@ -17,7 +18,7 @@ type Rule = z.infer<typeof RuleSchema>;
 const RunSchema = z.object({
   tool: z.object({
     driver: z.object({
-      name: z.string().min(1),
+      name: idField().min(1),
       semanticVersion: z.string().optional(),
       version: z.string().optional(),
       rules: z.array(RuleSchema).nullish(),
@@ -25,7 +26,7 @@ const RunSchema = z.object({
   }),
   results: z.array(z.unknown()).nullish(),
   versionControlProvenance: z
-    .array(z.object({ repositoryUri: z.string().optional(), revisionId: z.string().optional() }))
+    .array(z.object({ repositoryUri: urlField().optional(), revisionId: idField().optional() }))
     .nullish(),
 });
 
@@ -37,22 +38,22 @@ export const SarifLogSchema = z.object({
 
 /** One SARIF result, with the run context it needs. */
 export const SarifResultSchema = z.object({
-  ruleId: z.string().min(1).optional(),
+  ruleId: idField().min(1).optional(),
   ruleIndex: z.number().int().optional(),
-  rule: z.object({ id: z.string().optional(), index: z.number().int().optional() }).optional(),
+  rule: z.object({ id: idField().optional(), index: z.number().int().optional() }).optional(),
   kind: z.string().optional(),
   level: z.enum(['none', 'note', 'warning', 'error']).optional(),
   baselineState: z.string().optional(),
-  message: z.object({ text: z.string().optional() }),
+  message: z.object({ text: textField().optional() }),
   locations: z
     .array(
       z.object({
         physicalLocation: z.object({
-          artifactLocation: z.object({ uri: z.string().min(1) }),
+          artifactLocation: z.object({ uri: pathField().min(1) }),
           region: z
             .object({
               startLine: z.number().int().nonnegative().optional(),
-              snippet: z.object({ text: z.string() }).optional(),
+              snippet: z.object({ text: textField() }).optional(),
             })
             .optional(),
         }),
@@ -60,10 +61,10 @@ export const SarifResultSchema = z.object({
     )
     .min(1),
   // Only the keys closeloop reads: a record schema would walk every key of every result.
-  partialFingerprints: z.object({ commitSha: z.string().optional() }).optional(),
+  partialFingerprints: z.object({ commitSha: idField().optional() }).optional(),
   suppressions: z.array(z.object({ status: z.string().optional() })).nullish(),
   properties: z
-    .object({ offender: z.string().optional(), commit: z.string().optional(), date: z.string().optional() })
+    .object({ offender: z.string().optional(), commit: idField().optional(), date: z.string().optional() })
     .optional(),
 });
 

@@ -3,6 +3,7 @@ import { nhiTypeFromDetector } from '@core/standards';
 import type { Asset, Location, Severity } from '@core/model';
 import { parseRecord } from '@core/problems';
 import { isoOrUndefined, leakObservation, leakTitle, normaliseImage, normaliseRepository } from './common';
+import { idField, pathField, textField, urlField } from './fields';
 import type { Normalized, ParseContext, SourceFormat } from './types';
 
 /**
@@ -12,10 +13,10 @@ import type { Normalized, ParseContext, SourceFormat } from './types';
  * target + line + rule.
  */
 export const TrivySecretSchema = z.object({
-  RuleID: z.string().min(1),
-  Category: z.string().optional(),
+  RuleID: idField().min(1),
+  Category: idField().optional(),
   Severity: z.string().optional(),
-  Title: z.string().optional(),
+  Title: textField().optional(),
   StartLine: z.number().int().nonnegative().optional(),
   EndLine: z.number().int().nonnegative().optional(),
   Match: z.string().optional(),
@@ -24,11 +25,11 @@ export const TrivySecretSchema = z.object({
 
 /** The Operator's spelling of the same secret. */
 const OperatorSecretSchema = z.object({
-  ruleID: z.string().min(1),
-  category: z.string().optional(),
+  ruleID: idField().min(1),
+  category: idField().optional(),
   severity: z.string().optional(),
-  title: z.string().optional(),
-  target: z.string().min(1),
+  title: textField().optional(),
+  target: pathField().min(1),
   match: z.string().optional(),
 });
 
@@ -93,7 +94,7 @@ export function normalizeTrivy(record: unknown, ctx: ParseContext): Normalized {
 }
 
 const ResultSchema = z.object({
-  Target: z.string().optional(),
+  Target: pathField().optional(),
   Class: z.string().optional(),
   Secrets: z.array(z.unknown()).nullish(),
 });
@@ -101,11 +102,11 @@ const ResultSchema = z.object({
 const ReportSchema = z.object({
   SchemaVersion: z.number().optional(),
   CreatedAt: z.string().optional(),
-  ArtifactName: z.string().optional(),
+  ArtifactName: idField().optional(),
   ArtifactType: z.string().optional(),
   Metadata: z
     .object({
-      RepoURL: z.string().optional(),
+      RepoURL: urlField().optional(),
       RepoTags: z.array(z.string()).nullish(),
       RepoDigests: z.array(z.string()).nullish(),
     })
@@ -119,9 +120,9 @@ const ImageMetadataSchema = z.object({
 });
 
 const K8sResourceSchema = z.object({
-  Namespace: z.string().optional(),
-  Kind: z.string(),
-  Name: z.string(),
+  Namespace: idField().optional(),
+  Kind: idField(),
+  Name: idField(),
   // An array since Trivy 0.4x; one object before.
   Metadata: z.union([z.array(ImageMetadataSchema), ImageMetadataSchema]).nullish(),
   Results: z.array(ResultSchema).nullish(),
@@ -129,7 +130,7 @@ const K8sResourceSchema = z.object({
 
 /** `trivy k8s --format json`: resources (or, before 0.4x, resources grouped by scanner). */
 const K8sReportSchema = z.object({
-  ClusterName: z.string().optional(),
+  ClusterName: idField().optional(),
   Resources: z.array(K8sResourceSchema).nullish(),
   Findings: z.array(K8sResourceSchema).nullish(),
   Vulnerabilities: z.array(K8sResourceSchema).nullish(),
@@ -141,16 +142,16 @@ const OperatorReportSchema = z.object({
   kind: z.string(),
   metadata: z
     .object({
-      name: z.string().optional(),
-      namespace: z.string().optional(),
+      name: idField().optional(),
+      namespace: idField().optional(),
       creationTimestamp: z.string().optional(),
       labels: z.record(z.string(), z.string()).nullish(),
     })
     .optional(),
   report: z
     .object({
-      artifact: z.object({ repository: z.string().optional(), tag: z.string().optional() }).optional(),
-      registry: z.object({ server: z.string().optional() }).optional(),
+      artifact: z.object({ repository: idField().optional(), tag: z.string().optional() }).optional(),
+      registry: z.object({ server: idField().optional() }).optional(),
       updateTimestamp: z.string().optional(),
       secrets: z.array(z.unknown()).nullish(),
     })

@@ -11,23 +11,24 @@ import {
   repositoryFromLink,
 } from './common';
 import { parseRecord } from '@core/problems';
+import { idField, pathField, urlField } from './fields';
 import type { Normalized, ParseContext, SourceFormat } from './types';
 
 /** The fields closeloop reads from any source's metadata (git hosts, filesystem, Docker, S3, …). */
 const SourceDataSchema = z.object({
-  commit: z.string().optional(),
-  file: z.string().optional(),
-  filename: z.string().optional(),
+  commit: idField().optional(),
+  file: pathField().optional(),
+  filename: pathField().optional(),
   email: z.string().optional(),
-  repository: z.string().optional(),
-  project: z.string().optional(),
+  repository: urlField().optional(),
+  project: idField().optional(),
   timestamp: z.string().optional(),
   line: z.number().int().nonnegative().optional(),
-  link: z.string().optional(),
+  link: urlField().optional(),
   visibility: z.union([z.number(), z.string()]).optional(),
-  image: z.string().optional(),
-  bucket: z.string().optional(),
-  container: z.string().optional(),
+  image: idField().optional(),
+  bucket: idField().optional(),
+  container: idField().optional(),
 });
 
 /**
@@ -41,7 +42,7 @@ export const TrufflehogResultSchema = z.object({
   SourceType: z.number().optional(),
   SourceName: z.string().optional(),
   DetectorType: z.number().optional(),
-  DetectorName: z.string().min(1),
+  DetectorName: idField().min(1),
   DetectorDescription: z.string().optional(),
   DecoderName: z.string().optional(),
   Verified: z.boolean(),
@@ -146,11 +147,11 @@ function sourceContext(r: TrufflehogResult, ctx: ParseContext) {
 /** One line of TruffleHog 2 (`trufflehog --json`, the Python tool): the strings found in one diff. */
 export const Trufflehog2ResultSchema = z.object({
   branch: z.string().optional(),
-  commit: z.string().optional(),
-  commitHash: z.string().optional(),
+  commit: idField().optional(),
+  commitHash: idField().optional(),
   date: z.string().optional(),
-  path: z.string().min(1),
-  reason: z.string().min(1),
+  path: pathField().min(1),
+  reason: idField().min(1),
   stringsFound: z.array(z.string()),
 });
 
