@@ -1,13 +1,13 @@
 import { createReadStream } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { StringDecoder } from 'node:string_decoder';
 import type { RecordOutcome } from '@core/ingest';
 import { UnreadableReportError } from '@core/errors';
 import { ZodError } from 'zod';
 import { lineAndColumn, locateJsonError } from './json-error';
 import { toRecordOutcome } from './outcome';
-import { describeIssues } from '@core/problems';
+import { describeIssues, formatPath } from '@core/problems';
+import { redactRecord } from '@core/redaction';
 import { SOURCE_FORMATS, formatByName } from './registry';
 import type { FormatName, ParseContext, SourceFormat } from './types';
 
@@ -35,19 +35,39 @@ function lineProblem(line: string): string {
   return truncated ? 'is incomplete JSON' : `is not valid JSON at column ${offset + 1}`;
 }
 
-/** The last non-empty line of a file, read from its end (cheap truncation check for JSON lines). */
+const CHUNK = 1024 * 1024;
+const isBreak = (b: number | undefined) => b === 0x0a || b === 0x0d;
+const isBlank = (b: number | undefined) => isBreak(b) || b === 0x20 || b === 0x09;
+
+/**
+ * The last non-empty line of a file, read from its end (cheap truncation check for JSON lines):
+ * 1 MiB at a time, as far back as the line goes, so a last line longer than a chunk is whole.
+ */
 async function lastLine(path: string, size: number): Promise<string> {
   const handle = await open(path, 'r');
   try {
-    const chunk = Math.min(size, 1024 * 1024);
-    const buffer = Buffer.alloc(chunk);
-    await handle.read(buffer, 0, chunk, size - chunk);
-    const lines = buffer
+    const chunks: Buffer[] = [];
+    let end = size;
+    let sawContent = false;
+    while (end > 0) {
+      const length = Math.min(end, CHUNK);
+      const chunk = Buffer.alloc(length);
+      await handle.read(chunk, 0, length, end - length);
+      chunks.unshift(chunk);
+      end -= length;
+      let i = length - 1;
+      if (!sawContent) {
+        while (i >= 0 && isBlank(chunk[i])) i--;
+        if (i >= 0) sawContent = true;
+      }
+      while (i >= 0 && !isBreak(chunk[i])) i--;
+      if (sawContent && i >= 0) break;
+    }
+    const lines = Buffer.concat(chunks)
       .toString('utf8')
-      .split(/[\r\n]/)
-      .map((l) => l.trim())
-      .filter(Boolean);
-    return lines[lines.length - 1] ?? '';
+      .split(/[\r\n]/);
+    for (let k = lines.length - 1; k >= 0; k--) if (lines[k]!.trim() !== '') return lines[k]!.trim();
+    return '';
   } finally {
     await handle.close();
   }
@@ -125,8 +145,11 @@ export async function openReport(
   const name = options.displayName ?? path;
   let size: number;
   try {
-    size = (await stat(path)).size;
+    const info = await stat(path);
+    if (info.isDirectory()) throw new UnreadableReportError(name, 'is a directory, not a report file');
+    size = info.size;
   } catch (err) {
+    if (err instanceof UnreadableReportError) throw err;
     throw new UnreadableReportError(
       name,
       (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'cannot be read',
@@ -179,13 +202,23 @@ export async function openReport(
     return { format, records: streamLines(path, format, options.ctx), scanner: format.scanner?.(undefined) };
   }
 
-  // A minified document is its own first line, already read and parsed: not again.
+  // A minified document is its own first line, already read and parsed: not again (unless it
+  // holds a replacement character, which may stand for bytes that are not UTF-8).
   let doc: unknown;
-  if (!moreThanOneLine && headParsed.ok) doc = headParsed.value;
+  let validUtf8 = true;
+  if (!moreThanOneLine && headParsed.ok && !head.includes('\ufffd')) doc = headParsed.value;
   else {
     // Decoded in one go: readFile(path, 'utf8') decodes chunk by chunk, and JSON.parse of the
     // string it builds is measurably slower.
-    const text = (await readFile(path)).toString('utf8');
+    const bytes = await readFile(path);
+    let text: string;
+    try {
+      text = utf8.decode(bytes);
+    } catch {
+      // Read anyway; the records that hold a replaced character are refused one by one.
+      validUtf8 = false;
+      text = bytes.toString('utf8');
+    }
     const parsed = tryParse(text);
     if (!parsed.ok) throw new UnreadableReportError(name, jsonErrorLocation(text));
     doc = parsed.value;
@@ -213,7 +246,7 @@ export async function openReport(
   return {
     format,
     total: records.length,
-    records: iterateDocument(records, format, options.ctx),
+    records: iterateDocument(records, format, options.ctx, validUtf8),
     scanner: format.scanner?.(doc),
   };
 }
@@ -234,33 +267,102 @@ function describeFormats(): string {
   return `tried ${SOURCE_FORMATS.map((f) => f.name).join(', ')}`;
 }
 
-function* iterateDocument(records: unknown[], format: SourceFormat, ctx: ParseContext): Generator<RecordOutcome> {
-  for (let i = 0; i < records.length; i++) yield outcome(format, i + 1, records[i], ctx);
+function* iterateDocument(
+  records: unknown[],
+  format: SourceFormat,
+  ctx: ParseContext,
+  validUtf8: boolean,
+): Generator<RecordOutcome> {
+  for (let i = 0; i < records.length; i++) {
+    const invalid = validUtf8 ? undefined : replacedCharacterAt(quarantineView(records[i]));
+    if (invalid !== undefined)
+      yield {
+        recordNo: i + 1,
+        kind: 'rejected',
+        problems: [`"${invalid}" is not valid UTF-8`],
+        redactedRecord: redactRecord(quarantineView(records[i])),
+      };
+    else yield outcome(format, i + 1, records[i], ctx);
+  }
 }
 
-async function* streamLines(path: string, format: SourceFormat, ctx: ParseContext): AsyncGenerator<RecordOutcome> {
-  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 256 * 1024 });
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
-  let lineNo = 0;
+/** Where in a record a string holds U+FFFD, the mark of bytes that were not UTF-8 (`Secret`, `locations[0].uri`). */
+function replacedCharacterAt(value: unknown, path: ReadonlyArray<PropertyKey> = [], depth = 0): string | undefined {
+  if (typeof value === 'string') return value.includes('\ufffd') ? formatPath(path) : undefined;
+  if (depth > 32 || value === null || typeof value !== 'object') return undefined;
+  for (const [key, v] of Array.isArray(value) ? value.entries() : Object.entries(value)) {
+    const found = replacedCharacterAt(v, [...path, key], depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/** The lines of a file as bytes, split at \n, \r\n or \r (as readline does), streamed. */
+async function* byteLines(path: string): AsyncGenerator<Buffer> {
+  const stream = createReadStream(path, { highWaterMark: 256 * 1024 });
+  // A line longer than a chunk is kept in pieces and joined once, when it ends.
+  let pieces: Buffer[] = [];
+  let afterCr = false;
   try {
-    for await (const line of lines) {
-      lineNo++;
-      if (line.trim() === '') continue;
-      const parsed = tryParse(line);
-      if (!parsed.ok) {
-        // One corrupt line is one bad record; it never sinks the rest of the file.
-        yield {
-          recordNo: lineNo,
-          kind: 'rejected',
-          problems: [`line ${lineNo} ${lineProblem(line)}`],
-          redactedRecord: { unparsedLine: '[REDACTED]', length: line.length },
-        };
-        continue;
+    for await (const data of stream as AsyncIterable<Buffer>) {
+      let start = afterCr && data[0] === 0x0a ? 1 : 0;
+      afterCr = false;
+      let nextLf = data.indexOf(0x0a, start);
+      let nextCr = data.indexOf(0x0d, start);
+      for (;;) {
+        if (nextLf !== -1 && nextLf < start) nextLf = data.indexOf(0x0a, start);
+        if (nextCr !== -1 && nextCr < start) nextCr = data.indexOf(0x0d, start);
+        const brk = nextLf === -1 ? nextCr : nextCr === -1 ? nextLf : Math.min(nextLf, nextCr);
+        if (brk === -1) break;
+        const piece = data.subarray(start, brk);
+        yield pieces.length === 0 ? piece : Buffer.concat([...pieces, piece]);
+        pieces = [];
+        start = brk + 1;
+        if (data[brk] === 0x0d) {
+          if (brk + 1 < data.length) {
+            if (data[brk + 1] === 0x0a) start++;
+          } else afterCr = true;
+        }
       }
-      yield outcome(format, lineNo, parsed.value, ctx);
+      if (start < data.length) pieces.push(data.subarray(start));
     }
+    if (pieces.length > 0) yield Buffer.concat(pieces);
   } finally {
-    lines.close();
     stream.destroy();
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+async function* streamLines(path: string, format: SourceFormat, ctx: ParseContext): AsyncGenerator<RecordOutcome> {
+  let lineNo = 0;
+  for await (const bytes of byteLines(path)) {
+    lineNo++;
+    let line: string;
+    try {
+      line = utf8.decode(bytes);
+    } catch {
+      // Replacing the bytes would change the record (two secrets that differ there would merge): refused.
+      yield {
+        recordNo: lineNo,
+        kind: 'rejected',
+        problems: [`line ${lineNo} is not valid UTF-8`],
+        redactedRecord: { unparsedLine: '[REDACTED]', length: bytes.length },
+      };
+      continue;
+    }
+    if (line.trim() === '') continue;
+    const parsed = tryParse(line);
+    if (!parsed.ok) {
+      // One corrupt line is one bad record; it never sinks the rest of the file.
+      yield {
+        recordNo: lineNo,
+        kind: 'rejected',
+        problems: [`line ${lineNo} ${lineProblem(line)}`],
+        redactedRecord: { unparsedLine: '[REDACTED]', length: line.length },
+      };
+      continue;
+    }
+    yield outcome(format, lineNo, parsed.value, ctx);
   }
 }

@@ -246,3 +246,76 @@ describe('opening scanner reports', () => {
     expect(quarantined).toContain('[REDACTED]');
   });
 });
+
+describe('reports that used to abort or mislead', () => {
+  it('refuses a directory, saying so', async () => {
+    const folder = mkdtempSync(join(dir, 'reports-'));
+    await expect(openReport(folder, { ctx: aContext(), displayName: 'reports/' })).rejects.toThrow(
+      new UnreadableReportError('reports/', 'is a directory, not a report file'),
+    );
+  });
+
+  it('says where a document nested 100,000 levels deep is cut off, without exhausting the stack', async () => {
+    await expect(open(file('deep.json', '['.repeat(100_000)))).rejects.toThrow(
+      'deep.json: it ends before the JSON is complete (line 1); the file looks truncated',
+    );
+    await expect(open(file('deep-bad.json', `${'['.repeat(20_000)}1,]`))).rejects.toThrow(
+      'deep-bad.json: not valid JSON at line 1, column 20003',
+    );
+  });
+
+  it('calls a whitespace-only file empty, not truncated', async () => {
+    await expect(open(file('blank.json', '\n  \n\t\n\n'))).rejects.toThrow(
+      'blank.json: the file is empty (only whitespace); if it is the clean scan of a JSON-lines scanner (noseyparker, trufflehog), pass --format to ingest it',
+    );
+  });
+
+  it.each([
+    [
+      'asff',
+      { results: [{ id: 1 }] },
+      'expected a finding, a list of findings, {"Findings": [...]} or a Security Hub event',
+    ],
+    ['gitguardian', { Findings: [] }, 'expected a list of incidents, {"results": [...]} or one incident'],
+  ] as const)(
+    'refuses --format %s on an object of another shape instead of reading it as nothing',
+    async (format, doc, why) => {
+      const err = await open(file(`other-${format}.json`, JSON.stringify(doc)), format).catch((e: Error) => e);
+      expect(err).toBeInstanceOf(UnreadableReportError);
+      expect((err as Error).message).toMatch(
+        new RegExp(`^other-${format}\\.json: not a valid .*: ${why.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`),
+      );
+    },
+  );
+
+  it('reads a JSON-lines file whose last line is longer than 1 MiB', async () => {
+    const [first] = readFileSync(scanners('trufflehog', 'v3-current.jsonl'), 'utf8').split('\n');
+    const long = JSON.stringify({ ...(JSON.parse(first!) as object), ExtraData: { note: 'n'.repeat(1_500_000) } });
+    const outcomes = await collect((await open(file('long-last.jsonl', `${first}\n${long}\n`))).records);
+    expect(outcomes.map((o) => o.kind)).toEqual(['observation', 'observation']);
+  });
+
+  it('rejects a JSON line that is not valid UTF-8, naming it, and reads the others', async () => {
+    const [first, second] = readFileSync(scanners('trufflehog', 'v3-current.jsonl'), 'utf8').split('\n');
+    const broken = Buffer.from(first!.replace('AKIAQCLOSELOOPFAKE01', 'AKIAQCLOSELOOPFAK\u00ff01'), 'latin1');
+    const path = join(dir, 'latin1.jsonl');
+    writeFileSync(path, Buffer.concat([broken, Buffer.from(`\n${second}\n`)]));
+    const outcomes = await collect((await open(path)).records);
+    expect(outcomes.map((o) => o.kind)).toEqual(['rejected', 'observation']);
+    expect(outcomes[0]).toMatchObject({ recordNo: 1, problems: ['line 1 is not valid UTF-8'] });
+  });
+
+  it('rejects a document record whose secret is not valid UTF-8, naming record and field: it would merge with another secret', async () => {
+    const records = [
+      { RuleID: 'generic-api-key', StartLine: 1, File: 'a.env', Secret: 'closeloopFakeBytesA\u00ff00000' },
+      { RuleID: 'generic-api-key', StartLine: 2, File: 'a.env', Secret: 'closeloopFakeBytesA\u00fe00000' },
+      { RuleID: 'generic-api-key', StartLine: 3, File: 'a.env', Secret: 'closeloopFakeValidUtf8x0000' },
+    ];
+    const path = join(dir, 'latin1.json');
+    writeFileSync(path, Buffer.from(JSON.stringify(records, null, 1), 'latin1'));
+    const outcomes = await collect((await open(path)).records);
+    expect(outcomes.map((o) => o.kind)).toEqual(['rejected', 'rejected', 'observation']);
+    expect(outcomes[0]).toMatchObject({ recordNo: 1, problems: ['"Secret" is not valid UTF-8'] });
+    expect(JSON.stringify(outcomes)).not.toContain('closeloopFakeBytes');
+  });
+});
