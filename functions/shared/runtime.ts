@@ -19,7 +19,11 @@ export function requiredEnv(name: string, env: NodeJS.ProcessEnv = process.env):
 export function lambdaRuntime(env: NodeJS.ProcessEnv = process.env) {
   const tableName = requiredEnv('CLOSELOOP_TABLE', env);
   const keySecretArn = requiredEnv('CLOSELOOP_DEPLOYMENT_KEY_SECRET', env);
-  const store = new DynamoFindingStore(new DynamoDBClient({}), tableName);
+  // Deadlines on every DynamoDB request: a stalled call fails (and is retried) instead of using up the invocation.
+  const client = new DynamoDBClient({
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 20_000, throwOnRequestTimeout: true },
+  });
+  const store = new DynamoFindingStore(client, tableName);
   let hasher: SecretHasher | undefined;
   return {
     store,

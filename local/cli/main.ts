@@ -574,6 +574,16 @@ function requireEnv(name: string): string {
   return value;
 }
 
+/** `TimeoutError: …` when DynamoDB failed or did not answer in time, else undefined. */
+function storeFailure(err: unknown): string | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const e = err as Error & { $metadata?: unknown; code?: string };
+  const network = ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH'].includes(e.code ?? '');
+  if (e.name === 'StoreUnavailableError' || e.name === 'TimeoutError' || e.$metadata !== undefined || network)
+    return `${e.name}: ${e.message}`;
+  return undefined;
+}
+
 function handleError(err: unknown, io: Io): number {
   if (err instanceof CommanderError) {
     // Commander already printed its message (help, version, or the usage error).
@@ -584,6 +594,11 @@ function handleError(err: unknown, io: Io): number {
   if (err instanceof InputError) {
     io.err(`closeloop: ${err.message}`);
     return EXIT.usage;
+  }
+  const store = storeFailure(err);
+  if (store) {
+    io.err(`closeloop: the store failed (${store}); every write is idempotent, so it is safe to re-run the command`);
+    return EXIT.failed;
   }
   if (err instanceof CloseloopError) {
     io.err(`closeloop: ${err.message}`);
