@@ -17,7 +17,7 @@ describe('detect-secrets baseline (contract: DefectDojo samples)', () => {
     ]);
     const found = results.flatMap((r) => (r.kind === 'observation' ? [r.observation] : []));
     expect(found.length).toBeGreaterThan(0);
-    for (const o of found) expect(o.fingerprint).toMatch(/^loc:/);
+    for (const o of found) expect(o.fingerprint).toMatch(/^at:/);
     const serialised = JSON.stringify(results);
     for (const list of Object.values(many.results))
       for (const r of list) expect(serialised).not.toContain(r.hashed_secret);

@@ -62,7 +62,7 @@ describe('gitleaks JSON connector (contract: shared/fixtures/scanners/gitleaks)'
     expect(generic!.secretHash).toMatch(/^[0-9a-f]{64}$/);
     // "-----BEGIN RSA PRIVATE KEY-----" is every RSA key's first line.
     expect(key!.secretHash).toBeUndefined();
-    expect(key!.fingerprint).toMatch(/^loc:/);
+    expect(key!.fingerprint).toMatch(/^at:/);
     // gitleaks' own expected report: "a secret" is seven characters, no credential.
     const [simple] = readFixtureJson<unknown[]>('scanners', 'gitleaks', 'json_simple.json').map(observe);
     expect(simple!.secretHash).toBeUndefined();

@@ -42,7 +42,7 @@ describe('SARIF connector (contract: gitleaks 8 SARIF, gitleaks 7 SARIF, secretl
     expect(observations).toHaveLength(3);
     for (const o of observations) {
       expect(o.secretHash).toBeUndefined();
-      expect(o.fingerprint).toMatch(/^loc:[0-9a-f]{64}$/);
+      expect(o.fingerprint).toMatch(/^at:/);
       expect(o.source.scanner).toBe('secretlint');
     }
   });

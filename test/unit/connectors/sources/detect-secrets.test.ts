@@ -22,7 +22,7 @@ describe('detect-secrets baseline', () => {
     expect(results[2]).toEqual({ kind: 'skipped', reason: 'audited as not a secret (is_secret: false)' });
     for (const o of observations(results)) {
       expect(o.secretHash).toBeUndefined();
-      expect(o.fingerprint).toMatch(/^loc:/);
+      expect(o.fingerprint).toMatch(/^at:/);
     }
     const [aws, stripe] = observations(results);
     expect(aws).toMatchObject({

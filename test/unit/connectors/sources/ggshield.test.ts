@@ -24,7 +24,7 @@ describe('ggshield JSON output', () => {
     expect(found).toHaveLength(3);
     for (const o of found) {
       expect(o.secretHash).toBeUndefined();
-      expect(o.fingerprint).toMatch(/^loc:/);
+      expect(o.fingerprint).toMatch(/^at:/);
     }
     expect(found[0]).toMatchObject({ detector: 'Stripe Keys', validity: 'active', locations: [{ line: 12 }] });
   });

@@ -40,7 +40,7 @@ describe('gitleaks JSON connector', () => {
     for (const o of redacted) {
       expect(o.secretHash).toBeUndefined();
       expect(o.secretPreview).toBeUndefined();
-      expect(o.fingerprint).toMatch(/^loc:/);
+      expect(o.fingerprint).toMatch(/^at:/);
     }
     // Three exposures; the generic key's line is reported in two commits: one exposure.
     expect(new Set(redacted.map((o) => o.fingerprint)).size).toBe(3);

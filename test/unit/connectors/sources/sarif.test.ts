@@ -51,7 +51,7 @@ describe('SARIF connector', () => {
     expect(aws!.source.ruleId).toBe('AWS Access Key');
     expect(aws!.secretHash).toBe(aContext().hasher.hash('AKIAQCLOSELOOPFAKE01'));
     expect(key!.secretHash).toBeUndefined();
-    expect(key!.fingerprint).toMatch(/^loc:/);
+    expect(key!.fingerprint).toMatch(/^at:/);
   });
 
   it('uses a location identity where the scanner masks the secret (secretlint), and skips a suppressed result', () => {
@@ -59,7 +59,7 @@ describe('SARIF connector', () => {
     expect(kinds(results)).toEqual(['observation', 'observation', 'skipped']);
     for (const o of observations(results)) {
       expect(o.secretHash).toBeUndefined();
-      expect(o.fingerprint).toMatch(/^loc:[0-9a-f]{64}$/);
+      expect(o.fingerprint).toMatch(/^at:/);
       expect(o.source.scanner).toBe('secretlint');
     }
   });
