@@ -107,6 +107,24 @@ async function firstLine(path: string): Promise<string> {
 
 const LINE_BREAK = /[\r\n]/g;
 
+/** Files read whole to find their first line. */
+const WHOLE_READ = 8 * 1024 * 1024;
+
+/** The first non-blank line of a file already read, trimmed (line breaks as for firstLine). */
+function firstLineOf(bytes: Buffer): string {
+  let start = 0;
+  for (;;) {
+    while (start < bytes.length && isBlank(bytes[start])) start++;
+    if (start >= bytes.length) return '';
+    const lf = bytes.indexOf(0x0a, start);
+    const cr = bytes.indexOf(0x0d, start);
+    const end = lf === -1 ? (cr === -1 ? bytes.length : cr) : cr === -1 ? lf : Math.min(lf, cr);
+    const line = bytes.toString('utf8', start, end).trim();
+    if (line !== '') return line;
+    start = end + 1;
+  }
+}
+
 function tryParse(text: string): { ok: true; value: unknown } | { ok: false } {
   try {
     return { ok: true, value: JSON.parse(text) };
@@ -161,7 +179,10 @@ export async function openReport(
   // JSON lines when the first non-empty line is a whole JSON object and either more follows
   // or it is a record of a JSON-lines format. A pretty-printed document's first line ("[" or
   // "{") is not valid JSON on its own, so documents never take this path.
-  const head = size === 0 ? '' : await firstLine(path);
+  // A report of up to 8 MiB is read in one go (chunked reads of its first line cost more than
+  // the read), and a document is then parsed from those bytes.
+  const bytes = size > 0 && size <= WHOLE_READ ? await readFile(path) : undefined;
+  const head = size === 0 ? '' : bytes ? firstLineOf(bytes) : await firstLine(path);
   if (head === '') {
     // JSON-lines scanners (TruffleHog, Nosey Parker) write nothing when they find nothing.
     if (forced?.shape === 'lines')
@@ -210,14 +231,14 @@ export async function openReport(
   else {
     // Decoded in one go: readFile(path, 'utf8') decodes chunk by chunk, and JSON.parse of the
     // string it builds is measurably slower.
-    const bytes = await readFile(path);
+    const all = bytes ?? (await readFile(path));
     let text: string;
     try {
-      text = utf8.decode(bytes);
+      text = utf8.decode(all);
     } catch {
       // Read anyway; the records that hold a replaced character are refused one by one.
       validUtf8 = false;
-      text = bytes.toString('utf8');
+      text = all.toString('utf8');
     }
     const parsed = tryParse(text);
     if (!parsed.ok) throw new UnreadableReportError(name, jsonErrorLocation(text));

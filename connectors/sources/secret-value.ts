@@ -32,14 +32,18 @@ const PLACEHOLDERS = new Set([
   'xxxxxxxx',
 ]);
 
+const LONGEST_PLACEHOLDER = Math.max(...[...PLACEHOLDERS].map((p) => p.length));
+
 /** Why the value cannot stand for the secret (`"masked"`, `"armour only"`…), or undefined when it can. */
 export function unusableSecretReason(value: string): string | undefined {
   const v = value.trim();
   if (v === '') return 'empty';
-  // The common case, a token of letters, digits and a few symbols, needs only two checks.
+  // The common case, a token of letters, digits and a few symbols, needs only these checks
+  // (placeholders are short; a repeated character shows in the first two).
   if (v.length >= MIN_SECRET_LENGTH && TOKEN.test(v)) {
     if (REDACTED_ANYWHERE.test(v)) return 'redacted';
-    if (PLACEHOLDERS.has(v.toLowerCase()) || REPEATED.test(v)) return 'placeholder';
+    if (v.length <= LONGEST_PLACEHOLDER && PLACEHOLDERS.has(v.toLowerCase())) return 'placeholder';
+    if (v.charCodeAt(0) === v.charCodeAt(1) && REPEATED.test(v)) return 'placeholder';
     return undefined;
   }
   if (MASK_WORD.test(v) || REDACTED_ANYWHERE.test(v)) return 'redacted';
