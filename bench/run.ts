@@ -45,6 +45,7 @@ import { readJiraConfig } from '../connectors/sinks/jira/config';
 import { sectionsDoc } from '../connectors/sinks/jira/adf';
 import { LocalTrackerSink } from '../core/store/local-tracker';
 import { FakeJira } from '../test/support/fake-jira';
+import { benchParseFormats } from './parse-formats';
 
 const N = Number(process.env.BENCH_FINDINGS ?? 5000);
 const LINES = Number(process.env.BENCH_LINES ?? 100_000);
@@ -764,6 +765,12 @@ async function main() {
     const run = (name: string) => only.size === 0 || only.has(name);
     if (run('ingest')) await benchIngest(client);
     if (run('parse')) await benchParse();
+    if (run('parse'))
+      results.parseFormats = await benchParseFormats({
+        dir,
+        ctx: { hasher, receivedAt: clock.now().toISOString() },
+        records: N,
+      });
     if (run('streaming')) await benchStreaming();
     if (run('memory')) await benchIngestMemory(dynamo.endpoint);
     if (run('lifecycle')) await benchLifecycle(client);

@@ -2,28 +2,33 @@ import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { ingestRecords } from '@core/ingest/ingest';
 import { toRecordOutcome } from '@connectors/sources/outcome';
 import { asffFormat } from '@connectors/sources/asff';
+import { ocsfFormat } from '@connectors/sources/ocsf';
 import { lambdaServices, logger } from '@connectors/wiring/lambda';
 
 const services = lambdaServices();
 const deploymentKey = services.deploymentKey();
 
-/** EventBridge "Security Hub Findings - Imported" → ingest the NHI findings it carries. */
+/**
+ * EventBridge → ingest the NHI findings an event carries: Security Hub CSPM's "Security Hub
+ * Findings - Imported" (ASFF) and the new Security Hub's "Findings Imported V2" (OCSF).
+ */
 export const handler = async (event: EventBridgeEvent<string, { findings?: unknown[] }>, context: Context) => {
   logger.addContext(context);
-  if (!asffFormat.detect(event)) {
+  const format = [asffFormat, ocsfFormat].find((f) => f.detect(event));
+  if (!format) {
     logger.warn('not a Security Hub findings event; ignored', { detailType: event['detail-type'] });
     return { received: 0 };
   }
   const ctx = { hasher: await deploymentKey.hasher(), receivedAt: services.clock.now().toISOString() };
-  const outcomes = asffFormat.records!(event).map((record, i) =>
-    toRecordOutcome(i + 1, record, asffFormat.normalize(record, ctx)),
+  const outcomes = format.records!(event).map((record, i) =>
+    toRecordOutcome(i + 1, record, format.normalize(record, ctx)),
   );
   const summary = await ingestRecords(outcomes, {
     store: services.store,
     clock: services.clock,
     reportName: `eventbridge:${event.id}`,
-    format: 'asff',
+    format: format.name,
   });
-  logger.info('security hub event ingested', { ...summary });
+  logger.info('security hub event ingested', { detailType: event['detail-type'], ...summary });
   return summary;
 };

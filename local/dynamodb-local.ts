@@ -15,11 +15,18 @@ export const LOCAL_REGION = 'us-east-1';
 /** A client for the given endpoint; loopback endpoints (DynamoDB Local) get placeholder credentials. */
 export function localClient(endpoint: string): DynamoDBClient {
   const loopback = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\/?$/i.test(endpoint);
+  // A DynamoDB that stops answering must not hang the CLI: every request has a deadline.
+  const timeoutMs = Number(process.env.CLOSELOOP_DYNAMODB_TIMEOUT_MS) || 20_000;
   return new DynamoDBClient({
     endpoint,
     region: process.env.AWS_REGION ?? LOCAL_REGION,
     ...(loopback ? { credentials: LOCAL_CREDENTIALS } : {}),
     maxAttempts: 5,
+    requestHandler: {
+      connectionTimeout: Math.min(timeoutMs, 5_000),
+      requestTimeout: timeoutMs,
+      throwOnRequestTimeout: true,
+    },
   });
 }
 

@@ -13,6 +13,7 @@ import type { DecisionDeps } from '@core/lifecycle/decisions';
 import type { Clock } from '@core/shared/clock';
 import { UnreadableReportError } from '@core/shared/errors';
 import { ingestReportFiles } from '../sources/ingest-reports';
+import { reportKeyConvention } from '../sources/report-key';
 
 export interface S3ReportDeps {
   s3: S3Client;
@@ -35,6 +36,8 @@ export async function ingestS3Report(
 ): Promise<{ total: IngestSummary; rescans: CleanRescan[] } | { unreadable: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'report-'));
   const file = join(dir, key.split('/').pop() || 'report');
+  // `<format>/<asset>/<name>`: how an empty report (a clean scan) says what it is and what it covered.
+  const convention = reportKeyConvention(key);
   try {
     const object = await deps.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     await pipeline(object.Body as Readable, createWriteStream(file));
@@ -42,6 +45,7 @@ export async function ingestS3Report(
       store: deps.store,
       clock: deps.clock,
       hasher: await deps.hasher(),
+      ...convention,
     });
     return { total, rescans: await applyCleanRescans(deps.decisions, scans) };
   } catch (err) {
@@ -51,6 +55,7 @@ export async function ingestS3Report(
       name: `s3://${bucket}/${key}`,
       problem,
       identity: ['s3', bucket, key, err.message],
+      ...(convention.format ? { format: convention.format } : {}),
     });
     return { unreadable: problem };
   } finally {

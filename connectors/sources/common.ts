@@ -2,6 +2,7 @@ import { previewSecret, sha256Of } from '@core/finding/identity';
 import type { Asset, Location, NhiType, Observation, Severity, Source, Validity } from '@core/finding/model';
 import { NIST_CSF_BY_KIND, OWASP_NHI_BY_KIND, leakSeverity, type ExposureKind } from '@core/finding/standards';
 import { truncate } from '@core/shared/text';
+import { knownSecret } from './secret-value';
 import type { ParseContext } from './types';
 
 /** `github.com/owner/repo` from a clone URL, a web URL or `owner/repo`; lower-cased host and path. */
@@ -12,6 +13,24 @@ export function normaliseRepository(value: string | undefined): string | undefin
   if (m && m[1]!.includes('.')) v = `${m[1]}/${m[2]}`;
   v = v.replace(/\.git$/i, '').replace(/\/+$/, '');
   return v.toLowerCase();
+}
+
+/**
+ * An image reference without tag or digest, with Docker Hub's defaults spelled out, so
+ * `nginx:1.25`, `docker.io/library/nginx@sha256:…` and the Operator's `index.docker.io` +
+ * `library/nginx` are one asset across scans.
+ */
+export function normaliseImage(reference: string): string {
+  let ref = reference.trim().replace(/@sha256:[0-9a-f]+$/i, '');
+  const slash = ref.lastIndexOf('/');
+  const colon = ref.lastIndexOf(':');
+  if (colon > slash) ref = ref.slice(0, colon);
+  const parts = ref.split('/');
+  const hasRegistry = parts.length > 1 && /[.:]|^localhost$/.test(parts[0]!);
+  if (!hasRegistry) parts.unshift('index.docker.io');
+  if (parts[0] === 'docker.io' || parts[0] === 'registry-1.docker.io') parts[0] = 'index.docker.io';
+  if (parts[0] === 'index.docker.io' && parts.length === 2) parts.splice(1, 0, 'library');
+  return parts.join('/').toLowerCase();
 }
 
 /** `github.com/owner/repo` from a link such as `https://github.com/owner/repo/blob/<sha>/file#L3`. */
@@ -51,7 +70,10 @@ export interface LeakInput {
   title: string;
   detector: string;
   nhiType: NhiType;
-  /** The raw secret; reduced to HMAC and preview here and dropped. */
+  /**
+   * The raw secret; reduced to HMAC and preview here and dropped. A redacted, masked,
+   * armour-only or too-short value is not a secret: the observation gets a location identity.
+   */
   secret?: string;
   validity: Validity;
   publiclyExposed: boolean;
@@ -61,7 +83,10 @@ export interface LeakInput {
   url?: string;
   sourceState?: Source['state'];
   aliasKey?: string;
-  /** Fallback identity when there is no secret: parts that name the exposure. */
+  /**
+   * Identity when there is no usable secret, for formats with a durable id of their own (an
+   * alert number, GitGuardian's secret hash). Default: the location identity.
+   */
   fallbackIdentity?: string[];
   /** The scanner's own severity, when it gives one; the higher of it and ours wins. */
   scannerSeverity?: Severity;
@@ -72,12 +97,15 @@ export interface LeakInput {
  * only its HMAC and a preview come out.
  */
 export function leakObservation(input: LeakInput, ctx: ParseContext): Observation {
-  const secret = input.secret && input.secret.trim() !== '' ? input.secret : undefined;
+  const secret = knownSecret(input.secret);
   const secretHash = secret ? ctx.hasher.hash(secret) : undefined;
-  const first = input.locations[0];
+  // A location identity is public facts (asset, file, line, rule): kept as text, as the finding id
+  // already hashes the fingerprint. A format's own identity may hold a hash of the secret: hashed.
   const fingerprint = secretHash
     ? `secret:${secretHash}`
-    : `loc:${sha256Of(...(input.fallbackIdentity ?? [input.asset.id, first?.path ?? '', String(first?.line ?? ''), input.nhiType]))}`;
+    : input.fallbackIdentity
+      ? `loc:${sha256Of(...input.fallbackIdentity)}`
+      : `at:${joinParts(locationIdentity(input.asset, input.locations[0], input.ruleId))}`;
   const kind: ExposureKind = 'leaked_secret';
   let severity = leakSeverity({
     nhiType: input.nhiType,
@@ -116,6 +144,21 @@ export function leakObservation(input: LeakInput, ctx: ParseContext): Observatio
   return observation;
 }
 
+/**
+ * What names an exposure whose secret is not known: asset + file + line + rule. Not the commit,
+ * so the same line seen in several commits (or in a later scan) is one exposure.
+ */
+export function locationIdentity(asset: Asset, location: Location | undefined, ruleId: string): string[] {
+  return [asset.id, location?.path ?? location?.url ?? location?.resource ?? '', String(location?.line ?? ''), ruleId];
+}
+
+/** Parts joined unambiguously: `<length>:<part>|` each. */
+function joinParts(parts: string[]): string {
+  let out = '';
+  for (const part of parts) out += `${part.length}:${part}|`;
+  return out;
+}
+
 const RANK: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3, info: 4 };
 
 /** A title that never contains the secret: what was found and where. */
@@ -131,7 +174,8 @@ export function isoOrUndefined(value: string | undefined | null): string | undef
   if (!value) return undefined;
   if (isoDates.has(value)) return isoDates.get(value);
   const t = Date.parse(value);
-  const iso = Number.isNaN(t) ? undefined : new Date(t).toISOString();
+  // Go's zero time (0001-01-01) and other pre-epoch stamps mean "no date".
+  const iso = Number.isNaN(t) || t < 0 ? undefined : new Date(t).toISOString();
   if (isoDates.size > 10_000) isoDates.clear();
   isoDates.set(value, iso);
   return iso;

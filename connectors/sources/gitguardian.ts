@@ -1,26 +1,28 @@
+import { InputError } from '@core/shared/errors';
 import { z } from 'zod';
 import { nhiTypeFromDetector } from '@core/finding/standards';
 import type { Location, Severity, Validity } from '@core/finding/model';
 import { isoOrUndefined, leakObservation, leakTitle } from './common';
 import { parseRecord } from '@core/shared/problems';
+import { idField, pathField, textField, urlField } from './fields';
 import type { Normalized, ParseContext, SourceFormat } from './types';
 
 /** A secret incident from the GitGuardian API (`GET /v1/incidents/secrets`). */
 export const GitguardianIncidentSchema = z.object({
   id: z.number().int().positive(),
   detector: z.object({
-    name: z.string().min(1),
-    display_name: z.string().optional(),
+    name: idField().min(1),
+    display_name: textField().optional(),
     category: z.string().optional(),
   }),
   date: z.string().optional(),
-  secret_hash: z.string().min(1),
+  secret_hash: idField().min(1),
   occurrences_count: z.number().int().optional(),
   status: z.enum(['TRIGGERED', 'ASSIGNED', 'RESOLVED', 'IGNORED']),
   secret_revoked: z.boolean().nullish(),
   validity: z.enum(['valid', 'invalid', 'failed_to_check', 'no_checker', 'unknown', 'not_checked']).nullish(),
   severity: z.enum(['critical', 'high', 'medium', 'low', 'info', 'unknown']).nullish(),
-  gitguardian_url: z.string().optional(),
+  gitguardian_url: urlField().optional(),
   tags: z.array(z.string()).nullish(),
   incident_name: z.string().nullish(),
   public_exposure: z
@@ -29,10 +31,10 @@ export const GitguardianIncidentSchema = z.object({
   occurrences: z
     .array(
       z.object({
-        filepath: z.string().optional(),
-        sha: z.string().optional(),
-        url: z.string().optional(),
-        source: z.object({ url: z.string().optional(), full_name: z.string().optional() }).optional(),
+        filepath: pathField().optional(),
+        sha: idField().optional(),
+        url: urlField().optional(),
+        source: z.object({ url: urlField().optional(), full_name: idField().optional() }).optional(),
       }),
     )
     .nullish(),
@@ -41,7 +43,7 @@ export const GitguardianIncidentSchema = z.object({
 const VALIDITY: Record<string, Validity> = { valid: 'active', invalid: 'inactive' };
 
 /** `gitguardian/workspace/8` from the incident's dashboard URL: the workspace is the asset. */
-function workspaceOf(url: string | undefined): string {
+export function gitguardianWorkspace(url: string | undefined): string {
   const m = url ? /\/workspace\/(\d+)\//.exec(url) : null;
   return m ? `gitguardian/workspace/${m[1]}` : 'gitguardian';
 }
@@ -53,7 +55,7 @@ export function normalizeGitguardian(record: unknown, ctx: ParseContext): Normal
   if (!parsed.ok) return { kind: 'rejected', problems: parsed.problems };
   const i = parsed.value;
   const name = i.detector.display_name ?? i.detector.name;
-  const workspace = workspaceOf(i.gitguardian_url);
+  const workspace = gitguardianWorkspace(i.gitguardian_url);
   const locations: Location[] = (i.occurrences ?? []).map((o) => ({
     kind: o.sha ? 'commit' : 'file',
     ...(o.source?.full_name ? { repository: o.source.full_name.toLowerCase() } : {}),
@@ -108,7 +110,13 @@ export const gitguardianFormat: SourceFormat = {
     const list = Array.isArray(doc) ? doc : (doc as { results?: unknown })?.results;
     return Array.isArray(list) && list.length > 0 && looksLikeIncident(list[0]);
   },
-  records: (doc) =>
-    Array.isArray(doc) ? doc : looksLikeIncident(doc) ? [doc] : ((doc as { results: unknown[] }).results ?? []),
+  records: (doc) => {
+    if (Array.isArray(doc)) return doc;
+    if (looksLikeIncident(doc)) return [doc];
+    const results = (doc as { results?: unknown } | null)?.results;
+    if (!Array.isArray(results))
+      throw new InputError('expected a list of incidents, {"results": [...]} or one incident');
+    return results;
+  },
   normalize: normalizeGitguardian,
 };

@@ -3,19 +3,20 @@ import { nhiTypeFromDetector } from '@core/finding/standards';
 import type { Location, Validity } from '@core/finding/model';
 import { isoOrUndefined, leakObservation, leakTitle, repositoryAsset } from './common';
 import { parseRecord } from '@core/shared/problems';
+import { idField, pathField, textField, urlField } from './fields';
 import type { Normalized, ParseContext, SourceFormat } from './types';
 
 const RepositorySchema = z.object({
-  full_name: z.string().min(1),
+  full_name: idField().min(1),
   private: z.boolean().optional(),
-  html_url: z.string().optional(),
+  html_url: urlField().optional(),
 });
 
 const FirstLocationSchema = z
   .object({
-    path: z.string().optional(),
+    path: pathField().optional(),
     start_line: z.number().int().optional(),
-    commit_sha: z.string().optional(),
+    commit_sha: idField().optional(),
   })
   .nullish();
 
@@ -24,12 +25,12 @@ export const GithubAlertSchema = z.object({
   number: z.number().int().positive(),
   created_at: z.string().optional(),
   updated_at: z.string().nullish(),
-  url: z.string().optional(),
-  html_url: z.string().optional(),
+  url: urlField().optional(),
+  html_url: urlField().optional(),
   state: z.enum(['open', 'resolved']),
   resolution: z.string().nullish(),
-  secret_type: z.string().min(1),
-  secret_type_display_name: z.string().nullish(),
+  secret_type: idField().min(1),
+  secret_type_display_name: textField().nullish(),
   secret: z.string().nullish(),
   validity: z.enum(['active', 'inactive', 'unknown']).nullish(),
   publicly_leaked: z.boolean().nullish(),
@@ -52,11 +53,11 @@ export const GithubWebhookSchema = z.object({
   ]),
   alert: z.object({
     number: z.number().int().positive(),
-    secret_type: z.string().min(1),
-    secret_type_display_name: z.string().nullish(),
+    secret_type: idField().min(1),
+    secret_type_display_name: textField().nullish(),
     resolution: z.string().nullish(),
     created_at: z.string().optional(),
-    html_url: z.string().optional(),
+    html_url: urlField().optional(),
     validity: z.enum(['active', 'inactive', 'unknown']).nullish(),
     publicly_leaked: z.boolean().nullish(),
   }),

@@ -21,9 +21,6 @@ export interface IngestReportsOptions {
  * Ingests report files. Every file is opened and checked first: one unreadable file stops
  * the command before anything is written (UnreadableReportError).
  */
-/** Scanner names of formats whose report says nothing when it finds nothing (an empty list). */
-const SCANNER_OF_FORMAT: Readonly<Record<string, string>> = { gitleaks: 'gitleaks', trufflehog: 'trufflehog' };
-
 export async function ingestReportFiles(
   files: string[],
   options: IngestReportsOptions,
@@ -53,12 +50,9 @@ export async function ingestReportFiles(
     });
     byFile.push({ file, format: report.format.name, summary });
     total = addSummary(total, summary);
+    // A report that found nothing names no scanner in its records: the format (or the report) says which.
     const scanner =
-      scope.scanners.size === 1
-        ? [...scope.scanners][0]
-        : scope.scanners.size === 0
-          ? SCANNER_OF_FORMAT[report.format.name]
-          : undefined;
+      scope.scanners.size === 1 ? [...scope.scanners][0] : scope.scanners.size === 0 ? report.scanner : undefined;
     if (options.asset) scope.assets.add(options.asset);
     // A scan is only "clean" for what it covered as a whole: one scanner, known assets, every record read.
     if (scanner && scope.assets.size > 0 && !scope.partial && summary.rejected === 0)

@@ -1,128 +1,105 @@
-import { CloseloopError } from '@core/shared/errors';
-
 /**
  * Where a JSON text stops being valid. Used only after JSON.parse failed, to say where,
  * because V8's own message quotes the surrounding text (which may hold a secret) and does
  * not always give a position.
  */
 export function locateJsonError(text: string): { offset: number; truncated: boolean } {
+  const n = text.length;
   let i = 0;
-  const fail = (): never => {
-    throw new JsonStop(i);
-  };
+  const at = () => ({ offset: i, truncated: i >= n });
   const ws = () => {
-    while (i < text.length && (text[i] === ' ' || text[i] === '\n' || text[i] === '\r' || text[i] === '\t')) i++;
+    while (i < n && (text[i] === ' ' || text[i] === '\n' || text[i] === '\r' || text[i] === '\t')) i++;
   };
-  const literal = (word: string) => {
-    for (const ch of word) {
-      if (text[i] !== ch) fail();
-      i++;
-    }
-  };
-  const string = () => {
-    i++; // opening quote
-    while (i < text.length) {
+  /** A string from its opening quote; false where it breaks (i at the break). */
+  const string = (): boolean => {
+    i++;
+    while (i < n) {
       const ch = text[i]!;
       if (ch === '"') {
         i++;
-        return;
+        return true;
       }
       if (ch === '\\') {
         i++;
         if (text[i] === 'u') {
           for (let k = 0; k < 4; k++) {
             i++;
-            if (!/[0-9a-fA-F]/.test(text[i] ?? '')) fail();
+            if (!/[0-9a-fA-F]/.test(text[i] ?? '')) return false;
           }
-        } else if (!'"\\/bfnrt'.includes(text[i] ?? 'x') || i >= text.length) fail();
-      } else if (ch < ' ') fail();
+        } else if (i >= n || !'"\\/bfnrt'.includes(text[i]!)) return false;
+      } else if (ch < ' ') return false;
       i++;
     }
-    fail();
+    return false;
   };
-  const number = () => {
-    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
-    if (!m || m[0] === '' || m[0] === '-') fail();
-    i += m![0].length;
+  const literal = (word: string): boolean => {
+    for (const ch of word) {
+      if (text[i] !== ch) return false;
+      i++;
+    }
+    return true;
   };
-  const value = (depth: number): void => {
-    if (depth > 10_000) fail();
-    ws();
+  const scalar = (): boolean => {
     const ch = text[i];
-    if (ch === '{') {
-      i++;
-      ws();
-      if (text[i] === '}') {
-        i++;
-        return;
-      }
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail();
-        string();
-        ws();
-        if (text[i] !== ':') fail();
-        i++;
-        value(depth + 1);
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === '}') {
-          i++;
-          return;
-        }
-        fail();
-      }
-    }
-    if (ch === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') {
-        i++;
-        return;
-      }
-      for (;;) {
-        value(depth + 1);
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === ']') {
-          i++;
-          return;
-        }
-        fail();
-      }
-    }
     if (ch === '"') return string();
     if (ch === 't') return literal('true');
     if (ch === 'f') return literal('false');
     if (ch === 'n') return literal('null');
-    if (ch === '-' || (ch !== undefined && ch >= '0' && ch <= '9')) return number();
-    fail();
+    if (ch === '-' || (ch !== undefined && ch >= '0' && ch <= '9')) {
+      const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+      if (!m || m[0] === '-') return false;
+      i += m[0].length;
+      return true;
+    }
+    return false;
   };
-  try {
-    value(0);
+  /** `"key":` of an object member; false where it breaks. */
+  const key = (): boolean => {
     ws();
-    if (i < text.length) fail();
-    return { offset: text.length, truncated: false };
-  } catch (err) {
-    if (!(err instanceof JsonStop)) throw err;
-    return { offset: err.offset, truncated: err.offset >= text.length };
-  }
-}
-
-/** Where the scan stopped: a signal inside locateJsonError, never seen outside it. */
-class JsonStop extends CloseloopError {
-  constructor(
-    readonly offset: number,
-    options?: ErrorOptions,
-  ) {
-    super('json stop', options);
-    this.name = 'JsonStop';
+    if (text[i] !== '"' || !string()) return false;
+    ws();
+    if (text[i] !== ':') return false;
+    i++;
+    return true;
+  };
+  // Iterative, with an explicit stack of open containers: a document nested 100,000 levels
+  // deep (truncated or not) must not exhaust the call stack.
+  const open: Array<'[' | '{'> = [];
+  let expectValue = true;
+  for (;;) {
+    ws();
+    if (expectValue) {
+      const ch = text[i];
+      if (ch === '{' || ch === '[') {
+        i++;
+        ws();
+        if (text[i] === (ch === '{' ? '}' : ']')) {
+          i++;
+          expectValue = false;
+          continue;
+        }
+        open.push(ch);
+        if (ch === '{' && !key()) return at();
+        continue;
+      }
+      if (!scalar()) return at();
+      expectValue = false;
+      continue;
+    }
+    const top = open[open.length - 1];
+    if (top === undefined) return i < n ? at() : { offset: n, truncated: false };
+    if (text[i] === ',') {
+      i++;
+      if (top === '{' && !key()) return at();
+      expectValue = true;
+      continue;
+    }
+    if (text[i] === (top === '{' ? '}' : ']')) {
+      i++;
+      open.pop();
+      continue;
+    }
+    return at();
   }
 }
 

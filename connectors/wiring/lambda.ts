@@ -38,7 +38,11 @@ export type TicketingSecret = z.infer<typeof TicketingSecretSchema>;
  */
 export function lambdaServices(env: NodeJS.ProcessEnv = process.env) {
   const config = readHubConfig(env);
-  const table = new SingleTable(new DynamoDBClient({}), config.require('CLOSELOOP_TABLE'));
+  // Deadlines on every DynamoDB request: a stalled call fails (and is retried) instead of using up the invocation.
+  const client = new DynamoDBClient({
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 20_000, throwOnRequestTimeout: true },
+  });
+  const table = new SingleTable(client, config.require('CLOSELOOP_TABLE'));
   const clock = systemClock;
   return {
     config,

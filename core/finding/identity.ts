@@ -21,11 +21,13 @@ export function parseFindingId(text: string, field = 'finding id'): string {
   return id;
 }
 
-/** SHA-256 hex of the given parts joined unambiguously. */
+/** SHA-256 hex of the given parts joined unambiguously (`<length>:<part>|` each). */
 export function sha256Of(...parts: string[]): string {
-  const hash = createHash('sha256');
-  for (const part of parts) hash.update(`${part.length}:${part}|`);
-  return hash.digest('hex');
+  // One string and a one-shot hash: the same digest as updating part by part, without a Hash
+  // object per call (parsers fingerprint every record without a secret this way).
+  let joined = '';
+  for (const part of parts) joined += `${part.length}:${part}|`;
+  return oneShotHash('sha256', joined, 'hex');
 }
 
 /**

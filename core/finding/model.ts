@@ -63,11 +63,24 @@ export type OwaspNhi = z.infer<typeof OwaspNhiSchema>;
 /** NIST CSF 2.0 subcategory id, e.g. `ID.RA-01`, `PR.AA-01`. */
 export const NistCsfSchema = z.string().regex(/^(GV|ID|PR|DE|RS|RC)\.[A-Z]{2}-\d{2}$/);
 
-/** What the exposure is attached to: the thing an owner is responsible for. */
+/**
+ * What the exposure is attached to: the thing an owner is responsible for. `container_image`
+ * is an image reference, `kubernetes_workload` a `cluster/namespace/kind/name`, `cloud_resource`
+ * an Azure, GCP or Kubernetes resource id.
+ */
 export const AssetSchema = z.object({
-  type: z.enum(['repository', 'aws_account', 'aws_resource', 'workspace', 'unspecified']),
+  type: z.enum([
+    'repository',
+    'aws_account',
+    'aws_resource',
+    'workspace',
+    'container_image',
+    'kubernetes_workload',
+    'cloud_resource',
+    'unspecified',
+  ]),
   id: z.string().min(1),
-  /** AWS account of an aws_resource, when known. */
+  /** AWS account of an aws_resource (or the subscription, project or cluster of a cloud_resource), when known. */
   account: z.string().optional(),
 });
 export type Asset = z.infer<typeof AssetSchema>;

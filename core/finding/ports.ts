@@ -23,7 +23,7 @@ export interface FindingWrite {
 
 /** A rejected record, redacted, kept so nothing is lost. */
 export interface QuarantineEntry {
-  /** Digest of (format, redacted record): re-ingesting the same bad record does not duplicate it. */
+  /** Digest of (format, report, record number, redacted record): one per record; re-ingesting a report rewrites its entries. */
   id: string;
   receivedAt: string;
   file: string;

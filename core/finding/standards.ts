@@ -9,6 +9,7 @@ import type { NhiType, OwaspNhi, Severity, Validity } from './model';
  * - anomalous_use: a credential used in a way that suggests compromise
  * - multiple_active_keys: more than one active key for one identity
  * - root_credential: a long-lived root access key
+ * - insecure_authentication: workloads authenticate in a weak way (static token files, unchecked service-account tokens)
  */
 export type ExposureKind =
   | 'leaked_secret'
@@ -17,7 +18,8 @@ export type ExposureKind =
   | 'excessive_access'
   | 'anomalous_use'
   | 'multiple_active_keys'
-  | 'root_credential';
+  | 'root_credential'
+  | 'insecure_authentication';
 
 /** OWASP NHI Top 10 (2025) ids for an exposure kind. */
 export const OWASP_NHI_BY_KIND: Record<ExposureKind, OwaspNhi[]> = {
@@ -28,6 +30,7 @@ export const OWASP_NHI_BY_KIND: Record<ExposureKind, OwaspNhi[]> = {
   anomalous_use: ['NHI2'],
   multiple_active_keys: ['NHI7'],
   root_credential: ['NHI5', 'NHI10'],
+  insecure_authentication: ['NHI4'],
 };
 
 /** NIST CSF 2.0 subcategories an exposure kind evidences a gap in. */
@@ -39,6 +42,7 @@ export const NIST_CSF_BY_KIND: Record<ExposureKind, string[]> = {
   anomalous_use: ['DE.CM-01', 'DE.AE-02', 'PR.AA-01'],
   multiple_active_keys: ['ID.RA-01', 'PR.AA-01'],
   root_credential: ['ID.RA-01', 'PR.AA-05'],
+  insecure_authentication: ['ID.RA-01', 'PR.AA-03'],
 };
 
 /** NHI9 (reuse) is added when one secret is found in more than one asset. */

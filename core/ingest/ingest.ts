@@ -8,6 +8,7 @@ import type { FindingStore, FindingWrite, QuarantineEntry } from '../finding/por
 import { findingWrite } from '../finding/write';
 import type { LifecycleLauncher } from '../lifecycle/ports';
 import { startLifecycles } from '../lifecycle/start';
+import { redactRecord } from '../shared/redaction';
 
 /** What a source connector says about one record of a report. */
 export type RecordOutcome =
@@ -83,8 +84,16 @@ export const emptyCoverage = (): ScanCoverage => ({
   partial: false,
 });
 
-/** Asset types a scan covers as a whole (a repository, an account, a resource, a workspace). */
-const SCOPED_ASSETS = new Set(['repository', 'aws_account', 'aws_resource', 'workspace']);
+/** Asset types a scan covers as a whole (a repository, an account, a resource, a workspace, an image…). */
+const SCOPED_ASSETS = new Set([
+  'repository',
+  'aws_account',
+  'aws_resource',
+  'workspace',
+  'container_image',
+  'kubernetes_workload',
+  'cloud_resource',
+]);
 
 const MAX_CONFLICT_ROUNDS = 8;
 
@@ -104,12 +113,37 @@ export async function ingestRecords(
   const flush = async () => {
     if (batch.length > 0) {
       const changes = await applyBatch(batch, options);
-      for (const change of changes) {
+      changes.forEach((change, index) => {
         if (change === 'skipped-resolved') summary.skipped++;
-        else summary[change]++;
-      }
+        else if (change === 'too-large') {
+          const { recordNo, observation } = batch[index]!;
+          const problem = `its finding would be larger than a DynamoDB item may be (${MAX_ITEM_BYTES / 1000} KB)`;
+          summary.rejected++;
+          summary.errors.push(`${options.reportName}: record ${recordNo}: ${problem}`);
+          // Observations carry no secret; the summary says what it was and where.
+          const redactedRecord = boundedRecord(
+            JSON.stringify(
+              redactRecord({
+                detector: observation.detector,
+                title: observation.title,
+                locations: observation.locations.length,
+                path: observation.locations[0]?.path?.slice(0, 200),
+              }),
+            ),
+          );
+          quarantine.push({
+            id: sha256Of(options.format, options.reportName, String(recordNo), 'too-large').slice(0, 32),
+            receivedAt: options.clock.now().toISOString(),
+            file: options.reportName,
+            format: options.format,
+            recordNo,
+            problems: [problem],
+            redactedRecord,
+          });
+        } else summary[change]++;
+      });
     }
-    if (quarantine.length > 0) await options.store.quarantine(quarantine);
+    if (quarantine.length > 0) await options.store.quarantine([...new Map(quarantine.map((q) => [q.id, q])).values()]);
     batch = [];
     quarantine = [];
     options.onProgress?.(summary.received);
@@ -134,9 +168,11 @@ export async function ingestRecords(
       summary.rejected++;
       for (const problem of outcome.problems)
         summary.errors.push(`${options.reportName}: record ${outcome.recordNo}: ${problem}`);
-      const redactedRecord = JSON.stringify(outcome.redactedRecord ?? null);
+      const redactedRecord = boundedRecord(JSON.stringify(outcome.redactedRecord ?? null));
+      // One entry per record of a report: two identical bad records are two entries (one key
+      // twice in a BatchWriteItem fails the whole batch), and re-ingesting the report rewrites them.
       quarantine.push(
-        quarantineEntry([options.format, redactedRecord], {
+        quarantineEntry([options.format, options.reportName, String(outcome.recordNo), redactedRecord], {
           receivedAt: options.clock.now().toISOString(),
           file: options.reportName,
           format: options.format,
@@ -171,13 +207,13 @@ function quarantineEntry(identity: string[], entry: Omit<QuarantineEntry, 'id'>)
  */
 export async function quarantineUnreadableReport(
   deps: Pick<IngestOptions, 'store' | 'clock'>,
-  report: { name: string; problem: string; identity: string[] },
+  report: { name: string; problem: string; identity: string[]; format?: string },
 ): Promise<void> {
   await deps.store.quarantine([
     quarantineEntry(report.identity, {
       receivedAt: deps.clock.now().toISOString(),
       file: report.name,
-      format: 'unknown',
+      format: report.format ?? 'unknown',
       recordNo: 0,
       problems: [report.problem],
       redactedRecord: 'null',
@@ -185,10 +221,61 @@ export async function quarantineUnreadableReport(
   ]);
 }
 
-type RecordChange = Change | 'skipped-resolved';
+/** Characters of a redacted record kept in the quarantine: a DynamoDB item holds 400 KB. */
+export const MAX_QUARANTINED_RECORD = 64 * 1024;
+
+/** The redacted record as stored: whole when it fits, else its start, marked as cut. */
+function boundedRecord(json: string): string {
+  if (json.length <= MAX_QUARANTINED_RECORD) return json;
+  return JSON.stringify({ truncated: true, characters: json.length, start: json.slice(0, MAX_QUARANTINED_RECORD / 4) });
+}
+
+type RecordChange = Change | 'skipped-resolved' | 'too-large';
+
+/**
+ * Largest finding item written, in bytes of its JSON: DynamoDB refuses items over 400 KB (and
+ * one refused item fails its whole transaction), with room for attribute names and index keys.
+ */
+export const MAX_ITEM_BYTES = 350_000;
+
+/**
+ * Records of one finding taken in one round: each can add two events and an alias, and a
+ * finding's write with all of them must fit one transaction (100 items). The rest wait for the
+ * next round, so a report with one secret in hundreds of commits ingests rather than aborts.
+ */
+const MAX_RECORDS_PER_FINDING = 30;
+
+/** A batch in as many rounds as its busiest finding needs. */
+async function applyBatch(
+  batch: Array<{ recordNo: number; observation: Observation }>,
+  options: IngestOptions,
+): Promise<RecordChange[]> {
+  const seen = new Map<string, number>();
+  const now: number[] = [];
+  const later: number[] = [];
+  batch.forEach(({ observation: o }, index) => {
+    const key = !o.secretHash && o.aliasKey ? `alias:${o.aliasKey}` : findingIdFor(o.fingerprint);
+    const count = (seen.get(key) ?? 0) + 1;
+    seen.set(key, count);
+    (count <= MAX_RECORDS_PER_FINDING ? now : later).push(index);
+  });
+  if (later.length === 0) return applyRound(batch, options);
+  const results: RecordChange[] = new Array(batch.length);
+  const first = await applyRound(
+    now.map((i) => batch[i]!),
+    options,
+  );
+  now.forEach((i, k) => (results[i] = first[k]!));
+  const rest = await applyBatch(
+    later.map((i) => batch[i]!),
+    options,
+  );
+  later.forEach((i, k) => (results[i] = rest[k]!));
+  return results;
+}
 
 /** One round: resolve aliases, read, merge in memory, commit; conflicts go round again. */
-async function applyBatch(
+async function applyRound(
   batch: Array<{ recordNo: number; observation: Observation }>,
   options: IngestOptions,
 ): Promise<RecordChange[]> {
@@ -231,6 +318,11 @@ async function applyBatch(
         ? mergeObservation(current, observation, now, actor)
         : createFinding(observation, now, actor);
       if (merged.change === 'created' && merged.finding.id !== id) merged.finding = { ...merged.finding, id };
+      if (merged.write && Buffer.byteLength(JSON.stringify(merged.finding)) > MAX_ITEM_BYTES) {
+        // The record is refused, not the finding: it stays as it was, and the rest of the report is written.
+        results[index] = 'too-large';
+        return;
+      }
       results[index] = merged.change;
       if (!merged.write) return;
       // Several records of one report can hit one finding: keep one version bump per round.

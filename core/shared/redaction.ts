@@ -23,6 +23,18 @@ const SECRET_FIELDS = new Set([
   'private_key',
   'privatekey',
   'value',
+  // Scanner fields that hold the secret, the line around it, or something derived from it.
+  'secretparts', // TruffleHog
+  'raw_source_code_extract', // GitLab
+  'match_content', // Nosey Parker 0.16
+  'groups', // Nosey Parker 0.17+ (base64 capture groups)
+  'matching', // Nosey Parker snippet
+  'before',
+  'after',
+  'hashed_secret', // detect-secrets (an unkeyed SHA-1 of the secret)
+  'ignore_sha', // ggshield (an unkeyed SHA-256 of the secret)
+  'content', // Trivy code lines
+  'fragment', // gitleaks 8 composite rules
 ]);
 
 const PATTERNS: RegExp[] = [
@@ -63,14 +75,19 @@ export function redactRecord(value: unknown, depth = 0): unknown {
   return value;
 }
 
+/** Characters of a value looked at for a message; more cannot be shown in 40. */
+const MAX_REDACTED_INPUT = 4096;
+
 /** A short, redacted rendering of a value for an error message. */
 export function describeValue(value: unknown, fieldName?: string): string {
   if (fieldName && SECRET_FIELDS.has(fieldName.toLowerCase())) return 'a value (not shown)';
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (typeof value === 'string') {
-    const shown = redactText(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-    return JSON.stringify(shown);
+    // Redacted whole, then cut: a secret that starts inside the first 40 characters and ends
+    // after them is recognised only whole, and would otherwise leave its first characters.
+    const redacted = redactText(value.length > MAX_REDACTED_INPUT ? value.slice(0, MAX_REDACTED_INPUT) : value);
+    return JSON.stringify(redacted.length > 40 ? `${redacted.slice(0, 40)}…` : redacted);
   }
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (Array.isArray(value)) return 'an array';

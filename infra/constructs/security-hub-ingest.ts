@@ -15,12 +15,16 @@ export interface SecurityHubIngestProps {
 }
 
 /**
- * Security Hub findings as they are imported (incl. IAM Access Analyzer and GuardDuty):
- * EventBridge rule → Lambda; events that still fail after EventBridge's retries go to a DLQ
- * with an alarm.
+ * Security Hub findings as they are imported (incl. IAM Access Analyzer and GuardDuty), in
+ * both formats: Security Hub CSPM's ASFF events and the new Security Hub's OCSF "Findings
+ * Imported V2" events. EventBridge rules → Lambda; events that still fail after EventBridge's
+ * retries go to a DLQ with an alarm.
  */
 export class SecurityHubIngest extends Construct {
+  /** "Security Hub Findings - Imported" (ASFF, Security Hub CSPM). */
   readonly rule: Rule;
+  /** "Findings Imported V2" (OCSF, the new Security Hub). */
+  readonly ruleV2: Rule;
   readonly function: CloseloopFunction;
   readonly deadLetters: DeadLetterQueue;
 
@@ -40,12 +44,17 @@ export class SecurityHubIngest extends Construct {
       description: 'closeloop: Security Hub findings imported',
       eventPattern: { source: ['aws.securityhub'], detailType: ['Security Hub Findings - Imported'] },
     });
-    this.rule.addTarget(
-      new LambdaFunction(this.function.fn, {
-        deadLetterQueue: this.deadLetters.queue,
-        retryAttempts: 8,
-        maxEventAge: Duration.hours(6),
-      }),
-    );
+    this.ruleV2 = new Rule(this, 'FindingsImportedV2', {
+      description: 'closeloop: Security Hub findings imported (OCSF, Findings Imported V2)',
+      eventPattern: { source: ['aws.securityhub'], detailType: ['Findings Imported V2'] },
+    });
+    for (const rule of [this.rule, this.ruleV2])
+      rule.addTarget(
+        new LambdaFunction(this.function.fn, {
+          deadLetterQueue: this.deadLetters.queue,
+          retryAttempts: 8,
+          maxEventAge: Duration.hours(6),
+        }),
+      );
   }
 }

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import { FINDING_STATUSES, type FindingStatus } from '@core/finding/model';
 import { InputError } from '@core/shared/errors';
-import { FORMAT_NAMES, type FormatName } from '@connectors/sources/types';
+import { FORMAT_ALIASES, FORMAT_NAMES, type FormatName } from '@connectors/sources/types';
 
 /** An option's ISO-8601 date, refused by commander with its usage error. */
 export function parseIsoDate(value: string): Date {
@@ -21,6 +21,8 @@ export function parseDate(value: string, option: string): Date {
 
 export function parseFormat(value: string): FormatName | 'auto' {
   if (value === 'auto' || (FORMAT_NAMES as readonly string[]).includes(value)) return value as FormatName | 'auto';
+  const alias = FORMAT_ALIASES[value];
+  if (alias) return alias;
   throw new InvalidArgumentError(`must be one of auto, ${FORMAT_NAMES.join(', ')}`);
 }
 

@@ -25,6 +25,16 @@ export function inFlags(message: string, fields: readonly string[]): string {
 }
 
 /** The exit code of an error, after printing it in one line. */
+/** `TimeoutError: …` when DynamoDB failed or did not answer in time, else undefined. */
+function storeFailure(err: unknown): string | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const e = err as Error & { $metadata?: unknown; code?: string };
+  const network = ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH'].includes(e.code ?? '');
+  if (e.name === 'StoreUnavailableError' || e.name === 'TimeoutError' || e.$metadata !== undefined || network)
+    return `${e.name}: ${e.message}`;
+  return undefined;
+}
+
 export function handleError(err: unknown, io: Io): number {
   if (err instanceof CommanderError) {
     // Commander already printed its message (help, version, or the usage error).
@@ -38,6 +48,11 @@ export function handleError(err: unknown, io: Io): number {
   }
   if (err instanceof RefusedError) {
     io.err(`closeloop: ${inFlags(err.message, err.fields)}`);
+    return EXIT.failed;
+  }
+  const store = storeFailure(err);
+  if (store) {
+    io.err(`closeloop: the store failed (${store}); every write is idempotent, so it is safe to re-run the command`);
     return EXIT.failed;
   }
   if (err instanceof CloseloopError) {

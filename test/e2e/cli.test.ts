@@ -143,7 +143,7 @@ describe('closeloop CLI', () => {
     const format = cli.run('ingest', gitleaks, '--format', 'csv');
     expect(format.code).toBe(2);
     expect(format.stderr.trim()).toBe(
-      "error: option '--format <format>' argument 'csv' is invalid. must be one of auto, gitleaks, trufflehog, sarif, github, gitguardian, asff",
+      "error: option '--format <format>' argument 'csv' is invalid. must be one of auto, gitleaks, trufflehog, sarif, github, gitguardian, asff, ocsf, gitlab, detect-secrets, ggshield, noseyparker, trivy",
     );
     expect(cli.run('findings', '--status', 'closed').code).toBe(2);
     expect(cli.run('show', 'not-an-id')).toMatchObject({

@@ -38,6 +38,27 @@ export const REPORT_FIXTURE_SECRETS = [
   'https://hooks.slack.com/services/T00000000/B00000000/FAKEcloseloopFixture07',
 ];
 
-// Transitional: suites not yet moved to their own fixtures still read the shared samples.
-// Once every unit/integration/e2e test reads test/fixtures, only test/contract imports shared-fixtures.
-export * from './shared-fixtures';
+/** The records of a JSON-lines fixture. */
+export function readOwnFixtureLines<T = unknown>(...parts: string[]): T[] {
+  return readFileSync(ownFixturePath(...parts), 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as T);
+}
+
+/**
+ * Every fake credential in test/fixtures/scanners, as the scanners print them: none may appear in
+ * closeloop's output (observations, errors, quarantine). See test/fixtures/scanners/README.md.
+ */
+export const SCANNER_FIXTURE_SECRETS = [
+  'AKIAQCLOSELOOPFAKE01',
+  'Fake/CloseloopSecretKey+NotReal/00000000',
+  'c105e100bfa4e000000000000000000000f4ce01',
+  'closeloop-fake-pass',
+  'Q0xPU0VMT09QLUZBS0UtT1BFTlNTSC1LRVktTk9ULUEtUkVBTC1LRVktMDAwMDAw',
+  'ghp_CloseloopFake00000000000000000000000',
+  'closeloopFakeWebhook000000',
+  'sk_live_closeloopFAKE000000000000000000',
+  'Closeloop-Fake-DB-Passw0rd!',
+  'closeloopFakeApiKey0000000000000000',
+];

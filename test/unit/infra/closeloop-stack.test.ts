@@ -171,6 +171,26 @@ describe('CloseloopStack', () => {
     });
   });
 
+  it('ingests the new Security Hub\'s OCSF "Findings Imported V2" events into the same function, with a DLQ', () => {
+    const rules = template.findResources('AWS::Events::Rule', {
+      Properties: { EventPattern: { source: ['aws.securityhub'], 'detail-type': ['Findings Imported V2'] } },
+    });
+    expect(Object.keys(rules)).toHaveLength(1);
+    const v2 = Object.values(rules)[0] as { Properties: { Targets: Array<Record<string, unknown>> } };
+    const [asff] = Object.values(
+      template.findResources('AWS::Events::Rule', {
+        Properties: { EventPattern: { 'detail-type': ['Security Hub Findings - Imported'] } },
+      }),
+    ) as Array<{ Properties: { Targets: Array<Record<string, unknown>> } }>;
+    expect(v2.Properties.Targets).toEqual([
+      expect.objectContaining({
+        Arn: asff!.Properties.Targets[0]!.Arn,
+        DeadLetterConfig: expect.anything(),
+        RetryPolicy: expect.objectContaining({ MaximumRetryAttempts: 8 }),
+      }),
+    ]);
+  });
+
   it('keeps reports private, encrypted, TLS-only and access-logged', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
       VersioningConfiguration: { Status: 'Enabled' },

@@ -1,99 +1,87 @@
 import { asffFormat } from '@connectors/sources/asff';
+import { ocsfFormat } from '@connectors/sources/ocsf';
 import type { Normalized } from '@connectors/sources/types';
-import { readFixtureJson } from '@test/support/fixtures';
+import type { Observation } from '@core/finding/model';
+import { readOwnFixtureJson } from '@test/support/fixtures';
 import { aContext } from '@test/support/factories';
 
-const all = (file: string): Normalized[] => {
-  const doc = readFixtureJson('scanners', 'aws-securityhub', file);
-  expect(asffFormat.detect(doc)).toBe(true);
-  return asffFormat.records!(doc).map((r) => asffFormat.normalize(r, aContext()));
-};
-const observations = (results: Normalized[]) =>
+const fixture = (file: string) => readOwnFixtureJson<Record<string, unknown>>('scanners', 'securityhub', file);
+const normalizeAll = (doc: unknown): Normalized[] =>
+  asffFormat.records!(doc).map((r) => asffFormat.normalize(r, aContext()));
+const observations = (results: Normalized[]): Observation[] =>
   results.flatMap((r) => (r.kind === 'observation' ? [r.observation] : []));
+const iam3 = () => (fixture('asff-lowercase-findings.json').findings as Array<Record<string, unknown>>)[0]!;
 
-describe('AWS Security Hub ASFF connector (contract: AWS docs, ASR and DefectDojo samples)', () => {
-  it('turns AFSBP IAM.3 into a stale-credential finding (NHI7) on the IAM user', () => {
-    const [o] = observations(all('asr-afsbp-iam.3.asff.json'));
+describe('AWS Security Hub ASFF connector', () => {
+  it('reads a {"findings": [...]} export with the key in lower case', () => {
+    const doc = fixture('asff-lowercase-findings.json');
+    expect(asffFormat.detect(doc)).toBe(true);
+    const [o] = observations(normalizeAll(doc));
     expect(o).toMatchObject({
       nhiType: 'cloud_access_key',
       owaspNhi: ['NHI7'],
-      severity: 'medium',
-      asset: { type: 'aws_resource', id: 'arn:aws:iam::111111111111:user/test-admin2', account: '111111111111' },
+      detector: 'IAM.3',
+      asset: { type: 'aws_resource', id: 'arn:aws:iam::123456789012:user/ci-deployer', account: '123456789012' },
+      source: { scanner: 'security-hub' },
     });
   });
 
-  it('turns AFSBP IAM.8 into an unused-credential finding (NHI1)', () => {
-    expect(observations(all('asr-afsbp-iam.8.asff.json'))[0]!.owaspNhi).toEqual(['NHI1']);
+  it('reads an empty {"Findings": []} export as no records', () => {
+    const doc = fixture('asff-findings-empty.json');
+    expect(asffFormat.detect(doc)).toBe(true);
+    expect(asffFormat.records!(doc)).toEqual([]);
   });
 
-  it('reads the EventBridge "Security Hub Findings - Imported" event (CIS 1.4 key rotation)', () => {
-    const [o] = observations(all('asr-eventbridge-securityhub-findings-imported-cis-1.4.json'));
-    expect(o!.owaspNhi).toEqual(['NHI7']);
+  it('refuses an object that is not ASFF instead of reading it as no findings', () => {
+    expect(() => asffFormat.records!({ results: [] })).toThrow(
+      'expected a finding, a list of findings, {"Findings": [...]} or a Security Hub event',
+    );
   });
 
-  it('turns an Access Analyzer external-access finding into an excessive-access finding (NHI5)', () => {
-    const [o] = observations(all('access-analyzer-external-access.asff.json'));
-    expect(o).toMatchObject({ owaspNhi: ['NHI5'], source: { scanner: 'access-analyzer' } });
+  it('is one finding with the OCSF report of the same control on the same user (the new Security Hub)', () => {
+    const [asff] = observations(normalizeAll(fixture('asff-lowercase-findings.json')));
+    const event = fixture('findings-imported-v2-iam3.json');
+    const [ocsf] = ocsfFormat.records!(event).map((r) => ocsfFormat.normalize(r, aContext()));
+    expect(ocsf!.kind === 'observation' && ocsf!.observation.fingerprint).toBe(asff!.fingerprint);
   });
 
-  it('keeps the GuardDuty credential finding and skips the three EC2 findings', () => {
-    const results = all('defectdojo-securityhub-guardduty.json');
-    expect(results.filter((r) => r.kind === 'skipped')).toHaveLength(3);
-    const [o] = observations(results);
-    expect(o!.detector).toContain('guardduty');
-    expect(o!.locations[0]!.resource).toBeDefined();
+  it('skips a passed control and an archived finding', () => {
+    const passed = asffFormat.normalize({ ...iam3(), Compliance: { Status: 'PASSED' } }, aContext());
+    const archived = asffFormat.normalize({ ...iam3(), RecordState: 'ARCHIVED' }, aContext());
+    expect(passed).toEqual({ kind: 'skipped', reason: 'control passed' });
+    expect(archived).toEqual({ kind: 'skipped', reason: 'archived' });
   });
 
-  it('keeps only failed IAM credential checks of 731 Prowler findings; the rest are skipped, none rejected', () => {
-    const results = all('defectdojo-prowler-output.asff.json');
-    expect(results).toHaveLength(731);
-    expect(results.filter((r) => r.kind === 'rejected')).toEqual([]);
-    const kept = observations(results);
-    expect(kept.length).toBeGreaterThan(0);
-    for (const o of kept)
-      expect(o.detector).toMatch(
-        /iam_(rotate_access_key|disable_\d+_days_credentials|user_two_active_access_key|no_root_access_key)/,
-      );
-    expect(kept.length + results.filter((r) => r.kind === 'skipped').length).toBe(731);
-  });
-
-  it('correlates the same issue on the same resource reported by two products', () => {
-    const [iam3] = observations(all('asr-afsbp-iam.3.asff.json'));
-    const doc = readFixtureJson<Record<string, unknown>>('scanners', 'aws-securityhub', 'asr-afsbp-iam.3.asff.json');
-    const prowler = asffFormat.normalize(
+  it('skips findings that are not about non-human identities', () => {
+    const s3 = asffFormat.normalize(
       {
-        ...doc,
-        Id: 'prowler-1',
-        ProductArn: 'arn:aws:securityhub:us-east-1::product/prowler/prowler',
-        ProductName: 'Prowler',
-        GeneratorId: 'prowler-iam_rotate_access_key_90_days',
-        ProductFields: {},
+        ...iam3(),
+        GeneratorId: 'security-control/S3.1',
+        Title: 'S3 general purpose buckets should have block public access settings enabled',
+        Compliance: { Status: 'FAILED', SecurityControlId: 'S3.1' },
+        Resources: [{ Type: 'AwsS3Bucket', Id: 'arn:aws:s3:::acme-logs' }],
       },
       aContext(),
     );
-    expect(prowler.kind === 'observation' && prowler.observation.fingerprint).toBe(iam3!.fingerprint);
+    expect(s3).toEqual({ kind: 'skipped', reason: 'not a non-human-identity finding' });
   });
 
   it('redacts a credential quoted in a title (any product can send findings), before cutting it to 300 characters', () => {
-    const doc = readFixtureJson<Record<string, unknown>>('scanners', 'aws-securityhub', 'asr-afsbp-iam.3.asff.json');
     const token = 'ghp_' + 'Wq4'.repeat(12);
     const quoted = asffFormat.normalize(
-      { ...doc, Title: `IAM.3 key rotation overdue; token ${token} also found in the user's tags` },
+      { ...iam3(), Title: `IAM.3 key rotation overdue; token ${token} also found in the user's tags` },
       aContext(),
     );
     expect(quoted.kind === 'observation' && quoted.observation.title).toBe(
       "IAM.3 key rotation overdue; token [REDACTED] also found in the user's tags",
     );
-    // A secret straddling the 300-character cut is still recognised whole.
-    const long = asffFormat.normalize({ ...doc, Title: `${'IAM.3 '.repeat(48)}${token}` }, aContext());
+    const long = asffFormat.normalize({ ...iam3(), Title: `${'IAM.3 '.repeat(48)}${token}` }, aContext());
     const title = long.kind === 'observation' ? long.observation.title : '';
     expect(title).toBe(`${'IAM.3 '.repeat(48)}[REDACTED]`);
-    expect(title).not.toContain('ghp_');
   });
 
   it('rejects a finding without Resources, naming the field', () => {
-    const doc = readFixtureJson<Record<string, unknown>>('scanners', 'aws-securityhub', 'asr-afsbp-iam.3.asff.json');
-    expect(asffFormat.normalize({ ...doc, Resources: undefined }, aContext())).toEqual({
+    expect(asffFormat.normalize({ ...iam3(), Resources: undefined }, aContext())).toEqual({
       kind: 'rejected',
       problems: ['"Resources" is required'],
     });

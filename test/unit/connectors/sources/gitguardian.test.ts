@@ -1,44 +1,46 @@
 import { gitguardianFormat } from '@connectors/sources/gitguardian';
-import { readCassette } from '@test/support/fixtures';
+import { readOwnFixtureJson } from '@test/support/fixtures';
 import { aContext } from '@test/support/factories';
 
-describe('GitGuardian incidents connector (contract: recorded API responses)', () => {
-  const list = readCassette('scanners', 'gitguardian', 'ggmcp-test_list_incidents_basic.yaml')[0]!;
-  const single = readCassette('scanners', 'gitguardian', 'ggmcp-test_get_incident.yaml')[1]!;
+describe('GitGuardian incidents connector', () => {
+  const list = readOwnFixtureJson('scanners', 'gitguardian', 'incidents.json');
+  const single = readOwnFixtureJson<Record<string, unknown>>('scanners', 'gitguardian', 'incident.json');
 
   it('detects a list response and a single incident', () => {
-    expect(gitguardianFormat.detect(list.body)).toBe(true);
-    expect(gitguardianFormat.detect(single.body)).toBe(true);
+    expect(gitguardianFormat.detect(list)).toBe(true);
+    expect(gitguardianFormat.detect(single)).toBe(true);
   });
 
-  it('normalises every incident of the recorded list', () => {
-    const records = gitguardianFormat.records!(list.body);
-    expect(records).toHaveLength(5);
-    const results = records.map((r) => gitguardianFormat.normalize(r, aContext()));
-    expect(results.every((r) => r.kind === 'observation')).toBe(true);
+  it('normalises every incident of the list, with its occurrences as locations', () => {
+    const results = gitguardianFormat.records!(list).map((r) => gitguardianFormat.normalize(r, aContext()));
+    expect(results.map((r) => r.kind)).toEqual(['observation', 'observation']);
+    expect(results[0]).toMatchObject({
+      observation: {
+        validity: 'active',
+        locations: [{ kind: 'commit', repository: 'acme/payments-api', path: 'services/billing/settings.py' }],
+      },
+    });
   });
 
-  it('maps a revoked, publicly leaked AWS IAM incident', () => {
-    const result = gitguardianFormat.normalize(single.body, aContext());
-    expect(result).toMatchObject({
+  it('maps a revoked, publicly leaked AWS incident', () => {
+    expect(gitguardianFormat.normalize(single, aContext())).toMatchObject({
       kind: 'observation',
       observation: {
         nhiType: 'cloud_access_key',
         validity: 'inactive',
         publiclyExposed: true,
-        asset: { type: 'workspace', id: 'gitguardian/workspace/8' },
-        source: { scanner: 'gitguardian', scannerId: 'incident/21460', state: 'resolved' },
-        aliasKey: 'gitguardian:incident/21460',
+        asset: { type: 'workspace', id: 'gitguardian/workspace/42' },
+        source: { scanner: 'gitguardian', scannerId: 'incident/3302', state: 'resolved' },
+        aliasKey: 'gitguardian:incident/3302',
       },
     });
   });
 
   it('gives two incidents of one GitGuardian secret_hash one fingerprint', () => {
-    const incident = single.body as Record<string, unknown>;
-    const a = gitguardianFormat.normalize(incident, aContext());
-    const b = gitguardianFormat.normalize({ ...incident, id: 99999 }, aContext());
-    expect(
-      a.kind === 'observation' && b.kind === 'observation' && a.observation.fingerprint === b.observation.fingerprint,
-    ).toBe(true);
+    const a = gitguardianFormat.normalize(single, aContext());
+    const b = gitguardianFormat.normalize({ ...single, id: 99999 }, aContext());
+    expect(a.kind === 'observation' && b.kind === 'observation' && a.observation.fingerprint).toBe(
+      b.kind === 'observation' && b.observation.fingerprint,
+    );
   });
 });
