@@ -19,6 +19,7 @@ import { syncTickets, type SyncResult } from '@core/tickets/sync';
 import { DynamoWritebackStore } from '@core/store/dynamo-writeback-store';
 import { syncWriteback, type WritebackResult } from '@core/writeback/sync';
 import type { WebhookDeps } from '@connectors/api/webhooks';
+import type { GithubWebhookDeps } from '@connectors/api/github-webhook';
 import { policyFromFile } from '@connectors/config';
 import { awsClients, buildOwnerChain, buildRotation, type Rotation } from '@connectors/wiring/aws';
 import { buildTicketing, ticketSync, webhookSettings, type Ticketing } from '@connectors/wiring/ticketing';
@@ -60,6 +61,8 @@ export interface LocalHub {
   decisions: DecisionDeps;
   /** What the local webhook routes need: the decisions plus the ticket store and webhook settings. */
   webhooks: WebhookDeps;
+  /** `POST /webhooks/github` (GITHUB_WEBHOOK_SECRET). */
+  githubWebhook: GithubWebhookDeps;
   /** The write-back outbox: what the scanners that reported each finding are told. */
   writeback: DynamoWritebackStore;
   /**
@@ -140,6 +143,12 @@ export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
         tickets,
         secrets: config.webhookSecrets,
         ...webhookSettings(config.hub, config),
+      },
+      githubWebhook: {
+        ...decisions,
+        tickets,
+        hasher,
+        ...(config.hub.settings.GITHUB_WEBHOOK_SECRET ? { secret: config.hub.settings.GITHUB_WEBHOOK_SECRET } : {}),
       },
       sync: async (options) => {
         const synced = await syncTickets(ticketSync(ticketing, { store, tickets, clock, policy, worker }), options);

@@ -56,13 +56,18 @@ export const GithubWebhookSchema = z.object({
     secret_type: idField().min(1),
     secret_type_display_name: textField().nullish(),
     resolution: z.string().nullish(),
+    resolution_comment: z.string().nullish(),
+    resolved_by: z.object({ login: idField() }).nullish(),
     created_at: z.string().optional(),
     html_url: urlField().optional(),
     validity: z.enum(['active', 'inactive', 'unknown']).nullish(),
     publicly_leaked: z.boolean().nullish(),
   }),
   repository: RepositorySchema,
+  /** Who caused the event. */
+  sender: z.object({ login: idField() }).optional(),
 });
+export type GithubWebhook = z.infer<typeof GithubWebhookSchema>;
 
 /** `owner/repo` from `https://api.github.com/repos/owner/repo/secret-scanning/alerts/2`. */
 function repoFromApiUrl(url: string | undefined): string | undefined {
