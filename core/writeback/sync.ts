@@ -1,4 +1,5 @@
 import type { Clock } from '../shared/clock';
+import { CloseloopError } from '../shared/errors';
 import type { Finding, SourceRef } from '../finding/model';
 import type { FindingStore } from '../finding/ports';
 import { updateFinding } from '../finding/update';
@@ -34,10 +35,24 @@ export interface WritebackResult {
   skipped: number;
   /** Work still pending when the run stopped (some of it may be waiting out a backoff). */
   pending: number;
-  /** Work that failed STUCK_ATTEMPTS times or more: someone must look (the Lambda's alarm). */
+  /** Work that failed in this run for the STUCK_ATTEMPTS-th time or more: someone must look (the Lambda's alarm). */
   stuck: number;
   /** One line per thing that did not go through, already redacted. */
   problems: string[];
+}
+
+/** Write-back kept failing for hours: someone must look (the work itself stays pending). */
+export class WritebackStuckError extends CloseloopError {
+  constructor(
+    readonly result: WritebackResult,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `${result.stuck} write-back(s) failed ${STUCK_ATTEMPTS} times or more: ${result.problems.slice(0, 3).join('; ')}`,
+      options,
+    );
+    this.name = 'WritebackStuckError';
+  }
 }
 
 /** Failed attempts after which pending work counts as stuck (about 3 hours of backoff). */
@@ -102,10 +117,7 @@ export async function syncWriteback(
 async function syncFinding(deps: WritebackDeps, findingId: string, now: string, result: WritebackResult) {
   const realNow = deps.now ?? (() => new Date());
   for (const work of await deps.work.pendingOf(findingId)) {
-    if (work.nextAttemptAt > now) {
-      if (work.attempts >= STUCK_ATTEMPTS) result.stuck++;
-      return; // backing off: what follows it waits
-    }
+    if (work.nextAttemptAt > now) return; // backing off: what follows it waits
     const leaseUntil = new Date(realNow().getTime() + LEASE_MS).toISOString();
     if (!(await deps.work.claim(work, deps.worker, realNow().toISOString(), leaseUntil))) return;
     const finding = await deps.store.get(findingId);
