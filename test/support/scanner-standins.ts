@@ -132,6 +132,16 @@ export class GithubStandIn extends StandIn {
   }
 
   protected act(method: string, path: string, _query: URLSearchParams, body: unknown): [number, unknown] {
+    // The organisation's list, newest update first (one page).
+    const org = /^\/orgs\/([^/]+)\/secret-scanning\/alerts$/.exec(path);
+    if (org && method === 'GET')
+      return [
+        200,
+        [...this.alerts.entries()]
+          .filter(([key]) => key.startsWith(`${decodeURIComponent(org[1]!).toLowerCase()}/`))
+          .map(([, alert]) => alert)
+          .sort((a, b) => b.updated_at.localeCompare(a.updated_at)),
+      ];
     const m = /^\/repos\/([^/]+)\/([^/]+)\/secret-scanning\/alerts\/(\d+)$/.exec(path);
     const alert = m
       ? this.alerts.get(`${decodeURIComponent(m[1]!)}/${decodeURIComponent(m[2]!)}#${m[3]}`.toLowerCase())
