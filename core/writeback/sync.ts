@@ -48,7 +48,7 @@ export class WritebackStuckError extends CloseloopError {
     options?: ErrorOptions,
   ) {
     super(
-      `${result.stuck} write-back(s) failed ${STUCK_ATTEMPTS} times or more: ${result.problems.slice(0, 3).join('; ')}`,
+      `${result.stuck} write-back(s) failed ${STUCK_ATTEMPTS} times or more and stay pending: ${result.problems.slice(0, 3).join('; ')}`,
       options,
     );
     this.name = 'WritebackStuckError';

@@ -105,6 +105,8 @@ const RESOLUTIONS = ['false_positive', 'wont_fix', 'revoked', 'used_in_tests'];
 export class GithubStandIn extends StandIn {
   /** Alerts by `owner/repo#number` (lower case). */
   readonly alerts = new Map<string, StandInAlert>();
+  /** Organisations the token can see (lower case): those of the alerts added, and `addOrg`. */
+  readonly orgs = new Set<string>();
 
   constructor(readonly token = 'ghp_standInToken000000000000000000000') {
     super();
@@ -120,7 +122,13 @@ export class GithubStandIn extends StandIn {
       ...alert,
     };
     this.alerts.set(`${repository.toLowerCase()}#${alert.number}`, full);
+    this.orgs.add(repository.split('/')[0]!.toLowerCase());
     return full;
+  }
+
+  /** An organisation with no alerts yet (a clean scan still answers 200 []). */
+  addOrg(org: string): void {
+    this.orgs.add(org.toLowerCase());
   }
 
   alert(repository: string, n: number): StandInAlert | undefined {
@@ -134,6 +142,9 @@ export class GithubStandIn extends StandIn {
   protected act(method: string, path: string, _query: URLSearchParams, body: unknown): [number, unknown] {
     // The organisation's list, newest update first (one page).
     const org = /^\/orgs\/([^/]+)\/secret-scanning\/alerts$/.exec(path);
+    // GitHub answers 404 for an organisation it does not know (or the token cannot see).
+    if (org && method === 'GET' && !this.orgs.has(decodeURIComponent(org[1]!).toLowerCase()))
+      return [404, { message: 'Not Found' }];
     if (org && method === 'GET')
       return [
         200,
