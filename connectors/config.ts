@@ -44,11 +44,21 @@ export const HubConfigSchema = z.object({
   /** Shared secrets of the inbound webhooks (locally; on AWS they are in the ticketing secret). */
   JIRA_WEBHOOK_SECRET: optional,
   SERVICENOW_WEBHOOK_SECRET: optional,
-  /** Pull connectors. */
+  /** Pull connectors and write-back (locally; on AWS the credentials are in the sources secret). */
   GITHUB_TOKEN: optional,
   GITHUB_API_URL: z.string().default('https://api.github.com'),
   GITGUARDIAN_API_KEY: optional,
   GITGUARDIAN_API_URL: z.string().default('https://api.gitguardian.com'),
+  /** Shared secret of the GitHub `secret_scanning_alert` webhook (locally; on AWS in the sources secret). */
+  GITHUB_WEBHOOK_SECRET: optional,
+  /** Locally: write back to Security Hub at this endpoint (with the normal AWS credential chain); unset, not at all. */
+  AWS_ENDPOINT_URL_SECURITYHUB: optional,
+  /** AWS: the scanners the deploy file's `sources` configures (`github,gitguardian`). */
+  CLOSELOOP_SOURCES: optional,
+  /** AWS: the Secrets Manager secret with the GitHub token and webhook secret and the GitGuardian API key. */
+  CLOSELOOP_SOURCES_SECRET: optional,
+  /** AWS: what the scheduled GitHub pull reads (`org:acme,repo:acme/api`). */
+  CLOSELOOP_GITHUB_SCOPES: optional,
   /** AWS: the Secrets Manager secret holding the deployment key (functions that see secrets). */
   CLOSELOOP_DEPLOYMENT_KEY_SECRET: optional,
   /** AWS: the Secrets Manager secret with the Jira / ServiceNow credentials and webhook secrets. */

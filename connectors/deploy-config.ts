@@ -38,6 +38,77 @@ export const RotationSettingsSchema = z.strictObject({
 });
 export type RotationSettings = z.infer<typeof RotationSettingsSchema>;
 
+const OrganisationSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][\w.-]{0,99}$/, 'must be a GitHub organisation name (letters, digits, "-", "_", ".")');
+const RepositorySchema = z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/name');
+const ApiUrlSchema = z
+  .string()
+  .regex(
+    /^https:\/\/[^\s/?#]+(\/[^\s?#]*)?$/,
+    'must be an https:// URL (GitHub Enterprise Server: https://<host>/api/v3)',
+  );
+/** Minutes between scheduled pulls. */
+const ScheduleMinutesSchema = z.number().int().min(5).max(1440);
+
+/**
+ * The scanners the stack connects to both ways (infra/constructs/source-connectors.ts): scheduled
+ * pulls, the GitHub webhook, and write-back. Credentials are not settings: they go in the
+ * SourcesSecret. GitHub without an organisation or repository gets the webhook and write-back only.
+ */
+export const SourcesSettingsSchema = z.strictObject({
+  github: z
+    .strictObject({
+      org: OrganisationSchema.optional(),
+      orgs: z.array(OrganisationSchema).optional(),
+      repo: RepositorySchema.optional(),
+      repos: z.array(RepositorySchema).optional(),
+      /** GITHUB_API_URL: GitHub.com by default, or a GitHub Enterprise Server's API. */
+      apiUrl: ApiUrlSchema.optional(),
+      /** @default 60 */
+      scheduleMinutes: ScheduleMinutesSchema.optional(),
+    })
+    .optional(),
+  gitguardian: z
+    .strictObject({
+      /** GITGUARDIAN_API_URL: the SaaS API by default, or a self-hosted instance's. */
+      apiUrl: ApiUrlSchema.optional(),
+      /** @default 60 */
+      scheduleMinutes: ScheduleMinutesSchema.optional(),
+    })
+    .optional(),
+});
+export type SourcesSettings = z.infer<typeof SourcesSettingsSchema>;
+
+/** The GitHub scopes a `sources.github` section pulls (`org:acme`, `repo:acme/api`), each once. */
+export function githubPullScopes(github: NonNullable<SourcesSettings['github']>): string[] {
+  const orgs = [...(github.org ? [github.org] : []), ...(github.orgs ?? [])].map((o) => `org:${o}`);
+  const repos = [...(github.repo ? [github.repo] : []), ...(github.repos ?? [])].map((r) => `repo:${r}`);
+  return [...new Set([...orgs, ...repos])];
+}
+
+/** Where each scanner credential the deploy file must not hold is kept instead (the SourcesSecret). */
+const SOURCE_CREDENTIALS: Record<string, string> = {
+  token: 'githubToken / gitguardianApiKey',
+  apiKey: 'gitguardianApiKey',
+  webhookSecret: 'githubWebhookSecret',
+};
+
+/** Keys in the sources section that hold (or look like) credentials: named, never their values. */
+function sourceCredentialProblems(sources: unknown): string[] {
+  if (!isObject(sources)) return [];
+  const problems: string[] = [];
+  for (const [scanner, settings] of Object.entries(sources)) {
+    if (!isObject(settings)) continue;
+    for (const key of Object.keys(settings))
+      if (CREDENTIAL_LIKE.test(key) || SOURCE_CREDENTIALS[key])
+        problems.push(
+          `"sources.${scanner}.${key}" is a credential and never goes in the deploy file: after cdk deploy, put it in the SourcesSecret (stack output)${SOURCE_CREDENTIALS[key] ? ` as "${SOURCE_CREDENTIALS[key]}"` : ''}`,
+        );
+  }
+  return problems;
+}
+
 /** Environment values as a deploy file may write them: numbers become the strings the functions get. */
 const asEnvironment = (schema: z.ZodType) =>
   z.preprocess(
@@ -71,6 +142,7 @@ const SECTIONS = {
   policy: PolicySchema,
   ticketing: TicketingSettingsSchema,
   rotation: RotationSettingsSchema,
+  sources: SourcesSettingsSchema,
 } as const;
 export const DEPLOY_CONFIG_SECTIONS = Object.keys(SECTIONS) as Array<keyof typeof SECTIONS>;
 
@@ -162,7 +234,7 @@ export function parseDeployConfig(json: unknown, source: string): DeployConfig {
           `unknown section "${k}": a deploy file has only ${DEPLOY_CONFIG_SECTIONS.map((s) => `"${s}"`).join(', ')}`,
       ),
     );
-  const credentials = credentialProblems(json.ticketing);
+  const credentials = [...credentialProblems(json.ticketing), ...sourceCredentialProblems(json.sources)];
   if (credentials.length > 0) throw fail(credentials);
   const parsed = parseRecord(DeployConfigSchema, json);
   if (!parsed.ok) throw fail(parsed.problems);

@@ -14,6 +14,8 @@ import { SecretRotation, type SecretRotationSettings } from './constructs/secret
 import { ReportApi } from './constructs/report-api';
 import { SecurityHubIngest } from './constructs/security-hub-ingest';
 import { TicketSync, type TicketingSettings } from './constructs/ticket-sync';
+import { SourceConnectors } from './constructs/source-connectors';
+import type { SourcesSettings } from '../connectors/deploy-config';
 
 export interface CloseloopStackProps extends StackProps {
   /** Physical name of the findings table. @default generated */
@@ -24,6 +26,8 @@ export interface CloseloopStackProps extends StackProps {
   readonly ticketing?: TicketingSettings;
   /** Managed secrets, their IAM users, and the users whose leaked keys may be contained. @default none */
   readonly rotation?: SecretRotationSettings;
+  /** The scanners to pull from, take webhooks from and write back to (the deploy file's `sources`). @default Security Hub write-back only */
+  readonly sources?: SourcesSettings;
 }
 
 /** The closeloop hub: system of record, ingest paths, alarms. */
@@ -35,6 +39,7 @@ export class CloseloopStack extends Stack {
   readonly rotation: SecretRotation;
   readonly reports: ReportApi;
   readonly tickets: TicketSync;
+  readonly sources: SourceConnectors;
   readonly alarmTopic: Topic;
   readonly deploymentKey: Secret;
 
@@ -116,6 +121,16 @@ export class CloseloopStack extends Stack {
       ...(props.policy ? { policy: props.policy } : {}),
     });
 
+    this.sources = new SourceConnectors(this, 'Sources', {
+      table: this.findings,
+      deploymentKey: this.deploymentKey,
+      alarmTopic: this.alarmTopic,
+      api: this.lifecycle.api,
+      stateMachine: this.lifecycle.stateMachine,
+      ...(props.policy ? { policy: props.policy } : {}),
+      ...(props.sources ? { settings: props.sources } : {}),
+    });
+
     // CDK's singleton that configures the bucket notification at deploy time.
     const notificationsHandler = this.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
     if (notificationsHandler) {
@@ -139,6 +154,11 @@ export class CloseloopStack extends Stack {
       value: this.tickets.credentials.secretArn,
       description: 'put Jira / ServiceNow credentials and webhook secrets here (JSON, see README)',
     });
+    if (this.sources.credentials)
+      new CfnOutput(this, 'SourcesSecret', {
+        value: this.sources.credentials.secretArn,
+        description: 'put the GitHub token and webhook secret and the GitGuardian API key here (JSON, see README)',
+      });
     new CfnOutput(this, 'RotationFunction', {
       value: this.rotation.rotationFunction.fn.functionArn,
       description: 'set as the rotation function of secrets tagged closeloop:rotator',

@@ -16,10 +16,14 @@ import { ensureTable } from '@core/store/ensure-table';
 import type { LocalTrackerSink } from '@core/store/local-tracker';
 import { SingleTable } from '@core/store/table';
 import { syncTickets, type SyncResult } from '@core/tickets/sync';
+import { DynamoWritebackStore } from '@core/store/dynamo-writeback-store';
+import { syncWriteback, type WritebackResult } from '@core/writeback/sync';
 import type { WebhookDeps } from '@connectors/api/webhooks';
+import type { GithubWebhookDeps } from '@connectors/api/github-webhook';
 import { policyFromFile } from '@connectors/config';
 import { awsClients, buildOwnerChain, buildRotation, type Rotation } from '@connectors/wiring/aws';
 import { buildTicketing, ticketSync, webhookSettings, type Ticketing } from '@connectors/wiring/ticketing';
+import { buildWriters, localSourceSettings } from '@connectors/wiring/sources';
 import type { LocalConfig } from './config';
 import { loadOrCreateLocalDeploymentKey } from './deployment-key';
 import { localClient, startDynamoDbLocal, type RunningDynamoDb } from './dynamodb-local';
@@ -57,8 +61,15 @@ export interface LocalHub {
   decisions: DecisionDeps;
   /** What the local webhook routes need: the decisions plus the ticket store and webhook settings. */
   webhooks: WebhookDeps;
-  /** Pushes pending ticket (and CMDB) work to the configured sinks. */
-  sync(options?: { deadlineMs?: number }): Promise<SyncResult>;
+  /** `POST /webhooks/github` (GITHUB_WEBHOOK_SECRET). */
+  githubWebhook: GithubWebhookDeps;
+  /** The write-back outbox: what the scanners that reported each finding are told. */
+  writeback: DynamoWritebackStore;
+  /**
+   * Pushes pending ticket (and CMDB) work to the configured sinks, then tells the scanners what
+   * became of their findings (GitHub, GitGuardian, Security Hub, as configured).
+   */
+  sync(options?: { deadlineMs?: number }): Promise<SyncResult & { writeback: WritebackResult }>;
   close(): Promise<void>;
 }
 
@@ -103,6 +114,9 @@ export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
     };
     const decisions: DecisionDeps = { store, clock, policy, signaller };
     const worker = `local-${process.pid}-${randomUUID().slice(0, 8)}`;
+    const http = axios.create();
+    const writeback = new DynamoWritebackStore(table);
+    const writers = buildWriters(localSourceSettings(config.hub), http);
     return {
       config,
       client,
@@ -121,7 +135,8 @@ export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
       secrets: new DynamoManagedSecretStore(table),
       reportSource: () => new DynamoReportSource(table),
       exportFiles: (baseUrl) => localExportFiles(config.home, baseUrl),
-      http: axios.create(),
+      http,
+      writeback,
       decisions,
       webhooks: {
         ...decisions,
@@ -129,7 +144,18 @@ export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
         secrets: config.webhookSecrets,
         ...webhookSettings(config.hub, config),
       },
-      sync: (options) => syncTickets(ticketSync(ticketing, { store, tickets, clock, policy, worker }), options),
+      githubWebhook: {
+        ...decisions,
+        tickets,
+        hasher,
+        ...(config.hub.settings.GITHUB_WEBHOOK_SECRET ? { secret: config.hub.settings.GITHUB_WEBHOOK_SECRET } : {}),
+      },
+      sync: async (options) => {
+        const synced = await syncTickets(ticketSync(ticketing, { store, tickets, clock, policy, worker }), options);
+        // After the tickets: a ticket just created is news for Security Hub (NOTIFIED) in the same run.
+        const written = await syncWriteback({ store, work: writeback, clock, policy, writers, worker }, options);
+        return { ...synced, writeback: written };
+      },
       close: async () => {
         client.destroy();
         await dynamo?.stop();

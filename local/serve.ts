@@ -14,6 +14,7 @@ import {
 } from '@connectors/api/reports';
 import { API_ROUTES, matchRoute, type ApiRoute, type WebhookSystem } from '@connectors/api/routes';
 import { handleTicketWebhook, type WebhookDeps } from '@connectors/api/webhooks';
+import { handleGithubWebhook, type GithubWebhookDeps } from '@connectors/api/github-webhook';
 
 /** Local principal header: `closeloop serve` listens on loopback only, where there is no IAM. */
 export const PRINCIPAL_HEADER = 'x-closeloop-principal';
@@ -50,6 +51,7 @@ export async function startLocalApi(
   reports?: ReportApiDeps,
   exportDeps?: ReportExportDeps,
   logError: (message: string, error: Error) => void = () => undefined,
+  githubWebhook?: GithubWebhookDeps,
 ): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
     void (async () => {
@@ -73,7 +75,14 @@ export async function startLocalApi(
         send(res, await handleExportStatus(params.id, exportDeps));
       } else if (resource === EXPORT_FILE_ROUTE.resource && exportDeps) {
         await sendExportFile(res, params.id!, exportDeps);
-      } else if (resource?.startsWith('/webhooks/') && webhooks) {
+      } else if (resource === '/webhooks/github' && githubWebhook) {
+        const result = await handleGithubWebhook(
+          await readBody(req, 1024 * 1024),
+          req.headers as Record<string, string>,
+          githubWebhook,
+        );
+        send(res, { ...result, headers: { 'content-type': 'application/json' } });
+      } else if (resource?.startsWith('/webhooks/') && resource !== '/webhooks/github' && webhooks) {
         const system = resource.slice('/webhooks/'.length) as WebhookSystem;
         const result = await handleTicketWebhook(
           system,

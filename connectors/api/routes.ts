@@ -37,6 +37,15 @@ export const WEBHOOK_ROUTES: readonly ApiRoute[] = WEBHOOK_SYSTEMS.map((system) 
   resource: `/webhooks/${system}`,
 }));
 
+/** `POST /webhooks/<scanner>`: scanner webhooks (signed by the scanner; deployed with the deploy file's `sources`). */
+export const SCANNER_WEBHOOKS = ['github'] as const;
+export type ScannerWebhook = (typeof SCANNER_WEBHOOKS)[number];
+
+export const SCANNER_WEBHOOK_ROUTES: readonly ApiRoute[] = SCANNER_WEBHOOKS.map((scanner) => ({
+  method: 'POST' as const,
+  resource: `/webhooks/${scanner}`,
+}));
+
 /** The report API (IAM auth; the auditor role may call only these). */
 export const REPORT_ROUTES: readonly ApiRoute[] = [
   { method: 'GET', resource: '/reports/{kind}' },
@@ -44,7 +53,12 @@ export const REPORT_ROUTES: readonly ApiRoute[] = [
   { method: 'GET', resource: '/reports/exports/{id}' },
 ];
 
-export const API_ROUTES: readonly ApiRoute[] = [...FINDING_ROUTES, ...WEBHOOK_ROUTES, ...REPORT_ROUTES];
+export const API_ROUTES: readonly ApiRoute[] = [
+  ...FINDING_ROUTES,
+  ...WEBHOOK_ROUTES,
+  ...SCANNER_WEBHOOK_ROUTES,
+  ...REPORT_ROUTES,
+];
 
 /** The decision a `/findings/{id}/<action>` resource names, if it is one. */
 export function decisionActionOf(resource: string): DecisionAction | undefined {
@@ -88,6 +102,6 @@ export function matchRoute(
 export const ROUTES_SUMMARY = [
   ...FINDING_ROUTES.filter((r) => !decisionActionOf(r.resource)).map((r) => `${r.method} ${r.resource}`),
   `POST /findings/{id}/${DECISION_ACTIONS.join('|')}`,
-  `POST /webhooks/${WEBHOOK_SYSTEMS.join('|')}`,
+  `POST /webhooks/${[...WEBHOOK_SYSTEMS, ...SCANNER_WEBHOOKS].join('|')}`,
   ...REPORT_ROUTES.map((r) => `${r.method} ${r.resource}`),
 ].join(', ');

@@ -8,11 +8,18 @@ export class HttpRetryExhaustedError extends CloseloopError {
   constructor(
     readonly url: string,
     readonly status: number | undefined,
-    options?: ErrorOptions,
+    options?: ErrorOptions & {
+      /** How long the server asked us to wait (Retry-After, rate-limit reset), when it said. */
+      retryAfterMs?: number;
+    },
   ) {
     super(`${redactUrl(url)}: ${status ? `HTTP ${status}` : 'no response'} after retries`, options);
     this.name = 'HttpRetryExhaustedError';
+    if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
+
+  /** How long the server asked us to wait, when it said: a later run should not come sooner. */
+  readonly retryAfterMs?: number;
 }
 
 /** The API refused the request for a reason retrying cannot fix (401, 404, 422 …). */
@@ -117,7 +124,10 @@ export async function requestWithRetry<T>(
         );
       }
       if (attempt + 1 >= policy.maxAttempts || (requested !== undefined && requested > policy.maxWaitMs)) {
-        throw new HttpRetryExhaustedError(url, status, { cause: err });
+        throw new HttpRetryExhaustedError(url, status, {
+          cause: err,
+          ...(requested !== undefined ? { retryAfterMs: requested } : {}),
+        });
       }
       const delay =
         requested !== undefined

@@ -1,6 +1,7 @@
 import { InputError } from '@core/shared/errors';
 import { z } from 'zod';
 import type { Severity } from '@core/finding/model';
+import { WRITEBACK_AUTHOR } from '@core/writeback/model';
 import { isoOrUndefined } from './common';
 import { parseRecord } from '@core/shared/problems';
 import { classifyCheck } from './nhi-checks';
@@ -34,6 +35,7 @@ export const AsffFindingSchema = z.object({
   Compliance: z.object({ Status: z.string().optional(), SecurityControlId: idField().optional() }).optional(),
   RecordState: z.enum(['ACTIVE', 'ARCHIVED']).optional(),
   Workflow: z.object({ Status: z.string().optional() }).optional(),
+  Note: z.object({ UpdatedBy: z.string().optional() }).optional(),
 });
 type AsffFinding = z.infer<typeof AsffFindingSchema>;
 
@@ -80,8 +82,12 @@ export function normalizeAsff(record: unknown, ctx: ParseContext): Normalized {
       scanner: product,
       scannerId: f.Id,
       firstReportedAt: isoOrUndefined(f.FirstObservedAt ?? f.CreatedAt) ?? ctx.receivedAt,
-      resolvedAtSource: f.Workflow?.Status === 'RESOLVED' || f.Workflow?.Status === 'SUPPRESSED',
+      // closeloop's own write-back (its note) comes back in the next import: not the product's verdict.
+      resolvedAtSource:
+        (f.Workflow?.Status === 'RESOLVED' || f.Workflow?.Status === 'SUPPRESSED') &&
+        f.Note?.UpdatedBy !== WRITEBACK_AUTHOR,
       aliasKey: `asff:${f.Id}`,
+      ref: { system: 'securityhub', productArn: f.ProductArn, id: f.Id },
     },
     ctx,
   );

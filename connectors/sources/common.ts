@@ -1,5 +1,5 @@
 import { previewSecret, sha256Of } from '@core/finding/identity';
-import type { Asset, Location, NhiType, Observation, Severity, Source, Validity } from '@core/finding/model';
+import type { Asset, Location, NhiType, Observation, Severity, Source, SourceRef, Validity } from '@core/finding/model';
 import { NIST_CSF_BY_KIND, OWASP_NHI_BY_KIND, leakSeverity, type ExposureKind } from '@core/finding/standards';
 import { truncate } from '@core/shared/text';
 import { knownSecret } from './secret-value';
@@ -83,6 +83,8 @@ export interface LeakInput {
   url?: string;
   sourceState?: Source['state'];
   aliasKey?: string;
+  /** The scanner's record, when closeloop can write outcomes back to it. */
+  ref?: SourceRef;
   /**
    * Identity when there is no usable secret, for formats with a durable id of their own (an
    * alert number, GitGuardian's secret hash). Default: the location identity.
@@ -122,6 +124,7 @@ export function leakObservation(input: LeakInput, ctx: ParseContext): Observatio
     state: input.sourceState ?? 'open',
   };
   if (input.url) source.url = input.url;
+  if (input.ref) source.ref = input.ref;
   const observation: Observation = {
     fingerprint,
     title: input.title,

@@ -122,6 +122,8 @@ export function normalizeGgshield(record: unknown, ctx: ParseContext): Normalize
         // Passed as they are (undefined when absent): conditional spreads cost, once per incident.
         url: i.incident_url || undefined,
         aliasKey: incidentId !== undefined ? gitguardianAliasKey(incidentId) : undefined,
+        // The GitGuardian incident ggshield linked: the hub can resolve it there too.
+        ref: incidentId !== undefined ? { system: 'gitguardian', incident: incidentId } : undefined,
         fallbackIdentity,
       },
       ctx,

@@ -89,6 +89,7 @@ export function normalizeGitguardian(record: unknown, ctx: ParseContext): Normal
         ...(i.gitguardian_url ? { url: i.gitguardian_url } : {}),
         sourceState: i.status === 'RESOLVED' || i.status === 'IGNORED' ? 'resolved' : 'open',
         aliasKey: gitguardianAliasKey(i.id),
+        ref: { system: 'gitguardian', incident: i.id },
         // GitGuardian never returns the secret, but its secret_hash is stable for one secret
         // in one workspace: two incidents of the same secret become one finding.
         fallbackIdentity: ['gitguardian', workspace, i.secret_hash],

@@ -56,13 +56,18 @@ export const GithubWebhookSchema = z.object({
     secret_type: idField().min(1),
     secret_type_display_name: textField().nullish(),
     resolution: z.string().nullish(),
+    resolution_comment: z.string().nullish(),
+    resolved_by: z.object({ login: idField() }).nullish(),
     created_at: z.string().optional(),
     html_url: urlField().optional(),
     validity: z.enum(['active', 'inactive', 'unknown']).nullish(),
     publicly_leaked: z.boolean().nullish(),
   }),
   repository: RepositorySchema,
+  /** Who caused the event. */
+  sender: z.object({ login: idField() }).optional(),
 });
+export type GithubWebhook = z.infer<typeof GithubWebhookSchema>;
 
 /** `owner/repo` from `https://api.github.com/repos/owner/repo/secret-scanning/alerts/2`. */
 function repoFromApiUrl(url: string | undefined): string | undefined {
@@ -120,6 +125,7 @@ export function normalizeGithubAlert(record: unknown, ctx: ParseContext): Normal
         ...(a.html_url ? { url: a.html_url } : {}),
         sourceState: a.state,
         aliasKey: githubAliasKey(fullName, a.number),
+        ref: { system: 'github', repository: fullName, alert: a.number },
         fallbackIdentity: ['github', fullName.toLowerCase(), String(a.number)],
       },
       ctx,
@@ -154,6 +160,7 @@ export function normalizeGithubWebhook(record: unknown, ctx: ParseContext): Norm
         reportedAt: isoOrUndefined(alert.created_at) ?? ctx.receivedAt,
         sourceState: resolved ? 'resolved' : 'open',
         aliasKey: githubAliasKey(fullName, alert.number),
+        ref: { system: 'github', repository: fullName, alert: alert.number },
         fallbackIdentity: ['github', fullName.toLowerCase(), String(alert.number)],
       },
       ctx,

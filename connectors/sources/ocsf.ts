@@ -1,6 +1,7 @@
 import { InputError } from '@core/shared/errors';
 import { z } from 'zod';
-import type { Severity } from '@core/finding/model';
+import type { Severity, SourceRef } from '@core/finding/model';
+import { WRITEBACK_MARK } from '@core/writeback/model';
 import { parseRecord } from '@core/shared/problems';
 import { isoOrUndefined } from './common';
 import { classifyCheck } from './nhi-checks';
@@ -49,6 +50,8 @@ export const OcsfFindingSchema = z
     severity_id: z.number().int().optional(),
     time: TimeSchema,
     time_dt: z.string().optional(),
+    /** A user's comment on a Security Hub finding (closeloop's write-back sets it). */
+    comment: z.string().optional(),
     metadata: z.object({
       event_code: idField().optional(),
       product: z
@@ -188,12 +191,26 @@ export function normalizeOcsf(record: unknown, ctx: ParseContext): Normalized {
         ctx.receivedAt,
       // Muted in Prowler, suppressed or resolved in Security Hub. Not by status_id: Prowler 4.2
       // writes status_id 3 with status "New".
-      resolvedAtSource: status === 'suppressed' || status === 'resolved',
+      resolvedAtSource:
+        (status === 'suppressed' || status === 'resolved') && !(f.comment ?? '').startsWith(WRITEBACK_MARK),
       aliasKey: `ocsf:${info.uid}`,
+      ...securityHubRecord(f, info.uid),
     },
     ctx,
   );
   return { kind: 'observation', observation };
+}
+
+/**
+ * A finding of the new Security Hub, which BatchUpdateFindingsV2 can update: its product uid is an
+ * ARN (`arn:aws:securityhub:…:productv2/aws/guardduty`) and it names its account. Prowler's own
+ * JSON-OCSF files (product uid `prowler`) never reached Security Hub, so they get no record.
+ */
+function securityHubRecord(f: OcsfFinding, findingUid: string): { ref?: SourceRef } {
+  const productUid = f.metadata.product?.uid;
+  const accountUid = f.cloud?.account?.uid;
+  if (!productUid?.startsWith('arn:') || !accountUid) return {};
+  return { ref: { system: 'securityhub_v2', productUid, accountUid, findingUid } };
 }
 
 /** OCSF times are epoch seconds or milliseconds, or ISO strings. */

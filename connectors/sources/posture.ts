@@ -1,5 +1,5 @@
 import { sha256Of } from '@core/finding/identity';
-import type { Asset, Observation, Severity } from '@core/finding/model';
+import type { Asset, Observation, Severity, SourceRef } from '@core/finding/model';
 import { redactText } from '@core/shared/redaction';
 import { NIST_CSF_BY_KIND, OWASP_NHI_BY_KIND } from '@core/finding/standards';
 import { truncate } from '@core/shared/text';
@@ -23,6 +23,8 @@ export interface PostureInput {
   firstReportedAt: string;
   resolvedAtSource: boolean;
   aliasKey: string;
+  /** The Security Hub record, when the finding is one (write-back). */
+  ref?: SourceRef;
 }
 
 const titles = new Map<string, string>();
@@ -71,6 +73,7 @@ export function postureObservation(input: PostureInput, ctx: ParseContext): Obse
       ruleId: input.detector,
       firstReportedAt: input.firstReportedAt,
       state: input.resolvedAtSource ? 'resolved' : 'open',
+      ...(input.ref ? { ref: input.ref } : {}),
     },
     owaspNhi: OWASP_NHI_BY_KIND[kind],
     nistCsf: NIST_CSF_BY_KIND[kind],

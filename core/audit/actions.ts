@@ -10,6 +10,9 @@ export const AUDIT_ACTIONS = [
   'finding.updated',
   'source.added',
   'source.state_changed',
+  // scanners: an alert resolved there (webhook, pull), and the outcome written back to it
+  'source.resolved',
+  'source.written_back',
   // lifecycle
   'lifecycle.started',
   'lifecycle.recovered',

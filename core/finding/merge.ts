@@ -103,7 +103,9 @@ export function mergeObservation(existing: Finding, obs: Observation, now: Date,
     });
   } else if (prior.state !== obs.source.state) {
     next.sources = existing.sources.map((s) =>
-      sourceKey(s) === sourceKey(obs.source) ? { ...s, state: obs.source.state } : s,
+      sourceKey(s) === sourceKey(obs.source)
+        ? { ...s, state: obs.source.state, ...(obs.source.ref ? { ref: obs.source.ref } : {}) }
+        : s,
     );
     events.push({
       at,
@@ -114,6 +116,15 @@ export function mergeObservation(existing: Finding, obs: Observation, now: Date,
       reason: `${obs.source.scanner} reports the alert ${obs.source.state}`,
       data: { scanner: obs.source.scanner, scannerId: obs.source.scannerId },
     });
+  }
+
+  // A source first ingested before its scanner's record could be written back to learns it now.
+  let refLearned = false;
+  if (prior && obs.source.ref && !prior.ref && prior.state === obs.source.state) {
+    next.sources = existing.sources.map((s) =>
+      sourceKey(s) === sourceKey(obs.source) ? { ...s, ref: obs.source.ref } : s,
+    );
+    refLearned = true;
   }
 
   const locationKeys = new Set(existing.locations.map(locationKey));
@@ -155,7 +166,7 @@ export function mergeObservation(existing: Finding, obs: Observation, now: Date,
   }
 
   const contentChanged =
-    events.length > 0 || next.nistCsf !== existing.nistCsf || next.secretHash !== existing.secretHash;
+    events.length > 0 || refLearned || next.nistCsf !== existing.nistCsf || next.secretHash !== existing.secretHash;
   const stale = now.getTime() - Date.parse(existing.lastSeen) >= LAST_SEEN_RESOLUTION_MS;
   if (!contentChanged && !stale) return { change: 'unchanged', finding: existing, write: false, events: [] };
   next.lastSeen = at;

@@ -97,6 +97,25 @@ export const LocationSchema = z.object({
 });
 export type Location = z.infer<typeof LocationSchema>;
 
+/**
+ * Where a scanner keeps its own record of what it reported, so the hub can tell it the outcome
+ * (write-back): a GitHub secret scanning alert, a GitGuardian incident, a Security Hub CSPM finding
+ * (ASFF: product ARN and id) or a finding of the new Security Hub (OCSF: the three uids of
+ * BatchUpdateFindingsV2's identifier).
+ */
+export const SourceRefSchema = z.discriminatedUnion('system', [
+  z.object({ system: z.literal('github'), repository: z.string().min(1), alert: z.number().int().positive() }),
+  z.object({ system: z.literal('gitguardian'), incident: z.number().int().positive() }),
+  z.object({ system: z.literal('securityhub'), productArn: z.string().min(1), id: z.string().min(1) }),
+  z.object({
+    system: z.literal('securityhub_v2'),
+    productUid: z.string().min(1),
+    accountUid: z.string().min(1),
+    findingUid: z.string().min(1),
+  }),
+]);
+export type SourceRef = z.infer<typeof SourceRefSchema>;
+
 /** One scanner's report of the finding: which scanner, under which of its own ids. */
 export const SourceSchema = z.object({
   scanner: z.string().min(1),
@@ -107,6 +126,8 @@ export const SourceSchema = z.object({
   /** The state the scanner itself gives (e.g. GitHub alert `resolved`); informational. */
   state: z.enum(['open', 'resolved']).default('open'),
   url: z.string().optional(),
+  /** The scanner's record, when closeloop can write the outcome back to it. */
+  ref: SourceRefSchema.optional(),
 });
 export type Source = z.infer<typeof SourceSchema>;
 

@@ -1,5 +1,6 @@
 import type { AuditEvent } from '../audit/chain';
 import type { TicketWork } from '../tickets/model';
+import type { WritebackWork } from '../writeback/model';
 import type { ExpiredExceptionRecord } from './history';
 import type { Finding, FindingStatus } from './model';
 
@@ -17,6 +18,8 @@ export interface FindingWrite {
   aliases: string[];
   /** The ticket work the events cause: a transition is never recorded without it, nor the reverse. */
   outbox: TicketWork[];
+  /** What the events tell the scanners that reported the finding (the write-back outbox). */
+  writeback?: WritebackWork[];
   /** History kept beside the finding: the exception that expired with this write. */
   history: ExpiredExceptionRecord[];
 }

@@ -1,11 +1,12 @@
 import type { AuditEvent } from '../audit/chain';
 import { ticketWorkFor } from '../tickets/outbox';
+import { writebackWorkFor } from '../writeback/outbox';
 import { expiredExceptionsOf } from './history';
 import type { FindingWrite } from './ports';
 
 /**
- * A finding write with everything it owes besides its events: the ticket work they cause (the
- * transactional outbox) and the history items of an expiring exception. The store only
+ * A finding write with everything it owes besides its events: the ticket work and the scanner
+ * write-backs they cause (the transactional outboxes) and the history items of an expiring exception. The store only
  * persists what this says.
  */
 export function findingWrite(parts: {
@@ -20,6 +21,7 @@ export function findingWrite(parts: {
     events: parts.events,
     aliases: parts.aliases ?? [],
     outbox: ticketWorkFor(parts.events),
+    writeback: writebackWorkFor(parts.finding, parts.events),
     history: expiredExceptionsOf(parts.finding, parts.events),
   };
 }

@@ -123,6 +123,18 @@ export const PolicySchema = z.object({
    * else the local tracker.
    */
   ticketRouting: z.array(TicketRouteSchema).default([]),
+  /**
+   * Whether the outcome is written back to the scanner that reported a finding (GitHub alert
+   * resolved or reopened, GitGuardian incident resolved with a note, Security Hub workflow status),
+   * per source.
+   */
+  writeBack: z
+    .object({
+      github: z.boolean().default(true),
+      gitguardian: z.boolean().default(true),
+      securityhub: z.boolean().default(true),
+    })
+    .default({ github: true, gitguardian: true, securityhub: true }),
   /** Automated rotation and credential hygiene. */
   rotation: z
     .object({

@@ -45,8 +45,17 @@ const PATTERNS: RegExp[] = [
   /\bxox[abposr]-[A-Za-z0-9-]{10,}\b/g,
   /\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{5,}\b/g, // JWT
   /\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:[^\s@/]+@/gi, // credentials in a URL
-  /\b(?=[A-Za-z0-9+/_=-]*\d)(?=[A-Za-z0-9+/_=-]*[A-Za-z])[A-Za-z0-9+/_=-]{24,}/g, // long high-entropy tokens
 ];
+/** Long high-entropy tokens (base64, hex, API keys): letters and digits mixed, 24 characters or more. */
+const LONG_TOKEN = /\b(?=[A-Za-z0-9+/_=-]*\d)(?=[A-Za-z0-9+/_=-]*[A-Za-z])[A-Za-z0-9+/_=-]{24,}/g;
+/** A URL path segment a person would read (`repos`, `secret-scanning`, `7`), not part of a token. */
+const PATH_WORD = /^(?:[a-z][a-z_.-]*|\d+)$/;
+
+/** `443/repos/acme/billing/secret-scanning/alerts/7` is an address, not a secret: kept for the operator. */
+function isPlainPath(match: string): boolean {
+  const segments = match.split('/');
+  return segments.length > 2 && segments.every((segment) => segment === '' || PATH_WORD.test(segment));
+}
 
 export const REDACTED = '[REDACTED]';
 
@@ -54,7 +63,7 @@ export const REDACTED = '[REDACTED]';
 export function redactText(text: string): string {
   let out = text;
   for (const pattern of PATTERNS) out = out.replace(pattern, REDACTED);
-  return out;
+  return out.replace(LONG_TOKEN, (match) => (isPlainPath(match) ? match : REDACTED));
 }
 
 /** A deep copy of a parsed record with secret fields replaced and all strings scrubbed. */

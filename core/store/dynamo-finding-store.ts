@@ -16,6 +16,7 @@ import type { FindingStore, FindingWrite, QuarantineEntry } from '../finding/por
 import type { CursorStore } from '../ingest/ports';
 import { severityRank } from '../finding/standards';
 import type { TicketWork } from '../tickets/model';
+import type { WritebackWork } from '../writeback/model';
 import {
   SORT_PREFIX,
   STORE_RETRY,
@@ -35,7 +36,12 @@ const MAX_CONCURRENT_TRANSACTIONS = 4;
 
 /** Items one finding write puts into a transaction: head, events, aliases, ticket work, history. */
 const itemCount = (write: FindingWrite) =>
-  1 + write.events.length + write.aliases.length + write.outbox.length + write.history.length;
+  1 +
+  write.events.length +
+  write.aliases.length +
+  write.outbox.length +
+  (write.writeback?.length ?? 0) +
+  write.history.length;
 
 /** The finding item with its index keys. Sparse indexes get their keys only when they apply. */
 export function toFindingItem(finding: Finding): Item {
@@ -75,6 +81,15 @@ export const toWorkItem = (work: TicketWork): Item => ({
   ...work,
   state: 'pending',
   ...indexKeys.outbox(work),
+});
+
+/** Pending write-back: beside its finding, and in the WRITEBACK partition of byTimer until done. */
+export const toWritebackItem = (work: WritebackWork): Item => ({
+  ...keys.writebackWork(work.findingId, work.seq),
+  type: 'writeback_work',
+  ...work,
+  state: 'pending',
+  ...indexKeys.writeback(work),
 });
 
 /** An expired exception in its finding's partition, listed through byStatus `EXCEPTIONS#expired`. */
@@ -213,6 +228,7 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
         put({ ...keys.alias(aliasKey), type: 'alias', aliasKey, findingId: finding.id }),
       ),
       ...write.outbox.map((work) => put(toWorkItem(work))),
+      ...(write.writeback ?? []).map((work) => put(toWritebackItem(work))),
       ...write.history.map((record) => put(toExpiredExceptionItem(record))),
     ];
   }

@@ -63,11 +63,13 @@ export const partitions = {
   /** byTimer: lifecycle timers, pending ticket work, and the audit events of a day (one of its shards). */
   timer: 'TIMER',
   outbox: 'OUTBOX',
+  /** byTimer: pending write-back to scanners, by when it may next be tried. */
+  writeback: 'WRITEBACK',
   eventDay: (day: string, shard: number) => `EVENTDAY#${day}#${shard}`,
 } as const;
 
 /** Sort-key prefixes that Queries within a partition name. */
-export const SORT_PREFIX = { event: 'EVENT#', localTicket: 'CL-' } as const;
+export const SORT_PREFIX = { event: 'EVENT#', localTicket: 'CL-', writeback: 'WRITEBACK#' } as const;
 
 /** The primary key of every item type (see ITEM_TYPES). */
 export const keys = {
@@ -81,6 +83,10 @@ export const keys = {
     sk: `TICKETWORK#${seqKey(seq)}`,
   }),
   ticket: (findingId: string) => ({ pk: partitions.finding(findingId), sk: '#TICKET' }),
+  writebackWork: (findingId: string, seq: number) => ({
+    pk: partitions.finding(findingId),
+    sk: `${SORT_PREFIX.writeback}${seqKey(seq)}`,
+  }),
   localTicketPointer: (findingId: string) => ({ pk: partitions.finding(findingId), sk: '#LOCALTICKET' }),
   expiredException: (findingId: string, expiredAt: string) => ({
     pk: partitions.finding(findingId),
@@ -165,6 +171,10 @@ export const indexKeys = {
     [byTimer.partitionKey]: partitions.outbox,
     [byTimer.sortKey]: `${work.createdAt}#${work.findingId}#${seqKey(work.seq)}`,
   }),
+  writeback: (work: { nextAttemptAt: string; findingId: string; seq: number }) => ({
+    [byTimer.partitionKey]: partitions.writeback,
+    [byTimer.sortKey]: `${work.nextAttemptAt}#${work.findingId}#${seqKey(work.seq)}`,
+  }),
 } as const;
 
 /**
@@ -199,6 +209,12 @@ export const ITEM_TYPES: readonly ItemType[] = [
   { item: 'audit event', type: 'event', pk: 'FINDING#<id>', sk: 'EVENT#<seq>' },
   { item: 'ticket work (outbox)', type: 'ticket_work', pk: 'FINDING#<id>', sk: 'TICKETWORK#<event seq>' },
   { item: 'ticket record (intent, key, lease)', type: 'ticket', pk: 'FINDING#<id>', sk: '#TICKET' },
+  {
+    item: 'scanner write-back (outbox)',
+    type: 'writeback_work',
+    pk: 'FINDING#<id>',
+    sk: 'WRITEBACK#<event seq>',
+  },
   {
     item: 'local tracker pointer (one ticket per finding)',
     type: 'local_ticket_pointer',
@@ -241,6 +257,7 @@ export const INDEX_PARTITIONS: readonly IndexPartition[] = [
   { index: 'byTimer', pk: 'TIMER', sk: '<timerAt>#<id>' },
   { index: 'byTimer', pk: 'EVENTDAY#<YYYY-MM-DD>#<0-7>', sk: '<at>#<id>#<seq>' },
   { index: 'byTimer', pk: 'OUTBOX', sk: '<createdAt>#<id>#<seq>' },
+  { index: 'byTimer', pk: 'WRITEBACK', sk: '<next attempt>#<id>#<seq>' },
 ];
 
 /** CreateTable input for DynamoDB (local or real): on-demand, all keys strings, GSIs project all. */

@@ -12,6 +12,8 @@ export const TICKET_OPS: Readonly<Record<AuditAction, TicketOp | null>> = {
   'finding.updated': null,
   'source.added': null,
   'source.state_changed': null,
+  'source.resolved': 'comment',
+  'source.written_back': null,
   'lifecycle.started': null,
   'lifecycle.recovered': null,
   'lifecycle.failed': null,

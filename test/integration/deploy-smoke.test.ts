@@ -79,7 +79,19 @@ describe('the deployed functions', () => {
   });
 
   it('are all closeloop functions from bundled assets, besides CDK’s own inline bucket-notification handler', () => {
-    expect(nodeFunctions.length).toBeGreaterThanOrEqual(14);
+    expect(nodeFunctions.length).toBeGreaterThanOrEqual(18);
+    // The sample deploy file's `sources`: both scheduled pulls, the GitHub webhook and the write-back.
+    const descriptions = nodeFunctions.map(
+      (f) => (template.Resources[f.logicalId]!.Properties as { Description?: string }).Description,
+    );
+    expect(descriptions).toEqual(
+      expect.arrayContaining([
+        'closeloop: pull GitHub secret scanning alerts',
+        'closeloop: pull GitGuardian secret incidents',
+        'closeloop: GitHub secret scanning webhook',
+        'closeloop: write outcomes back to GitHub, GitGuardian and Security Hub',
+      ]),
+    );
     for (const fn of nodeFunctions) {
       expect(fn.assetDir).toBeDefined();
       // Outside the checkout, so that nothing resolves from the project's node_modules by accident.
@@ -137,6 +149,21 @@ describe('the smoke test catches', () => {
     expect(await start(sync, { environment: withoutSecret })).toEqual({
       ok: false,
       error: 'init: CLOSELOOP_TICKETING_SECRET is required',
+    });
+  });
+
+  it('a scanner pull without what it pulls, or a write-back naming a scanner it does not know', async () => {
+    const pull = byDescription('pull GitHub secret scanning alerts');
+    const { CLOSELOOP_GITHUB_SCOPES: _scopes, ...withoutScopes } = placeholderEnvironment(pull, template, PLACE);
+    expect(await start(pull, { environment: withoutScopes })).toEqual({
+      ok: false,
+      error: 'init: CLOSELOOP_GITHUB_SCOPES is required',
+    });
+    const writeback = byDescription('write outcomes back to GitHub, GitGuardian and Security Hub');
+    const environment = { ...placeholderEnvironment(writeback, template, PLACE), CLOSELOOP_SOURCES: 'github,gitlab' };
+    expect(await start(writeback, { environment })).toEqual({
+      ok: false,
+      error: 'init: CLOSELOOP_SOURCES: unknown source "gitlab" (github, gitguardian)',
     });
   });
 

@@ -36,7 +36,7 @@ export function readFixtureLines(...parts: string[]): unknown[] {
 
 interface Cassette {
   interactions: Array<{
-    request: { method: string; uri: string };
+    request: { method: string; uri: string; body?: string | null };
     response: { status: { code: number }; headers: Record<string, string[]>; body: { string: string } };
   }>;
 }
@@ -47,6 +47,8 @@ export function readCassette(...parts: string[]) {
   return cassette.interactions.map((i) => ({
     method: i.request.method,
     uri: i.request.uri,
+    /** The request's JSON body as recorded, when it had one. */
+    requestBody: i.request.body ? (JSON.parse(i.request.body) as unknown) : undefined,
     status: i.response.status.code,
     headers: Object.fromEntries(Object.entries(i.response.headers).map(([k, v]) => [k.toLowerCase(), v[0] ?? ''])),
     body: JSON.parse(i.response.body.string) as unknown,

@@ -3,7 +3,23 @@ import { InputError } from '@core/shared/errors';
 import { pullGithubAlerts, pullGitguardianIncidents } from '@connectors/sources/pull';
 import { readLocalConfig } from '../../config';
 import { summaryLine } from '../format';
-import type { Cli } from '../cli';
+import { EXIT, type Cli } from '../cli';
+import type { PullResult } from '@connectors/sources/pull';
+
+/** The summary; a walk that could not finish (a rate limit that resets later) exits 1 and says it continues next time. */
+function report(cli: Cli, result: PullResult, json: boolean | undefined): void {
+  cli.io.out(
+    json
+      ? JSON.stringify(result)
+      : `${summaryLine(result)} · pages ${result.pages}${result.revoked > 0 ? ` · ${result.revoked} revoked at source` : ''}`,
+  );
+  if (!result.complete) {
+    cli.io.err(
+      `closeloop: pull stopped before the end (${result.stoppedBy === 'rate_limit' ? "the API's rate limit resets later than it may wait" : 'out of time'}); run it again: it continues where it stopped`,
+    );
+    cli.exitWith(EXIT.failed);
+  }
+}
 
 export function pullCommand(cli: Cli): Command {
   const pull = cli
@@ -26,14 +42,21 @@ export function pullCommand(cli: Cli): Command {
       const token = config.hub.require('GITHUB_TOKEN');
       await cli.withHub(config, async (hub) => {
         const result = await pullGithubAlerts(
-          { http: hub.http, store: hub.store, cursors: hub.store, clock: hub.clock, hasher: hub.hasher },
+          {
+            http: hub.http,
+            store: hub.store,
+            cursors: hub.store,
+            clock: hub.clock,
+            hasher: hub.hasher,
+            decisions: hub.decisions,
+          },
           {
             apiUrl: config.hub.settings.GITHUB_API_URL,
             token,
             scope: opts.org ? { org: opts.org } : { repo: opts.repo! },
           },
         );
-        cli.io.out(opts.json ? JSON.stringify(result) : `${summaryLine(result)} · pages ${result.pages}`);
+        report(cli, result, opts.json);
       });
     });
   pull
@@ -45,10 +68,17 @@ export function pullCommand(cli: Cli): Command {
       const token = config.hub.require('GITGUARDIAN_API_KEY');
       await cli.withHub(config, async (hub) => {
         const result = await pullGitguardianIncidents(
-          { http: hub.http, store: hub.store, cursors: hub.store, clock: hub.clock, hasher: hub.hasher },
+          {
+            http: hub.http,
+            store: hub.store,
+            cursors: hub.store,
+            clock: hub.clock,
+            hasher: hub.hasher,
+            decisions: hub.decisions,
+          },
           { apiUrl: config.hub.settings.GITGUARDIAN_API_URL, token },
         );
-        cli.io.out(opts.json ? JSON.stringify(result) : `${summaryLine(result)} · pages ${result.pages}`);
+        report(cli, result, opts.json);
       });
     });
   return pull;

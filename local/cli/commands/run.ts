@@ -50,7 +50,7 @@ export function runCommand(cli: Cli): Command {
         // The samples' scenario: what people did (an exception requested and approved).
         const scenario = samples ? await applyScenario(join(SAMPLES_DIR, 'scenario.json'), hub.decisions) : [];
         const synced = await hub.sync();
-        for (const problem of synced.problems) cli.io.err(`closeloop: ${problem}`);
+        for (const problem of [...synced.problems, ...synced.writeback.problems]) cli.io.err(`closeloop: ${problem}`);
         const findings = await hub.store.list();
         cli.io.out('');
         cli.io.out(findingsTable(findings));

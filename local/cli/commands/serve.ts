@@ -58,6 +58,7 @@ export function serveCommand(cli: Cli): Command {
           { source: reportSource, policy: hub.policy, clock: hub.clock },
           { files, start, clock: hub.clock },
           (message, error) => cli.io.err(`closeloop: ${message}: ${error.name}: ${error.message}`),
+          hub.githubWebhook,
         );
         baseUrl = url;
         cli.io.out(`closeloop serve: listening on ${url} (${ROUTES_SUMMARY})`);

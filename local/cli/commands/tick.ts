@@ -27,6 +27,11 @@ export async function runTick(hub: LocalHub, out: (line: string) => void): Promi
   out(
     `tickets: ${synced.created} created, ${synced.updated} update(s) sent, ${synced.pending} pending${synced.problems.length > 0 ? ` (${synced.problems[0]})` : ''}`,
   );
+  const wb = synced.writeback;
+  if (wb.written > 0 || wb.pending > 0)
+    out(
+      `write-back: ${wb.written} scanner record(s) told, ${wb.pending} pending${wb.problems.length > 0 ? ` (${wb.problems[0]})` : ''}`,
+    );
 }
 
 export function tickCommand(cli: Cli): Command {

@@ -51,11 +51,11 @@ describe('the deploy file', () => {
   });
 
   it('refuses an unknown section by name, listing the sections it has', () => {
-    expect(DEPLOY_CONFIG_SECTIONS).toEqual(['policy', 'ticketing', 'rotation']);
+    expect(DEPLOY_CONFIG_SECTIONS).toEqual(['policy', 'ticketing', 'rotation', 'sources']);
     expect(problem({ polciy: {} })).toBe(
-      'closeloop.json: unknown section "polciy": a deploy file has only "policy", "ticketing", "rotation"',
+      'closeloop.json: unknown section "polciy": a deploy file has only "policy", "ticketing", "rotation", "sources"',
     );
-    expect(problem([])).toBe('closeloop.json: must be a JSON object with policy, ticketing, rotation');
+    expect(problem([])).toBe('closeloop.json: must be a JSON object with policy, ticketing, rotation, sources');
   });
 
   it('checks Jira and ServiceNow settings with the connectors’ own schemas', () => {

@@ -119,7 +119,7 @@ describe('CloseloopStack', () => {
     expect(reports).toHaveLength(2); // the report API and the export worker read only
     expect(ingest).toHaveLength(3); // report ingest, Security Hub ingest, credential hygiene
     expect(lifecycle).toHaveLength(5); // lifecycle step, starter, decisions; rotation step, rotation events (the rotation function itself has no table access)
-    expect(tickets).toHaveLength(3); // sync and webhooks (outbox, leases, tracker); the relay only queries
+    expect(tickets).toHaveLength(4); // sync and webhooks (outbox, leases, tracker); the relay only queries; the scanner write-back
     for (const statement of ingest)
       expect([statement.Action].flat().sort()).toEqual([
         'dynamodb:BatchGetItem',
@@ -148,7 +148,7 @@ describe('CloseloopStack', () => {
       NotificationConfiguration: { QueueConfigurations: [Match.objectLike({ Events: ['s3:ObjectCreated:*'] })] },
     });
     template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 }) });
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 6); // DLQs of report ingest, Security Hub ingest, ticket sync, rotation events, report exports; failed rotation executions
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 7); // DLQs of report ingest, Security Hub ingest, ticket sync, rotation events, report exports, scanner write-back; failed rotation executions
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',

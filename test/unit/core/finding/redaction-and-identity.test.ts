@@ -53,6 +53,13 @@ describe('redaction', () => {
     expect(out).toContain(REDACTED);
   });
 
+  it('keeps the address in an error, but not a token with slashes in it', () => {
+    const error = 'http://127.0.0.1:43215/repos/acme/billing/secret-scanning/alerts/7: HTTP 500 after retries';
+    expect(redactText(error)).toBe(error);
+    for (const secret of ['wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'ab/cd/0123456789abcdef0123456789abcdef'])
+      expect(redactText(`key ${secret} end`)).toBe(`key ${REDACTED} end`);
+  });
+
   it('replaces known secret fields whole and scrubs the rest of a record', () => {
     const out = redactRecord({
       Secret: 'x',

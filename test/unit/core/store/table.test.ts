@@ -31,6 +31,7 @@ const builtKeys = {
   finding: keys.finding('NHI-0000000000000001'),
   findingEvent: keys.findingEvent('NHI-0000000000000001', 3),
   ticketWork: keys.ticketWork('NHI-0000000000000001', 3),
+  writebackWork: keys.writebackWork('NHI-0000000000000001', 3),
   ticket: keys.ticket('NHI-0000000000000001'),
   localTicketPointer: keys.localTicketPointer('NHI-0000000000000001'),
   expiredException: keys.expiredException('NHI-0000000000000001', '2026-11-01T00:00:00.000Z'),
@@ -57,6 +58,7 @@ const builtIndexKeys = {
   timer: indexKeys.timer(at, 'NHI-0000000000000001'),
   event: indexKeys.event({ at, findingId: 'NHI-0000000000000001', seq: 2 }),
   outbox: indexKeys.outbox({ createdAt: at, findingId: 'NHI-0000000000000001', seq: 2 }),
+  writeback: indexKeys.writeback({ nextAttemptAt: at, findingId: 'NHI-0000000000000001', seq: 2 }),
 } satisfies Record<keyof typeof indexKeys, Record<string, string>>;
 
 describe('the single-table layout', () => {
