@@ -15,10 +15,12 @@ import { DynamoTicketStore } from '@core/store/dynamo-ticket-store';
 import { ensureTable } from '@core/store/ensure-table';
 import type { LocalTrackerSink } from '@core/store/local-tracker';
 import { SingleTable } from '@core/store/table';
+import { runNotifier, type NotifyResult } from '@core/notify/notifier';
 import { syncTickets, type SyncResult } from '@core/tickets/sync';
 import type { WebhookDeps } from '@connectors/api/webhooks';
 import { policyFromFile } from '@connectors/config';
 import { awsClients, buildOwnerChain, buildRotation, type Rotation } from '@connectors/wiring/aws';
+import { buildNotifier, localNotifierSettings } from '@connectors/wiring/notify';
 import { buildTicketing, ticketSync, webhookSettings, type Ticketing } from '@connectors/wiring/ticketing';
 import type { LocalConfig } from './config';
 import { loadOrCreateLocalDeploymentKey } from './deployment-key';
@@ -59,6 +61,11 @@ export interface LocalHub {
   webhooks: WebhookDeps;
   /** Pushes pending ticket (and CMDB) work to the configured sinks. */
   sync(options?: { deadlineMs?: number }): Promise<SyncResult>;
+  /**
+   * Tells people where they read: routes new notices to the policy's channels and sends each its
+   * digest (webhook URLs from `$CLOSELOOP_HOME/notify-webhooks.json`, read at every run).
+   */
+  notify(): Promise<NotifyResult>;
   close(): Promise<void>;
 }
 
@@ -103,6 +110,7 @@ export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
     };
     const decisions: DecisionDeps = { store, clock, policy, signaller };
     const worker = `local-${process.pid}-${randomUUID().slice(0, 8)}`;
+    const secrets = new DynamoManagedSecretStore(table);
     return {
       config,
       client,
@@ -118,7 +126,7 @@ export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
       tickets,
       ticketing,
       tracker: ticketing.tracker,
-      secrets: new DynamoManagedSecretStore(table),
+      secrets,
       reportSource: () => new DynamoReportSource(table),
       exportFiles: (baseUrl) => localExportFiles(config.home, baseUrl),
       http: axios.create(),
@@ -130,6 +138,18 @@ export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
         ...webhookSettings(config.hub, config),
       },
       sync: (options) => syncTickets(ticketSync(ticketing, { store, tickets, clock, policy, worker }), options),
+      notify: () =>
+        runNotifier(
+          buildNotifier({
+            table,
+            findings: store,
+            secrets,
+            clock,
+            policy,
+            worker,
+            ...localNotifierSettings(config.hub, config.home),
+          }),
+        ),
       close: async () => {
         client.destroy();
         await dynamo?.stop();

@@ -1,4 +1,5 @@
 import type { AuditEvent } from '../audit/chain';
+import type { Notice } from '../notify/model';
 import type { TicketWork } from '../tickets/model';
 import type { ExpiredExceptionRecord } from './history';
 import type { Finding, FindingStatus } from './model';
@@ -17,6 +18,8 @@ export interface FindingWrite {
   aliases: string[];
   /** The ticket work the events cause: a transition is never recorded without it, nor the reverse. */
   outbox: TicketWork[];
+  /** What the events tell people outside the ticket (SLA breaches, approvals waiting, …), routed by the notifier. */
+  notices: Notice[];
   /** History kept beside the finding: the exception that expired with this write. */
   history: ExpiredExceptionRecord[];
 }

@@ -1,12 +1,13 @@
 import type { AuditEvent } from '../audit/chain';
+import { noticesFor } from '../notify/notices';
 import { ticketWorkFor } from '../tickets/outbox';
 import { expiredExceptionsOf } from './history';
 import type { FindingWrite } from './ports';
 
 /**
  * A finding write with everything it owes besides its events: the ticket work they cause (the
- * transactional outbox) and the history items of an expiring exception. The store only
- * persists what this says.
+ * transactional outbox), the notices they give people, and the history items of an expiring
+ * exception. The store only persists what this says.
  */
 export function findingWrite(parts: {
   finding: FindingWrite['finding'];
@@ -20,6 +21,7 @@ export function findingWrite(parts: {
     events: parts.events,
     aliases: parts.aliases ?? [],
     outbox: ticketWorkFor(parts.events),
+    notices: noticesFor(parts.events, parts.finding),
     history: expiredExceptionsOf(parts.finding, parts.events),
   };
 }

@@ -16,6 +16,7 @@ import type { FindingStore, FindingWrite, QuarantineEntry } from '../finding/por
 import type { CursorStore } from '../ingest/ports';
 import { severityRank } from '../finding/standards';
 import type { TicketWork } from '../tickets/model';
+import { toNoticeItem } from './dynamo-notification-store';
 import {
   SORT_PREFIX,
   STORE_RETRY,
@@ -33,9 +34,9 @@ const MAX_TRANSACTION_ITEMS = 100;
 /** Transactions of one ingest round in flight at once. */
 const MAX_CONCURRENT_TRANSACTIONS = 4;
 
-/** Items one finding write puts into a transaction: head, events, aliases, ticket work, history. */
+/** Items one finding write puts into a transaction: head, events, aliases, ticket work, notices, history. */
 const itemCount = (write: FindingWrite) =>
-  1 + write.events.length + write.aliases.length + write.outbox.length + write.history.length;
+  1 + write.events.length + write.aliases.length + write.outbox.length + write.notices.length + write.history.length;
 
 /** The finding item with its index keys. Sparse indexes get their keys only when they apply. */
 export function toFindingItem(finding: Finding): Item {
@@ -213,6 +214,7 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
         put({ ...keys.alias(aliasKey), type: 'alias', aliasKey, findingId: finding.id }),
       ),
       ...write.outbox.map((work) => put(toWorkItem(work))),
+      ...write.notices.map((notice) => put(toNoticeItem(notice))),
       ...write.history.map((record) => put(toExpiredExceptionItem(record))),
     ];
   }

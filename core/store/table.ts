@@ -63,11 +63,15 @@ export const partitions = {
   /** byTimer: lifecycle timers, pending ticket work, and the audit events of a day (one of its shards). */
   timer: 'TIMER',
   outbox: 'OUTBOX',
+  /** byTimer: notices not yet routed to their channels. */
+  notify: 'NOTIFY',
+  /** One notification channel: its queue, its open digest and the digests it was sent. */
+  channel: (name: string) => `NOTIFY#${name}`,
   eventDay: (day: string, shard: number) => `EVENTDAY#${day}#${shard}`,
 } as const;
 
 /** Sort-key prefixes that Queries within a partition name. */
-export const SORT_PREFIX = { event: 'EVENT#', localTicket: 'CL-' } as const;
+export const SORT_PREFIX = { event: 'EVENT#', localTicket: 'CL-', queued: 'Q#', sentDigest: 'DIGEST#' } as const;
 
 /** The primary key of every item type (see ITEM_TYPES). */
 export const keys = {
@@ -101,7 +105,27 @@ export const keys = {
     pk: partitions.managedSecret(arn),
     sk: `DELIVERY#${deliveryId}`,
   }),
+  /** A notice beside its finding: `key` is the event's sequence number or `exception.expiring#<until>`. */
+  findingNotice: (findingId: string, key: string) => ({ pk: partitions.finding(findingId), sk: `NOTICE#${key}` }),
+  managedSecretNotice: (arn: string, key: string) => ({ pk: partitions.managedSecret(arn), sk: `NOTICE#${key}` }),
+  /** A notice queued for one channel, oldest first. */
+  notificationDelivery: (channel: string, at: string, noticeId: string) => ({
+    pk: partitions.channel(channel),
+    sk: `${SORT_PREFIX.queued}${at}#${noticeId}`,
+  }),
+  /** A channel's open digest: at most one at a time, so a channel gets one message per run. */
+  openDigest: (channel: string) => ({ pk: partitions.channel(channel), sk: '#DIGEST' }),
+  sentDigest: (channel: string, sentAt: string, digestId: string) => ({
+    pk: partitions.channel(channel),
+    sk: `${SORT_PREFIX.sentDigest}${sentAt}#${digestId}`,
+  }),
 } as const;
+
+/** The sort-key part of a notice's key: an event's sequence number sorts as a number. */
+export const noticeKey = (notice: { id: string; subject: string }) => {
+  const rest = notice.id.slice(notice.subject.length + 1);
+  return /^\d+$/.test(rest) ? seqKey(Number(rest)) : rest;
+};
 
 /** Alias of a ticket key (inbound webhooks find the finding by it). */
 export const ticketAliasKey = (system: string, key: string) => `ticket:${system}:${key}`;
@@ -165,6 +189,10 @@ export const indexKeys = {
     [byTimer.partitionKey]: partitions.outbox,
     [byTimer.sortKey]: `${work.createdAt}#${work.findingId}#${seqKey(work.seq)}`,
   }),
+  notice: (notice: { at: string; id: string; subject: string }) => ({
+    [byTimer.partitionKey]: partitions.notify,
+    [byTimer.sortKey]: `${notice.at}#${notice.subject}#${noticeKey(notice)}`,
+  }),
 } as const;
 
 /**
@@ -220,6 +248,21 @@ export const ITEM_TYPES: readonly ItemType[] = [
   { item: 'managed secret (rotations)', type: 'managed_secret', pk: 'MANAGED_SECRET#<arn>', sk: '#STATE' },
   { item: 'managed secret event', type: 'event', pk: 'MANAGED_SECRET#<arn>', sk: 'EVENT#<seq>' },
   { item: 'managed secret delivery', type: 'delivery', pk: 'MANAGED_SECRET#<arn>', sk: 'DELIVERY#<delivery id>' },
+  {
+    item: 'notice (what people are told: SLA breach, approval waiting, …)',
+    type: 'notice',
+    pk: 'FINDING#<id>',
+    sk: 'NOTICE#<event seq or exception.expiring#until>',
+  },
+  { item: 'managed secret notice', type: 'notice', pk: 'MANAGED_SECRET#<arn>', sk: 'NOTICE#<event seq>' },
+  {
+    item: 'notice queued for a channel',
+    type: 'notification_delivery',
+    pk: 'NOTIFY#<channel>',
+    sk: 'Q#<at>#<notice id>',
+  },
+  { item: 'open digest (one per channel)', type: 'digest', pk: 'NOTIFY#<channel>', sk: '#DIGEST' },
+  { item: 'sent digest (history)', type: 'digest_sent', pk: 'NOTIFY#<channel>', sk: 'DIGEST#<sentAt>#<digest id>' },
 ];
 
 /** One family of index partitions, as the README's index table lists them. */
@@ -241,6 +284,7 @@ export const INDEX_PARTITIONS: readonly IndexPartition[] = [
   { index: 'byTimer', pk: 'TIMER', sk: '<timerAt>#<id>' },
   { index: 'byTimer', pk: 'EVENTDAY#<YYYY-MM-DD>#<0-7>', sk: '<at>#<id>#<seq>' },
   { index: 'byTimer', pk: 'OUTBOX', sk: '<createdAt>#<id>#<seq>' },
+  { index: 'byTimer', pk: 'NOTIFY', sk: '<at>#<subject>#<notice key>' },
 ];
 
 /** CreateTable input for DynamoDB (local or real): on-demand, all keys strings, GSIs project all. */
