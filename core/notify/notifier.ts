@@ -5,7 +5,7 @@ import type { ManagedSecretStore } from '../rotation/managed-secrets';
 import type { Policy } from '../policy/policy';
 import type { Clock } from '../shared/clock';
 import { DAY_MS } from '../shared/clock';
-import { definitelyNotApplied } from '../shared/errors';
+import { CloseloopError, definitelyNotApplied } from '../shared/errors';
 import { redactText } from '../shared/redaction';
 import { buildDigest, MAX_NOTICES_PER_DIGEST } from './digest';
 import type { ChannelKind, Delivery, Digest, NotificationChannel, SubjectView } from './model';
@@ -49,6 +49,14 @@ export interface NotifyResult {
   channels: ChannelOutcome[];
   /** One line per thing that did not go through, naming the channel (never its URL). */
   problems: string[];
+}
+
+/** Some channel did not get its digest (deployed, the run fails so that its retries and DLQ alarm tell on-call). */
+export class NotificationsUndeliveredError extends CloseloopError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'NotificationsUndeliveredError';
+  }
 }
 
 const describe = (err: unknown) => redactText(err instanceof Error ? err.message : String(err)).slice(0, 300);

@@ -39,9 +39,10 @@ function fromOpenItem(item: Item): OpenDigest {
 }
 
 /**
- * Notices, channel queues and digests on the one table. A notice leaves the NOTIFY partition in
- * the transaction that queues its deliveries; a channel has at most one open digest (`#DIGEST`),
- * claimed under a lease to send, and cleared (queue entries deleted, history written) after.
+ * Notices, channel queues and digests on the one table, nothing ever deleted. A notice leaves the
+ * NOTIFY partition in the transaction that queues its deliveries; a channel's head names its one
+ * open digest, claimed under a lease to send; once sent, its deliveries leave the channel's queue
+ * and the head is cleared, the digest and deliveries kept as the record of who was told what.
  */
 export class DynamoNotificationStore implements NotificationStore {
   constructor(private readonly table: SingleTable) {}
@@ -100,9 +101,10 @@ export class DynamoNotificationStore implements NotificationStore {
               Put: {
                 TableName: this.table.name,
                 Item: {
-                  ...keys.notificationDelivery(d.channel, d.notice.at, d.notice.id),
+                  ...keys.notificationDelivery(d.channel, d.notice.id),
                   type: 'notification_delivery',
                   ...d,
+                  ...indexKeys.queued(d.channel, d.notice),
                 },
               },
             })),
@@ -117,13 +119,14 @@ export class DynamoNotificationStore implements NotificationStore {
   }
 
   async queued(channel: string, limit: number): Promise<{ deliveries: Delivery[]; total: number }> {
-    const query = {
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :q)',
-      ExpressionAttributeValues: { ':pk': partitions.channel(channel), ':q': SORT_PREFIX.queued },
-      ConsistentRead: true,
-    };
+    const query = onIndex('byTimer', partitions.channelQueue(channel));
     const out = await this.table.doc.send(new QueryCommand({ TableName: this.table.name, ...query, Limit: limit }));
-    const deliveries = (out.Items ?? []).map((item) => DeliverySchema.parse(item));
+    const listed = (out.Items ?? []).map((item) => DeliverySchema.parse(item));
+    // The index lags the table: a delivery whose digest was just sent may still be listed. Read
+    // each one back (consistent) and keep only those still unsent, or it would be sent twice.
+    const current = await this.table.batchGet(listed.map((d) => keys.notificationDelivery(channel, d.notice.id)));
+    const unsent = new Set(current.filter((i) => i.sentAt === undefined).map((i) => String(i.sk)));
+    const deliveries = listed.filter((d) => unsent.has(keys.notificationDelivery(channel, d.notice.id).sk));
     let total = deliveries.length;
     if (out.LastEvaluatedKey) {
       total = 0;
@@ -133,8 +136,13 @@ export class DynamoNotificationStore implements NotificationStore {
   }
 
   async openDigest(channel: string): Promise<OpenDigest | undefined> {
+    const head = await this.table.doc.send(
+      new GetCommand({ TableName: this.table.name, Key: keys.notificationChannel(channel), ConsistentRead: true }),
+    );
+    const open = head.Item?.open;
+    if (typeof open !== 'string') return undefined;
     const out = await this.table.doc.send(
-      new GetCommand({ TableName: this.table.name, Key: keys.openDigest(channel), ConsistentRead: true }),
+      new GetCommand({ TableName: this.table.name, Key: keys.digest(channel, open), ConsistentRead: true }),
     );
     return out.Item ? fromOpenItem(out.Item) : undefined;
   }
@@ -142,17 +150,34 @@ export class DynamoNotificationStore implements NotificationStore {
   async createDigest(digest: Digest): Promise<boolean> {
     try {
       await this.table.doc.send(
-        new PutCommand({
-          TableName: this.table.name,
-          Item: {
-            ...keys.openDigest(digest.channel),
-            type: 'digest',
-            digest,
-            state: 'pending',
-            attempts: 0,
-            uncertain: false,
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              // The channel's head names its one open digest: a second one is refused here.
+              Update: {
+                TableName: this.table.name,
+                Key: keys.notificationChannel(digest.channel),
+                UpdateExpression: 'SET #open = :id, #type = :type',
+                ConditionExpression: 'attribute_not_exists(#open)',
+                ExpressionAttributeNames: { '#open': 'open', '#type': 'type' },
+                ExpressionAttributeValues: { ':id': digest.id, ':type': 'notification_channel' },
+              },
+            },
+            {
+              Put: {
+                TableName: this.table.name,
+                Item: {
+                  ...keys.digest(digest.channel, digest.id),
+                  type: 'digest',
+                  digest,
+                  state: 'pending',
+                  attempts: 0,
+                  uncertain: false,
+                },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+          ],
         }),
       );
       return true;
@@ -175,7 +200,7 @@ export class DynamoNotificationStore implements NotificationStore {
       const out = await this.table.doc.send(
         new UpdateCommand({
           TableName: this.table.name,
-          Key: keys.openDigest(observed.digest.channel),
+          Key: keys.digest(observed.digest.channel, observed.digest.id),
           // A sender whose lease expired may have delivered before it stopped: uncertain from now on.
           UpdateExpression:
             'SET #state = :sending, leaseOwner = :worker, leaseUntil = :until, attempts = :next, uncertain = :uncertain',
@@ -206,7 +231,7 @@ export class DynamoNotificationStore implements NotificationStore {
       await this.table.doc.send(
         new UpdateCommand({
           TableName: this.table.name,
-          Key: keys.openDigest(channel),
+          Key: keys.digest(channel, digestId),
           UpdateExpression:
             'SET #state = :pending, lastError = :error, uncertain = :uncertain REMOVE leaseOwner, leaseUntil',
           ConditionExpression: '#digest.#id = :id AND leaseOwner = :worker',
@@ -227,76 +252,59 @@ export class DynamoNotificationStore implements NotificationStore {
   }
 
   async digestSent(digest: Digest, at: string): Promise<void> {
-    const open = keys.openDigest(digest.channel);
-    let sentAt = at;
-    try {
-      const out = await this.table.doc.send(
-        new UpdateCommand({
-          TableName: this.table.name,
-          Key: open,
-          UpdateExpression: 'SET #state = :sent, sentAt = if_not_exists(sentAt, :at) REMOVE leaseOwner, leaseUntil',
-          ConditionExpression: '#digest.#id = :id',
-          ExpressionAttributeNames: { '#state': 'state', '#digest': 'digest', '#id': 'id' },
-          ExpressionAttributeValues: { ':sent': 'sent', ':at': at, ':id': digest.id },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      sentAt = String(out.Attributes?.sentAt ?? at);
-    } catch (err) {
-      if (conditionFailed(err)) return; // cleared already: the history holds it
-      throw err;
-    }
-    const deletes = digest.notices.map((n) => ({
-      Delete: { TableName: this.table.name, Key: keys.notificationDelivery(digest.channel, n.at, n.id) },
-    }));
-    // The queue entries go first; the open digest last, with the history, so a stop in between
-    // finds the digest `sent` and finishes clearing it without sending it again.
-    const room = MAX_TRANSACTION_ITEMS - 2;
-    while (deletes.length > room)
-      await this.table.doc.send(new TransactWriteCommand({ TransactItems: deletes.splice(0, room) }));
-    await this.table.doc.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          ...deletes,
-          {
-            Put: {
-              TableName: this.table.name,
-              Item: {
-                ...keys.sentDigest(digest.channel, sentAt, digest.id),
-                type: 'digest_sent',
-                channel: digest.channel,
-                digestId: digest.id,
-                sentAt,
-                title: digest.title,
-                notices: digest.notices.map((n) => n.id),
-              },
-            },
-          },
-          {
-            Delete: {
-              TableName: this.table.name,
-              Key: open,
-              ConditionExpression: '#state = :sent',
-              ExpressionAttributeNames: { '#state': 'state' },
-              ExpressionAttributeValues: { ':sent': 'sent' },
-            },
-          },
-        ],
+    const out = await this.table.doc.send(
+      new UpdateCommand({
+        TableName: this.table.name,
+        Key: keys.digest(digest.channel, digest.id),
+        UpdateExpression: 'SET #state = :sent, sentAt = if_not_exists(sentAt, :at) REMOVE leaseOwner, leaseUntil',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':sent': 'sent', ':at': at },
+        ReturnValues: 'ALL_NEW',
       }),
     );
+    const sentAt = String(out.Attributes?.sentAt ?? at);
+    // Its deliveries leave the queue (they stay, as the record of what was sent in which digest);
+    // the head last, so a stop in between finds the digest `sent` and finishes this, sending nothing.
+    const updates = digest.notices.map((n) => ({
+      Update: {
+        TableName: this.table.name,
+        Key: keys.notificationDelivery(digest.channel, n.id),
+        UpdateExpression: 'SET sentAt = :at, digestId = :id REMOVE gsi4pk, gsi4sk',
+        ExpressionAttributeValues: { ':at': sentAt, ':id': digest.id },
+      },
+    }));
+    while (updates.length > 0)
+      await this.table.doc.send(new TransactWriteCommand({ TransactItems: updates.splice(0, MAX_TRANSACTION_ITEMS) }));
+    try {
+      await this.table.doc.send(
+        new UpdateCommand({
+          TableName: this.table.name,
+          Key: keys.notificationChannel(digest.channel),
+          UpdateExpression: 'SET lastSentAt = :at REMOVE #open',
+          ConditionExpression: '#open = :id',
+          ExpressionAttributeNames: { '#open': 'open' },
+          ExpressionAttributeValues: { ':id': digest.id, ':at': sentAt },
+        }),
+      );
+    } catch (err) {
+      if (!conditionFailed(err)) throw err; // cleared already
+    }
   }
 
-  /** A channel's sent digests, oldest first (for auditors and tests). */
+  /** A channel's sent digests, oldest first (what it was told: for auditors and tests). */
   async sentDigests(channel: string): Promise<Array<{ digestId: string; sentAt: string; notices: string[] }>> {
     const items = await this.table.queryAll({
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :d)',
-      ExpressionAttributeValues: { ':pk': partitions.channel(channel), ':d': SORT_PREFIX.sentDigest },
+      ExpressionAttributeValues: { ':pk': partitions.channel(channel), ':d': SORT_PREFIX.digest },
       ConsistentRead: true,
     });
-    return items.map((i) => ({
-      digestId: String(i.digestId),
-      sentAt: String(i.sentAt),
-      notices: (i.notices as string[]) ?? [],
-    }));
+    return items
+      .filter((i) => i.state === 'sent')
+      .map((i) => {
+        const digest = DigestSchema.parse(i.digest);
+        return { digestId: digest.id, sentAt: String(i.sentAt), notices: digest.notices.map((n) => n.id) };
+      })
+      .sort((a, b) => a.sentAt.localeCompare(b.sentAt) || a.digestId.localeCompare(b.digestId));
   }
 }

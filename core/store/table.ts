@@ -65,13 +65,15 @@ export const partitions = {
   outbox: 'OUTBOX',
   /** byTimer: notices not yet routed to their channels. */
   notify: 'NOTIFY',
-  /** One notification channel: its queue, its open digest and the digests it was sent. */
+  /** One notification channel: its deliveries, its digests and the head naming the open one. */
   channel: (name: string) => `NOTIFY#${name}`,
+  /** byTimer: a channel's deliveries not yet sent. */
+  channelQueue: (name: string) => `QUEUE#${name}`,
   eventDay: (day: string, shard: number) => `EVENTDAY#${day}#${shard}`,
 } as const;
 
 /** Sort-key prefixes that Queries within a partition name. */
-export const SORT_PREFIX = { event: 'EVENT#', localTicket: 'CL-', queued: 'Q#', sentDigest: 'DIGEST#' } as const;
+export const SORT_PREFIX = { event: 'EVENT#', localTicket: 'CL-', digest: 'DIGEST#' } as const;
 
 /** The primary key of every item type (see ITEM_TYPES). */
 export const keys = {
@@ -108,16 +110,17 @@ export const keys = {
   /** A notice beside its finding: `key` is the event's sequence number or `exception.expiring#<until>`. */
   findingNotice: (findingId: string, key: string) => ({ pk: partitions.finding(findingId), sk: `NOTICE#${key}` }),
   managedSecretNotice: (arn: string, key: string) => ({ pk: partitions.managedSecret(arn), sk: `NOTICE#${key}` }),
-  /** A notice queued for one channel, oldest first. */
-  notificationDelivery: (channel: string, at: string, noticeId: string) => ({
+  /** A notice routed to one channel: queued (byTimer `QUEUE#<channel>`) until its digest is sent, then kept. */
+  notificationDelivery: (channel: string, noticeId: string) => ({
     pk: partitions.channel(channel),
-    sk: `${SORT_PREFIX.queued}${at}#${noticeId}`,
+    sk: `DELIVERY#${noticeId}`,
   }),
-  /** A channel's open digest: at most one at a time, so a channel gets one message per run. */
-  openDigest: (channel: string) => ({ pk: partitions.channel(channel), sk: '#DIGEST' }),
-  sentDigest: (channel: string, sentAt: string, digestId: string) => ({
+  /** A channel's head: the digest it has open, at most one, so a channel gets one message per run. */
+  notificationChannel: (channel: string) => ({ pk: partitions.channel(channel), sk: '#CHANNEL' }),
+  /** A digest, open or sent (kept: what each channel was told, and when). */
+  digest: (channel: string, digestId: string) => ({
     pk: partitions.channel(channel),
-    sk: `${SORT_PREFIX.sentDigest}${sentAt}#${digestId}`,
+    sk: `${SORT_PREFIX.digest}${digestId}`,
   }),
 } as const;
 
@@ -193,6 +196,10 @@ export const indexKeys = {
     [byTimer.partitionKey]: partitions.notify,
     [byTimer.sortKey]: `${notice.at}#${notice.subject}#${noticeKey(notice)}`,
   }),
+  queued: (channel: string, notice: { at: string; id: string }) => ({
+    [byTimer.partitionKey]: partitions.channelQueue(channel),
+    [byTimer.sortKey]: `${notice.at}#${notice.id}`,
+  }),
 } as const;
 
 /**
@@ -256,13 +263,18 @@ export const ITEM_TYPES: readonly ItemType[] = [
   },
   { item: 'managed secret notice', type: 'notice', pk: 'MANAGED_SECRET#<arn>', sk: 'NOTICE#<event seq>' },
   {
-    item: 'notice queued for a channel',
+    item: 'notice routed to a channel (queued until sent, then kept)',
     type: 'notification_delivery',
     pk: 'NOTIFY#<channel>',
-    sk: 'Q#<at>#<notice id>',
+    sk: 'DELIVERY#<notice id>',
   },
-  { item: 'open digest (one per channel)', type: 'digest', pk: 'NOTIFY#<channel>', sk: '#DIGEST' },
-  { item: 'sent digest (history)', type: 'digest_sent', pk: 'NOTIFY#<channel>', sk: 'DIGEST#<sentAt>#<digest id>' },
+  {
+    item: 'notification channel (its open digest)',
+    type: 'notification_channel',
+    pk: 'NOTIFY#<channel>',
+    sk: '#CHANNEL',
+  },
+  { item: 'digest (open, then sent; kept)', type: 'digest', pk: 'NOTIFY#<channel>', sk: 'DIGEST#<digest id>' },
 ];
 
 /** One family of index partitions, as the README's index table lists them. */
@@ -285,6 +297,7 @@ export const INDEX_PARTITIONS: readonly IndexPartition[] = [
   { index: 'byTimer', pk: 'EVENTDAY#<YYYY-MM-DD>#<0-7>', sk: '<at>#<id>#<seq>' },
   { index: 'byTimer', pk: 'OUTBOX', sk: '<createdAt>#<id>#<seq>' },
   { index: 'byTimer', pk: 'NOTIFY', sk: '<at>#<subject>#<notice key>' },
+  { index: 'byTimer', pk: 'QUEUE#<channel>', sk: '<at>#<notice id>' },
 ];
 
 /** CreateTable input for DynamoDB (local or real): on-demand, all keys strings, GSIs project all. */

@@ -138,6 +138,16 @@ describe('the smoke test catches', () => {
       ok: false,
       error: 'init: CLOSELOOP_TICKETING_SECRET is required',
     });
+    const notifier = byDescription('tell people where they read: digests to Slack, Teams and email');
+    const { CLOSELOOP_NOTIFY_SECRET: _webhooks, ...withoutWebhooks } = placeholderEnvironment(
+      notifier,
+      template,
+      PLACE,
+    );
+    expect(await start(notifier, { environment: withoutWebhooks })).toEqual({
+      ok: false,
+      error: 'init: CLOSELOOP_NOTIFY_SECRET is required',
+    });
   });
 
   it('a policy the functions cannot read', async () => {
