@@ -43,6 +43,7 @@ export const HubConfigSchema = z.object({
   AWS_ENDPOINT_URL_STS: optional,
   /** Shared secrets of the inbound webhooks (locally; on AWS they are in the ticketing secret). */
   JIRA_WEBHOOK_SECRET: optional,
+  JIRA_DC_WEBHOOK_SECRET: optional,
   SERVICENOW_WEBHOOK_SECRET: optional,
   /** Pull connectors. */
   GITHUB_TOKEN: optional,

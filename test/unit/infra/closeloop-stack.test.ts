@@ -292,15 +292,15 @@ describe('CloseloopStack', () => {
     });
   });
 
-  it('puts every findings and decisions route behind IAM authorisation; only the two signed webhooks are open', () => {
+  it('puts every findings and decisions route behind IAM authorisation; only the three signed webhooks are open', () => {
     const methods = Object.values(template.findResources('AWS::ApiGateway::Method')) as Array<{
       Properties: { HttpMethod: string; AuthorizationType: string };
     }>;
     const routes = methods.filter((m) => m.Properties.HttpMethod !== 'OPTIONS');
-    expect(routes.filter((m) => m.Properties.HttpMethod === 'POST')).toHaveLength(10); // decisions, webhooks, report exports
+    expect(routes.filter((m) => m.Properties.HttpMethod === 'POST')).toHaveLength(11); // decisions, webhooks (Jira, Jira DC, ServiceNow), report exports
     expect(routes.filter((m) => m.Properties.HttpMethod === 'GET')).toHaveLength(4); // findings, a finding, reports, an export
     expect(routes.filter((m) => m.Properties.AuthorizationType === 'AWS_IAM')).toHaveLength(12);
-    expect(routes.filter((m) => m.Properties.AuthorizationType === 'NONE')).toHaveLength(2);
+    expect(routes.filter((m) => m.Properties.AuthorizationType === 'NONE')).toHaveLength(3);
   });
 
   it('syncs tickets from an SQS queue with partial batch failures, a DLQ and a scheduled outbox relay', () => {
