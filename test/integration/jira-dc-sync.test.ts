@@ -230,4 +230,32 @@ describe('Jira Data Center sync (a REST v2 stand-in on 127.0.0.1, request shapes
       events.filter((a) => a === 'evidence.recorded').length,
     );
   });
+
+  it('has live request checks: a Cloud-shaped issue (ADF description, accountId assignee) is a violation and a per-item error', async () => {
+    jira = await new FakeJiraDc().start();
+    const response = await fetch(`${jira.url}/rest/api/2/issue/bulk`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer dc-pat', 'content-type': 'application/json' },
+      body: JSON.stringify({
+        issueUpdates: [
+          {
+            fields: {
+              project: { key: 'SEC' },
+              issuetype: { name: 'Task' },
+              summary: 'one line',
+              description: { type: 'doc', version: 1, content: [] },
+              assignee: { accountId: 'abc' },
+            },
+          },
+        ],
+      }),
+    });
+    expect(response.status).toBe(400);
+    expect(jira.violations).toEqual([
+      'issueUpdates[0]: fields.description must be a string (wiki markup); REST v2 takes no ADF',
+      'issueUpdates[0]: fields.assignee must be {"name"} (Data Center has no account ids)',
+    ]);
+    const unauthenticated = await fetch(`${jira.url}/rest/api/2/search`, { method: 'POST', body: '{}' });
+    expect(unauthenticated.status).toBe(401);
+  });
 });

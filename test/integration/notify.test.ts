@@ -311,6 +311,39 @@ describe('notifications (Slack and Teams stand-ins on 127.0.0.1, DynamoDB Local)
     }
   });
 
+  it('tells the escalation contact once about a failed scheduled rotation of a managed secret, never twice for a redelivery', async () => {
+    const w = await world(policyWith([both[0]]));
+    try {
+      const secrets = new DynamoManagedSecretStore(w.table);
+      const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/ci-deploy-AbCdEf';
+      const failure = {
+        secretArn: arn,
+        name: 'app/ci-deploy',
+        rotator: 'iam_access_key' as const,
+        outcome: 'failed' as const,
+        deliveryId: 'cloudtrail-1',
+        event: {
+          actor: 'aws:secretsmanager',
+          action: 'rotation.failed' as const,
+          reason: 'scheduled rotation of app/ci-deploy failed; escalated to identity-programme',
+          data: { escalatedTo: 'identity-programme' },
+        },
+      };
+      expect(await secrets.record(failure, new Date(T0).toISOString())).toBe(true);
+      expect(await secrets.record(failure, new Date(T0).toISOString())).toBe(false); // the same CloudTrail event again
+      await runNotifier(w.deps());
+      expect(w.slack.posted).toHaveLength(1);
+      const message = JSON.stringify(w.slack.posted[0]);
+      expect(message).toContain('*Rotation or containment failed* (1)');
+      expect(message).toContain('managed secret app/ci-deploy');
+      expect(message).toContain('for identity-programme');
+      await runNotifier(w.deps());
+      expect(w.slack.posted).toHaveLength(1);
+    } finally {
+      await w.stop();
+    }
+  });
+
   it('publishes email digests to the SNS topic with the channel as a message attribute', async () => {
     const sns = mockClient(SNSClient);
     const published: PublishCommand['input'][] = [];
