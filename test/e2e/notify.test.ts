@@ -1,24 +1,8 @@
-import { spawn } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { aCliEnvironment, type CliResult } from '@test/support/cli';
+import { join } from 'node:path';
+import { aCliEnvironment, runCliAsync as runAsync } from '@test/support/cli';
 import { FakeChat } from '@test/support/fake-chat';
 import { REPORT_FIXTURE_SECRETS, reportFixture } from '@test/support/fixtures';
-
-const BIN = resolve(__dirname, '..', '..', 'bin', 'closeloop.js');
-
-/** Runs the CLI without blocking this process, so the chat stand-in can answer it. */
-function runAsync(env: Record<string, string>, ...args: string[]): Promise<CliResult> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
 describe('closeloop notify (a Slack stand-in on 127.0.0.1)', () => {
   let slack: FakeChat;
