@@ -43,6 +43,7 @@ export const HubConfigSchema = z.object({
   AWS_ENDPOINT_URL_STS: optional,
   /** Shared secrets of the inbound webhooks (locally; on AWS they are in the ticketing secret). */
   JIRA_WEBHOOK_SECRET: optional,
+  JIRA_DC_WEBHOOK_SECRET: optional,
   SERVICENOW_WEBHOOK_SECRET: optional,
   /** Pull connectors and write-back (locally; on AWS the credentials are in the sources secret). */
   GITHUB_TOKEN: optional,
@@ -63,6 +64,10 @@ export const HubConfigSchema = z.object({
   CLOSELOOP_DEPLOYMENT_KEY_SECRET: optional,
   /** AWS: the Secrets Manager secret with the Jira / ServiceNow credentials and webhook secrets. */
   CLOSELOOP_TICKETING_SECRET: optional,
+  /** The Secrets Manager secret with the notification channels' webhook URLs (AWS; locally a file in CLOSELOOP_HOME). */
+  CLOSELOOP_NOTIFY_SECRET: optional,
+  /** The SNS topic email notification channels publish to (AWS: the stack's; locally with AWS_ENDPOINT_URL_SNS). */
+  CLOSELOOP_NOTIFY_TOPIC_ARN: optional,
   /** AWS: the lifecycle state machine (the starter sweep). */
   CLOSELOOP_LIFECYCLE_STATE_MACHINE: optional,
   /** AWS: the secret rotation state machine (retirements after scheduled rotations). */

@@ -3,6 +3,7 @@ import { ConfigurationError } from '@core/shared/errors';
 import { PolicySchema } from '@core/policy/policy';
 import { parseRecord } from '@core/shared/problems';
 import { JIRA_CREDENTIALS, JiraSettingsSchema, readJiraConfig } from './sinks/jira/config';
+import { JIRA_DC_CREDENTIALS, JiraDcSettingsSchema, readJiraDcConfig } from './sinks/jira-dc/config';
 import { readServiceNowConfig, SERVICENOW_CREDENTIALS, ServiceNowSettingsSchema } from './sinks/servicenow/config';
 
 const partition = 'aws[a-z-]*';
@@ -125,11 +126,14 @@ const asEnvironment = (schema: z.ZodType) =>
  */
 export const TicketingSettingsSchema = z.strictObject({
   jira: asEnvironment(JiraSettingsSchema.strict()).optional(),
+  /** Jira Data Center / Server (JIRA_DC_*). */
+  'jira-dc': asEnvironment(JiraDcSettingsSchema.strict()).optional(),
   servicenow: asEnvironment(ServiceNowSettingsSchema.strict()).optional(),
 });
 /** Jira / ServiceNow variables, exactly as the functions get them. */
 export interface TicketingSettings {
   jira?: Record<string, string>;
+  'jira-dc'?: Record<string, string>;
   servicenow?: Record<string, string>;
 }
 
@@ -161,6 +165,7 @@ export type DeployConfig = Omit<z.output<typeof DeployConfigSchema>, 'policy' | 
 /** Where each credential the deploy file must not hold is kept instead. */
 const CREDENTIALS: Record<string, Record<string, string>> = {
   jira: JIRA_CREDENTIALS,
+  'jira-dc': JIRA_DC_CREDENTIALS,
   servicenow: SERVICENOW_CREDENTIALS,
 };
 const CREDENTIAL_LIKE = /TOKEN|PASSWORD|SECRET|API_?KEY|CREDENTIAL|PRIVATE/i;
@@ -195,10 +200,13 @@ function readerProblems(ticketing: TicketingSettings): string[] {
       read();
     } catch (err) {
       if (!(err instanceof ConfigurationError)) throw err;
-      problems.push(`"ticketing.${section}": ${err.message.replace(/^(Jira|ServiceNow) configuration: /, '')}`);
+      problems.push(
+        `"ticketing.${section}": ${err.message.replace(/^(Jira|Jira Data Center|ServiceNow) configuration: /, '')}`,
+      );
     }
   };
   if (ticketing.jira) check('jira', () => readJiraConfig(ticketing.jira!, { apiToken: 'placeholder' }));
+  if (ticketing['jira-dc']) check('jira-dc', () => readJiraDcConfig(ticketing['jira-dc']!, { token: 'placeholder' }));
   if (ticketing.servicenow) {
     const sn = ticketing.servicenow;
     check('servicenow', () =>
@@ -211,7 +219,7 @@ function readerProblems(ticketing: TicketingSettings): string[] {
 /** Routes of the policy that name a ticket system the deploy file does not configure. */
 function routingProblems(policy: z.infer<typeof PolicySchema> | undefined, ticketing: TicketingSettings): string[] {
   return (policy?.ticketRouting ?? []).flatMap((route, i) =>
-    (route.sink.kind === 'jira' || route.sink.kind === 'servicenow') && !ticketing[route.sink.kind]
+    route.sink.kind !== 'local' && !ticketing[route.sink.kind]
       ? [
           `"policy.ticketRouting[${i}].sink" routes to ${route.sink.kind}, but "ticketing.${route.sink.kind}" is not set`,
         ]
@@ -242,6 +250,7 @@ export function parseDeployConfig(json: unknown, source: string): DeployConfig {
   const ticketing = json.ticketing as TicketingSettings | undefined;
   const settings: TicketingSettings | undefined = ticketing && {
     ...(ticketing.jira ? { jira: asStrings(ticketing.jira) } : {}),
+    ...(ticketing['jira-dc'] ? { 'jira-dc': asStrings(ticketing['jira-dc']) } : {}),
     ...(ticketing.servicenow ? { servicenow: asStrings(ticketing.servicenow) } : {}),
   };
   const problems = [...readerProblems(settings ?? {}), ...routingProblems(parsed.value.policy, settings ?? {})];

@@ -17,9 +17,13 @@ const base = {
   ...webhookSettings(services.config),
 };
 
-/** `POST /webhooks/jira|servicenow` (no IAM: authenticated by the HMAC signature of the raw body). */
+/** `POST /webhooks/jira|jira-dc|servicenow` (no IAM: authenticated by the HMAC signature of the raw body). */
 export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
-  const system = event.resource.endsWith('/servicenow') ? 'servicenow' : 'jira';
+  const system = event.resource.endsWith('/servicenow')
+    ? 'servicenow'
+    : event.resource.endsWith('/jira-dc')
+      ? 'jira-dc'
+      : 'jira';
   const raw =
     event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : (event.body ?? '');
   const secret = await credentials.read();
@@ -28,6 +32,7 @@ export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayPr
       ...base,
       secrets: {
         ...(secret.jiraWebhookSecret ? { jira: secret.jiraWebhookSecret } : {}),
+        ...(secret.jiraDcWebhookSecret ? { 'jira-dc': secret.jiraDcWebhookSecret } : {}),
         ...(secret.servicenowWebhookSecret ? { servicenow: secret.servicenowWebhookSecret } : {}),
       },
     });

@@ -11,6 +11,7 @@ import { acknowledgeAwsManagedPolicy } from './nag';
 import { ReportIngest } from './constructs/report-ingest';
 import { FindingLifecycle, lifecycleStateMachineName } from './constructs/finding-lifecycle';
 import { SecretRotation, type SecretRotationSettings } from './constructs/secret-rotation';
+import { Notifications } from './constructs/notifications';
 import { ReportApi } from './constructs/report-api';
 import { SecurityHubIngest } from './constructs/security-hub-ingest';
 import { TicketSync, type TicketingSettings } from './constructs/ticket-sync';
@@ -40,6 +41,7 @@ export class CloseloopStack extends Stack {
   readonly reports: ReportApi;
   readonly tickets: TicketSync;
   readonly sources: SourceConnectors;
+  readonly notifications: Notifications;
   readonly alarmTopic: Topic;
   readonly deploymentKey: Secret;
 
@@ -131,6 +133,12 @@ export class CloseloopStack extends Stack {
       ...(props.sources ? { settings: props.sources } : {}),
     });
 
+    this.notifications = new Notifications(this, 'Notifications', {
+      table: this.findings,
+      alarmTopic: this.alarmTopic,
+      ...(props.policy ? { policy: props.policy } : {}),
+    });
+
     // CDK's singleton that configures the bucket notification at deploy time.
     const notificationsHandler = this.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
     if (notificationsHandler) {
@@ -166,6 +174,14 @@ export class CloseloopStack extends Stack {
     new CfnOutput(this, 'AuditorRole', {
       value: this.reports.auditorRole.roleArn,
       description: 'assume to read GET /reports/{kind} and export POST /reports/{kind}/exports (and nothing else)',
+    });
+    new CfnOutput(this, 'NotificationTopic', {
+      value: this.notifications.topic.topicArn,
+      description: 'email channels: subscribe addresses with a filter policy on the "channel" attribute',
+    });
+    new CfnOutput(this, 'NotificationWebhooks', {
+      value: this.notifications.webhooks.secretArn,
+      description: 'put Slack / Teams webhook URLs here: {"<channel name>": "<URL>"} (JSON, see README)',
     });
     new CfnOutput(this, 'AlarmTopic', {
       value: this.alarmTopic.topicArn,

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { DEFAULT_TABLE_NAME } from '@core/store/table';
 import { homeDirectory, listOf, localRotationMode, readHubConfig, type HubConfig } from '@connectors/config';
 import type { JiraConfig } from '@connectors/sinks/jira/config';
+import type { JiraDcConfig } from '@connectors/sinks/jira-dc/config';
 import type { ServiceNowConfig } from '@connectors/sinks/servicenow/config';
 import { sinkConfigs } from '@connectors/wiring/ticketing';
 
@@ -22,10 +23,12 @@ export interface LocalConfig {
   approvers: string[];
   /** Jira Cloud, when JIRA_BASE_URL is set. */
   jira?: JiraConfig;
+  /** Jira Data Center / Server, when JIRA_DC_BASE_URL is set. */
+  jiraDc?: JiraDcConfig;
   /** ServiceNow (tasks and CMDB), when SERVICENOW_URL is set. */
   servicenow?: ServiceNowConfig;
   /** Shared secrets of the inbound webhooks. */
-  webhookSecrets: { jira?: string; servicenow?: string };
+  webhookSecrets: { jira?: string; 'jira-dc'?: string; servicenow?: string };
   /** Rotation calls AWS when AWS_ENDPOINT_URL_SECRETS_MANAGER / _IAM / _STS is set; otherwise a dry run. */
   rotation: 'aws' | 'dry_run';
 }
@@ -46,6 +49,7 @@ export function readLocalConfig(env: NodeJS.ProcessEnv = process.env): LocalConf
     ...sinkConfigs(hub),
     webhookSecrets: {
       ...(s.JIRA_WEBHOOK_SECRET ? { jira: s.JIRA_WEBHOOK_SECRET } : {}),
+      ...(s.JIRA_DC_WEBHOOK_SECRET ? { 'jira-dc': s.JIRA_DC_WEBHOOK_SECRET } : {}),
       ...(s.SERVICENOW_WEBHOOK_SECRET ? { servicenow: s.SERVICENOW_WEBHOOK_SECRET } : {}),
     },
     rotation: localRotationMode(s),

@@ -15,6 +15,7 @@ import { DynamoTicketStore } from '@core/store/dynamo-ticket-store';
 import { ensureTable } from '@core/store/ensure-table';
 import type { LocalTrackerSink } from '@core/store/local-tracker';
 import { SingleTable } from '@core/store/table';
+import { runNotifier, type NotifyResult } from '@core/notify/notifier';
 import { syncTickets, type SyncResult } from '@core/tickets/sync';
 import { DynamoWritebackStore } from '@core/store/dynamo-writeback-store';
 import { syncWriteback, type WritebackResult } from '@core/writeback/sync';
@@ -22,6 +23,7 @@ import type { WebhookDeps } from '@connectors/api/webhooks';
 import type { GithubWebhookDeps } from '@connectors/api/github-webhook';
 import { policyFromFile } from '@connectors/config';
 import { awsClients, buildOwnerChain, buildRotation, type Rotation } from '@connectors/wiring/aws';
+import { buildNotifier, localNotifierSettings } from '@connectors/wiring/notify';
 import { buildTicketing, ticketSync, webhookSettings, type Ticketing } from '@connectors/wiring/ticketing';
 import { buildWriters, localSourceSettings } from '@connectors/wiring/sources';
 import type { LocalConfig } from './config';
@@ -70,6 +72,11 @@ export interface LocalHub {
    * became of their findings (GitHub, GitGuardian, Security Hub, as configured).
    */
   sync(options?: { deadlineMs?: number }): Promise<SyncResult & { writeback: WritebackResult }>;
+  /**
+   * Tells people where they read: routes new notices to the policy's channels and sends each its
+   * digest (webhook URLs from `$CLOSELOOP_HOME/notify-webhooks.json`, read at every run).
+   */
+  notify(): Promise<NotifyResult>;
   close(): Promise<void>;
 }
 
@@ -117,6 +124,7 @@ export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
     const http = axios.create();
     const writeback = new DynamoWritebackStore(table);
     const writers = buildWriters(localSourceSettings(config.hub), http);
+    const secrets = new DynamoManagedSecretStore(table);
     return {
       config,
       client,
@@ -132,7 +140,7 @@ export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
       tickets,
       ticketing,
       tracker: ticketing.tracker,
-      secrets: new DynamoManagedSecretStore(table),
+      secrets,
       reportSource: () => new DynamoReportSource(table),
       exportFiles: (baseUrl) => localExportFiles(config.home, baseUrl),
       http,
@@ -156,6 +164,18 @@ export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
         const written = await syncWriteback({ store, work: writeback, clock, policy, writers, worker }, options);
         return { ...synced, writeback: written };
       },
+      notify: () =>
+        runNotifier(
+          buildNotifier({
+            table,
+            findings: store,
+            secrets,
+            clock,
+            policy,
+            worker,
+            ...localNotifierSettings(config.hub, config.home),
+          }),
+        ),
       close: async () => {
         client.destroy();
         await dynamo?.stop();

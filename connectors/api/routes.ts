@@ -16,7 +16,7 @@ export const DECISION_ACTIONS = [
 export type DecisionAction = (typeof DECISION_ACTIONS)[number];
 
 /** `POST /webhooks/<system>`: inbound ticket webhooks (authenticated by signature, not IAM). */
-export const WEBHOOK_SYSTEMS = ['jira', 'servicenow'] as const;
+export const WEBHOOK_SYSTEMS = ['jira', 'jira-dc', 'servicenow'] as const;
 export type WebhookSystem = (typeof WEBHOOK_SYSTEMS)[number];
 
 /** An API Gateway resource path and its method; `{name}` is a path parameter. */

@@ -8,12 +8,26 @@ import { interpretServiceNowWebhook, parseServiceNowWebhook } from '@connectors/
 import type { ServiceNowConfig } from '@connectors/sinks/servicenow/config';
 
 /** The header carrying `sha256=<hex>` for each system. */
-export const SIGNATURE_HEADERS = { jira: 'x-hub-signature', servicenow: 'x-closeloop-signature' } as const;
+export const SIGNATURE_HEADERS = {
+  jira: 'x-hub-signature',
+  // Jira Data Center signs with the webhook's secret token the same way (HMAC-SHA256, X-Hub-Signature).
+  'jira-dc': 'x-hub-signature',
+  servicenow: 'x-closeloop-signature',
+} as const;
+
+/** Where each system's webhook secret is configured (locally; on AWS, the TicketingSecret). */
+const SECRET_VARIABLES = {
+  jira: 'JIRA_WEBHOOK_SECRET',
+  'jira-dc': 'JIRA_DC_WEBHOOK_SECRET',
+  servicenow: 'SERVICENOW_WEBHOOK_SECRET',
+} as const;
 
 export interface WebhookDeps extends DecisionDeps {
   tickets: TicketStore;
-  secrets: { jira?: string; servicenow?: string };
+  secrets: { jira?: string; 'jira-dc'?: string; servicenow?: string };
   jiraWontDo: string[];
+  /** Jira Data Center's won't-do resolutions. @default jiraWontDo */
+  jiraDcWontDo?: string[];
   servicenowStates: Pick<ServiceNowConfig, 'doneStates' | 'wontDoStates' | 'openStates'>;
 }
 
@@ -34,7 +48,7 @@ const reply = (statusCode: number, body: Record<string, unknown>): WebhookRespon
  * is processed.
  */
 export async function handleTicketWebhook(
-  system: 'jira' | 'servicenow',
+  system: 'jira' | 'jira-dc' | 'servicenow',
   rawBody: string,
   headers: Record<string, string | undefined>,
   deps: WebhookDeps,
@@ -43,7 +57,7 @@ export async function handleTicketWebhook(
   const secret = deps.secrets[system];
   if (!secret)
     return reply(503, {
-      message: `${system} webhooks are not configured (${system === 'jira' ? 'JIRA_WEBHOOK_SECRET' : 'SERVICENOW_WEBHOOK_SECRET'})`,
+      message: `${system} webhooks are not configured (${SECRET_VARIABLES[system]})`,
     });
   if (!verifyHmacSignature(rawBody, lower[SIGNATURE_HEADERS[system]], secret))
     return reply(401, { message: `missing or wrong ${SIGNATURE_HEADERS[system]} signature` });
@@ -55,10 +69,14 @@ export async function handleTicketWebhook(
     return reply(400, { message: 'body is not JSON' });
   }
   let event: InboundTicketEvent;
-  if (system === 'jira') {
+  if (system === 'jira' || system === 'jira-dc') {
+    // Data Center sends the same webhook bodies as Cloud (issue, changelog, user, comment).
     const parsed = parseJiraWebhook(body);
     if (!parsed.ok) return reply(400, { message: `Jira webhook: ${parsed.problems.join('; ')}` });
-    event = interpretJiraWebhook(parsed.value, deps.jiraWontDo);
+    event = interpretJiraWebhook(
+      parsed.value,
+      system === 'jira' ? deps.jiraWontDo : (deps.jiraDcWontDo ?? deps.jiraWontDo),
+    );
   } else {
     const parsed = parseServiceNowWebhook(body);
     if (!parsed.ok) return reply(400, { message: `ServiceNow webhook: ${parsed.problems.join('; ')}` });

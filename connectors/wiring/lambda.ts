@@ -20,6 +20,8 @@ export const TicketingSecretSchema = z
   .object({
     jiraApiToken: z.string().min(1),
     jiraWebhookSecret: z.string().min(16),
+    jiraDcToken: z.string().min(1),
+    jiraDcWebhookSecret: z.string().min(16),
     servicenowPassword: z.string().min(1),
     servicenowToken: z.string().min(1),
     servicenowWebhookSecret: z.string().min(16),

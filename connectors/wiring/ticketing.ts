@@ -8,6 +8,13 @@ import type { SyncDeps } from '@core/tickets/sync';
 import type { HubConfig } from '../config';
 import { jiraConfigured, jiraWontDoResolutions, readJiraConfig, type JiraConfig } from '../sinks/jira/config';
 import { JiraSink } from '../sinks/jira/jira-sink';
+import {
+  jiraDcConfigured,
+  jiraDcWontDoResolutions,
+  readJiraDcConfig,
+  type JiraDcConfig,
+} from '../sinks/jira-dc/config';
+import { JiraDcSink } from '../sinks/jira-dc/jira-dc-sink';
 import { servicenowHttp } from '../sinks/servicenow/client';
 import { ServiceNowCmdb } from '../sinks/servicenow/cmdb';
 import {
@@ -22,6 +29,7 @@ import type { LambdaServices, TicketingSecret } from './lambda';
 /** The ticketing systems that are configured, with their credentials. */
 export interface SinkConfigs {
   jira?: JiraConfig;
+  jiraDc?: JiraDcConfig;
   servicenow?: ServiceNowConfig;
 }
 
@@ -34,6 +42,9 @@ export function sinkConfigs(config: HubConfig, credentials: TicketingSecret = {}
   return {
     ...(jiraConfigured(config.env)
       ? { jira: readJiraConfig(config.env, credentials.jiraApiToken ? { apiToken: credentials.jiraApiToken } : {}) }
+      : {}),
+    ...(jiraDcConfigured(config.env)
+      ? { jiraDc: readJiraDcConfig(config.env, credentials.jiraDcToken ? { token: credentials.jiraDcToken } : {}) }
       : {}),
     ...(servicenow ? { servicenow } : {}),
   };
@@ -55,13 +66,14 @@ function servicenowSettings(config: HubConfig, credentials: TicketingSecret): Se
 export function checkSinkSettings(config: HubConfig): void {
   sinkConfigs(config, {
     jiraApiToken: 'read-at-first-use',
+    jiraDcToken: 'read-at-first-use',
     ...(config.env.SERVICENOW_USER
       ? { servicenowPassword: 'read-at-first-use' }
       : { servicenowToken: 'read-at-first-use' }),
   });
 }
 
-/** The sinks of the hub: its own local tracker always, Jira and ServiceNow when configured, and the CMDB. */
+/** The sinks of the hub: its own local tracker always, Jira (Cloud, Data Center) and ServiceNow when configured, and the CMDB. */
 export interface Ticketing {
   tracker: LocalTrackerSink;
   sinks: Partial<Record<SinkKind, TicketSink>>;
@@ -81,10 +93,12 @@ export function buildTicketing(table: SingleTable, settings: SinkConfigs, clock:
     sinks: {
       local: tracker,
       ...(settings.jira ? { jira: new JiraSink(settings.jira) } : {}),
+      ...(settings.jiraDc ? { 'jira-dc': new JiraDcSink(settings.jiraDc) } : {}),
       ...(sn && snHttp ? { servicenow: new ServiceNowSink(sn, snHttp) } : {}),
     },
     configured: {
       ...(settings.jira ? { jiraProject: settings.jira.projectKey } : {}),
+      ...(settings.jiraDc ? { jiraDcProject: settings.jiraDc.projectKey } : {}),
       servicenow: Boolean(sn),
     },
     ...(sn && snHttp ? { cmdb: new ServiceNowCmdb(sn, snHttp) } : {}),
@@ -108,6 +122,7 @@ export function ticketSync(
 export function webhookSettings(config: HubConfig, settings: SinkConfigs = {}) {
   return {
     jiraWontDo: settings.jira?.wontDoResolutions ?? jiraWontDoResolutions(config.env),
+    jiraDcWontDo: settings.jiraDc?.wontDoResolutions ?? jiraDcWontDoResolutions(config.env),
     servicenowStates: settings.servicenow ?? servicenowInboundStates(config.env),
   };
 }

@@ -136,7 +136,8 @@ export function mergeObservation(existing: Finding, obs: Observation, now: Date,
     changes.push(`${added.length} new location${added.length === 1 ? '' : 's'}`);
   }
 
-  if (VALIDITY_STRENGTH[obs.validity] > VALIDITY_STRENGTH[existing.validity]) {
+  const validityRaised = VALIDITY_STRENGTH[obs.validity] > VALIDITY_STRENGTH[existing.validity];
+  if (validityRaised) {
     next.validity = obs.validity;
     changes.push(`validity ${existing.validity} → ${obs.validity}`);
   }
@@ -162,7 +163,14 @@ export function mergeObservation(existing: Finding, obs: Observation, now: Date,
   }
 
   if (changes.length > 0) {
-    events.push({ at, actor, action: 'finding.updated', reason: changes.join('; ') });
+    events.push({
+      at,
+      actor,
+      action: 'finding.updated',
+      reason: changes.join('; '),
+      // Structured, so that "now verified active" can be told to people (core/notify/notices.ts).
+      ...(validityRaised ? { data: { validity: { from: existing.validity, to: next.validity } } } : {}),
+    });
   }
 
   const contentChanged =

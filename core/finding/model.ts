@@ -236,7 +236,11 @@ export const FindingSchema = z.object({
   expiredException: RiskExceptionSchema.extend({ expiredAt: z.string() }).optional(),
   /** The finding's ticket, once the sync created it. */
   ticket: z
-    .object({ system: z.enum(['local', 'jira', 'servicenow']), key: z.string().min(1), url: z.string().optional() })
+    .object({
+      system: z.enum(['local', 'jira', 'jira-dc', 'servicenow']),
+      key: z.string().min(1),
+      url: z.string().optional(),
+    })
     .optional(),
   status: FindingStatusSchema,
   firstSeen: z.string(),

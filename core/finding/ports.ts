@@ -1,4 +1,5 @@
 import type { AuditEvent } from '../audit/chain';
+import type { Notice } from '../notify/model';
 import type { TicketWork } from '../tickets/model';
 import type { WritebackWork } from '../writeback/model';
 import type { ExpiredExceptionRecord } from './history';
@@ -20,6 +21,8 @@ export interface FindingWrite {
   outbox: TicketWork[];
   /** What the events tell the scanners that reported the finding (the write-back outbox). */
   writeback?: WritebackWork[];
+  /** What the events tell people outside the ticket (SLA breaches, approvals waiting, …), routed by the notifier. */
+  notices: Notice[];
   /** History kept beside the finding: the exception that expired with this write. */
   history: ExpiredExceptionRecord[];
 }

@@ -1,4 +1,5 @@
 import type { AuditEvent } from '../audit/chain';
+import { noticesFor } from '../notify/notices';
 import { ticketWorkFor } from '../tickets/outbox';
 import { writebackWorkFor } from '../writeback/outbox';
 import { expiredExceptionsOf } from './history';
@@ -6,8 +7,8 @@ import type { FindingWrite } from './ports';
 
 /**
  * A finding write with everything it owes besides its events: the ticket work and the scanner
- * write-backs they cause (the transactional outboxes) and the history items of an expiring exception. The store only
- * persists what this says.
+ * write-backs they cause (the transactional outboxes), the notices they give people, and the
+ * history items of an expiring exception. The store only persists what this says.
  */
 export function findingWrite(parts: {
   finding: FindingWrite['finding'];
@@ -22,6 +23,7 @@ export function findingWrite(parts: {
     aliases: parts.aliases ?? [],
     outbox: ticketWorkFor(parts.events),
     writeback: writebackWorkFor(parts.finding, parts.events),
+    notices: noticesFor(parts.events, parts.finding),
     history: expiredExceptionsOf(parts.finding, parts.events),
   };
 }

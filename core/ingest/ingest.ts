@@ -297,7 +297,7 @@ async function applyRound(
   for (let round = 0; pendingIds.size > 0; round++) {
     if (round >= MAX_CONFLICT_ROUNDS) throw new ConcurrentUpdateError([...pendingIds][0]!);
     const existing = await store.getMany([...pendingIds]);
-    const writes = new Map<string, Omit<FindingWrite, 'outbox' | 'history'>>();
+    const writes = new Map<string, Omit<FindingWrite, 'outbox' | 'notices' | 'history'>>();
     const working = new Map<string, Finding>(existing);
     const originalVersion = new Map<string, number | null>(
       [...pendingIds].map((id) => [id, existing.get(id)?.version ?? null]),

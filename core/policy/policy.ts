@@ -11,6 +11,7 @@ import {
 import { parseRecord } from '../shared/problems';
 import { TicketRouteSchema } from '../tickets/routing';
 import { DAY_MS } from '../shared/clock';
+import { NotificationPolicySchema } from '../notify/model';
 
 /** Never more than a year of accepted risk, whatever a policy file says. */
 export const ABSOLUTE_MAX_EXCEPTION_DAYS = 365;
@@ -135,6 +136,11 @@ export const PolicySchema = z.object({
       securityhub: z.boolean().default(true),
     })
     .default({ github: true, gitguardian: true, securityhub: true }),
+  /**
+   * Who hears about what outside the ticket: Slack / Teams channels and email (SNS), each with
+   * the notices and recipients it carries; digested, at most one message per channel per run.
+   */
+  notifications: NotificationPolicySchema,
   /** Automated rotation and credential hygiene. */
   rotation: z
     .object({

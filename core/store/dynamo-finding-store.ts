@@ -17,6 +17,7 @@ import type { CursorStore } from '../ingest/ports';
 import { severityRank } from '../finding/standards';
 import type { TicketWork } from '../tickets/model';
 import type { WritebackWork } from '../writeback/model';
+import { toNoticeItem } from './dynamo-notification-store';
 import {
   SORT_PREFIX,
   STORE_RETRY,
@@ -34,13 +35,14 @@ const MAX_TRANSACTION_ITEMS = 100;
 /** Transactions of one ingest round in flight at once. */
 const MAX_CONCURRENT_TRANSACTIONS = 4;
 
-/** Items one finding write puts into a transaction: head, events, aliases, ticket work, history. */
+/** Items one finding write puts into a transaction: head, events, aliases, ticket work, notices, history. */
 const itemCount = (write: FindingWrite) =>
   1 +
   write.events.length +
   write.aliases.length +
   write.outbox.length +
   (write.writeback?.length ?? 0) +
+  write.notices.length +
   write.history.length;
 
 /** The finding item with its index keys. Sparse indexes get their keys only when they apply. */
@@ -229,6 +231,7 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
       ),
       ...write.outbox.map((work) => put(toWorkItem(work))),
       ...(write.writeback ?? []).map((work) => put(toWritebackItem(work))),
+      ...write.notices.map((notice) => put(toNoticeItem(notice))),
       ...write.history.map((record) => put(toExpiredExceptionItem(record))),
     ];
   }

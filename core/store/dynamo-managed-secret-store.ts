@@ -8,6 +8,8 @@ import {
   type ManagedSecretRecord,
   type ManagedSecretStore,
 } from '../rotation/managed-secrets';
+import { noticeFor } from '../notify/notices';
+import { toNoticeItem } from './dynamo-notification-store';
 import { SORT_PREFIX, indexKeys, keys, onIndex, partitions, type SingleTable } from './table';
 
 const MAX_ATTEMPTS = 8;
@@ -48,6 +50,8 @@ export class DynamoManagedSecretStore implements ManagedSecretStore {
           next.failures += 1;
         }
       }
+      // A failed or abandoned scheduled rotation is told to people (core/notify), with its event.
+      const notice = noticeFor(event!, 'managed_secret');
       try {
         await this.table.doc.send(
           new TransactWriteCommand({
@@ -84,6 +88,7 @@ export class DynamoManagedSecretStore implements ManagedSecretStore {
                   ConditionExpression: 'attribute_not_exists(pk)',
                 },
               },
+              ...(notice ? [{ Put: { TableName: this.table.name, Item: toNoticeItem(notice) } }] : []),
             ],
           }),
         );

@@ -65,11 +65,17 @@ export const partitions = {
   outbox: 'OUTBOX',
   /** byTimer: pending write-back to scanners, by when it may next be tried. */
   writeback: 'WRITEBACK',
+  /** byTimer: notices not yet routed to their channels. */
+  notify: 'NOTIFY',
+  /** One notification channel: its deliveries, its digests and the head naming the open one. */
+  channel: (name: string) => `NOTIFY#${name}`,
+  /** byTimer: a channel's deliveries not yet sent. */
+  channelQueue: (name: string) => `QUEUE#${name}`,
   eventDay: (day: string, shard: number) => `EVENTDAY#${day}#${shard}`,
 } as const;
 
 /** Sort-key prefixes that Queries within a partition name. */
-export const SORT_PREFIX = { event: 'EVENT#', localTicket: 'CL-', writeback: 'WRITEBACK#' } as const;
+export const SORT_PREFIX = { event: 'EVENT#', localTicket: 'CL-', writeback: 'WRITEBACK#', digest: 'DIGEST#' } as const;
 
 /** The primary key of every item type (see ITEM_TYPES). */
 export const keys = {
@@ -107,7 +113,28 @@ export const keys = {
     pk: partitions.managedSecret(arn),
     sk: `DELIVERY#${deliveryId}`,
   }),
+  /** A notice beside its finding: `key` is the event's sequence number or `exception.expiring#<until>`. */
+  findingNotice: (findingId: string, key: string) => ({ pk: partitions.finding(findingId), sk: `NOTICE#${key}` }),
+  managedSecretNotice: (arn: string, key: string) => ({ pk: partitions.managedSecret(arn), sk: `NOTICE#${key}` }),
+  /** A notice routed to one channel: queued (byTimer `QUEUE#<channel>`) until its digest is sent, then kept. */
+  notificationDelivery: (channel: string, noticeId: string) => ({
+    pk: partitions.channel(channel),
+    sk: `DELIVERY#${noticeId}`,
+  }),
+  /** A channel's head: the digest it has open, at most one, so a channel gets one message per run. */
+  notificationChannel: (channel: string) => ({ pk: partitions.channel(channel), sk: '#CHANNEL' }),
+  /** A digest, open or sent (kept: what each channel was told, and when). */
+  digest: (channel: string, digestId: string) => ({
+    pk: partitions.channel(channel),
+    sk: `${SORT_PREFIX.digest}${digestId}`,
+  }),
 } as const;
+
+/** The sort-key part of a notice's key: an event's sequence number sorts as a number. */
+export const noticeKey = (notice: { id: string; subject: string }) => {
+  const rest = notice.id.slice(notice.subject.length + 1);
+  return /^\d+$/.test(rest) ? seqKey(Number(rest)) : rest;
+};
 
 /** Alias of a ticket key (inbound webhooks find the finding by it). */
 export const ticketAliasKey = (system: string, key: string) => `ticket:${system}:${key}`;
@@ -175,6 +202,14 @@ export const indexKeys = {
     [byTimer.partitionKey]: partitions.writeback,
     [byTimer.sortKey]: `${work.nextAttemptAt}#${work.findingId}#${seqKey(work.seq)}`,
   }),
+  notice: (notice: { at: string; id: string; subject: string }) => ({
+    [byTimer.partitionKey]: partitions.notify,
+    [byTimer.sortKey]: `${notice.at}#${notice.subject}#${noticeKey(notice)}`,
+  }),
+  queued: (channel: string, notice: { at: string; id: string }) => ({
+    [byTimer.partitionKey]: partitions.channelQueue(channel),
+    [byTimer.sortKey]: `${notice.at}#${notice.id}`,
+  }),
 } as const;
 
 /**
@@ -236,6 +271,26 @@ export const ITEM_TYPES: readonly ItemType[] = [
   { item: 'managed secret (rotations)', type: 'managed_secret', pk: 'MANAGED_SECRET#<arn>', sk: '#STATE' },
   { item: 'managed secret event', type: 'event', pk: 'MANAGED_SECRET#<arn>', sk: 'EVENT#<seq>' },
   { item: 'managed secret delivery', type: 'delivery', pk: 'MANAGED_SECRET#<arn>', sk: 'DELIVERY#<delivery id>' },
+  {
+    item: 'notice (what people are told: SLA breach, approval waiting, …)',
+    type: 'notice',
+    pk: 'FINDING#<id>',
+    sk: 'NOTICE#<event seq or exception.expiring#until>',
+  },
+  { item: 'managed secret notice', type: 'notice', pk: 'MANAGED_SECRET#<arn>', sk: 'NOTICE#<event seq>' },
+  {
+    item: 'notice routed to a channel (queued until sent, then kept)',
+    type: 'notification_delivery',
+    pk: 'NOTIFY#<channel>',
+    sk: 'DELIVERY#<notice id>',
+  },
+  {
+    item: 'notification channel (its open digest)',
+    type: 'notification_channel',
+    pk: 'NOTIFY#<channel>',
+    sk: '#CHANNEL',
+  },
+  { item: 'digest (open, then sent; kept)', type: 'digest', pk: 'NOTIFY#<channel>', sk: 'DIGEST#<digest id>' },
 ];
 
 /** One family of index partitions, as the README's index table lists them. */
@@ -258,6 +313,8 @@ export const INDEX_PARTITIONS: readonly IndexPartition[] = [
   { index: 'byTimer', pk: 'EVENTDAY#<YYYY-MM-DD>#<0-7>', sk: '<at>#<id>#<seq>' },
   { index: 'byTimer', pk: 'OUTBOX', sk: '<createdAt>#<id>#<seq>' },
   { index: 'byTimer', pk: 'WRITEBACK', sk: '<next attempt>#<id>#<seq>' },
+  { index: 'byTimer', pk: 'NOTIFY', sk: '<at>#<subject>#<notice key>' },
+  { index: 'byTimer', pk: 'QUEUE#<channel>', sk: '<at>#<notice id>' },
 ];
 
 /** CreateTable input for DynamoDB (local or real): on-demand, all keys strings, GSIs project all. */

@@ -28,7 +28,7 @@ export interface InboundTicketEvent {
  */
 export async function applyTicketEvent(
   deps: DecisionDeps & { tickets: TicketStore },
-  system: 'jira' | 'servicenow',
+  system: 'jira' | 'jira-dc' | 'servicenow',
   event: InboundTicketEvent,
 ): Promise<{ outcome: 'applied' | 'ignored'; message: string }> {
   const id = event.findingIdFromLabel ?? (await deps.tickets.findingForTicketKey(system, event.key));

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 
-/** Which system holds a finding's ticket: a Jira project, a ServiceNow group, or the hub's own tracker. */
+/** Which system holds a finding's ticket: a Jira Cloud or Data Center project, a ServiceNow group, or the hub's own tracker. */
 export const SinkRefSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('local') }),
   z.object({ kind: z.literal('jira'), project: z.string().min(1) }),
+  z.object({ kind: z.literal('jira-dc'), project: z.string().min(1) }),
   z.object({ kind: z.literal('servicenow'), assignmentGroup: z.string().min(1).optional() }),
 ]);
 export type SinkRef = z.infer<typeof SinkRefSchema>;

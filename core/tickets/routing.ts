@@ -20,6 +20,8 @@ export const TicketRouteSchema = z.object({
     z.object({ kind: z.literal('local') }),
     /** `project` defaults to JIRA_PROJECT_KEY. */
     z.object({ kind: z.literal('jira'), project: z.string().min(1).optional() }),
+    /** Jira Data Center / Server; `project` defaults to JIRA_DC_PROJECT_KEY. */
+    z.object({ kind: z.literal('jira-dc'), project: z.string().min(1).optional() }),
     z.object({ kind: z.literal('servicenow'), assignmentGroup: z.string().min(1).optional() }),
   ]),
 });
@@ -33,14 +35,21 @@ export class RoutingError extends ConfigurationError {
   }
 }
 
+/** The ticket systems that are configured: their default projects, and ServiceNow. */
+export interface ConfiguredSinks {
+  jiraProject?: string;
+  jiraDcProject?: string;
+  servicenow: boolean;
+}
+
 /**
  * The sink a finding's ticket goes to: the first matching route; otherwise the default (Jira
- * when configured, else ServiceNow when configured, else the hub's local tracker).
+ * Cloud when configured, else Jira Data Center, else ServiceNow, else the hub's local tracker).
  */
 export function routeTicket(
   finding: Pick<Finding, 'owner' | 'asset' | 'severity'>,
   routes: TicketRoute[],
-  configured: { jiraProject?: string; servicenow: boolean },
+  configured: ConfiguredSinks,
 ): SinkRef {
   const route = routes.find(
     (r) =>
@@ -50,16 +59,25 @@ export function routeTicket(
   );
   if (route) return resolve(route.sink, configured);
   if (configured.jiraProject) return { kind: 'jira', project: configured.jiraProject };
+  if (configured.jiraDcProject) return { kind: 'jira-dc', project: configured.jiraDcProject };
   if (configured.servicenow) return { kind: 'servicenow' };
   return { kind: 'local' };
 }
 
-function resolve(sink: TicketRoute['sink'], configured: { jiraProject?: string; servicenow: boolean }): SinkRef {
+function resolve(sink: TicketRoute['sink'], configured: ConfiguredSinks): SinkRef {
   if (sink.kind === 'jira') {
     const project = sink.project ?? configured.jiraProject;
     if (!project)
       throw new RoutingError('a ticket route sends to Jira without a project and JIRA_PROJECT_KEY is not set');
     return { kind: 'jira', project };
+  }
+  if (sink.kind === 'jira-dc') {
+    const project = sink.project ?? configured.jiraDcProject;
+    if (!project)
+      throw new RoutingError(
+        'a ticket route sends to Jira Data Center without a project and JIRA_DC_PROJECT_KEY is not set',
+      );
+    return { kind: 'jira-dc', project };
   }
   if (sink.kind === 'servicenow')
     return sink.assignmentGroup
@@ -68,4 +86,5 @@ function resolve(sink: TicketRoute['sink'], configured: { jiraProject?: string; 
   return { kind: 'local' };
 }
 
-export const sinkName = (kind: SinkKind) => ({ local: 'local tracker', jira: 'Jira', servicenow: 'ServiceNow' })[kind];
+export const sinkName = (kind: SinkKind) =>
+  ({ local: 'local tracker', jira: 'Jira', 'jira-dc': 'Jira Data Center', servicenow: 'ServiceNow' })[kind];

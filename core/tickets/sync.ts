@@ -8,7 +8,7 @@ import { redactText } from '../shared/redaction';
 import { ticketDraft } from './draft';
 import { workId, type SinkRef, type TicketRecord, type TicketWork } from './model';
 import type { TicketSink, TicketStore } from './ports';
-import { routeTicket, sinkName } from './routing';
+import { routeTicket, sinkName, type ConfiguredSinks } from './routing';
 
 export interface SyncDeps {
   store: FindingStore;
@@ -17,8 +17,8 @@ export interface SyncDeps {
   policy: Policy;
   /** The sinks that are configured; the local tracker is always there. */
   sinks: Partial<Record<SinkRef['kind'], TicketSink>>;
-  /** For routing: the default Jira project, and whether ServiceNow is configured. */
-  configured: { jiraProject?: string; servicenow: boolean };
+  /** For routing: the default Jira projects, and whether ServiceNow is configured. */
+  configured: ConfiguredSinks;
   /** This worker's name in leases (unique per process). */
   worker: string;
   /** How long a lease protects a ticket from other workers. @default 5 minutes */

@@ -58,7 +58,7 @@ export class TicketSync extends Construct {
     super(scope, id);
     this.credentials = new Secret(this, 'Credentials', {
       description:
-        'closeloop ticketing credentials (JSON): jiraApiToken, jiraWebhookSecret, servicenowPassword or servicenowToken, servicenowWebhookSecret',
+        'closeloop ticketing credentials (JSON): jiraApiToken, jiraWebhookSecret, jiraDcToken, jiraDcWebhookSecret, servicenowPassword or servicenowToken, servicenowWebhookSecret',
       generateSecretString: { secretStringTemplate: '{}', generateStringKey: 'unused', excludePunctuation: true },
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -71,6 +71,7 @@ export class TicketSync extends Construct {
       CLOSELOOP_TICKETING_SECRET: this.credentials.secretArn,
       ...(props.policy ? { CLOSELOOP_POLICY: JSON.stringify(props.policy) } : {}),
       ...props.settings?.jira,
+      ...props.settings?.['jira-dc'],
       ...props.settings?.servicenow,
     };
 
@@ -141,7 +142,7 @@ export class TicketSync extends Construct {
     Validations.of(hooks).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason:
-        'Jira and ServiceNow cannot sign requests with SigV4; each webhook is authenticated by an HMAC-SHA256 signature of the raw body under a shared secret, compared in constant time, and rejected with 401 otherwise.',
+        'Jira (Cloud and Data Center) and ServiceNow cannot sign requests with SigV4; each webhook is authenticated by an HMAC-SHA256 signature of the raw body under a shared secret, compared in constant time, and rejected with 401 otherwise.',
     });
     Validations.of(hooks).acknowledge({
       id: 'AwsSolutions-COG4',

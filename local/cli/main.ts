@@ -7,6 +7,7 @@ import { findingsCommand } from './commands/findings';
 import { hygieneCommand } from './commands/hygiene';
 import { ingestCommand } from './commands/ingest';
 import { initCommand } from './commands/init';
+import { notifyCommand } from './commands/notify';
 import { pullCommand } from './commands/pull';
 import { quarantineCommand } from './commands/quarantine';
 import { reportCommand } from './commands/report';
@@ -42,6 +43,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     syncCommand(cli),
     ticketsCommand(cli),
     tickCommand(cli),
+    notifyCommand(cli),
     approvalCommand(cli, 'approve'),
     approvalCommand(cli, 'reject'),
     exceptionCommand(cli),

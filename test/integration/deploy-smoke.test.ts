@@ -150,6 +150,16 @@ describe('the smoke test catches', () => {
       ok: false,
       error: 'init: CLOSELOOP_TICKETING_SECRET is required',
     });
+    const notifier = byDescription('tell people where they read: digests to Slack, Teams and email');
+    const { CLOSELOOP_NOTIFY_SECRET: _webhooks, ...withoutWebhooks } = placeholderEnvironment(
+      notifier,
+      template,
+      PLACE,
+    );
+    expect(await start(notifier, { environment: withoutWebhooks })).toEqual({
+      ok: false,
+      error: 'init: CLOSELOOP_NOTIFY_SECRET is required',
+    });
   });
 
   it('a scanner pull without what it pulls, or a write-back naming a scanner it does not know', async () => {

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,4 +33,17 @@ export function aCliEnvironment(options: { embedded?: boolean; env?: Record<stri
   };
   const run = (...args: string[]): CliResult => runWith({}, ...args);
   return { home, env, run, runWith };
+}
+
+/** Runs the CLI without blocking this process, so that HTTP stand-ins in the test can answer it. */
+export function runCliAsync(env: Record<string, string>, ...args: string[]): Promise<CliResult> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', fail);
+    child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
+  });
 }

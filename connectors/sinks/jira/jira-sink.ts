@@ -12,6 +12,11 @@ import {
 import { raisedPriority } from '@core/tickets/priority';
 import { sectionsDoc, textDoc } from './adf';
 import type { JiraConfig } from './config';
+
+/** What the sink itself needs of its configuration; Jira Cloud adds the e-mail and token of Basic auth. */
+export type JiraSinkConfig = Omit<JiraConfig, 'email' | 'apiToken'> & Partial<Pick<JiraConfig, 'email' | 'apiToken'>>;
+/** An issue as a search page lists it (with the labels asked for). */
+export type JiraListedIssue = { key: string; fields: { labels?: string[] } };
 import {
   CommentPageSchema,
   CreatedIssuesSchema,
@@ -53,16 +58,18 @@ export function jiraErrorText(body: unknown): string {
  * status category. Reads and idempotent writes retry; creates never retry blindly.
  */
 export class JiraSink implements TicketSink {
-  readonly kind = 'jira' as const;
+  readonly kind: 'jira' | 'jira-dc' = 'jira';
   readonly lookupLagMs: number;
   readonly maxBatch: number;
-  private readonly http: AxiosInstance;
-  /** owner email → accountId (or null: no such Jira user), for the life of the process. */
-  private readonly accounts = new Map<string, Promise<string | null>>();
+  protected readonly http: AxiosInstance;
+  /** The REST API this Jira speaks (Data Center: `/rest/api/2`, see connectors/sinks/jira-dc). */
+  protected readonly api: string = '/rest/api/3';
+  /** owner email → the assignee field's value (or null: no such Jira user), for the life of the process. */
+  private readonly accounts = new Map<string, Promise<Record<string, string> | null>>();
 
   constructor(
-    private readonly config: JiraConfig,
-    private readonly retry: RetryPolicy = DEFAULT_RETRY_POLICY,
+    protected readonly config: JiraSinkConfig,
+    protected readonly retry: RetryPolicy = DEFAULT_RETRY_POLICY,
     http?: AxiosInstance,
   ) {
     this.lookupLagMs = config.searchLagMs;
@@ -72,7 +79,7 @@ export class JiraSink implements TicketSink {
       axios.create({
         baseURL: config.baseUrl,
         timeout: 30_000,
-        auth: { username: config.email, password: config.apiToken },
+        auth: { username: config.email ?? '', password: config.apiToken ?? '' },
         headers: { accept: 'application/json', 'content-type': 'application/json' },
       });
   }
@@ -83,7 +90,7 @@ export class JiraSink implements TicketSink {
   }
 
   async create(drafts: TicketDraft[], sink: SinkRef): Promise<CreateResult[]> {
-    const project = sink.kind === 'jira' ? sink.project : this.config.projectKey;
+    const project = 'project' in sink ? sink.project : this.config.projectKey;
     // A user search that fails leaves that issue unassigned (with the comment below), never the batch.
     const assignees = await Promise.all(drafts.map((d) => this.accountIdFor(d.owner).catch(() => null)));
     const issueUpdates = drafts.map((d, i) => ({ fields: this.fields(d, project, assignees[i] ?? null) }));
@@ -92,7 +99,7 @@ export class JiraSink implements TicketSink {
       // 400 carries per-item errors when every element failed; it is an answer, not a failure.
       {
         method: 'POST',
-        url: '/rest/api/3/issue/bulk',
+        url: `${this.api}/issue/bulk`,
         data: { issueUpdates },
         validateStatus: (s) => s === 201 || s === 400,
       },
@@ -134,40 +141,84 @@ export class JiraSink implements TicketSink {
     return results;
   }
 
-  private fields(d: TicketDraft, project: string, accountId: string | null): Record<string, unknown> {
+  private fields(d: TicketDraft, project: string, assignee: Record<string, string> | null): Record<string, unknown> {
     return {
       project: { key: project },
       issuetype: { name: this.config.issueType },
       summary: d.summary,
-      description: sectionsDoc(d.sections),
+      description: this.description(d),
       priority: { name: this.config.priorities.bySeverity[d.finding.severity] },
       ...(d.dueDate ? { duedate: d.dueDate } : {}),
       labels: ['closeloop', d.label],
-      ...(accountId ? { assignee: { accountId } } : {}),
+      ...(assignee ? { assignee } : {}),
       ...(this.config.components.length > 0 ? { components: this.config.components.map((name) => ({ name })) } : {}),
       ...this.config.customFields,
     };
   }
 
-  /** Owner email → Jira accountId through user search, cached (misses too). Non-emails: none. */
-  private accountIdFor(owner: string): Promise<string | null> {
+  /** The issue description: ADF on Jira Cloud. */
+  protected description(d: TicketDraft): unknown {
+    return sectionsDoc(d.sections);
+  }
+
+  /** A comment's body carrying the work id: ADF and a comment property on Jira Cloud. */
+  protected commentPayload(text: string, workId: string): Record<string, unknown> {
+    return { body: textDoc(`closeloop: ${text}`), properties: [{ key: WORK_PROPERTY, value: { id: workId } }] };
+  }
+
+  /** Whether a listed comment is the one a work item added (see `commentPayload`). */
+  protected carriesWork(
+    comment: { properties?: Array<{ key: string; value: unknown }>; body?: unknown },
+    workId: string,
+  ) {
+    return Boolean(
+      comment.properties?.some((p) => p.key === WORK_PROPERTY && (p.value as { id?: string } | null)?.id === workId),
+    );
+  }
+
+  /** The user an owner's e-mail names, as the assignee field wants it (`{accountId}` on Jira Cloud). */
+  protected async findUser(email: string): Promise<Record<string, string> | null> {
+    const response = await requestWithRetry<unknown>(
+      this.http,
+      { method: 'GET', url: `${this.api}/user/search`, params: { query: email, maxResults: 10 } },
+      this.retry,
+    );
+    const users = UsersSchema.safeParse(response.data);
+    if (!users.success) throw new JiraResponseError('Jira user search answered without a list of users');
+    const active = users.data.filter((u) => u.active !== false && u.accountType !== 'app');
+    const exact = active.filter((u) => u.emailAddress?.toLowerCase() === email);
+    // Email addresses may be hidden by privacy settings: one active match is the person.
+    const accountId = exact[0]?.accountId ?? (active.length === 1 ? active[0]!.accountId : null);
+    return accountId ? { accountId } : null;
+  }
+
+  /** The issues a JQL query finds, page by page (Jira Cloud: `search/jql` with page tokens). */
+  protected async *searchIssues(jql: string): AsyncGenerator<JiraListedIssue[]> {
+    let nextPageToken: string | undefined;
+    do {
+      const response = await requestWithRetry<unknown>(
+        this.http,
+        {
+          method: 'POST',
+          url: `${this.api}/search/jql`,
+          data: { jql, fields: ['labels'], maxResults: 100, ...(nextPageToken ? { nextPageToken } : {}) },
+        },
+        this.retry,
+      );
+      const page = SearchResultsSchema.safeParse(response.data);
+      if (!page.success) throw new JiraResponseError('Jira search answered without a list of issues');
+      yield page.data.issues;
+      nextPageToken = page.data.nextPageToken ?? undefined;
+    } while (nextPageToken);
+  }
+
+  /** Owner email → the assignee through user search, cached (misses too). Non-emails: none. */
+  private accountIdFor(owner: string): Promise<Record<string, string> | null> {
     if (!owner.includes('@')) return Promise.resolve(null);
     const email = owner.toLowerCase();
     let cached = this.accounts.get(email);
     if (!cached) {
-      cached = (async () => {
-        const response = await requestWithRetry<unknown>(
-          this.http,
-          { method: 'GET', url: '/rest/api/3/user/search', params: { query: email, maxResults: 10 } },
-          this.retry,
-        );
-        const users = UsersSchema.safeParse(response.data);
-        if (!users.success) throw new JiraResponseError('Jira user search answered without a list of users');
-        const active = users.data.filter((u) => u.active !== false && u.accountType !== 'app');
-        const exact = active.filter((u) => u.emailAddress?.toLowerCase() === email);
-        // Email addresses may be hidden by privacy settings: one active match is the person.
-        return exact[0]?.accountId ?? (active.length === 1 ? active[0]!.accountId : null);
-      })();
+      cached = this.findUser(email);
       cached.catch(() => this.accounts.delete(email));
       this.accounts.set(email, cached);
     }
@@ -175,35 +226,22 @@ export class JiraSink implements TicketSink {
   }
 
   async find(findingIds: string[], sink: SinkRef): Promise<Map<string, { key: string; url?: string }>> {
-    const project = sink.kind === 'jira' ? sink.project : this.config.projectKey;
+    const project = 'project' in sink ? sink.project : this.config.projectKey;
     const byLabel = new Map(findingIds.map((id) => [ticketLabel(id), id]));
     const labels = [...byLabel.keys()];
     const found = new Map<string, { key: string; url?: string }>();
     for (let i = 0; i < labels.length; i += LABELS_PER_SEARCH) {
       const chunk = labels.slice(i, i + LABELS_PER_SEARCH);
       const jql = `project = "${project}" AND labels in (${chunk.map((l) => `"${l}"`).join(', ')}) ORDER BY created ASC`;
-      let nextPageToken: string | undefined;
-      do {
-        const response = await requestWithRetry<unknown>(
-          this.http,
-          {
-            method: 'POST',
-            url: '/rest/api/3/search/jql',
-            data: { jql, fields: ['labels'], maxResults: 100, ...(nextPageToken ? { nextPageToken } : {}) },
-          },
-          this.retry,
-        );
-        const page = SearchResultsSchema.safeParse(response.data);
-        if (!page.success) throw new JiraResponseError('Jira search answered without a list of issues');
-        for (const issue of page.data.issues) {
+      for await (const issues of this.searchIssues(jql)) {
+        for (const issue of issues) {
           for (const label of issue.fields.labels ?? []) {
             const id = byLabel.get(label);
             // Oldest first: if two issues ever carry one label, the first one is the finding's.
             if (id && !found.has(id)) found.set(id, { key: issue.key, url: this.browseUrl(issue.key) });
           }
         }
-        nextPageToken = page.data.nextPageToken ?? undefined;
-      } while (nextPageToken);
+      }
     }
     return found;
   }
@@ -225,7 +263,7 @@ export class JiraSink implements TicketSink {
           this.http,
           {
             method: 'PUT',
-            url: `/rest/api/3/issue/${encodeURIComponent(key)}`,
+            url: `${this.api}/issue/${encodeURIComponent(key)}`,
             data: { fields: { priority: { name: target } } },
           },
           this.retry,
@@ -250,8 +288,8 @@ export class JiraSink implements TicketSink {
       this.http,
       {
         method: 'POST',
-        url: `/rest/api/3/issue/${encodeURIComponent(key)}/comment`,
-        data: { body: textDoc(`closeloop: ${text}`), properties: [{ key: WORK_PROPERTY, value: { id: workId } }] },
+        url: `${this.api}/issue/${encodeURIComponent(key)}/comment`,
+        data: this.commentPayload(text, workId),
       },
       this.retry,
       { idempotent: false },
@@ -264,19 +302,14 @@ export class JiraSink implements TicketSink {
         this.http,
         {
           method: 'GET',
-          url: `/rest/api/3/issue/${encodeURIComponent(key)}/comment`,
+          url: `${this.api}/issue/${encodeURIComponent(key)}/comment`,
           params: { startAt, maxResults: 100, orderBy: '-created', expand: 'properties' },
         },
         this.retry,
       );
       const page = CommentPageSchema.safeParse(response.data);
       if (!page.success) throw new JiraResponseError(`Jira answered ${key}'s comments without a page of comments`);
-      if (
-        page.data.comments.some((c) =>
-          c.properties?.some((p) => p.key === WORK_PROPERTY && (p.value as { id?: string } | null)?.id === workId),
-        )
-      )
-        return true;
+      if (page.data.comments.some((c) => this.carriesWork(c, workId))) return true;
       startAt += page.data.comments.length;
       if (page.data.comments.length === 0 || startAt >= page.data.total) return false;
     }
@@ -284,7 +317,7 @@ export class JiraSink implements TicketSink {
 
   /** Moves the issue into the done category (`done`) or out of it (`open`), unless it is there already. */
   private async transition(key: string, target: 'done' | 'open', byName: string | undefined): Promise<void> {
-    const path = `/rest/api/3/issue/${encodeURIComponent(key)}`;
+    const path = `${this.api}/issue/${encodeURIComponent(key)}`;
     const issue = IssueStatusSchema.safeParse(
       (
         await requestWithRetry<unknown>(

@@ -76,7 +76,11 @@ export const IssueStatusSchema = z.object({
 export const CommentPageSchema = z.object({
   comments: z
     .array(
-      z.object({ id: z.string(), properties: z.array(z.object({ key: z.string(), value: z.unknown() })).optional() }),
+      z.object({
+        id: z.string(),
+        properties: z.array(z.object({ key: z.string(), value: z.unknown() })).optional(),
+        body: z.unknown().optional(),
+      }),
     )
     .default([]),
   startAt: z.number().int().default(0),

@@ -4,6 +4,7 @@ import type { ResumeAt } from '@core/lifecycle/state';
 import { sweepLifecycles } from '@core/lifecycle/start';
 import { describeRun, type LocalHub } from '../../hub';
 import type { Cli } from '../cli';
+import { runNotify } from './notify';
 
 const TIMER_RESUME: Record<TimerKind, ResumeAt> = {
   approval_timeout: 'approval_timed_out',
@@ -11,7 +12,7 @@ const TIMER_RESUME: Record<TimerKind, ResumeAt> = {
   exception_expiry: 'exception_expired',
 };
 
-/** One tick at the hub's clock: start pending lifecycles, fire due timers, sync tickets. */
+/** One tick at the hub's clock: start pending lifecycles, fire due timers, sync tickets, notify people. */
 export async function runTick(hub: LocalHub, out: (line: string) => void): Promise<void> {
   const now = hub.clock.now().toISOString();
   const started = await sweepLifecycles(hub.store, hub.lifecycles);
@@ -32,6 +33,9 @@ export async function runTick(hub: LocalHub, out: (line: string) => void): Promi
     out(
       `write-back: ${wb.written} scanner record(s) told, ${wb.pending} pending${wb.problems.length > 0 ? ` (${wb.problems[0]})` : ''}`,
     );
+  // Without channels the notices are still routed (to none), so none piles up; nothing to print.
+  if (hub.policy.notifications.channels.length === 0) await hub.notify();
+  else for (const problem of (await runNotify(hub, out)).problems) out(`  closeloop: ${problem}`);
 }
 
 export function tickCommand(cli: Cli): Command {

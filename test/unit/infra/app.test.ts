@@ -127,3 +127,35 @@ describe('infra/app.ts, as cdk runs it', () => {
     expect(run.status).toBe(1);
   });
 });
+
+describe('a deploy file with Jira Data Center and notification channels', () => {
+  const file = aDeployFile(
+    JSON.stringify({
+      policy: {
+        notifications: { channels: [{ name: 'secops', kind: 'slack' }], digestIntervalMinutes: 30 },
+        ticketRouting: [{ when: { owner: 'team-core*' }, sink: { kind: 'jira-dc' } }],
+      },
+      ticketing: { 'jira-dc': { JIRA_DC_BASE_URL: 'https://jira.bank.example', JIRA_DC_PROJECT_KEY: 'CORE' } },
+    }),
+  );
+  const { stack, template } = synthesize({ env: EU, context: { config: file } });
+
+  it('gives the sync and webhook functions the Jira DC settings, and the notifier its channels and schedule', () => {
+    for (const description of ['push ticket work to Jira, ServiceNow and the CMDB', 'Jira and ServiceNow webhooks'])
+      expect(environmentOf(stack, description)).toMatchObject({
+        JIRA_DC_BASE_URL: 'https://jira.bank.example',
+        JIRA_DC_PROJECT_KEY: 'CORE',
+      });
+    const notifier = environmentOf(stack, 'tell people where they read: digests to Slack, Teams and email');
+    expect(JSON.parse(notifier.CLOSELOOP_POLICY as string).notifications.channels).toEqual([
+      { name: 'secops', kind: 'slack' },
+    ]);
+    const rules = Object.values(
+      template.Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>,
+    )
+      .filter((r) => r.Type === 'AWS::Events::Rule')
+      .map((r) => [r.Properties.Description, r.Properties.ScheduleExpression]);
+    expect(rules).toContainEqual(['closeloop: send notification digests', 'rate(30 minutes)']);
+    expect(JSON.stringify(template)).not.toMatch(/JIRA_DC_TOKEN|hooks\.slack\.com/);
+  });
+});

@@ -119,7 +119,7 @@ describe('CloseloopStack', () => {
     expect(reports).toHaveLength(2); // the report API and the export worker read only
     expect(ingest).toHaveLength(3); // report ingest, Security Hub ingest, credential hygiene
     expect(lifecycle).toHaveLength(5); // lifecycle step, starter, decisions; rotation step, rotation events (the rotation function itself has no table access)
-    expect(tickets).toHaveLength(4); // sync and webhooks (outbox, leases, tracker); the relay only queries; the scanner write-back
+    expect(tickets).toHaveLength(5); // sync and webhooks (outbox, leases, tracker), the notifier (notices, digests); the relay only queries; the scanner write-back
     for (const statement of ingest)
       expect([statement.Action].flat().sort()).toEqual([
         'dynamodb:BatchGetItem',
@@ -148,7 +148,7 @@ describe('CloseloopStack', () => {
       NotificationConfiguration: { QueueConfigurations: [Match.objectLike({ Events: ['s3:ObjectCreated:*'] })] },
     });
     template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 }) });
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 7); // DLQs of report ingest, Security Hub ingest, ticket sync, rotation events, report exports, scanner write-back; failed rotation executions
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 9); // DLQs of report ingest, Security Hub ingest, ticket sync, rotation events, report exports, scanner write-back, notifier; failed rotation executions; notifier errors
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
@@ -312,15 +312,15 @@ describe('CloseloopStack', () => {
     });
   });
 
-  it('puts every findings and decisions route behind IAM authorisation; only the two signed webhooks are open', () => {
+  it('puts every findings and decisions route behind IAM authorisation; only the three signed webhooks are open', () => {
     const methods = Object.values(template.findResources('AWS::ApiGateway::Method')) as Array<{
       Properties: { HttpMethod: string; AuthorizationType: string };
     }>;
     const routes = methods.filter((m) => m.Properties.HttpMethod !== 'OPTIONS');
-    expect(routes.filter((m) => m.Properties.HttpMethod === 'POST')).toHaveLength(10); // decisions, webhooks, report exports
+    expect(routes.filter((m) => m.Properties.HttpMethod === 'POST')).toHaveLength(11); // decisions, webhooks (Jira, Jira DC, ServiceNow), report exports
     expect(routes.filter((m) => m.Properties.HttpMethod === 'GET')).toHaveLength(4); // findings, a finding, reports, an export
     expect(routes.filter((m) => m.Properties.AuthorizationType === 'AWS_IAM')).toHaveLength(12);
-    expect(routes.filter((m) => m.Properties.AuthorizationType === 'NONE')).toHaveLength(2);
+    expect(routes.filter((m) => m.Properties.AuthorizationType === 'NONE')).toHaveLength(3);
   });
 
   it('syncs tickets from an SQS queue with partial batch failures, a DLQ and a scheduled outbox relay', () => {
@@ -336,6 +336,43 @@ describe('CloseloopStack', () => {
       Description: Match.stringLikeRegexp('ticketing credentials'),
     });
     template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }) });
+  });
+
+  it('notifies on a schedule: the notifier publishes to its encrypted topic only, reads its webhook secret, retries, and alarms via a DLQ and on errors', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Description: 'closeloop: send notification digests',
+      ScheduleExpression: 'rate(15 minutes)',
+      Targets: [Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 2 }, DeadLetterConfig: Match.anyValue() })],
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
+    template.hasResourceProperties('AWS::SNS::Topic', {
+      DisplayName: 'closeloop notifications',
+      KmsMasterKeyId: Match.anyValue(),
+    });
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Description: Match.stringLikeRegexp('Slack or Teams webhook URL'),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+      Threshold: 0,
+      AlarmActions: [Match.anyValue()],
+    });
+    const notifier = Object.values(template.findResources('AWS::Lambda::Function')).find((f) =>
+      (f.Properties as { Description?: string }).Description?.startsWith('closeloop: tell people'),
+    )!;
+    expect(Object.keys((notifier.Properties as { Environment: { Variables: object } }).Environment.Variables)).toEqual(
+      expect.arrayContaining(['CLOSELOOP_TABLE', 'CLOSELOOP_NOTIFY_SECRET', 'CLOSELOOP_NOTIFY_TOPIC_ARN']),
+    );
+    const publish = statements().filter((st) => [st.Action].flat().includes('sns:Publish'));
+    expect(publish).toHaveLength(1);
+    expect([publish[0]!.Action].flat()).toEqual(['sns:Publish']);
+    expect(JSON.stringify(publish[0]!.Resource)).toContain('NotificationsTopic');
+    const kms = statements().filter((st) => JSON.stringify(st.Resource).includes('NotificationsTopicKey'));
+    expect(kms.map((st) => [st.Action].flat().sort())).toEqual([['kms:Decrypt', 'kms:GenerateDataKey']]);
   });
 
   it('lets the decisions and webhook Lambdas, report ingest and credential hygiene (clean re-scans) and the rotation machine resume waits, and only the starter, the lifecycle and the rotation events start executions', () => {

@@ -31,6 +31,7 @@ describe('ingest', () => {
             events: [],
             aliases: [],
             outbox: [],
+            notices: [],
             history: [],
           },
         ]);

@@ -44,6 +44,11 @@ const builtKeys = {
   managedSecret: keys.managedSecret('arn:aws:secretsmanager:eu-west-1:1:secret:app'),
   managedSecretEvent: keys.managedSecretEvent('arn:aws:secretsmanager:eu-west-1:1:secret:app', 2),
   managedSecretDelivery: keys.managedSecretDelivery('arn:aws:secretsmanager:eu-west-1:1:secret:app', 'ct-1'),
+  findingNotice: keys.findingNotice('NHI-0000000000000001', 'exception.expiring#2026-12-01T00:00:00.000Z'),
+  managedSecretNotice: keys.managedSecretNotice('arn:aws:secretsmanager:eu-west-1:1:secret:app', '0000000003'),
+  notificationDelivery: keys.notificationDelivery('secops', 'NHI-0000000000000001#3'),
+  notificationChannel: keys.notificationChannel('secops'),
+  digest: keys.digest('secops', 'secops-2026-11-01T00:00:00.000Z-1a2b3c4d'),
 } satisfies Record<keyof typeof keys, { pk: string; sk: string }>;
 
 const at = '2026-11-01T00:00:00.000Z';
@@ -59,6 +64,8 @@ const builtIndexKeys = {
   event: indexKeys.event({ at, findingId: 'NHI-0000000000000001', seq: 2 }),
   outbox: indexKeys.outbox({ createdAt: at, findingId: 'NHI-0000000000000001', seq: 2 }),
   writeback: indexKeys.writeback({ nextAttemptAt: at, findingId: 'NHI-0000000000000001', seq: 2 }),
+  notice: indexKeys.notice({ at, id: 'NHI-0000000000000001#2', subject: 'NHI-0000000000000001' }),
+  queued: indexKeys.queued('secops', { at, id: 'NHI-0000000000000001#2' }),
 } satisfies Record<keyof typeof indexKeys, Record<string, string>>;
 
 describe('the single-table layout', () => {
