@@ -62,6 +62,8 @@ export const HubConfigSchema = z.object({
   /** AWS: report exports (bucket and worker function). */
   CLOSELOOP_EXPORT_BUCKET: optional,
   CLOSELOOP_REPORT_EXPORT_FUNCTION: optional,
+  /** AWS: the secret the report API signs its paging cursors with. */
+  CLOSELOOP_REPORT_CURSOR_SECRET: optional,
 });
 export type HubSettings = z.infer<typeof HubConfigSchema>;
 export type HubVariable = keyof HubSettings;

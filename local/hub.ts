@@ -8,6 +8,7 @@ import type { Policy } from '@core/policy/policy';
 import type { ReportSource } from '@core/reports/ports';
 import type { ExportFiles } from '@core/reports/exports';
 import { fixedClock, systemClock, type Clock } from '@core/shared/clock';
+import { deriveKey } from '@core/shared/keys';
 import { DynamoFindingStore } from '@core/store/dynamo-finding-store';
 import { DynamoManagedSecretStore } from '@core/store/dynamo-managed-secret-store';
 import { DynamoReportSource } from '@core/store/dynamo-report-source';
@@ -34,6 +35,8 @@ export interface LocalHub {
   table: SingleTable;
   store: DynamoFindingStore;
   hasher: SecretHasher;
+  /** Signs the report API's cursors (`serve`): derived from the local deployment key. */
+  reportCursorKey: Buffer;
   clock: Clock;
   /** Whether the table had to be created by this start. */
   tableStatus: 'created' | 'exists';
@@ -81,7 +84,8 @@ export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
   try {
     const tableStatus = await ensureTable(client, config.tableName);
     const table = new SingleTable(client, config.tableName);
-    const hasher = new SecretHasher(await loadOrCreateLocalDeploymentKey(config.home));
+    const deploymentKey = await loadOrCreateLocalDeploymentKey(config.home);
+    const hasher = new SecretHasher(deploymentKey);
     const store = new DynamoFindingStore(table);
     const clock = config.now ? fixedClock(config.now) : systemClock;
     const tickets = new DynamoTicketStore(table);
@@ -109,6 +113,7 @@ export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
       table,
       store,
       hasher,
+      reportCursorKey: deriveKey(deploymentKey, 'report-cursor'),
       clock,
       tableStatus,
       policy,

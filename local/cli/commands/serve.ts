@@ -55,7 +55,12 @@ export function serveCommand(cli: Cli): Command {
           hub.decisions,
           opts.port,
           hub.webhooks,
-          { source: reportSource, policy: hub.policy, clock: hub.clock },
+          {
+            source: reportSource,
+            policy: hub.policy,
+            clock: hub.clock,
+            cursorKey: () => Promise.resolve(hub.reportCursorKey),
+          },
           { files, start, clock: hub.clock },
           (message, error) => cli.io.err(`closeloop: ${message}: ${error.name}: ${error.message}`),
         );

@@ -257,8 +257,18 @@ describe('CloseloopStack', () => {
           .filter((a) => a.startsWith('dynamodb:'))
           .sort(),
       ).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
-      expect(actions(fn).filter((a) => /^(states|secretsmanager|iam):/.test(a))).toEqual([]);
+      expect(actions(fn).filter((a) => /^(states|iam):/.test(a))).toEqual([]);
     }
+    // Secrets: the API reads only the key that signs its cursors, never the deployment key.
+    expect(actions(worker).filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
+    const secretReads = api.filter((x) => [x.Action].flat().some((a) => a.startsWith('secretsmanager:')));
+    const cursorKey = Object.keys(
+      template.findResources('AWS::SecretsManager::Secret', {
+        Properties: { Description: 'closeloop report API: HMAC key of the paging cursors' },
+      }),
+    );
+    expect(cursorKey).toHaveLength(1);
+    expect(secretReads.map((x) => x.Resource)).toEqual([{ Ref: cursorKey[0] }]);
     expect(actions(api).filter((a) => a.startsWith('sqs:'))).toEqual([]);
     // The worker may only hand a failed export to its dead-letter queue.
     expect(
