@@ -9,6 +9,8 @@ import type { ReportSource } from '@core/reports/ports';
 import type { ExportFiles } from '@core/reports/exports';
 import { fixedClock, systemClock, type Clock } from '@core/shared/clock';
 import { deriveKey } from '@core/shared/keys';
+import type { DigestArchive, DigestSigner, DigestVerifyKey } from '@core/audit/ports';
+import { DynamoAuditTrail } from '@core/store/dynamo-audit-trail';
 import { DynamoFindingStore } from '@core/store/dynamo-finding-store';
 import { DynamoManagedSecretStore } from '@core/store/dynamo-managed-secret-store';
 import { DynamoReportSource } from '@core/store/dynamo-report-source';
@@ -22,6 +24,7 @@ import { policyFromFile } from '@connectors/config';
 import { awsClients, buildOwnerChain, buildRotation, type Rotation } from '@connectors/wiring/aws';
 import { buildTicketing, ticketSync, webhookSettings, type Ticketing } from '@connectors/wiring/ticketing';
 import type { LocalConfig } from './config';
+import { localDigestArchive, localDigestKeys } from './audit-digests';
 import { loadOrCreateLocalDeploymentKey } from './deployment-key';
 import { localClient, startDynamoDbLocal, type RunningDynamoDb } from './dynamodb-local';
 import { localExportFiles } from './export-files';
@@ -50,6 +53,10 @@ export interface LocalHub {
   tracker: LocalTrackerSink;
   /** Managed secrets' rotation records (audit verify). */
   secrets: DynamoManagedSecretStore;
+  /** Every hash chain, found through its own partition (audit verify, digests). */
+  auditTrail: DynamoAuditTrail;
+  /** The local digests: files under the home, signed with the local Ed25519 key (created on first use). */
+  digests(): Promise<{ archive: DigestArchive; signer: DigestSigner; verifyKey: DigestVerifyKey }>;
   /** A fresh source per report (it counts the reads of one report). */
   reportSource(): ReportSource;
   /** Report export files under the hub's home, handed out by `serve` at `baseUrl()`. */
@@ -124,6 +131,8 @@ export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
       ticketing,
       tracker: ticketing.tracker,
       secrets: new DynamoManagedSecretStore(table),
+      auditTrail: new DynamoAuditTrail(table),
+      digests: async () => ({ archive: localDigestArchive(config.home), ...(await localDigestKeys(config.home)) }),
       reportSource: () => new DynamoReportSource(table),
       exportFiles: (baseUrl) => localExportFiles(config.home, baseUrl),
       http: axios.create(),
