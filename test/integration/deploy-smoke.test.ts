@@ -79,7 +79,7 @@ describe('the deployed functions', () => {
   });
 
   it('are all closeloop functions from bundled assets, besides CDK’s own inline bucket-notification handler', () => {
-    expect(nodeFunctions.length).toBeGreaterThanOrEqual(14);
+    expect(nodeFunctions.length).toBeGreaterThanOrEqual(15);
     for (const fn of nodeFunctions) {
       expect(fn.assetDir).toBeDefined();
       // Outside the checkout, so that nothing resolves from the project's node_modules by accident.
@@ -131,6 +131,12 @@ describe('the smoke test catches', () => {
     expect(await start(starter, { environment })).toEqual({
       ok: false,
       error: 'init: CLOSELOOP_LIFECYCLE_STATE_MACHINE is required',
+    });
+    const digests = byDescription('audit trail digest writer');
+    const { CLOSELOOP_DIGEST_KEY: _key, ...withoutKey } = placeholderEnvironment(digests, template, PLACE);
+    expect(await start(digests, { environment: withoutKey })).toEqual({
+      ok: false,
+      error: 'init: CLOSELOOP_DIGEST_KEY is required',
     });
     const sync = byDescription('push ticket work to Jira, ServiceNow and the CMDB');
     const { CLOSELOOP_TICKETING_SECRET: _secret, ...withoutSecret } = placeholderEnvironment(sync, template, PLACE);
