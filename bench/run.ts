@@ -46,6 +46,7 @@ import { sectionsDoc } from '../connectors/sinks/jira/adf';
 import { LocalTrackerSink } from '../core/store/local-tracker';
 import { FakeJira } from '../test/support/fake-jira';
 import { benchParseFormats } from './parse-formats';
+import { benchAudit } from './audit';
 
 const N = Number(process.env.BENCH_FINDINGS ?? 5000);
 const LINES = Number(process.env.BENCH_LINES ?? 100_000);
@@ -777,6 +778,7 @@ async function main() {
     if (run('jira')) await benchJira(client);
     if (run('bundles')) await benchBundles();
     if (run('reports')) await benchReports(client);
+    if (run('audit')) results.audit = await benchAudit(client, Number(process.env.BENCH_AUDIT_FINDINGS ?? N));
   } finally {
     client.destroy();
     await dynamo.stop();

@@ -77,6 +77,14 @@ export const HubConfigSchema = z.object({
   /** AWS: report exports (bucket and worker function). */
   CLOSELOOP_EXPORT_BUCKET: optional,
   CLOSELOOP_REPORT_EXPORT_FUNCTION: optional,
+  /** AWS: the secret the report API signs its paging cursors with. */
+  CLOSELOOP_REPORT_CURSOR_SECRET: optional,
+  /**
+   * The deployed audit trail's digests: the Object Lock bucket and the KMS signing key's ARN (the
+   * digest writer; `closeloop audit verify` with them set verifies the deployed trail).
+   */
+  CLOSELOOP_DIGEST_BUCKET: optional,
+  CLOSELOOP_DIGEST_KEY: optional,
 });
 export type HubSettings = z.infer<typeof HubConfigSchema>;
 export type HubVariable = keyof HubSettings;

@@ -28,7 +28,12 @@ const exportDeps: ReportExportDeps = {
     );
   },
 };
-const reportDeps = { source: services.reportSource, policy: services.policy, clock: services.clock };
+const reportDeps = {
+  source: services.reportSource,
+  policy: services.policy,
+  clock: services.clock,
+  cursorKey: services.reportCursorKey(),
+};
 
 /** The report API Lambda (API Gateway, IAM auth; the auditor role may call only these routes). */
 export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {

@@ -6,6 +6,8 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { DECISION_ACTIONS } from '../connectors/api/routes';
+import { parsePolicy } from '../core/policy/policy';
+import { AuditDigests } from './constructs/audit-digests';
 import { FindingsTable } from './constructs/findings-table';
 import { acknowledgeAwsManagedPolicy } from './nag';
 import { ReportIngest } from './constructs/report-ingest';
@@ -44,6 +46,7 @@ export class CloseloopStack extends Stack {
   readonly notifications: Notifications;
   readonly alarmTopic: Topic;
   readonly deploymentKey: Secret;
+  readonly auditDigests: AuditDigests;
 
   constructor(scope: Construct, id: string, props: CloseloopStackProps = {}) {
     super(scope, id, props);
@@ -139,6 +142,15 @@ export class CloseloopStack extends Stack {
       ...(props.policy ? { policy: props.policy } : {}),
     });
 
+    const { audit } = parsePolicy(props.policy ?? {}, 'policy');
+    this.auditDigests = new AuditDigests(this, 'Audit', {
+      table: this.findings,
+      alarmTopic: this.alarmTopic,
+      accessLogsBucket: this.reportIngest.accessLogs,
+      intervalMinutes: audit.digestIntervalMinutes,
+      retentionDays: audit.digestRetentionDays,
+    });
+
     // CDK's singleton that configures the bucket notification at deploy time.
     const notificationsHandler = this.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
     if (notificationsHandler) {
@@ -182,6 +194,19 @@ export class CloseloopStack extends Stack {
     new CfnOutput(this, 'NotificationWebhooks', {
       value: this.notifications.webhooks.secretArn,
       description: 'put Slack / Teams webhook URLs here: {"<channel name>": "<URL>"} (JSON, see README)',
+    });
+
+    new CfnOutput(this, 'AuditDigestBucket', {
+      value: this.auditDigests.bucket.bucketName,
+      description: 'CLOSELOOP_DIGEST_BUCKET: the signed digests of the audit trail (Object Lock)',
+    });
+    new CfnOutput(this, 'AuditDigestKey', {
+      value: this.auditDigests.key.keyArn,
+      description: 'CLOSELOOP_DIGEST_KEY: the KMS key digests are signed with (verify with its public key)',
+    });
+    new CfnOutput(this, 'AuditVerifierRole', {
+      value: this.auditDigests.verifierRole.roleArn,
+      description: 'assume to run closeloop audit verify against this deployment (read-only)',
     });
     new CfnOutput(this, 'AlarmTopic', {
       value: this.alarmTopic.topicArn,

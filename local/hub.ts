@@ -8,6 +8,9 @@ import type { Policy } from '@core/policy/policy';
 import type { ReportSource } from '@core/reports/ports';
 import type { ExportFiles } from '@core/reports/exports';
 import { fixedClock, systemClock, type Clock } from '@core/shared/clock';
+import { deriveKey } from '@core/shared/keys';
+import type { DigestArchive, DigestSigner, DigestVerifyKey } from '@core/audit/ports';
+import { DynamoAuditTrail } from '@core/store/dynamo-audit-trail';
 import { DynamoFindingStore } from '@core/store/dynamo-finding-store';
 import { DynamoManagedSecretStore } from '@core/store/dynamo-managed-secret-store';
 import { DynamoReportSource } from '@core/store/dynamo-report-source';
@@ -27,6 +30,7 @@ import { buildNotifier, localNotifierSettings } from '@connectors/wiring/notify'
 import { buildTicketing, ticketSync, webhookSettings, type Ticketing } from '@connectors/wiring/ticketing';
 import { buildWriters, localSourceSettings } from '@connectors/wiring/sources';
 import type { LocalConfig } from './config';
+import { localDigestArchive, localDigestKeys } from './audit-digests';
 import { loadOrCreateLocalDeploymentKey } from './deployment-key';
 import { localClient, startDynamoDbLocal, type RunningDynamoDb } from './dynamodb-local';
 import { localExportFiles } from './export-files';
@@ -40,6 +44,8 @@ export interface LocalHub {
   table: SingleTable;
   store: DynamoFindingStore;
   hasher: SecretHasher;
+  /** Signs the report API's cursors (`serve`): derived from the local deployment key. */
+  reportCursorKey: Buffer;
   clock: Clock;
   /** Whether the table had to be created by this start. */
   tableStatus: 'created' | 'exists';
@@ -53,6 +59,10 @@ export interface LocalHub {
   tracker: LocalTrackerSink;
   /** Managed secrets' rotation records (audit verify). */
   secrets: DynamoManagedSecretStore;
+  /** Every hash chain, found through its own partition (audit verify, digests). */
+  auditTrail: DynamoAuditTrail;
+  /** The local digests: files under the home, signed with the local Ed25519 key (created on first use). */
+  digests(): Promise<{ archive: DigestArchive; signer: DigestSigner; verifyKey: DigestVerifyKey }>;
   /** A fresh source per report (it counts the reads of one report). */
   reportSource(): ReportSource;
   /** Report export files under the hub's home, handed out by `serve` at `baseUrl()`. */
@@ -99,7 +109,8 @@ export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
   try {
     const tableStatus = await ensureTable(client, config.tableName);
     const table = new SingleTable(client, config.tableName);
-    const hasher = new SecretHasher(await loadOrCreateLocalDeploymentKey(config.home));
+    const deploymentKey = await loadOrCreateLocalDeploymentKey(config.home);
+    const hasher = new SecretHasher(deploymentKey);
     const store = new DynamoFindingStore(table);
     const clock = config.now ? fixedClock(config.now) : systemClock;
     const tickets = new DynamoTicketStore(table);
@@ -131,6 +142,7 @@ export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
       table,
       store,
       hasher,
+      reportCursorKey: deriveKey(deploymentKey, 'report-cursor'),
       clock,
       tableStatus,
       policy,
@@ -141,6 +153,8 @@ export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
       ticketing,
       tracker: ticketing.tracker,
       secrets,
+      auditTrail: new DynamoAuditTrail(table),
+      digests: async () => ({ archive: localDigestArchive(config.home), ...(await localDigestKeys(config.home)) }),
       reportSource: () => new DynamoReportSource(table),
       exportFiles: (baseUrl) => localExportFiles(config.home, baseUrl),
       http,

@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import type { Clock } from '@core/shared/clock';
 import type { Policy } from '@core/policy/policy';
-import { randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import {
   EXPORT_FORMATS,
   ExportNotFoundError,
@@ -11,7 +11,7 @@ import {
   type ExportFiles,
   type ReportExportRequest,
 } from '@core/reports/exports';
-import { REPORT_KINDS, computeReport, reportOptionsFor, type Report } from '@core/reports/reports';
+import { REPORT_KINDS, UnknownFindingError, computeReport, reportOptionsFor, type Report } from '@core/reports/reports';
 import { REPORT_FORMATS, renderReport } from '@core/reports/render';
 import type { ReportSource } from '@core/reports/ports';
 import { FindingIdSchema } from '@core/finding/identity';
@@ -21,6 +21,11 @@ export interface ReportApiDeps {
   source: () => ReportSource;
   policy: Policy;
   clock: Clock;
+  /**
+   * The key report cursors are signed with (HMAC-SHA256). A cursor sets the instant every later
+   * page is computed at, so only cursors this API wrote are accepted.
+   */
+  cursorKey: () => Promise<Buffer>;
 }
 
 const isoDate = z
@@ -36,7 +41,45 @@ const QuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(200),
   cursor: z.string().max(200).optional(),
 });
-const CursorSchema = z.object({ at: z.string(), offset: z.number().int().nonnegative() });
+const CursorSchema = z.object({
+  at: z.iso.datetime(),
+  offset: z.number().int().nonnegative(),
+  /** The report the cursor pages through: kind and parameters, hashed. */
+  report: z.string(),
+});
+type Cursor = z.infer<typeof CursorSchema>;
+
+/** What one paged read is about: a cursor of one report does not page another. */
+const reportIdentity = (kind: string, q: z.infer<typeof QuerySchema>) =>
+  createHash('sha256')
+    .update(JSON.stringify([kind, q.since, q.owner, q.finding, q.actor, q.validAfterDays]))
+    .digest('base64url')
+    .slice(0, 22);
+
+const mac = (key: Buffer, payload: string) => createHmac('sha256', key).update(payload).digest();
+
+/** `<payload>.<HMAC of the payload>`, both base64url. */
+function signCursor(cursor: Cursor, key: Buffer): string {
+  const payload = Buffer.from(JSON.stringify(cursor)).toString('base64url');
+  return `${payload}.${mac(key, payload).toString('base64url')}`;
+}
+
+/** The cursor, when this API signed it for this very report; otherwise undefined. */
+function readCursor(text: string, key: Buffer, report: string): Cursor | undefined {
+  const [payload, signature, ...rest] = text.split('.');
+  if (!payload || !signature || rest.length > 0) return undefined;
+  const given = Buffer.from(signature, 'base64url');
+  const expected = mac(key, payload);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const cursor = CursorSchema.safeParse(json);
+  return cursor.success && cursor.data.report === report ? cursor.data : undefined;
+}
 
 /** Exports: where their files go and how the work is started (an asynchronous Lambda invoke on AWS). */
 export interface ReportExportDeps {
@@ -79,16 +122,20 @@ export async function handleReportRequest(
   const query = QuerySchema.safeParse(event.queryStringParameters ?? {});
   if (!query.success) return badQuery(query.error);
   const q = query.data;
-  let cursor: z.infer<typeof CursorSchema> | undefined;
+  const identity = reportIdentity(kind.data, q);
+  let cursor: Cursor | undefined;
   if (q.cursor) {
-    try {
-      cursor = CursorSchema.parse(JSON.parse(Buffer.from(q.cursor, 'base64url').toString('utf8')));
-    } catch {
-      return json(400, { message: '"cursor" is not a cursor this API returned' });
-    }
+    cursor = readCursor(q.cursor, await deps.cursorKey(), identity);
+    if (!cursor) return json(400, { message: '"cursor" is not a cursor this API returned for this report' });
   }
   const now = cursor ? new Date(cursor.at) : deps.clock.now();
-  const report = await computeReport(kind.data, deps.source(), reportOptionsFor(now, deps.policy, q));
+  let report: Report;
+  try {
+    report = await computeReport(kind.data, deps.source(), reportOptionsFor(now, deps.policy, q));
+  } catch (err) {
+    if (err instanceof UnknownFindingError) return json(404, { message: err.message });
+    throw err;
+  }
   if (q.format === 'csv' || q.format === 'html') {
     const filename = `closeloop-${kind.data}-${report.generatedAt.slice(0, 10)}.${q.format}`;
     return {
@@ -106,15 +153,15 @@ export async function handleReportRequest(
       headers: { 'content-type': 'text/plain; charset=utf-8' },
       body: renderReport(report, 'table'),
     };
-  return json(200, page(report, cursor?.offset ?? 0, q.limit));
+  return json(200, page(report, cursor?.offset ?? 0, q.limit, identity, await deps.cursorKey()));
 }
 
-function page(report: Report, offset: number, limit: number) {
+function page(report: Report, offset: number, limit: number, identity: string, key: Buffer) {
   const [main, ...rest] = report.sections;
   const rows = main!.rows.slice(offset, offset + limit);
   const next =
     offset + limit < main!.rows.length
-      ? Buffer.from(JSON.stringify({ at: report.generatedAt, offset: offset + limit })).toString('base64url')
+      ? signCursor({ at: report.generatedAt, offset: offset + limit, report: identity }, key)
       : undefined;
   return {
     report: { ...report, sections: [{ ...main!, rows }, ...rest] },

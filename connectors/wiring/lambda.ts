@@ -74,6 +74,20 @@ export function lambdaServices(env: NodeJS.ProcessEnv = process.env) {
       };
     },
 
+    /**
+     * The key report cursors are signed with (CLOSELOOP_REPORT_CURSOR_SECRET, required now): its
+     * own secret, so the report function never holds the deployment key. Fetched on first use.
+     */
+    reportCursorKey() {
+      const arn = config.require('CLOSELOOP_REPORT_CURSOR_SECRET');
+      return async (): Promise<Buffer> => {
+        const value = await getSecret<string>(arn, { maxAge: 3600 });
+        if (typeof value !== 'string' || value.trim().length < 32)
+          throw new ConfigurationError('the report cursor secret must hold 32+ characters');
+        return Buffer.from(value.trim(), 'utf8');
+      };
+    },
+
     /** The Jira / ServiceNow credentials (CLOSELOOP_TICKETING_SECRET, required now), read through Powertools (cached for five minutes). */
     ticketingCredentials() {
       const arn = config.require('CLOSELOOP_TICKETING_SECRET');

@@ -22,18 +22,23 @@ export const AuditEventSchema = z.object({
   evidenceRef: z.string().optional(),
   /** Small structured details (never a secret). */
   data: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * On the last event of each write: the hash of the record's decision fields after that write
+   * (core/audit/state.ts). The record's fields are so bound to its chain head.
+   */
+  stateHash: z.string().optional(),
   prevHash: z.string(),
   hash: z.string(),
 });
 export type AuditEvent = z.infer<typeof AuditEventSchema>;
 
 /** An event before it is placed in a chain: only the actions closeloop knows are written. */
-export type AuditEventDraft = Omit<AuditEvent, 'findingId' | 'seq' | 'prevHash' | 'hash' | 'action'> & {
+export type AuditEventDraft = Omit<AuditEvent, 'findingId' | 'seq' | 'prevHash' | 'hash' | 'action' | 'stateHash'> & {
   action: AuditAction;
 };
 
 /** Canonical JSON: keys sorted, undefined dropped, so the hash does not depend on key order. */
-function canonical(value: unknown): string {
+export function canonical(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   const entries = Object.entries(value as Record<string, unknown>)
@@ -115,4 +120,33 @@ export function verifyChain(events: AuditEvent[], head?: { count: number; lastHa
     };
   }
   return { ok: true, events: events.length };
+}
+
+/**
+ * Checks that a chain's events from `sealed.count` (or its start) to `head.count` extend a head
+ * sealed earlier: the event at `sealed.count` still has the sealed hash, and every event after it
+ * its own content hash and its link. Returns the problem, or undefined.
+ */
+export function verifyExtension(
+  events: AuditEvent[],
+  sealed: { count: number; hash: string },
+  head: { count: number; hash: string },
+): string | undefined {
+  const from = Math.max(1, sealed.count);
+  let prevHash = sealed.count === 0 ? GENESIS_HASH : undefined;
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i]!;
+    if (event.seq !== from + i) return `event ${from + i} is missing`;
+    const { hash, ...rest } = event;
+    if (hashEvent(rest) !== hash) return `event ${event.seq} was altered: its content does not match its hash`;
+    if (event.seq === sealed.count && hash !== sealed.hash)
+      return `event ${event.seq} is not the one sealed (the trail up to it was rewritten)`;
+    if (prevHash !== undefined && event.prevHash !== prevHash)
+      return `event ${event.seq} does not follow event ${event.seq - 1}`;
+    prevHash = hash;
+  }
+  const last = events[events.length - 1];
+  if (!last || last.seq !== head.count || last.hash !== head.hash)
+    return `the chain does not end at the head its record names (${head.count} events)`;
+  return undefined;
 }

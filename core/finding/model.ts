@@ -250,6 +250,11 @@ export const FindingSchema = z.object({
   /** Number of audit events so far and the hash of the last one (the chain head). */
   eventCount: z.number().int().nonnegative(),
   lastEventHash: z.string(),
+  /** The hash of the decision fields the latest event bound (core/finding/write.ts); absent before the first. */
+  stateHash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 export type Finding = z.infer<typeof FindingSchema>;
 

@@ -39,10 +39,9 @@ export async function updateFinding(
       eventCount: last ? last.seq : current.eventCount,
       lastEventHash: last ? last.hash : current.lastEventHash,
     };
-    const { conflicts } = await store.commit([
-      findingWrite({ finding: next, expectedVersion: current.version, events }),
-    ]);
-    if (conflicts.length === 0) return next;
+    const write = findingWrite({ finding: next, expectedVersion: current.version, events });
+    const { conflicts } = await store.commit([write]);
+    if (conflicts.length === 0) return write.finding;
   }
   throw new ConcurrentUpdateError(findingId);
 }

@@ -170,6 +170,23 @@ export const PolicySchema = z.object({
       unusedKeyDays: 90,
       scheduleDays: 30,
     }),
+  /** The audit trail's signed digests (core/audit/digest.ts). */
+  audit: z
+    .object({
+      /** Minutes between digests: the digest writer's schedule, and how long a change stays unsealed at most. */
+      digestIntervalMinutes: z
+        .number()
+        .int()
+        .min(5)
+        .max(24 * 60)
+        .default(60),
+      /**
+       * Days each digest is locked (S3 Object Lock, compliance mode): nobody, the account's root
+       * included, can delete or overwrite it sooner, nor shorten the lock.
+       */
+      digestRetentionDays: z.number().int().positive().max(36_500).default(365),
+    })
+    .default({ digestIntervalMinutes: 60, digestRetentionDays: 365 }),
 });
 export type Policy = z.infer<typeof PolicySchema>;
 

@@ -1,3 +1,4 @@
+import { terminalSafe } from '../shared/terminal';
 import { table } from '../shared/text-table';
 import type { Cell, Report, ReportSection } from './reports';
 
@@ -22,16 +23,20 @@ export function renderReport(report: Report, format: ReportFormat): string {
 
 function toText(report: Report): string {
   const lines = [
-    `${report.title} — at ${report.generatedAt}${Object.entries(report.parameters)
-      .filter(([k]) => k !== 'at')
-      .map(([k, v]) => ` · ${k} ${v}`)
-      .join('')}`,
+    // Titles and parameters name owners and actors as given: shown, never acted on by the terminal.
+    terminalSafe(
+      `${report.title} — at ${report.generatedAt}${Object.entries(report.parameters)
+        .filter(([k]) => k !== 'at')
+        .map(([k, v]) => ` · ${k} ${v}`)
+        .join('')}`,
+    ),
     '',
   ];
   const width = Math.max(...report.summary.map((s) => s.label.length));
-  for (const s of report.summary) lines.push(`  ${s.label.padEnd(width)}  ${s.value === null ? '-' : String(s.value)}`);
+  for (const s of report.summary)
+    lines.push(terminalSafe(`  ${s.label.padEnd(width)}  ${s.value === null ? '-' : String(s.value)}`));
   for (const section of report.sections) {
-    lines.push('', `${section.title} (${section.rows.length})`);
+    lines.push('', terminalSafe(`${section.title} (${section.rows.length})`));
     lines.push(
       section.rows.length === 0
         ? '  none'

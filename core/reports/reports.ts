@@ -57,6 +57,17 @@ export interface ReportOptions {
   validAfterDays?: number;
 }
 
+/** An audit report of a finding the table does not hold (the API answers 404, the CLI exits 2). */
+export class UnknownFindingError extends InputError {
+  constructor(
+    readonly findingId: string,
+    options?: ErrorOptions,
+  ) {
+    super(`no finding ${findingId}`, options);
+    this.name = 'UnknownFindingError';
+  }
+}
+
 /** The filters a report request names (CLI, API, export), as report options at `now`. */
 export function reportOptionsFor(
   now: Date,
@@ -473,7 +484,7 @@ async function auditReport(source: ReportSource, options: ReportOptions): Promis
   const chains = new Map<string, AuditEvent[]>();
   if (options.findingId) {
     const { finding, events: trail } = await source.trail(options.findingId);
-    if (!finding) throw new InputError(`no finding ${options.findingId}`);
+    if (!finding) throw new UnknownFindingError(options.findingId);
     events = options.actor ? trail.filter((e) => e.actor === options.actor) : trail;
     heads.set(finding.id, { count: finding.eventCount, lastHash: finding.lastEventHash });
     chains.set(finding.id, trail);

@@ -1,6 +1,7 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { AuditEventSchema, GENESIS_HASH, chainEvents, type AuditEvent } from '../audit/chain';
+import { MANAGED_SECRET_BOUND_FIELDS, bindState, stateHashOf } from '../audit/state';
 import { ConcurrentUpdateError } from '../shared/errors';
 import {
   ManagedSecretRecordSchema,
@@ -26,7 +27,7 @@ export class DynamoManagedSecretStore implements ManagedSecretStore {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const current = await this.get(input.secretArn);
       const head = { count: current?.eventCount ?? 0, lastHash: current?.lastEventHash ?? GENESIS_HASH };
-      const [event] = chainEvents(input.secretArn, head, [{ ...input.event, at }]);
+      const [unbound] = chainEvents(input.secretArn, head, [{ ...input.event, at }]);
       const next: ManagedSecretRecord = {
         secretArn: input.secretArn,
         name: input.name,
@@ -36,8 +37,8 @@ export class DynamoManagedSecretStore implements ManagedSecretStore {
         ...(current?.lastFailureAt ? { lastFailureAt: current.lastFailureAt } : {}),
         rotations: current?.rotations ?? 0,
         failures: current?.failures ?? 0,
-        eventCount: event!.seq,
-        lastEventHash: event!.hash,
+        eventCount: unbound!.seq,
+        lastEventHash: unbound!.hash,
         updatedAt: at,
       };
       if (input.outcome) {
@@ -50,8 +51,17 @@ export class DynamoManagedSecretStore implements ManagedSecretStore {
           next.failures += 1;
         }
       }
+      // The record's counts and outcomes are bound to the event that changes them (as a finding's are).
+      const bound = bindState(
+        `managed secret ${input.secretArn}`,
+        stateHashOf(next, MANAGED_SECRET_BOUND_FIELDS),
+        [unbound!],
+        undefined,
+      );
+      const event = bound.events[0]!;
+      next.lastEventHash = bound.lastHash!;
       // A failed or abandoned scheduled rotation is told to people (core/notify), with its event.
-      const notice = noticeFor(event!, 'managed_secret');
+      const notice = noticeFor(event, 'managed_secret');
       try {
         await this.table.doc.send(
           new TransactWriteCommand({
@@ -73,10 +83,10 @@ export class DynamoManagedSecretStore implements ManagedSecretStore {
                 Put: {
                   TableName: this.table.name,
                   Item: {
-                    ...keys.managedSecretEvent(input.secretArn, event!.seq),
+                    ...keys.managedSecretEvent(input.secretArn, event.seq),
                     type: 'event',
                     ...event,
-                    ...indexKeys.event(event!),
+                    ...indexKeys.event(event),
                   },
                   ConditionExpression: 'attribute_not_exists(pk)',
                 },

@@ -4,8 +4,10 @@ import {
   BatchWriteCommand,
   DynamoDBDocumentClient,
   QueryCommand,
+  ScanCommand,
   type QueryCommandInput,
   type QueryCommandOutput,
+  type ScanCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { backoffDelayMs, sleep } from '../shared/backoff';
 import { CloseloopError } from '../shared/errors';
@@ -397,6 +399,37 @@ export class SingleTable {
     const items: Item[] = [];
     for await (const page of this.pages(query)) items.push(...(page.Items ?? []));
     return items;
+  }
+
+  /**
+   * Every item of the base table, in `segments` parallel Scan segments, consistent, page by page
+   * to `visit`. Only for what must see items whatever their index keys say (`audit verify`, the
+   * digest writer); reports Query the indexes.
+   */
+  async scan(
+    input: Omit<ScanCommandInput, 'TableName' | 'Segment' | 'TotalSegments' | 'ExclusiveStartKey' | 'ConsistentRead'>,
+    visit: (items: Item[]) => void,
+    segments = 4,
+  ): Promise<void> {
+    await Promise.all(
+      Array.from({ length: segments }, async (_, segment) => {
+        let start: Item | undefined;
+        do {
+          const page = await this.doc.send(
+            new ScanCommand({
+              TableName: this.name,
+              ...input,
+              ConsistentRead: true,
+              Segment: segment,
+              TotalSegments: segments,
+              ...(start ? { ExclusiveStartKey: start } : {}),
+            }),
+          );
+          visit(page.Items ?? []);
+          start = page.LastEvaluatedKey;
+        } while (start);
+      }),
+    );
   }
 
   /** BatchGetItem in chunks of 100, UnprocessedKeys retried under backoff; consistent reads. */

@@ -1,8 +1,9 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AuthorizationType, LambdaIntegration, type RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { AccountRootPrincipal, PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { BlockPublicAccess, Bucket, BucketEncryption, type IBucket } from 'aws-cdk-lib/aws-s3';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { acknowledgeWildcardResources } from '../nag';
@@ -38,6 +39,8 @@ export class ReportApi extends Construct {
   readonly exportFunction: CloseloopFunction;
   readonly exportBucket: Bucket;
   readonly auditorRole: Role;
+  /** The key the report API signs its paging cursors with (a cursor sets the report's instant). */
+  readonly cursorKey: Secret;
 
   constructor(scope: Construct, id: string, props: ReportApiProps) {
     super(scope, id);
@@ -76,6 +79,17 @@ export class ReportApi extends Construct {
       onFailure: new SqsDestination(failedExports.queue),
     });
 
+    // Its own key, not the deployment key: the report function reads the table, and with the
+    // deployment key too it could test guessed secrets against their stored HMACs.
+    this.cursorKey = new Secret(this, 'CursorKey', {
+      description: 'closeloop report API: HMAC key of the paging cursors',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+    });
+    Validations.of(this.cursorKey).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Signs paging cursors that live for one paged read. Replace it at any time with put-secret-value (the function re-reads it within an hour); a cursor in flight then answers 400 and the reader starts again from page one.',
+    });
     this.function = new CloseloopFunction(this, 'Reports', {
       entry: 'functions/report-api.ts',
       description: 'auditor reports API',
@@ -88,8 +102,10 @@ export class ReportApi extends Construct {
         ...policyEnv,
         CLOSELOOP_EXPORT_BUCKET: this.exportBucket.bucketName,
         CLOSELOOP_REPORT_EXPORT_FUNCTION: this.exportFunction.fn.functionArn,
+        CLOSELOOP_REPORT_CURSOR_SECRET: this.cursorKey.secretArn,
       },
     });
+    this.cursorKey.grantRead(this.function.role);
     // The API records an export's request, reads its status, signs download links and starts the worker.
     this.function.role.addToPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [exportObjects] }));
     this.function.role.addToPolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [exportRequests] }));

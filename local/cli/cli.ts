@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { terminalSafe } from '@core/shared/terminal';
 import { readLocalConfig, type LocalConfig } from '../config';
 import { openLocalHub, type LocalHub } from '../hub';
 
@@ -25,8 +26,15 @@ export interface Cli {
 }
 
 /** The program and the context its commands are built with. */
-export function cliProgram(io: Io): { program: Command; cli: Cli; exitCode: () => number } {
+export function cliProgram(given: Io): { program: Command; cli: Cli; exitCode: () => number } {
   let exitCode: number = EXIT.ok;
+  // Everything printed passes here: a value a command forgot to neutralise (an `--as` echoed in
+  // a refusal, a path in an error) still cannot drive the terminal. JSON stays valid and equal:
+  // the escapes are JSON's own.
+  const io: Io = {
+    out: (text) => given.out(terminalSafe(text, { keepNewlines: true })),
+    err: (text) => given.err(terminalSafe(text, { keepNewlines: true })),
+  };
   const program = new Command('closeloop')
     .description('closeloop: owned, deadlined, evidenced remediation of non-human-identity findings')
     .exitOverride()

@@ -1,4 +1,5 @@
 import type { AuditEvent } from '@core/audit/chain';
+import { terminalSafe } from '@core/shared/terminal';
 import { table } from '@core/shared/text-table';
 
 export { table };
@@ -78,7 +79,8 @@ export function findingDetails(f: Finding, events: AuditEvent[]): string {
       ...(Array.isArray(e.data?.calls) ? (e.data.calls as string[]).map((call) => `         · ${call}`) : []),
     ]),
   ];
-  return lines.join('\n');
+  // One line each: a value carrying a line feed or an escape sequence shows it, never acts on it.
+  return lines.map((line) => terminalSafe(line)).join('\n');
 }
 
 function exceptionLine(e: RiskException): string {

@@ -54,7 +54,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   try {
     await program.parseAsync(argv);
   } catch (err) {
-    return handleError(err, io);
+    return handleError(err, cli.io);
   }
   return exitCode();
 }

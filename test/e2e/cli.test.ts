@@ -223,12 +223,14 @@ describe('npm start (closeloop run) on the embedded default', () => {
 });
 
 describe('closeloop audit verify', () => {
-  it('passes on untouched chains and names the first event edited behind its back', async () => {
+  it('passes on untouched chains and names every event edited behind its back', async () => {
     const cli = aCliEnvironment();
     cli.run('ingest', reportFixture('trufflehog-git.jsonl'), reportFixture('trufflehog-github.jsonl'));
     expect(cli.run('audit', 'verify')).toMatchObject({
       code: 0,
-      stdout: 'audit verify: 3 findings, 6 events, every chain intact\n',
+      stdout:
+        "audit verify: 3 findings, 6 events, every chain intact, every record's state bound to its chain\n" +
+        '  no digest yet: nothing is sealed, so the chains hold only against edits that do not re-chain (`closeloop audit digest` seals them)\n',
     });
 
     const { UpdateItemCommand } = await import('@aws-sdk/client-dynamodb');
@@ -248,8 +250,73 @@ describe('closeloop audit verify', () => {
     expect(broken.code).toBe(1);
     expect(broken.stderr).toMatch(
       new RegExp(
-        `^closeloop: audit chain broken: finding NHI-[0-9A-F]{16}, event 2 \\(finding\\.updated\\) was altered: its content does not match its hash\\n$`,
+        `^closeloop: audit verify: 1 problem \\(3 findings, 6 events\\):\\n  finding NHI-[0-9A-F]{16}: event 2 \\(finding\\.updated\\) was altered: its content does not match its hash\\n$`,
       ),
     );
+  });
+
+  it('seals the trail with a signed digest; then catches a tail cut and the head fixed, and a state forged without an event', async () => {
+    const cli = aCliEnvironment();
+    cli.run('ingest', reportFixture('trufflehog-git.jsonl'), reportFixture('trufflehog-github.jsonl'));
+    const digest = cli.run('audit', 'digest');
+    expect(digest.code).toBe(0);
+    expect(digest.stdout).toMatch(
+      /^audit digest #1 \(checkpoint\): 3 chain heads sealed, 3 sealed in all; digests\/9999999998-0000000001\.json\n$/,
+    );
+    const sealed = cli.run('audit', 'verify');
+    expect(sealed.code).toBe(0);
+    expect(sealed.stdout).toContain('  sealed by digest #1 of ');
+    expect(sealed.stdout).toContain('  nothing changed since that digest\n');
+
+    const { DeleteItemCommand, UpdateItemCommand, GetItemCommand } = await import('@aws-sdk/client-dynamodb');
+    const { localClient } = await import('@local/dynamodb-local');
+    const findings = JSON.parse(cli.run('findings', '--json').stdout) as Array<{ id: string }>;
+    const cut = findings[0]!.id;
+    const forged = findings[1]!.id;
+    const client = localClient(cli.env.AWS_ENDPOINT_URL_DYNAMODB!);
+    const TableName = cli.env.CLOSELOOP_TABLE;
+    const first = await client.send(
+      new GetItemCommand({ TableName, Key: { pk: { S: `FINDING#${cut}` }, sk: { S: 'EVENT#0000000001' } } }),
+    );
+    const count = Number(
+      (
+        await client.send(
+          new GetItemCommand({ TableName, Key: { pk: { S: `FINDING#${cut}` }, sk: { S: '#FINDING' } } }),
+        )
+      ).Item!.eventCount!.N,
+    );
+    expect(count).toBeGreaterThan(1);
+    for (let seq = 2; seq <= count; seq++)
+      await client.send(
+        new DeleteItemCommand({
+          TableName,
+          Key: { pk: { S: `FINDING#${cut}` }, sk: { S: `EVENT#${String(seq).padStart(10, '0')}` } },
+        }),
+      );
+    await client.send(
+      new UpdateItemCommand({
+        TableName,
+        Key: { pk: { S: `FINDING#${cut}` }, sk: { S: '#FINDING' } },
+        UpdateExpression: 'SET eventCount = :one, lastEventHash = :h',
+        ExpressionAttributeValues: { ':one': { N: '1' }, ':h': first.Item!.hash! },
+      }),
+    );
+    await client.send(
+      new UpdateItemCommand({
+        TableName,
+        Key: { pk: { S: `FINDING#${forged}` }, sk: { S: '#FINDING' } },
+        UpdateExpression: 'SET severity = :low',
+        ExpressionAttributeValues: { ':low': { S: 'info' } },
+      }),
+    );
+    client.destroy();
+    const result = cli.run('audit', 'verify', '--json');
+    expect(result.code).toBe(1);
+    const problems = (JSON.parse(result.stdout) as { problems: Array<{ id: string; check: string }> }).problems;
+    expect(problems.map((p) => `${p.id} ${p.check}`).sort()).toEqual(
+      [`${cut} sealed`, `${forged} record`, `${forged} state`].sort(),
+    );
+    const text = cli.run('audit', 'verify');
+    expect(text.stderr).toContain(`  finding ${cut}: digest #1 sealed ${count} events and the chain has 1:`);
   });
 });

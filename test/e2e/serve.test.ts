@@ -1,13 +1,49 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request } from 'node:http';
 import { join, resolve } from 'node:path';
+import { signBody } from '@connectors/sinks/webhook-signature';
 import { aCliEnvironment } from '@test/support/cli';
+import { readOwnFixtureJson } from '@test/support/fixtures';
 
 const BIN = resolve(__dirname, '..', '..', 'bin', 'closeloop.js');
 const SAMPLES = resolve(__dirname, '..', '..', 'samples');
+const JIRA_SECRET = 'serve-e2e-jira-webhook-secret';
+
+/**
+ * A request written by hand (fetch will not set Host, nor split a body where we want): the body
+ * goes out in `chunks`, each flushed before the next.
+ */
+function rawRequest(
+  base: string,
+  path: string,
+  options: { method?: string; headers?: Record<string, string>; chunks?: Buffer[] } = {},
+): Promise<{ status: number; body: string }> {
+  const { port } = new URL(base);
+  return new Promise((done, fail) => {
+    const req = request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers });
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => done({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', fail);
+    void (async () => {
+      for (const chunk of options.chunks ?? []) {
+        req.write(chunk);
+        await new Promise((r) => setTimeout(r, 30));
+      }
+      req.end();
+    })();
+  });
+}
 
 describe('closeloop serve (the local HTTP API)', () => {
   const cli = aCliEnvironment({
-    env: { CLOSELOOP_POLICY: join(SAMPLES, 'policy.json'), CLOSELOOP_NOW: '2026-11-22T10:00:00.000Z' },
+    env: {
+      CLOSELOOP_POLICY: join(SAMPLES, 'policy.json'),
+      CLOSELOOP_NOW: '2026-11-22T10:00:00.000Z',
+      JIRA_WEBHOOK_SECRET: JIRA_SECRET,
+    },
   });
   let server: ChildProcess;
   let url: string;
@@ -103,6 +139,93 @@ describe('closeloop serve (the local HTTP API)', () => {
     expect(text).toBe(await direct.text());
     expect((await fetch(`${url}/reports/exports/${'0'.repeat(8)}-0000-4000-8000-000000000000`)).status).toBe(404);
     expect((await fetch(`${url}/reports/exports/nope/file`)).status).toBe(404);
+  });
+
+  describe('edge cases', () => {
+    const host = () => new URL(url).host;
+
+    it('verifies a webhook signature over the raw bytes, a multi-byte character split between two chunks', async () => {
+      const delivery = readOwnFixtureJson<{ issue: { fields: { summary: string } } }>(
+        'jira',
+        'webhook-issue-updated.json',
+      );
+      delivery.issue.fields.summary = 'Rotate the 鍵 (key) — ü';
+      const body = Buffer.from(JSON.stringify(delivery));
+      const cut = body.indexOf(Buffer.from('鍵')) + 1; // inside the character's three bytes
+      const answer = await rawRequest(url, '/webhooks/jira', {
+        method: 'POST',
+        headers: {
+          host: host(),
+          'content-type': 'application/json',
+          'content-length': String(body.length),
+          'x-hub-signature': signBody(body, JIRA_SECRET),
+        },
+        chunks: [body.subarray(0, cut), body.subarray(cut)],
+      });
+      expect(answer.status).toBe(200);
+    });
+
+    it('answers 413 to a body over the limit, 400 to invalid UTF-8', async () => {
+      const big = Buffer.alloc(64 * 1024 + 1, 'a');
+      expect(
+        await rawRequest(url, '/findings/NHI-0000000000000000/done', {
+          method: 'POST',
+          headers: { host: host(), 'content-type': 'application/json', 'content-length': String(big.length) },
+          chunks: [big],
+        }),
+      ).toEqual({ status: 413, body: JSON.stringify({ message: 'the request body is larger than 65536 bytes' }) });
+      const latin1 = Buffer.from('{"note":"caf\xe9"}', 'latin1');
+      expect(
+        await rawRequest(url, '/findings/NHI-0000000000000000/done', {
+          method: 'POST',
+          headers: { host: host(), 'content-type': 'application/json', 'x-closeloop-principal': 'bob' },
+          chunks: [latin1],
+        }),
+      ).toEqual({ status: 400, body: JSON.stringify({ message: 'the request body is not UTF-8' }) });
+    });
+
+    it('answers 400 to malformed percent-encoding, 404 to the audit trail of an unknown finding', async () => {
+      expect(await rawRequest(url, '/findings/%E0%A4%A', { headers: { host: host() } })).toEqual({
+        status: 400,
+        body: JSON.stringify({ message: 'the request path is not a valid URL (malformed percent-encoding)' }),
+      });
+      expect(
+        await rawRequest(url, '/reports/audit?finding=NHI-00000000000000FF', { headers: { host: host() } }),
+      ).toEqual({
+        status: 404,
+        body: JSON.stringify({ message: 'no finding NHI-00000000000000FF' }),
+      });
+    });
+
+    it('refuses a foreign Host (DNS rebinding) and a foreign Origin (cross-site text/plain POST)', async () => {
+      const rebound = await rawRequest(url, '/findings', {
+        headers: { host: `attacker.example:${new URL(url).port}` },
+      });
+      expect(rebound.status).toBe(403);
+      expect(rebound.body).toContain('is not this server');
+      const [waiting] = (await (await fetch(`${url}/findings?status=awaiting_approval`)).json()) as Array<{
+        id: string;
+      }>;
+      const crossSite = await rawRequest(url, `/findings/${waiting!.id}/approve`, {
+        method: 'POST',
+        headers: {
+          host: host(),
+          origin: 'https://attacker.example',
+          'content-type': 'text/plain',
+          'x-closeloop-principal': 'bob',
+        },
+        chunks: [Buffer.from('{}')],
+      });
+      expect(crossSite.status).toBe(403);
+      expect(crossSite.body).toContain('is another site');
+      const stillWaiting = (await (await fetch(`${url}/findings/${waiting!.id}`)).json()) as { status: string };
+      expect(stillWaiting.status).toBe('awaiting_approval');
+      // The hub's own clients: loopback names, same-origin pages.
+      const own = await rawRequest(url, '/findings', {
+        headers: { host: `localhost:${new URL(url).port}`, origin: url },
+      });
+      expect(own.status).toBe(200);
+    });
   });
 
   it('stops cleanly on SIGTERM', async () => {

@@ -144,6 +144,12 @@ describe('the smoke test catches', () => {
       ok: false,
       error: 'init: CLOSELOOP_LIFECYCLE_STATE_MACHINE is required',
     });
+    const digests = byDescription('audit trail digest writer');
+    const { CLOSELOOP_DIGEST_KEY: _key, ...withoutKey } = placeholderEnvironment(digests, template, PLACE);
+    expect(await start(digests, { environment: withoutKey })).toEqual({
+      ok: false,
+      error: 'init: CLOSELOOP_DIGEST_KEY is required',
+    });
     const sync = byDescription('push ticket work to Jira, ServiceNow and the CMDB');
     const { CLOSELOOP_TICKETING_SECRET: _secret, ...withoutSecret } = placeholderEnvironment(sync, template, PLACE);
     expect(await start(sync, { environment: withoutSecret })).toEqual({

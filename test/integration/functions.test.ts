@@ -40,6 +40,7 @@ beforeAll(async () => {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
   process.env.CLOSELOOP_EXPORT_BUCKET = 'closeloop-exports';
   process.env.CLOSELOOP_REPORT_EXPORT_FUNCTION = EXPORT_FUNCTION;
+  process.env.CLOSELOOP_REPORT_CURSOR_SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:closeloop-cursor';
   handlers = {
     s3Report: await import('@functions/ingest-s3-report'),
     securityHub: await import('@functions/ingest-securityhub-event'),

@@ -378,10 +378,12 @@ describe('report API (GET /reports/{kind}, the same code as the CLI)', () => {
   beforeAll(async () => {
     h = await seededHistory();
   });
+  const cursorKey = Buffer.alloc(32, 9);
   const deps = () => ({
     source: () => new DynamoReportSource(new SingleTable(h.client, h.tableName)),
     policy: DEFAULT_POLICY,
     clock: { now: () => new Date(NOW) },
+    cursorKey: () => Promise.resolve(cursorKey),
   });
   const get = (kind: string, query: Record<string, string> = {}) =>
     handleReportRequest({ pathParameters: { kind }, queryStringParameters: query }, deps());
@@ -425,9 +427,47 @@ describe('report API (GET /reports/{kind}, the same code as the CLI)', () => {
     expect(await get('sla', { limit: '0' })).toMatchObject({ statusCode: 400 });
     expect(await get('sla', { cursor: 'bogus' })).toMatchObject({
       statusCode: 400,
-      body: JSON.stringify({ message: '"cursor" is not a cursor this API returned' }),
+      body: JSON.stringify({ message: '"cursor" is not a cursor this API returned for this report' }),
     });
     expect((await get('secrets')).statusCode).toBe(404);
+  });
+
+  it('takes only cursors it signed for the same report: a caller cannot choose the instant a page is computed at', async () => {
+    const first = JSON.parse((await get('audit', { since: iso(-11), limit: '5' })).body) as {
+      page: { nextCursor: string };
+    };
+    const cursor = first.page.nextCursor;
+    const [payload, signature] = cursor.split('.') as [string, string];
+    const refused = {
+      statusCode: 400,
+      body: JSON.stringify({ message: '"cursor" is not a cursor this API returned for this report' }),
+    };
+    // The first release's cursor: base64url JSON naming any instant ("as of 2030").
+    const unsigned = Buffer.from(JSON.stringify({ at: '2030-01-01T00:00:00.000Z', offset: 0 })).toString('base64url');
+    expect(await get('audit', { since: iso(-11), cursor: unsigned })).toMatchObject(refused);
+    // The signed payload with its instant moved, under the old signature.
+    const moved = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), at: '2030-01-01T00:00:00.000Z' }),
+    ).toString('base64url');
+    expect(await get('audit', { since: iso(-11), cursor: `${moved}.${signature}` })).toMatchObject(refused);
+    // Signed by another key (another deployment).
+    const other = await handleReportRequest(
+      { pathParameters: { kind: 'audit' }, queryStringParameters: { since: iso(-11), limit: '5' } },
+      { ...deps(), cursorKey: () => Promise.resolve(Buffer.alloc(32, 1)) },
+    );
+    const foreign = (JSON.parse(other.body) as { page: { nextCursor: string } }).page.nextCursor;
+    expect(await get('audit', { since: iso(-11), cursor: foreign })).toMatchObject(refused);
+    // A cursor of one report does not page another (other parameters, other kind).
+    expect(await get('audit', { since: iso(-5), cursor })).toMatchObject(refused);
+    expect(await get('sla', { cursor })).toMatchObject(refused);
+    expect((await get('audit', { since: iso(-11), limit: '5', cursor })).statusCode).toBe(200);
+  });
+
+  it('answers 404 for the audit trail of a finding the table does not hold', async () => {
+    expect(await get('audit', { finding: 'NHI-00000000000000FF' })).toMatchObject({
+      statusCode: 404,
+      body: JSON.stringify({ message: 'no finding NHI-00000000000000FF' }),
+    });
   });
 });
 
@@ -514,6 +554,7 @@ describe('report exports (POST /reports/{kind}/exports, GET /reports/exports/{id
         source: () => new DynamoReportSource(new SingleTable(h.client, h.tableName)),
         policy: DEFAULT_POLICY,
         clock: { now: () => new Date(NOW) },
+        cursorKey: () => Promise.resolve(Buffer.alloc(32)),
       },
     );
     expect(stored).toEqual({ body: direct.body, contentType: 'text/csv; charset=utf-8' });

@@ -1,5 +1,5 @@
 import type { Clock } from '@core/shared/clock';
-import { findingWrite } from '@core/finding/write';
+import { updateFinding } from '@core/finding/update';
 import { SingleTable } from '@core/store/table';
 import { parsePolicy } from '@core/policy/policy';
 import { DynamoTicketStore } from '@core/store/dynamo-ticket-store';
@@ -188,13 +188,13 @@ export function describeJiraSync(title: string, contract: () => JiraContract): v
     it('leaves the issue unassigned with a comment when the owner is not a Jira user', async () => {
       const { deps, open, store } = await setup();
       const f = open[0]!;
-      await store.commit([
-        findingWrite({
-          finding: { ...f, owner: 'team-without-jira', version: f.version + 1 },
-          expectedVersion: f.version,
-          events: [],
-        }),
-      ]);
+      // Reassigned, as triage records it: an owner change always comes with its audit event.
+      await updateFinding(store, { now: () => new Date() }, f.id, (current) => ({
+        finding: { ...current, owner: 'team-without-jira' },
+        events: [
+          { actor: 'closeloop:lifecycle', action: 'owner.assigned', from: current.owner, to: 'team-without-jira' },
+        ],
+      }));
       await syncTickets(deps());
       const [issue] = jira.withLabel(ticketLabel(f.id));
       expect(issue!.fields.assignee).toBeUndefined();

@@ -100,6 +100,7 @@ export function placeholderEnvironment(
     if (attribute === 'Arn' && type === 'AWS::Lambda::Function') return arn('lambda', `function:${physical(id)}`);
     if (attribute === 'Arn' && type === 'AWS::SQS::Queue') return arn('sqs', physical(id));
     if (attribute === 'Arn' && type === 'AWS::DynamoDB::Table') return arn('dynamodb', `table/${physical(id)}`);
+    if (attribute === 'Arn' && type === 'AWS::KMS::Key') return arn('kms', 'key/1234abcd-12ab-34cd-56ef-1234567890ab');
     throw new Error(`${fn.logicalId}: no placeholder rule for Fn::GetAtt ${type}.${attribute} (${id})`);
   };
   const value = (v: unknown): string => {

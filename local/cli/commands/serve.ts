@@ -2,6 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { runReportExport, type ReportExportRequest } from '@core/reports/exports';
 import { ROUTES_SUMMARY } from '@connectors/api/routes';
 import { PRINCIPAL_HEADER, startLocalApi } from '../../serve';
+import { digestLine, writeLocalDigest } from './audit';
 import { runTick } from './tick';
 import type { Cli } from '../cli';
 
@@ -9,7 +10,7 @@ export function serveCommand(cli: Cli): Command {
   return cli
     .command('serve')
     .description(
-      `the local HTTP API on 127.0.0.1 (the deployed API's routes; the caller is named by the ${PRINCIPAL_HEADER} header), hosting the lifecycles; runs tick periodically`,
+      `the local HTTP API on 127.0.0.1 (the deployed API's routes; the caller is named by the ${PRINCIPAL_HEADER} header), hosting the lifecycles; runs tick periodically and seals the audit trail every policy digest interval`,
     )
     .option(
       '--port <port>',
@@ -55,7 +56,12 @@ export function serveCommand(cli: Cli): Command {
           hub.decisions,
           opts.port,
           hub.webhooks,
-          { source: reportSource, policy: hub.policy, clock: hub.clock },
+          {
+            source: reportSource,
+            policy: hub.policy,
+            clock: hub.clock,
+            cursorKey: () => Promise.resolve(hub.reportCursorKey),
+          },
           { files, start, clock: hub.clock },
           (message, error) => cli.io.err(`closeloop: ${message}: ${error.name}: ${error.message}`),
           hub.githubWebhook,
@@ -73,12 +79,23 @@ export function serveCommand(cli: Cli): Command {
                 opts.tickInterval * 1000,
               )
             : undefined;
+        // The local digest writer: seals the trail every policy interval (wall clock), as the stack's schedule does.
+        let sealing = Promise.resolve();
+        const digests = setInterval(
+          () =>
+            (sealing = sealing
+              .then(async () => cli.io.out(digestLine(await writeLocalDigest(hub))))
+              .catch((err: Error) => cli.io.err(`closeloop: audit digest failed: ${err.message}`))),
+          hub.policy.audit.digestIntervalMinutes * 60_000,
+        );
         await new Promise<void>((resolve) => {
           process.once('SIGINT', resolve);
           process.once('SIGTERM', resolve);
         });
         if (timer) clearInterval(timer);
+        clearInterval(digests);
         await ticking;
+        await sealing;
         await exporting;
         await new Promise<void>((resolve) => server.close(() => resolve()));
         cli.io.out('closeloop serve: stopped');

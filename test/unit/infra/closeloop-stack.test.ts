@@ -115,8 +115,17 @@ describe('CloseloopStack', () => {
       (s) => [s.Action].flat().includes('dynamodb:UpdateItem') || [s.Action].flat().join() === 'dynamodb:Query',
     );
     const reports = dynamo.filter((s) => [s.Action].flat().sort().join() === 'dynamodb:GetItem,dynamodb:Query');
-    const lifecycle = dynamo.filter((s) => !ingest.includes(s) && !tickets.includes(s) && !reports.includes(s));
+    const audit = dynamo.filter((s) => [s.Action].flat().includes('dynamodb:Scan'));
+    const lifecycle = dynamo.filter(
+      (s) => !ingest.includes(s) && !tickets.includes(s) && !reports.includes(s) && !audit.includes(s),
+    );
     expect(reports).toHaveLength(2); // the report API and the export worker read only
+    // The digest writer and the audit verifier: the base table's items (Scan) and a chain's events (Query), no index, no write.
+    expect(audit).toHaveLength(2);
+    for (const statement of audit) {
+      expect([statement.Action].flat().sort()).toEqual(['dynamodb:Query', 'dynamodb:Scan']);
+      expect(JSON.stringify(statement.Resource)).not.toContain('/index/');
+    }
     expect(ingest).toHaveLength(3); // report ingest, Security Hub ingest, credential hygiene
     expect(lifecycle).toHaveLength(5); // lifecycle step, starter, decisions; rotation step, rotation events (the rotation function itself has no table access)
     expect(tickets).toHaveLength(5); // sync and webhooks (outbox, leases, tracker), the notifier (notices, digests); the relay only queries; the scanner write-back
@@ -148,7 +157,10 @@ describe('CloseloopStack', () => {
       NotificationConfiguration: { QueueConfigurations: [Match.objectLike({ Events: ['s3:ObjectCreated:*'] })] },
     });
     template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 }) });
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 9); // DLQs of report ingest, Security Hub ingest, ticket sync, rotation events, report exports, scanner write-back, notifier; failed rotation executions; notifier errors
+    // DLQs of report ingest, Security Hub ingest, ticket sync, rotation events, report exports, scanner write-back,
+    // notifier, audit digest runs; failed rotation executions; notifier errors; the digest writer failed, stopped,
+    // or found the trail disagreeing with its digests.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 13);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
@@ -277,8 +289,18 @@ describe('CloseloopStack', () => {
           .filter((a) => a.startsWith('dynamodb:'))
           .sort(),
       ).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
-      expect(actions(fn).filter((a) => /^(states|secretsmanager|iam):/.test(a))).toEqual([]);
+      expect(actions(fn).filter((a) => /^(states|iam):/.test(a))).toEqual([]);
     }
+    // Secrets: the API reads only the key that signs its cursors, never the deployment key.
+    expect(actions(worker).filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
+    const secretReads = api.filter((x) => [x.Action].flat().some((a) => a.startsWith('secretsmanager:')));
+    const cursorKey = Object.keys(
+      template.findResources('AWS::SecretsManager::Secret', {
+        Properties: { Description: 'closeloop report API: HMAC key of the paging cursors' },
+      }),
+    );
+    expect(cursorKey).toHaveLength(1);
+    expect(secretReads.map((x) => x.Resource)).toEqual([{ Ref: cursorKey[0] }]);
     expect(actions(api).filter((a) => a.startsWith('sqs:'))).toEqual([]);
     // The worker may only hand a failed export to its dead-letter queue.
     expect(
@@ -309,6 +331,167 @@ describe('CloseloopStack', () => {
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
       MaximumRetryAttempts: 2,
       DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
+  });
+
+  describe('the audit digests', () => {
+    const writerRole = () =>
+      (
+        Object.values(
+          template.findResources('AWS::Lambda::Function', {
+            Properties: { Description: 'closeloop: audit trail digest writer' },
+          }),
+        ) as Array<{ Properties: { Role: { 'Fn::GetAtt': [string, string] } } }>
+      )[0]!.Properties.Role['Fn::GetAtt'][0];
+    const bucketId = () =>
+      Object.keys(template.findResources('AWS::S3::Bucket', { Properties: { ObjectLockEnabled: true } }))[0]!;
+    const keyId = () =>
+      Object.keys(template.findResources('AWS::KMS::Key', { Properties: { KeySpec: 'ECC_NIST_P256' } }))[0]!;
+    const policies = () =>
+      Object.values(template.findResources('AWS::IAM::Policy')) as Array<{
+        Properties: { Roles: Array<{ Ref: string }>; PolicyDocument: { Statement: Statement[] } };
+      }>;
+
+    it('keeps digests in an Object Lock bucket (compliance mode, retention from the policy), private, TLS only, logged', () => {
+      template.hasResourceProperties('AWS::S3::Bucket', {
+        ObjectLockEnabled: true,
+        ObjectLockConfiguration: {
+          ObjectLockEnabled: 'Enabled',
+          Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 365 } },
+        },
+        VersioningConfiguration: { Status: 'Enabled' },
+        LoggingConfiguration: { LogFilePrefix: 'audit-digests/', DestinationBucketName: Match.anyValue() },
+        PublicAccessBlockConfiguration: Match.objectLike({ BlockPublicAcls: true, RestrictPublicBuckets: true }),
+      });
+      expect(
+        template.findResources('AWS::S3::Bucket', { Properties: { ObjectLockEnabled: true } })[bucketId()]!,
+      ).toMatchObject({
+        DeletionPolicy: 'Retain',
+      });
+    });
+
+    it('signs with an asymmetric SIGN_VERIFY key whose policy lets the digest writer alone sign', () => {
+      const key = template.findResources('AWS::KMS::Key', { Properties: { KeySpec: 'ECC_NIST_P256' } })[keyId()]! as {
+        Properties: {
+          KeyUsage: string;
+          KeyPolicy: { Statement: Array<Statement & { Effect: string; Sid: string; Principal: unknown }> };
+        };
+        DeletionPolicy: string;
+      };
+      expect(key.Properties.KeyUsage).toBe('SIGN_VERIFY');
+      expect(key.DeletionPolicy).toBe('Retain');
+      const statements = key.Properties.KeyPolicy.Statement;
+      const allowing = (action: string) =>
+        statements.filter(
+          (st) =>
+            st.Effect === 'Allow' &&
+            [st.Action]
+              .flat()
+              .some((a) => a === action || a === 'kms:*' || (a.endsWith('*') && action.startsWith(a.slice(0, -1)))),
+        );
+      expect(allowing('kms:Sign').map((st) => st.Sid)).toEqual(['SignOnlyAsTheDigestWriter']);
+      expect(JSON.stringify(allowing('kms:Sign')[0]!.Principal)).toContain(writerRole());
+      expect(statements.find((st) => st.Sid === 'NobodyElseSigns')).toMatchObject({
+        Effect: 'Deny',
+        Action: 'kms:Sign',
+        Principal: { AWS: '*' },
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': [writerRole(), 'Arn'] } } },
+      });
+    });
+
+    it('gives the writer exactly what it needs, and no other role kms:Sign or a write to the digest bucket', () => {
+      const own = policies()
+        .filter((p) => p.Properties.Roles.some((r) => r.Ref === writerRole()))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement);
+      const actions = own.flatMap((st) => [st.Action].flat()).sort();
+      expect(actions).toEqual(
+        [
+          'dynamodb:Query',
+          'dynamodb:Scan',
+          'kms:Sign',
+          'logs:CreateLogStream',
+          'logs:PutLogEvents',
+          's3:GetObject',
+          's3:ListBucket',
+          's3:PutObject',
+          'sqs:GetQueueAttributes',
+          'sqs:GetQueueUrl',
+          'sqs:SendMessage',
+          'xray:PutTelemetryRecords',
+          'xray:PutTraceSegments',
+        ].sort(),
+      );
+      const others = policies()
+        .filter((p) => !p.Properties.Roles.some((r) => r.Ref === writerRole()))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement);
+      expect(others.length).toBeGreaterThan(20);
+      const signs = (a: string) => a === '*' || a === 'kms:*' || a === 'kms:Sign' || a === 'kms:Sign*';
+      expect(others.filter((st) => [st.Action].flat().some(signs))).toEqual([]);
+      const touchesDigests = (st: Statement) =>
+        JSON.stringify(st.Resource).includes(bucketId()) || [st.Resource].flat().includes('*');
+      const writes = (a: string) => a === '*' || a === 's3:*' || /^s3:(Put|Delete|Restore|Replicate|Bypass)/.test(a);
+      expect(others.filter((st) => touchesDigests(st) && [st.Action].flat().some(writes))).toEqual([]);
+      // And the bucket policy refuses writes by anyone else, and deletions by anyone.
+      const bucketPolicy = Object.values(template.findResources('AWS::S3::BucketPolicy')).find((p) =>
+        JSON.stringify((p as { Properties: { Bucket: unknown } }).Properties.Bucket).includes(bucketId()),
+      ) as { Properties: { PolicyDocument: { Statement: Array<Statement & { Effect: string; Sid?: string }> } } };
+      const sids = bucketPolicy.Properties.PolicyDocument.Statement.map((st) => `${st.Effect} ${st.Sid ?? ''}`);
+      expect(sids).toEqual(expect.arrayContaining(['Deny OnlyTheDigestWriterWrites', 'Deny NobodyDeletesOrUnlocks']));
+    });
+
+    it('runs the writer on the policy schedule, one at a time, with a DLQ and alarms (failed, stopped, anomalies)', () => {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        Description: 'closeloop: seal the audit trail every 60 minutes',
+        ScheduleExpression: 'rate(1 hour)',
+        Targets: [Match.objectLike({ DeadLetterConfig: Match.anyValue(), RetryPolicy: Match.anyValue() })],
+      });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: 'closeloop: audit trail digest writer',
+        ReservedConcurrentExecutions: 1,
+        Environment: {
+          Variables: Match.objectLike({
+            CLOSELOOP_DIGEST_BUCKET: { Ref: bucketId() },
+            CLOSELOOP_DIGEST_KEY: { 'Fn::GetAtt': [keyId(), 'Arn'] },
+          }),
+        },
+      });
+      for (const description of [/digest writer failed/, /no audit digest run/, /disagrees with its digests/])
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          AlarmDescription: Match.stringLikeRegexp(description.source),
+          AlarmActions: [Match.anyValue()],
+        });
+    });
+
+    it("takes the schedule and the retention from the deploy file's policy", () => {
+      const { stack: configured } = synthWithNag(
+        (app) =>
+          new CloseloopStack(app, 'Configured', {
+            policy: { audit: { digestIntervalMinutes: 15, digestRetentionDays: 2557 } },
+          }),
+      );
+      const t = Template.fromStack(configured);
+      t.hasResourceProperties('AWS::S3::Bucket', {
+        ObjectLockConfiguration: {
+          ObjectLockEnabled: 'Enabled',
+          Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 2557 } },
+        },
+      });
+      t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)' });
+    });
+
+    it('gives auditors a verifier role that reads the table and the digests and fetches the public key, nothing else', () => {
+      const role = Object.keys(
+        template.findResources('AWS::IAM::Role', {
+          Properties: { Description: Match.stringLikeRegexp('^closeloop audit verifier') },
+        }),
+      );
+      expect(role).toHaveLength(1);
+      const actions = policies()
+        .filter((p) => p.Properties.Roles.some((r) => r.Ref === role[0]))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement)
+        .flatMap((st) => [st.Action].flat())
+        .sort();
+      expect(actions).toEqual(['dynamodb:Query', 'dynamodb:Scan', 'kms:GetPublicKey', 's3:GetObject', 's3:ListBucket']);
     });
   });
 

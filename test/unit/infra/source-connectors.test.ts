@@ -100,7 +100,7 @@ describe('the scanners, both ways, in the stack', () => {
     t.resourcePropertiesCountIs(
       'AWS::Lambda::EventInvokeConfig',
       { DestinationConfig: { OnFailure: Match.anyValue() } },
-      5, // the two pulls and the write-back, besides the report exports and the notifier
+      6, // the two pulls and the write-back, besides the report exports, the notifier and the audit digests
     );
     expect(Object.keys(t.findOutputs('SourcesSecret'))).toHaveLength(1);
     const [[, writeback]] = fnByDescription(t, 'write outcomes back to GitHub, GitGuardian and Security Hub') as [
