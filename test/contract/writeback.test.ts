@@ -43,7 +43,10 @@ describe('the GitHub webhook on GitHub’s own secret_scanning_alert payload (oc
     const created = raw.replace('"action": "reopened"', '"action": "created"');
     const first = JSON.parse((await handleGithubWebhook(created, headers(created, 'c-1'), deps)).body);
     expect(first).toMatchObject({ outcome: 'recorded', ingest: { created: 1, rejected: 0 } });
-    await updateFinding(store, clock, first.findingId, (f) => ({ finding: { ...f, status: 'resolved' }, events: [] }));
+    await updateFinding(store, clock, first.findingId, (f) => ({
+      finding: { ...f, status: 'resolved' },
+      events: [{ actor: 'closeloop', action: 'finding.resolved', to: 'resolved', reason: 'verified' }],
+    }));
 
     const reopened = await handleGithubWebhook(raw, headers(raw, 'r-1'), deps);
     expect(reopened.statusCode).toBe(200);

@@ -110,7 +110,7 @@ describe('the loop closed at the source: GitHub secret scanning, through the CLI
         });
         server.stderr!.on('data', (c: Buffer) => (output += c.toString()));
       });
-      expect(output).toContain('POST /webhooks/jira|servicenow|github');
+      expect(output).toContain('POST /webhooks/jira|jira-dc|servicenow|github');
       // Someone reopens the alert in GitHub, which says so.
       alert.state = 'open';
       alert.resolution = null;

@@ -62,7 +62,7 @@ async function aWorld() {
     const id = created.body.findingId as string;
     await updateFinding(store, clock, id, (f) => ({
       finding: { ...f, owner: 'team-payments', lifecycle: { startedGeneration: 1, waitingAt: 'AwaitOwnerFix' } },
-      events: [],
+      events: [{ actor: 'closeloop', action: 'owner.assigned', reason: 'team-payments' }],
     }));
     return id;
   }
@@ -166,7 +166,10 @@ describe('POST /webhooks/github (secret_scanning_alert)', () => {
     expect((await w.store.get(id))!).toMatchObject({ status: 'open', evidence: [] });
     expect(w.signals).toEqual([]);
 
-    await updateFinding(w.store, clock, id, (f) => ({ finding: { ...f, status: 'resolved' }, events: [] }));
+    await updateFinding(w.store, clock, id, (f) => ({
+      finding: { ...f, status: 'resolved' },
+      events: [{ actor: 'closeloop', action: 'finding.resolved', to: 'resolved', reason: 'verified' }],
+    }));
     const body = hook('reopened');
     const r = await w.post(body, signed(body, 'd-reopened'));
     expect(r.body).toMatchObject({
