@@ -14,6 +14,8 @@ import { SecretRotation, type SecretRotationSettings } from './constructs/secret
 import { ReportApi } from './constructs/report-api';
 import { SecurityHubIngest } from './constructs/security-hub-ingest';
 import { TicketSync, type TicketingSettings } from './constructs/ticket-sync';
+import { PeopleApi } from './constructs/people-api';
+import { parsePolicy } from '../core/policy/policy';
 
 export interface CloseloopStackProps extends StackProps {
   /** Physical name of the findings table. @default generated */
@@ -35,6 +37,8 @@ export class CloseloopStack extends Stack {
   readonly rotation: SecretRotation;
   readonly reports: ReportApi;
   readonly tickets: TicketSync;
+  /** The decisions API for people behind the enterprise IdP's JWT authorizer, when the policy names one. */
+  readonly people?: PeopleApi;
   readonly alarmTopic: Topic;
   readonly deploymentKey: Secret;
 
@@ -98,6 +102,9 @@ export class CloseloopStack extends Stack {
       ...(props.policy ? { policy: props.policy } : {}),
     });
 
+    const oidc = parsePolicy(props.policy ?? {}, 'policy').identity.oidc;
+    if (oidc) this.people = new PeopleApi(this, 'People', { decisions: this.lifecycle.decisions.fn, oidc });
+
     this.reports = new ReportApi(this, 'Reports', {
       table: this.findings,
       api: this.lifecycle.api,
@@ -135,6 +142,11 @@ export class CloseloopStack extends Stack {
       value: this.lifecycle.api.url,
       description: `POST findings/{id}/${DECISION_ACTIONS.join('|')} (SigV4)`,
     });
+    if (this.people)
+      new CfnOutput(this, 'PeopleApi', {
+        value: this.people.url,
+        description: `findings/{id}/${DECISION_ACTIONS.join('|')} with a bearer token of the identity provider`,
+      });
     new CfnOutput(this, 'TicketingSecret', {
       value: this.tickets.credentials.secretArn,
       description: 'put Jira / ServiceNow credentials and webhook secrets here (JSON, see README)',

@@ -31,6 +31,18 @@ const optionalTypedText = (field: string, text: string | undefined) =>
   text === undefined ? undefined : typedText(field, text);
 
 /**
+ * Who took a decision: `by` is the principal the policy names; `identity`, when the caller came
+ * through an authenticated edge (IAM, the IdP, a ticket webhook), is what authenticated them in
+ * full, and the audit trail records it beside the name.
+ */
+export interface DecisionActor {
+  by: string;
+  identity?: string;
+}
+
+const identified = (input: DecisionActor) => (input.identity ? { actorIdentity: input.identity } : {});
+
+/**
  * Resumes a waiting lifecycle: locally a new execution entering at `resumeAt`; on AWS
  * SendTaskSuccess with the wait's stored task token. Returns a one-line description.
  */
@@ -61,7 +73,7 @@ async function waitingFinding(store: FindingStore, id: string, waitingAt: WaitSt
 /** Approve or reject the remediation a finding waits for. */
 export async function decideApproval(
   deps: DecisionDeps,
-  input: { id: string; by: string; decision: 'approved' | 'rejected'; reason?: string },
+  input: DecisionActor & { id: string; decision: 'approved' | 'rejected'; reason?: string },
 ): Promise<string> {
   const typedReason = optionalTypedText('reason', input.reason);
   const finding = await waitingFinding(deps.store, input.id, 'AwaitApproval', 'awaiting approval');
@@ -75,6 +87,7 @@ export async function decideApproval(
     events: [
       {
         actor: input.by,
+        ...identified(input),
         action: input.decision === 'approved' ? 'approval.granted' : 'approval.rejected',
         reason: typedReason ?? `rotation ${input.decision}`,
       },
@@ -91,7 +104,7 @@ export async function decideApproval(
 /** The owner asks to accept the risk until a date (at most the policy maximum for the severity). */
 export async function requestException(
   deps: DecisionDeps,
-  input: { id: string; by: string; until: Date; reason: string; compensatingControl?: string },
+  input: DecisionActor & { id: string; until: Date; reason: string; compensatingControl?: string },
 ): Promise<string> {
   const reason = typedText('reason', input.reason);
   const compensatingControl = optionalTypedText('compensatingControl', input.compensatingControl);
@@ -124,6 +137,7 @@ export async function requestException(
     events: [
       {
         actor: input.by,
+        ...identified(input),
         action: 'exception.requested',
         reason,
         data: { until, ...(compensatingControl ? { compensatingControl } : {}) },
@@ -137,7 +151,7 @@ export async function requestException(
 /** Approve or reject a requested exception: never the requester, never the owner. */
 export async function decideException(
   deps: DecisionDeps,
-  input: { id: string; by: string; decision: 'approved' | 'rejected'; reason?: string },
+  input: DecisionActor & { id: string; decision: 'approved' | 'rejected'; reason?: string },
 ): Promise<string> {
   const typedReason = optionalTypedText('reason', input.reason);
   const finding = await waitingFinding(
@@ -157,6 +171,7 @@ export async function decideException(
     events: [
       {
         actor: input.by,
+        ...identified(input),
         action: input.decision === 'approved' ? 'exception.approved' : 'exception.rejected',
         reason: typedReason ?? f.exception?.reason ?? input.decision,
         data: { until: f.exception?.until, requestedBy: requester },
@@ -173,7 +188,7 @@ export async function decideException(
 /** Close as a false positive: an approver other than the owner, with a reason. */
 export async function markFalsePositive(
   deps: DecisionDeps,
-  input: { id: string; by: string; reason: string },
+  input: DecisionActor & { id: string; reason: string },
 ): Promise<string> {
   const reason = typedText('reason', input.reason);
   const finding = await waitingFinding(deps.store, input.id, 'AwaitOwnerFix', 'waiting for its owner');
@@ -185,6 +200,7 @@ export async function markFalsePositive(
   const described = await deps.signaller.signal(finding, 'owner_signal', {
     kind: 'false_positive_approved',
     by: input.by,
+    ...(input.identity ? { identity: input.identity } : {}),
     reason,
   });
   return `false positive by ${input.by}; ${described}`;
@@ -197,7 +213,7 @@ export async function markFalsePositive(
  */
 export async function reportFixed(
   deps: DecisionDeps,
-  input: { id: string; by: string; note?: string; evidence?: { kind: Evidence['kind']; ref: string } },
+  input: DecisionActor & { id: string; note?: string; evidence?: { kind: Evidence['kind']; ref: string } },
 ): Promise<string> {
   if (!input.note && !input.evidence)
     throw new InputError('give note and/or evidence', { fields: ['note', 'evidence'] });
@@ -227,6 +243,7 @@ export async function reportFixed(
       finding: { ...f, evidence: [...f.evidence, ...added] },
       events: added.map((e) => ({
         actor: input.by,
+        ...identified(input),
         action: 'evidence.recorded',
         reason: e.kind.replace(/_/g, ' '),
         evidenceRef: e.ref,
@@ -243,7 +260,7 @@ export async function reportFixed(
  */
 export async function reopenFinding(
   deps: Pick<DecisionDeps, 'store' | 'clock'>,
-  input: { id: string; by: string; reason: string },
+  input: DecisionActor & { id: string; reason: string },
 ): Promise<string> {
   const reason = typedText('reason', input.reason);
   let reopened = false;
@@ -259,7 +276,16 @@ export async function reopenFinding(
         exception: undefined,
         lifecycle: { startedGeneration: current.lifecycle?.startedGeneration ?? current.generation },
       },
-      events: [{ actor: input.by, action: 'finding.reopened', from: current.status, to: 'reopened', reason }],
+      events: [
+        {
+          actor: input.by,
+          ...identified(input),
+          action: 'finding.reopened',
+          from: current.status,
+          to: 'reopened',
+          reason,
+        },
+      ],
     };
   });
   return reopened

@@ -416,6 +416,7 @@ export async function runStep(
         events: [
           {
             actor: signal?.by ?? ACTOR,
+            ...(signal?.identity ? { actorIdentity: signal.identity } : {}),
             action: 'finding.false_positive',
             from: f.status,
             to: 'false_positive',

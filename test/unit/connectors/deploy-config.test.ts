@@ -30,7 +30,7 @@ describe('the deploy file', () => {
     expect(config.ticketing).toEqual(SAMPLE.ticketing);
     expect(config.rotation).toEqual(SAMPLE.rotation);
     // What the functions do with it at start-up succeeds (credentials come from the TicketingSecret).
-    expect(parsePolicy(JSON.parse(JSON.stringify(config.policy)), 'CLOSELOOP_POLICY').principals).toHaveLength(2);
+    expect(parsePolicy(JSON.parse(JSON.stringify(config.policy)), 'CLOSELOOP_POLICY').principals).toHaveLength(3);
     expect(readJiraConfig(config.ticketing!.jira!, { apiToken: 'from-the-secret' }).projectKey).toBe('SEC');
     expect(readServiceNowConfig(config.ticketing!.servicenow!, { password: 'from-the-secret' }).table).toBe(
       'sn_si_task',
