@@ -246,6 +246,28 @@ export class DynamoTicketStore implements TicketStore {
     }
   }
 
+  async countIgnored(source: string, reason: string, at: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.webhookIgnored(source),
+        UpdateExpression: 'SET #type = :type, lastAt = :at ADD #reason :one, #total :one',
+        ExpressionAttributeNames: { '#type': 'type', '#reason': `ignored_${reason}`, '#total': 'ignored_total' },
+        ExpressionAttributeValues: { ':type': 'webhook_ignored', ':at': at, ':one': 1 },
+      }),
+    );
+  }
+
+  async ignoredCounts(source: string): Promise<Record<string, number>> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.webhookIgnored(source), ConsistentRead: true }),
+    );
+    const counts: Record<string, number> = {};
+    for (const [k, v] of Object.entries(out.Item ?? {}))
+      if (k.startsWith('ignored_') && typeof v === 'number') counts[k.slice('ignored_'.length)] = v;
+    return counts;
+  }
+
   async forgetDelivery(source: string, deliveryId: string): Promise<void> {
     // Kept (marked failed) rather than deleted: the record of every delivery stays.
     await this.doc.send(

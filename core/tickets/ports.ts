@@ -39,6 +39,10 @@ export interface TicketStore {
    */
   recordDelivery(source: string, deliveryId: string, at: string): Promise<boolean>;
   forgetDelivery(source: string, deliveryId: string): Promise<void>;
+  /** Counts an inbound event that changed nothing, per system and reason (e.g. a key that is no finding's ticket). */
+  countIgnored(source: string, reason: string, at: string): Promise<void>;
+  /** The counts `countIgnored` kept for a system, by reason. */
+  ignoredCounts(source: string): Promise<Record<string, number>>;
 }
 
 /** What a ticket says when it is created: built from the finding, rendered by each sink. */

@@ -129,7 +129,7 @@ export const JiraWebhookSchema = z.object({
       id: z.string(),
       body: z.unknown().optional(),
       author: z
-        .object({ displayName: z.string().optional(), emailAddress: z.string().optional() })
+        .object({ accountId: z.string(), displayName: z.string(), emailAddress: z.string() })
         .partial()
         .optional(),
     })

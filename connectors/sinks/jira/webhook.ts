@@ -17,9 +17,12 @@ export function parseJiraWebhook(body: unknown): { ok: true; value: JiraWebhook 
  */
 export function interpretJiraWebhook(event: JiraWebhook, wontDo: string[]): InboundTicketEvent {
   const key = event.issue.key;
-  const label = (event.issue.fields.labels ?? []).find((l) => /^closeloop-nhi-[0-9a-f]{16}$/.test(l));
-  const actor = `jira:${event.user?.emailAddress ?? event.user?.displayName ?? event.user?.accountId ?? event.comment?.author?.displayName ?? 'unknown'}`;
-  const base = { key, actor, ...(label ? { findingIdFromLabel: label.slice('closeloop-'.length).toUpperCase() } : {}) };
+  // The user who made the change (for a comment, its author): labels and other fields are content anyone can edit.
+  const who = event.user?.accountId ? event.user : (event.comment?.author ?? event.user);
+  const email = who?.emailAddress;
+  const user = { id: who?.accountId ?? 'unknown', ...(email ? { email } : {}) };
+  const actor = who?.displayName ?? email ?? user.id;
+  const base = { key, user };
   if (event.webhookEvent === 'comment_created') {
     return {
       ...base,
@@ -38,14 +41,14 @@ export function interpretJiraWebhook(event: JiraWebhook, wontDo: string[]): Inbo
     if (resolution && wontDo.some((w) => w.toLowerCase() === resolution.toLowerCase())) {
       return {
         ...base,
-        signal: { kind: 'wont_do', reason: `Jira ${key} resolved "${resolution}" by ${actor.slice(5)}` },
+        signal: { kind: 'wont_do', reason: `Jira ${key} resolved "${resolution}" by ${actor}` },
       };
     }
     return {
       ...base,
       signal: {
         kind: 'done',
-        note: `Jira ${key} moved to ${statusChange.toString ?? 'Done'}${resolution ? ` (resolution ${resolution})` : ''} by ${actor.slice(5)}`,
+        note: `Jira ${key} moved to ${statusChange.toString ?? 'Done'}${resolution ? ` (resolution ${resolution})` : ''} by ${actor}`,
       },
     };
   }
@@ -54,7 +57,7 @@ export function interpretJiraWebhook(event: JiraWebhook, wontDo: string[]): Inbo
       ...base,
       signal: {
         kind: 'reopened',
-        reason: `Jira ${key} reopened (${statusChange.fromString} → ${statusChange.toString ?? '?'}) by ${actor.slice(5)}`,
+        reason: `Jira ${key} reopened (${statusChange.fromString} → ${statusChange.toString ?? '?'}) by ${actor}`,
       },
     };
   }

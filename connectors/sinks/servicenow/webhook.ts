@@ -1,17 +1,21 @@
 import { z } from 'zod';
 import type { InboundTicketEvent } from '@core/tickets/inbound';
 import { describeIssues } from '@core/shared/problems';
-import { FindingIdSchema } from '@core/finding/identity';
 import type { ServiceNowConfig } from './config';
 
-/** What closeloop expects a ServiceNow business rule / flow to POST (see the README). */
+/**
+ * What closeloop expects a ServiceNow business rule / flow to POST (see the README). The task's
+ * `number` is what links it to a finding; a `correlation_id` in the body is the record's content
+ * and is not read.
+ */
 export const ServiceNowWebhookSchema = z.object({
   number: z.string().min(1),
-  correlation_id: FindingIdSchema.optional(),
+  correlation_id: z.string().optional(),
   state: z.string().min(1),
   previous_state: z.string().optional(),
   close_notes: z.string().optional(),
-  sys_updated_by: z.string().optional(),
+  /** Who changed the record (`sys_user.user_name`): the actor every decision is attributed to. */
+  sys_updated_by: z.string().min(1),
 });
 export type ServiceNowWebhook = z.infer<typeof ServiceNowWebhookSchema>;
 
@@ -29,13 +33,8 @@ export function interpretServiceNowWebhook(
   event: ServiceNowWebhook,
   config: Pick<ServiceNowConfig, 'doneStates' | 'wontDoStates' | 'openStates'>,
 ): InboundTicketEvent {
-  const actor = `servicenow:${event.sys_updated_by ?? 'unknown'}`;
-  const base = {
-    key: event.number,
-    actor,
-    ...(event.correlation_id ? { findingIdFromLabel: event.correlation_id } : {}),
-  };
-  const by = event.sys_updated_by ?? 'unknown';
+  const by = event.sys_updated_by;
+  const base = { key: event.number, user: { id: by } };
   if (config.wontDoStates.includes(event.state))
     return {
       ...base,

@@ -2,7 +2,7 @@ import { signBody } from '@connectors/sinks/webhook-signature';
 import { interpretJiraWebhook, parseJiraWebhook } from '@connectors/sinks/jira/webhook';
 import { handleTicketWebhook } from '@connectors/api/webhooks';
 import { readFixtureJson } from '@test/support/shared-fixtures';
-import { JIRA_SECRET, aWebhookWorld, retargetedJiraIssueUpdated } from '@test/support/ticket-webhooks';
+import { JIRA_DEVELOPER, JIRA_SECRET, aWebhookWorld, retargetedJiraIssueUpdated } from '@test/support/ticket-webhooks';
 
 // Jira Cloud webhook deliveries recorded from real sites (../shared/fixtures/jira, see SOURCES.md).
 const resolved = readFixtureJson('jira', 'webhook-issue-updated.json');
@@ -29,7 +29,14 @@ describe('real Jira Cloud jira:issue_updated deliveries', () => {
 
   it('close the loop when pointed at one of our issues: the resolution is evidence, and the finding resolves', async () => {
     const { deps, finding, store } = await aWebhookWorld();
-    const body = retargetedJiraIssueUpdated(resolved, finding.id, 'SEC-1', { to: 'Done', resolution: 'Done' });
+    // Moved to Done by the owning team's developer (the delivery's own user is no principal of the test policy).
+    const body = retargetedJiraIssueUpdated(
+      resolved,
+      finding.id,
+      'SEC-1',
+      { to: 'Done', resolution: 'Done' },
+      { user: { accountId: JIRA_DEVELOPER } },
+    );
     const res = await handleTicketWebhook('jira', body, { 'X-Hub-Signature': signBody(body, JIRA_SECRET) }, deps);
     expect(JSON.parse(res.body)).toMatchObject({ outcome: 'applied' });
     expect((await store.get(finding.id))!).toMatchObject({
