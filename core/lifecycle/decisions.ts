@@ -140,7 +140,11 @@ export async function requestException(
         ...identified(input),
         action: 'exception.requested',
         reason,
-        data: { until, ...(compensatingControl ? { compensatingControl } : {}) },
+        data: {
+          until,
+          requiredRole: deps.policy.approverRoles[finding.severity],
+          ...(compensatingControl ? { compensatingControl } : {}),
+        },
       },
     ],
   }));

@@ -34,6 +34,11 @@ export const TicketWorkSchema = z.object({
   createdAt: z.string(),
   /** Attempts so far; above zero means an earlier attempt's outcome is unknown. */
   attempts: z.number().int().nonnegative().default(0),
+  /**
+   * The batch (one comment) this work was sent in, recorded before the call: a retry sends the
+   * same batch under the same id, so the sink recognises its comment, and later work goes after it.
+   */
+  batch: z.string().optional(),
   lastError: z.string().optional(),
 });
 export type TicketWork = z.infer<typeof TicketWorkSchema>;
@@ -54,6 +59,12 @@ export const TicketRecordSchema = z.object({
   key: z.string().optional(),
   url: z.string().optional(),
   createOutcome: z.enum(['not_sent', 'uncertain', 'rejected', 'created']).default('not_sent'),
+  /**
+   * The last event (seq) whose news the create call carried (owner, decision awaited, priority,
+   * what happened so far): work up to it needs no comment. Recorded with the intent, so a crash
+   * after the create does not turn it into comments.
+   */
+  foldedThrough: z.number().int().nonnegative().optional(),
   createAttempts: z.number().int().nonnegative().default(0),
   lastAttemptAt: z.string().optional(),
   /** A worker holding the lease may act on this ticket; others skip it until it expires. */

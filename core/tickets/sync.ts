@@ -7,7 +7,7 @@ import type { FindingStore } from '../finding/ports';
 import { redactText } from '../shared/redaction';
 import { ticketDraft } from './draft';
 import { workId, type SinkRef, type TicketRecord, type TicketWork } from './model';
-import type { TicketSink, TicketStore } from './ports';
+import type { TicketSink, TicketStore, TicketUpdate } from './ports';
 import { routeTicket, sinkName } from './routing';
 
 export interface SyncDeps {
@@ -64,8 +64,10 @@ const sinkKey = (s: SinkRef) => JSON.stringify(s);
  * 3. an `uncertain` ticket (a crash or a lost response between "created" and "recorded") is
  *    looked up by label first, and created again only when the lookup, trusted only after the
  *    sink's consistency lag, says it does not exist;
- * 4. updates (comments, priority, transitions) follow in event order, each carrying its work id
- *    so a retry after a lost answer does not repeat it.
+ * 4. a ticket is created with everything known by then (owner, decision awaited, due date,
+ *    evidence, what happened so far): the work before its first transition needs no comment;
+ * 5. later work of one ticket in one round goes out as one update (one comment, one priority
+ *    change, one transition), carrying its batch id so a retry after a lost answer does not repeat it.
  * Rounds repeat until nothing is pending, nothing more can be done now, or `deadlineMs` passes.
  */
 export async function syncTickets(deps: SyncDeps, options: { deadlineMs?: number } = {}): Promise<SyncResult> {
@@ -211,7 +213,23 @@ async function reconcileUncertain(
   return toCreate;
 }
 
-/** One create call: the intent recorded before it, the keys (or refusals) after. */
+/**
+ * The work a ticket's creation tells instead of comments: everything before its first transition
+ * (a close or reopen must still happen to the ticket after it exists).
+ */
+function foldedIntoCreate(work: TicketWork[]): TicketWork[] {
+  const folded: TicketWork[] = [];
+  for (const w of work) {
+    if (w.op === 'close' || w.op === 'reopen') break;
+    folded.push(w);
+  }
+  return folded;
+}
+
+/**
+ * One create call: the intent recorded before it (with how far the draft tells the news), the
+ * keys (or refusals) after. A draft carries what is known at creation, so no comment follows it.
+ */
 async function createChunk(
   deps: SyncDeps,
   round: Round,
@@ -220,8 +238,16 @@ async function createChunk(
   sinkRef: SinkRef,
   chunk: TicketRecord[],
 ): Promise<void> {
-  const drafts = chunk.map((r) => ticketDraft(round.findings.get(r.findingId)!, deps.policy));
-  await pool(chunk, 16, (r) => deps.tickets.markCreateSent(r.findingId, deps.worker, iso(new Date())));
+  const folded = chunk.map((r) => foldedIntoCreate(round.byFinding.get(r.findingId) ?? []));
+  const drafts = chunk.map((r, i) => ticketDraft(round.findings.get(r.findingId)!, deps.policy, folded[i]));
+  await pool(
+    chunk.map((r, i) => ({ r, through: folded[i]!.at(-1)?.seq ?? 0 })),
+    16,
+    async ({ r, through }) => {
+      await deps.tickets.markCreateSent(r.findingId, deps.worker, iso(new Date()), through);
+      r.foldedThrough = through;
+    },
+  );
   try {
     const outcomes = await sink.create(drafts, sinkRef);
     await pool(outcomes, 16, async (o) => {
@@ -249,62 +275,103 @@ async function createChunk(
   }
 }
 
+/** A ticket's pending work: what its creation already told (no call), and what it still owes. */
+function splitWork(record: TicketRecord, work: TicketWork[]): { told: TicketWork[]; owed: TicketWork[] } {
+  const told = work.filter((w) => w.op === 'create' || w.seq <= (record.foldedThrough ?? 0));
+  return { told, owed: work.filter((w) => !told.includes(w)) };
+}
+
 /**
- * Updates the tickets that exist, in event order per finding. Findings whose work is only the
- * create need no call to the sink and finish at full speed; the others go to the sink with
- * bounded concurrency, each update carrying its work id so a retry after a lost answer does not
- * repeat it.
+ * Updates the tickets that exist. Work the creation already told finishes without a call; the
+ * rest of a ticket's work in this round goes out as one batch (one comment, one priority change,
+ * one transition), with bounded concurrency towards the sink.
  */
 async function update(deps: SyncDeps, round: Round, result: SyncResult): Promise<void> {
   const keyed = [...round.claimed.values()].filter((r) => r.key);
-  const onlyCreate = keyed.filter(
-    (r) => (round.byFinding.get(r.findingId) ?? []).every((w) => w.op === 'create') && !deps.cmdb,
+  const needsCmdb = (r: TicketRecord) =>
+    Boolean(deps.cmdb) &&
+    (round.byFinding.get(r.findingId) ?? []).some((w) => w.op === 'create' || w.op === 'close' || w.op === 'reopen');
+  const quiet = keyed.filter(
+    (r) => splitWork(r, round.byFinding.get(r.findingId) ?? []).owed.length === 0 && !needsCmdb(r),
   );
-  await pool(onlyCreate, 16, async (record) => {
+  await pool(quiet, 16, async (record) => {
     for (const w of round.byFinding.get(record.findingId) ?? []) {
       await deps.tickets.completeWork(w, iso(deps.clock.now()));
       round.progress++;
     }
   });
   await pool(
-    keyed.filter((r) => !onlyCreate.includes(r)),
+    keyed.filter((r) => !quiet.includes(r)),
     deps.concurrency ?? 4,
-    (record) => updateOne(deps, round, result, record),
+    (record) => updateOne(deps, round, result, record, needsCmdb(record)),
   );
 }
 
-/** One ticket's pending work, in order; the first failure stops it (later work must not overtake it). */
-async function updateOne(deps: SyncDeps, round: Round, result: SyncResult, record: TicketRecord): Promise<void> {
+/** The strongest change of a batch: its last transition, else an escalation, else a comment. */
+function strongest(batch: TicketWork[]): TicketUpdate['op'] {
+  const transition = batch.filter((w) => w.op === 'close' || w.op === 'reopen').at(-1);
+  if (transition) return transition.op as TicketUpdate['op'];
+  return batch.some((w) => w.op === 'escalate') ? 'escalate' : 'comment';
+}
+
+/**
+ * The batches a ticket's owed work goes out in: first any batch an earlier attempt recorded (sent
+ * again exactly as it was, under its id, so the sink recognises what arrived), then the rest.
+ */
+function batchesOf(owed: TicketWork[]): Array<{ id: string; work: TicketWork[] }> {
+  const retried = new Map<string, TicketWork[]>();
+  for (const w of owed) if (w.batch) retried.set(w.batch, [...(retried.get(w.batch) ?? []), w]);
+  const fresh = owed.filter((w) => !w.batch);
+  return [
+    ...[...retried].map(([id, work]) => ({ id, work })),
+    ...(fresh.length > 0 ? [{ id: workId(fresh[0]!), work: fresh }] : []),
+  ].sort((a, b) => a.work[0]!.seq - b.work[0]!.seq);
+}
+
+/** One ticket's work of this round, in order; a failed batch stops it (later work must not overtake it). */
+async function updateOne(
+  deps: SyncDeps,
+  round: Round,
+  result: SyncResult,
+  record: TicketRecord,
+  upsertCi: boolean,
+): Promise<void> {
   const sink = deps.sinks[record.sink.kind];
   if (!sink) return;
-  let finding: Finding | undefined = round.findings.get(record.findingId);
-  for (const w of round.byFinding.get(record.findingId) ?? []) {
-    try {
-      finding = (await deps.store.get(record.findingId)) ?? finding!;
-      // The CI upsert is idempotent (IdentifyReconcile), so it simply repeats on a retry.
-      if (deps.cmdb && (w.op === 'create' || w.op === 'close' || w.op === 'reopen')) await deps.cmdb.upsert(finding);
-      if (w.op === 'create') {
+  const { told, owed } = splitWork(record, round.byFinding.get(record.findingId) ?? []);
+  let batch: TicketWork[] = told;
+  try {
+    const finding = (await deps.store.get(record.findingId)) ?? round.findings.get(record.findingId)!;
+    // The CI upsert is idempotent (IdentifyReconcile), so it simply repeats on a retry.
+    if (upsertCi) await deps.cmdb!.upsert(finding);
+    for (const w of told) {
+      await deps.tickets.completeWork(w, iso(deps.clock.now()));
+      round.progress++;
+    }
+    for (const next of batchesOf(owed)) {
+      batch = next.work;
+      const retry = batch.some((w) => w.attempts > 0);
+      for (const w of batch) await deps.tickets.markWorkAttempted(w, next.id);
+      await sink.update(record.key!, {
+        workId: next.id,
+        op: strongest(batch),
+        text: batch.map((w) => w.text).join('\n'),
+        finding,
+        retry,
+        escalate: batch.some((w) => w.op === 'escalate'),
+      });
+      for (const w of batch) {
         await deps.tickets.completeWork(w, iso(deps.clock.now()));
         round.progress++;
-        continue;
       }
-      await deps.tickets.markWorkAttempted(w);
-      await sink.update(record.key!, {
-        workId: workId(w),
-        op: w.op,
-        text: w.text,
-        finding,
-        retry: w.attempts > 0,
-      });
-      await deps.tickets.completeWork(w, iso(deps.clock.now()));
       result.updated++;
-      round.progress++;
-    } catch (err) {
-      await deps.tickets.failWork(w, describe(err));
-      result.problems.push(`${record.findingId} ${record.key} (${w.action}): ${describe(err)}`);
-      if (!definitelyNotApplied(err) && w.attempts < 5) later(round, 1_000); // transient: try again this run, a few times
-      break; // later work waits: a ticket must not be closed before the comment that explains it
     }
+  } catch (err) {
+    for (const w of batch) await deps.tickets.failWork(w, describe(err));
+    const actions = [...new Set(batch.map((w) => w.action))].join(', ');
+    result.problems.push(`${record.findingId} ${record.key} (${actions}): ${describe(err)}`);
+    const attempts = Math.min(...batch.map((w) => w.attempts));
+    if (!definitelyNotApplied(err) && attempts < 5) later(round, 1_000); // transient: try again this run, a few times
   }
 }
 

@@ -84,7 +84,7 @@ export class JiraSink implements TicketSink {
 
   async create(drafts: TicketDraft[], sink: SinkRef): Promise<CreateResult[]> {
     const project = sink.kind === 'jira' ? sink.project : this.config.projectKey;
-    // A user search that fails leaves that issue unassigned (with the comment below), never the batch.
+    // A user search that fails leaves that issue unassigned (its description says so), never the batch.
     const assignees = await Promise.all(drafts.map((d) => this.accountIdFor(d.owner).catch(() => null)));
     const issueUpdates = drafts.map((d, i) => ({ fields: this.fields(d, project, assignees[i] ?? null) }));
     const response = await requestWithRetry<unknown>(
@@ -108,7 +108,6 @@ export class JiraSink implements TicketSink {
     // Jira lists created issues in request order, skipping the failed elements.
     const created = [...body.data.issues];
     const results: CreateResult[] = [];
-    const unassigned: Array<{ key: string; owner: string }> = [];
     drafts.forEach((draft, index) => {
       const error = failed.get(index);
       if (error) {
@@ -121,26 +120,33 @@ export class JiraSink implements TicketSink {
           `Jira bulk create returned fewer issues than it accepted (${body.data.issues.length} for ${drafts.length - failed.size})`,
         );
       results.push({ findingId: draft.findingId, status: 'created', key: issue.key, url: this.browseUrl(issue.key) });
-      if (!assignees[index]) unassigned.push({ key: issue.key, owner: draft.owner });
     });
-    for (const { key, owner } of unassigned) {
-      await this.comment(
-        key,
-        `closeloop could not match the owner "${redactText(owner)}" to a Jira user, so this issue is unassigned. Assign it to the owner by hand.`,
-        `${key}-unassigned`,
-        false,
-      );
-    }
     return results;
   }
 
+  /**
+   * The issue's fields: everything known at creation, so no comment follows (an owner Jira does
+   * not know is said in the description; an escalation before creation is the priority).
+   */
   private fields(d: TicketDraft, project: string, accountId: string | null): Record<string, unknown> {
+    const base = this.config.priorities.bySeverity[d.finding.severity];
+    const sections = d.sections.map((section) =>
+      section.heading === 'Owner and due date' && !accountId && !d.unowned
+        ? {
+            ...section,
+            lines: [
+              ...section.lines,
+              `Unassigned in Jira: the owner "${redactText(d.owner)}" could not be matched to a Jira user; assign it to them by hand.`,
+            ],
+          }
+        : section,
+    );
     return {
       project: { key: project },
       issuetype: { name: this.config.issueType },
       summary: d.summary,
-      description: sectionsDoc(d.sections),
-      priority: { name: this.config.priorities.bySeverity[d.finding.severity] },
+      description: sectionsDoc(sections),
+      priority: { name: d.escalated ? raisedPriority(this.config.priorities, base) : base },
       ...(d.dueDate ? { duedate: d.dueDate } : {}),
       labels: ['closeloop', d.label],
       ...(accountId ? { assignee: { accountId } } : {}),
@@ -208,39 +214,27 @@ export class JiraSink implements TicketSink {
     return found;
   }
 
+  /**
+   * One batch: the comment first (it says why), then the priority one step above the severity's
+   * (a fixed target, so a repeated escalation or a retry sets the same value again), then the
+   * transition the batch ends with.
+   */
   async update(key: string, update: TicketUpdate): Promise<void> {
-    switch (update.op) {
-      case 'comment':
-        await this.comment(key, update.text, update.workId, update.retry);
-        return;
-      case 'escalate': {
-        // The comment first (it says why), then a priority one step above the severity's: a
-        // fixed target, so a repeated escalation or a retry sets the same value again.
-        await this.comment(key, update.text, update.workId, update.retry);
-        const target = raisedPriority(
-          this.config.priorities,
-          this.config.priorities.bySeverity[update.finding.severity],
-        );
-        await requestWithRetry(
-          this.http,
-          {
-            method: 'PUT',
-            url: `/rest/api/3/issue/${encodeURIComponent(key)}`,
-            data: { fields: { priority: { name: target } } },
-          },
-          this.retry,
-        );
-        return;
-      }
-      case 'close':
-        await this.comment(key, update.text, update.workId, update.retry);
-        await this.transition(key, 'done', this.config.closeTransition);
-        return;
-      case 'reopen':
-        await this.comment(key, update.text, update.workId, update.retry);
-        await this.transition(key, 'open', this.config.reopenTransition);
-        return;
+    await this.comment(key, update.text, update.workId, update.retry);
+    if (update.escalate || update.op === 'escalate') {
+      const target = raisedPriority(this.config.priorities, this.config.priorities.bySeverity[update.finding.severity]);
+      await requestWithRetry(
+        this.http,
+        {
+          method: 'PUT',
+          url: `/rest/api/3/issue/${encodeURIComponent(key)}`,
+          data: { fields: { priority: { name: target } } },
+        },
+        this.retry,
+      );
     }
+    if (update.op === 'close') await this.transition(key, 'done', this.config.closeTransition);
+    if (update.op === 'reopen') await this.transition(key, 'open', this.config.reopenTransition);
   }
 
   /** Adds an ADF comment carrying the work id; on a retry, first checks it is not there already. */

@@ -64,11 +64,11 @@ export class ServiceNowSink implements TicketSink {
           .slice(0, 30_000),
         correlation_id: d.findingId,
         correlation_display: 'closeloop',
-        urgency: URGENCY[d.finding.severity],
+        // Escalated before the record existed (overdue at its first sync): created most urgent.
+        urgency: d.escalated ? '1' : URGENCY[d.finding.severity],
         impact: IMPACT[d.finding.severity],
         ...(d.dueDate ? { due_date: glideDate(d.finding.dueAt ?? d.dueDate) } : {}),
         ...(sink.kind === 'servicenow' && sink.assignmentGroup ? { assignment_group: sink.assignmentGroup } : {}),
-        work_notes: `closeloop: owner ${d.owner}`,
       };
       const response = await requestWithRetry<unknown>(
         this.http,
@@ -156,7 +156,7 @@ export class ServiceNowSink implements TicketSink {
     const tag = `[closeloop:${update.workId}]`;
     if (update.retry && (await this.hasNote(sysId, tag))) return;
     const fields: Record<string, string> = { work_notes: `${tag} ${update.text}` };
-    if (update.op === 'escalate') fields.urgency = '1';
+    if (update.escalate || update.op === 'escalate') fields.urgency = '1';
     if (update.op === 'close')
       Object.assign(fields, { state: this.config.closeState, close_notes: update.text.slice(0, 4000) });
     if (update.op === 'reopen') fields.state = this.config.reopenState;
