@@ -127,7 +127,7 @@ export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
         ...decisions,
         tickets,
         secrets: config.webhookSecrets,
-        ...webhookSettings(config.hub, config),
+        ...webhookSettings(config.hub),
       },
       sync: (options) => syncTickets(ticketSync(ticketing, { store, tickets, clock, policy, worker }), options),
       close: async () => {

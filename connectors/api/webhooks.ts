@@ -5,7 +5,8 @@ import type { TicketStore } from '@core/tickets/ports';
 import { verifyHmacSignature } from '@connectors/sinks/webhook-signature';
 import { interpretJiraWebhook, parseJiraWebhook } from '@connectors/sinks/jira/webhook';
 import { interpretServiceNowWebhook, parseServiceNowWebhook } from '@connectors/sinks/servicenow/webhook';
-import type { ServiceNowConfig } from '@connectors/sinks/servicenow/config';
+import type { ServiceNowInboundSettings } from '@connectors/sinks/servicenow/config';
+import type { JiraInboundSettings } from '@connectors/sinks/jira/config';
 
 /** The header carrying `sha256=<hex>` for each system. */
 export const SIGNATURE_HEADERS = { jira: 'x-hub-signature', servicenow: 'x-closeloop-signature' } as const;
@@ -13,8 +14,10 @@ export const SIGNATURE_HEADERS = { jira: 'x-hub-signature', servicenow: 'x-close
 export interface WebhookDeps extends DecisionDeps {
   tickets: TicketStore;
   secrets: { jira?: string; servicenow?: string };
-  jiraWontDo: string[];
-  servicenowStates: Pick<ServiceNowConfig, 'doneStates' | 'wontDoStates' | 'openStates'>;
+  /** How Jira's deliveries are read: won't-do resolutions, decisions, the hub's own account. */
+  jira: JiraInboundSettings;
+  /** How ServiceNow's are: state meanings, decision states, the hub's own user. */
+  servicenow: ServiceNowInboundSettings;
 }
 
 export interface WebhookResponse {
@@ -93,11 +96,11 @@ export async function handleTicketWebhook(
       await deps.tickets.countIgnored(system, 'stale', deps.clock.now().toISOString());
       return reply(400, { message: `Jira webhook: ${stale}` });
     }
-    event = interpretJiraWebhook(parsed.value, deps.jiraWontDo);
+    event = interpretJiraWebhook(parsed.value, deps.jira);
   } else {
     const parsed = parseServiceNowWebhook(body);
     if (!parsed.ok) return reply(400, { message: `ServiceNow webhook: ${parsed.problems.join('; ')}` });
-    event = interpretServiceNowWebhook(parsed.value, deps.servicenowStates);
+    event = interpretServiceNowWebhook(parsed.value, deps.servicenow);
   }
 
   const at = deps.clock.now().toISOString();
@@ -109,7 +112,11 @@ export async function handleTicketWebhook(
     recorded.push(key);
   }
   try {
-    const result = await applyTicketEvent(deps, system, event);
+    const result = await applyTicketEvent(
+      { ...deps, selfUsers: { jira: deps.jira.selfUsers, servicenow: deps.servicenow.selfUsers } },
+      system,
+      event,
+    );
     return reply(200, { ...result });
   } catch (err) {
     for (const key of recorded) await deps.tickets.forgetDelivery(system, key);

@@ -6,7 +6,8 @@ import type { SinkKind } from '@core/tickets/model';
 import type { TicketSink } from '@core/tickets/ports';
 import type { SyncDeps } from '@core/tickets/sync';
 import type { HubConfig } from '../config';
-import { jiraConfigured, jiraWontDoResolutions, readJiraConfig, type JiraConfig } from '../sinks/jira/config';
+import { jiraConfigured, jiraInboundSettings, readJiraConfig, type JiraConfig } from '../sinks/jira/config';
+import type { WebhookDeps } from '../api/webhooks';
 import { JiraSink } from '../sinks/jira/jira-sink';
 import { servicenowHttp } from '../sinks/servicenow/client';
 import { ServiceNowCmdb } from '../sinks/servicenow/cmdb';
@@ -104,12 +105,9 @@ export function ticketSync(
   };
 }
 
-/** How inbound ticket webhooks read Jira resolutions and ServiceNow states (no connection settings needed). */
-export function webhookSettings(config: HubConfig, settings: SinkConfigs = {}) {
-  return {
-    jiraWontDo: settings.jira?.wontDoResolutions ?? jiraWontDoResolutions(config.env),
-    servicenowStates: settings.servicenow ?? servicenowInboundStates(config.env),
-  };
+/** How inbound ticket webhooks read Jira and ServiceNow: resolutions, states, decisions, the hub's own users (no connection settings needed). */
+export function webhookSettings(config: HubConfig): Pick<WebhookDeps, 'jira' | 'servicenow'> {
+  return { jira: jiraInboundSettings(config.env), servicenow: servicenowInboundStates(config.env) };
 }
 
 /**

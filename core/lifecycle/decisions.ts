@@ -189,7 +189,64 @@ export async function decideException(
   return `exception ${input.decision} by ${input.by}; ${described}`;
 }
 
-/** Close as a false positive: an approver other than the owner, with a reason. */
+/**
+ * Someone (the owner, usually, in the ticket) says the finding is a false positive: the claim is
+ * recorded and waits for an approver who is neither the claimant nor the owner. The lifecycle
+ * keeps waiting for its owner meanwhile.
+ */
+export async function claimFalsePositive(
+  deps: DecisionDeps,
+  input: DecisionActor & { id: string; reason: string },
+): Promise<string> {
+  const reason = typedText('reason', input.reason);
+  const finding = await waitingFinding(deps.store, input.id, 'AwaitOwnerFix', 'waiting for its owner');
+  if (finding.falsePositiveClaim)
+    throw new RefusedError(
+      `${finding.id} already has a false-positive claim by ${finding.falsePositiveClaim.claimedBy}, waiting for a decision`,
+    );
+  const requiredRole = deps.policy.approverRoles[finding.severity];
+  await updateFinding(deps.store, deps.clock, finding.id, (f, at) => ({
+    finding: { ...f, falsePositiveClaim: { claimedBy: input.by, claimedAt: at, reason } },
+    events: [
+      { actor: input.by, ...identified(input), action: 'false_positive.claimed', reason, data: { requiredRole } },
+    ],
+  }));
+  return `false positive claimed by ${input.by}; a ${requiredRole} decides`;
+}
+
+/** Reject a false-positive claim: the claim is dropped and the owner still fixes the finding. */
+export async function rejectFalsePositive(
+  deps: DecisionDeps,
+  input: DecisionActor & { id: string; reason?: string },
+): Promise<string> {
+  const typedReason = optionalTypedText('reason', input.reason);
+  const finding = await waitingFinding(deps.store, input.id, 'AwaitOwnerFix', 'waiting for its owner');
+  const claim = finding.falsePositiveClaim;
+  if (!claim) throw new RefusedError(`${finding.id} has no false-positive claim to reject`);
+  const verdict = mayApprove(
+    { approver: input.by, requester: claim.claimedBy, finding, kind: 'false_positive' },
+    deps.policy,
+  );
+  if (!verdict.allowed) throw new RefusedError(verdict.reason);
+  await updateFinding(deps.store, deps.clock, finding.id, (f) => ({
+    finding: { ...f, falsePositiveClaim: undefined },
+    events: [
+      {
+        actor: input.by,
+        ...identified(input),
+        action: 'false_positive.rejected',
+        reason: typedReason ?? `the claim by ${claim.claimedBy} is rejected`,
+        data: { claimedBy: claim.claimedBy },
+      },
+    ],
+  }));
+  return `false-positive claim rejected by ${input.by}`;
+}
+
+/**
+ * Close as a false positive: an approver other than the owner, with a reason; when someone
+ * claimed it, also other than the claimant.
+ */
 export async function markFalsePositive(
   deps: DecisionDeps,
   input: DecisionActor & { id: string; reason: string },
@@ -197,7 +254,12 @@ export async function markFalsePositive(
   const reason = typedText('reason', input.reason);
   const finding = await waitingFinding(deps.store, input.id, 'AwaitOwnerFix', 'waiting for its owner');
   const verdict = mayApprove(
-    { approver: input.by, requester: finding.owner ?? '', finding, kind: 'false_positive' },
+    {
+      approver: input.by,
+      requester: finding.falsePositiveClaim?.claimedBy ?? finding.owner ?? '',
+      finding,
+      kind: 'false_positive',
+    },
     deps.policy,
   );
   if (!verdict.allowed) throw new RefusedError(verdict.reason);
@@ -278,6 +340,7 @@ export async function reopenFinding(
         generation: current.generation + 1,
         dueAt: undefined,
         exception: undefined,
+        falsePositiveClaim: undefined,
         lifecycle: { startedGeneration: current.lifecycle?.startedGeneration ?? current.generation },
       },
       events: [

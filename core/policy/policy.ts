@@ -256,10 +256,10 @@ export function mayApprove(
       allowed: false,
       reason: `separation of duties: ${approver} requested this ${kind.replace('_', ' ')} and cannot approve it`,
     };
-  if (kind === 'exception' && finding.owner && approver === finding.owner) {
+  if (kind !== 'approval' && finding.owner && approver === finding.owner) {
     return {
       allowed: false,
-      reason: `separation of duties: ${approver} owns ${finding.id} and cannot approve its exception`,
+      reason: `separation of duties: ${approver} owns ${finding.id} and cannot approve its ${kind === 'exception' ? 'exception' : 'false-positive claim'}`,
     };
   }
   const role = policy.approverRoles[finding.severity];

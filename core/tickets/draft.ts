@@ -30,13 +30,26 @@ const TOLD_BY_THE_SECTIONS: ReadonlySet<string> = new Set([
   'owner.unresolved',
   'approval.requested',
   'exception.requested',
+  'false_positive.claimed',
 ]);
 /** Lines of "So far" at most; the rest are counted. */
 const MAX_HISTORY = 20;
 
+/** The principals holding a role, with the Jira and ServiceNow users they are bound to. */
+function decidersOf(role: string, policy: Policy): NonNullable<AwaitedDecision['deciders']> {
+  return policy.principals
+    .filter((p) => p.roles.includes(role))
+    .map((p) => ({
+      name: p.name,
+      jira: (p.identities ?? []).flatMap((b) => (b.jira ? [b.jira] : [])),
+      servicenow: (p.identities ?? []).flatMap((b) => (b.servicenow ? [b.servicenow] : [])),
+    }));
+}
+
 /** What the finding waits for, who may decide it, in a line people can act on. */
 export function awaitedDecision(f: Finding, policy: Policy): AwaitedDecision {
   const role = policy.approverRoles[f.severity];
+  const deciders = decidersOf(role, policy);
   const exception = f.exception && !f.exception.approvedBy ? f.exception : undefined;
   const exceptionText = exception
     ? `accept the risk until ${exception.until.slice(0, 10)} as ${exception.requestedBy} asked, or reject that`
@@ -46,15 +59,24 @@ export function awaitedDecision(f: Finding, policy: Policy): AwaitedDecision {
       return {
         kind: 'approval',
         role,
+        deciders,
         text: `Waiting for a decision: approve or reject the automated rotation${exceptionText ? `, or ${exceptionText}` : ''}. Someone holding the "${role}" role decides${exceptionText ? ' (never the owner or the requester for the exception)' : ''}.`,
       };
     case 'AwaitExceptionApproval':
       return {
         kind: 'exception',
         role,
+        deciders,
         text: `Waiting for a decision: ${exceptionText ?? 'the requested exception'}. Someone holding the "${role}" role decides, never the owner or the requester.`,
       };
     case 'AwaitOwnerFix':
+      if (f.falsePositiveClaim)
+        return {
+          kind: 'false_positive',
+          role,
+          deciders,
+          text: `Waiting for a decision: ${f.falsePositiveClaim.claimedBy} says this is a false positive (${f.falsePositiveClaim.reason}). Someone holding the "${role}" role confirms or rejects it, never the owner or the claimant.`,
+        };
       return {
         kind: 'owner_fix',
         text: `Waiting for the owner: fix it and record the evidence below, or request an exception${f.owner ? ` (${f.owner})` : ''}.`,

@@ -1,7 +1,7 @@
 import { isAuditAction, type AuditAction } from '../audit/actions';
 import type { AuditEvent } from '../audit/chain';
 import { redactText } from '../shared/redaction';
-import type { TicketOp, TicketWork } from './model';
+import { ReturnToSchema, type TicketOp, type TicketWork } from './model';
 
 /**
  * What each audit action does to the finding's ticket; `null`: it stays in the audit trail only.
@@ -28,7 +28,8 @@ export const TICKET_OPS: Readonly<Record<AuditAction, TicketOp | null>> = {
   'remediation.assigned': null,
   'evidence.recorded': 'comment',
   'evidence.verified': 'comment',
-  'verification.failed': 'comment',
+  // The ticket someone marked done goes back to open work: it is not closed without the evidence.
+  'verification.failed': 'reopen',
   'exception.requested': 'comment',
   'exception.approved': 'comment',
   'exception.rejected': 'comment',
@@ -37,6 +38,9 @@ export const TICKET_OPS: Readonly<Record<AuditAction, TicketOp | null>> = {
   'finding.reopened': 'reopen',
   'finding.resolved': 'close',
   'finding.false_positive': 'close',
+  'false_positive.claimed': 'comment',
+  'false_positive.rejected': 'comment',
+  'decision.refused': 'refuse',
   'remediation.started': 'comment',
   'remediation.needs_approval': 'comment',
   'remediation.unavailable': 'comment',
@@ -100,6 +104,11 @@ const SENTENCES: Partial<Record<AuditAction, (e: TextEvent) => string>> = {
   'finding.reopened': (e) => `Reopened${by(e)}${because(e)}.`,
   'finding.resolved': (e) => `Resolved${because(e)}.`,
   'finding.false_positive': (e) => `Closed as a false positive${by(e)}${because(e)}.`,
+  'false_positive.claimed': (e) =>
+    `Waiting for a decision: claimed to be a false positive${by(e)}${because(e)}. Someone holding the "${field(e, 'requiredRole') ?? 'approver'}" role confirms or rejects it, never the owner or the claimant.`,
+  'false_positive.rejected': (e) => `Not a false positive${by(e)}${because(e)}; the owner fixes it.`,
+  'decision.refused': (e) =>
+    `Refused: ${e.reason ?? 'this change is not allowed'}. ${field(e, 'attempted') ? `"${field(e, 'attempted')}" was not taken; ` : ''}the ticket is back where it waits${field(e, 'awaiting') ? `: ${field(e, 'awaiting')}` : '.'}`,
   'remediation.started': (e) => `Automated remediation started${because(e)}.`,
   'remediation.needs_approval': (e) => `The remediation needs an approval first${because(e)}.`,
   'remediation.unavailable': (e) => `No automated remediation${because(e)}; the owner fixes it.`,
@@ -130,6 +139,7 @@ export function ticketWorkFor(events: AuditEvent[]): TicketWork[] {
   for (const event of events) {
     const op = ticketOpFor(event.action);
     if (!op) continue;
+    const returnTo = op === 'refuse' ? ReturnToSchema.safeParse(event.data?.returnTo) : undefined;
     work.push({
       findingId: event.findingId,
       seq: event.seq,
@@ -139,6 +149,7 @@ export function ticketWorkFor(events: AuditEvent[]): TicketWork[] {
       actor: event.actor,
       createdAt: event.at,
       attempts: 0,
+      ...(returnTo?.success ? { returnTo: returnTo.data } : {}),
     });
   }
   return work;

@@ -1,5 +1,5 @@
 import type { Finding } from '../finding/model';
-import type { SinkRef, TicketRecord, TicketWork } from './model';
+import type { ReturnTo, SinkRef, TicketRecord, TicketWork } from './model';
 
 /** Where the sync keeps ticket state: the outbox of pending work and each finding's ticket record. */
 export interface TicketStore {
@@ -53,9 +53,11 @@ export interface TicketStore {
 
 /** The decision a finding waits for, and the role that may take it (see `awaitedDecision`). */
 export interface AwaitedDecision {
-  kind: 'approval' | 'exception' | 'owner_fix' | 'none';
-  /** The approver role it needs, for approvals and exceptions. */
+  kind: 'approval' | 'exception' | 'false_positive' | 'owner_fix' | 'none';
+  /** The approver role it needs, for approvals, exceptions and false-positive claims. */
   role?: string;
+  /** The principals holding that role, with their ticketing identities (a sink may ask them directly). */
+  deciders?: Array<{ name: string; jira: string[]; servicenow: string[] }>;
   /** One line for people. */
   text: string;
 }
@@ -100,6 +102,10 @@ export interface TicketUpdate {
   retry: boolean;
   /** Raise the priority one step (an SLA breach or an approval timeout is in the batch). */
   escalate: boolean;
+  /** For `refuse`: where the ticket goes back to (the state it waits in). */
+  returnTo?: ReturnTo;
+  /** Set when the batch starts or refuses a decision: what the finding waits for now, and who may decide. */
+  awaiting?: AwaitedDecision;
 }
 
 /**

@@ -5,7 +5,7 @@ import type { Finding } from '../finding/model';
 import type { Policy } from '../policy/policy';
 import type { FindingStore } from '../finding/ports';
 import { redactText } from '../shared/redaction';
-import { ticketDraft } from './draft';
+import { awaitedDecision, ticketDraft } from './draft';
 import { workId, type SinkRef, type TicketRecord, type TicketWork } from './model';
 import type { TicketSink, TicketStore, TicketUpdate } from './ports';
 import { routeTicket, sinkName } from './routing';
@@ -220,7 +220,7 @@ async function reconcileUncertain(
 function foldedIntoCreate(work: TicketWork[]): TicketWork[] {
   const folded: TicketWork[] = [];
   for (const w of work) {
-    if (w.op === 'close' || w.op === 'reopen') break;
+    if (TRANSITIONS.has(w.op)) break;
     folded.push(w);
   }
   return folded;
@@ -309,10 +309,20 @@ async function update(deps: SyncDeps, round: Round, result: SyncResult): Promise
 
 /** The strongest change of a batch: its last transition, else an escalation, else a comment. */
 function strongest(batch: TicketWork[]): TicketUpdate['op'] {
-  const transition = batch.filter((w) => w.op === 'close' || w.op === 'reopen').at(-1);
+  const transition = batch.filter((w) => TRANSITIONS.has(w.op)).at(-1);
   if (transition) return transition.op as TicketUpdate['op'];
   return batch.some((w) => w.op === 'escalate') ? 'escalate' : 'comment';
 }
+
+/** Ticket work that moves the ticket (and so must happen to it after it exists). */
+const TRANSITIONS: ReadonlySet<TicketWork['op']> = new Set(['close', 'reopen', 'refuse']);
+/** Events after which the ticket says again what the finding waits for, and who may decide. */
+const STARTS_A_DECISION: ReadonlySet<string> = new Set([
+  'approval.requested',
+  'exception.requested',
+  'false_positive.claimed',
+  'decision.refused',
+]);
 
 /**
  * The batches a ticket's owed work goes out in: first any batch an earlier attempt recorded (sent
@@ -352,13 +362,19 @@ async function updateOne(
       batch = next.work;
       const retry = batch.some((w) => w.attempts > 0);
       for (const w of batch) await deps.tickets.markWorkAttempted(w, next.id);
+      const op = strongest(batch);
+      const returnTo = op === 'refuse' ? batch.filter((w) => w.op === 'refuse').at(-1)?.returnTo : undefined;
       await sink.update(record.key!, {
         workId: next.id,
-        op: strongest(batch),
+        op,
         text: batch.map((w) => w.text).join('\n'),
         finding,
         retry,
         escalate: batch.some((w) => w.op === 'escalate'),
+        ...(returnTo ? { returnTo } : {}),
+        ...(batch.some((w) => STARTS_A_DECISION.has(w.action))
+          ? { awaiting: awaitedDecision(finding, deps.policy) }
+          : {}),
       });
       for (const w of batch) {
         await deps.tickets.completeWork(w, iso(deps.clock.now()));

@@ -186,7 +186,7 @@ describe('inbound webhooks are bound to their ticket and their actor, and never 
     );
     const res = await handleTicketWebhook('jira', body, signed(body), deps);
     expect(JSON.parse(res.body)).toMatchObject({
-      outcome: 'ignored',
+      outcome: 'refused',
       message: `only the owner (dev-team@example.com) can request an exception for ${finding.id}`,
     });
     const after = (await store.get(finding.id))!;
@@ -203,7 +203,7 @@ describe('inbound webhooks are bound to their ticket and their actor, and never 
     const stranger = { accountId: '712020:57a2a000-0000-4000-8000-00000000beef', displayName: 'Sam Stranger' };
     const done = jiraIssueUpdated(finding.id, 'SEC-1', { to: 'Done', resolution: 'Done' }, { user: stranger });
     expect(JSON.parse((await handleTicketWebhook('jira', done, signed(done), deps)).body)).toMatchObject({
-      outcome: 'ignored',
+      outcome: 'refused',
       message: `only the owner (dev-team@example.com) can report ${finding.id} fixed`,
     });
     expect((await store.get(finding.id))!.evidence).toEqual([]);

@@ -6,6 +6,8 @@ import { DynamoTicketStore } from '@core/store/dynamo-ticket-store';
 import { ticketLabel } from '@core/tickets/model';
 import { ingestReportFiles } from '@connectors/sources/ingest-reports';
 import type { WebhookDeps } from '@connectors/api/webhooks';
+import { jiraInboundSettings } from '@connectors/sinks/jira/config';
+import { servicenowInboundStates } from '@connectors/sinks/servicenow/config';
 import { SingleTable } from '@core/store/table';
 import { LocalLifecycleRunner } from '@local/lifecycle-runner';
 import { aFreshStore } from './dynamo';
@@ -45,11 +47,15 @@ export const SN_SECRET = 'servicenow-webhook-secret';
  */
 export async function aWebhookWorld(
   ticket: { system: 'jira' | 'servicenow'; key: string } | null = { system: 'jira', key: 'SEC-1' },
+  /** Jira / ServiceNow settings of the webhooks (JIRA_DECISIONS, SERVICENOW_DECISION_STATES, …). */
+  env: Record<string, string> = {},
+  /** Reports ingested besides the TruffleHog fixture (test/fixtures/reports). */
+  reports: string[] = [],
 ) {
   const { client, tableName, store } = await aFreshStore();
   let now = T0;
   const clock: Clock = { now: () => new Date(now) };
-  await ingestReportFiles([REPORT], { store, clock, hasher: aHasher() });
+  await ingestReportFiles([REPORT, ...reports.map(reportFixture)], { store, clock, hasher: aHasher() });
   const runner = new LocalLifecycleRunner({ store, clock, policy: POLICY, remediation: remediationNotConfigured });
   for (const f of await store.list()) await runner.start(f);
   const signaller: LifecycleSignaller = {
@@ -63,8 +69,9 @@ export async function aWebhookWorld(
     signaller,
     tickets,
     secrets: { jira: JIRA_SECRET, servicenow: SN_SECRET },
-    jiraWontDo: ["Won't Do"],
-    servicenowStates: { doneStates: ['3', '6', '7'], wontDoStates: ['4', '8'], openStates: ['1', '2'] },
+    // The hub's own Jira account and ServiceNow user are the sinks' (test/support/tickets.ts, fake-servicenow.ts).
+    jira: jiraInboundSettings({ JIRA_WONT_DO_RESOLUTIONS: "Won't Do", JIRA_EMAIL: 'hub@example.com', ...env }),
+    servicenow: servicenowInboundStates({ SERVICENOW_OPEN_STATES: '1,2', SERVICENOW_USER: 'closeloop', ...env }),
   };
   // A private key: fixed by its owner, closed by a rotation record or a ticket resolution note.
   const finding = (await store.list()).find(

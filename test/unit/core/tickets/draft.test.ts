@@ -44,6 +44,7 @@ describe('the ticket a finding is created with', () => {
     expect(awaitedDecision(aFinding(lifecycle('AwaitApproval')), DEFAULT_POLICY)).toEqual({
       kind: 'approval',
       role: 'approver',
+      deciders: [],
       text: 'Waiting for a decision: approve or reject the automated rotation. Someone holding the "approver" role decides.',
     });
     const exception = {
@@ -60,6 +61,7 @@ describe('the ticket a finding is created with', () => {
     ).toEqual({
       kind: 'exception',
       role: 'security-lead',
+      deciders: [],
       text: 'Waiting for a decision: accept the risk until 2026-12-20 as team-payments asked, or reject that. Someone holding the "security-lead" role decides, never the owner or the requester.',
     });
     // An exception asked for while the rotation awaits approval: the approver sees both options.
@@ -67,6 +69,21 @@ describe('the ticket a finding is created with', () => {
       'Waiting for a decision: approve or reject the automated rotation, or accept the risk until 2026-12-20 as team-payments asked, or reject that. Someone holding the "approver" role decides (never the owner or the requester for the exception).',
     );
     expect(awaitedDecision(aFinding(lifecycle('AwaitOwnerFix')), DEFAULT_POLICY)).toMatchObject({ kind: 'owner_fix' });
+    // A false-positive claim: an approver decides, never the owner or the claimant; the approvers bound to Jira are named.
+    const claimed = aFinding({
+      ...lifecycle('AwaitOwnerFix'),
+      falsePositiveClaim: { claimedBy: 'team-payments', claimedAt: at, reason: 'a test fixture' },
+    });
+    const policy = {
+      ...DEFAULT_POLICY,
+      principals: [{ name: 'alice', roles: ['approver'], identities: [{ jira: '712020:alice' }] }],
+    };
+    expect(awaitedDecision(claimed, policy)).toEqual({
+      kind: 'false_positive',
+      role: 'approver',
+      deciders: [{ name: 'alice', jira: ['712020:alice'], servicenow: [] }],
+      text: 'Waiting for a decision: team-payments says this is a false positive (a test fixture). Someone holding the "approver" role confirms or rejects it, never the owner or the claimant.',
+    });
     const draft = ticketDraft(aFinding(lifecycle('AwaitApproval')), DEFAULT_POLICY);
     expect(section(draft, 'Decision awaited')).toEqual([draft.awaiting.text]);
   });
