@@ -221,6 +221,34 @@ export function describeJiraDecisions(title: string, contract: () => JiraContrac
       expect(world.jira.violations).toEqual([]);
     });
 
+    it('moves an issue marked Done without the evidence its finding needs back out of Done, saying what is missing', async () => {
+      world = await aJiraWorld(contract);
+      // An AWS key closes on a rotation record, a deactivated key or a revocation: a resolution note is not enough.
+      const key = (await world.waitingFor('AwaitOwnerFix')).find((f) => f.nhiType === 'cloud_access_key');
+      expect(key).toBeDefined();
+      const issue = world.issueOf(key!.id);
+      issue.status = 'Done';
+      const body = retargetedJiraIssueUpdated(
+        DELIVERY,
+        key!.id,
+        issue.key,
+        { to: 'Done', from: 'To Do', resolution: 'Done' },
+        { user: DEVELOPER, at: T0 + ++delivered },
+      );
+      const res = await handleTicketWebhook(
+        'jira',
+        body,
+        { 'x-hub-signature': signBody(body, JIRA_SECRET) },
+        world.deps,
+      );
+      expect(JSON.parse(res.body)).toMatchObject({ outcome: 'applied' });
+      expect((await world.store.events(key!.id)).map((e) => e.action)).toContain('verification.failed');
+      expect(await world.sync()).toMatchObject({ pending: 0, problems: [] });
+      expect(issue.status).not.toBe('Done');
+      expect(adfText(issue.comments.at(-1)!.body)).toMatch(/evidence/i);
+      expect(world.jira.violations).toEqual([]);
+    });
+
     it("ignores the hub's own changes (its transitions and comments come back as deliveries too) and counts them", async () => {
       world = await aJiraWorld(contract);
       const [waiting] = await world.waitingFor('AwaitApproval');
