@@ -106,6 +106,12 @@ export interface TicketUpdate {
   returnTo?: ReturnTo;
   /** Set when the batch starts or refuses a decision: what the finding waits for now, and who may decide. */
   awaiting?: AwaitedDecision;
+  /**
+   * Set when the batch ends a decision the ticket waited for (taken in this system, another or
+   * closeloop): what the finding waits for now. When that is no decision, a sink that asked people
+   * to decide (ServiceNow approval records) withdraws what is still asked.
+   */
+  decided?: AwaitedDecision;
 }
 
 /**

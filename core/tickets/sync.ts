@@ -316,6 +316,16 @@ function strongest(batch: TicketWork[]): TicketUpdate['op'] {
 
 /** Ticket work that moves the ticket (and so must happen to it after it exists). */
 const TRANSITIONS: ReadonlySet<TicketWork['op']> = new Set(['close', 'reopen', 'refuse']);
+/** Events that end a decision a ticket waited for (see `TicketUpdate.decided`). */
+const ENDS_A_DECISION: ReadonlySet<string> = new Set([
+  'approval.granted',
+  'approval.rejected',
+  'exception.approved',
+  'exception.rejected',
+  'finding.false_positive',
+  'false_positive.rejected',
+  'finding.resolved',
+]);
 /** Events after which the ticket says again what the finding waits for, and who may decide. */
 const STARTS_A_DECISION: ReadonlySet<string> = new Set([
   'approval.requested',
@@ -375,6 +385,7 @@ async function updateOne(
         ...(batch.some((w) => STARTS_A_DECISION.has(w.action))
           ? { awaiting: awaitedDecision(finding, deps.policy) }
           : {}),
+        ...(batch.some((w) => ENDS_A_DECISION.has(w.action)) ? { decided: awaitedDecision(finding, deps.policy) } : {}),
       });
       for (const w of batch) {
         await deps.tickets.completeWork(w, iso(deps.clock.now()));

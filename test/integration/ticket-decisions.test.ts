@@ -3,7 +3,7 @@ import { readServiceNowConfig } from '@connectors/sinks/servicenow/config';
 import { servicenowHttp } from '@connectors/sinks/servicenow/client';
 import { ServiceNowSink } from '@connectors/sinks/servicenow/servicenow-sink';
 import { signBody } from '@connectors/sinks/webhook-signature';
-import { requestException } from '@core/lifecycle/decisions';
+import { decideApproval, requestException } from '@core/lifecycle/decisions';
 import { startFakeServiceNow } from '@test/support/fake-servicenow';
 import { JiraContract } from '@test/support/jira-contract';
 import { describeJiraDecisions } from '@test/support/jira-decisions-suite';
@@ -82,6 +82,22 @@ describe('decisions taken in ServiceNow (the ServiceNow stand-in on 127.0.0.1)',
         actorIdentity: 'servicenow:alice.approver',
         reason: 'rotate it tonight',
       });
+    } finally {
+      await world.sn.close();
+    }
+  });
+
+  it('withdraws the approval records still requested once the decision is taken elsewhere (in closeloop here)', async () => {
+    const world = await aServiceNowWorld({ SERVICENOW_APPROVAL_RECORDS: 'true' });
+    try {
+      const [waiting] = await world.waitingFor('AwaitApproval');
+      const task = world.taskOf(waiting!.id);
+      const approval = world.sn.approvals.find((a) => a.sysapproval === task.sys_id)!;
+      expect(approval.state).toBe('requested');
+      await decideApproval(world.deps, { id: waiting!.id, by: 'alice', decision: 'rejected', reason: 'not tonight' });
+      expect(await world.sync()).toMatchObject({ pending: 0, problems: [] });
+      expect(approval.state).toBe('not_required');
+      expect(world.sn.approvals.filter((a) => a.sysapproval === task.sys_id && a.state === 'requested')).toEqual([]);
     } finally {
       await world.sn.close();
     }

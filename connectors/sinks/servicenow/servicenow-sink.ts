@@ -207,7 +207,43 @@ export class ServiceNowSink implements TicketSink {
         },
         this.retry,
       );
+    if (this.config.approvalRecords && update.decided && !update.decided.role) await this.withdrawApprovals(sysId);
     if (this.config.approvalRecords && update.awaiting?.role) await this.askApprovers(sysId, update.awaiting);
+  }
+
+  /**
+   * The decision was taken (here by one approver, in Jira or in closeloop): the approval records
+   * still requested on the task are no longer required, so nobody is left asked to decide nothing.
+   * Setting a state is idempotent: it repeats safely on a retry.
+   */
+  private async withdrawApprovals(taskSysId: string): Promise<void> {
+    const open = z.object({ result: z.array(z.object({ sys_id: z.string() })) }).safeParse(
+      (
+        await requestWithRetry<unknown>(
+          this.http,
+          {
+            method: 'GET',
+            url: '/api/now/table/sysapproval_approver',
+            params: { sysparm_query: `sysapproval=${taskSysId}^state=requested`, sysparm_fields: 'sys_id' },
+          },
+          this.retry,
+        )
+      ).data,
+    );
+    for (const approval of open.success ? open.data.result : [])
+      await requestWithRetry(
+        this.http,
+        {
+          method: 'PATCH',
+          url: `/api/now/table/sysapproval_approver/${encodeURIComponent(approval.sys_id)}`,
+          data: {
+            state: 'not_required',
+            comments: 'closeloop: the decision was taken; this approval is no longer required.',
+          },
+          params: { sysparm_fields: 'sys_id' },
+        },
+        this.retry,
+      );
   }
 
   /** An approval record (`sysapproval_approver`, requested) on the task for each bound approver without one. */
