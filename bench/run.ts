@@ -31,22 +31,13 @@ import { openReport } from '../connectors/sources/read-report';
 import { localClient, startDynamoDbLocal } from '../local/dynamodb-local';
 import { LocalLifecycleRunner } from '../local/lifecycle-runner';
 import { DEFAULT_POLICY } from '../core/policy/policy';
-import { updateFinding } from '../core/finding/update';
 import type { RemediationPort } from '../core/lifecycle/ports';
 import { LocalRotationRunner } from '../local/rotation-runner';
 import { aRotationWorld } from '../test/support/rotation';
 import { aGitleaksRecord } from '../test/support/factories';
-import axios from 'axios';
-import { DynamoTicketStore } from '../core/store/dynamo-ticket-store';
-import { syncTickets } from '../core/tickets/sync';
-import { ticketDraft } from '../core/tickets/draft';
-import { JiraSink } from '../connectors/sinks/jira/jira-sink';
-import { readJiraConfig } from '../connectors/sinks/jira/config';
-import { sectionsDoc } from '../connectors/sinks/jira/adf';
-import { LocalTrackerSink } from '../core/store/local-tracker';
-import { FakeJira } from '../test/support/fake-jira';
 import { benchParseFormats } from './parse-formats';
 import { benchAudit } from './audit';
+import { benchTickets, describeTickets, type TicketsBench } from './tickets.bench';
 
 const N = Number(process.env.BENCH_FINDINGS ?? 5000);
 const LINES = Number(process.env.BENCH_LINES ?? 100_000);
@@ -430,98 +421,6 @@ async function benchLifecycle(client: DynamoDBClient) {
 }
 
 /**
- * Jira sync of JIRA_FINDINGS new findings against the Jira stand-in on 127.0.0.1 (its OpenAPI
- * checks on): HTTP requests per new finding (target ≤ 0.05) and time, against creating the same
- * issues one by one (`POST /rest/api/3/issue`, same concurrency) measured in the same run.
- */
-async function benchJira(client: DynamoDBClient) {
-  const n = Number(process.env.BENCH_JIRA_FINDINGS ?? 1000);
-  const table = 'bench-jira';
-  const store = await freshTable(client, table);
-  const file = join(dir, 'gitleaks-jira.json');
-  writeFileSync(file, gitleaksReport(n, 'jira'));
-  await ingestReportFiles([file], { store, clock, hasher });
-  const owners = Array.from({ length: 10 }, (_, i) => `team-${i}@example.com`);
-  const findings = await store.list();
-  // Triage without running 1,000 lifecycles: an owner, a due date, and the `owner.assigned` event (which queues the ticket).
-  let i = 0;
-  for (const f of findings) {
-    const owner = owners[i++ % owners.length]!;
-    await updateFinding(store, clock, f.id, (cur, at) => ({
-      finding: { ...cur, owner, dueAt: at },
-      events: [{ actor: 'bench', action: 'owner.assigned', to: owner }],
-    }));
-  }
-  const jira = await new FakeJira({
-    users: owners.map((email, k) => ({ accountId: `acc-${k}`, emailAddress: email })),
-  }).start();
-  try {
-    const config = readJiraConfig({
-      JIRA_BASE_URL: jira.url,
-      JIRA_EMAIL: 'hub@example.com',
-      JIRA_API_TOKEN: 'jira-token',
-      JIRA_PROJECT_KEY: 'SEC',
-    });
-    const sink = new JiraSink(config);
-    const tickets = new DynamoTicketStore(new SingleTable(client, table));
-    const syncMs = await time(() =>
-      syncTickets({
-        store,
-        tickets,
-        clock,
-        policy: DEFAULT_POLICY,
-        sinks: { jira: sink, local: new LocalTrackerSink(new SingleTable(client, table)) },
-        configured: { jiraProject: 'SEC', servicenow: false },
-        worker: 'bench',
-        batchSize: 1000,
-      }),
-    );
-    const syncRequests = jira.requests.length;
-    const created = jira.issues.size;
-    // Baseline: the same issues, one POST each, 4 at a time (the sync's concurrency bound).
-    const http = axios.create({ baseURL: jira.url, auth: { username: 'hub@example.com', password: 'jira-token' } });
-    const drafts = (await store.list()).map((f) => ticketDraft(f, DEFAULT_POLICY));
-    const before = jira.requests.length;
-    const oneByOneMs = await time(async () => {
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: 4 }, async () => {
-          while (next < drafts.length) {
-            const d = drafts[next++]!;
-            await http.post('/rest/api/3/issue', {
-              fields: {
-                project: { key: 'SEC' },
-                issuetype: { name: 'Task' },
-                summary: d.summary,
-                description: sectionsDoc(d.sections),
-                labels: ['closeloop', `${d.label}-baseline`],
-              },
-            });
-          }
-        }),
-      );
-    });
-    const oneByOneRequests = jira.requests.length - before;
-    results.jira = {
-      findings: n,
-      created,
-      syncMs,
-      syncRequests,
-      requestsPerFinding: syncRequests / n,
-      target: 0.05,
-      byRoute: jira.counts(),
-      oneByOneMs,
-      oneByOneRequests,
-      oneByOneRequestsPerFinding: oneByOneRequests / n,
-      syncVsOneByOneTime: syncMs / oneByOneMs,
-      specViolations: jira.violations.length,
-    };
-  } finally {
-    await jira.stop();
-  }
-}
-
-/**
  * Reports over REPORT_FINDINGS (100,000) findings seeded into DynamoDB Local: for each report the
  * DynamoDB requests, read units and time, against a full Scan of the same table measured in the
  * same run (target ≤ 0.1× for owner- or expiry-scoped reports).
@@ -775,7 +674,7 @@ async function main() {
     if (run('streaming')) await benchStreaming();
     if (run('memory')) await benchIngestMemory(dynamo.endpoint);
     if (run('lifecycle')) await benchLifecycle(client);
-    if (run('jira')) await benchJira(client);
+    if (run('jira')) results.jira = await benchTickets(client);
     if (run('bundles')) await benchBundles();
     if (run('reports')) await benchReports(client);
     if (run('audit')) results.audit = await benchAudit(client, Number(process.env.BENCH_AUDIT_FINDINGS ?? N));
@@ -840,11 +739,7 @@ async function main() {
       );
     }
   }
-  const jr = results.jira as Record<string, number> | undefined;
-  if (jr)
-    console.log(
-      `jira: ${jr.created} issues for ${jr.findings} new findings with ${jr.syncRequests} HTTP requests → ${f(jr.requestsPerFinding!, 3)} per finding (target ≤ 0.05) in ${f(jr.syncMs!, 0)} ms; one-by-one creation ${jr.oneByOneRequests} requests in ${f(jr.oneByOneMs!, 0)} ms → sync takes ${f(jr.syncVsOneByOneTime!)}× the time; ${jr.specViolations} OpenAPI violations`,
-    );
+  if (results.jira) console.log(describeTickets(results.jira as TicketsBench));
   const im = results.ingestMemory as Record<string, number> | undefined;
   if (im)
     console.log(

@@ -1,7 +1,6 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { principalName } from '@connectors/api/decisions';
 import {
   handleExportRequest,
   handleExportStatus,
@@ -37,7 +36,8 @@ const reportDeps = {
 
 /** The report API Lambda (API Gateway, IAM auth; the auditor role may call only these routes). */
 export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
-  const by = event.requestContext?.identity?.userArn ? principalName(event.requestContext.identity.userArn) : 'unknown';
+  // The caller's full ARN (with its session): who read or exported, as IAM authenticated them.
+  const by = event.requestContext?.identity?.userArn ?? 'unknown';
   let result: APIGatewayProxyResult;
   if (event.resource === '/reports/{kind}/exports' && event.httpMethod === 'POST')
     result = await handleExportRequest(event, by, exportDeps);

@@ -19,6 +19,7 @@ import { SecurityHubIngest } from './constructs/security-hub-ingest';
 import { TicketSync, type TicketingSettings } from './constructs/ticket-sync';
 import { SourceConnectors } from './constructs/source-connectors';
 import type { SourcesSettings } from '../connectors/deploy-config';
+import { PeopleApi } from './constructs/people-api';
 
 export interface CloseloopStackProps extends StackProps {
   /** Physical name of the findings table. @default generated */
@@ -44,6 +45,8 @@ export class CloseloopStack extends Stack {
   readonly tickets: TicketSync;
   readonly sources: SourceConnectors;
   readonly notifications: Notifications;
+  /** The decisions API for people behind the enterprise IdP's JWT authorizer, when the policy names one. */
+  readonly people?: PeopleApi;
   readonly alarmTopic: Topic;
   readonly deploymentKey: Secret;
   readonly auditDigests: AuditDigests;
@@ -108,6 +111,10 @@ export class CloseloopStack extends Stack {
       ...(props.policy ? { policy: props.policy } : {}),
     });
 
+    const policy = parsePolicy(props.policy ?? {}, 'policy');
+    const oidc = policy.identity.oidc;
+    if (oidc) this.people = new PeopleApi(this, 'People', { decisions: this.lifecycle.decisions.fn, oidc });
+
     this.reports = new ReportApi(this, 'Reports', {
       table: this.findings,
       api: this.lifecycle.api,
@@ -142,7 +149,7 @@ export class CloseloopStack extends Stack {
       ...(props.policy ? { policy: props.policy } : {}),
     });
 
-    const { audit } = parsePolicy(props.policy ?? {}, 'policy');
+    const { audit } = policy;
     this.auditDigests = new AuditDigests(this, 'Audit', {
       table: this.findings,
       alarmTopic: this.alarmTopic,
@@ -170,6 +177,11 @@ export class CloseloopStack extends Stack {
       value: this.lifecycle.api.url,
       description: `POST findings/{id}/${DECISION_ACTIONS.join('|')} (SigV4)`,
     });
+    if (this.people)
+      new CfnOutput(this, 'PeopleApi', {
+        value: this.people.url,
+        description: `findings/{id}/${DECISION_ACTIONS.join('|')} with a bearer token of the identity provider`,
+      });
     new CfnOutput(this, 'TicketingSecret', {
       value: this.tickets.credentials.secretArn,
       description: 'put Jira / ServiceNow credentials and webhook secrets here (JSON, see README)',

@@ -164,7 +164,7 @@ export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
         ...decisions,
         tickets,
         secrets: config.webhookSecrets,
-        ...webhookSettings(config.hub, config),
+        ...webhookSettings(config.hub),
       },
       githubWebhook: {
         ...decisions,

@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { DecisionDeps } from '@core/lifecycle/decisions';
 import { ExportNotFoundError, exportContentType, exportStatus } from '@core/reports/exports';
 import { InputError } from '@core/shared/errors';
-import { handleDecision } from '@connectors/api/decisions';
+import { handleDecision, type DecisionRequest } from '@connectors/api/decisions';
+import type { Caller } from '@core/policy/identity';
 import {
   handleExportRequest,
   handleExportStatus,
@@ -21,6 +22,14 @@ export const PRINCIPAL_HEADER = 'x-closeloop-principal';
 
 /** Webhook bodies up to 1 MiB (Jira's issue payloads can be large); decisions up to 64 KiB. */
 const WEBHOOK_BODY_LIMIT = 1024 * 1024;
+
+/**
+ * The caller the local header names, resolved through the policy's bindings like any other: an
+ * IAM ARN is read as the deployed API would read SigV4's (so a forged session name stays the
+ * role's), anything else is a local name.
+ */
+export const localCaller = (header: string): Caller =>
+  header.startsWith('arn:') ? { kind: 'aws', arn: header } : { kind: 'local', name: header };
 
 /** The local stand-in for an export's presigned S3 link (not part of the deployed API). */
 const EXPORT_FILE_ROUTE: ApiRoute = { method: 'GET', resource: '/reports/exports/{id}/file' };
@@ -160,16 +169,15 @@ export async function startLocalApi(
       } else if (resource === '/reports/{kind}' && reports) {
         send(res, await handleReportRequest({ pathParameters: params, queryStringParameters: query }, reports));
       } else if (resource?.startsWith('/findings')) {
-        const event = {
-          httpMethod: req.method,
+        const request: DecisionRequest = {
+          method: req.method ?? 'GET',
           resource,
-          path: url.pathname,
           pathParameters: params.id ? { id: params.id } : null,
           queryStringParameters: query,
           body: req.method === 'POST' ? bodyText(await readBody(req)) : null,
-          requestContext: { identity: { userArn: named ? `local/${named}` : null } },
-        } as unknown as APIGatewayProxyEvent;
-        send(res, await handleDecision(event, deps, logError));
+          ...(named ? { caller: localCaller(named) } : {}),
+        };
+        send(res, await handleDecision(request, deps, logError));
       } else {
         send(res, notFound(`no route ${req.method} ${url.pathname}`));
       }

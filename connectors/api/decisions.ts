@@ -1,4 +1,4 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { FindingNotFoundError, InputError, RefusedError } from '@core/shared/errors';
 import {
@@ -12,17 +12,66 @@ import {
 import { EvidenceKindSchema, FINDING_STATUSES, FindingStatusSchema } from '@core/finding/model';
 import { publicEvent, publicFinding } from '@core/finding/views';
 import { parseFindingId } from '@core/finding/identity';
+import { resolveActor, type Actor, type Caller, type IdentitySettings } from '@core/policy/identity';
+import type { Policy } from '@core/policy/policy';
 import { decisionActionOf, type DecisionAction } from './routes';
 
+/** A decision-API request, whichever edge it came through (IAM, the IdP's JWT authorizer, `serve`). */
+export interface DecisionRequest {
+  method: string;
+  /** The route's resource, e.g. `/findings/{id}/approve`. */
+  resource: string;
+  pathParameters: Record<string, string | undefined> | null;
+  queryStringParameters: Record<string, string | undefined> | null;
+  body: string | null;
+  /** Who authenticated the request; undefined when nobody did. */
+  caller?: Caller;
+}
+
+/** The REST API behind IAM auth: the caller is the SigV4-signed ARN API Gateway verified. */
+export function fromRestApi(event: APIGatewayProxyEvent): DecisionRequest {
+  const arn = event.requestContext?.identity?.userArn;
+  return {
+    method: event.httpMethod,
+    resource: event.resource,
+    pathParameters: event.pathParameters,
+    queryStringParameters: event.queryStringParameters,
+    body: event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body,
+    ...(arn ? { caller: { kind: 'aws' as const, arn } } : {}),
+  };
+}
+
 /**
- * The caller, as the policy names principals: the IAM user name, or the session name of an
- * assumed role (`arn:aws:sts::123:assumed-role/SecurityLead/alice` → `alice`).
+ * The people's HTTP API behind the enterprise IdP's JWT authorizer (payload 2.0): API Gateway
+ * checked the token's signature, issuer, audience and expiry; the issuer is checked again here
+ * against the policy's, so a token of another IdP never names a principal.
  */
-export function principalName(userArn: string | null | undefined): string {
-  if (!userArn)
-    throw new RefusedError('the caller is not identified (IAM identity, or the x-closeloop-principal header locally)');
-  const parts = userArn.split('/');
-  return parts[parts.length - 1]!;
+export function fromHttpApi(
+  event: APIGatewayProxyEventV2WithJWTAuthorizer,
+  oidc: IdentitySettings['oidc'],
+): DecisionRequest {
+  const claims = (event.requestContext?.authorizer?.jwt?.claims ?? {}) as Record<string, unknown>;
+  const issuer = typeof claims.iss === 'string' ? claims.iss : undefined;
+  const subject = typeof claims.sub === 'string' ? claims.sub : undefined;
+  const trusted = oidc && issuer === oidc.issuer && subject;
+  return {
+    method: event.requestContext.http.method,
+    resource: event.routeKey.slice(event.routeKey.indexOf(' ') + 1),
+    pathParameters: event.pathParameters ?? null,
+    queryStringParameters: event.queryStringParameters ?? null,
+    body:
+      event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : (event.body ?? null),
+    ...(trusted ? { caller: { kind: 'oidc' as const, issuer, subject, claims } } : {}),
+  };
+}
+
+/** The caller as a policy principal (see resolveActor); refused when nobody authenticated the request. */
+export function actorOf(caller: Caller | undefined, policy: Policy): Actor {
+  if (!caller)
+    throw new RefusedError(
+      'the caller is not identified (IAM, the identity provider, or the x-closeloop-principal header locally)',
+    );
+  return resolveActor(caller, policy);
 }
 
 const DecisionBody = z.object({ reason: z.string().min(1).optional() });
@@ -48,18 +97,18 @@ const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
  * the FINDING_ROUTES of ./routes.ts. `logError` is told of failures answered with a 500.
  */
 export async function handleDecision(
-  event: APIGatewayProxyEvent,
+  request: DecisionRequest,
   deps: DecisionDeps,
   logError: (message: string, error: Error) => void = () => undefined,
 ): Promise<APIGatewayProxyResult> {
   try {
-    const id = event.pathParameters?.id ?? '';
-    if (event.httpMethod === 'GET') return await read(event, deps, id);
-    const by = principalName(event.requestContext.identity.userArn);
-    const body = event.body ? (JSON.parse(event.body) as unknown) : {};
-    const action = decisionActionOf(event.resource);
-    if (!action) return json(404, { message: `no route ${event.resource}` });
-    return json(200, { message: await decide(action, id, by, body, deps) });
+    const id = request.pathParameters?.id ?? '';
+    if (request.method === 'GET') return await read(request, deps, id);
+    const actor = actorOf(request.caller, deps.policy);
+    const body = request.body ? (JSON.parse(request.body) as unknown) : {};
+    const action = decisionActionOf(request.resource);
+    if (!action) return json(404, { message: `no route ${request.resource}` });
+    return json(200, { message: await decide(action, id, actor, body, deps) });
   } catch (err) {
     if (err instanceof z.ZodError || err instanceof SyntaxError || err instanceof InputError)
       return json(400, {
@@ -76,13 +125,14 @@ export async function handleDecision(
 }
 
 /** Takes one decision; every action of DECISION_ACTIONS has its case. */
-async function decide(action: DecisionAction, id: string, by: string, body: unknown, deps: DecisionDeps) {
+async function decide(action: DecisionAction, id: string, actor: Actor, body: unknown, deps: DecisionDeps) {
+  const by = { by: actor.name, identity: actor.identity };
   switch (action) {
     case 'approve':
     case 'reject':
       return decideApproval(deps, {
         id,
-        by,
+        ...by,
         decision: action === 'approve' ? 'approved' : 'rejected',
         ...DecisionBody.parse(body),
       });
@@ -90,7 +140,7 @@ async function decide(action: DecisionAction, id: string, by: string, body: unkn
       const b = ExceptionBody.parse(body);
       return requestException(deps, {
         id,
-        by,
+        ...by,
         until: new Date(b.until),
         reason: b.reason,
         ...(b.compensatingControl ? { compensatingControl: b.compensatingControl } : {}),
@@ -100,7 +150,7 @@ async function decide(action: DecisionAction, id: string, by: string, body: unkn
     case 'exception/reject':
       return decideException(deps, {
         id,
-        by,
+        ...by,
         decision: action === 'exception/approve' ? 'approved' : 'rejected',
         ...DecisionBody.parse(body),
       });
@@ -108,19 +158,19 @@ async function decide(action: DecisionAction, id: string, by: string, body: unkn
       const b = DoneBody.parse(body);
       return reportFixed(deps, {
         id,
-        by,
+        ...by,
         ...(b.note ? { note: b.note } : {}),
         ...(b.evidence ? { evidence: b.evidence } : {}),
       });
     }
     case 'false-positive':
-      return markFalsePositive(deps, { id, by, ...FalsePositiveBody.parse(body) });
+      return markFalsePositive(deps, { id, ...by, ...FalsePositiveBody.parse(body) });
   }
 }
 
-async function read(event: APIGatewayProxyEvent, deps: DecisionDeps, id: string): Promise<APIGatewayProxyResult> {
-  if (event.resource === '/findings') {
-    const status = event.queryStringParameters?.status;
+async function read(request: DecisionRequest, deps: DecisionDeps, id: string): Promise<APIGatewayProxyResult> {
+  if (request.resource === '/findings') {
+    const status = request.queryStringParameters?.status;
     const parsed = status === undefined ? undefined : FindingStatusSchema.safeParse(status);
     if (parsed && !parsed.success)
       throw new InputError(
@@ -129,11 +179,11 @@ async function read(event: APIGatewayProxyEvent, deps: DecisionDeps, id: string)
     const findings = await deps.store.list(parsed?.success ? { status: parsed.data } : {});
     return json(200, findings.map(publicFinding));
   }
-  if (event.resource === '/findings/{id}') {
+  if (request.resource === '/findings/{id}') {
     const findingId = parseFindingId(id);
     const finding = await deps.store.get(findingId);
     if (!finding) throw new FindingNotFoundError(findingId);
     return json(200, { ...publicFinding(finding), events: (await deps.store.events(finding.id)).map(publicEvent) });
   }
-  return json(404, { message: `no route GET ${event.resource}` });
+  return json(404, { message: `no route GET ${request.resource}` });
 }

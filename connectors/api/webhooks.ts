@@ -5,7 +5,8 @@ import type { TicketStore } from '@core/tickets/ports';
 import { verifyHmacSignature } from '@connectors/sinks/webhook-signature';
 import { interpretJiraWebhook, parseJiraWebhook } from '@connectors/sinks/jira/webhook';
 import { interpretServiceNowWebhook, parseServiceNowWebhook } from '@connectors/sinks/servicenow/webhook';
-import type { ServiceNowConfig } from '@connectors/sinks/servicenow/config';
+import type { ServiceNowInboundSettings } from '@connectors/sinks/servicenow/config';
+import type { JiraInboundSettings } from '@connectors/sinks/jira/config';
 
 /** The header carrying `sha256=<hex>` for each system. */
 export const SIGNATURE_HEADERS = {
@@ -25,10 +26,12 @@ const SECRET_VARIABLES = {
 export interface WebhookDeps extends DecisionDeps {
   tickets: TicketStore;
   secrets: { jira?: string; 'jira-dc'?: string; servicenow?: string };
-  jiraWontDo: string[];
-  /** Jira Data Center's won't-do resolutions. @default jiraWontDo */
-  jiraDcWontDo?: string[];
-  servicenowStates: Pick<ServiceNowConfig, 'doneStates' | 'wontDoStates' | 'openStates'>;
+  /** How Jira's deliveries are read: won't-do resolutions, decisions, the hub's own account. */
+  jira: JiraInboundSettings;
+  /** How Jira Data Center's are (its own resolutions and account). @default jira */
+  jiraDc?: JiraInboundSettings;
+  /** How ServiceNow's are: state meanings, decision states, the hub's own user. */
+  servicenow: ServiceNowInboundSettings;
 }
 
 export interface WebhookResponse {
@@ -41,11 +44,41 @@ const reply = (statusCode: number, body: Record<string, unknown>): WebhookRespon
   body: JSON.stringify(body),
 });
 
+/** The identities a delivery is deduplicated by: always the signed body's hash; on the Jira route also Jira's delivery id. */
+export function deliveryKeys(
+  system: 'jira' | 'jira-dc' | 'servicenow',
+  rawBody: string,
+  headers: Record<string, string | undefined>,
+): string[] {
+  const hash = `sha256:${createHash('sha256').update(rawBody).digest('hex')}`;
+  // The identifier header is not signed: it only adds Jira's own retry identity, and only on its route.
+  const atlassian = system === 'jira' ? headers['x-atlassian-webhook-identifier']?.trim() : undefined;
+  return atlassian ? [hash, `atlassian:${atlassian.slice(0, 200)}`] : [hash];
+}
+
+/**
+ * A signed Jira delivery carries its own time (`timestamp`, ms): one older than the policy's
+ * window (or from the future beyond a little clock skew) is a replay, however well signed.
+ */
+function staleJiraDelivery(timestamp: number | undefined, now: Date, maxAgeMinutes: number): string | undefined {
+  if (timestamp === undefined) return 'the delivery has no signed "timestamp", so it cannot be told from a replay';
+  const age = now.getTime() - timestamp;
+  if (age > maxAgeMinutes * 60_000)
+    return `the delivery was signed at ${new Date(timestamp).toISOString()}, more than ${maxAgeMinutes} minutes ago: a replay is refused`;
+  if (age < -MAX_CLOCK_SKEW_MS)
+    return `the delivery's signed timestamp ${new Date(timestamp).toISOString()} is in the future`;
+  return undefined;
+}
+
+/** How far a sender's clock may run ahead of the hub's. */
+const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
 /**
  * `POST /webhooks/jira` and `POST /webhooks/servicenow`: the signature over the raw body first
- * (missing or wrong → 401, nothing done), then the delivery is recorded so a replay does nothing,
- * then the event is applied to its finding. A failure forgets the delivery so the sender's retry
- * is processed.
+ * (missing or wrong → 401, nothing done); a Jira delivery signed longer ago than the policy's
+ * window is refused; then the delivery is recorded under its signed body's hash (and, on the Jira
+ * route, Jira's delivery id) so a replay, with or without a new identifier, does nothing; then the
+ * event is applied to its finding. A failure forgets the delivery so the sender's retry is processed.
  */
 export async function handleTicketWebhook(
   system: 'jira' | 'jira-dc' | 'servicenow',
@@ -73,26 +106,42 @@ export async function handleTicketWebhook(
     // Data Center sends the same webhook bodies as Cloud (issue, changelog, user, comment).
     const parsed = parseJiraWebhook(body);
     if (!parsed.ok) return reply(400, { message: `Jira webhook: ${parsed.problems.join('; ')}` });
-    event = interpretJiraWebhook(
-      parsed.value,
-      system === 'jira' ? deps.jiraWontDo : (deps.jiraDcWontDo ?? deps.jiraWontDo),
-    );
+    const stale = staleJiraDelivery(parsed.value.timestamp, deps.clock.now(), deps.policy.webhookMaxAgeMinutes);
+    if (stale) {
+      await deps.tickets.countIgnored(system, 'stale', deps.clock.now().toISOString());
+      return reply(400, { message: `Jira webhook: ${stale}` });
+    }
+    event = interpretJiraWebhook(parsed.value, system === 'jira' ? deps.jira : (deps.jiraDc ?? deps.jira));
   } else {
     const parsed = parseServiceNowWebhook(body);
     if (!parsed.ok) return reply(400, { message: `ServiceNow webhook: ${parsed.problems.join('; ')}` });
-    event = interpretServiceNowWebhook(parsed.value, deps.servicenowStates);
+    event = interpretServiceNowWebhook(parsed.value, deps.servicenow);
   }
 
-  // Jira names each delivery (kept on its retries); otherwise the signed body is the identity.
-  const deliveryId = lower['x-atlassian-webhook-identifier'] ?? createHash('sha256').update(rawBody).digest('hex');
-  if (!(await deps.tickets.recordDelivery(system, deliveryId, deps.clock.now().toISOString()))) {
-    return reply(200, { outcome: 'duplicate', message: `delivery ${deliveryId.slice(0, 16)} was processed before` });
+  const at = deps.clock.now().toISOString();
+  const recorded: string[] = [];
+  for (const key of deliveryKeys(system, rawBody, lower)) {
+    // The body's hash comes first: once it is recorded, no identifier lets the same body through again.
+    if (!(await deps.tickets.recordDelivery(system, key, at)))
+      return reply(200, { outcome: 'duplicate', message: `delivery ${key.slice(0, 24)} was processed before` });
+    recorded.push(key);
   }
   try {
-    const result = await applyTicketEvent(deps, system, event);
-    return reply(200, result);
+    const result = await applyTicketEvent(
+      {
+        ...deps,
+        selfUsers: {
+          jira: deps.jira.selfUsers,
+          'jira-dc': (deps.jiraDc ?? deps.jira).selfUsers,
+          servicenow: deps.servicenow.selfUsers,
+        },
+      },
+      system,
+      event,
+    );
+    return reply(200, { ...result });
   } catch (err) {
-    await deps.tickets.forgetDelivery(system, deliveryId);
+    for (const key of recorded) await deps.tickets.forgetDelivery(system, key);
     throw err;
   }
 }

@@ -6,14 +6,10 @@ import type { SinkKind } from '@core/tickets/model';
 import type { TicketSink } from '@core/tickets/ports';
 import type { SyncDeps } from '@core/tickets/sync';
 import type { HubConfig } from '../config';
-import { jiraConfigured, jiraWontDoResolutions, readJiraConfig, type JiraConfig } from '../sinks/jira/config';
+import { jiraConfigured, jiraInboundSettings, readJiraConfig, type JiraConfig } from '../sinks/jira/config';
+import type { WebhookDeps } from '../api/webhooks';
 import { JiraSink } from '../sinks/jira/jira-sink';
-import {
-  jiraDcConfigured,
-  jiraDcWontDoResolutions,
-  readJiraDcConfig,
-  type JiraDcConfig,
-} from '../sinks/jira-dc/config';
+import { jiraDcConfigured, jiraDcInboundSettings, readJiraDcConfig, type JiraDcConfig } from '../sinks/jira-dc/config';
 import { JiraDcSink } from '../sinks/jira-dc/jira-dc-sink';
 import { servicenowHttp } from '../sinks/servicenow/client';
 import { ServiceNowCmdb } from '../sinks/servicenow/cmdb';
@@ -118,12 +114,15 @@ export function ticketSync(
   };
 }
 
-/** How inbound ticket webhooks read Jira resolutions and ServiceNow states (no connection settings needed). */
-export function webhookSettings(config: HubConfig, settings: SinkConfigs = {}) {
+/**
+ * How inbound ticket webhooks read Jira (Cloud and Data Center) and ServiceNow: resolutions,
+ * states, decisions, the hub's own users (no connection settings needed).
+ */
+export function webhookSettings(config: HubConfig): Pick<WebhookDeps, 'jira' | 'jiraDc' | 'servicenow'> {
   return {
-    jiraWontDo: settings.jira?.wontDoResolutions ?? jiraWontDoResolutions(config.env),
-    jiraDcWontDo: settings.jiraDc?.wontDoResolutions ?? jiraDcWontDoResolutions(config.env),
-    servicenowStates: settings.servicenow ?? servicenowInboundStates(config.env),
+    jira: jiraInboundSettings(config.env),
+    jiraDc: jiraDcInboundSettings(config.env),
+    servicenow: servicenowInboundStates(config.env),
   };
 }
 

@@ -39,6 +39,9 @@ export const AUDIT_ACTIONS = [
   'finding.reopened',
   'finding.resolved',
   'finding.false_positive',
+  'false_positive.claimed',
+  'false_positive.rejected',
+  'decision.refused',
   // remediation (the rotation machine)
   'remediation.started',
   'remediation.needs_approval',

@@ -12,6 +12,12 @@ export const AuditEventSchema = z.object({
   at: z.string(),
   actor: z.string().min(1),
   /**
+   * What authenticated the actor, in full, when it came through an authenticated edge: an IAM
+   * ARN (with its session), `oidc:<issuer>#<subject>`, `jira:<accountId>`, `local:<name>`.
+   * `actor` is the principal the policy names; this is who that was.
+   */
+  actorIdentity: z.string().min(1).optional(),
+  /**
    * Dotted verb (one of AUDIT_ACTIONS when written). Read by shape only, so that a trail stays
    * readable and verifiable whatever version of closeloop wrote it.
    */

@@ -230,6 +230,10 @@ export const FindingSchema = z.object({
   lifecycle: LifecycleSchema.optional(),
   evidence: z.array(EvidenceSchema).default([]),
   exception: RiskExceptionSchema.optional(),
+  /** Someone says the finding is a false positive; an approver other than them and the owner decides. */
+  falsePositiveClaim: z
+    .object({ claimedBy: z.string().min(1), claimedAt: z.string(), reason: z.string().min(1) })
+    .optional(),
   /** When the finding was last closed (resolved or false positive): MTTR and SLA reports. */
   closedAt: z.string().optional(),
   /** The last exception that expired and reopened the finding (the exceptions report). */

@@ -33,6 +33,7 @@ export function publicEvent(e: AuditEvent) {
     seq: e.seq,
     at: e.at,
     actor: e.actor,
+    ...(e.actorIdentity ? { actorIdentity: e.actorIdentity } : {}),
     action: e.action,
     from: e.from,
     to: e.to,

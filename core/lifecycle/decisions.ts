@@ -31,6 +31,18 @@ const optionalTypedText = (field: string, text: string | undefined) =>
   text === undefined ? undefined : typedText(field, text);
 
 /**
+ * Who took a decision: `by` is the principal the policy names; `identity`, when the caller came
+ * through an authenticated edge (IAM, the IdP, a ticket webhook), is what authenticated them in
+ * full, and the audit trail records it beside the name.
+ */
+export interface DecisionActor {
+  by: string;
+  identity?: string;
+}
+
+const identified = (input: DecisionActor) => (input.identity ? { actorIdentity: input.identity } : {});
+
+/**
  * Resumes a waiting lifecycle: locally a new execution entering at `resumeAt`; on AWS
  * SendTaskSuccess with the wait's stored task token. Returns a one-line description.
  */
@@ -61,7 +73,7 @@ async function waitingFinding(store: FindingStore, id: string, waitingAt: WaitSt
 /** Approve or reject the remediation a finding waits for. */
 export async function decideApproval(
   deps: DecisionDeps,
-  input: { id: string; by: string; decision: 'approved' | 'rejected'; reason?: string },
+  input: DecisionActor & { id: string; decision: 'approved' | 'rejected'; reason?: string },
 ): Promise<string> {
   const typedReason = optionalTypedText('reason', input.reason);
   const finding = await waitingFinding(deps.store, input.id, 'AwaitApproval', 'awaiting approval');
@@ -75,6 +87,7 @@ export async function decideApproval(
     events: [
       {
         actor: input.by,
+        ...identified(input),
         action: input.decision === 'approved' ? 'approval.granted' : 'approval.rejected',
         reason: typedReason ?? `rotation ${input.decision}`,
       },
@@ -91,7 +104,7 @@ export async function decideApproval(
 /** The owner asks to accept the risk until a date (at most the policy maximum for the severity). */
 export async function requestException(
   deps: DecisionDeps,
-  input: { id: string; by: string; until: Date; reason: string; compensatingControl?: string },
+  input: DecisionActor & { id: string; until: Date; reason: string; compensatingControl?: string },
 ): Promise<string> {
   const reason = typedText('reason', input.reason);
   const compensatingControl = optionalTypedText('compensatingControl', input.compensatingControl);
@@ -124,9 +137,14 @@ export async function requestException(
     events: [
       {
         actor: input.by,
+        ...identified(input),
         action: 'exception.requested',
         reason,
-        data: { until, ...(compensatingControl ? { compensatingControl } : {}) },
+        data: {
+          until,
+          requiredRole: deps.policy.approverRoles[finding.severity],
+          ...(compensatingControl ? { compensatingControl } : {}),
+        },
       },
     ],
   }));
@@ -137,7 +155,7 @@ export async function requestException(
 /** Approve or reject a requested exception: never the requester, never the owner. */
 export async function decideException(
   deps: DecisionDeps,
-  input: { id: string; by: string; decision: 'approved' | 'rejected'; reason?: string },
+  input: DecisionActor & { id: string; decision: 'approved' | 'rejected'; reason?: string },
 ): Promise<string> {
   const typedReason = optionalTypedText('reason', input.reason);
   const finding = await waitingFinding(
@@ -157,6 +175,7 @@ export async function decideException(
     events: [
       {
         actor: input.by,
+        ...identified(input),
         action: input.decision === 'approved' ? 'exception.approved' : 'exception.rejected',
         reason: typedReason ?? f.exception?.reason ?? input.decision,
         data: { until: f.exception?.until, requestedBy: requester },
@@ -170,21 +189,84 @@ export async function decideException(
   return `exception ${input.decision} by ${input.by}; ${described}`;
 }
 
-/** Close as a false positive: an approver other than the owner, with a reason. */
+/**
+ * Someone (the owner, usually, in the ticket) says the finding is a false positive: the claim is
+ * recorded and waits for an approver who is neither the claimant nor the owner. The lifecycle
+ * keeps waiting for its owner meanwhile.
+ */
+export async function claimFalsePositive(
+  deps: DecisionDeps,
+  input: DecisionActor & { id: string; reason: string },
+): Promise<string> {
+  const reason = typedText('reason', input.reason);
+  const finding = await waitingFinding(deps.store, input.id, 'AwaitOwnerFix', 'waiting for its owner');
+  if (finding.falsePositiveClaim)
+    throw new RefusedError(
+      `${finding.id} already has a false-positive claim by ${finding.falsePositiveClaim.claimedBy}, waiting for a decision`,
+    );
+  const requiredRole = deps.policy.approverRoles[finding.severity];
+  await updateFinding(deps.store, deps.clock, finding.id, (f, at) => ({
+    finding: { ...f, falsePositiveClaim: { claimedBy: input.by, claimedAt: at, reason } },
+    events: [
+      { actor: input.by, ...identified(input), action: 'false_positive.claimed', reason, data: { requiredRole } },
+    ],
+  }));
+  return `false positive claimed by ${input.by}; a ${requiredRole} decides`;
+}
+
+/** Reject a false-positive claim: the claim is dropped and the owner still fixes the finding. */
+export async function rejectFalsePositive(
+  deps: DecisionDeps,
+  input: DecisionActor & { id: string; reason?: string },
+): Promise<string> {
+  const typedReason = optionalTypedText('reason', input.reason);
+  const finding = await waitingFinding(deps.store, input.id, 'AwaitOwnerFix', 'waiting for its owner');
+  const claim = finding.falsePositiveClaim;
+  if (!claim) throw new RefusedError(`${finding.id} has no false-positive claim to reject`);
+  const verdict = mayApprove(
+    { approver: input.by, requester: claim.claimedBy, finding, kind: 'false_positive' },
+    deps.policy,
+  );
+  if (!verdict.allowed) throw new RefusedError(verdict.reason);
+  await updateFinding(deps.store, deps.clock, finding.id, (f) => ({
+    finding: { ...f, falsePositiveClaim: undefined },
+    events: [
+      {
+        actor: input.by,
+        ...identified(input),
+        action: 'false_positive.rejected',
+        reason: typedReason ?? `the claim by ${claim.claimedBy} is rejected`,
+        data: { claimedBy: claim.claimedBy },
+      },
+    ],
+  }));
+  return `false-positive claim rejected by ${input.by}`;
+}
+
+/**
+ * Close as a false positive: an approver other than the owner, with a reason; when someone
+ * claimed it, also other than the claimant.
+ */
 export async function markFalsePositive(
   deps: DecisionDeps,
-  input: { id: string; by: string; reason: string },
+  input: DecisionActor & { id: string; reason: string },
 ): Promise<string> {
   const reason = typedText('reason', input.reason);
   const finding = await waitingFinding(deps.store, input.id, 'AwaitOwnerFix', 'waiting for its owner');
   const verdict = mayApprove(
-    { approver: input.by, requester: finding.owner ?? '', finding, kind: 'false_positive' },
+    {
+      approver: input.by,
+      requester: finding.falsePositiveClaim?.claimedBy ?? finding.owner ?? '',
+      finding,
+      kind: 'false_positive',
+    },
     deps.policy,
   );
   if (!verdict.allowed) throw new RefusedError(verdict.reason);
   const described = await deps.signaller.signal(finding, 'owner_signal', {
     kind: 'false_positive_approved',
     by: input.by,
+    ...(input.identity ? { identity: input.identity } : {}),
     reason,
   });
   return `false positive by ${input.by}; ${described}`;
@@ -197,7 +279,7 @@ export async function markFalsePositive(
  */
 export async function reportFixed(
   deps: DecisionDeps,
-  input: { id: string; by: string; note?: string; evidence?: { kind: Evidence['kind']; ref: string } },
+  input: DecisionActor & { id: string; note?: string; evidence?: { kind: Evidence['kind']; ref: string } },
 ): Promise<string> {
   if (!input.note && !input.evidence)
     throw new InputError('give note and/or evidence', { fields: ['note', 'evidence'] });
@@ -227,6 +309,7 @@ export async function reportFixed(
       finding: { ...f, evidence: [...f.evidence, ...added] },
       events: added.map((e) => ({
         actor: input.by,
+        ...identified(input),
         action: 'evidence.recorded',
         reason: e.kind.replace(/_/g, ' '),
         evidenceRef: e.ref,
@@ -243,7 +326,7 @@ export async function reportFixed(
  */
 export async function reopenFinding(
   deps: Pick<DecisionDeps, 'store' | 'clock'>,
-  input: { id: string; by: string; reason: string },
+  input: DecisionActor & { id: string; reason: string },
 ): Promise<string> {
   const reason = typedText('reason', input.reason);
   let reopened = false;
@@ -257,9 +340,19 @@ export async function reopenFinding(
         generation: current.generation + 1,
         dueAt: undefined,
         exception: undefined,
+        falsePositiveClaim: undefined,
         lifecycle: { startedGeneration: current.lifecycle?.startedGeneration ?? current.generation },
       },
-      events: [{ actor: input.by, action: 'finding.reopened', from: current.status, to: 'reopened', reason }],
+      events: [
+        {
+          actor: input.by,
+          ...identified(input),
+          action: 'finding.reopened',
+          from: current.status,
+          to: 'reopened',
+          reason,
+        },
+      ],
     };
   });
   return reopened

@@ -22,6 +22,8 @@ export const SignalSchema = z.object({
   decision: z.enum(['approved', 'rejected']).optional(),
   kind: z.enum(['fixed', 'exception_requested', 'false_positive_approved']).optional(),
   by: z.string().optional(),
+  /** The full identity of `by` (see DecisionActor), for the audit event the resumed step writes. */
+  identity: z.string().optional(),
   reason: z.string().optional(),
 });
 export type Signal = z.infer<typeof SignalSchema>;

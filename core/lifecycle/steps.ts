@@ -164,7 +164,7 @@ export async function runStep(
               action: 'approval.requested',
               from: f.status,
               to: 'awaiting_approval',
-              reason: `rotation of ${id} awaits a ${policy.approverRoles[f.severity]}`,
+              reason: `rotation of ${id} awaits approval by someone holding the ${policy.approverRoles[f.severity]} role`,
               data: { requiredRole: policy.approverRoles[f.severity], timeoutAt: timerAt },
             },
           ],
@@ -416,6 +416,7 @@ export async function runStep(
         events: [
           {
             actor: signal?.by ?? ACTOR,
+            ...(signal?.identity ? { actorIdentity: signal.identity } : {}),
             action: 'finding.false_positive',
             from: f.status,
             to: 'false_positive',

@@ -40,7 +40,8 @@ export const NOTICE_RULES: Readonly<Record<AuditAction, NoticeRule | null>> = {
   'evidence.recorded': null,
   'evidence.verified': null,
   'verification.failed': null,
-  'exception.requested': null,
+  // An exception request and a false-positive claim wait for an approver, as a remediation approval does.
+  'exception.requested': 'approval.waiting',
   'exception.approved': null,
   'exception.rejected': null,
   // The exception ended and the credential is still there: nobody revoked it.
@@ -49,6 +50,9 @@ export const NOTICE_RULES: Readonly<Record<AuditAction, NoticeRule | null>> = {
   'finding.reopened': null,
   'finding.resolved': null,
   'finding.false_positive': null,
+  'false_positive.claimed': 'approval.waiting',
+  'false_positive.rejected': null,
+  'decision.refused': null,
   'remediation.started': null,
   'remediation.needs_approval': null,
   'remediation.unavailable': null,

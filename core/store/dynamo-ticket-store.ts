@@ -52,13 +52,14 @@ export class DynamoTicketStore implements TicketStore {
     return keys.ticketWork(work.findingId, work.seq);
   }
 
-  async markWorkAttempted(work: TicketWork): Promise<void> {
+  async markWorkAttempted(work: TicketWork, batch: string): Promise<void> {
     await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: this.workKey(work),
-        UpdateExpression: 'ADD attempts :one',
-        ExpressionAttributeValues: { ':one': 1 },
+        UpdateExpression: 'SET #batch = if_not_exists(#batch, :batch) ADD attempts :one',
+        ExpressionAttributeNames: { '#batch': 'batch' },
+        ExpressionAttributeValues: { ':one': 1, ':batch': batch },
       }),
     );
   }
@@ -133,16 +134,23 @@ export class DynamoTicketStore implements TicketStore {
     }
   }
 
-  async markCreateSent(findingId: string, worker: string, at: string): Promise<void> {
+  async markCreateSent(findingId: string, worker: string, at: string, foldedThrough: number): Promise<void> {
     await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: keys.ticket(findingId),
-        UpdateExpression: 'SET createOutcome = :uncertain, lastAttemptAt = :at ADD createAttempts :one',
+        UpdateExpression:
+          'SET createOutcome = :uncertain, lastAttemptAt = :at, foldedThrough = :folded ADD createAttempts :one',
         // Only the lease holder records an attempt; a worker whose lease expired mid-call must not.
         ConditionExpression: 'leaseOwner = :worker AND attribute_not_exists(#key)',
         ExpressionAttributeNames: { '#key': 'key' },
-        ExpressionAttributeValues: { ':uncertain': 'uncertain', ':at': at, ':one': 1, ':worker': worker },
+        ExpressionAttributeValues: {
+          ':uncertain': 'uncertain',
+          ':at': at,
+          ':one': 1,
+          ':worker': worker,
+          ':folded': foldedThrough,
+        },
       }),
     );
   }
@@ -244,6 +252,28 @@ export class DynamoTicketStore implements TicketStore {
       if (isConditionFailure(err)) return false;
       throw err;
     }
+  }
+
+  async countIgnored(source: string, reason: string, at: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.webhookIgnored(source),
+        UpdateExpression: 'SET #type = :type, lastAt = :at ADD #reason :one, #total :one',
+        ExpressionAttributeNames: { '#type': 'type', '#reason': `ignored_${reason}`, '#total': 'ignored_total' },
+        ExpressionAttributeValues: { ':type': 'webhook_ignored', ':at': at, ':one': 1 },
+      }),
+    );
+  }
+
+  async ignoredCounts(source: string): Promise<Record<string, number>> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.webhookIgnored(source), ConsistentRead: true }),
+    );
+    const counts: Record<string, number> = {};
+    for (const [k, v] of Object.entries(out.Item ?? {}))
+      if (k.startsWith('ignored_') && typeof v === 'number') counts[k.slice('ignored_'.length)] = v;
+    return counts;
   }
 
   async forgetDelivery(source: string, deliveryId: string): Promise<void> {

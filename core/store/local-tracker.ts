@@ -68,7 +68,9 @@ export class LocalTrackerSink implements TicketSink {
       findingId: draft.findingId,
       summary: draft.summary,
       assignee: draft.owner,
-      priority: LOCAL_PRIORITIES.bySeverity[draft.finding.severity],
+      priority: draft.escalated
+        ? raisedPriority(LOCAL_PRIORITIES, LOCAL_PRIORITIES.bySeverity[draft.finding.severity])
+        : LOCAL_PRIORITIES.bySeverity[draft.finding.severity],
       status: 'open',
       dueDate: draft.dueDate,
       createdAt: this.now().toISOString(),
@@ -126,7 +128,7 @@ export class LocalTrackerSink implements TicketSink {
     const status = update.op === 'close' ? 'done' : update.op === 'reopen' ? 'open' : ticket.status;
     // One step above the severity's priority: repeated escalations and retries set the same value.
     const priority =
-      update.op === 'escalate'
+      update.escalate || update.op === 'escalate'
         ? raisedPriority(LOCAL_PRIORITIES, LOCAL_PRIORITIES.bySeverity[update.finding.severity])
         : ticket.priority;
     await this.doc.send(

@@ -106,6 +106,7 @@ export const keys = {
   localTicket: (key: string) => ({ pk: partitions.localTracker, sk: key }),
   localTicketCounter: () => ({ pk: partitions.localTracker, sk: '#COUNTER' }),
   webhookDelivery: (system: string, deliveryId: string) => ({ pk: `WEBHOOK#${system}`, sk: deliveryId }),
+  webhookIgnored: (system: string) => ({ pk: `WEBHOOK#${system}`, sk: '#IGNORED' }),
   managedSecret: (arn: string) => ({ pk: partitions.managedSecret(arn), sk: '#STATE' }),
   managedSecretEvent: (arn: string, seq: number) => ({
     pk: partitions.managedSecret(arn),
@@ -269,7 +270,18 @@ export const ITEM_TYPES: readonly ItemType[] = [
   { item: 'pull cursor', type: 'cursor', pk: 'CURSOR#<connector>', sk: '<scope>' },
   { item: 'local tracker ticket', type: 'local_ticket', pk: 'TRACKER', sk: 'CL-<n>' },
   { item: 'local tracker counter', pk: 'TRACKER', sk: '#COUNTER' },
-  { item: 'webhook delivery', type: 'webhook_delivery', pk: 'WEBHOOK#<system>', sk: '<delivery id>' },
+  {
+    item: 'webhook delivery (`sha256:` its signed body, or `atlassian:` Jira’s delivery id)',
+    type: 'webhook_delivery',
+    pk: 'WEBHOOK#<system>',
+    sk: '<kind>:<delivery id>',
+  },
+  {
+    item: 'webhook events ignored, counted by reason',
+    type: 'webhook_ignored',
+    pk: 'WEBHOOK#<system>',
+    sk: '#IGNORED',
+  },
   { item: 'managed secret (rotations)', type: 'managed_secret', pk: 'MANAGED_SECRET#<arn>', sk: '#STATE' },
   { item: 'managed secret event', type: 'event', pk: 'MANAGED_SECRET#<arn>', sk: 'EVENT#<seq>' },
   { item: 'managed secret delivery', type: 'delivery', pk: 'MANAGED_SECRET#<arn>', sk: 'DELIVERY#<delivery id>' },

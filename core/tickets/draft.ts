@@ -2,8 +2,8 @@ import type { Finding, OwaspNhi } from '../finding/model';
 import { evidenceRequired, type Policy } from '../policy/policy';
 import { redactText } from '../shared/redaction';
 import { truncate } from '../shared/text';
-import { ticketLabel } from './model';
-import type { TicketDraft } from './ports';
+import { ticketLabel, type TicketWork } from './model';
+import type { AwaitedDecision, TicketDraft } from './ports';
 
 /** OWASP Non-Human Identities Top 10 (2025) names, for people reading a ticket. */
 export const OWASP_NHI_NAMES: Record<OwaspNhi, string> = {
@@ -24,12 +24,94 @@ const MAX_LISTED_LOCATIONS = 20;
 /** Jira's summary limit. */
 const MAX_SUMMARY = 255;
 
+/** The news of these actions is in the ticket's own sections (owner, decision awaited): not repeated under "So far". */
+const TOLD_BY_THE_SECTIONS: ReadonlySet<string> = new Set([
+  'owner.assigned',
+  'owner.unresolved',
+  'approval.requested',
+  'exception.requested',
+  'false_positive.claimed',
+]);
+/** Lines of "So far" at most; the rest are counted. */
+const MAX_HISTORY = 20;
+
+/** The principals holding a role, with the Jira and ServiceNow users they are bound to. */
+function decidersOf(role: string, policy: Policy): NonNullable<AwaitedDecision['deciders']> {
+  return policy.principals
+    .filter((p) => p.roles.includes(role))
+    .map((p) => ({
+      name: p.name,
+      jira: (p.identities ?? []).flatMap((b) => (b.jira ? [b.jira] : [])),
+      servicenow: (p.identities ?? []).flatMap((b) => (b.servicenow ? [b.servicenow] : [])),
+    }));
+}
+
+/** What the finding waits for, who may decide it, in a line people can act on. */
+export function awaitedDecision(f: Finding, policy: Policy): AwaitedDecision {
+  const role = policy.approverRoles[f.severity];
+  const deciders = decidersOf(role, policy);
+  const exception = f.exception && !f.exception.approvedBy ? f.exception : undefined;
+  const exceptionText = exception
+    ? `accept the risk until ${exception.until.slice(0, 10)} as ${exception.requestedBy} asked, or reject that`
+    : undefined;
+  switch (f.lifecycle?.waitingAt) {
+    case 'AwaitApproval':
+      return {
+        kind: 'approval',
+        role,
+        deciders,
+        text: `Waiting for a decision: approve or reject the automated rotation${exceptionText ? `, or ${exceptionText}` : ''}. Someone holding the "${role}" role decides${exceptionText ? ' (never the owner or the requester for the exception)' : ''}.`,
+      };
+    case 'AwaitExceptionApproval':
+      return {
+        kind: 'exception',
+        role,
+        deciders,
+        text: `Waiting for a decision: ${exceptionText ?? 'the requested exception'}. Someone holding the "${role}" role decides, never the owner or the requester.`,
+      };
+    case 'AwaitOwnerFix':
+      if (f.falsePositiveClaim)
+        return {
+          kind: 'false_positive',
+          role,
+          deciders,
+          text: `Waiting for a decision: ${f.falsePositiveClaim.claimedBy} says this is a false positive (${f.falsePositiveClaim.reason}). Someone holding the "${role}" role confirms or rejects it, never the owner or the claimant.`,
+        };
+      return {
+        kind: 'owner_fix',
+        text: `Waiting for the owner: fix it and record the evidence below, or request an exception${f.owner ? ` (${f.owner})` : ''}.`,
+      };
+    case 'ExceptionWait':
+      return {
+        kind: 'none',
+        text: `Nothing to decide: the risk is accepted until ${(f.exception?.until ?? '').slice(0, 10)}${f.exception?.approvedBy ? ` (approved by ${f.exception.approvedBy})` : ''}, then re-validated.`,
+      };
+    default:
+      return {
+        kind: 'none',
+        text:
+          f.status === 'remediating' || f.status === 'verifying'
+            ? `Nothing to decide: closeloop is ${f.status === 'remediating' ? 'remediating it' : 'verifying the evidence'}.`
+            : 'Nothing to decide yet: the finding is being triaged.',
+      };
+  }
+}
+
+/** The owner line: who, and how closeloop knows; or why nobody is named. */
+function ownerLine(f: Finding, policy: Policy): string {
+  if (!f.owner || f.ownerVia === 'unowned_queue')
+    return `Unassigned: the owner could not be matched (no CMDB owner, resource tag or configured mapping), so it is in the ${f.owner ?? policy.unownedQueue} queue; ${policy.escalationContact} was told.`;
+  return `Owner: ${f.owner}${f.ownerVia ? ` (from ${f.ownerVia.replace(/_/g, ' ')})` : ''}.`;
+}
+
 /**
  * What a finding's ticket says: what was found, where (redacted: never the secret or its line),
- * why it matters, the standards it maps to, the evidence that closes it, the due date, and
- * how to ask for an exception instead. Every sink renders the same draft.
+ * who owns it (or why nobody does), the decision it waits for and who may take it, the due date,
+ * the evidence that closes it, why it matters, how to ask for an exception instead, and what
+ * happened before the ticket existed (`folded`: the work the create call tells instead of
+ * comments). Every sink renders the same draft.
  */
-export function ticketDraft(finding: Finding, policy: Policy): TicketDraft {
+export function ticketDraft(finding: Finding, policy: Policy, folded: TicketWork[] = []): TicketDraft {
   const f = finding;
   const due = (f.dueAt ?? '').slice(0, 10);
   const where = f.locations.slice(0, MAX_LISTED_LOCATIONS).map((l) => {
@@ -47,11 +129,19 @@ export function ticketDraft(finding: Finding, policy: Policy): TicketDraft {
   const more = f.locations.length - MAX_LISTED_LOCATIONS + f.locationsNotListed;
   if (more > 0) where.push(`… and ${more} more location(s)`);
   const summary = redactText(`[closeloop] ${f.severity.toUpperCase()}: ${f.title} (${f.asset.id})`);
+  const awaiting = awaitedDecision(f, policy);
+  const told = folded.filter((w) => w.op !== 'create' && !TOLD_BY_THE_SECTIONS.has(w.action));
+  const history = told.slice(-MAX_HISTORY).map((w) => `${w.createdAt.slice(0, 16).replace('T', ' ')} UTC: ${w.text}`);
+  if (told.length > MAX_HISTORY) history.unshift(`… ${told.length - MAX_HISTORY} earlier event(s)`);
+  const unowned = !f.owner || f.ownerVia === 'unowned_queue';
   return {
     findingId: f.id,
     label: ticketLabel(f.id),
     finding: f,
     owner: f.owner ?? policy.unownedQueue,
+    unowned,
+    awaiting,
+    escalated: folded.some((w) => w.op === 'escalate'),
     dueDate: due,
     summary: truncate(summary, MAX_SUMMARY),
     sections: [
@@ -66,13 +156,13 @@ export function ticketDraft(finding: Finding, policy: Policy): TicketDraft {
       },
       { heading: 'Where', lines: [`Asset: ${f.asset.type.replace(/_/g, ' ')} ${redactText(f.asset.id)}`, ...where] },
       {
-        heading: 'Why it matters',
+        heading: 'Owner and due date',
         lines: [
-          'A leaked or unmanaged machine credential stays usable until it is rotated or revoked: anyone who saw it can act as this identity.',
-          `OWASP NHI Top 10 (2025): ${f.owaspNhi.map((id) => `${id} ${OWASP_NHI_NAMES[id]}`).join(', ')}.`,
-          `NIST CSF 2.0: ${f.nistCsf.join(', ')}.`,
+          ownerLine(f, policy),
+          `Due ${due} (${policy.slaDays[f.severity]}-day SLA for ${f.severity}). Overdue findings escalate to ${policy.escalationContact} every ${policy.escalationCadenceDays} days.`,
         ],
       },
+      { heading: 'Decision awaited', lines: [awaiting.text] },
       {
         heading: 'What closes it',
         lines: [
@@ -83,10 +173,11 @@ export function ticketDraft(finding: Finding, policy: Policy): TicketDraft {
         ],
       },
       {
-        heading: 'Owner and due date',
+        heading: 'Why it matters',
         lines: [
-          `Owner: ${f.owner ?? policy.unownedQueue}${f.ownerVia ? ` (from ${f.ownerVia.replace(/_/g, ' ')})` : ''}.`,
-          `Due ${due} (${policy.slaDays[f.severity]}-day SLA for ${f.severity}). Overdue findings escalate to ${policy.escalationContact} every ${policy.escalationCadenceDays} days.`,
+          'A leaked or unmanaged machine credential stays usable until it is rotated or revoked: anyone who saw it can act as this identity.',
+          `OWASP NHI Top 10 (2025): ${f.owaspNhi.map((id) => `${id} ${OWASP_NHI_NAMES[id]}`).join(', ')}.`,
+          `NIST CSF 2.0: ${f.nistCsf.join(', ')}.`,
         ],
       },
       {
@@ -97,6 +188,7 @@ export function ticketDraft(finding: Finding, policy: Policy): TicketDraft {
           'An approver other than the owner decides; accepted risk is re-validated when it expires.',
         ],
       },
+      ...(history.length > 0 ? [{ heading: 'So far', lines: history }] : []),
     ],
   };
 }

@@ -1,5 +1,5 @@
 import type { Finding } from '../finding/model';
-import type { SinkRef, TicketRecord, TicketWork } from './model';
+import type { ReturnTo, SinkRef, TicketRecord, TicketWork } from './model';
 
 /** Where the sync keeps ticket state: the outbox of pending work and each finding's ticket record. */
 export interface TicketStore {
@@ -7,8 +7,11 @@ export interface TicketStore {
   pendingWork(limit: number): Promise<TicketWork[]>;
   /** Number of pending work items (for `sync`'s exit status), counted up to `cap`. */
   countPending(cap?: number): Promise<number>;
-  /** Before an external call for this work: its attempt count goes up, so a retry knows to look first. */
-  markWorkAttempted(work: TicketWork): Promise<void>;
+  /**
+   * Before an external call for this work: its attempt count goes up, so a retry knows to look
+   * first, and the batch it is sent in is recorded (kept if one was recorded before).
+   */
+  markWorkAttempted(work: TicketWork, batch: string): Promise<void>;
   /** The work is done in the external system: it leaves the outbox. */
   completeWork(work: TicketWork, at: string): Promise<void>;
   /** The external system refused or failed: the work stays pending with the reason. */
@@ -25,8 +28,11 @@ export interface TicketStore {
     now: string,
     leaseUntil: string,
   ): Promise<TicketRecord | undefined>;
-  /** Before a create call: the outcome becomes `uncertain` until the answer is recorded. */
-  markCreateSent(findingId: string, worker: string, at: string): Promise<void>;
+  /**
+   * Before a create call: the outcome becomes `uncertain` until the answer is recorded, and
+   * `foldedThrough` says up to which event the create tells everything (see TicketRecord).
+   */
+  markCreateSent(findingId: string, worker: string, at: string, foldedThrough: number): Promise<void>;
   /** The ticket exists: its key is recorded once (a second, different key is refused). */
   recordTicketKey(findingId: string, system: SinkRef['kind'], key: string, url: string | undefined): Promise<void>;
   markCreateRejected(findingId: string, reason: string): Promise<void>;
@@ -39,15 +45,40 @@ export interface TicketStore {
    */
   recordDelivery(source: string, deliveryId: string, at: string): Promise<boolean>;
   forgetDelivery(source: string, deliveryId: string): Promise<void>;
+  /** Counts an inbound event that changed nothing, per system and reason (e.g. a key that is no finding's ticket). */
+  countIgnored(source: string, reason: string, at: string): Promise<void>;
+  /** The counts `countIgnored` kept for a system, by reason. */
+  ignoredCounts(source: string): Promise<Record<string, number>>;
 }
 
-/** What a ticket says when it is created: built from the finding, rendered by each sink. */
+/** The decision a finding waits for, and the role that may take it (see `awaitedDecision`). */
+export interface AwaitedDecision {
+  kind: 'approval' | 'exception' | 'false_positive' | 'owner_fix' | 'none';
+  /** The approver role it needs, for approvals, exceptions and false-positive claims. */
+  role?: string;
+  /** The principals holding that role, with their ticketing identities (a sink may ask them directly). */
+  deciders?: Array<{ name: string; jira: string[]; servicenow: string[] }>;
+  /** One line for people. */
+  text: string;
+}
+
+/**
+ * What a ticket says when it is created: built from the finding (and the events it was created
+ * after), rendered by each sink. Everything known at creation is here, so no comment follows the
+ * create: the owner (or why there is none), the decision awaited and who may take it, the due
+ * date, the evidence required, and what happened so far.
+ */
 export interface TicketDraft {
   findingId: string;
   label: string;
   finding: Finding;
   /** The owner as the policy names them (an email can become a Jira assignee). */
   owner: string;
+  /** No owner matched: the finding is in the identity programme's queue. */
+  unowned: boolean;
+  awaiting: AwaitedDecision;
+  /** Already overdue or escalated before the ticket existed: created one priority step up. */
+  escalated: boolean;
   dueDate: string;
   summary: string;
   sections: Array<{ heading: string; lines: string[] }>;
@@ -57,13 +88,30 @@ export type CreateResult =
   | { findingId: string; status: 'created'; key: string; url?: string }
   | { findingId: string; status: 'rejected'; reason: string };
 
-/** An update to an existing ticket. `retry` is set when an earlier attempt's outcome is unknown. */
+/**
+ * An update to an existing ticket: the work of one sync round for it, as one comment (`text`, a
+ * line per event, oldest first) and at most one change of priority and of state. `op` is the
+ * strongest change in the batch (a transition over an escalation over a comment). `workId`
+ * identifies the batch; `retry` is set when an earlier attempt's outcome is unknown.
+ */
 export interface TicketUpdate {
   workId: string;
   op: Exclude<TicketWork['op'], 'create'>;
   text: string;
   finding: Finding;
   retry: boolean;
+  /** Raise the priority one step (an SLA breach or an approval timeout is in the batch). */
+  escalate: boolean;
+  /** For `refuse`: where the ticket goes back to (the state it waits in). */
+  returnTo?: ReturnTo;
+  /** Set when the batch starts or refuses a decision: what the finding waits for now, and who may decide. */
+  awaiting?: AwaitedDecision;
+  /**
+   * Set when the batch ends a decision the ticket waited for (taken in this system, another or
+   * closeloop): what the finding waits for now. When that is no decision, a sink that asked people
+   * to decide (ServiceNow approval records) withdraws what is still asked.
+   */
+  decided?: AwaitedDecision;
 }
 
 /**

@@ -5,9 +5,9 @@ import type { Finding } from '../finding/model';
 import type { Policy } from '../policy/policy';
 import type { FindingStore } from '../finding/ports';
 import { redactText } from '../shared/redaction';
-import { ticketDraft } from './draft';
+import { awaitedDecision, ticketDraft } from './draft';
 import { workId, type SinkRef, type TicketRecord, type TicketWork } from './model';
-import type { TicketSink, TicketStore } from './ports';
+import type { TicketSink, TicketStore, TicketUpdate } from './ports';
 import { routeTicket, sinkName, type ConfiguredSinks } from './routing';
 
 export interface SyncDeps {
@@ -64,8 +64,10 @@ const sinkKey = (s: SinkRef) => JSON.stringify(s);
  * 3. an `uncertain` ticket (a crash or a lost response between "created" and "recorded") is
  *    looked up by label first, and created again only when the lookup, trusted only after the
  *    sink's consistency lag, says it does not exist;
- * 4. updates (comments, priority, transitions) follow in event order, each carrying its work id
- *    so a retry after a lost answer does not repeat it.
+ * 4. a ticket is created with everything known by then (owner, decision awaited, due date,
+ *    evidence, what happened so far): the work before its first transition needs no comment;
+ * 5. later work of one ticket in one round goes out as one update (one comment, one priority
+ *    change, one transition), carrying its batch id so a retry after a lost answer does not repeat it.
  * Rounds repeat until nothing is pending, nothing more can be done now, or `deadlineMs` passes.
  */
 export async function syncTickets(deps: SyncDeps, options: { deadlineMs?: number } = {}): Promise<SyncResult> {
@@ -84,23 +86,50 @@ export async function syncTickets(deps: SyncDeps, options: { deadlineMs?: number
   return result;
 }
 
+/** What one round works on: the pending work by finding, the findings, the tickets it holds the lease of. */
+interface Round {
+  /** Leases and Jira's index lag are about real time, not the hub's (possibly simulated) clock. */
+  now: Date;
+  byFinding: Map<string, TicketWork[]>;
+  findings: Map<string, Finding>;
+  claimed: Map<string, TicketRecord>;
+  progress: number;
+  retryInMs?: number;
+}
+
+/** Asks for another round in `ms` (the soonest request wins). */
+const later = (round: Round, ms: number) => (round.retryInMs = Math.min(round.retryInMs ?? ms, ms));
+const iso = (d: Date) => d.toISOString();
+
+/** One round: claim the tickets of the oldest pending work, create those that do not exist, then update. */
 async function syncRound(deps: SyncDeps, result: SyncResult): Promise<{ progress: number; retryInMs?: number }> {
-  // Leases and Jira's index lag are about real time, not the hub's (possibly simulated) clock.
+  const round = await claim(deps, result);
+  if (!round) return { progress: 0 };
+  try {
+    await create(deps, round, result);
+    await update(deps, round, result);
+  } finally {
+    await pool([...round.claimed.keys()], 16, (id) => deps.tickets.releaseTicket(id, deps.worker));
+  }
+  return { progress: round.progress, ...(round.retryInMs !== undefined ? { retryInMs: round.retryInMs } : {}) };
+}
+
+/**
+ * Reads the oldest pending work (in event order per finding) and takes the lease of each finding's
+ * ticket, recording the routed sink as the intent on first use. A ticket another worker holds is
+ * left for a later round.
+ */
+async function claim(deps: SyncDeps, result: SyncResult): Promise<Round | undefined> {
   const now = new Date();
   const leaseMs = deps.leaseMs ?? 5 * 60_000;
   const work = await deps.tickets.pendingWork(deps.batchSize ?? 500);
-  if (work.length === 0) return { progress: 0 };
+  if (work.length === 0) return undefined;
   const byFinding = new Map<string, TicketWork[]>();
   for (const w of work) byFinding.set(w.findingId, [...(byFinding.get(w.findingId) ?? []), w]);
   for (const list of byFinding.values()) list.sort((a, b) => a.seq - b.seq);
   const ids = [...byFinding.keys()];
   const [findings, records] = await Promise.all([deps.store.getMany(ids), deps.tickets.tickets(ids)]);
-
-  let progress = 0;
-  let retryInMs: number | undefined;
-  const later = (ms: number) => (retryInMs = Math.min(retryInMs ?? ms, ms));
-  const claimed = new Map<string, TicketRecord>();
-  const iso = (d: Date) => d.toISOString();
+  const round: Round = { now, byFinding, findings, claimed: new Map(), progress: 0 };
   await pool(ids, 16, async (id) => {
     const finding = findings.get(id);
     if (!finding) return;
@@ -118,140 +147,259 @@ async function syncRound(deps: SyncDeps, result: SyncResult): Promise<{ progress
       iso(now),
       iso(new Date(now.getTime() + leaseMs)),
     );
-    if (record) claimed.set(id, record);
-    else later(1_000); // another worker holds it; its work will be gone or its lease expired
+    if (record) round.claimed.set(id, record);
+    else later(round, 1_000); // another worker holds it; its work will be gone or its lease expired
   });
+  return round;
+}
 
-  try {
-    // Creates, per sink: reconcile uncertain ones, then bulk-create the rest.
-    const needCreate = [...claimed.values()].filter((r) => !r.key);
-    const bySink = new Map<string, TicketRecord[]>();
-    for (const r of needCreate) bySink.set(sinkKey(r.sink), [...(bySink.get(sinkKey(r.sink)) ?? []), r]);
-    for (const records of bySink.values()) {
-      const sinkRef = records[0]!.sink;
-      const sink = deps.sinks[sinkRef.kind];
-      if (!sink) {
-        for (const r of records)
-          result.problems.push(`${r.findingId}: routed to ${sinkName(sinkRef.kind)}, which is not configured`);
+/**
+ * Creates the claimed tickets that have no key yet, per sink: an uncertain create is looked up by
+ * label first (and "not found" trusted only after the sink's lookup lag), the rest bulk-created.
+ */
+async function create(deps: SyncDeps, round: Round, result: SyncResult): Promise<void> {
+  const needCreate = [...round.claimed.values()].filter((r) => !r.key);
+  const bySink = new Map<string, TicketRecord[]>();
+  for (const r of needCreate) bySink.set(sinkKey(r.sink), [...(bySink.get(sinkKey(r.sink)) ?? []), r]);
+  for (const records of bySink.values()) {
+    const sinkRef = records[0]!.sink;
+    const sink = deps.sinks[sinkRef.kind];
+    if (!sink) {
+      for (const r of records)
+        result.problems.push(`${r.findingId}: routed to ${sinkName(sinkRef.kind)}, which is not configured`);
+      continue;
+    }
+    const toCreate = await reconcileUncertain(deps, round, sink, sinkRef, records);
+    for (let i = 0; i < toCreate.length; i += sink.maxBatch)
+      await createChunk(deps, round, result, sink, sinkRef, toCreate.slice(i, i + sink.maxBatch));
+  }
+}
+
+/** Links the uncertain creates the sink finds; returns the records to create now. */
+async function reconcileUncertain(
+  deps: SyncDeps,
+  round: Round,
+  sink: TicketSink,
+  sinkRef: SinkRef,
+  records: TicketRecord[],
+): Promise<TicketRecord[]> {
+  const uncertain = records.filter((r) => r.createOutcome === 'uncertain');
+  const found =
+    uncertain.length > 0
+      ? await sink.find(
+          uncertain.map((r) => r.findingId),
+          sinkRef,
+        )
+      : new Map<string, { key: string; url?: string }>();
+  const toCreate: TicketRecord[] = [];
+  for (const r of records) {
+    const hit = found.get(r.findingId);
+    if (hit) {
+      await linkTicket(deps, r.findingId, sinkRef, hit.key, hit.url, 'found after an uncertain create');
+      r.key = hit.key;
+      round.progress++;
+      continue;
+    }
+    if (r.createOutcome === 'uncertain') {
+      // Jira's search may not show an issue created moments ago: trust "not found" only later.
+      const trustAt = Date.parse(r.lastAttemptAt ?? '1970-01-01') + sink.lookupLagMs;
+      if (round.now.getTime() < trustAt) {
+        later(round, trustAt - round.now.getTime());
         continue;
       }
-      const toCreate: TicketRecord[] = [];
-      const uncertain = records.filter((r) => r.createOutcome === 'uncertain');
-      const found =
-        uncertain.length > 0
-          ? await sink.find(
-              uncertain.map((r) => r.findingId),
-              sinkRef,
-            )
-          : new Map<string, { key: string; url?: string }>();
-      for (const r of records) {
-        const hit = found.get(r.findingId);
-        if (hit) {
-          await linkTicket(deps, r.findingId, sinkRef, hit.key, hit.url, 'found after an uncertain create');
-          r.key = hit.key;
-          progress++;
-          continue;
-        }
-        if (r.createOutcome === 'uncertain') {
-          // Jira's search may not show an issue created moments ago: trust "not found" only later.
-          const trustAt = Date.parse(r.lastAttemptAt ?? '1970-01-01') + sink.lookupLagMs;
-          if (now.getTime() < trustAt) {
-            later(trustAt - now.getTime());
-            continue;
-          }
-        }
-        toCreate.push(r);
-      }
-      for (let i = 0; i < toCreate.length; i += sink.maxBatch) {
-        const chunk = toCreate.slice(i, i + sink.maxBatch);
-        const drafts = chunk.map((r) => ticketDraft(findings.get(r.findingId)!, deps.policy));
-        await pool(chunk, 16, (r) => deps.tickets.markCreateSent(r.findingId, deps.worker, iso(new Date())));
-        try {
-          const outcomes = await sink.create(drafts, sinkRef);
-          await pool(outcomes, 16, async (o) => {
-            if (o.status === 'created') {
-              await linkTicket(deps, o.findingId, sinkRef, o.key, o.url, 'created');
-              claimed.get(o.findingId)!.key = o.key;
-              result.created++;
-              progress++;
-            } else {
-              await deps.tickets.markCreateRejected(o.findingId, o.reason);
-              result.problems.push(
-                `${o.findingId}: ${sinkName(sinkRef.kind)} refused the ticket: ${redactText(o.reason)}`,
-              );
-            }
-          });
-        } catch (err) {
-          if (definitelyNotApplied(err)) {
-            for (const r of chunk) await deps.tickets.markCreateRejected(r.findingId, describe(err));
-            result.problems.push(
-              `${chunk.length} ticket create(s) in ${sinkName(sinkRef.kind)} refused: ${describe(err)}`,
-            );
-          } else {
-            // Leave them uncertain: the next round looks them up before creating again.
-            later(sink.lookupLagMs);
-            result.problems.push(
-              `${chunk.length} ticket create(s) in ${sinkName(sinkRef.kind)} had no clear answer (${describe(err)}); they are looked up before any retry`,
-            );
-          }
-        }
-      }
     }
+    toCreate.push(r);
+  }
+  return toCreate;
+}
 
-    // Updates, in event order per finding.
-    // Findings whose work is only the create need no call to the sink: finish those at full speed.
-    const keyed = [...claimed.values()].filter((r) => r.key);
-    const onlyCreate = keyed.filter(
-      (r) => (byFinding.get(r.findingId) ?? []).every((w) => w.op === 'create') && !deps.cmdb,
-    );
-    await pool(onlyCreate, 16, async (record) => {
-      for (const w of byFinding.get(record.findingId) ?? []) {
-        await deps.tickets.completeWork(w, iso(deps.clock.now()));
-        progress++;
+/**
+ * The work a ticket's creation tells instead of comments: everything before its first transition
+ * (a close or reopen must still happen to the ticket after it exists).
+ */
+function foldedIntoCreate(work: TicketWork[]): TicketWork[] {
+  const folded: TicketWork[] = [];
+  for (const w of work) {
+    if (TRANSITIONS.has(w.op)) break;
+    folded.push(w);
+  }
+  return folded;
+}
+
+/**
+ * One create call: the intent recorded before it (with how far the draft tells the news), the
+ * keys (or refusals) after. A draft carries what is known at creation, so no comment follows it.
+ */
+async function createChunk(
+  deps: SyncDeps,
+  round: Round,
+  result: SyncResult,
+  sink: TicketSink,
+  sinkRef: SinkRef,
+  chunk: TicketRecord[],
+): Promise<void> {
+  const folded = chunk.map((r) => foldedIntoCreate(round.byFinding.get(r.findingId) ?? []));
+  const drafts = chunk.map((r, i) => ticketDraft(round.findings.get(r.findingId)!, deps.policy, folded[i]));
+  await pool(
+    chunk.map((r, i) => ({ r, through: folded[i]!.at(-1)?.seq ?? 0 })),
+    16,
+    async ({ r, through }) => {
+      await deps.tickets.markCreateSent(r.findingId, deps.worker, iso(new Date()), through);
+      r.foldedThrough = through;
+    },
+  );
+  try {
+    const outcomes = await sink.create(drafts, sinkRef);
+    await pool(outcomes, 16, async (o) => {
+      if (o.status === 'created') {
+        await linkTicket(deps, o.findingId, sinkRef, o.key, o.url, 'created');
+        round.claimed.get(o.findingId)!.key = o.key;
+        result.created++;
+        round.progress++;
+      } else {
+        await deps.tickets.markCreateRejected(o.findingId, o.reason);
+        result.problems.push(`${o.findingId}: ${sinkName(sinkRef.kind)} refused the ticket: ${redactText(o.reason)}`);
       }
     });
-    await pool(
-      keyed.filter((r) => !onlyCreate.includes(r)),
-      deps.concurrency ?? 4,
-      async (record) => {
-        const sink = deps.sinks[record.sink.kind];
-        if (!sink) return;
-        let finding: Finding | undefined = findings.get(record.findingId);
-        for (const w of byFinding.get(record.findingId) ?? []) {
-          try {
-            finding = (await deps.store.get(record.findingId)) ?? finding!;
-            // The CI upsert is idempotent (IdentifyReconcile), so it simply repeats on a retry.
-            if (deps.cmdb && (w.op === 'create' || w.op === 'close' || w.op === 'reopen'))
-              await deps.cmdb.upsert(finding);
-            if (w.op === 'create') {
-              await deps.tickets.completeWork(w, iso(deps.clock.now()));
-              progress++;
-              continue;
-            }
-            await deps.tickets.markWorkAttempted(w);
-            await sink.update(record.key!, {
-              workId: workId(w),
-              op: w.op,
-              text: w.text,
-              finding,
-              retry: w.attempts > 0,
-            });
-            await deps.tickets.completeWork(w, iso(deps.clock.now()));
-            result.updated++;
-            progress++;
-          } catch (err) {
-            await deps.tickets.failWork(w, describe(err));
-            result.problems.push(`${record.findingId} ${record.key} (${w.action}): ${describe(err)}`);
-            if (!definitelyNotApplied(err) && w.attempts < 5) later(1_000); // transient: try again this run, a few times
-            break; // later work waits: a ticket must not be closed before the comment that explains it
-          }
-        }
-      },
-    );
-  } finally {
-    await pool([...claimed.keys()], 16, (id) => deps.tickets.releaseTicket(id, deps.worker));
+  } catch (err) {
+    if (definitelyNotApplied(err)) {
+      for (const r of chunk) await deps.tickets.markCreateRejected(r.findingId, describe(err));
+      result.problems.push(`${chunk.length} ticket create(s) in ${sinkName(sinkRef.kind)} refused: ${describe(err)}`);
+    } else {
+      // Leave them uncertain: the next round looks them up before creating again.
+      later(round, sink.lookupLagMs);
+      result.problems.push(
+        `${chunk.length} ticket create(s) in ${sinkName(sinkRef.kind)} had no clear answer (${describe(err)}); they are looked up before any retry`,
+      );
+    }
   }
-  return { progress, ...(retryInMs !== undefined ? { retryInMs } : {}) };
+}
+
+/** A ticket's pending work: what its creation already told (no call), and what it still owes. */
+function splitWork(record: TicketRecord, work: TicketWork[]): { told: TicketWork[]; owed: TicketWork[] } {
+  const told = work.filter((w) => w.op === 'create' || w.seq <= (record.foldedThrough ?? 0));
+  return { told, owed: work.filter((w) => !told.includes(w)) };
+}
+
+/**
+ * Updates the tickets that exist. Work the creation already told finishes without a call; the
+ * rest of a ticket's work in this round goes out as one batch (one comment, one priority change,
+ * one transition), with bounded concurrency towards the sink.
+ */
+async function update(deps: SyncDeps, round: Round, result: SyncResult): Promise<void> {
+  const keyed = [...round.claimed.values()].filter((r) => r.key);
+  const needsCmdb = (r: TicketRecord) =>
+    Boolean(deps.cmdb) &&
+    (round.byFinding.get(r.findingId) ?? []).some((w) => w.op === 'create' || w.op === 'close' || w.op === 'reopen');
+  const quiet = keyed.filter(
+    (r) => splitWork(r, round.byFinding.get(r.findingId) ?? []).owed.length === 0 && !needsCmdb(r),
+  );
+  await pool(quiet, 16, async (record) => {
+    for (const w of round.byFinding.get(record.findingId) ?? []) {
+      await deps.tickets.completeWork(w, iso(deps.clock.now()));
+      round.progress++;
+    }
+  });
+  await pool(
+    keyed.filter((r) => !quiet.includes(r)),
+    deps.concurrency ?? 4,
+    (record) => updateOne(deps, round, result, record, needsCmdb(record)),
+  );
+}
+
+/** The strongest change of a batch: its last transition, else an escalation, else a comment. */
+function strongest(batch: TicketWork[]): TicketUpdate['op'] {
+  const transition = batch.filter((w) => TRANSITIONS.has(w.op)).at(-1);
+  if (transition) return transition.op as TicketUpdate['op'];
+  return batch.some((w) => w.op === 'escalate') ? 'escalate' : 'comment';
+}
+
+/** Ticket work that moves the ticket (and so must happen to it after it exists). */
+const TRANSITIONS: ReadonlySet<TicketWork['op']> = new Set(['close', 'reopen', 'refuse']);
+/** Events that end a decision a ticket waited for (see `TicketUpdate.decided`). */
+const ENDS_A_DECISION: ReadonlySet<string> = new Set([
+  'approval.granted',
+  'approval.rejected',
+  'exception.approved',
+  'exception.rejected',
+  'finding.false_positive',
+  'false_positive.rejected',
+  'finding.resolved',
+]);
+/** Events after which the ticket says again what the finding waits for, and who may decide. */
+const STARTS_A_DECISION: ReadonlySet<string> = new Set([
+  'approval.requested',
+  'exception.requested',
+  'false_positive.claimed',
+  'decision.refused',
+]);
+
+/**
+ * The batches a ticket's owed work goes out in: first any batch an earlier attempt recorded (sent
+ * again exactly as it was, under its id, so the sink recognises what arrived), then the rest.
+ */
+function batchesOf(owed: TicketWork[]): Array<{ id: string; work: TicketWork[] }> {
+  const retried = new Map<string, TicketWork[]>();
+  for (const w of owed) if (w.batch) retried.set(w.batch, [...(retried.get(w.batch) ?? []), w]);
+  const fresh = owed.filter((w) => !w.batch);
+  return [
+    ...[...retried].map(([id, work]) => ({ id, work })),
+    ...(fresh.length > 0 ? [{ id: workId(fresh[0]!), work: fresh }] : []),
+  ].sort((a, b) => a.work[0]!.seq - b.work[0]!.seq);
+}
+
+/** One ticket's work of this round, in order; a failed batch stops it (later work must not overtake it). */
+async function updateOne(
+  deps: SyncDeps,
+  round: Round,
+  result: SyncResult,
+  record: TicketRecord,
+  upsertCi: boolean,
+): Promise<void> {
+  const sink = deps.sinks[record.sink.kind];
+  if (!sink) return;
+  const { told, owed } = splitWork(record, round.byFinding.get(record.findingId) ?? []);
+  let batch: TicketWork[] = told;
+  try {
+    const finding = (await deps.store.get(record.findingId)) ?? round.findings.get(record.findingId)!;
+    // The CI upsert is idempotent (IdentifyReconcile), so it simply repeats on a retry.
+    if (upsertCi) await deps.cmdb!.upsert(finding);
+    for (const w of told) {
+      await deps.tickets.completeWork(w, iso(deps.clock.now()));
+      round.progress++;
+    }
+    for (const next of batchesOf(owed)) {
+      batch = next.work;
+      const retry = batch.some((w) => w.attempts > 0);
+      for (const w of batch) await deps.tickets.markWorkAttempted(w, next.id);
+      const op = strongest(batch);
+      const returnTo = op === 'refuse' ? batch.filter((w) => w.op === 'refuse').at(-1)?.returnTo : undefined;
+      await sink.update(record.key!, {
+        workId: next.id,
+        op,
+        text: batch.map((w) => w.text).join('\n'),
+        finding,
+        retry,
+        escalate: batch.some((w) => w.op === 'escalate'),
+        ...(returnTo ? { returnTo } : {}),
+        ...(batch.some((w) => STARTS_A_DECISION.has(w.action))
+          ? { awaiting: awaitedDecision(finding, deps.policy) }
+          : {}),
+        ...(batch.some((w) => ENDS_A_DECISION.has(w.action)) ? { decided: awaitedDecision(finding, deps.policy) } : {}),
+      });
+      for (const w of batch) {
+        await deps.tickets.completeWork(w, iso(deps.clock.now()));
+        round.progress++;
+      }
+      result.updated++;
+    }
+  } catch (err) {
+    for (const w of batch) await deps.tickets.failWork(w, describe(err));
+    const actions = [...new Set(batch.map((w) => w.action))].join(', ');
+    result.problems.push(`${record.findingId} ${record.key} (${actions}): ${describe(err)}`);
+    const attempts = Math.min(...batch.map((w) => w.attempts));
+    if (!definitelyNotApplied(err) && attempts < 5) later(round, 1_000); // transient: try again this run, a few times
+  }
 }
 
 /** Records the key on the ticket record and on the finding, with an audit event. */

@@ -109,6 +109,13 @@ describe('closeloop serve (the local HTTP API)', () => {
     expect(((await mallory.json()) as { message: string }).message).toMatch(
       /^mallory does not hold the (approver|security-lead) role/,
     );
+    // The header maps through the policy's bindings like a deployed caller: a role session named
+    // "bob" is the role, not bob.
+    const forged = await post(`/findings/${waiting!.id}/approve`, 'arn:aws:sts::123456789012:assumed-role/Any/bob');
+    expect(forged.status).toBe(403);
+    expect(((await forged.json()) as { message: string }).message).toMatch(
+      /^arn:aws:iam::123456789012:role\/Any does not hold the (approver|security-lead) role/,
+    );
     const bob = await post(`/findings/${waiting!.id}/approve`, 'bob', { reason: 'rotate it' });
     expect(bob.status).toBe(200);
     expect(((await bob.json()) as { message: string }).message).toBe(

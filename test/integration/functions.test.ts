@@ -161,7 +161,13 @@ describe('report API and export worker Lambdas (routes by API Gateway resource; 
       id: string;
       requestedBy: string;
     };
-    expect(request).toMatchObject({ id, kind: 'standards', format: 'html', requestedBy: 'jane' }); // the assumed role's session name
+    // The full identity: a session name alone is the caller's choice.
+    expect(request).toMatchObject({
+      id,
+      kind: 'standards',
+      format: 'html',
+      requestedBy: 'arn:aws:sts::123456789012:assumed-role/closeloop-AuditorRole/jane',
+    });
 
     expect(await handlers.reportExport.handler(request)).toEqual({ status: 'done' });
     const status = await handlers.reportApi.handler(event('GET', '/reports/exports/{id}', { id }));

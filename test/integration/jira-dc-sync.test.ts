@@ -180,7 +180,7 @@ describe('Jira Data Center sync (a REST v2 stand-in on 127.0.0.1, request shapes
     expect(first.problems.join('\n')).toMatch(/sla\.breached/);
     await w.sync();
     const comments = w.jira.issues.get(key)!.comments.slice(before);
-    const breach = comments.filter((c) => c.body.includes('sla.breached'));
+    const breach = comments.filter((c) => c.body.includes('Overdue: it was due'));
     expect(breach).toHaveLength(1);
     expect(breach[0]!.body).toMatch(/\{color:#97a0af\}\{\{closeloop work NHI-[0-9A-F]{16}-\d+\}\}\{color\}$/);
     // One step above the severity's priority (High → Highest; a critical one is at the top already).
@@ -224,6 +224,11 @@ describe('Jira Data Center sync (a REST v2 stand-in on 127.0.0.1, request shapes
     expect(JSON.parse(applied.body)).toMatchObject({ outcome: 'applied' });
     const events = (await w.store.events(target.id)).map((e) => e.action);
     expect(events).toContain('evidence.recorded');
+    // Data Center names its users by user name (no accountId): the actor is that user, never "unknown".
+    expect((await w.store.events(target.id)).find((e) => e.action === 'evidence.recorded')).toMatchObject({
+      actor: 'casey@acme-fixtures.example',
+      actorIdentity: 'jira-dc:casey',
+    });
     const replay = await handleTicketWebhook('jira-dc', body, headers, w.webhookDeps);
     expect(JSON.parse(replay.body)).toMatchObject({ outcome: 'duplicate' });
     expect((await w.store.events(target.id)).filter((e) => e.action === 'evidence.recorded')).toHaveLength(

@@ -10,7 +10,8 @@ export interface FakeJiraIssue {
   key: string;
   fields: Record<string, unknown>;
   createdAtMs: number;
-  status: 'To Do' | 'In Progress' | 'Done';
+  /** A status of the workflow (FakeJiraOptions.workflow). */
+  status: string;
   comments: Array<{ id: string; body: unknown; properties: Array<{ key: string; value: unknown }> }>;
 }
 
@@ -25,19 +26,19 @@ export interface FakeJiraOptions {
   fault?: (request: { method: string; route: string; n: number }) => JiraFault;
   /** What requests are checked against. @default JiraContract.ownChecks() (the contract suite adds Atlassian's spec) */
   contract?: JiraContract;
+  /** Statuses beyond To Do / In Progress / Done, each with a transition of the same name into it (e.g. decisions). */
+  extraStatuses?: Array<{ name: string; category: 'new' | 'indeterminate' | 'done' }>;
 }
 
-const CATEGORY = {
-  'To Do': { key: 'new', name: 'To Do' },
-  'In Progress': { key: 'indeterminate', name: 'In Progress' },
-  Done: { key: 'done', name: 'Done' },
-} as const;
+const CATEGORY_NAMES = { new: 'To Do', indeterminate: 'In Progress', done: 'Done' } as const;
 const PRIORITIES = ['Highest', 'High', 'Medium', 'Low', 'Lowest'];
-const TRANSITIONS = [
-  { id: '11', name: 'To Do', to: 'To Do' },
-  { id: '21', name: 'Start Progress', to: 'In Progress' },
-  { id: '31', name: 'Done', to: 'Done' },
-] as const;
+/** The default workflow: every transition is global (available from any status), as in a simple Jira project. */
+const STATUSES: Array<{ name: string; category: 'new' | 'indeterminate' | 'done' }> = [
+  { name: 'To Do', category: 'new' },
+  { name: 'In Progress', category: 'indeterminate' },
+  { name: 'Done', category: 'done' },
+];
+const TRANSITION_NAMES: Record<string, string> = { 'To Do': 'To Do', 'In Progress': 'Start Progress', Done: 'Done' };
 
 const ROUTES: Array<{ method: string; pattern: RegExp; route: string }> = [
   { method: 'POST', pattern: /^\/rest\/api\/3\/issue$/, route: '/rest/api/3/issue' },
@@ -86,8 +87,24 @@ export class FakeJira {
   private seq = 0;
   private readonly contract: JiraContract;
 
+  private readonly statuses: Array<{ name: string; category: 'new' | 'indeterminate' | 'done' }>;
+
   constructor(private readonly options: FakeJiraOptions = {}) {
     this.contract = options.contract ?? JiraContract.ownChecks();
+    this.statuses = [...STATUSES, ...(options.extraStatuses ?? [])];
+  }
+
+  private category(status: string) {
+    const category = this.statuses.find((s) => s.name === status)?.category ?? 'new';
+    return { key: category, name: CATEGORY_NAMES[category] };
+  }
+
+  private get transitions() {
+    return this.statuses.map((s, i) => ({
+      id: String(11 + 10 * i),
+      name: TRANSITION_NAMES[s.name] ?? s.name,
+      to: s.name,
+    }));
   }
 
   async start(): Promise<this> {
@@ -216,7 +233,7 @@ export class FakeJira {
           {
             id: issue.id,
             key: issue.key,
-            fields: { ...issue.fields, status: { name: issue.status, statusCategory: CATEGORY[issue.status] } },
+            fields: { ...issue.fields, status: { name: issue.status, statusCategory: this.category(issue.status) } },
           },
         ];
       case 'PUT /rest/api/3/issue/{issueIdOrKey}': {
@@ -228,15 +245,15 @@ export class FakeJira {
         return [
           200,
           {
-            transitions: TRANSITIONS.map((t) => ({
+            transitions: this.transitions.map((t) => ({
               id: t.id,
               name: t.name,
-              to: { name: t.to, statusCategory: CATEGORY[t.to] },
+              to: { name: t.to, statusCategory: this.category(t.to) },
             })),
           },
         ];
       case 'POST /rest/api/3/issue/{issueIdOrKey}/transitions': {
-        const t = TRANSITIONS.find((x) => x.id === (body as { transition?: { id?: string } }).transition?.id);
+        const t = this.transitions.find((x) => x.id === (body as { transition?: { id?: string } }).transition?.id);
         if (!t) return [400, { errorMessages: ['no such transition'] }];
         issue.status = t.to;
         return [204, undefined];

@@ -15,10 +15,20 @@ export interface SnRecord {
  * bearer token when `bearerToken` is given.
  */
 export async function startFakeServiceNow(
-  options: { table?: string; appOwners?: Record<string, string>; dropAfterCreate?: number; bearerToken?: string } = {},
+  options: {
+    table?: string;
+    appOwners?: Record<string, string>;
+    dropAfterCreate?: number;
+    bearerToken?: string;
+    /** sys_user records: user_name → sys_id. */
+    users?: Record<string, string>;
+  } = {},
 ) {
   const table = options.table ?? 'sn_si_task';
   const records: SnRecord[] = [];
+  /** sysapproval_approver records. */
+  const approvals: Array<{ sys_id: string; sysapproval: string; approver: string; state: string; comments: string }> =
+    [];
   const cis = new Map<string, { className: string; values: Record<string, unknown> }>();
   const relations: unknown[] = [];
   let creates = 0;
@@ -67,6 +77,39 @@ export async function startFakeServiceNow(
           else record.fields[k] = String(v);
         return sendJson(res, 200, { result: { sys_id: record.sys_id } });
       }
+      if (req.method === 'GET' && url.pathname === '/api/now/table/sys_user') {
+        const name = /^user_name=(.*)$/.exec(query)?.[1] ?? '';
+        const sysId = options.users?.[name];
+        return sendJson(res, 200, { result: sysId ? [{ sys_id: sysId }] : [] });
+      }
+      if (url.pathname === '/api/now/table/sysapproval_approver') {
+        if (req.method === 'POST') {
+          const approval = {
+            sys_id: `apr${approvals.length + 1}`,
+            sysapproval: String(body.sysapproval),
+            approver: String(body.approver),
+            state: String(body.state ?? 'requested'),
+            comments: String(body.comments ?? ''),
+          };
+          approvals.push(approval);
+          return sendJson(res, 201, { result: { sys_id: approval.sys_id } });
+        }
+        const where = Object.fromEntries(query.split('^').map((c) => c.split('=') as [string, string]));
+        const hits = approvals.filter(
+          (a) =>
+            (!where.sysapproval || a.sysapproval === where.sysapproval) &&
+            (!where.approver || a.approver === where.approver) &&
+            (!where.state || a.state === where.state),
+        );
+        return sendJson(res, 200, { result: hits.map((a) => ({ sys_id: a.sys_id })) });
+      }
+      const approvalPatch = /^\/api\/now\/table\/sysapproval_approver\/(.+)$/.exec(url.pathname);
+      if (req.method === 'PATCH' && approvalPatch) {
+        const approval = approvals.find((a) => a.sys_id === approvalPatch[1]);
+        if (!approval) return sendJson(res, 404, { error: { message: 'No Record found' } });
+        Object.assign(approval, body);
+        return sendJson(res, 200, { result: { sys_id: approval.sys_id } });
+      }
       if (req.method === 'GET' && url.pathname === '/api/now/table/sys_journal_field') {
         const sysId = /element_id=([^^]+)/.exec(query)?.[1];
         const like = /valueLIKE(.*)$/.exec(query)?.[1] ?? '';
@@ -92,5 +135,5 @@ export async function startFakeServiceNow(
       sendJson(res, 404, { error: { message: `no route ${req.method} ${url.pathname}` } });
     });
   });
-  return { ...server, records, cis, relations, table };
+  return { ...server, records, cis, relations, table, approvals };
 }

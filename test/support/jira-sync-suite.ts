@@ -1,11 +1,11 @@
 import type { Clock } from '@core/shared/clock';
 import { updateFinding } from '@core/finding/update';
 import { SingleTable } from '@core/store/table';
-import { parsePolicy } from '@core/policy/policy';
+import { DEFAULT_POLICY, parsePolicy, type Policy } from '@core/policy/policy';
 import { DynamoTicketStore } from '@core/store/dynamo-ticket-store';
 import { ticketDraft } from '@core/tickets/draft';
 import { ticketLabel } from '@core/tickets/model';
-import { reportFixed } from '@core/lifecycle/decisions';
+import { reportFixed, requestException } from '@core/lifecycle/decisions';
 import { remediationNotConfigured } from '@core/lifecycle/ports';
 import { ingestReportFiles } from '@connectors/sources/ingest-reports';
 import { adfText } from '@connectors/sinks/jira/adf';
@@ -47,8 +47,11 @@ export function describeJiraSync(title: string, contract: () => JiraContract): v
         fault?: (r: { method: string; route: string; n: number }) => JiraFault;
         indexLagMs?: number;
         jiraEnv?: Record<string, string>;
+        /** The policy lifecycles and the sync run under. @default owners mapped to an email Jira knows */
+        policy?: Policy;
       } = {},
     ) {
+      const policy = options.policy ?? POLICY;
       jira = await new FakeJira({
         users: [{ accountId: 'acc-dev-team', emailAddress: 'dev-team@example.com' }],
         contract: contract(),
@@ -57,11 +60,11 @@ export function describeJiraSync(title: string, contract: () => JiraContract): v
       const { client, tableName, store } = await aFreshStore();
       const clock = movableClock();
       await ingestReportFiles(REPORTS, { store, clock, hasher: aHasher() });
-      const runner = new LocalLifecycleRunner({ store, clock, policy: POLICY, remediation: remediationNotConfigured });
+      const runner = new LocalLifecycleRunner({ store, clock, policy, remediation: remediationNotConfigured });
       for (const f of await store.list()) await runner.start(f);
       const open = await store.list();
       const deps = (worker = 'w1') =>
-        syncDeps({ client, tableName, store, clock, policy: POLICY, jira: aJiraSink(jira, options.jiraEnv), worker });
+        syncDeps({ client, tableName, store, clock, policy, jira: aJiraSink(jira, options.jiraEnv), worker });
       return {
         client,
         tableName,
@@ -157,11 +160,9 @@ export function describeJiraSync(title: string, contract: () => JiraContract): v
       await syncTickets(deps());
       const [issue] = jira.withLabel(ticketLabel(finding.id));
       const comments = issue!.comments.map((c) => adfText(c.body));
-      expect(comments).toContainEqual(
-        expect.stringContaining(
-          `sla.breached by closeloop:lifecycle. ${finding.severity} finding due ${finding.dueAt} is overdue`,
-        ),
-      );
+      expect(comments).toEqual([
+        `closeloop: Overdue: it was due ${finding.dueAt!.slice(0, 10)}; escalated to identity-programme.`,
+      ]);
       const ladder = ['Highest', 'High', 'Medium', 'Low', 'Lowest'];
       const base = { critical: 'Highest', high: 'High', medium: 'Medium', low: 'Low', info: 'Lowest' }[
         finding.severity
@@ -185,7 +186,7 @@ export function describeJiraSync(title: string, contract: () => JiraContract): v
       expect(jira.violations).toEqual([]);
     });
 
-    it('leaves the issue unassigned with a comment when the owner is not a Jira user', async () => {
+    it('leaves the issue unassigned, saying so in its description, when the owner is not a Jira user', async () => {
       const { deps, open, store } = await setup();
       const f = open[0]!;
       // Reassigned, as triage records it: an owner change always comes with its audit event.
@@ -198,13 +199,82 @@ export function describeJiraSync(title: string, contract: () => JiraContract): v
       await syncTickets(deps());
       const [issue] = jira.withLabel(ticketLabel(f.id));
       expect(issue!.fields.assignee).toBeUndefined();
-      expect(issue!.comments.map((c) => adfText(c.body)).join()).toContain(
-        'could not match the owner "team-without-jira" to a Jira user',
+      expect(adfText(issue!.fields.description)).toContain(
+        'Unassigned in Jira: the owner "team-without-jira" could not be matched to a Jira user; assign it to them by hand.',
       );
+      expect(issue!.comments).toEqual([]);
+    });
+
+    it('creates every issue under the default policy (owners unmatched, approvals pending) with what is known, and no comment: bulk creates only', async () => {
+      const { deps, open } = await setup({ policy: DEFAULT_POLICY });
+      const approvals = open.filter((f) => f.lifecycle?.waitingAt === 'AwaitApproval');
+      expect(approvals.length).toBeGreaterThan(0); // the user's first day: approvals pending, nobody matched
+      expect(open.every((f) => f.ownerVia === 'unowned_queue')).toBe(true);
+      expect(await syncTickets(deps())).toMatchObject({ created: open.length, updated: 0, pending: 0, problems: [] });
+      // Nothing but the bulk creates: no comment at birth, no user search for a queue.
+      expect(jira.counts()).toEqual({ 'POST /rest/api/3/issue/bulk': Math.ceil(open.length / 50) });
+      for (const f of open) {
+        const [issue] = jira.withLabel(ticketLabel(f.id));
+        expect(issue!.comments).toEqual([]);
+        const description = adfText(issue!.fields.description);
+        expect(description).toContain(
+          'Unassigned: the owner could not be matched (no CMDB owner, resource tag or configured mapping), so it is in the identity-programme queue; identity-programme was told.',
+        );
+        expect(description).toContain(`Due ${f.dueAt!.slice(0, 10)}`);
+        expect(description).toContain('Evidence required (any one): ');
+        expect(issue!.fields.duedate).toBe(f.dueAt!.slice(0, 10));
+      }
+      const waiting = approvals[0]!;
+      const role = DEFAULT_POLICY.approverRoles[waiting.severity];
+      expect(adfText(jira.withLabel(ticketLabel(waiting.id))[0]!.fields.description)).toContain(
+        `Waiting for a decision: approve or reject the automated rotation. Someone holding the "${role}" role decides.`,
+      );
+      expect(jira.violations).toEqual([]);
+    });
+
+    it("sends one round's events of a ticket as one comment (an SLA breach and an exception request), and raises the priority once", async () => {
+      const { deps, clock, runner, store, open } = await setup();
+      await syncTickets(deps());
+      const finding =
+        open.find((f) => f.severity === 'medium' && f.lifecycle?.waitingAt === 'AwaitOwnerFix') ??
+        open.find((f) => f.severity !== 'critical' && f.lifecycle?.waitingAt === 'AwaitOwnerFix')!;
+      const before = jira.counts();
+      clock.advance(Date.parse(finding.dueAt!) - clock.now().getTime() + 1000);
+      await runner.resume((await store.get(finding.id))!, 'sla_breached');
+      const until = new Date(clock.now().getTime() + 20 * DAY);
+      await requestException(
+        {
+          store,
+          clock,
+          policy: POLICY,
+          signaller: {
+            signal: async (f, resumeAt, signal) => (await runner.resume(f, resumeAt, { signal }), 'resumed'),
+          },
+        },
+        { id: finding.id, by: 'dev-team@example.com', until, reason: 'vendor rotates it next sprint' },
+      );
+      expect(await syncTickets(deps())).toMatchObject({ updated: 1, pending: 0, problems: [] });
+      const [issue] = jira.withLabel(ticketLabel(finding.id));
+      expect(issue!.comments.map((c) => adfText(c.body))).toEqual([
+        [
+          `closeloop: Overdue: it was due ${finding.dueAt!.slice(0, 10)}; escalated to identity-programme.`,
+          `Waiting for a decision: dev-team@example.com asks to accept the risk until ${until.toISOString().slice(0, 10)}: vendor rotates it next sprint. Someone holding the "${POLICY.approverRoles[finding.severity]}" role decides, never the owner or the requester.`,
+          `Decide in Jira: move the issue to "Approve exception", "Reject exception", "Approve" or "Reject". closeloop checks that you hold the "${POLICY.approverRoles[finding.severity]}" role and did not ask for it yourself; a refusal is commented here and the issue goes back.`,
+        ].join('\n'),
+      ]);
+      const after = jira.counts();
+      expect(
+        (after['POST /rest/api/3/issue/{issueIdOrKey}/comment'] ?? 0) -
+          (before['POST /rest/api/3/issue/{issueIdOrKey}/comment'] ?? 0),
+      ).toBe(1);
+      expect(
+        (after['PUT /rest/api/3/issue/{issueIdOrKey}'] ?? 0) - (before['PUT /rest/api/3/issue/{issueIdOrKey}'] ?? 0),
+      ).toBe(1);
+      expect(jira.violations).toEqual([]);
     });
 
     describe('Jira sync, exactly once under failure', () => {
-      it('creates the issues unassigned, with a comment, when Jira user search keeps failing', async () => {
+      it('creates the issues unassigned, saying so in their description, when Jira user search keeps failing', async () => {
         const { deps, open } = await setup({
           fault: ({ route }) => (route === '/rest/api/3/user/search' ? '503' : 'none'),
         });
@@ -212,8 +282,8 @@ export function describeJiraSync(title: string, contract: () => JiraContract): v
         expect(result).toMatchObject({ created: open.length, pending: 0 });
         const [issue] = jira.withLabel(ticketLabel(open[0]!.id));
         expect(issue!.fields.assignee).toBeUndefined();
-        expect(issue!.comments.map((c) => adfText(c.body)).join()).toContain(
-          'could not match the owner "dev-team@example.com" to a Jira user',
+        expect(adfText(issue!.fields.description)).toContain(
+          'Unassigned in Jira: the owner "dev-team@example.com" could not be matched to a Jira user',
         );
       });
 
@@ -247,7 +317,7 @@ export function describeJiraSync(title: string, contract: () => JiraContract): v
           new Date(wall).toISOString(),
           new Date(wall - 1).toISOString(),
         );
-        await tickets.markCreateSent(f.id, 'crashed-worker', new Date(wall).toISOString());
+        await tickets.markCreateSent(f.id, 'crashed-worker', new Date(wall).toISOString(), 0);
         await crashed.sinks.jira!.create([ticketDraft((await store.get(f.id))!, POLICY)], {
           kind: 'jira',
           project: 'SEC',

@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { ConfigurationError } from '@core/shared/errors';
 import { parseRecord } from '@core/shared/problems';
-import { JIRA_DEFAULT_WONT_DO, parseCustomFields, type JiraConfig } from '../jira/config';
+import {
+  JIRA_DEFAULT_DECISIONS,
+  JIRA_DEFAULT_WONT_DO,
+  parseCustomFields,
+  parseDecisions,
+  type JiraConfig,
+  type JiraInboundSettings,
+} from '../jira/config';
 import { JIRA_DEFAULT_PRIORITIES, parsePriorities } from '../priority';
 
 /** How descriptions and comments are written: Jira's wiki markup (the default renderer) or plain text. */
@@ -32,6 +39,15 @@ export const JiraDcSettingsSchema = z.object({
   JIRA_DC_WONT_DO_RESOLUTIONS: z.string().default(JIRA_DEFAULT_WONT_DO),
   JIRA_DC_BULK_SIZE: z.coerce.number().int().min(1).max(50).default(50),
   JIRA_DC_TEXT_FORMAT: z.enum(['wiki', 'plain']).default('wiki'),
+  /** Decisions taken in the issue (`Name=decision,…`), as JIRA_DECISIONS on Jira Cloud. */
+  JIRA_DC_DECISIONS: z.string().default(JIRA_DEFAULT_DECISIONS),
+  /** A select custom field whose value is the decision, as JIRA_DECISION_FIELD. */
+  JIRA_DC_DECISION_FIELD: z
+    .string()
+    .regex(/^customfield_\d+$/, 'must be a custom field id such as customfield_10050')
+    .optional(),
+  /** The user name the personal access token belongs to: its own changes come back as webhooks. */
+  JIRA_DC_USERNAME: z.string().min(1).optional(),
 });
 
 /** Jira Data Center credentials and where the deployed stack keeps each (a field of the TicketingSecret). */
@@ -54,6 +70,18 @@ const list = (text: string | undefined) =>
 /** The won't-do resolutions alone (the webhook needs no connection settings). */
 export const jiraDcWontDoResolutions = (env: NodeJS.ProcessEnv) =>
   list(env.JIRA_DC_WONT_DO_RESOLUTIONS?.trim() || JIRA_DEFAULT_WONT_DO);
+
+/** The inbound settings alone, from the environment (the webhook needs no connection settings). */
+export function jiraDcInboundSettings(env: NodeJS.ProcessEnv): JiraInboundSettings {
+  const field = env.JIRA_DC_DECISION_FIELD?.trim();
+  const user = env.JIRA_DC_USERNAME?.trim();
+  return {
+    wontDo: jiraDcWontDoResolutions(env),
+    decisions: parseDecisions(env.JIRA_DC_DECISIONS?.trim() || JIRA_DEFAULT_DECISIONS, 'JIRA_DC_DECISIONS'),
+    ...(field ? { decisionField: field } : {}),
+    selfUsers: user ? [user] : [],
+  };
+}
 
 /** Reads and checks the Jira Data Center settings; a problem names the variable. */
 export function readJiraDcConfig(env: NodeJS.ProcessEnv, secrets: { token?: string } = {}): JiraDcConfig {
@@ -88,5 +116,8 @@ export function readJiraDcConfig(env: NodeJS.ProcessEnv, secrets: { token?: stri
     wontDoResolutions: list(e.JIRA_DC_WONT_DO_RESOLUTIONS),
     bulkSize: e.JIRA_DC_BULK_SIZE,
     textFormat: e.JIRA_DC_TEXT_FORMAT,
+    decisions: parseDecisions(e.JIRA_DC_DECISIONS, 'JIRA_DC_DECISIONS'),
+    ...(e.JIRA_DC_DECISION_FIELD ? { decisionField: e.JIRA_DC_DECISION_FIELD } : {}),
+    selfUsers: e.JIRA_DC_USERNAME ? [e.JIRA_DC_USERNAME] : [],
   };
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConfigurationError } from '@core/shared/errors';
 import { parseRecord } from '@core/shared/problems';
 import type { PriorityScheme } from '@core/tickets/priority';
+import { TicketDecisionSchema, type TicketDecision } from '@core/tickets/model';
 import { JIRA_DEFAULT_PRIORITIES, parsePriorities } from '../priority';
 
 /** Jira Cloud connection and behaviour, from the environment (secrets from Secrets Manager on AWS). */
@@ -24,6 +25,54 @@ export interface JiraConfig {
   wontDoResolutions: string[];
   /** Issues created at once (bulk create takes at most 50). */
   bulkSize: number;
+  /** Decisions taken in Jira: a status a transition leads to, a transition's name, or a decision field's value → the decision. */
+  decisions: Record<string, TicketDecision>;
+  /** A select custom field (`customfield_<n>`) whose values are decisions, instead of or beside transitions. */
+  decisionField?: string;
+  /** The hub's own Jira account (accountId or email; JIRA_EMAIL by default): its changes are the hub's own. */
+  selfUsers: string[];
+}
+
+/** The decision names closeloop reads from Jira unless JIRA_DECISIONS says otherwise (`Name=decision,…`). */
+export const JIRA_DEFAULT_DECISIONS =
+  'Approve remediation=approve_remediation,Reject remediation=reject_remediation,Approve exception=approve_exception,Reject exception=reject_exception,Confirm false positive=approve_false_positive,Reject false positive=reject_false_positive,Claim false positive=claim_false_positive,Approve=approve,Reject=reject';
+
+/** `Name=decision,…` → the decisions by name (matched without regard to case); a problem names the variable and the entry. */
+export function parseDecisions(text: string, variable: string): Record<string, TicketDecision> {
+  const out: Record<string, TicketDecision> = {};
+  for (const entry of text
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
+    const at = entry.lastIndexOf('=');
+    const name = entry.slice(0, at).trim();
+    const decision = TicketDecisionSchema.safeParse(entry.slice(at + 1).trim());
+    if (at <= 0 || !name || !decision.success)
+      throw new ConfigurationError(
+        `${variable}: "${entry.slice(0, 80)}" must be Name=decision with a decision among ${TicketDecisionSchema.options.join(', ')}`,
+      );
+    out[name] = decision.data;
+  }
+  return out;
+}
+
+/** How the webhook reads Jira: won't-do resolutions, decisions, and the hub's own changes (no connection settings needed). */
+export interface JiraInboundSettings {
+  wontDo: string[];
+  decisions: Record<string, TicketDecision>;
+  decisionField?: string;
+  selfUsers: string[];
+}
+
+/** The inbound settings alone, from the environment. */
+export function jiraInboundSettings(env: NodeJS.ProcessEnv): JiraInboundSettings {
+  const field = env.JIRA_DECISION_FIELD?.trim();
+  return {
+    wontDo: jiraWontDoResolutions(env),
+    decisions: parseDecisions(env.JIRA_DECISIONS?.trim() || JIRA_DEFAULT_DECISIONS, 'JIRA_DECISIONS'),
+    ...(field ? { decisionField: field } : {}),
+    selfUsers: [env.JIRA_ACCOUNT_ID, env.JIRA_EMAIL].map((u) => u?.trim()).filter((u): u is string => Boolean(u)),
+  };
 }
 
 /** Resolutions that mean "we will not fix it" unless JIRA_WONT_DO_RESOLUTIONS says otherwise. */
@@ -54,6 +103,12 @@ export const JiraSettingsSchema = z.object({
   JIRA_SEARCH_LAG_SECONDS: z.coerce.number().min(0).max(3600).default(30),
   JIRA_WONT_DO_RESOLUTIONS: z.string().default(JIRA_DEFAULT_WONT_DO),
   JIRA_BULK_SIZE: z.coerce.number().int().min(1).max(50).default(50),
+  JIRA_DECISIONS: z.string().default(JIRA_DEFAULT_DECISIONS),
+  JIRA_DECISION_FIELD: z
+    .string()
+    .regex(/^customfield_\d+$/, 'must be a custom field id such as customfield_10050')
+    .optional(),
+  JIRA_ACCOUNT_ID: z.string().min(1).optional(),
 });
 
 /** Jira credentials and where the deployed stack keeps each (a field of the TicketingSecret). */
@@ -94,6 +149,9 @@ export function readJiraConfig(env: NodeJS.ProcessEnv, secrets: { apiToken?: str
       .map((r) => r.trim())
       .filter(Boolean),
     bulkSize: e.JIRA_BULK_SIZE,
+    decisions: parseDecisions(e.JIRA_DECISIONS, 'JIRA_DECISIONS'),
+    ...(e.JIRA_DECISION_FIELD ? { decisionField: e.JIRA_DECISION_FIELD } : {}),
+    selfUsers: [e.JIRA_ACCOUNT_ID, e.JIRA_EMAIL].filter((u): u is string => Boolean(u)),
   };
 }
 

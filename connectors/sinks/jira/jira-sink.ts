@@ -1,7 +1,7 @@
 import axios, { type AxiosInstance } from 'axios';
 import { CloseloopError } from '@core/shared/errors';
 import { redactText } from '@core/shared/redaction';
-import { ticketLabel, type SinkRef } from '@core/tickets/model';
+import { ticketLabel, type ReturnTo, type SinkRef, type TicketDecision } from '@core/tickets/model';
 import type { CreateResult, TicketDraft, TicketSink, TicketUpdate } from '@core/tickets/ports';
 import {
   DEFAULT_RETRY_POLICY,
@@ -91,7 +91,7 @@ export class JiraSink implements TicketSink {
 
   async create(drafts: TicketDraft[], sink: SinkRef): Promise<CreateResult[]> {
     const project = 'project' in sink ? sink.project : this.config.projectKey;
-    // A user search that fails leaves that issue unassigned (with the comment below), never the batch.
+    // A user search that fails leaves that issue unassigned (its description says so), never the batch.
     const assignees = await Promise.all(drafts.map((d) => this.accountIdFor(d.owner).catch(() => null)));
     const issueUpdates = drafts.map((d, i) => ({ fields: this.fields(d, project, assignees[i] ?? null) }));
     const response = await requestWithRetry<unknown>(
@@ -115,7 +115,6 @@ export class JiraSink implements TicketSink {
     // Jira lists created issues in request order, skipping the failed elements.
     const created = [...body.data.issues];
     const results: CreateResult[] = [];
-    const unassigned: Array<{ key: string; owner: string }> = [];
     drafts.forEach((draft, index) => {
       const error = failed.get(index);
       if (error) {
@@ -128,26 +127,36 @@ export class JiraSink implements TicketSink {
           `Jira bulk create returned fewer issues than it accepted (${body.data.issues.length} for ${drafts.length - failed.size})`,
         );
       results.push({ findingId: draft.findingId, status: 'created', key: issue.key, url: this.browseUrl(issue.key) });
-      if (!assignees[index]) unassigned.push({ key: issue.key, owner: draft.owner });
     });
-    for (const { key, owner } of unassigned) {
-      await this.comment(
-        key,
-        `closeloop could not match the owner "${redactText(owner)}" to a Jira user, so this issue is unassigned. Assign it to the owner by hand.`,
-        `${key}-unassigned`,
-        false,
-      );
-    }
     return results;
   }
 
+  /**
+   * The issue's fields: everything known at creation, so no comment follows (an owner Jira does
+   * not know is said in the description; an escalation before creation is the priority).
+   */
   private fields(d: TicketDraft, project: string, assignee: Record<string, string> | null): Record<string, unknown> {
+    const base = this.config.priorities.bySeverity[d.finding.severity];
+    const decideHere = this.howToDecide(d.awaiting);
+    const sections = d.sections.map((section) => {
+      if (section.heading === 'Owner and due date' && !assignee && !d.unowned)
+        return {
+          ...section,
+          lines: [
+            ...section.lines,
+            `Unassigned in Jira: the owner "${redactText(d.owner)}" could not be matched to a Jira user; assign it to them by hand.`,
+          ],
+        };
+      if (section.heading === 'Decision awaited' && decideHere)
+        return { ...section, lines: [...section.lines, decideHere] };
+      return section;
+    });
     return {
       project: { key: project },
       issuetype: { name: this.config.issueType },
       summary: d.summary,
-      description: this.description(d),
-      priority: { name: this.config.priorities.bySeverity[d.finding.severity] },
+      description: this.description({ ...d, sections }),
+      priority: { name: d.escalated ? raisedPriority(this.config.priorities, base) : base },
       ...(d.dueDate ? { duedate: d.dueDate } : {}),
       labels: ['closeloop', d.label],
       ...(assignee ? { assignee } : {}),
@@ -246,39 +255,89 @@ export class JiraSink implements TicketSink {
     return found;
   }
 
+  /**
+   * One batch: the comment first (it says why), then the priority one step above the severity's
+   * (a fixed target, so a repeated escalation or a retry sets the same value again), then the
+   * transition the batch ends with.
+   */
   async update(key: string, update: TicketUpdate): Promise<void> {
-    switch (update.op) {
-      case 'comment':
-        await this.comment(key, update.text, update.workId, update.retry);
-        return;
-      case 'escalate': {
-        // The comment first (it says why), then a priority one step above the severity's: a
-        // fixed target, so a repeated escalation or a retry sets the same value again.
-        await this.comment(key, update.text, update.workId, update.retry);
-        const target = raisedPriority(
-          this.config.priorities,
-          this.config.priorities.bySeverity[update.finding.severity],
-        );
-        await requestWithRetry(
-          this.http,
-          {
-            method: 'PUT',
-            url: `${this.api}/issue/${encodeURIComponent(key)}`,
-            data: { fields: { priority: { name: target } } },
-          },
-          this.retry,
-        );
-        return;
-      }
-      case 'close':
-        await this.comment(key, update.text, update.workId, update.retry);
-        await this.transition(key, 'done', this.config.closeTransition);
-        return;
-      case 'reopen':
-        await this.comment(key, update.text, update.workId, update.retry);
-        await this.transition(key, 'open', this.config.reopenTransition);
-        return;
+    const decideHere = update.awaiting ? this.howToDecide(update.awaiting) : undefined;
+    await this.comment(key, decideHere ? `${update.text}\n${decideHere}` : update.text, update.workId, update.retry);
+    if (update.escalate || update.op === 'escalate') {
+      const target = raisedPriority(this.config.priorities, this.config.priorities.bySeverity[update.finding.severity]);
+      await requestWithRetry(
+        this.http,
+        {
+          method: 'PUT',
+          url: `${this.api}/issue/${encodeURIComponent(key)}`,
+          data: { fields: { priority: { name: target } } },
+        },
+        this.retry,
+      );
     }
+    if (update.op === 'close') await this.transition(key, 'done', this.config.closeTransition);
+    if (update.op === 'reopen') await this.transition(key, 'open', this.config.reopenTransition);
+    if (update.op === 'refuse') await this.putBack(key, update.returnTo ?? {});
+  }
+
+  /**
+   * How to take the awaited decision in Jira: the configured names (transitions, or the statuses
+   * they lead to, or the decision field's values) that apply to it.
+   */
+  private howToDecide(awaiting: TicketDraft['awaiting']): string | undefined {
+    const applies: Record<TicketDraft['awaiting']['kind'], TicketDecision[]> = {
+      approval: ['approve_remediation', 'reject_remediation', 'approve', 'reject'],
+      exception: ['approve_exception', 'reject_exception', 'approve', 'reject'],
+      false_positive: ['approve_false_positive', 'reject_false_positive', 'approve', 'reject'],
+      owner_fix: ['claim_false_positive'],
+      none: [],
+    };
+    const names = Object.entries(this.config.decisions)
+      .filter(([, decision]) => applies[awaiting.kind].includes(decision))
+      .map(([name]) => `"${name}"`);
+    if (names.length === 0) return undefined;
+    const choices = names.length === 1 ? names[0]! : `${names.slice(0, -1).join(', ')} or ${names.at(-1)!}`;
+    const how = this.config.decisionField ? 'move the issue, or set the decision field, to' : 'move the issue to';
+    return awaiting.role
+      ? `Decide in Jira: ${how} ${choices}. closeloop checks that you hold the "${awaiting.role}" role and did not ask for it yourself; a refusal is commented here and the issue goes back.`
+      : `In Jira: ${how} ${choices} if it is not a real exposure; an approver decides.`;
+  }
+
+  /** After a refused change: the status it waited in (or the decision field's value before), back. */
+  private async putBack(key: string, returnTo: ReturnTo): Promise<void> {
+    const path = `${this.api}/issue/${encodeURIComponent(key)}`;
+    if (returnTo.field) {
+      const { id, value } = returnTo.field;
+      await requestWithRetry(
+        this.http,
+        { method: 'PUT', url: path, data: { fields: { [id]: value === null ? null : { value } } } },
+        this.retry,
+      );
+    }
+    if (!returnTo.status) return;
+    const issue = IssueStatusSchema.safeParse(
+      (
+        await requestWithRetry<unknown>(
+          this.http,
+          { method: 'GET', url: path, params: { fields: 'status' } },
+          this.retry,
+        )
+      ).data,
+    );
+    if (!issue.success) throw new JiraResponseError(`Jira answered ${key} without its status`);
+    if (issue.data.fields.status?.name?.toLowerCase() === returnTo.status.toLowerCase()) return;
+    const listed = TransitionsSchema.safeParse(
+      (await requestWithRetry<unknown>(this.http, { method: 'GET', url: `${path}/transitions` }, this.retry)).data,
+    );
+    if (!listed.success) throw new JiraResponseError(`Jira answered ${key}'s transitions without a list`);
+    const back = listed.data.transitions.find((t) => t.to?.name?.toLowerCase() === returnTo.status!.toLowerCase());
+    // A workflow without a way back: at least out of the done category, where a refused Done would leave it.
+    if (!back) return this.transition(key, 'open', this.config.reopenTransition);
+    await requestWithRetry(
+      this.http,
+      { method: 'POST', url: `${path}/transitions`, data: { transition: { id: back.id } } },
+      this.retry,
+    );
   }
 
   /** Adds an ADF comment carrying the work id; on a retry, first checks it is not there already. */

@@ -123,9 +123,21 @@ export const JiraWebhookSchema = z.object({
   changelog: z
     .object({
       items: z
-        .array(z.object({ field: z.string(), fromString: z.string().nullish(), toString: z.string().nullish() }))
+        .array(
+          z.object({
+            field: z.string(),
+            fieldId: z.string().optional(),
+            fromString: z.string().nullish(),
+            toString: z.string().nullish(),
+          }),
+        )
         .default([]),
     })
+    .partial()
+    .optional(),
+  /** Present when a workflow post function sends the webhook: the transition taken. */
+  transition: z
+    .object({ transitionName: z.string(), from_status: z.string(), to_status: z.string() })
     .partial()
     .optional(),
   comment: z
@@ -133,7 +145,7 @@ export const JiraWebhookSchema = z.object({
       id: z.string(),
       body: z.unknown().optional(),
       author: z
-        .object({ displayName: z.string().optional(), emailAddress: z.string().optional() })
+        .object({ accountId: z.string(), name: z.string(), displayName: z.string(), emailAddress: z.string() })
         .partial()
         .optional(),
     })

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigurationError } from '@core/shared/errors';
 import { parseRecord } from '@core/shared/problems';
+import { TicketDecisionSchema, type TicketDecision } from '@core/tickets/model';
 
 /** ServiceNow connection: Table API for tasks, IdentifyReconcile for the CMDB. */
 export interface ServiceNowConfig {
@@ -21,7 +22,32 @@ export interface ServiceNowConfig {
   cmdbIdAttribute: string;
   /** CMDB class of the application an asset belongs to (found by `name` = asset id). */
   cmdbAppClass: string;
+  /** Task states that are decisions (`state value → decision`), e.g. a custom "Exception approved" state. */
+  decisionStates: Record<string, TicketDecision>;
+  /** Ask the approvers bound to ServiceNow users through approval records (`sysapproval_approver`) on the task. */
+  approvalRecords: boolean;
 }
+
+/** `state=decision,…` (SERVICENOW_DECISION_STATES) → decisions by state value. */
+export function parseDecisionStates(text: string | undefined): Record<string, TicketDecision> {
+  const out: Record<string, TicketDecision> = {};
+  for (const entry of list(text ?? '')) {
+    const [state, value] = entry.split('=').map((x) => x.trim());
+    const decision = TicketDecisionSchema.safeParse(value);
+    if (!state || !decision.success)
+      throw new ConfigurationError(
+        `SERVICENOW_DECISION_STATES: "${entry.slice(0, 80)}" must be state=decision with a decision among ${TicketDecisionSchema.options.join(', ')}`,
+      );
+    out[state] = decision.data;
+  }
+  return out;
+}
+
+/** How the webhook reads ServiceNow: state meanings, decisions, and the hub's own user (no connection settings needed). */
+export type ServiceNowInboundSettings = Pick<
+  ServiceNowConfig,
+  'doneStates' | 'wontDoStates' | 'openStates' | 'decisionStates'
+> & { selfUsers: string[] };
 
 export const list = (value: string) =>
   value
@@ -33,13 +59,13 @@ export const list = (value: string) =>
 export const SERVICENOW_DEFAULT_STATES = { done: '3,6,7', wontDo: '4,8', open: '1,2,-5' } as const;
 
 /** The inbound state settings alone (the webhook needs no connection settings). */
-export function servicenowInboundStates(
-  env: NodeJS.ProcessEnv,
-): Pick<ServiceNowConfig, 'doneStates' | 'wontDoStates' | 'openStates'> {
+export function servicenowInboundStates(env: NodeJS.ProcessEnv): ServiceNowInboundSettings {
   return {
     doneStates: list(env.SERVICENOW_DONE_STATES?.trim() || SERVICENOW_DEFAULT_STATES.done),
     wontDoStates: list(env.SERVICENOW_WONT_DO_STATES?.trim() || SERVICENOW_DEFAULT_STATES.wontDo),
     openStates: list(env.SERVICENOW_OPEN_STATES?.trim() || SERVICENOW_DEFAULT_STATES.open),
+    decisionStates: parseDecisionStates(env.SERVICENOW_DECISION_STATES),
+    selfUsers: env.SERVICENOW_USER?.trim() ? [env.SERVICENOW_USER.trim()] : [],
   };
 }
 
@@ -72,6 +98,8 @@ export const ServiceNowSettingsSchema = z.object({
     .string()
     .regex(/^[a-z0-9_]+$/)
     .default('cmdb_ci_appl'),
+  SERVICENOW_DECISION_STATES: z.string().optional(),
+  SERVICENOW_APPROVAL_RECORDS: z.enum(['true', 'false']).default('false'),
 });
 
 /** ServiceNow credentials and where the deployed stack keeps each (a field of the TicketingSecret). */
@@ -122,5 +150,7 @@ export function readServiceNowConfig(
     cmdbClass: e.SERVICENOW_CMDB_CLASS,
     cmdbIdAttribute: e.SERVICENOW_CMDB_ID_ATTRIBUTE,
     cmdbAppClass: e.SERVICENOW_CMDB_APP_CLASS,
+    decisionStates: parseDecisionStates(e.SERVICENOW_DECISION_STATES),
+    approvalRecords: e.SERVICENOW_APPROVAL_RECORDS === 'true',
   };
 }

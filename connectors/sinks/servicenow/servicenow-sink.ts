@@ -58,17 +58,17 @@ export class ServiceNowSink implements TicketSink {
     for (const d of drafts) {
       const body = {
         short_description: d.summary.slice(0, 160),
-        description: d.sections
+        description: this.sectionsWithHowTo(d)
           .map((s) => `${s.heading}\n${s.lines.map((l) => `- ${l}`).join('\n')}`)
           .join('\n\n')
           .slice(0, 30_000),
         correlation_id: d.findingId,
         correlation_display: 'closeloop',
-        urgency: URGENCY[d.finding.severity],
+        // Escalated before the record existed (overdue at its first sync): created most urgent.
+        urgency: d.escalated ? '1' : URGENCY[d.finding.severity],
         impact: IMPACT[d.finding.severity],
         ...(d.dueDate ? { due_date: glideDate(d.finding.dueAt ?? d.dueDate) } : {}),
         ...(sink.kind === 'servicenow' && sink.assignmentGroup ? { assignment_group: sink.assignmentGroup } : {}),
-        work_notes: `closeloop: owner ${d.owner}`,
       };
       const response = await requestWithRetry<unknown>(
         this.http,
@@ -85,8 +85,29 @@ export class ServiceNowSink implements TicketSink {
         key: parsed.data.result.number ?? parsed.data.result.sys_id,
         url: this.recordUrl(parsed.data.result.sys_id),
       });
+      // Best effort: a failure here must not lose the answer for the records created; the
+      // decision can still be taken through a decision state or closeloop itself.
+      if (this.config.approvalRecords && d.awaiting.role)
+        await this.askApprovers(parsed.data.result.sys_id, d.awaiting).catch(() => undefined);
     }
     return out;
+  }
+
+  /** The draft's sections, with how to decide in ServiceNow under "Decision awaited". */
+  private sectionsWithHowTo(d: TicketDraft): TicketDraft['sections'] {
+    const states = Object.entries(this.config.decisionStates).map(([state, decision]) => `${state} (${decision})`);
+    const how = [
+      ...(this.config.approvalRecords && d.awaiting.role
+        ? ['Decide in ServiceNow: approve or reject the approval record closeloop put on this task.']
+        : []),
+      ...(states.length > 0 && d.awaiting.kind !== 'none' ? [`Or set the state to one of ${states.join(', ')}.`] : []),
+      ...(d.awaiting.role
+        ? [
+            `closeloop checks that you hold the "${d.awaiting.role}" role; a refusal is noted here and the task goes back.`,
+          ]
+        : []),
+    ];
+    return d.sections.map((s) => (s.heading === 'Decision awaited' ? { ...s, lines: [...s.lines, ...how] } : s));
   }
 
   async find(findingIds: string[]): Promise<Map<string, { key: string; url?: string }>> {
@@ -151,20 +172,128 @@ export class ServiceNowSink implements TicketSink {
     return parsed.success && parsed.data.result.length > 0;
   }
 
+  /**
+   * One batch as one PATCH: the work note (tagged with the batch id, looked for first on a retry),
+   * urgency, and the state the batch ends in; a refused change puts back the state it waited in and
+   * asks its approval record again. A batch that starts a decision asks the approvers bound to
+   * ServiceNow users through approval records (SERVICENOW_APPROVAL_RECORDS).
+   */
   async update(key: string, update: TicketUpdate): Promise<void> {
     const sysId = await this.sysId(key);
     const tag = `[closeloop:${update.workId}]`;
-    if (update.retry && (await this.hasNote(sysId, tag))) return;
-    const fields: Record<string, string> = { work_notes: `${tag} ${update.text}` };
-    if (update.op === 'escalate') fields.urgency = '1';
-    if (update.op === 'close')
-      Object.assign(fields, { state: this.config.closeState, close_notes: update.text.slice(0, 4000) });
-    if (update.op === 'reopen') fields.state = this.config.reopenState;
-    await requestWithRetry(
-      this.http,
-      { method: 'PATCH', url: `${this.path}/${sysId}`, data: fields, params: { sysparm_fields: 'sys_id' } },
-      this.retry,
-      { idempotent: false },
+    if (!(update.retry && (await this.hasNote(sysId, tag)))) {
+      const fields: Record<string, string> = { work_notes: `${tag} ${update.text}` };
+      if (update.escalate || update.op === 'escalate') fields.urgency = '1';
+      if (update.op === 'close')
+        Object.assign(fields, { state: this.config.closeState, close_notes: update.text.slice(0, 4000) });
+      if (update.op === 'reopen') fields.state = this.config.reopenState;
+      if (update.op === 'refuse' && update.returnTo?.status) fields.state = update.returnTo.status;
+      await requestWithRetry(
+        this.http,
+        { method: 'PATCH', url: `${this.path}/${sysId}`, data: fields, params: { sysparm_fields: 'sys_id' } },
+        this.retry,
+        { idempotent: false },
+      );
+    }
+    // Setting a state or asking approvals again is idempotent: they repeat on a retry.
+    if (update.op === 'refuse' && update.returnTo?.approval)
+      await requestWithRetry(
+        this.http,
+        {
+          method: 'PATCH',
+          url: `/api/now/table/sysapproval_approver/${encodeURIComponent(update.returnTo.approval)}`,
+          data: { state: 'requested' },
+          params: { sysparm_fields: 'sys_id' },
+        },
+        this.retry,
+      );
+    if (this.config.approvalRecords && update.decided && !update.decided.role) await this.withdrawApprovals(sysId);
+    if (this.config.approvalRecords && update.awaiting?.role) await this.askApprovers(sysId, update.awaiting);
+  }
+
+  /**
+   * The decision was taken (here by one approver, in Jira or in closeloop): the approval records
+   * still requested on the task are no longer required, so nobody is left asked to decide nothing.
+   * Setting a state is idempotent: it repeats safely on a retry.
+   */
+  private async withdrawApprovals(taskSysId: string): Promise<void> {
+    const open = z.object({ result: z.array(z.object({ sys_id: z.string() })) }).safeParse(
+      (
+        await requestWithRetry<unknown>(
+          this.http,
+          {
+            method: 'GET',
+            url: '/api/now/table/sysapproval_approver',
+            params: { sysparm_query: `sysapproval=${taskSysId}^state=requested`, sysparm_fields: 'sys_id' },
+          },
+          this.retry,
+        )
+      ).data,
     );
+    for (const approval of open.success ? open.data.result : [])
+      await requestWithRetry(
+        this.http,
+        {
+          method: 'PATCH',
+          url: `/api/now/table/sysapproval_approver/${encodeURIComponent(approval.sys_id)}`,
+          data: {
+            state: 'not_required',
+            comments: 'closeloop: the decision was taken; this approval is no longer required.',
+          },
+          params: { sysparm_fields: 'sys_id' },
+        },
+        this.retry,
+      );
+  }
+
+  /** An approval record (`sysapproval_approver`, requested) on the task for each bound approver without one. */
+  private async askApprovers(taskSysId: string, awaiting: NonNullable<TicketUpdate['awaiting']>): Promise<void> {
+    const users = [...new Set((awaiting.deciders ?? []).flatMap((d) => d.servicenow))];
+    for (const user of users) {
+      const found = await requestWithRetry<unknown>(
+        this.http,
+        {
+          method: 'GET',
+          url: '/api/now/table/sys_user',
+          params: { sysparm_query: `user_name=${user}`, sysparm_fields: 'sys_id', sysparm_limit: 1 },
+        },
+        this.retry,
+      );
+      const approver = z.object({ result: z.array(z.object({ sys_id: z.string() })) }).safeParse(found.data);
+      const userSysId = approver.success ? approver.data.result[0]?.sys_id : undefined;
+      if (!userSysId) continue; // not a ServiceNow user: they decide in closeloop or Jira instead
+      const existing = await requestWithRetry<unknown>(
+        this.http,
+        {
+          method: 'GET',
+          url: '/api/now/table/sysapproval_approver',
+          params: {
+            sysparm_query: `sysapproval=${taskSysId}^approver=${userSysId}^state=requested`,
+            sysparm_fields: 'sys_id',
+            sysparm_limit: 1,
+          },
+        },
+        this.retry,
+      );
+      const open = z.object({ result: z.array(z.object({ sys_id: z.string() })) }).safeParse(existing.data);
+      if (open.success && open.data.result.length > 0) continue;
+      await requestWithRetry(
+        this.http,
+        {
+          method: 'POST',
+          url: '/api/now/table/sysapproval_approver',
+          data: {
+            sysapproval: taskSysId,
+            source_table: this.config.table,
+            approver: userSysId,
+            state: 'requested',
+            comments: `closeloop: ${awaiting.text}`.slice(0, 4000),
+          },
+          params: { sysparm_fields: 'sys_id' },
+        },
+        this.retry,
+        { idempotent: false },
+      );
+    }
   }
 }

@@ -30,7 +30,7 @@ describe('the deploy file', () => {
     expect(config.ticketing).toEqual(SAMPLE.ticketing);
     expect(config.rotation).toEqual(SAMPLE.rotation);
     // What the functions do with it at start-up succeeds (credentials come from the TicketingSecret).
-    expect(parsePolicy(JSON.parse(JSON.stringify(config.policy)), 'CLOSELOOP_POLICY').principals).toHaveLength(2);
+    expect(parsePolicy(JSON.parse(JSON.stringify(config.policy)), 'CLOSELOOP_POLICY').principals).toHaveLength(3);
     expect(readJiraConfig(config.ticketing!.jira!, { apiToken: 'from-the-secret' }).projectKey).toBe('SEC');
     expect(readServiceNowConfig(config.ticketing!.servicenow!, { password: 'from-the-secret' }).table).toBe(
       'sn_si_task',
@@ -82,6 +82,35 @@ describe('the deploy file', () => {
       'closeloop.json: "ticketing.servicenow.SERVICENOW_TABLE" must be a table name such as sn_si_task or task, got "SN Task"',
     );
     expect(problem({ ticketing: { gitlab: {} } })).toBe('closeloop.json: "ticketing.gitlab" is not a known field');
+  });
+
+  it('checks how decisions are read from Jira and ServiceNow, naming the setting and the entry', () => {
+    expect(problem({ ticketing: { jira: { ...JIRA, JIRA_DECISIONS: 'Approve exception=approve_exeption' } } })).toMatch(
+      /^closeloop\.json: "ticketing\.jira": JIRA_DECISIONS: "Approve exception=approve_exeption" must be Name=decision with a decision among approve, reject, approve_remediation, /,
+    );
+    expect(problem({ ticketing: { jira: { ...JIRA, JIRA_DECISION_FIELD: 'Decision' } } })).toBe(
+      'closeloop.json: "ticketing.jira.JIRA_DECISION_FIELD" must be a custom field id such as customfield_10050, got "Decision"',
+    );
+    expect(
+      problem({
+        ticketing: {
+          servicenow: { SERVICENOW_URL: 'https://acme.service-now.com', SERVICENOW_DECISION_STATES: '-6=yes' },
+        },
+      }),
+    ).toMatch(
+      /^closeloop\.json: "ticketing\.servicenow": SERVICENOW_DECISION_STATES: "-6=yes" must be state=decision /,
+    );
+    const jira = readJiraConfig({ ...JIRA, JIRA_DECISIONS: 'Sign off=approve, Turn down = reject' }, { apiToken: 't' });
+    expect(jira.decisions).toEqual({ 'Sign off': 'approve', 'Turn down': 'reject' });
+    const sn = readServiceNowConfig(
+      {
+        SERVICENOW_URL: 'https://acme.service-now.com',
+        SERVICENOW_USER: 'closeloop',
+        SERVICENOW_DECISION_STATES: '-6=approve_exception',
+      },
+      { password: 'p' },
+    );
+    expect(sn).toMatchObject({ decisionStates: { '-6': 'approve_exception' }, approvalRecords: false });
   });
 
   it('takes numbers where the functions get strings', () => {

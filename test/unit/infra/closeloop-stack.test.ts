@@ -5,6 +5,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { INDEXES } from '@core/store/table';
+import { FINDING_ROUTES } from '@connectors/api/routes';
 import { CloseloopStack } from '@infra/closeloop-stack';
 
 // No resource, role or policy depends on the bundled code, so these synths skip esbuild (the
@@ -504,6 +505,55 @@ describe('CloseloopStack', () => {
     expect(routes.filter((m) => m.Properties.HttpMethod === 'GET')).toHaveLength(4); // findings, a finding, reports, an export
     expect(routes.filter((m) => m.Properties.AuthorizationType === 'AWS_IAM')).toHaveLength(12);
     expect(routes.filter((m) => m.Properties.AuthorizationType === 'NONE')).toHaveLength(3);
+  });
+
+  it('has no people API without an identity provider in the policy', () => {
+    expect(template.findResources('AWS::ApiGatewayV2::Api')).toEqual({});
+  });
+
+  it("with the policy's identity provider: the same decision routes and function behind its JWT authorizer, nag-clean", () => {
+    const issuer = 'https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/v2.0';
+    const { stack: people, synth: synthPeople } = synthWithNag(
+      (app) =>
+        new CloseloopStack(app, 'People', {
+          policy: {
+            identity: { oidc: { issuer, audience: ['api://closeloop'], principalClaim: 'preferred_username' } },
+          },
+        }),
+    );
+    const report = JSON.parse(readFileSync(join(synthPeople().directory, 'validation-report.json'), 'utf8')) as {
+      pluginReports: Array<{ pluginName: string; violations: unknown[] }>;
+    };
+    expect(report.pluginReports.filter((p) => p.pluginName === 'AwsSolutions').flatMap((p) => p.violations)).toEqual(
+      [],
+    );
+    const t = Template.fromStack(people);
+    t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: { Issuer: issuer, Audience: ['api://closeloop'] },
+    });
+    const routes = Object.values(t.findResources('AWS::ApiGatewayV2::Route')) as Array<{
+      Properties: { RouteKey: string; AuthorizationType: string };
+    }>;
+    expect(routes.map((r) => r.Properties.RouteKey).sort()).toEqual(
+      FINDING_ROUTES.map((r) => `${r.method} ${r.resource}`).sort(),
+    );
+    expect(new Set(routes.map((r) => r.Properties.AuthorizationType))).toEqual(new Set(['JWT']));
+    const decisions = Object.keys(
+      t.findResources('AWS::Lambda::Function', { Properties: { Description: 'closeloop: lifecycle decisions API' } }),
+    );
+    expect(decisions).toHaveLength(1);
+    t.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+      IntegrationType: 'AWS_PROXY',
+      PayloadFormatVersion: '2.0',
+      IntegrationUri: { 'Fn::GetAtt': [decisions[0], 'Arn'] },
+    });
+    t.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('authorizer.claims.sub') },
+    });
+    t.hasOutput('PeopleApi', {});
   });
 
   it('syncs tickets from an SQS queue with partial batch failures, a DLQ and a scheduled outbox relay', () => {

@@ -4,11 +4,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { fixedClock } from '@core/shared/clock';
 import { createFinding } from '@core/finding/merge';
 import type { Finding } from '@core/finding/model';
-import { withApprovers, DEFAULT_POLICY } from '@core/policy/policy';
 import type { FindingStore, FindingWrite } from '@core/finding/ports';
 import { anObservation } from '@test/support/factories';
 
-import { handleDecision, principalName } from '@connectors/api/decisions';
+import { fromHttpApi, fromRestApi, handleDecision } from '@connectors/api/decisions';
+import { parsePolicy } from '@core/policy/policy';
 import { sfnSignaller } from '@connectors/aws/step-functions';
 
 const sfn = mockClient(SFNClient);
@@ -42,27 +42,39 @@ const waiting = (overrides: Partial<Finding>) => ({
   owner: 'team-payments',
   ...overrides,
 });
+const ACCOUNT = '123456789012';
+const BOB = `arn:aws:iam::${ACCOUNT}:user/bob`;
+const MALLORY = `arn:aws:iam::${ACCOUNT}:user/mallory`;
+/** The payments team's developers assume this role; the role is the team (the owner). */
+const PAYMENTS_DEV = `arn:aws:sts::${ACCOUNT}:assumed-role/payments-dev/jo`;
 const event = (resource: string, userArn: string, body?: unknown) =>
-  ({
+  fromRestApi({
     httpMethod: 'POST',
     resource: `/findings/{id}/${resource}`,
     pathParameters: { id: waiting({}).id },
     body: body ? JSON.stringify(body) : null,
     requestContext: { identity: { userArn } },
-  }) as unknown as APIGatewayProxyEvent;
+  } as unknown as APIGatewayProxyEvent);
 
 describe('lifecycle decisions API (Lambda)', () => {
-  const policy = withApprovers(DEFAULT_POLICY, ['bob']);
+  const policy = parsePolicy(
+    {
+      principals: [
+        { name: 'bob', roles: ['approver', 'security-lead'], identities: [{ iamUser: BOB }] },
+        {
+          name: 'team-payments',
+          roles: ['developer'],
+          identities: [{ iamRole: `arn:aws:iam::${ACCOUNT}:role/payments-dev` }],
+        },
+      ],
+    },
+    'test policy',
+  );
   const deps = (store: FindingStore) => ({
     store,
     clock: fixedClock('2026-11-02T00:00:00Z'),
     policy,
     signaller: sfnSignaller(new SFNClient({ region: 'us-east-1' })),
-  });
-
-  it('names the caller by IAM user or assumed-role session', () => {
-    expect(principalName('arn:aws:sts::123456789012:assumed-role/SecurityLead/bob')).toBe('bob');
-    expect(principalName('arn:aws:iam::123456789012:user/alice')).toBe('alice');
   });
 
   it('approves with the stored task token and records who approved', async () => {
@@ -73,13 +85,14 @@ describe('lifecycle decisions API (Lambda)', () => {
         lifecycle: { startedGeneration: 1, waitingAt: 'AwaitApproval', taskToken: 'token-123' },
       }),
     );
-    const response = await handleDecision(event('approve', 'arn:aws:sts::1:assumed-role/Approver/bob'), deps(store));
+    const response = await handleDecision(event('approve', BOB), deps(store));
     expect(response.statusCode).toBe(200);
     expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, {
       taskToken: 'token-123',
       output: JSON.stringify({ decision: 'approved', by: 'bob' }),
     });
     expect(store.current().eventCount).toBe(1);
+    expect(store.written()[0]!.events[0]).toMatchObject({ actor: 'bob', actorIdentity: BOB });
   });
 
   it('answers 403 with the reason and resumes nothing when policy refuses', async () => {
@@ -89,10 +102,10 @@ describe('lifecycle decisions API (Lambda)', () => {
         lifecycle: { startedGeneration: 1, waitingAt: 'AwaitApproval', taskToken: 'token-123' },
       }),
     );
-    const response = await handleDecision(event('approve', 'arn:aws:iam::1:user/mallory'), deps(store));
+    const response = await handleDecision(event('approve', MALLORY), deps(store));
     expect(response).toMatchObject({
       statusCode: 403,
-      body: JSON.stringify({ message: 'mallory does not hold the approver role required to approve high findings' }),
+      body: JSON.stringify({ message: `${MALLORY} does not hold the approver role required to approve high findings` }),
     });
     expect(sfn).not.toHaveReceivedCommand(SendTaskSuccessCommand);
   });
@@ -102,11 +115,138 @@ describe('lifecycle decisions API (Lambda)', () => {
       waiting({ lifecycle: { startedGeneration: 1, waitingAt: 'AwaitOwnerFix', taskToken: 't' } }),
     );
     const response = await handleDecision(
-      event('exception', 'arn:aws:iam::1:user/team-payments', { until: 'soon', reason: 'x' }),
+      event('exception', PAYMENTS_DEV, { until: 'soon', reason: 'x' }),
       deps(store),
     );
     expect(response.statusCode).toBe(400);
     expect(JSON.parse(response.body).message).toMatch(/^until: /);
+  });
+
+  describe('who the caller is: an identity nobody can choose for themselves', () => {
+    const awaiting = () =>
+      storeWith(
+        waiting({
+          status: 'awaiting_approval',
+          lifecycle: { startedGeneration: 1, waitingAt: 'AwaitApproval', taskToken: 'token-123' },
+        }),
+      );
+
+    it('refuses a forged session name: any role assumed as "bob" is that role, not bob', async () => {
+      const store = awaiting();
+      const forged = `arn:aws:sts::${ACCOUNT}:assumed-role/ReadOnly/bob`;
+      const response = await handleDecision(event('approve', forged), deps(store));
+      expect(response).toMatchObject({
+        statusCode: 403,
+        body: JSON.stringify({
+          message: `arn:aws:iam::${ACCOUNT}:role/ReadOnly does not hold the approver role required to approve high findings`,
+        }),
+      });
+      expect(store.written()).toEqual([]);
+      expect(sfn).not.toHaveReceivedCommand(SendTaskSuccessCommand);
+    });
+
+    it('keeps two people behind one session name apart: the owner role may not approve, the approvers role may', async () => {
+      sfn.on(SendTaskSuccessCommand).resolves({});
+      const approvers = parsePolicy(
+        {
+          principals: [
+            {
+              name: 'team-payments',
+              roles: ['approver'],
+              identities: [{ iamRole: `arn:aws:iam::${ACCOUNT}:role/payments-dev` }],
+            },
+            {
+              name: 'approvers',
+              roles: ['approver'],
+              identities: [{ iamRole: `arn:aws:iam::${ACCOUNT}:role/approvers` }],
+            },
+          ],
+        },
+        'policy.json',
+      );
+      const exceptionWait = () =>
+        storeWith(
+          waiting({
+            lifecycle: { startedGeneration: 1, waitingAt: 'AwaitExceptionApproval', taskToken: 't' },
+            exception: {
+              requestedBy: 'team-payments',
+              requestedAt: '2026-11-01T00:00:00Z',
+              until: '2026-12-01',
+              reason: 'r',
+            },
+          }),
+        );
+      const own = await handleDecision(
+        event('exception/approve', `arn:aws:sts::${ACCOUNT}:assumed-role/payments-dev/jo`),
+        { ...deps(exceptionWait()), policy: approvers },
+      );
+      expect(JSON.parse(own.body)).toEqual({
+        message: 'separation of duties: team-payments requested this exception and cannot approve it',
+      });
+      const store = exceptionWait();
+      const other = await handleDecision(
+        event('exception/approve', `arn:aws:sts::${ACCOUNT}:assumed-role/approvers/jo`),
+        {
+          ...deps(store),
+          policy: approvers,
+        },
+      );
+      expect(other.statusCode).toBe(200);
+      expect(store.current().exception?.approvedBy).toBe('approvers');
+    });
+
+    it('maps an IAM Identity Center session to its user and records the full identity in the audit trail', async () => {
+      sfn.on(SendTaskSuccessCommand).resolves({});
+      const store = awaiting();
+      const sso = `arn:aws:sts::${ACCOUNT}:assumed-role/AWSReservedSSO_Approver_0123456789abcdef/alice@acme.example`;
+      const withAlice = parsePolicy({ principals: [{ name: 'alice@acme.example', roles: ['approver'] }] }, 'p');
+      const response = await handleDecision(event('approve', sso), { ...deps(store), policy: withAlice });
+      expect(response.statusCode).toBe(200);
+      expect(store.written()[0]!.events[0]).toMatchObject({
+        action: 'approval.granted',
+        actor: 'alice@acme.example',
+        actorIdentity: sso,
+      });
+    });
+
+    it("names a person behind the IdP's JWT authorizer by the configured claim, and nobody from another issuer", async () => {
+      sfn.on(SendTaskSuccessCommand).resolves({});
+      const issuer = 'https://login.microsoftonline.com/tenant-1/v2.0';
+      const oidcPolicy = parsePolicy(
+        {
+          principals: [{ name: 'alice@acme.example', roles: ['approver'] }],
+          identity: { oidc: { issuer, audience: ['api://closeloop'], principalClaim: 'preferred_username' } },
+        },
+        'p',
+      );
+      const httpEvent = (iss: string) =>
+        fromHttpApi(
+          {
+            version: '2.0',
+            routeKey: 'POST /findings/{id}/approve',
+            pathParameters: { id: waiting({}).id },
+            requestContext: {
+              http: { method: 'POST' },
+              authorizer: {
+                jwt: { claims: { iss, sub: 'oid-123', preferred_username: 'alice@acme.example' }, scopes: null },
+              },
+            },
+          } as unknown as Parameters<typeof fromHttpApi>[0],
+          oidcPolicy.identity.oidc,
+        );
+      const store = awaiting();
+      expect((await handleDecision(httpEvent(issuer), { ...deps(store), policy: oidcPolicy })).statusCode).toBe(200);
+      expect(store.written()[0]!.events[0]).toMatchObject({
+        actor: 'alice@acme.example',
+        actorIdentity: `oidc:${issuer}#oid-123`,
+      });
+      const foreign = await handleDecision(httpEvent('https://evil.example'), {
+        ...deps(awaiting()),
+        policy: oidcPolicy,
+      });
+      expect(foreign.statusCode).toBe(403);
+      expect(JSON.parse(foreign.body).message).toMatch(/^the caller is not identified/);
+    });
   });
 
   describe('text people type (reasons, compensating controls, notes, evidence references)', () => {
@@ -129,7 +269,7 @@ describe('lifecycle decisions API (Lambda)', () => {
         }),
       );
       const response = await handleDecision(
-        event('reject', 'arn:aws:iam::1:user/bob', { reason: `  still used by the ${pasted} deploy job  ` }),
+        event('reject', BOB, { reason: `  still used by the ${pasted} deploy job  ` }),
         deps(store),
       );
       expect(response.statusCode).toBe(200);
@@ -150,9 +290,7 @@ describe('lifecycle decisions API (Lambda)', () => {
         reason: `vendor cannot rotate ${keyId} yet`,
         compensatingControl: `IP allow-list on ${pasted}`,
       };
-      expect(
-        (await handleDecision(event('exception', 'arn:aws:iam::1:user/team-payments', body), deps(store))).statusCode,
-      ).toBe(200);
+      expect((await handleDecision(event('exception', PAYMENTS_DEV, body), deps(store))).statusCode).toBe(200);
       expect(store.current().exception).toMatchObject({
         reason: 'vendor cannot rotate [REDACTED] yet',
         compensatingControl: 'IP allow-list on [REDACTED]',
@@ -173,7 +311,7 @@ describe('lifecycle decisions API (Lambda)', () => {
       expect(
         (
           await handleDecision(
-            event('false-positive', 'arn:aws:iam::1:user/bob', { reason: `test fixture, ${pasted} was never issued` }),
+            event('false-positive', BOB, { reason: `test fixture, ${pasted} was never issued` }),
             deps(store),
           )
         ).statusCode,
@@ -182,6 +320,7 @@ describe('lifecycle decisions API (Lambda)', () => {
         output: JSON.stringify({
           kind: 'false_positive_approved',
           by: 'bob',
+          identity: BOB,
           reason: 'test fixture, [REDACTED] was never issued',
         }),
       });
@@ -194,9 +333,7 @@ describe('lifecycle decisions API (Lambda)', () => {
         waiting({ lifecycle: { startedGeneration: 1, waitingAt: 'AwaitOwnerFix', taskToken: 't' } }),
       );
       const body = { note: `deleted ${pasted}`, evidence: { kind: 'key_deactivated', ref: `iam:${keyId}:Inactive` } };
-      expect(
-        (await handleDecision(event('done', 'arn:aws:iam::1:user/team-payments', body), deps(store))).statusCode,
-      ).toBe(200);
+      expect((await handleDecision(event('done', PAYMENTS_DEV, body), deps(store))).statusCode).toBe(200);
       expect(store.current().evidence.map((e) => e.ref)).toEqual([
         'note:deleted [REDACTED]',
         'iam:[REDACTED]:Inactive',
@@ -208,16 +345,13 @@ describe('lifecycle decisions API (Lambda)', () => {
       const store = storeWith(
         waiting({ lifecycle: { startedGeneration: 1, waitingAt: 'AwaitOwnerFix', taskToken: 't' } }),
       );
-      const long = await handleDecision(
-        event('false-positive', 'arn:aws:iam::1:user/bob', { reason: 'x'.repeat(2001) }),
-        deps(store),
-      );
+      const long = await handleDecision(event('false-positive', BOB, { reason: 'x'.repeat(2001) }), deps(store));
       expect(long).toMatchObject({
         statusCode: 400,
         body: JSON.stringify({ message: 'reason is 2001 characters long; at most 2000 are accepted' }),
       });
       const blank = await handleDecision(
-        event('exception', 'arn:aws:iam::1:user/team-payments', { until: '2026-12-01', reason: '   ' }),
+        event('exception', PAYMENTS_DEV, { until: '2026-12-01', reason: '   ' }),
         deps(store),
       );
       expect(blank).toMatchObject({ statusCode: 400, body: JSON.stringify({ message: 'reason must not be empty' }) });

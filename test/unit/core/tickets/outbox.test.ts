@@ -1,6 +1,6 @@
 import { AUDIT_ACTIONS } from '@core/audit/actions';
 import { AuditEventSchema, GENESIS_HASH, chainEvents, type AuditEventDraft } from '@core/audit/chain';
-import { TICKET_OPS, ticketWorkFor } from '@core/tickets/outbox';
+import { TICKET_OPS, ticketText, ticketWorkFor } from '@core/tickets/outbox';
 
 const at = '2026-11-01T00:00:00.000Z';
 const chained = (...drafts: AuditEventDraft[]) =>
@@ -42,5 +42,34 @@ describe('audit actions and the ticket outbox', () => {
       action: 'owner.asigned',
     };
     expect(typo.action).toBe('owner.asigned');
+  });
+
+  it('writes a sentence for every action that reaches a ticket, never the machine form', () => {
+    for (const action of AUDIT_ACTIONS) {
+      if (!TICKET_OPS[action] || TICKET_OPS[action] === 'create') continue;
+      const text = ticketText({ action, actor: 'closeloop:lifecycle', reason: 'why', data: {} });
+      expect({ action, text }).toEqual({ action, text: expect.not.stringContaining(action) });
+      expect(text).not.toMatch(/closeloop:lifecycle|\.\.$|closeloop: closeloop/);
+    }
+    expect(
+      ticketText({
+        action: 'approval.requested',
+        actor: 'closeloop:lifecycle',
+        reason: 'rotation awaits approval',
+        data: { requiredRole: 'approver', timeoutAt: '2026-11-04T09:00:00.000Z' },
+      }),
+    ).toBe(
+      'Waiting for a decision: the automated rotation needs approval by someone holding the "approver" role (it escalates on 2026-11-04 if nobody decides).',
+    );
+    expect(
+      ticketText({
+        action: 'sla.breached',
+        actor: 'closeloop:lifecycle',
+        data: { dueAt: '2026-11-08T09:00:00.000Z', escalatedTo: 'identity-programme' },
+      }),
+    ).toBe('Overdue: it was due 2026-11-08; escalated to identity-programme.');
+    expect(ticketText({ action: 'approval.granted', actor: 'bob', reason: 'rotate it tonight', data: {} })).toBe(
+      'Rotation approved by bob: rotate it tonight.',
+    );
   });
 });
