@@ -93,244 +93,285 @@ async function record(
   );
 }
 
-async function runOne(step: RotationStepName, state: RotationState, deps: RotationDeps): Promise<RotationState> {
-  const { store, clock, policy, control } = deps;
-  const id = state.findingId!;
-  const simulated = control.simulated;
-  const evidence = (kind: Evidence['kind'], ref: string, at: string): Evidence => ({
-    kind,
-    ref,
-    at,
-    recordedBy: ACTOR,
-    simulated,
-  });
-  const dryRunNote = simulated ? ' (dry run: simulated, not closing evidence)' : '';
-
-  switch (step) {
-    case 'plan': {
-      if (!state.findingId || !state.generation)
-        throw new RotationStepError('a remediation plan needs a finding id and generation');
-      const finding = await store.get(id);
-      if (!finding) throw new RotationStepError(`finding ${id} not found`);
-      const approved = state.lifecycle?.signal?.decision === 'approved';
-      const plan = await planRemediation(finding, approved, deps);
-      const { lifecycle: _read, ...rest } = state;
-      const base: RotationState = {
-        ...rest,
-        approved,
-        simulated,
-        plan,
-        rotationToken: rotationTokenFor(id, state.generation, state.lifecycleTaskToken),
-        checks: 0,
-        maxChecks: policy.rotation.maxChecks,
-        graceSeconds: policy.rotation.graceHours * HOUR_S,
-        deleteAfterSeconds: policy.rotation.deleteAfterDays * 24 * HOUR_S,
-      };
-      if (plan.action === 'rotate_secret' || plan.action === 'contain_key') {
-        await updateFinding(store, clock, id, (f) => ({
-          finding: { ...f, status: 'remediating' },
-          events: [
-            {
-              actor: ACTOR,
-              action: 'remediation.started',
-              from: f.status,
-              to: 'remediating',
-              reason: `${plan.reason}${dryRunNote}`,
-              data: { action: plan.action, simulated, ...(plan.secretName ? { secret: plan.secretName } : {}) },
-            },
-          ],
-        }));
-        return base;
-      }
-      const outcome: RemediationOutcome = {
-        remediation: plan.action === 'needs_approval' ? 'needs_approval' : 'not_configured',
-        reason: plan.reason,
-        simulated,
-      };
-      await updateFinding(store, clock, id, (f) => ({
-        finding: f,
-        events: [
-          {
-            actor: ACTOR,
-            action: plan.action === 'needs_approval' ? 'remediation.needs_approval' : 'remediation.unavailable',
-            reason: plan.reason,
-          },
-        ],
-      }));
-      return { ...base, outcome };
-    }
-
-    case 'start_rotation': {
-      const { secretArn } = requirePlan(state, 'rotate_secret');
-      await control.startRotation(secretArn!, state.rotationToken!);
-      return { ...state, checks: 0 };
-    }
-
-    case 'check_rotation': {
-      const { secretArn } = requirePlan(state, 'rotate_secret');
-      const progress = await control.rotationProgress(secretArn!, state.rotationToken!);
-      const checks = (state.checks ?? 0) + 1;
-      if (progress.status === 'failed')
-        return { ...state, checks, progress: 'failed', failedStep: `Secrets Manager ${progress.failedStep}` };
-      if (progress.status === 'pending' && checks >= (state.maxChecks ?? policy.rotation.maxChecks)) {
-        return {
-          ...state,
-          checks,
-          progress: 'timed_out',
-          failedStep: `CheckRotation (still AWSPENDING after ${checks} checks)`,
-        };
-      }
-      return { ...state, checks, progress: progress.status };
-    }
-
-    case 'deactivate_old_key': {
-      const { secretArn } = requirePlan(state, 'rotate_secret');
-      const old = await control.previousAccessKey(secretArn!);
-      if (!old) return state; // first rotation of a freshly imported secret: nothing rotated out
-      await control.deactivateAccessKey(old);
-      const ref = keyEvidenceRef(old);
-      await record(
-        state,
-        deps,
-        step,
-        {
-          action: 'key.deactivated',
-          evidenceRef: ref,
-          reason: `the rotated-out key of ${old.userName} is inactive after the ${policy.rotation.graceHours} h grace period${dryRunNote}`,
-        },
-        (at) => evidence('key_deactivated', ref, at),
-      );
-      return { ...state, oldKey: old };
-    }
-
-    case 'verify': {
-      const { secretArn, rotator } = requirePlan(state, 'rotate_secret');
-      const progress = await control.rotationProgress(secretArn!, state.rotationToken!);
-      if (progress.status !== 'succeeded')
-        throw new RotationStepError(`the new version is not AWSCURRENT (${progress.status})`);
-      if (rotator === 'iam_access_key' && state.oldKey) {
-        const status = await control.accessKeyStatus(state.oldKey);
-        if (status === 'Active') throw new RotationStepError(`the old key of ${state.oldKey.userName} is still active`);
-      }
-      return state;
-    }
-
-    case 'record_evidence': {
-      const { secretArn, secretName } = requirePlan(state, 'rotate_secret');
-      const ref = `${secretArn}#version:${state.rotationToken}`;
-      const reason = simulated
-        ? 'rotation simulated (dry run): not closing evidence'
-        : `rotated ${secretName}: a new AWSCURRENT version, the old one no longer current`;
-      await record(
-        state,
-        deps,
-        step,
-        {
-          action: state.findingId ? 'remediation.completed' : 'rotation.verified',
-          evidenceRef: ref,
-          reason,
-          data: { simulated, calls: state.calls ?? [] },
-        },
-        (at) => evidence('rotation_record', ref, at),
-        'verifying',
-      );
-      return {
-        ...state,
-        outcome: {
-          remediation: 'done',
-          reason: simulated ? 'rotation simulated (dry run)' : `rotated ${secretName}`,
-          simulated,
-        },
-      };
-    }
-
-    case 'delete_old_key': {
-      if (!state.oldKey) return state;
-      await control.deleteAccessKey(state.oldKey);
-      await record(state, deps, step, {
-        action: 'key.deleted',
-        evidenceRef: keyEvidenceRef(state.oldKey),
-        reason: `the rotated-out key of ${state.oldKey.userName} deleted ${policy.rotation.deleteAfterDays} days after deactivation${dryRunNote}`,
-      });
-      return state;
-    }
-
-    case 'contain_key': {
-      const plan = requirePlan(state, 'contain_key');
-      const finding = await store.get(id);
-      const key = finding ? await control.findLeakedAccessKey(finding) : undefined;
-      if (!key)
-        throw new RotationStepError(`the leaked key of ${plan.userName ?? 'its user'} is no longer in the account`);
-      await control.deactivateAccessKey(key);
-      const replacement = await control.createReplacementKey(key.userName, id);
-      const where = replacement
-        ? `a replacement key is in Secrets Manager secret ${replacement.name}`
-        : `no replacement created: ${key.userName} already has two access keys`;
-      await updateFinding(store, clock, id, (f, at) => ({
-        finding: {
-          ...f,
-          status: 'verifying',
-          evidence: [...f.evidence, evidence('key_deactivated', keyEvidenceRef(key), at)],
-        },
-        events: [
-          {
-            actor: ACTOR,
-            action: 'key.contained',
-            from: f.status,
-            to: 'verifying',
-            evidenceRef: keyEvidenceRef(key),
-            reason: `leaked key of ${key.userName} deactivated; ${where}; the owner moves its consumers to the new key${dryRunNote}`,
-            data: {
-              simulated,
-              ...(replacement ? { replacementSecret: replacement.secretArn } : {}),
-              calls: state.calls ?? [],
-            },
-          },
-        ],
-      }));
-      return {
-        ...state,
-        oldKey: key,
-        ...(replacement ? { replacementSecretArn: replacement.secretArn } : {}),
-        outcome: { remediation: 'done', reason: `leaked key deactivated; ${where}`, simulated },
-      };
-    }
-
-    case 'record_failure': {
-      const plan = state.plan;
-      const failedStep = state.failedStep ?? 'unknown step';
-      const cause = state.error?.Cause
-        ? describeCause(state.error.Cause)
-        : state.progress === 'failed'
-          ? 'the rotation Lambda reported a failure'
-          : '';
-      if (plan?.action === 'rotate_secret' && plan.secretArn && state.rotationToken && state.mode !== 'retire')
-        await control.abandonRotation(plan.secretArn, state.rotationToken);
-      const reason =
-        state.mode === 'retire'
-          ? `retiring the rotated-out key failed at ${failedStep}${cause ? `: ${cause}` : ''}; escalated to ${policy.escalationContact}`
-          : `rotation failed at ${failedStep}${cause ? `: ${cause}` : ''}; the secret stays on its previous AWSCURRENT version; escalated to ${policy.escalationContact}; the owner fixes it`;
-      const data = { failedStep, escalatedTo: policy.escalationContact };
-      if (state.findingId) {
-        await updateFinding(store, clock, id, (f) => ({
-          finding: { ...f, status: f.status === 'remediating' ? 'open' : f.status },
-          events: [
-            {
-              actor: ACTOR,
-              action: 'remediation.failed',
-              ...(f.status === 'remediating' ? { from: 'remediating', to: 'open' } : {}),
-              reason,
-              data,
-            },
-          ],
-        }));
-      } else {
-        await record(state, deps, step, { action: 'rotation.failed', reason, data });
-      }
-      return { ...state, outcome: { remediation: 'failed', reason, failedStep, simulated } };
-    }
-  }
+/** What one rotation step gets, with the helpers every step shares. */
+interface StepInput {
+  state: RotationState;
+  deps: RotationDeps;
+  step: RotationStepName;
+  /** Evidence recorded by this step, marked simulated in a dry run. */
+  evidence(kind: Evidence['kind'], ref: string, at: string): Evidence;
+  /** Appended to what a dry run records. */
+  dryRunNote: string;
 }
+type Step = (input: StepInput) => Promise<RotationState>;
+
+async function runOne(step: RotationStepName, state: RotationState, deps: RotationDeps): Promise<RotationState> {
+  const simulated = deps.control.simulated;
+  return STEPS[step]({
+    state,
+    deps,
+    step,
+    evidence: (kind, ref, at) => ({ kind, ref, at, recordedBy: ACTOR, simulated }),
+    dryRunNote: simulated ? ' (dry run: simulated, not closing evidence)' : '',
+  });
+}
+
+/** Finds what can fix the finding (a managed secret, a leaked IAM key) and checks the policy or the approval. */
+const plan: Step = async ({ state, deps, dryRunNote }) => {
+  const { store, clock, policy, control } = deps;
+  const simulated = control.simulated;
+  if (!state.findingId || !state.generation)
+    throw new RotationStepError('a remediation plan needs a finding id and generation');
+  const id = state.findingId;
+  const finding = await store.get(id);
+  if (!finding) throw new RotationStepError(`finding ${id} not found`);
+  const approved = state.lifecycle?.signal?.decision === 'approved';
+  const planned = await planRemediation(finding, approved, deps);
+  const { lifecycle: _read, ...rest } = state;
+  const base: RotationState = {
+    ...rest,
+    approved,
+    simulated,
+    plan: planned,
+    rotationToken: rotationTokenFor(id, state.generation, state.lifecycleTaskToken),
+    checks: 0,
+    maxChecks: policy.rotation.maxChecks,
+    graceSeconds: policy.rotation.graceHours * HOUR_S,
+    deleteAfterSeconds: policy.rotation.deleteAfterDays * 24 * HOUR_S,
+  };
+  if (planned.action === 'rotate_secret' || planned.action === 'contain_key') {
+    await updateFinding(store, clock, id, (f) => ({
+      finding: { ...f, status: 'remediating' },
+      events: [
+        {
+          actor: ACTOR,
+          action: 'remediation.started',
+          from: f.status,
+          to: 'remediating',
+          reason: `${planned.reason}${dryRunNote}`,
+          data: { action: planned.action, simulated, ...(planned.secretName ? { secret: planned.secretName } : {}) },
+        },
+      ],
+    }));
+    return base;
+  }
+  const outcome: RemediationOutcome = {
+    remediation: planned.action === 'needs_approval' ? 'needs_approval' : 'not_configured',
+    reason: planned.reason,
+    simulated,
+  };
+  await updateFinding(store, clock, id, (f) => ({
+    finding: f,
+    events: [
+      {
+        actor: ACTOR,
+        action: planned.action === 'needs_approval' ? 'remediation.needs_approval' : 'remediation.unavailable',
+        reason: planned.reason,
+      },
+    ],
+  }));
+  return { ...base, outcome };
+};
+
+/** RotateSecret with the token derived from the finding: a retry joins the same rotation. */
+const startRotation: Step = async ({ state, deps }) => {
+  const { secretArn } = requirePlan(state, 'rotate_secret');
+  await deps.control.startRotation(secretArn!, state.rotationToken!);
+  return { ...state, checks: 0 };
+};
+
+/** Is the new version AWSCURRENT, still AWSPENDING, or failed? Bounded by `maxChecks`. */
+const checkRotation: Step = async ({ state, deps }) => {
+  const { secretArn } = requirePlan(state, 'rotate_secret');
+  const progress = await deps.control.rotationProgress(secretArn!, state.rotationToken!);
+  const checks = (state.checks ?? 0) + 1;
+  if (progress.status === 'failed')
+    return { ...state, checks, progress: 'failed', failedStep: `Secrets Manager ${progress.failedStep}` };
+  if (progress.status === 'pending' && checks >= (state.maxChecks ?? deps.policy.rotation.maxChecks)) {
+    return {
+      ...state,
+      checks,
+      progress: 'timed_out',
+      failedStep: `CheckRotation (still AWSPENDING after ${checks} checks)`,
+    };
+  }
+  return { ...state, checks, progress: progress.status };
+};
+
+/** Deactivates the rotated-out key; evidence key_deactivated. */
+const deactivateOldKey: Step = async (input) => {
+  const { state, deps, dryRunNote } = input;
+  const { secretArn } = requirePlan(state, 'rotate_secret');
+  const old = await deps.control.previousAccessKey(secretArn!);
+  if (!old) return state; // first rotation of a freshly imported secret: nothing rotated out
+  await deps.control.deactivateAccessKey(old);
+  const ref = keyEvidenceRef(old);
+  await record(
+    state,
+    deps,
+    input.step,
+    {
+      action: 'key.deactivated',
+      evidenceRef: ref,
+      reason: `the rotated-out key of ${old.userName} is inactive after the ${deps.policy.rotation.graceHours} h grace period${dryRunNote}`,
+    },
+    (at) => input.evidence('key_deactivated', ref, at),
+  );
+  return { ...state, oldKey: old };
+};
+
+/** A new AWSCURRENT version; the old key inactive. */
+const verify: Step = async ({ state, deps }) => {
+  const { secretArn, rotator } = requirePlan(state, 'rotate_secret');
+  const progress = await deps.control.rotationProgress(secretArn!, state.rotationToken!);
+  if (progress.status !== 'succeeded')
+    throw new RotationStepError(`the new version is not AWSCURRENT (${progress.status})`);
+  if (rotator === 'iam_access_key' && state.oldKey) {
+    const status = await deps.control.accessKeyStatus(state.oldKey);
+    if (status === 'Active') throw new RotationStepError(`the old key of ${state.oldKey.userName} is still active`);
+  }
+  return state;
+};
+
+/** Evidence rotation_record on the finding (or the managed secret's record) and an audit event. */
+const recordEvidence: Step = async (input) => {
+  const { state, deps } = input;
+  const simulated = deps.control.simulated;
+  const { secretArn, secretName } = requirePlan(state, 'rotate_secret');
+  const ref = `${secretArn}#version:${state.rotationToken}`;
+  const reason = simulated
+    ? 'rotation simulated (dry run): not closing evidence'
+    : `rotated ${secretName}: a new AWSCURRENT version, the old one no longer current`;
+  await record(
+    state,
+    deps,
+    input.step,
+    {
+      action: state.findingId ? 'remediation.completed' : 'rotation.verified',
+      evidenceRef: ref,
+      reason,
+      data: { simulated, calls: state.calls ?? [] },
+    },
+    (at) => input.evidence('rotation_record', ref, at),
+    'verifying',
+  );
+  return {
+    ...state,
+    outcome: {
+      remediation: 'done',
+      reason: simulated ? 'rotation simulated (dry run)' : `rotated ${secretName}`,
+      simulated,
+    },
+  };
+};
+
+/** Deletes the deactivated key, `deleteAfterDays` later; an audit event. */
+const deleteOldKey: Step = async ({ state, deps, step, dryRunNote }) => {
+  if (!state.oldKey) return state;
+  await deps.control.deleteAccessKey(state.oldKey);
+  await record(state, deps, step, {
+    action: 'key.deleted',
+    evidenceRef: keyEvidenceRef(state.oldKey),
+    reason: `the rotated-out key of ${state.oldKey.userName} deleted ${deps.policy.rotation.deleteAfterDays} days after deactivation${dryRunNote}`,
+  });
+  return state;
+};
+
+/** Deactivates the leaked key; a replacement key in a new secret; the owner is told where. */
+const containKey: Step = async (input) => {
+  const { state, deps, dryRunNote } = input;
+  const { store, clock, control } = deps;
+  const simulated = control.simulated;
+  const id = state.findingId!;
+  const planned = requirePlan(state, 'contain_key');
+  const finding = await store.get(id);
+  const key = finding ? await control.findLeakedAccessKey(finding) : undefined;
+  if (!key)
+    throw new RotationStepError(`the leaked key of ${planned.userName ?? 'its user'} is no longer in the account`);
+  await control.deactivateAccessKey(key);
+  const replacement = await control.createReplacementKey(key.userName, id);
+  const where = replacement
+    ? `a replacement key is in Secrets Manager secret ${replacement.name}`
+    : `no replacement created: ${key.userName} already has two access keys`;
+  await updateFinding(store, clock, id, (f, at) => ({
+    finding: {
+      ...f,
+      status: 'verifying',
+      evidence: [...f.evidence, input.evidence('key_deactivated', keyEvidenceRef(key), at)],
+    },
+    events: [
+      {
+        actor: ACTOR,
+        action: 'key.contained',
+        from: f.status,
+        to: 'verifying',
+        evidenceRef: keyEvidenceRef(key),
+        reason: `leaked key of ${key.userName} deactivated; ${where}; the owner moves its consumers to the new key${dryRunNote}`,
+        data: {
+          simulated,
+          ...(replacement ? { replacementSecret: replacement.secretArn } : {}),
+          calls: state.calls ?? [],
+        },
+      },
+    ],
+  }));
+  return {
+    ...state,
+    oldKey: key,
+    ...(replacement ? { replacementSecretArn: replacement.secretArn } : {}),
+    outcome: { remediation: 'done', reason: `leaked key deactivated; ${where}`, simulated },
+  };
+};
+
+/** AWSPENDING removed and the pending credential discarded (AWSCURRENT untouched); an escalation naming the step. */
+const recordFailure: Step = async ({ state, deps, step }) => {
+  const { store, clock, policy, control } = deps;
+  const simulated = control.simulated;
+  const planned = state.plan;
+  const failedStep = state.failedStep ?? 'unknown step';
+  const cause = state.error?.Cause
+    ? describeCause(state.error.Cause)
+    : state.progress === 'failed'
+      ? 'the rotation Lambda reported a failure'
+      : '';
+  if (planned?.action === 'rotate_secret' && planned.secretArn && state.rotationToken && state.mode !== 'retire')
+    await control.abandonRotation(planned.secretArn, state.rotationToken);
+  const reason =
+    state.mode === 'retire'
+      ? `retiring the rotated-out key failed at ${failedStep}${cause ? `: ${cause}` : ''}; escalated to ${policy.escalationContact}`
+      : `rotation failed at ${failedStep}${cause ? `: ${cause}` : ''}; the secret stays on its previous AWSCURRENT version; escalated to ${policy.escalationContact}; the owner fixes it`;
+  const data = { failedStep, escalatedTo: policy.escalationContact };
+  if (state.findingId) {
+    await updateFinding(store, clock, state.findingId, (f) => ({
+      finding: { ...f, status: f.status === 'remediating' ? 'open' : f.status },
+      events: [
+        {
+          actor: ACTOR,
+          action: 'remediation.failed',
+          ...(f.status === 'remediating' ? { from: 'remediating', to: 'open' } : {}),
+          reason,
+          data,
+        },
+      ],
+    }));
+  } else {
+    await record(state, deps, step, { action: 'rotation.failed', reason, data });
+  }
+  return { ...state, outcome: { remediation: 'failed', reason, failedStep, simulated } };
+};
+
+/** The step table: one function per Task state of statemachines/secret-rotation.asl.json. */
+const STEPS: Readonly<Record<RotationStepName, Step>> = {
+  plan,
+  start_rotation: startRotation,
+  check_rotation: checkRotation,
+  deactivate_old_key: deactivateOldKey,
+  verify,
+  record_evidence: recordEvidence,
+  delete_old_key: deleteOldKey,
+  contain_key: containKey,
+  record_failure: recordFailure,
+};
 
 async function planRemediation(finding: Finding, approved: boolean, deps: RotationDeps): Promise<RemediationPlan> {
   const { control, policy } = deps;
