@@ -7,6 +7,7 @@ import { isPreAuthorized, type Policy } from '../policy/policy';
 import { redactText } from '../shared/redaction';
 import type { FindingStore } from '../finding/ports';
 import {
+  quarantinePolicyArn,
   rotationTokenFor,
   type RemediationOutcome,
   type RemediationPlan,
@@ -136,7 +137,9 @@ const plan: Step = async ({ state, deps, dryRunNote }) => {
     rotationToken: rotationTokenFor(id, state.generation, state.lifecycleTaskToken),
     checks: 0,
     maxChecks: policy.rotation.maxChecks,
-    graceSeconds: policy.rotation.graceHours * HOUR_S,
+    // The credential of a finding was exposed: its old key gets no grace period (that is for
+    // scheduled rotations of keys nobody saw, the `retire` mode).
+    graceSeconds: 0,
     deleteAfterSeconds: policy.rotation.deleteAfterDays * 24 * HOUR_S,
   };
   if (planned.action === 'rotate_secret' || planned.action === 'contain_key') {
@@ -198,26 +201,82 @@ const checkRotation: Step = async ({ state, deps }) => {
   return { ...state, checks, progress: progress.status };
 };
 
-/** Deactivates the rotated-out key; evidence key_deactivated. */
-const deactivateOldKey: Step = async (input) => {
+/**
+ * Contains the leaked key a managed secret holds before rotating it (policy `rotation.containment`):
+ * deactivated at once (evidence key_deactivated), or its user quarantined with AWS's managed policy
+ * until the rotation has replaced it.
+ */
+const containExposedKey: Step = async (input) => {
   const { state, deps, dryRunNote } = input;
-  const { secretArn } = requirePlan(state, 'rotate_secret');
-  const old = await deps.control.previousAccessKey(secretArn!);
-  if (!old) return state; // first rotation of a freshly imported secret: nothing rotated out
-  await deps.control.deactivateAccessKey(old);
-  const ref = keyEvidenceRef(old);
+  const { secretArn, secretName } = requirePlan(state, 'rotate_secret');
+  const key = await deps.control.currentAccessKey(secretArn!);
+  if (!key) throw new RotationStepError(`${secretName ?? secretArn} holds no IAM access key`);
+  const ref = keyEvidenceRef(key);
+  if (deps.policy.rotation.containment === 'quarantine') {
+    await deps.control.quarantineUser(key.userName);
+    await record(state, deps, input.step, {
+      action: 'key.quarantined',
+      evidenceRef: ref,
+      reason: `the leaked key of ${key.userName} is contained: ${quarantinePolicyArn().split('/').pop()} attached to ${key.userName} until the rotation of ${secretName} has replaced the key, then the key is deactivated${dryRunNote}`,
+      data: { userName: key.userName, policy: 'AWSCompromisedKeyQuarantineV3' },
+    });
+    return { ...state, contained: { ...key, how: 'quarantined' } };
+  }
+  await deps.control.deactivateAccessKey(key);
   await record(
     state,
     deps,
     input.step,
     {
-      action: 'key.deactivated',
+      action: 'key.contained',
       evidenceRef: ref,
-      reason: `the rotated-out key of ${old.userName} is inactive after the ${deps.policy.rotation.graceHours} h grace period${dryRunNote}`,
+      reason: `the leaked key of ${key.userName} is deactivated before the rotation of ${secretName} replaces it${dryRunNote}`,
+      data: { userName: key.userName, how: 'deactivated' },
     },
     (at) => input.evidence('key_deactivated', ref, at),
   );
-  return { ...state, oldKey: old };
+  return { ...state, contained: { ...key, how: 'deactivated' } };
+};
+
+/**
+ * Deactivates the rotated-out key (evidence key_deactivated): after a scheduled rotation, when its
+ * grace period is over; after a leaked key's rotation, at once. A leaked key containment already
+ * deactivated needs nothing more; one it quarantined is deactivated now and its user's quarantine
+ * lifted (the new key belongs to the same user).
+ */
+const deactivateOldKey: Step = async (input) => {
+  const { state, deps, dryRunNote } = input;
+  const { secretArn } = requirePlan(state, 'rotate_secret');
+  const old = await deps.control.previousAccessKey(secretArn!);
+  const contained = state.contained;
+  if (old && !(contained?.how === 'deactivated' && contained.keyRef === old.keyRef)) {
+    await deps.control.deactivateAccessKey(old);
+    const ref = keyEvidenceRef(old);
+    const when =
+      state.mode === 'retire'
+        ? `after the ${deps.policy.rotation.graceHours} h grace period`
+        : 'at once: it was exposed, so it gets no grace period';
+    await record(
+      state,
+      deps,
+      input.step,
+      {
+        action: 'key.deactivated',
+        evidenceRef: ref,
+        reason: `the rotated-out key of ${old.userName} is inactive ${when}${dryRunNote}`,
+      },
+      (at) => input.evidence('key_deactivated', ref, at),
+    );
+  }
+  if (contained?.how === 'quarantined') {
+    await deps.control.liftQuarantine(contained.userName);
+    await record(state, deps, input.step, {
+      action: 'key.quarantine_lifted',
+      reason: `the leaked key of ${contained.userName} is replaced and inactive: the quarantine policy is detached from ${contained.userName}${dryRunNote}`,
+      data: { userName: contained.userName },
+    });
+  }
+  return old ? { ...state, oldKey: old } : state; // no old key: a freshly imported secret's first rotation
 };
 
 /** A new AWSCURRENT version; the old key inactive. */
@@ -284,8 +343,16 @@ const containKey: Step = async (input) => {
   const simulated = control.simulated;
   const id = state.findingId!;
   const planned = requirePlan(state, 'contain_key');
-  const finding = await store.get(id);
-  const key = finding ? await control.findLeakedAccessKey(finding) : undefined;
+  // The plan found it (user and key HMAC): no second search through every user of the account.
+  const finding = planned.keyRef ? undefined : await store.get(id);
+  const key =
+    planned.userName && planned.keyRef
+      ? (await control.accessKeyStatus({ userName: planned.userName, keyRef: planned.keyRef })) === 'deleted'
+        ? undefined
+        : { userName: planned.userName, keyRef: planned.keyRef }
+      : finding
+        ? await control.findLeakedAccessKey(finding)
+        : undefined;
   if (!key)
     throw new RotationStepError(`the leaked key of ${planned.userName ?? 'its user'} is no longer in the account`);
   await control.deactivateAccessKey(key);
@@ -336,10 +403,16 @@ const recordFailure: Step = async ({ state, deps, step }) => {
       : '';
   if (planned?.action === 'rotate_secret' && planned.secretArn && state.rotationToken && state.mode !== 'retire')
     await control.abandonRotation(planned.secretArn, state.rotationToken);
+  const contained =
+    state.contained?.how === 'quarantined'
+      ? `; the leaked key stays contained (${state.contained.userName} keeps the quarantine policy until the key is replaced)`
+      : state.contained?.how === 'deactivated'
+        ? '; the leaked key stays deactivated'
+        : '';
   const reason =
     state.mode === 'retire'
       ? `retiring the rotated-out key failed at ${failedStep}${cause ? `: ${cause}` : ''}; escalated to ${policy.escalationContact}`
-      : `rotation failed at ${failedStep}${cause ? `: ${cause}` : ''}; the secret stays on its previous AWSCURRENT version; escalated to ${policy.escalationContact}; the owner fixes it`;
+      : `rotation failed at ${failedStep}${cause ? `: ${cause}` : ''}; the secret stays on its previous AWSCURRENT version${contained}; escalated to ${policy.escalationContact}; the owner fixes it`;
   const data = { failedStep, escalatedTo: policy.escalationContact };
   if (state.findingId) {
     await updateFinding(store, clock, state.findingId, (f) => ({
@@ -370,6 +443,7 @@ const STEPS: Readonly<Record<RotationStepName, Step>> = {
   record_evidence: recordEvidence,
   delete_old_key: deleteOldKey,
   contain_key: containKey,
+  contain_exposed_key: containExposedKey,
   record_failure: recordFailure,
 };
 
@@ -377,12 +451,18 @@ async function planRemediation(finding: Finding, approved: boolean, deps: Rotati
   const { control, policy } = deps;
   const managed = await control.findManagedSecret(finding);
   if (managed) {
+    // A leaked IAM key is contained before the rotation replaces it; other credentials only the rotation can replace.
+    const containFirst = managed.rotator === 'iam_access_key';
+    const containment = policy.rotation.containment === 'quarantine' ? 'quarantine its user' : 'deactivate it';
     const plan: RemediationPlan = {
       action: 'rotate_secret',
-      reason: `rotate ${managed.name} (${managed.rotator.replace(/_/g, ' ')})`,
+      reason: containFirst
+        ? `contain the leaked key (${containment}), then rotate ${managed.name} (${managed.rotator.replace(/_/g, ' ')})`
+        : `rotate ${managed.name} (${managed.rotator.replace(/_/g, ' ')})`,
       secretArn: managed.secretArn,
       secretName: managed.name,
       rotator: managed.rotator,
+      ...(containFirst ? { containFirst } : {}),
     };
     if (approved || isPreAuthorized('rotate', finding, policy)) return plan;
     return {
@@ -398,6 +478,7 @@ async function planRemediation(finding: Finding, approved: boolean, deps: Rotati
         action: 'contain_key',
         reason: `deactivate the leaked key of ${key.userName} and store a replacement in a new secret`,
         userName: key.userName,
+        keyRef: key.keyRef,
       };
       if (approved || isPreAuthorized('deactivate_key', finding, policy)) return plan;
       return {

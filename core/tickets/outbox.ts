@@ -43,6 +43,8 @@ export const TICKET_OPS: Readonly<Record<AuditAction, TicketOp | null>> = {
   'remediation.completed': 'comment',
   'remediation.failed': 'comment',
   'key.contained': 'comment',
+  'key.quarantined': 'comment',
+  'key.quarantine_lifted': 'comment',
   'key.deactivated': 'comment',
   'key.deleted': null,
   'rotation.succeeded': null,
