@@ -10,6 +10,9 @@ import { forLocalRunner, readLifecycleDefinition, type AslDefinition } from './l
 /** A claimed lifecycle that has not parked for this long is taken to have stopped with its hub. */
 export const STALLED_AFTER_MS = 5 * 60 * 1000;
 
+/** Lifecycles run at once by default: enough to keep DynamoDB Local busy, few enough for a laptop. */
+export const DEFAULT_CONCURRENCY = 8;
+
 const RUNNING_STATUSES: ReadonlySet<Finding['status']> = new Set(['open', 'reopened', 'remediating', 'verifying']);
 
 function isStalled(f: Finding, stalledAfterMs: number): boolean {
@@ -46,12 +49,17 @@ export interface LocalRun {
  * `resumeAt`. So nothing waits in memory, and a restart loses nothing.
  */
 export class LocalLifecycleRunner implements LifecycleLauncher<LocalRun> {
-  readonly runtime = 'local_runner' as const;
+  /** Independent lifecycles run side by side: each touches only its own finding's items. */
+  readonly concurrency: number;
   private readonly definition: AslDefinition;
   /** Locally the exception's expiry is a timer fired by `tick`, not an in-process Wait. */
   private readonly parkAfter: ReadonlySet<string>;
 
-  constructor(private readonly deps: LifecycleDeps & { remediation: RemediationPort }) {
+  constructor(
+    private readonly deps: LifecycleDeps & { remediation: RemediationPort },
+    options: { concurrency?: number } = {},
+  ) {
+    this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
     this.definition = forLocalRunner(readLifecycleDefinition());
     this.parkAfter = new Set([
       ...Object.entries(this.definition.States)

@@ -2,6 +2,7 @@ import type { AxiosInstance } from 'axios';
 import type { Clock } from '@core/shared/clock';
 import type { SecretHasher } from '@core/finding/identity';
 import { addSummary, emptySummary, ingestRecords, type IngestSummary } from '@core/ingest/ingest';
+import type { LifecycleLauncher } from '@core/lifecycle/ports';
 import type { FindingStore } from '@core/finding/ports';
 import type { CursorStore } from '@core/ingest/ports';
 import { linkPages, type RetryPolicy } from '../http/retrying-http';
@@ -17,6 +18,8 @@ export interface PullDeps {
   clock: Clock;
   hasher: SecretHasher;
   retry?: RetryPolicy;
+  /** Starts each new finding's lifecycle right after its commit (else the sweep does). */
+  launcher?: LifecycleLauncher;
 }
 
 /**
@@ -56,6 +59,7 @@ async function pullNewestFirst<T>(
         clock: deps.clock,
         reportName: `${spec.connector}:${spec.scope}`,
         format: spec.format,
+        ...(deps.launcher ? { launcher: deps.launcher } : {}),
       }),
     );
     for (const item of fresh) {

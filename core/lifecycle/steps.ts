@@ -1,14 +1,15 @@
 import type { AuditEventDraft } from '../audit/chain';
 import type { Clock } from '../shared/clock';
 import { FindingNotFoundError, RefusedError } from '../shared/errors';
-import type { Finding, NhiType } from '../finding/model';
+import type { Finding, Lifecycle, NhiType, WaitState } from '../finding/model';
 import { resolveOwner } from '../policy/ownership';
 import type { OwnerDirectory, ResourceTags } from '../policy/ports';
-import { dueDateFor, evidenceRequired, isPreAuthorized, type Policy } from '../policy/policy';
+import { dueDateFor, evidenceRequired, type Policy } from '../policy/policy';
 import type { FindingStore } from '../finding/ports';
 import { executionName, type LifecycleState } from './state';
 import { updateFinding } from '../finding/update';
 import { DAY_MS } from '@core/shared/clock';
+import { dueDateOf, escalate, slaStart } from './timers';
 
 /** Everything a step needs; built once per Lambda environment or local hub. */
 export interface LifecycleDeps {
@@ -23,9 +24,7 @@ export const STEP_NAMES = [
   'triage',
   'decide',
   'await_approval',
-  'approval_timeout',
   'await_owner_fix',
-  'sla_breach',
   'await_exception_approval',
   'accept_risk',
   'revalidate',
@@ -39,8 +38,12 @@ export type StepName = (typeof STEP_NAMES)[number];
 
 const ACTOR = 'closeloop:lifecycle';
 type EventDraft = Omit<AuditEventDraft, 'at'>;
-/** Credential types an automated rotation can fix; the rest go to their owner. */
-const ROTATABLE: ReadonlySet<NhiType> = new Set([
+/**
+ * Credential types an automated remediation may fix: the rotation machine plans it first (which
+ * managed secret or IAM key holds it, and whether the policy pre-authorizes that action), and an
+ * approval is asked only for an action that can run. The rest go to their owner at once.
+ */
+const REMEDIABLE: ReadonlySet<NhiType> = new Set([
   'cloud_access_key',
   'api_key',
   'database_credential',
@@ -49,8 +52,7 @@ const ROTATABLE: ReadonlySet<NhiType> = new Set([
 ]);
 /** Step Functions executions live at most a year; longer waits continue in a new execution. */
 const MAX_WAIT_IN_ONE_EXECUTION_MS = 300 * DAY_MS;
-
-const secondsUntil = (iso: string, now: Date) => Math.max(1, Math.ceil((Date.parse(iso) - now.getTime()) / 1000));
+const HOUR_MS = 3600 * 1000;
 
 /** What one step gets: the execution's state, the deps, and (in a token wait) the task token. */
 interface StepInput {
@@ -63,7 +65,9 @@ type Step = (input: StepInput) => Promise<LifecycleState>;
 /**
  * Runs one lifecycle step: the Task states of statemachines/finding-lifecycle.asl.json. The
  * same function serves the Lambda and the local runner. Waiting steps record the wait (and
- * the task token on AWS) and return; the execution then waits for a signal.
+ * the task token on AWS) and return; the execution then waits for a signal. Timers (SLA and
+ * approval escalations, exception ends) are kept on the finding and fired by the hub's sweep
+ * (core/lifecycle/timers.ts), so the deadline runs in every wait, whatever the execution does.
  */
 export async function runStep(
   step: StepName,
@@ -74,7 +78,10 @@ export async function runStep(
   return STEPS[step]({ state, deps, ...(taskToken ? { taskToken } : {}) });
 }
 
-/** Owner (CMDB → tags → mapping → unowned queue) and due date. */
+/**
+ * Owner (CMDB → tags → mapping → unowned queue) and due date: the SLA counts from the hub's first
+ * sight of the finding (or its reopening), not from triage, so a late triage is overdue at once.
+ */
 const triage: Step = async ({ state, deps }) => {
   const { store, clock, policy } = deps;
   const id = state.findingId;
@@ -84,8 +91,8 @@ const triage: Step = async ({ state, deps }) => {
     ...(deps.directory ? { directory: deps.directory } : {}),
     ...(deps.tags ? { tags: deps.tags } : {}),
   });
-  const finding = await updateFinding(store, clock, id, (f, at) => {
-    const dueAt = dueDateFor(f.severity, new Date(at), policy).toISOString();
+  await updateFinding(store, clock, id, (f, at) => {
+    const dueAt = dueDateOf(f, policy);
     const events: EventDraft[] = [
       {
         actor: ACTOR,
@@ -98,8 +105,8 @@ const triage: Step = async ({ state, deps }) => {
         actor: ACTOR,
         action: 'sla.started',
         to: dueAt,
-        reason: `${f.severity}: ${policy.slaDays[f.severity]} days`,
-        data: { dueAt },
+        reason: `${f.severity}: ${policy.slaDays[f.severity]} days from ${f.reopenedAt ? 'its reopening' : 'first seen'} ${slaStart(f)}`,
+        data: { dueAt, from: slaStart(f) },
       },
       ...(resolution.unresolved
         ? [
@@ -112,41 +119,34 @@ const triage: Step = async ({ state, deps }) => {
           ]
         : []),
     ];
-    return {
-      finding: {
-        ...f,
-        owner: resolution.owner,
-        ownerVia: resolution.via,
-        dueAt,
-        lifecycle: { ...f.lifecycle, startedGeneration: state.generation, triagedGeneration: state.generation },
+    const triaged: Finding = {
+      ...f,
+      owner: resolution.owner,
+      ownerVia: resolution.via,
+      dueAt,
+      lifecycle: {
+        ...f.lifecycle,
+        startedGeneration: state.generation,
+        triagedGeneration: state.generation,
+        lastEscalatedAt: undefined,
       },
-      events,
     };
+    // Overdue already (a lifecycle that started late): the breach is recorded now.
+    const escalated = escalate(triaged, at, policy);
+    return { finding: escalated.finding, events: [...events, ...escalated.events] };
   });
-  return {
-    ...state,
-    approvalTimeoutSeconds: policy.approvalTimeoutHours * 3600,
-    ownerFixTimeoutSeconds: secondsUntil(finding.dueAt!, clock.now()),
-  };
+  return state;
 };
 
-/** Pre-authorized remediation, approval, or owner fix, from policy. */
+/** A remediable credential goes to the rotation machine's plan; anything else to its owner. */
 const decide: Step = async ({ state, deps }) => {
-  const { store, clock, policy } = deps;
+  const { store, clock } = deps;
   const f = await mustGet(store, state.findingId);
-  const rotatable = ROTATABLE.has(f.nhiType);
-  // The rotation machine's plan checks again which action it is (rotate a managed secret, or
-  // deactivate an unmanaged leaked key) and asks for an approval when that one is not pre-authorized.
-  const preAuthorized =
-    isPreAuthorized('rotate', f, policy) ||
-    (f.nhiType === 'cloud_access_key' && isPreAuthorized('deactivate_key', f, policy));
-  const route = rotatable && preAuthorized ? 'auto_remediate' : rotatable ? 'approval' : 'owner_fix';
+  const route = REMEDIABLE.has(f.nhiType) ? 'auto_remediate' : 'owner_fix';
   const reason =
     route === 'auto_remediate'
-      ? 'policy pre-authorizes rotation'
-      : route === 'approval'
-        ? `rotation needs a ${policy.approverRoles[f.severity]} approval`
-        : `${f.nhiType.replace('_', ' ')} is fixed by its owner`;
+      ? `plan a remediation: which managed secret or IAM key holds this ${f.nhiType.replace(/_/g, ' ')}, and whether the policy pre-authorizes that action`
+      : `${f.nhiType.replace(/_/g, ' ')} is fixed by its owner`;
   await updateFinding(store, clock, state.findingId, (current) => ({
     finding: current,
     events: [{ actor: ACTOR, action: 'decision.made', to: route, reason }],
@@ -154,121 +154,101 @@ const decide: Step = async ({ state, deps }) => {
   return { ...state, route };
 };
 
+/**
+ * The finding's lifecycle as it enters `wait`: the wait, the task token (AWS), and its next timer;
+ * whatever is already due fires now. An approver's wait escalates `approvalTimeoutHours` after it
+ * was first asked for (a remediation approval turning into an exception decision keeps its clock).
+ */
+function enterWait(
+  f: Finding,
+  wait: WaitState,
+  at: string,
+  policy: Policy,
+  taskToken: string | undefined,
+): { finding: Finding; events: EventDraft[]; entering: boolean } {
+  const from = f.lifecycle?.waitingAt;
+  const asksApprover = wait === 'AwaitApproval' || wait === 'AwaitExceptionApproval';
+  const keepsApprovalClock =
+    asksApprover && (from === wait || (from === 'AwaitApproval' && wait === 'AwaitExceptionApproval'));
+  const lifecycle: Lifecycle = {
+    ...f.lifecycle!,
+    waitingAt: wait,
+    approvalDueAt: !asksApprover
+      ? undefined
+      : keepsApprovalClock && f.lifecycle?.approvalDueAt
+        ? f.lifecycle.approvalDueAt
+        : new Date(Date.parse(at) + policy.approvalTimeoutHours * HOUR_MS).toISOString(),
+    ...(taskToken ? { taskToken } : {}),
+  };
+  const { finding, events } = escalate({ ...f, lifecycle }, at, policy);
+  return { finding, events, entering: from !== wait };
+}
+
+/** Waits for an approver to decide the remediation the plan found (and, meanwhile, any exception the owner asks for). */
 const awaitApproval: Step = async ({ state, deps, taskToken }) => {
   const { store, clock, policy } = deps;
   const id = state.findingId;
   await updateFinding(store, clock, id, (f, at) => {
-    const timerAt = new Date(Date.parse(at) + policy.approvalTimeoutHours * 3600 * 1000).toISOString();
-    const already = f.lifecycle?.waitingAt === 'AwaitApproval';
-    const lifecycle = {
-      ...f.lifecycle!,
-      waitingAt: 'AwaitApproval' as const,
-      timerAt,
-      timerKind: 'approval_timeout' as const,
-      ...(taskToken ? { taskToken } : {}),
-    };
-    if (already) return { finding: { ...f, lifecycle }, events: [] };
+    const waiting = enterWait({ ...f, status: 'awaiting_approval' }, 'AwaitApproval', at, policy, taskToken);
+    const role = policy.approverRoles[f.severity];
+    const what = state.rotation?.reason ?? `the remediation of ${id}`;
     return {
-      finding: { ...f, status: 'awaiting_approval', lifecycle },
+      finding: waiting.finding,
       events: [
-        {
-          actor: ACTOR,
-          action: 'approval.requested',
-          from: f.status,
-          to: 'awaiting_approval',
-          reason: `rotation of ${id} awaits a ${policy.approverRoles[f.severity]}`,
-          data: { requiredRole: policy.approverRoles[f.severity], timeoutAt: timerAt },
-        },
+        ...(waiting.entering
+          ? [
+              {
+                actor: ACTOR,
+                action: 'approval.requested' as const,
+                from: f.status,
+                to: 'awaiting_approval',
+                reason: `${what}: awaits a ${role} approval (or an exception the owner may request meanwhile)`,
+                data: { requiredRole: role, timeoutAt: waiting.finding.lifecycle!.approvalDueAt },
+              },
+            ]
+          : []),
+        ...waiting.events,
       ],
     };
   });
   return state;
 };
 
-const approvalTimeout: Step = async ({ state, deps }) => {
-  const { store, clock, policy } = deps;
-  await updateFinding(store, clock, state.findingId, (f) => ({
-    finding: f,
-    events: [
-      {
-        actor: ACTOR,
-        action: 'approval.timed_out',
-        reason: `no decision within ${policy.approvalTimeoutHours} hours; escalated to ${policy.escalationContact}`,
-        data: { escalatedTo: policy.escalationContact },
-      },
-    ],
-  }));
-  return state;
-};
-
+/** Waits for the owner's fix (ticket, CLI, API, clean re-scan), an exception request or a false-positive approval. */
 const awaitOwnerFix: Step = async ({ state, deps, taskToken }) => {
   const { store, clock, policy } = deps;
-  const f = await updateFinding(store, clock, state.findingId, (current, at) => {
-    const overdue = !current.dueAt || Date.parse(current.dueAt) <= Date.parse(at);
-    const timerAt = overdue
-      ? new Date(Date.parse(at) + policy.escalationCadenceDays * DAY_MS).toISOString()
-      : current.dueAt!;
+  await updateFinding(store, clock, state.findingId, (current, at) => {
     const status = current.status === 'reopened' ? 'reopened' : 'open';
-    const lifecycle = {
-      ...current.lifecycle!,
-      waitingAt: 'AwaitOwnerFix' as const,
-      timerAt,
-      timerKind: 'sla_breach' as const,
-      ...(taskToken ? { taskToken } : {}),
-    };
-    const entering = current.lifecycle?.waitingAt !== 'AwaitOwnerFix';
+    const waiting = enterWait({ ...current, status }, 'AwaitOwnerFix', at, policy, taskToken);
+    const why = state.rotation?.remediation === 'not_configured' ? ` (${state.rotation.reason})` : '';
     return {
-      finding: { ...current, status, lifecycle },
-      events: entering
-        ? [
-            {
-              actor: ACTOR,
-              action: 'remediation.assigned',
-              ...(current.status !== status ? { from: current.status } : {}),
-              to: status,
-              reason: `${current.owner ?? policy.unownedQueue} fixes it by ${current.dueAt ?? timerAt}`,
-            },
-          ]
-        : [],
-    };
-  });
-  return { ...state, ownerFixTimeoutSeconds: secondsUntil(f.lifecycle!.timerAt!, clock.now()) };
-};
-
-const slaBreach: Step = async ({ state, deps }) => {
-  const { store, clock, policy } = deps;
-  await updateFinding(store, clock, state.findingId, (f, at) => {
-    const first = !f.lifecycle?.lastEscalatedAt;
-    return {
-      finding: { ...f, lifecycle: { ...f.lifecycle!, lastEscalatedAt: at } },
+      finding: waiting.finding,
       events: [
-        {
-          actor: ACTOR,
-          action: first ? 'sla.breached' : 'sla.escalated',
-          reason: `${f.severity} finding due ${f.dueAt} is overdue; escalated to ${policy.escalationContact}, again every ${policy.escalationCadenceDays} days`,
-          data: { dueAt: f.dueAt, escalatedTo: policy.escalationContact, owner: f.owner },
-        },
+        ...(waiting.entering
+          ? [
+              {
+                actor: ACTOR,
+                action: 'remediation.assigned' as const,
+                ...(current.status !== status ? { from: current.status } : {}),
+                to: status,
+                reason: `${current.owner ?? policy.unownedQueue} fixes it by ${current.dueAt}${why}`,
+              },
+            ]
+          : []),
+        ...waiting.events,
       ],
     };
   });
-  return { ...state, ownerFixTimeoutSeconds: policy.escalationCadenceDays * 86400 };
+  return state;
 };
 
+/** An approver who is neither the requester nor the owner decides the exception; the SLA keeps running. */
 const awaitExceptionApproval: Step = async ({ state, deps, taskToken }) => {
-  const { store, clock } = deps;
-  await updateFinding(store, clock, state.findingId, (f) => ({
-    finding: {
-      ...f,
-      lifecycle: {
-        ...f.lifecycle!,
-        waitingAt: 'AwaitExceptionApproval',
-        timerAt: undefined,
-        timerKind: undefined,
-        ...(taskToken ? { taskToken } : {}),
-      },
-    },
-    events: [],
-  }));
+  const { store, clock, policy } = deps;
+  await updateFinding(store, clock, state.findingId, (f, at) => {
+    const waiting = enterWait(f, 'AwaitExceptionApproval', at, policy, taskToken);
+    return { finding: waiting.finding, events: waiting.events };
+  });
   return state;
 };
 
@@ -285,6 +265,7 @@ const acceptRisk: Step = async ({ state, deps }) => {
         lifecycle: {
           ...current.lifecycle!,
           waitingAt: 'ExceptionWait',
+          approvalDueAt: undefined,
           timerAt: current.exception.until,
           timerKind: 'exception_expiry',
         },
@@ -332,7 +313,7 @@ const revalidate: Step = async ({ state, deps }) => {
   return { ...state, exposed: !revoked };
 };
 
-/** Still exposed after its exception: reopened with a new due date. */
+/** Still exposed after its exception: reopened, its SLA clock restarted from the reopening. */
 const reopen: Step = async ({ state, deps }) => {
   const { store, clock, policy } = deps;
   await updateFinding(store, clock, state.findingId, (f, at) => {
@@ -342,14 +323,16 @@ const reopen: Step = async ({ state, deps }) => {
         ...f,
         status: 'reopened',
         dueAt,
+        reopenedAt: at,
         exception: undefined,
         ...(f.exception ? { expiredException: { ...f.exception, expiredAt: at } } : {}),
         lifecycle: {
           ...f.lifecycle!,
           waitingAt: undefined,
-          timerAt: undefined,
-          timerKind: undefined,
+          timerAt: dueAt,
+          timerKind: 'sla_breach',
           lastEscalatedAt: undefined,
+          approvalDueAt: undefined,
         },
       },
       events: [
@@ -452,9 +435,7 @@ const STEPS: Readonly<Record<StepName, Step>> = {
   triage,
   decide,
   await_approval: awaitApproval,
-  approval_timeout: approvalTimeout,
   await_owner_fix: awaitOwnerFix,
-  sla_breach: slaBreach,
   await_exception_approval: awaitExceptionApproval,
   accept_risk: acceptRisk,
   revalidate,
@@ -467,7 +448,14 @@ const STEPS: Readonly<Record<StepName, Step>> = {
 
 /** A finding's lifecycle once it has ended: no wait, no timer, no token. */
 function ended(f: Finding): Finding['lifecycle'] {
-  return { ...f.lifecycle!, waitingAt: undefined, timerAt: undefined, timerKind: undefined, taskToken: undefined };
+  return {
+    ...f.lifecycle!,
+    waitingAt: undefined,
+    timerAt: undefined,
+    timerKind: undefined,
+    taskToken: undefined,
+    approvalDueAt: undefined,
+  };
 }
 
 async function mustGet(store: FindingStore, id: string): Promise<Finding> {

@@ -228,7 +228,7 @@ describe('closeloop audit verify', () => {
     cli.run('ingest', reportFixture('trufflehog-git.jsonl'), reportFixture('trufflehog-github.jsonl'));
     expect(cli.run('audit', 'verify')).toMatchObject({
       code: 0,
-      stdout: 'audit verify: 3 findings, 6 events, every chain intact\n',
+      stdout: 'audit verify: 3 findings, 33 events, every chain intact\n', // created, and each lifecycle started at ingest
     });
 
     const { UpdateItemCommand } = await import('@aws-sdk/client-dynamodb');

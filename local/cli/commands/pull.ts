@@ -26,7 +26,14 @@ export function pullCommand(cli: Cli): Command {
       const token = config.hub.require('GITHUB_TOKEN');
       await cli.withHub(config, async (hub) => {
         const result = await pullGithubAlerts(
-          { http: hub.http, store: hub.store, cursors: hub.store, clock: hub.clock, hasher: hub.hasher },
+          {
+            http: hub.http,
+            store: hub.store,
+            cursors: hub.store,
+            clock: hub.clock,
+            hasher: hub.hasher,
+            launcher: hub.lifecycles,
+          },
           {
             apiUrl: config.hub.settings.GITHUB_API_URL,
             token,
@@ -45,7 +52,14 @@ export function pullCommand(cli: Cli): Command {
       const token = config.hub.require('GITGUARDIAN_API_KEY');
       await cli.withHub(config, async (hub) => {
         const result = await pullGitguardianIncidents(
-          { http: hub.http, store: hub.store, cursors: hub.store, clock: hub.clock, hasher: hub.hasher },
+          {
+            http: hub.http,
+            store: hub.store,
+            cursors: hub.store,
+            clock: hub.clock,
+            hasher: hub.hasher,
+            launcher: hub.lifecycles,
+          },
           { apiUrl: config.hub.settings.GITGUARDIAN_API_URL, token },
         );
         cli.io.out(opts.json ? JSON.stringify(result) : `${summaryLine(result)} · pages ${result.pages}`);
