@@ -10,9 +10,9 @@ import { resolve } from 'node:path';
 import {
   BatchWriteItemCommand,
   ScanCommand,
+  DynamoDBClient,
   TransactWriteItemsCommand,
   type AttributeValue,
-  type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import type { SecretHasher } from '../core/finding/identity';
 import type { Clock } from '../core/shared/clock';
@@ -175,4 +175,84 @@ export async function writeTrufflehogLines(path: string, n: number): Promise<voi
     if (!out.write(`${line}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((r) => out.end(() => r()));
+}
+
+/** DynamoDB request units a client consumed (on-demand: read and write request units). */
+export interface Capacity {
+  requests: number;
+  readUnits: number;
+  writeUnits: number;
+}
+
+/** Whether `client` is a DynamoDB document client (it wraps a DynamoDBClient's configuration). */
+const isDocumentClient = (client: unknown) => (client as object)?.constructor?.name === 'DynamoDBDocumentClient';
+
+/** DynamoDB's operations, by the names of the client's and the document client's commands. */
+const READ_COMMANDS = new Set([
+  'GetItem',
+  'Get',
+  'Query',
+  'Scan',
+  'BatchGetItem',
+  'BatchGet',
+  'TransactGetItems',
+  'TransactGet',
+]);
+const WRITE_COMMANDS = new Set([
+  'PutItem',
+  'Put',
+  'UpdateItem',
+  'Update',
+  'DeleteItem',
+  'Delete',
+  'BatchWriteItem',
+  'BatchWrite',
+  'TransactWriteItems',
+  'TransactWrite',
+]);
+
+/**
+ * Counts the request units every DynamoDB call in this process consumes (every client and
+ * document client: the CLI's hub opens its own), as DynamoDB Local reports them
+ * (ReturnConsumedCapacity TOTAL, table and indexes): what on-demand mode bills. Patches the SDK's
+ * base client `send` while it runs; `stop` restores it.
+ */
+export function capacityMeter(): { used: Capacity; reset(): void; stop(): void } {
+  const used: Capacity = { requests: 0, readUnits: 0, writeUnits: 0 };
+  // The SDK's base Client: DynamoDBClient and DynamoDBDocumentClient both send through it.
+  const proto = Object.getPrototypeOf(DynamoDBClient.prototype) as {
+    send: (command: unknown, ...rest: unknown[]) => Promise<unknown>;
+  };
+  const send = proto.send;
+  proto.send = async function (this: unknown, command: unknown, ...rest: unknown[]) {
+    const name = (command as object).constructor.name.replace(/Command$/, '');
+    const dynamo = this instanceof DynamoDBClient || isDocumentClient(this);
+    const read = READ_COMMANDS.has(name);
+    if (!dynamo || (!read && !WRITE_COMMANDS.has(name))) return send.call(this, command, ...rest);
+    const input = (command as { input?: { ReturnConsumedCapacity?: string } }).input;
+    if (input) input.ReturnConsumedCapacity ??= 'TOTAL';
+    else throw new Error(`capacity meter: ${name} has no input`);
+    const out = (await send.call(this, command, ...rest)) as { ConsumedCapacity?: unknown };
+    const consumed = out?.ConsumedCapacity;
+    const units = (Array.isArray(consumed) ? consumed : consumed ? [consumed] : []).reduce(
+      (sum: number, c: { CapacityUnits?: number }) => sum + (c.CapacityUnits ?? 0),
+      0,
+    );
+    used.requests++;
+    // DynamoDB Local reports 0 for a read that returns nothing; DynamoDB bills at least 0.5 RRU
+    // (1 strongly consistent) per read request.
+    const consistent = (input as { ConsistentRead?: boolean } | undefined)?.ConsistentRead === true;
+    if (read) used.readUnits += Math.max(units, consistent ? 1 : 0.5);
+    else used.writeUnits += units;
+    return out;
+  };
+  return {
+    used,
+    reset() {
+      Object.assign(used, { requests: 0, readUnits: 0, writeUnits: 0 });
+    },
+    stop() {
+      proto.send = send;
+    },
+  };
 }

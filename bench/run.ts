@@ -13,6 +13,9 @@ import { SecretHasher } from '../core/finding/identity';
 import { fixedClock } from '../core/shared/clock';
 import { localClient, startDynamoDbLocal, type RunningDynamoDb } from '../local/dynamodb-local';
 import { bundlesBench } from './bundles.bench';
+import { containmentBench } from './containment.bench';
+import { costBench } from './cost.bench';
+import { pipelineBench } from './pipeline.bench';
 import { ingestBench } from './ingest.bench';
 import { jiraBench } from './jira.bench';
 import { lifecycleBench } from './lifecycle.bench';
@@ -28,7 +31,10 @@ const TOPICS: AnyTopic[] = [
   topic(parseFormatsBench),
   topic(streamingBench),
   topic(ingestMemoryBench),
+  topic(pipelineBench),
   topic(lifecycleBench),
+  topic(containmentBench),
+  topic(costBench),
   topic(jiraBench),
   topic(bundlesBench),
   topic(reportsBench),
