@@ -10,8 +10,8 @@ import { forLocalRunner, readLifecycleDefinition, type AslDefinition } from './l
 /** A claimed lifecycle that has not parked for this long is taken to have stopped with its hub. */
 export const STALLED_AFTER_MS = 5 * 60 * 1000;
 
-/** Lifecycles run at once by default: enough to keep DynamoDB Local busy, few enough for a laptop. */
-export const DEFAULT_CONCURRENCY = 8;
+/** Lifecycles run at once by default: they mostly wait on DynamoDB, so enough to keep it busy, few enough for a laptop. */
+export const DEFAULT_CONCURRENCY = 16;
 
 const RUNNING_STATUSES: ReadonlySet<Finding['status']> = new Set(['open', 'reopened', 'remediating', 'verifying']);
 
@@ -61,6 +61,8 @@ export class LocalLifecycleRunner implements LifecycleLauncher<LocalRun> {
   ) {
     this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
     this.definition = forLocalRunner(readLifecycleDefinition());
+    // Validated once here: validating (compiling the ASL schema) on every run was most of a run's CPU.
+    new StateMachine(this.definition as never);
     this.parkAfter = new Set([
       ...Object.entries(this.definition.States)
         .filter(
@@ -100,7 +102,7 @@ export class LocalLifecycleRunner implements LifecycleLauncher<LocalRun> {
         },
       ]),
     );
-    const machine = new StateMachine(this.definition as never);
+    const machine = new StateMachine(this.definition as never, { validationOptions: { noValidate: true } });
     // Each run is its own execution: a remediation after an approval is a new rotation attempt.
     const taskToken = `local-${randomUUID()}`;
     const remediate = async (parameters: {
