@@ -1,19 +1,14 @@
-import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
 import { runCredentialHygiene } from '@core/rotation/hygiene-run';
 import { readCredentialInventory } from '@connectors/aws/credential-inventory';
-import { sfnSignaller } from '@connectors/aws/step-functions';
 import { lambdaRotation } from '@connectors/wiring/aws';
 import { lambdaServices, logger } from '@connectors/wiring/lambda';
+import { lambdaLifecycles } from '@connectors/wiring/lifecycle';
 
 const services = lambdaServices();
 const rotation = lambdaRotation(services);
-const decisions = {
-  store: services.store,
-  clock: services.clock,
-  policy: services.policy,
-  signaller: sfnSignaller(new SFNClient({})),
-};
+// New hygiene findings' lifecycles start right after their commit; cleared ones resume (SendTaskSuccess).
+const { decisions } = lambdaLifecycles(services);
 
 /**
  * Scheduled: raises NHI7 (secrets and access keys not rotated within policy) and NHI1 (access

@@ -95,6 +95,7 @@ export class CloseloopStack extends Stack {
       table: this.findings,
       deploymentKey: this.deploymentKey,
       alarmTopic: this.alarmTopic,
+      lifecycleStateMachineName: lifecycleStateMachineName(this),
     });
 
     this.rotation = new SecretRotation(this, 'Rotation', {

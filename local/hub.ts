@@ -69,8 +69,11 @@ export interface LocalHub {
   exportFiles(baseUrl: () => string): ExportFiles;
   /** The HTTP client of the pull connectors. */
   http: AxiosInstance;
-  /** Decisions resume the local runner at the phase boundary after the wait. */
-  decisions: DecisionDeps;
+  /**
+   * Decisions resume the local runner at the phase boundary after the wait; its `launcher` (the
+   * runner) starts lifecycles right after an ingest's commit, in the same command.
+   */
+  decisions: DecisionDeps & { launcher: LocalLifecycleRunner };
   /** What the local webhook routes need: the decisions plus the ticket store and webhook settings. */
   webhooks: WebhookDeps;
   /** `POST /webhooks/github` (GITHUB_WEBHOOK_SECRET). */
@@ -130,7 +133,8 @@ export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
       signal: async (finding, resumeAt, signal) =>
         describeRun(finding.id, await lifecycles.resume(finding, resumeAt, { signal })),
     };
-    const decisions: DecisionDeps = { store, clock, policy, signaller };
+    // Decisions resume the runner; what they (and every ingest through the hub) create starts at once.
+    const decisions = { store, clock, policy, signaller, launcher: lifecycles };
     const worker = `local-${process.pid}-${randomUUID().slice(0, 8)}`;
     const http = axios.create();
     const writeback = new DynamoWritebackStore(table);

@@ -10,6 +10,9 @@ import { forLocalRunner, readLifecycleDefinition, type AslDefinition } from './l
 /** A claimed lifecycle that has not parked for this long is taken to have stopped with its hub. */
 export const STALLED_AFTER_MS = 5 * 60 * 1000;
 
+/** Lifecycles run at once by default: they mostly wait on DynamoDB, so enough to keep it busy, few enough for a laptop. */
+export const DEFAULT_CONCURRENCY = 16;
+
 const RUNNING_STATUSES: ReadonlySet<Finding['status']> = new Set(['open', 'reopened', 'remediating', 'verifying']);
 
 function isStalled(f: Finding, stalledAfterMs: number): boolean {
@@ -46,13 +49,20 @@ export interface LocalRun {
  * `resumeAt`. So nothing waits in memory, and a restart loses nothing.
  */
 export class LocalLifecycleRunner implements LifecycleLauncher<LocalRun> {
-  readonly runtime = 'local_runner' as const;
+  /** Independent lifecycles run side by side: each touches only its own finding's items. */
+  readonly concurrency: number;
   private readonly definition: AslDefinition;
   /** Locally the exception's expiry is a timer fired by `tick`, not an in-process Wait. */
   private readonly parkAfter: ReadonlySet<string>;
 
-  constructor(private readonly deps: LifecycleDeps & { remediation: RemediationPort }) {
+  constructor(
+    private readonly deps: LifecycleDeps & { remediation: RemediationPort },
+    options: { concurrency?: number } = {},
+  ) {
+    this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
     this.definition = forLocalRunner(readLifecycleDefinition());
+    // Validated once here: validating (compiling the ASL schema) on every run was most of a run's CPU.
+    new StateMachine(this.definition as never);
     this.parkAfter = new Set([
       ...Object.entries(this.definition.States)
         .filter(
@@ -92,7 +102,7 @@ export class LocalLifecycleRunner implements LifecycleLauncher<LocalRun> {
         },
       ]),
     );
-    const machine = new StateMachine(this.definition as never);
+    const machine = new StateMachine(this.definition as never, { validationOptions: { noValidate: true } });
     // Each run is its own execution: a remediation after an approval is a new rotation attempt.
     const taskToken = `local-${randomUUID()}`;
     const remediate = async (parameters: {

@@ -35,7 +35,10 @@ export interface LocalRotationRun {
 export class LocalRotationRunner implements RemediationPort {
   private readonly definition = readRotationDefinition();
 
-  constructor(private readonly deps: RotationDeps) {}
+  constructor(private readonly deps: RotationDeps) {
+    // Validated once here: validating (compiling the ASL schema) on every run was most of a run's CPU.
+    new StateMachine(this.definition as never);
+  }
 
   async remediate(request: RemediationRequest): Promise<RemediationOutcome> {
     return (await this.run(request)).outcome;
@@ -60,7 +63,7 @@ export class LocalRotationRunner implements RemediationPort {
         }),
       ]),
     );
-    const machine = new StateMachine(this.definition as never);
+    const machine = new StateMachine(this.definition as never, { validationOptions: { noValidate: true } });
     const execution = machine.run(input as never, {
       context: { StateMachine: { Id: 'local:secret-rotation' } },
       overrides: {

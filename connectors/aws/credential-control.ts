@@ -1,7 +1,10 @@
 import {
+  AttachUserPolicyCommand,
   CreateAccessKeyCommand,
   DeleteAccessKeyCommand,
+  DetachUserPolicyCommand,
   ListAccessKeysCommand,
+  ListAttachedUserPoliciesCommand,
   UpdateAccessKeyCommand,
   paginateListUsers,
   type AccessKeyMetadata,
@@ -20,7 +23,13 @@ import type { SecretHasher } from '@core/finding/identity';
 import { CloseloopError } from '@core/shared/errors';
 import { SecretValueError } from '../rotation/secret-json';
 import type { Finding } from '@core/finding/model';
-import { FAILED_STEP_TAG, ROTATOR_TAG, RotatorKindSchema, rotationTokenFor } from '@core/rotation/model';
+import {
+  FAILED_STEP_TAG,
+  ROTATOR_TAG,
+  RotatorKindSchema,
+  quarantinePolicyArn,
+  rotationTokenFor,
+} from '@core/rotation/model';
 import type {
   AccessKeyRef,
   CredentialControl,
@@ -50,6 +59,10 @@ export interface AwsCredentialControlOptions {
 }
 
 type StageMap = Record<string, string[]>;
+
+/** The partition of a Region: AWS's managed policies are named in it. */
+export const partitionOfRegion = (region: string | undefined) =>
+  region?.startsWith('cn-') ? 'aws-cn' : region?.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
 
 /**
  * CredentialControl on AWS: Secrets Manager and IAM through the SDK (or the endpoints in
@@ -87,6 +100,13 @@ export function awsCredentialControl(options: AwsCredentialControlOptions): Cred
   };
   const findKey = async (key: AccessKeyRef) =>
     (await keysOf(key.userName)).find((k) => k.AccessKeyId && keyRef(k.AccessKeyId) === key.keyRef);
+
+  /** Whether the policy is attached to the user (a user has at most 10 managed policies: one page). */
+  const quarantined = async (userName: string, arn: string) => {
+    call(`iam:ListAttachedUserPolicies user=${userName}`);
+    const out = await iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName }));
+    return (out.AttachedPolicies ?? []).some((p) => p.PolicyArn === arn);
+  };
 
   /** HMACs a secret value may have been reported under (the whole value, or its parts). */
   const hashesOf = (kind: RotatorKind, secretString: string): string[] => {
@@ -187,6 +207,28 @@ export function awsCredentialControl(options: AwsCredentialControlOptions): Cred
       if (value === undefined) return undefined;
       const parsed = options.rotatorFor('iam_access_key').parse(value) as { userName: string; accessKeyId: string };
       return { userName: parsed.userName, keyRef: keyRef(parsed.accessKeyId) };
+    },
+
+    async currentAccessKey(secretArn) {
+      call(`secretsmanager:GetSecretValue ${secretArn} AWSCURRENT (user and key id)`);
+      const value = await readValue(secretArn, 'AWSCURRENT');
+      if (value === undefined) return undefined;
+      const parsed = options.rotatorFor('iam_access_key').parse(value) as { userName: string; accessKeyId: string };
+      return { userName: parsed.userName, keyRef: keyRef(parsed.accessKeyId) };
+    },
+
+    async quarantineUser(userName) {
+      const arn = quarantinePolicyArn(partitionOfRegion(await iam.config.region()));
+      if (await quarantined(userName, arn)) return;
+      call(`iam:AttachUserPolicy user=${userName} ${arn}`);
+      await iam.send(new AttachUserPolicyCommand({ UserName: userName, PolicyArn: arn }));
+    },
+
+    async liftQuarantine(userName) {
+      const arn = quarantinePolicyArn(partitionOfRegion(await iam.config.region()));
+      if (!(await quarantined(userName, arn))) return;
+      call(`iam:DetachUserPolicy user=${userName} ${arn}`);
+      await iam.send(new DetachUserPolicyCommand({ UserName: userName, PolicyArn: arn }));
     },
 
     async accessKeyStatus(key) {

@@ -1,5 +1,5 @@
 import type { Finding } from '@core/finding/model';
-import { ROTATOR_TAG } from '@core/rotation/model';
+import { ROTATOR_TAG, quarantinePolicyArn } from '@core/rotation/model';
 import type { AccessKeyRef, CredentialControl } from '@core/rotation/ports';
 
 const ROTATABLE_BY_GENERATED_CREDENTIAL = new Set([
@@ -57,6 +57,16 @@ export function dryRunCredentialControl(): CredentialControl {
     async previousAccessKey(secretArn) {
       plan(`secretsmanager:GetSecretValue ${secretArn} AWSPREVIOUS (the rotated-out key)`);
       return { userName: user, keyRef: 'dry-run' };
+    },
+    async currentAccessKey(secretArn) {
+      plan(`secretsmanager:GetSecretValue ${secretArn} AWSCURRENT (the leaked key)`);
+      return { userName: user, keyRef: 'dry-run-current' };
+    },
+    async quarantineUser(userName) {
+      plan(`iam:AttachUserPolicy user=${userName} ${quarantinePolicyArn()}`);
+    },
+    async liftQuarantine(userName) {
+      plan(`iam:DetachUserPolicy user=${userName} ${quarantinePolicyArn()}`);
     },
     async accessKeyStatus(key: AccessKeyRef) {
       plan(`iam:ListAccessKeys user=${key.userName}`);

@@ -10,6 +10,7 @@ import type { FindingStore } from '@core/finding/ports';
 import { quarantineUnreadableReport, type IngestSummary } from '@core/ingest/ingest';
 import { applyCleanRescans, type CleanRescan } from '@core/lifecycle/rescan';
 import type { DecisionDeps } from '@core/lifecycle/decisions';
+import type { StartResult } from '@core/lifecycle/start';
 import type { Clock } from '@core/shared/clock';
 import { UnreadableReportError } from '@core/shared/errors';
 import { ingestReportFiles } from '../sources/ingest-reports';
@@ -20,8 +21,13 @@ export interface S3ReportDeps {
   store: FindingStore;
   clock: Clock;
   hasher: () => Promise<SecretHasher>;
-  /** Clean re-scans resume the findings waiting for their owner that the report no longer names. */
+  /**
+   * Clean re-scans resume the findings waiting for their owner that the report no longer names;
+   * its `launcher` starts each new finding's lifecycle right after its commit.
+   */
   decisions: DecisionDeps;
+  /** Epoch ms after which no more lifecycles are started here (the invocation's end): the sweep starts the rest. */
+  startUntil?: () => number;
 }
 
 /**
@@ -33,7 +39,12 @@ export async function ingestS3Report(
   bucket: string,
   key: string,
   deps: S3ReportDeps,
-): Promise<{ total: IngestSummary; rescans: CleanRescan[] } | { unreadable: string }> {
+): Promise<
+  | { total: IngestSummary; rescans: CleanRescan[]; lifecycles: { started: number; deferred: number } }
+  | { unreadable: string }
+> {
+  // Lifecycles started right after each commit, and those left for the sweep.
+  const lifecycles = { started: 0, deferred: 0 };
   const dir = await mkdtemp(join(tmpdir(), 'report-'));
   const file = join(dir, key.split('/').pop() || 'report');
   // `<format>/<asset>/<name>`: how an empty report (a clean scan) says what it is and what it covered.
@@ -46,8 +57,14 @@ export async function ingestS3Report(
       clock: deps.clock,
       hasher: await deps.hasher(),
       ...convention,
+      ...(deps.decisions.launcher ? { launcher: deps.decisions.launcher } : {}),
+      ...(deps.startUntil ? { startUntil: deps.startUntil() } : {}),
+      onStarted: (started: StartResult<unknown>) => {
+        lifecycles.started += started.launched.length;
+        lifecycles.deferred += started.deferred.length;
+      },
     });
-    return { total, rescans: await applyCleanRescans(deps.decisions, scans) };
+    return { total, rescans: await applyCleanRescans(deps.decisions, scans), lifecycles };
   } catch (err) {
     if (!(err instanceof UnreadableReportError)) throw err;
     const problem = err.message.replace(file, key);

@@ -47,19 +47,48 @@ export async function startExecution(
 }
 
 /**
+ * Step Functions' StartExecution quota for standard workflows: a token bucket of 800 refilled at 150
+ * per second in most Regions (1,300 and 300/s in the largest ones). closeloop keeps within the
+ * smaller one per process; what is throttled beyond the SDK's retries is left for the sweep.
+ */
+export const START_EXECUTION_RATE = { burst: 800, perSecond: 150 } as const;
+
+/** A token bucket: `take()` resolves when a call may go. */
+export function tokenBucket(rate: { burst: number; perSecond: number }, now: () => number = Date.now) {
+  let tokens = rate.burst;
+  let last = now();
+  return async function take(): Promise<void> {
+    for (;;) {
+      const t = now();
+      tokens = Math.min(rate.burst, tokens + ((t - last) / 1000) * rate.perSecond);
+      last = t;
+      if (tokens >= 1) {
+        tokens -= 1;
+        return;
+      }
+      await new Promise((r) => setTimeout(r, Math.ceil(((1 - tokens) / rate.perSecond) * 1000)));
+    }
+  };
+}
+
+/**
  * Finding lifecycles as Step Functions executions. StartExecution comes first and is idempotent
  * by name (finding id + generation); the mark (`lifecycle.started`) comes second. A crash in
- * between only means the next start meets ExecutionAlreadyExists and marks it then.
+ * between only means the next start meets ExecutionAlreadyExists and marks it then. Starts run
+ * 16 at a time, within StartExecution's rate.
  */
 export function stepFunctionsLauncher(deps: {
   sfn: SFNClient;
   stateMachineArn: string;
   store: FindingStore;
   clock: Clock;
+  rate?: { burst: number; perSecond: number };
 }): LifecycleLauncher<'started'> {
+  const take = tokenBucket(deps.rate ?? START_EXECUTION_RATE);
   return {
-    runtime: 'step_functions',
+    concurrency: 16,
     async start(finding) {
+      await take();
       const started = await startExecution(deps.sfn, {
         stateMachineArn: deps.stateMachineArn,
         name: executionName(finding.id, finding.generation),

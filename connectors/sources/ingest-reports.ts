@@ -1,7 +1,14 @@
 import { basename } from 'node:path';
 import type { Clock } from '@core/shared/clock';
 import type { SecretHasher } from '@core/finding/identity';
-import { addSummary, emptyCoverage, emptySummary, ingestRecords, type IngestSummary } from '@core/ingest/ingest';
+import {
+  addSummary,
+  emptyCoverage,
+  emptySummary,
+  ingestRecords,
+  type IngestOptions,
+  type IngestSummary,
+} from '@core/ingest/ingest';
 import type { CompletedScan } from '@core/lifecycle/rescan';
 import type { FindingStore } from '@core/finding/ports';
 import { openReport, type OpenedReport } from './read-report';
@@ -15,6 +22,10 @@ export interface IngestReportsOptions {
   asset?: string;
   /** Called as records are processed: (file, done, total if known). */
   onProgress?: (file: string, done: number, total: number | undefined) => void;
+  /** Lifecycles start right after each commit (see IngestOptions). */
+  launcher?: IngestOptions['launcher'];
+  startUntil?: number;
+  onStarted?: IngestOptions['onStarted'];
 }
 
 /**
@@ -47,6 +58,9 @@ export async function ingestReportFiles(
       reportName: basename(file),
       format: report.format.name,
       onProgress: (done) => options.onProgress?.(file, done, report.total),
+      ...(options.launcher ? { launcher: options.launcher } : {}),
+      ...(options.startUntil !== undefined ? { startUntil: options.startUntil } : {}),
+      ...(options.onStarted ? { onStarted: options.onStarted } : {}),
     });
     byFile.push({ file, format: report.format.name, summary });
     total = addSummary(total, summary);

@@ -3,6 +3,7 @@ import type { Clock } from '@core/shared/clock';
 import { CloseloopError } from '@core/shared/errors';
 import type { SecretHasher } from '@core/finding/identity';
 import { addSummary, emptySummary, ingestRecords, type IngestSummary } from '@core/ingest/ingest';
+import type { LifecycleLauncher } from '@core/lifecycle/ports';
 import type { FindingStore } from '@core/finding/ports';
 import type { CursorStore } from '@core/ingest/ports';
 import type { DecisionDeps } from '@core/lifecycle/decisions';
@@ -34,6 +35,8 @@ export interface PullDeps {
   decisions?: DecisionDeps;
   /** True once the run must stop (a Lambda's remaining time): the walk continues from its cursor next run. */
   timeIsUp?: () => boolean;
+  /** Starts each new finding's lifecycle right after its commit (else the sweep does). */
+  launcher?: LifecycleLauncher;
 }
 
 export interface PullResult extends IngestSummary {
@@ -143,6 +146,7 @@ async function pullNewestFirst<T>(
         clock: deps.clock,
         reportName: `${spec.connector}:${spec.scope}`,
         format: spec.format,
+        ...(deps.launcher ? { launcher: deps.launcher } : {}),
       }),
     );
     if (deps.decisions) revoked += await applyRevocations(deps.decisions, fresh.map(spec.revokedAtSource));

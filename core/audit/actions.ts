@@ -49,6 +49,8 @@ export const AUDIT_ACTIONS = [
   'remediation.completed',
   'remediation.failed',
   'key.contained',
+  'key.quarantined',
+  'key.quarantine_lifted',
   'key.deactivated',
   'key.deleted',
   // managed secrets (scheduled rotations and retirements)

@@ -155,10 +155,13 @@ export const LifecycleSchema = z.object({
   waitingAt: WaitStateSchema.optional(),
   /** Step Functions task token of the current wait (AWS only; never shown). */
   taskToken: z.string().optional(),
+  /** The lifecycle's next timer: the earliest of its SLA escalation, approval escalation and exception end (core/lifecycle/timers.ts). */
   timerAt: z.string().optional(),
   timerKind: TimerKindSchema.optional(),
-  /** Set on each escalation while overdue. */
+  /** Set on each SLA escalation while overdue (the first is `sla.breached`). */
   lastEscalatedAt: z.string().optional(),
+  /** When the decision an approver is asked for (a remediation, an exception) escalates next. */
+  approvalDueAt: z.string().optional(),
 });
 export type Lifecycle = z.infer<typeof LifecycleSchema>;
 
@@ -225,6 +228,8 @@ export const FindingSchema = z.object({
   /** How the owner was found: CMDB, resource tag, configured mapping, or the unowned queue. */
   ownerVia: z.enum(['cmdb', 'tags', 'mapping', 'unowned_queue']).optional(),
   dueAt: z.string().optional(),
+  /** When the finding was last reopened: the SLA clock of a reopened finding starts here, not at `firstSeen`. */
+  reopenedAt: z.string().optional(),
   /** Bumped when a finding is reopened; each generation gets one lifecycle execution. */
   generation: z.number().int().positive().default(1),
   lifecycle: LifecycleSchema.optional(),

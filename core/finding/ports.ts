@@ -57,6 +57,12 @@ export interface FindingStore {
   events(findingId: string): Promise<AuditEvent[]>;
   /** Findings whose lifecycle timer is due at or before `now` (ISO-8601), soonest first. */
   dueTimers(now: string): Promise<Finding[]>;
+  /**
+   * Findings whose current generation awaits its lifecycle (core/lifecycle/start.ts
+   * `awaitsLifecycle`), page by page from a sparse index: what the sweep reads costs O(unstarted),
+   * not O(open), and its memory one page.
+   */
+  awaitingLifecycle(): AsyncIterable<Finding[]>;
   quarantine(entries: QuarantineEntry[]): Promise<void>;
   listQuarantine(): Promise<QuarantineEntry[]>;
 }

@@ -7,7 +7,7 @@ import type { Finding, Observation } from '../finding/model';
 import type { FindingStore, FindingWrite, QuarantineEntry } from '../finding/ports';
 import { findingWrite } from '../finding/write';
 import type { LifecycleLauncher } from '../lifecycle/ports';
-import { startLifecycles } from '../lifecycle/start';
+import { startLifecycles, type StartResult } from '../lifecycle/start';
 import { redactRecord } from '../shared/redaction';
 
 /** What a source connector says about one record of a report. */
@@ -62,10 +62,15 @@ export interface IngestOptions {
   /** Collects what the report covered, for clean re-scans (see core/lifecycle/rescan.ts). */
   scope?: ScanCoverage;
   /**
-   * When given, the lifecycles the findings of a round need (new, reopened) are started right
-   * after the round's commit (core/lifecycle/start.ts). Not given today: the sweep starts them.
+   * Starts the lifecycles the findings of a round need (the start rule, core/lifecycle/start.ts)
+   * right after the round's commit, side by side. Without one the sweep starts them. A start that
+   * fails does not fail the ingest (its records are committed): the sweep starts it later.
    */
   launcher?: LifecycleLauncher;
+  /** Epoch ms after which no more lifecycles are started here (a Lambda's deadline): the sweep starts the rest. */
+  startUntil?: number;
+  /** What the starts of each round did. */
+  onStarted?: (result: StartResult<unknown>) => void;
 }
 
 /** What one report covered: the scanners, assets and findings it reported. */
@@ -358,7 +363,10 @@ async function applyRound(
     pendingIds = new Set(conflicts);
     if (options.launcher) {
       const committed = [...writes.values()].filter((w) => !pendingIds.has(w.finding.id)).map((w) => w.finding);
-      await startLifecycles(options.launcher, committed);
+      const started = await startLifecycles(options.launcher, committed, {
+        ...(options.startUntil !== undefined ? { until: options.startUntil } : {}),
+      });
+      options.onStarted?.(started);
     }
   }
   return results;

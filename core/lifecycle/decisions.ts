@@ -7,6 +7,8 @@ import type { ResumeAt, Signal } from './state';
 import { redactText } from '../shared/redaction';
 import { updateFinding } from '../finding/update';
 import { parseFindingId } from '../finding/identity';
+import type { LifecycleLauncher } from './ports';
+import { startLifecycles } from './start';
 
 /** The longest free text a person may attach to a decision (reasons, controls, notes, evidence references). */
 export const MAX_TYPED_TEXT = 2000;
@@ -55,14 +57,21 @@ export interface DecisionDeps {
   clock: Clock;
   policy: Policy;
   signaller: LifecycleSignaller;
+  /** Starts the lifecycle of what a decision creates (a reopened finding's new generation) at once; else the sweep does. */
+  launcher?: LifecycleLauncher;
 }
 
-/** The finding, if its lifecycle waits at `waitingAt`; otherwise a refusal naming where it is. */
-async function waitingFinding(store: FindingStore, id: string, waitingAt: WaitState, what: string): Promise<Finding> {
+/** The finding, if its lifecycle waits at one of `waits`; otherwise a refusal naming where it is. */
+async function waitingFinding(
+  store: FindingStore,
+  id: string,
+  waits: readonly WaitState[],
+  what: string,
+): Promise<Finding> {
   const findingId = parseFindingId(id);
   const finding = await store.get(findingId);
   if (!finding) throw new FindingNotFoundError(findingId);
-  if (finding.lifecycle?.waitingAt !== waitingAt) {
+  if (!finding.lifecycle?.waitingAt || !waits.includes(finding.lifecycle.waitingAt)) {
     throw new RefusedError(
       `${finding.id} is not ${what} (status ${finding.status}${finding.lifecycle?.waitingAt ? `, waiting at ${finding.lifecycle.waitingAt}` : ''})`,
     );
@@ -70,32 +79,58 @@ async function waitingFinding(store: FindingStore, id: string, waitingAt: WaitSt
   return finding;
 }
 
-/** Approve or reject the remediation a finding waits for. */
+/** An exception the owner asked for that waits for its decision. */
+const pendingException = (f: Finding) => (f.exception && !f.exception.approvedBy ? f.exception : undefined);
+
+/**
+ * Approve or reject the remediation a finding waits for. When the owner asked for an exception
+ * meanwhile, approving the remediation supersedes it (recorded as its rejection), and rejecting
+ * the remediation leaves the exception to decide.
+ */
 export async function decideApproval(
   deps: DecisionDeps,
   input: DecisionActor & { id: string; decision: 'approved' | 'rejected'; reason?: string },
 ): Promise<string> {
   const typedReason = optionalTypedText('reason', input.reason);
-  const finding = await waitingFinding(deps.store, input.id, 'AwaitApproval', 'awaiting approval');
+  const finding = await waitingFinding(deps.store, input.id, ['AwaitApproval'], 'awaiting approval');
   const verdict = mayApprove(
     { approver: input.by, requester: 'closeloop:lifecycle', finding, kind: 'approval' },
     deps.policy,
   );
   if (!verdict.allowed) throw new RefusedError(verdict.reason);
-  await updateFinding(deps.store, deps.clock, finding.id, (f) => ({
-    finding: f,
-    events: [
-      {
-        actor: input.by,
-        ...identified(input),
-        action: input.decision === 'approved' ? 'approval.granted' : 'approval.rejected',
-        reason: typedReason ?? `rotation ${input.decision}`,
-      },
-    ],
-  }));
+  let exceptionPending = false;
+  await updateFinding(deps.store, deps.clock, finding.id, (f) => {
+    const exception = pendingException(f);
+    const supersedes = input.decision === 'approved' && exception !== undefined;
+    exceptionPending = input.decision === 'rejected' && exception !== undefined;
+    return {
+      finding: supersedes ? { ...f, exception: undefined } : f,
+      events: [
+        {
+          actor: input.by,
+          ...identified(input),
+          action: input.decision === 'approved' ? 'approval.granted' : 'approval.rejected',
+          reason: typedReason ?? `remediation ${input.decision}`,
+        },
+        ...(supersedes
+          ? [
+              {
+                actor: input.by,
+                ...identified(input),
+                action: 'exception.rejected' as const,
+                reason: `superseded: ${input.by} approved the remediation instead`,
+                data: { until: exception.until, requestedBy: exception.requestedBy },
+              },
+            ]
+          : []),
+      ],
+    };
+  });
   const described = await deps.signaller.signal(finding, 'approval_decided', {
     decision: input.decision,
+    subject: 'remediation',
     by: input.by,
+    ...(exceptionPending ? { exceptionPending: true } : {}),
     ...(typedReason ? { reason: typedReason } : {}),
   });
   return `${input.decision} by ${input.by}; ${described}`;
@@ -108,9 +143,19 @@ export async function requestException(
 ): Promise<string> {
   const reason = typedText('reason', input.reason);
   const compensatingControl = optionalTypedText('compensatingControl', input.compensatingControl);
-  const finding = await waitingFinding(deps.store, input.id, 'AwaitOwnerFix', 'waiting for its owner');
+  const finding = await waitingFinding(
+    deps.store,
+    input.id,
+    ['AwaitOwnerFix', 'AwaitApproval', 'AwaitExceptionApproval'],
+    'waiting for its owner or an approver',
+  );
   if (finding.owner !== input.by)
     throw new RefusedError(`only the owner (${finding.owner}) can request an exception for ${finding.id}`);
+  const pending = pendingException(finding);
+  if (pending)
+    throw new RefusedError(
+      `${finding.id} already has an exception request until ${pending.until.slice(0, 10)} waiting for its decision`,
+    );
   const now = deps.clock.now();
   if (input.until.getTime() <= now.getTime())
     throw new RefusedError(`until ${input.until.toISOString()} is not in the future (hub clock ${now.toISOString()})`, {
@@ -148,6 +193,9 @@ export async function requestException(
       },
     ],
   }));
+  // While a remediation approval waits, the request joins it: the approver decides either.
+  if (finding.lifecycle?.waitingAt === 'AwaitApproval')
+    return `exception requested until ${until.slice(0, 10)}; ${finding.id}: waiting at AwaitApproval for a ${deps.policy.approverRoles[finding.severity]} to decide the remediation or this exception`;
   const described = await deps.signaller.signal(finding, 'owner_signal', { kind: 'exception_requested', by: input.by });
   return `exception requested until ${until.slice(0, 10)}; ${described}`;
 }
@@ -161,9 +209,14 @@ export async function decideException(
   const finding = await waitingFinding(
     deps.store,
     input.id,
-    'AwaitExceptionApproval',
+    ['AwaitExceptionApproval', 'AwaitApproval'],
     'waiting for an exception decision',
   );
+  const withApproval = finding.lifecycle?.waitingAt === 'AwaitApproval';
+  if (withApproval && !pendingException(finding))
+    throw new RefusedError(
+      `${finding.id} is not waiting for an exception decision (status ${finding.status}, waiting at AwaitApproval for a remediation approval)`,
+    );
   const requester = finding.exception?.requestedBy ?? '';
   const verdict = mayApprove({ approver: input.by, requester, finding, kind: 'exception' }, deps.policy);
   if (!verdict.allowed) throw new RefusedError(verdict.reason);
@@ -182,10 +235,14 @@ export async function decideException(
       },
     ],
   }));
-  const described = await deps.signaller.signal(finding, 'exception_decided', {
-    decision: input.decision,
-    by: input.by,
-  });
+  // Decided while a remediation approval waits: that wait takes the decision (and waits on after a rejection).
+  const described = withApproval
+    ? await deps.signaller.signal(finding, 'approval_decided', {
+        decision: input.decision,
+        subject: 'exception',
+        by: input.by,
+      })
+    : await deps.signaller.signal(finding, 'exception_decided', { decision: input.decision, by: input.by });
   return `exception ${input.decision} by ${input.by}; ${described}`;
 }
 
@@ -199,7 +256,7 @@ export async function claimFalsePositive(
   input: DecisionActor & { id: string; reason: string },
 ): Promise<string> {
   const reason = typedText('reason', input.reason);
-  const finding = await waitingFinding(deps.store, input.id, 'AwaitOwnerFix', 'waiting for its owner');
+  const finding = await waitingFinding(deps.store, input.id, ['AwaitOwnerFix'], 'waiting for its owner');
   if (finding.falsePositiveClaim)
     throw new RefusedError(
       `${finding.id} already has a false-positive claim by ${finding.falsePositiveClaim.claimedBy}, waiting for a decision`,
@@ -220,7 +277,7 @@ export async function rejectFalsePositive(
   input: DecisionActor & { id: string; reason?: string },
 ): Promise<string> {
   const typedReason = optionalTypedText('reason', input.reason);
-  const finding = await waitingFinding(deps.store, input.id, 'AwaitOwnerFix', 'waiting for its owner');
+  const finding = await waitingFinding(deps.store, input.id, ['AwaitOwnerFix'], 'waiting for its owner');
   const claim = finding.falsePositiveClaim;
   if (!claim) throw new RefusedError(`${finding.id} has no false-positive claim to reject`);
   const verdict = mayApprove(
@@ -252,7 +309,7 @@ export async function markFalsePositive(
   input: DecisionActor & { id: string; reason: string },
 ): Promise<string> {
   const reason = typedText('reason', input.reason);
-  const finding = await waitingFinding(deps.store, input.id, 'AwaitOwnerFix', 'waiting for its owner');
+  const finding = await waitingFinding(deps.store, input.id, ['AwaitOwnerFix'], 'waiting for its owner');
   const verdict = mayApprove(
     {
       approver: input.by,
@@ -287,7 +344,7 @@ export async function reportFixed(
   const evidence = input.evidence
     ? { kind: input.evidence.kind, ref: typedText('evidence.ref', input.evidence.ref) }
     : undefined;
-  const finding = await waitingFinding(deps.store, input.id, 'AwaitOwnerFix', 'waiting for its owner');
+  const finding = await waitingFinding(deps.store, input.id, ['AwaitOwnerFix'], 'waiting for its owner');
   if (finding.owner !== input.by)
     throw new RefusedError(`only the owner (${finding.owner}) can report ${finding.id} fixed`);
   await updateFinding(deps.store, deps.clock, finding.id, (f, at) => {
@@ -322,15 +379,16 @@ export async function reportFixed(
 
 /**
  * A closed finding comes back (its ticket was reopened, or a regression): a new generation with
- * status `reopened`, whose lifecycle the starter picks up. An open finding stays as it is.
+ * status `reopened`, its SLA clock restarted at the reopening. Its lifecycle starts at once when a
+ * launcher is given (else the sweep starts it). An open finding stays as it is.
  */
 export async function reopenFinding(
-  deps: Pick<DecisionDeps, 'store' | 'clock'>,
+  deps: Pick<DecisionDeps, 'store' | 'clock' | 'launcher'>,
   input: DecisionActor & { id: string; reason: string },
 ): Promise<string> {
   const reason = typedText('reason', input.reason);
   let reopened = false;
-  const f = await updateFinding(deps.store, deps.clock, input.id, (current) => {
+  const f = await updateFinding(deps.store, deps.clock, input.id, (current, at) => {
     if (current.status !== 'resolved' && current.status !== 'false_positive') return undefined;
     reopened = true;
     return {
@@ -338,6 +396,7 @@ export async function reopenFinding(
         ...current,
         status: 'reopened',
         generation: current.generation + 1,
+        reopenedAt: at,
         dueAt: undefined,
         exception: undefined,
         falsePositiveClaim: undefined,
@@ -355,7 +414,7 @@ export async function reopenFinding(
       ],
     };
   });
-  return reopened
-    ? `${f.id} reopened (generation ${f.generation}); its lifecycle starts again`
-    : `${f.id} is ${f.status}: nothing to reopen`;
+  if (!reopened) return `${f.id} is ${f.status}: nothing to reopen`;
+  if (deps.launcher) await startLifecycles(deps.launcher, [f]);
+  return `${f.id} reopened (generation ${f.generation}); its lifecycle starts again`;
 }

@@ -27,18 +27,18 @@ export const remediationNotConfigured: RemediationPort = {
 
 /**
  * Starts finding lifecycles where they run: Step Functions on AWS (connectors/aws), the local
- * runner in the hub (local/lifecycle-runner.ts). Which findings need a start is core's rule
+ * runner in the hub (local/lifecycle-runner.ts). Which findings need a start is core's one rule
  * (core/lifecycle/start.ts); a launcher only starts what it is given. `Run` is what a start
  * reports: the local runner's path and parking place, or that an execution was started.
  */
 export interface LifecycleLauncher<Run = unknown> {
-  /** Which runtime it is: the sweep rule still differs between them (see SWEEP_STATUSES). */
-  readonly runtime: 'step_functions' | 'local_runner';
+  /** Starts run side by side up to this many (within the runtime's own rate limits). @default 1 */
+  readonly concurrency?: number;
   /**
    * Starts the lifecycle of the finding's current generation, idempotently (another start of the
    * same generation does nothing); undefined when there was nothing to start.
    */
   start(finding: Finding): Promise<Run | undefined>;
-  /** Resumes a lifecycle whose runner stopped before its first wait; undefined when it has not stalled. */
+  /** Resumes a claimed start whose runner stopped before its first wait; undefined when it has not stalled. */
   recoverStalled?(finding: Finding): Promise<Run | undefined>;
 }

@@ -6,10 +6,8 @@ export const ResumeAtSchema = z.enum([
   'triage',
   'decide',
   'approval_decided',
-  'approval_timed_out',
   'owner_fix',
   'owner_signal',
-  'sla_breached',
   'exception_decided',
   'exception_wait',
   'exception_expired',
@@ -17,9 +15,16 @@ export const ResumeAtSchema = z.enum([
 ]);
 export type ResumeAt = z.infer<typeof ResumeAtSchema>;
 
-/** What a wait is resumed with: a decision (approval, exception) or an owner signal. */
+/**
+ * What a wait is resumed with: a decision (approval, exception) or an owner signal. A decision
+ * taken while a remediation approval waits names its `subject`: the approver may decide the
+ * remediation or an exception the owner asked for meanwhile (`exceptionPending`).
+ */
 export const SignalSchema = z.object({
   decision: z.enum(['approved', 'rejected']).optional(),
+  subject: z.enum(['remediation', 'exception']).optional(),
+  /** A remediation decision taken while an exception request also waits for its decision. */
+  exceptionPending: z.boolean().optional(),
   kind: z.enum(['fixed', 'exception_requested', 'false_positive_approved']).optional(),
   by: z.string().optional(),
   /** The full identity of `by` (see DecisionActor), for the audit event the resumed step writes. */
@@ -33,9 +38,8 @@ export const LifecycleStateSchema = z.object({
   findingId: FindingIdSchema,
   generation: z.number().int().positive(),
   resumeAt: ResumeAtSchema,
-  approvalTimeoutSeconds: z.number().int().positive().optional(),
-  ownerFixTimeoutSeconds: z.number().int().positive().optional(),
-  route: z.enum(['auto_remediate', 'approval', 'owner_fix']).optional(),
+  /** Decide's route: plan a remediation (the rotation machine), or straight to the owner. */
+  route: z.enum(['auto_remediate', 'owner_fix']).optional(),
   /** The rotation machine's outcome (or, when its execution was lost, the Step Functions error). */
   rotation: z
     .object({

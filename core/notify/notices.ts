@@ -60,6 +60,8 @@ export const NOTICE_RULES: Readonly<Record<AuditAction, NoticeRule | null>> = {
   // Rotation and containment (deactivating a leaked key) both end here when they fail.
   'remediation.failed': 'rotation.failed',
   'key.contained': null,
+  'key.quarantined': null,
+  'key.quarantine_lifted': null,
   'key.deactivated': null,
   'key.deleted': null,
   'rotation.succeeded': null,

@@ -121,6 +121,13 @@ export const PolicySchema = z
           severities: ['critical', 'high'],
           onlyWhenActive: true,
         },
+        // A verified leaked cloud key is exploited within minutes: it is contained at once, never after an approval.
+        {
+          action: 'deactivate_key',
+          nhiTypes: ['cloud_access_key'],
+          severities: ['critical', 'high'],
+          onlyWhenActive: true,
+        },
       ]),
     /** Longest risk acceptance, in days, per severity (capped at 365). */
     maxExceptionDays: daysPerSeverity(ABSOLUTE_MAX_EXCEPTION_DAYS, {
@@ -166,7 +173,19 @@ export const PolicySchema = z
     /** Automated rotation and credential hygiene. */
     rotation: z
       .object({
-        /** Hours the rotated-out IAM key stays active, so running consumers pick up the new one. */
+        /**
+         * How a leaked IAM key that a managed secret holds is contained before its rotation:
+         * `deactivate` it at once (consumers fail until they read the new value), or `quarantine` its
+         * user with AWS's managed AWSCompromisedKeyQuarantineV3 policy (the high-risk actions a stolen
+         * key is used for are denied, running workloads keep their reads) until the rotation has
+         * replaced the key, then deactivate it and lift the quarantine. An unmanaged leaked key has no
+         * rotation to wait for: it is always deactivated (and a replacement key stored).
+         */
+        containment: z.enum(['deactivate', 'quarantine']).default('deactivate'),
+        /**
+         * Hours the rotated-out IAM key stays active after a scheduled rotation, so running consumers
+         * pick up the new one. Never for a leaked key: a finding's rotation deactivates it at once.
+         */
         graceHours: z
           .number()
           .int()
@@ -185,6 +204,7 @@ export const PolicySchema = z
         scheduleDays: z.number().int().positive().max(365).default(30),
       })
       .default({
+        containment: 'deactivate',
         graceHours: 24,
         deleteAfterDays: 7,
         maxChecks: 40,

@@ -85,6 +85,7 @@ export async function runCredentialHygiene(
     reportName,
     format: 'closeloop-hygiene',
     scope,
+    ...(deps.launcher ? { launcher: deps.launcher } : {}),
   });
   if (summary.rejected > 0) return { summary, cleared: [] };
   const sameAccount = (f: Finding) => f.asset.type === 'aws_resource' && f.asset.account === inventory.account;

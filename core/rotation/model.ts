@@ -9,6 +9,14 @@ export type RotatorKind = z.infer<typeof RotatorKindSchema>;
 
 /** The Secrets Manager tag naming a secret's rotator; only secrets tagged with it are managed. */
 export const ROTATOR_TAG = 'closeloop:rotator';
+/**
+ * AWS's managed policy for exposed IAM user keys (the one AWS itself attaches): it denies the
+ * actions a stolen key is used for first (launching instances, creating users and keys, changing
+ * policies…), is reversible, and leaves running workloads their reads. `partition` is `aws`,
+ * `aws-cn` or `aws-us-gov`.
+ */
+export const quarantinePolicyArn = (partition = 'aws') =>
+  `arn:${partition}:iam::aws:policy/AWSCompromisedKeyQuarantineV3`;
 /** The tag the rotation Lambda leaves on a secret naming the protocol step that failed. */
 export const FAILED_STEP_TAG = 'closeloop:rotation-failed-step';
 
@@ -22,6 +30,10 @@ export const RemediationPlanSchema = z.object({
   secretName: z.string().optional(),
   rotator: RotatorKindSchema.optional(),
   userName: z.string().optional(),
+  /** The leaked key (a short HMAC of its id, never the id): what containment acts on. */
+  keyRef: z.string().optional(),
+  /** A leaked IAM key that a managed secret holds: contained (policy `rotation.containment`) before it is rotated. */
+  containFirst: z.boolean().optional(),
 });
 export type RemediationPlan = z.infer<typeof RemediationPlanSchema>;
 
@@ -64,6 +76,10 @@ export const RotationStateSchema = z.object({
   deleteAfterSeconds: z.number().int().nonnegative().optional(),
   /** The old (rotated-out or leaked) key, by user and HMAC reference. */
   oldKey: z.object({ userName: z.string(), keyRef: z.string() }).optional(),
+  /** How the leaked key was contained before its rotation: deactivated, or its user quarantined. */
+  contained: z
+    .object({ userName: z.string(), keyRef: z.string(), how: z.enum(['deactivated', 'quarantined']) })
+    .optional(),
   replacementSecretArn: z.string().optional(),
   /** Every AWS call made (or, simulated, that would be made), in order. Names and refs only. */
   calls: z.array(z.string()).optional(),
@@ -82,6 +98,7 @@ export const ROTATION_STEP_NAMES = [
   'record_evidence',
   'delete_old_key',
   'contain_key',
+  'contain_exposed_key',
   'record_failure',
 ] as const;
 export type RotationStepName = (typeof ROTATION_STEP_NAMES)[number];

@@ -39,6 +39,12 @@ export interface CredentialControl {
   rotationProgress(secretArn: string, token: string): Promise<RotationProgress>;
   /** The key the last rotation of an IAM-key secret moved out (its AWSPREVIOUS version). */
   previousAccessKey(secretArn: string): Promise<AccessKeyRef | undefined>;
+  /** The key an IAM-key secret holds now (its AWSCURRENT version). */
+  currentAccessKey(secretArn: string): Promise<AccessKeyRef | undefined>;
+  /** Attaches AWS's managed quarantine policy (quarantinePolicyArn) to the user; attaching it twice does nothing. */
+  quarantineUser(userName: string): Promise<void>;
+  /** Detaches it again; nothing when it is not attached. */
+  liftQuarantine(userName: string): Promise<void>;
   accessKeyStatus(key: AccessKeyRef): Promise<'Active' | 'Inactive' | 'deleted'>;
   deactivateAccessKey(key: AccessKeyRef): Promise<void>;
   deleteAccessKey(key: AccessKeyRef): Promise<void>;

@@ -18,7 +18,9 @@ import { severityRank } from '../finding/standards';
 import type { TicketWork } from '../tickets/model';
 import type { WritebackWork } from '../writeback/model';
 import { toNoticeItem } from './dynamo-notification-store';
+import { awaitsLifecycle } from '../lifecycle/start';
 import {
+  LIFECYCLE_START_SHARDS,
   SORT_PREFIX,
   STORE_RETRY,
   StoreUnavailableError,
@@ -64,7 +66,12 @@ export function toFindingItem(finding: Finding): Item {
     Object.assign(item, indexKeys.acceptedOf(finding.owner, finding.exception?.until ?? due, finding.id));
   }
   if (finding.secretHash) Object.assign(item, indexKeys.secret(finding.secretHash, finding.id));
-  if (finding.lifecycle?.timerAt) Object.assign(item, indexKeys.timer(finding.lifecycle.timerAt, finding.id));
+  // One byTimer entry per item: a finding awaiting its lifecycle's start is in the start index (the
+  // sweep's); once its lifecycle waits, its timer is indexed. On Step Functions the two never meet
+  // (no timer before triage); locally, a start in flight indexes its timer when it parks.
+  if (awaitsLifecycle(finding))
+    Object.assign(item, indexKeys.lifecycleStart(finding.reopenedAt ?? finding.firstSeen, finding.id));
+  else if (finding.lifecycle?.timerAt) Object.assign(item, indexKeys.timer(finding.lifecycle.timerAt, finding.id));
   return item;
 }
 
@@ -257,6 +264,14 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
       onIndex('byTimer', partitions.timer, { condition: '<= :now', values: { ':now': `${now}~` } }),
     );
     return items.map(fromFindingItem);
+  }
+
+  async *awaitingLifecycle(): AsyncGenerator<Finding[]> {
+    for (let shard = 0; shard < LIFECYCLE_START_SHARDS; shard++) {
+      for await (const page of this.table.pages(onIndex('byTimer', partitions.lifecycleStart(shard)))) {
+        if (page.Items?.length) yield page.Items.map(fromFindingItem);
+      }
+    }
   }
 
   async events(findingId: string): Promise<AuditEvent[]> {

@@ -64,6 +64,8 @@ export const partitions = {
   acceptedOf: (owner: string) => `ACCEPTED#${owner}`,
   /** byTimer: lifecycle timers, pending ticket work, and the audit events of a day (one of its shards). */
   timer: 'TIMER',
+  /** byTimer: findings awaiting their lifecycle's start, in LIFECYCLE_START_SHARDS shards by finding id. */
+  lifecycleStart: (shard: number) => `LIFECYCLE#start#${shard}`,
   outbox: 'OUTBOX',
   /** byTimer: pending write-back to scanners, by when it may next be tried. */
   writeback: 'WRITEBACK',
@@ -157,6 +159,13 @@ export function eventDayShard(id: string): number {
   return hash % EVENT_DAY_SHARDS;
 }
 
+/**
+ * The sparse index of lifecycles to start is spread like the audit events of a day: every new
+ * finding of a large ingest enters it (and leaves it at its start), which one partition would
+ * take at its write limit; the sweep reads all shards at once.
+ */
+export const LIFECYCLE_START_SHARDS = EVENT_DAY_SHARDS;
+
 const { byStatus, byOwnerDue, bySecretHash, byTimer } = GSI;
 
 /** The index attributes an item carries to appear in an index partition (see INDEX_PARTITIONS). */
@@ -192,6 +201,10 @@ export const indexKeys = {
   timer: (timerAt: string, id: string) => ({
     [byTimer.partitionKey]: partitions.timer,
     [byTimer.sortKey]: `${timerAt}#${id}`,
+  }),
+  lifecycleStart: (since: string, id: string) => ({
+    [byTimer.partitionKey]: partitions.lifecycleStart(eventDayShard(id) % LIFECYCLE_START_SHARDS),
+    [byTimer.sortKey]: `${since}#${id}`,
   }),
   event: (event: { at: string; findingId: string; seq: number }) => ({
     [byTimer.partitionKey]: partitions.eventDay(event.at.slice(0, 10), eventDayShard(event.findingId)),
@@ -324,6 +337,7 @@ export const INDEX_PARTITIONS: readonly IndexPartition[] = [
   { index: 'byOwnerDue', pk: 'ACCEPTED#<owner>', sk: '<until>#<id>' },
   { index: 'bySecretHash', pk: 'SECRET#<hmac>', sk: '<id>' },
   { index: 'byTimer', pk: 'TIMER', sk: '<timerAt>#<id>' },
+  { index: 'byTimer', pk: 'LIFECYCLE#start#<0-7>', sk: '<first seen or reopened>#<id>' },
   { index: 'byTimer', pk: 'EVENTDAY#<YYYY-MM-DD>#<0-7>', sk: '<at>#<id>#<seq>' },
   { index: 'byTimer', pk: 'OUTBOX', sk: '<createdAt>#<id>#<seq>' },
   { index: 'byTimer', pk: 'WRITEBACK', sk: '<next attempt>#<id>#<seq>' },

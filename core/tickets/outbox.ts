@@ -49,6 +49,8 @@ export const TICKET_OPS: Readonly<Record<AuditAction, TicketOp | null>> = {
   'remediation.completed': 'comment',
   'remediation.failed': 'comment',
   'key.contained': 'comment',
+  'key.quarantined': 'comment',
+  'key.quarantine_lifted': 'comment',
   'key.deactivated': 'comment',
   'key.deleted': null,
   'rotation.succeeded': null,
@@ -119,6 +121,9 @@ const SENTENCES: Partial<Record<AuditAction, (e: TextEvent) => string>> = {
   'remediation.completed': (e) => `Automated remediation completed${because(e)}.`,
   'remediation.failed': (e) => `Automated remediation failed${because(e)}; the owner fixes it.`,
   'key.contained': (e) => `The leaked key was contained${because(e)}.`,
+  'key.quarantined': (e) =>
+    `The leaked key's user is quarantined (AWSCompromisedKeyQuarantineV3) until the rotation replaces the key${because(e)}.`,
+  'key.quarantine_lifted': (e) => `The quarantine was lifted: the leaked key is replaced and deactivated${because(e)}.`,
   'key.deactivated': (e) => `The old key was deactivated${because(e)}.`,
 };
 

@@ -50,6 +50,8 @@ export const WRITEBACK_OPS: Readonly<Record<AuditAction, WritebackOp | null>> = 
   'remediation.completed': null,
   'remediation.failed': null,
   'key.contained': null,
+  'key.quarantined': null,
+  'key.quarantine_lifted': null,
   'key.deactivated': null,
   'key.deleted': null,
   'rotation.succeeded': null,

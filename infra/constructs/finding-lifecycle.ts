@@ -41,7 +41,10 @@ export interface FindingLifecycleProps {
   readonly table: FindingsTable;
   /** The remediation policy (see core/policy/policy.ts); defaults apply to what it leaves out. @default the shipped defaults */
   readonly policy?: Record<string, unknown>;
-  /** How often new and reopened findings are swept into lifecycles. @default Duration.minutes(5) */
+  /**
+   * How often the sweep runs: it starts what ingest did not (the safety net) and fires due SLA and
+   * approval escalations. @default Duration.minutes(5)
+   */
   readonly startInterval?: Duration;
   /** The secret rotation machine the Remediate state starts. */
   readonly rotationStateMachine: IStateMachine;
@@ -49,6 +52,22 @@ export interface FindingLifecycleProps {
 
 /** The lifecycle state machine's name (fixed, so the rotation machine can be granted to resume it). */
 export const lifecycleStateMachineName = (stack: Stack) => `${stack.stackName}-finding-lifecycle`;
+
+/**
+ * Lets an ingest function start the lifecycles of the findings it creates, right after its
+ * commit: StartExecution on the lifecycle machine, named by ARN (it is created later in the stack,
+ * and the ingest must not wait for the five-minute sweep), and the ARN in its environment.
+ */
+export function grantLifecycleStart(fn: CloseloopFunction, stateMachineName: string): void {
+  const arn = Stack.of(fn).formatArn({
+    service: 'states',
+    resource: 'stateMachine',
+    resourceName: stateMachineName,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+  fn.fn.addEnvironment('CLOSELOOP_LIFECYCLE_STATE_MACHINE', arn);
+  fn.role.addToPolicy(new PolicyStatement({ actions: ['states:StartExecution'], resources: [arn] }));
+}
 
 /**
  * The finding lifecycle: the Standard state machine from statemachines/finding-lifecycle.asl.json
@@ -136,11 +155,15 @@ export class FindingLifecycle extends Construct {
     );
     acknowledgeStateMachineRole(this.stateMachine, this.step);
 
-    this.starter = lambda('Starter', 'functions/lifecycle-starter.ts', 'start lifecycles of new and reopened findings');
+    this.starter = lambda(
+      'Starter',
+      'functions/lifecycle-starter.ts',
+      'lifecycle sweep: start what ingest did not, fire due escalations',
+    );
     this.starter.fn.addEnvironment('CLOSELOOP_LIFECYCLE_STATE_MACHINE', this.stateMachine.stateMachineArn);
     this.stateMachine.grantStartExecution(this.starter.role);
     new Rule(this, 'StartSweep', {
-      description: 'closeloop: start lifecycles of new and reopened findings',
+      description: 'closeloop: lifecycle sweep (starts what ingest did not, fires due escalations)',
       schedule: Schedule.rate(props.startInterval ?? Duration.minutes(5)),
     }).addTarget(new LambdaFunction(this.starter.fn, { retryAttempts: 2 }));
 

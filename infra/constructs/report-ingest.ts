@@ -9,6 +9,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledgeWildcardResources } from '../nag';
 import { CloseloopFunction } from './closeloop-function';
+import { grantLifecycleStart } from './finding-lifecycle';
 import { DeadLetterQueue } from './dead-letter-queue';
 import type { FindingsTable } from './findings-table';
 
@@ -18,8 +19,11 @@ export interface ReportIngestProps {
   readonly alarmTopic: ITopic;
   /** Days a report is kept in the bucket. @default 400 (a year plus a quarter, for audit) */
   readonly reportRetentionDays?: number;
-  /** The lifecycle state machine's name: a clean re-scan resumes a finding's owner-fix wait. */
-  readonly lifecycleStateMachineName?: string;
+  /**
+   * The lifecycle state machine's name: each new finding's lifecycle starts right after the
+   * ingest's commit, and a clean re-scan resumes a finding's owner-fix wait.
+   */
+  readonly lifecycleStateMachineName: string;
 }
 
 /**
@@ -82,7 +86,8 @@ export class ReportIngest extends Construct {
       memorySize: 1024,
     });
     this.bucket.grantRead(this.function.role);
-    if (props.lifecycleStateMachineName) {
+    grantLifecycleStart(this.function, props.lifecycleStateMachineName);
+    {
       // Named by ARN pattern: the lifecycle is created later in the stack.
       this.function.role.addToPolicy(
         new PolicyStatement({

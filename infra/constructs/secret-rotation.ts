@@ -15,7 +15,7 @@ import { FAILED_STEP_TAG, ROTATOR_TAG } from '../../core/rotation/model';
 import { CloseloopFunction, INGEST_TABLE_ACTIONS } from './closeloop-function';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { acknowledgeWildcardResources } from '../nag';
-import { acknowledgeStateMachineRole, LIFECYCLE_TABLE_ACTIONS } from './finding-lifecycle';
+import { acknowledgeStateMachineRole, grantLifecycleStart, LIFECYCLE_TABLE_ACTIONS } from './finding-lifecycle';
 import type { FindingsTable } from './findings-table';
 
 const DEFINITION = join(__dirname, '..', '..', 'statemachines', 'secret-rotation.asl.json');
@@ -181,6 +181,19 @@ export class SecretRotation extends Construct {
         }),
       );
     }
+    const containment = (props.policy?.rotation as { containment?: string } | undefined)?.containment;
+    if (containment === 'quarantine' && managedUsers.length > 0) {
+      // Containment of a leaked managed key by AWS's quarantine policy: that one policy only, on those users only.
+      const quarantine = `arn:${stack.partition}:iam::aws:policy/AWSCompromisedKeyQuarantineV3`;
+      stepRole.addToPolicy(
+        new PolicyStatement({
+          actions: ['iam:AttachUserPolicy', 'iam:DetachUserPolicy'],
+          resources: managedUsers,
+          conditions: { ArnEquals: { 'iam:PolicyARN': quarantine } },
+        }),
+      );
+      stepRole.addToPolicy(new PolicyStatement({ actions: ['iam:ListAttachedUserPolicies'], resources: managedUsers }));
+    }
     if (containmentUsers.length > 0) {
       stepRole.addToPolicy(new PolicyStatement({ actions: ['iam:ListUsers'], resources: ['*'] }));
       stepRole.addToPolicy(new PolicyStatement({ actions: ['iam:CreateAccessKey'], resources: containmentUsers }));
@@ -278,7 +291,9 @@ export class SecretRotation extends Construct {
     this.hygiene.role.addToPolicy(
       new PolicyStatement({ actions: ['iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'], resources: [everyUser] }),
     );
-    // Hygiene findings it no longer reports resume their owner-fix wait (as a clean re-scan would).
+    // New hygiene findings' lifecycles start right after its commit; the ones it no longer reports
+    // resume their owner-fix wait (as a clean re-scan would).
+    grantLifecycleStart(this.hygiene, props.lifecycleStateMachineName);
     this.hygiene.role.addToPolicy(
       new PolicyStatement({
         actions: ['states:SendTaskSuccess'],

@@ -5,6 +5,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { CloseloopFunction } from './closeloop-function';
+import { grantLifecycleStart } from './finding-lifecycle';
 import { DeadLetterQueue } from './dead-letter-queue';
 import type { FindingsTable } from './findings-table';
 
@@ -12,6 +13,8 @@ export interface SecurityHubIngestProps {
   readonly table: FindingsTable;
   readonly deploymentKey: ISecret;
   readonly alarmTopic: ITopic;
+  /** The lifecycle state machine's name: each new finding's lifecycle starts right after the ingest's commit. */
+  readonly lifecycleStateMachineName: string;
 }
 
 /**
@@ -36,6 +39,7 @@ export class SecurityHubIngest extends Construct {
       table: props.table,
       deploymentKey: props.deploymentKey,
     });
+    grantLifecycleStart(this.function, props.lifecycleStateMachineName);
     this.deadLetters = new DeadLetterQueue(this, 'DeadLetters', {
       alarmTopic: props.alarmTopic,
       description: 'Security Hub finding events',

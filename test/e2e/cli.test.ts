@@ -229,7 +229,8 @@ describe('closeloop audit verify', () => {
     expect(cli.run('audit', 'verify')).toMatchObject({
       code: 0,
       stdout:
-        "audit verify: 3 findings, 6 events, every chain intact, every record's state bound to its chain\n" +
+        // created, and each lifecycle started at ingest
+        "audit verify: 3 findings, 33 events, every chain intact, every record's state bound to its chain\n" +
         '  no digest yet: nothing is sealed, so the chains hold only against edits that do not re-chain (`closeloop audit digest` seals them)\n',
     });
 

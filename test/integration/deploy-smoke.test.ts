@@ -134,7 +134,7 @@ describe('the smoke test catches', () => {
     })!;
 
   it('a variable the template does not give a function', async () => {
-    const starter = byDescription('start lifecycles of new and reopened findings');
+    const starter = byDescription('lifecycle sweep: start what ingest did not, fire due escalations');
     const { CLOSELOOP_LIFECYCLE_STATE_MACHINE: _dropped, ...environment } = placeholderEnvironment(
       starter,
       template,
@@ -196,7 +196,7 @@ describe('the smoke test catches', () => {
   });
 
   it('a handler the bundle does not export (a renamed export)', async () => {
-    const fn = byDescription('start lifecycles of new and reopened findings');
+    const fn = byDescription('lifecycle sweep: start what ingest did not, fire due escalations');
     expect(await start(fn, { handler: 'index.main' })).toEqual({
       ok: false,
       error: 'handler: index.main is not a function (the module exports handler)',

@@ -7,6 +7,7 @@ import { sdkStreamMixin } from '@smithy/util-stream';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { StartExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
 import { reportFixture } from '@test/support/fixtures';
 import { aFreshStore } from '@test/support/dynamo';
@@ -14,7 +15,9 @@ import { TEST_KEY } from '@test/support/factories';
 
 const secrets = mockClient(SecretsManagerClient);
 const s3 = mockClient(S3Client);
-const context = { functionName: 'test', awsRequestId: 'req-1' } as Context;
+const sfn = mockClient(SFNClient);
+const context = { functionName: 'test', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 170_000 } as Context;
+const LIFECYCLE_MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:closeloop-finding-lifecycle';
 
 let store: Awaited<ReturnType<typeof aFreshStore>>['store'];
 let handlers: {
@@ -41,6 +44,7 @@ beforeAll(async () => {
   process.env.CLOSELOOP_EXPORT_BUCKET = 'closeloop-exports';
   process.env.CLOSELOOP_REPORT_EXPORT_FUNCTION = EXPORT_FUNCTION;
   process.env.CLOSELOOP_REPORT_CURSOR_SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:closeloop-cursor';
+  process.env.CLOSELOOP_LIFECYCLE_STATE_MACHINE = LIFECYCLE_MACHINE;
   handlers = {
     s3Report: await import('@functions/ingest-s3-report'),
     securityHub: await import('@functions/ingest-securityhub-event'),
@@ -52,6 +56,11 @@ beforeAll(async () => {
 beforeEach(() => {
   secrets.reset();
   s3.reset();
+  sfn.reset();
+  sfn.on(StartExecutionCommand).callsFake((i: { name: string }) => ({
+    executionArn: `${LIFECYCLE_MACHINE.replace(':stateMachine:', ':execution:')}:${i.name}`,
+    startDate: new Date(),
+  }));
   secrets.on(GetSecretValueCommand).resolves({ SecretString: TEST_KEY.toString('hex') });
 });
 
@@ -83,10 +92,35 @@ describe('ingest-s3-report Lambda (DynamoDB Local, mocked S3 and Secrets Manager
     });
     const result = await handlers.s3Report.handler(sqsEventFor('reports', 'scans/acme api/trufflehog.jsonl'), context);
     expect(result).toEqual({ batchItemFailures: [] });
-    expect((await store.list()).filter((f) => f.sources[0]!.scanner === 'trufflehog')).toHaveLength(3);
+    const ingested = (await store.list()).filter((f) => f.sources[0]!.scanner === 'trufflehog');
+    expect(ingested).toHaveLength(3);
     expect(secrets).toHaveReceivedCommandWith(GetSecretValueCommand, {
       SecretId: process.env.CLOSELOOP_DEPLOYMENT_KEY_SECRET,
     });
+    // Each new finding's lifecycle started right after the commit, not at the five-minute sweep.
+    for (const f of ingested) {
+      expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
+        stateMachineArn: LIFECYCLE_MACHINE,
+        name: `${f.id}-g1`,
+        input: JSON.stringify({ findingId: f.id, generation: 1, resumeAt: 'triage' }),
+      });
+      expect(f.lifecycle).toMatchObject({ startedGeneration: 1 });
+    }
+    expect(await store.awaitingLifecycle()[Symbol.asyncIterator]().next()).toMatchObject({ done: true });
+  });
+
+  it('leaves a lifecycle it could not start for the sweep, and still succeeds: the report is committed', async () => {
+    sfn.on(StartExecutionCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    s3.on(GetObjectCommand).resolves({
+      Body: sdkStreamMixin(createReadStream(reportFixture('gitleaks-git.json'))),
+    });
+    const result = await handlers.s3Report.handler(sqsEventFor('reports', 'scans/gitleaks-git.json'), context);
+    expect(result).toEqual({ batchItemFailures: [] });
+    const pages: string[] = [];
+    for await (const page of store.awaitingLifecycle()) pages.push(...page.map((f) => f.id));
+    expect(pages.length).toBeGreaterThan(0);
+    const created = (await store.list()).filter((f) => f.sources[0]!.scanner === 'gitleaks');
+    expect(pages.sort()).toEqual(created.map((f) => f.id).sort());
   });
 
   it('quarantines an unreadable report instead of retrying it forever', async () => {

@@ -1,5 +1,5 @@
+import { fireDueTimers } from '@core/lifecycle/timers';
 import type { Clock } from '@core/shared/clock';
-import type { TimerKind } from '@core/finding/model';
 import { remediationNotConfigured } from '@core/lifecycle/ports';
 import type { ResumeAt } from '@core/lifecycle/state';
 import { parsePolicy } from '@core/policy/policy';
@@ -21,11 +21,6 @@ import { REPORT_FIXTURE_SECRETS, reportFixture } from '@test/support/fixtures';
 const T0 = Date.parse('2026-11-02T09:00:00.000Z');
 const DAY = 86_400_000;
 const WEBHOOK_SECRET = 'jira-dc-webhook-secret-0123456789';
-const RESUME: Record<TimerKind, ResumeAt> = {
-  approval_timeout: 'approval_timed_out',
-  sla_breach: 'sla_breached',
-  exception_expiry: 'exception_expired',
-};
 /** Owners are e-mails (assignees by user name); medium and lower stay in the local tracker, the rest go to Jira DC. */
 const POLICY = parsePolicy(
   {
@@ -73,8 +68,9 @@ async function world(
       { deadlineMs: 2_000 },
     );
   const tick = async () => {
-    for (const f of await store.dueTimers(clock.now().toISOString()))
-      await runner.resume(f, RESUME[f.lifecycle!.timerKind!]);
+    // As `closeloop tick`: escalations are recorded, ended exceptions resume their lifecycle.
+    const fired = await fireDueTimers({ store, clock, policy: POLICY });
+    for (const f of fired.expired) await runner.resume(f, 'exception_expired');
   };
   const webhookDeps = {
     store,

@@ -3,6 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyChain } from '@core/audit/chain';
 import { applyCleanRescans } from '@core/lifecycle/rescan';
+import { fireDueTimers } from '@core/lifecycle/timers';
+import { computeReport } from '@core/reports/reports';
+import { DynamoReportSource } from '@core/store/dynamo-report-source';
+import { SingleTable } from '@core/store/table';
 import { awsResourceTags } from '@connectors/aws/resource-tags';
 import { aRotationWorld } from '@test/support/rotation';
 import type { ResumeAt, Signal } from '@core/lifecycle/state';
@@ -27,7 +31,8 @@ function movableClock(): Clock & { advance(ms: number): void } {
 }
 
 async function setup(remediation: RemediationPort = remediationNotConfigured) {
-  const { store } = await aFreshStore();
+  const { store, client, tableName } = await aFreshStore();
+  const table = new SingleTable(client, tableName);
   const clock = movableClock();
   await ingestReportFiles([reportFixture('trufflehog-git.jsonl'), reportFixture('gitleaks-git.json')], {
     store,
@@ -37,7 +42,7 @@ async function setup(remediation: RemediationPort = remediationNotConfigured) {
   const runner = new LocalLifecycleRunner({ store, clock, policy: DEFAULT_POLICY, remediation });
   const find = async (predicate: (f: Finding) => boolean) => (await store.list()).find(predicate)!;
   const actions = async (id: string) => (await store.events(id)).map((e) => e.action);
-  return { store, clock, runner, find, actions };
+  return { store, table, clock, runner, find, actions };
 }
 
 describe('local finding lifecycle (DynamoDB Local, aws-local-stepfunctions)', () => {
@@ -83,7 +88,7 @@ describe('local finding lifecycle (DynamoDB Local, aws-local-stepfunctions)', ()
     expect((await actions(key.id)).length).toBe(count);
   });
 
-  it('escalates at the due date, then again at the cadence while overdue', async () => {
+  it('escalates at the due date, then again at the cadence while overdue, without resuming the execution', async () => {
     const { runner, find, actions, store, clock } = await setup();
     const key = await find((f) => f.nhiType === 'cloud_access_key');
     await runner.start(key);
@@ -91,27 +96,50 @@ describe('local finding lifecycle (DynamoDB Local, aws-local-stepfunctions)', ()
     clock.advance(2 * DAY + 1000);
     const [due] = await store.dueTimers(clock.now().toISOString());
     expect(due!.id).toBe(key.id);
-    const run = await runner.resume(due!, 'sla_breached');
-    expect(run.path).toEqual(['Enter', 'EscalateOverdue', 'AwaitOwnerFix']);
+    const timers = { store, clock, policy: DEFAULT_POLICY };
+    expect(await fireDueTimers(timers)).toEqual({
+      escalated: [{ id: key.id, actions: ['sla.breached'] }],
+      expired: [],
+    });
+    expect(await fireDueTimers(timers)).toEqual({ escalated: [], expired: [] }); // nothing more is due yet
     clock.advance(2 * DAY + 1000);
-    await runner.resume((await store.get(key.id))!, 'sla_breached');
+    await fireDueTimers(timers);
     const trail = await actions(key.id);
     expect(trail.filter((a) => a.startsWith('sla.'))).toEqual(['sla.started', 'sla.breached', 'sla.escalated']);
-    expect((await store.get(key.id))!.lifecycle!.timerAt).toBe(new Date(clock.now().getTime() + 2 * DAY).toISOString());
+    const after = (await store.get(key.id))!;
+    expect(after.lifecycle).toMatchObject({ waitingAt: 'AwaitOwnerFix', timerKind: 'sla_breach' });
+    expect(after.lifecycle!.timerAt).toBe(new Date(clock.now().getTime() + 2 * DAY).toISOString());
   });
 
-  it('asks for approval when rotation is not pre-authorized; a rejection sends it to the owner', async () => {
-    const { runner, find, store } = await setup();
-    // An unverified generic API key: rotatable, but the default policy pre-authorizes only active ones.
+  it('asks for approval only for a remediation the plan found; a rejection sends it to the owner', async () => {
+    // The plan found a managed secret holding it, but the policy does not pre-authorize rotating it.
+    const plannedButNotPreAuthorized: RemediationPort = {
+      remediate: async () => ({ remediation: 'needs_approval', reason: 'rotating app/ci needs a approver approval' }),
+    };
+    const { runner, find, store, actions } = await setup(plannedButNotPreAuthorized);
     const apiKey = await find((f) => f.nhiType === 'api_key');
     expect(await runner.start(apiKey)).toMatchObject({ outcome: 'parked', parkedAt: 'AwaitApproval' });
-    expect((await store.get(apiKey.id))!).toMatchObject({
-      status: 'awaiting_approval',
-      lifecycle: { timerKind: 'approval_timeout' },
+    const waiting = (await store.get(apiKey.id))!;
+    expect(waiting).toMatchObject({ status: 'awaiting_approval', lifecycle: { waitingAt: 'AwaitApproval' } });
+    expect(waiting.lifecycle!.approvalDueAt).toBe(new Date(T0 + 3 * DAY).toISOString());
+    expect((await store.events(apiKey.id)).find((e) => e.action === 'approval.requested')!.reason).toMatch(
+      /^rotating app\/ci needs a approver approval: awaits a approver approval/,
+    );
+    const rejected = await runner.resume(apiKey, 'approval_decided', {
+      signal: { decision: 'rejected', subject: 'remediation', by: 'alice' },
     });
-    const rejected = await runner.resume(apiKey, 'approval_decided', { signal: { decision: 'rejected', by: 'alice' } });
     expect(rejected.path).toEqual(['Enter', 'ApprovalDecided', 'AwaitOwnerFix']);
-    expect((await store.get(apiKey.id))!.status).toBe('open');
+    expect((await store.get(apiKey.id))!).toMatchObject({ status: 'open', lifecycle: { timerKind: 'sla_breach' } });
+    expect(await actions(apiKey.id)).toContain('approval.requested');
+  });
+
+  it('asks for no approval when nothing can remediate the credential: straight to its owner, saying why', async () => {
+    const { runner, find, store, actions } = await setup();
+    const apiKey = await find((f) => f.nhiType === 'api_key');
+    expect(await runner.start(apiKey)).toMatchObject({ outcome: 'parked', parkedAt: 'AwaitOwnerFix' });
+    expect(await actions(apiKey.id)).not.toContain('approval.requested');
+    const assigned = (await store.events(apiKey.id)).find((e) => e.action === 'remediation.assigned')!;
+    expect(assigned.reason).toContain('rotation not configured');
   });
 
   it('bounces "done" without evidence, then resolves on a rotation record', async () => {
@@ -202,11 +230,85 @@ describe('local finding lifecycle (DynamoDB Local, aws-local-stepfunctions)', ()
     clock.advance(3 * DAY);
     const [due] = await store.dueTimers(clock.now().toISOString());
     expect(due?.lifecycle).toMatchObject({ waitingAt: 'AwaitOwnerFix', timerKind: 'sla_breach' });
-    expect(await afterRestart.resume(due!, 'sla_breached')).toMatchObject({
-      outcome: 'parked',
-      parkedAt: 'AwaitOwnerFix',
+    await fireDueTimers({ store, clock, policy: DEFAULT_POLICY });
+    const owner = await afterRestart.resume((await store.get(key.id))!, 'owner_signal', {
+      signal: { kind: 'fixed', by: 'identity-programme' },
     });
+    expect(owner).toMatchObject({ outcome: 'parked', parkedAt: 'AwaitOwnerFix' });
     expect(await afterRestart.start((await store.get(key.id))!)).toBeUndefined();
+    expect((await store.events(key.id)).map((e) => e.action)).toContain('sla.breached');
+  });
+});
+
+describe('the SLA clock: from the hub’s first sight, in every wait', () => {
+  /** The SLA report's overdue findings at the hub's clock: [id, days overdue, status]. */
+  async function overdueInReport(setupResult: Awaited<ReturnType<typeof setup>>) {
+    const { table, clock } = setupResult;
+    const report = await computeReport('sla', new DynamoReportSource(table), {
+      now: clock.now(),
+      policy: DEFAULT_POLICY,
+    });
+    const rows = report.sections.find((s) => s.title === 'Overdue findings')!.rows;
+    return {
+      overdue: report.summary.find((m) => m.label === 'overdue')!.value,
+      rows: rows.map((r) => [r[0], r[4], r[5]]),
+    };
+  }
+
+  it('ingest at T0, triage at T0 + 60 days: the finding is overdue since T0 + its SLA, and the SLA report counts it', async () => {
+    const world = await setup();
+    const { runner, find, store, clock, actions } = world;
+    const key = await find((f) => f.nhiType === 'cloud_access_key');
+    expect(key.firstSeen).toBe(new Date(T0).toISOString());
+    clock.advance(60 * DAY);
+    await runner.start(key); // its start was lost at ingest; the sweep starts it 60 days later
+    const after = (await store.get(key.id))!;
+    expect(after.dueAt).toBe(new Date(T0 + 2 * DAY).toISOString()); // critical: 2 days from first seen, not from triage
+    const breached = (await store.events(key.id)).find((e) => e.action === 'sla.breached')!;
+    expect(breached).toMatchObject({ at: clock.now().toISOString(), data: { dueAt: after.dueAt } });
+    expect((await actions(key.id)).indexOf('sla.breached')).toBeLessThan(
+      (await actions(key.id)).indexOf('decision.made'),
+    );
+    expect(await overdueInReport(world)).toEqual({ overdue: 1, rows: [[key.id, 58, 'open']] });
+  });
+
+  it('an approval nobody gives breaches at the due date like an unfixed finding, and the SLA report counts it', async () => {
+    const needsApproval: RemediationPort = {
+      remediate: async () => ({ remediation: 'needs_approval', reason: 'rotating app/ci needs a approver approval' }),
+    };
+    const world = await setup(needsApproval);
+    const { runner, find, store, clock, actions } = world;
+    const apiKey = await find((f) => f.nhiType === 'api_key');
+    await runner.start(apiKey);
+    const waiting = (await store.get(apiKey.id))!;
+    const dueAt = Date.parse(waiting.dueAt!);
+    expect(dueAt).toBe(T0 + DEFAULT_POLICY.slaDays[waiting.severity] * DAY);
+    expect(waiting.lifecycle).toMatchObject({
+      timerKind: 'approval_timeout',
+      timerAt: new Date(T0 + 3 * DAY).toISOString(),
+    });
+    const timers = { store, clock, policy: DEFAULT_POLICY };
+    clock.advance(3 * DAY);
+    await fireDueTimers(timers); // nobody decided within 72 h: escalated, still waiting
+    clock.advance(dueAt - clock.now().getTime() - 1000);
+    await fireDueTimers(timers);
+    expect((await actions(apiKey.id)).filter((a) => a === 'sla.breached')).toEqual([]); // not due yet
+    clock.advance(1000);
+    await fireDueTimers(timers);
+    const trail = (await store.events(apiKey.id)).filter((e) => /^(sla|approval)\./.test(e.action));
+    expect(trail.map((e) => [e.action, e.at])).toEqual([
+      ['sla.started', new Date(T0).toISOString()],
+      ['approval.requested', new Date(T0).toISOString()],
+      ['approval.timed_out', new Date(T0 + 3 * DAY).toISOString()],
+      ['approval.timed_out', new Date(dueAt - 1000).toISOString()], // the next tick, a second before the due date
+      ['sla.breached', new Date(dueAt).toISOString()],
+    ]);
+    expect((await store.get(apiKey.id))!).toMatchObject({
+      status: 'awaiting_approval',
+      lifecycle: { waitingAt: 'AwaitApproval' },
+    });
+    clock.advance(DAY);
+    expect(await overdueInReport(world)).toEqual({ overdue: 1, rows: [[apiKey.id, 1, 'awaiting_approval']] });
   });
 });
 

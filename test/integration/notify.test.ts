@@ -1,10 +1,10 @@
+import { fireDueTimers } from '@core/lifecycle/timers';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import axios from 'axios';
-import type { Finding, TimerKind } from '@core/finding/model';
+import type { Finding } from '@core/finding/model';
 import { updateFinding } from '@core/finding/update';
 import { remediationNotConfigured } from '@core/lifecycle/ports';
-import type { ResumeAt } from '@core/lifecycle/state';
 import { runNotifier, type NotifierDeps } from '@core/notify/notifier';
 import type { NotificationStore } from '@core/notify/ports';
 import { parsePolicy, type Policy } from '@core/policy/policy';
@@ -24,11 +24,6 @@ const T0 = Date.parse('2026-11-02T09:00:00.000Z');
 const DAY = 24 * 60 * 60 * 1000;
 /** Secrets in the fixtures: no message may carry them. */
 const FIXTURE_SECRETS = ['AKIAFIXTURECLOSELP01', 'clfx_FAKE7Hq2mZ9wXv4TnR8sLd3KpB6yJc1fixture01'];
-const RESUME: Record<TimerKind, ResumeAt> = {
-  approval_timeout: 'approval_timed_out',
-  sla_breach: 'sla_breached',
-  exception_expiry: 'exception_expired',
-};
 
 function movableClock(): Clock & { advance(ms: number): void } {
   let now = T0;
@@ -71,8 +66,9 @@ async function world(policy: Policy) {
   };
   /** `closeloop tick` at the clock: fire due timers. */
   const tick = async () => {
-    for (const f of await store.dueTimers(clock.now().toISOString()))
-      await runner.resume(f, RESUME[f.lifecycle!.timerKind!]);
+    // As `closeloop tick`: escalations are recorded, ended exceptions resume their lifecycle.
+    const fired = await fireDueTimers({ store, clock, policy });
+    for (const f of fired.expired) await runner.resume(f, 'exception_expired');
   };
   const stop = async () => Promise.all([slack.stop(), teams.stop()]);
   return { store, table, clock, slack, teams, deps, ingest, tick, notifications, urls, stop };

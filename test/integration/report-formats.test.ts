@@ -2,7 +2,7 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SFNClient, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { SFNClient, SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { sdkStreamMixin } from '@smithy/util-stream';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -99,7 +99,7 @@ describe('ingesting the formats as a user does (DynamoDB Local)', () => {
 const secrets = mockClient(SecretsManagerClient);
 const s3 = mockClient(S3Client);
 const sfn = mockClient(SFNClient);
-const context = { functionName: 'test', awsRequestId: 'req-1' } as Context;
+const context = { functionName: 'test', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 170_000 } as Context;
 
 function sqsEventFor(bucket: string, key: string): SQSEvent {
   const body = JSON.stringify({
@@ -125,6 +125,7 @@ describe('the report bucket: <format>/<asset>/<file> (ingest-s3-report Lambda, D
     process.env.AWS_ACCESS_KEY_ID = 'local';
     process.env.AWS_SECRET_ACCESS_KEY = 'local';
     process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+    process.env.CLOSELOOP_LIFECYCLE_STATE_MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:lifecycle';
     ({ handler } = await import('@functions/ingest-s3-report'));
     ({ handler: securityHub } = await import('@functions/ingest-securityhub-event'));
   });
@@ -133,6 +134,9 @@ describe('the report bucket: <format>/<asset>/<file> (ingest-s3-report Lambda, D
     secrets.reset();
     s3.reset();
     sfn.reset();
+    sfn
+      .on(StartExecutionCommand)
+      .resolves({ executionArn: 'arn:aws:states:us-east-1:123456789012:execution:x', startDate: new Date() });
     secrets.on(GetSecretValueCommand).resolves({ SecretString: TEST_KEY.toString('hex') });
   });
 

@@ -20,7 +20,11 @@ import { aRotationWorld } from '@test/support/rotation';
  * its own SDK clients and reading the deployment key from Secrets Manager, against DynamoDB
  * Local and the stateful Secrets Manager / IAM / STS fakes (Step Functions mocked).
  */
-const context = { functionName: 'rotation-test', awsRequestId: 'req-1' } as Context;
+const context = {
+  functionName: 'rotation-test',
+  awsRequestId: 'req-1',
+  getRemainingTimeInMillis: () => 290_000,
+} as Context;
 const ROTATION_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:closeloop-secret-rotation';
 
 let world: ReturnType<typeof aRotationWorld>;
@@ -46,6 +50,7 @@ beforeAll(async () => {
     CLOSELOOP_TABLE: fresh.tableName,
     CLOSELOOP_DEPLOYMENT_KEY_SECRET: keySecret,
     CLOSELOOP_ROTATION_STATE_MACHINE: ROTATION_MACHINE,
+    CLOSELOOP_LIFECYCLE_STATE_MACHINE: 'arn:aws:states:eu-west-1:123456789012:stateMachine:closeloop-finding-lifecycle',
     AWS_ENDPOINT_URL_DYNAMODB: fresh.endpoint,
     AWS_REGION: 'eu-west-1',
     AWS_ACCESS_KEY_ID: 'local',

@@ -50,15 +50,31 @@ let world: World | undefined;
 afterEach(() => world?.restore());
 
 /** A finding for a leaked value (gitleaks found it in a repository), its lifecycle and rotation runners. */
-async function leakedInRepo(secret: string, options: { policy?: Policy; control: CredentialControl; ruleId?: string }) {
+async function leakedInRepo(
+  secret: string,
+  options: { policy?: Policy; control: CredentialControl; ruleId?: string; verified?: boolean },
+) {
   const { store, client, tableName } = await aFreshStore();
   const dir = mkdtempSync(join(tmpdir(), 'closeloop-rotation-'));
-  const file = join(dir, 'gitleaks.json');
+  // gitleaks finds it; TruffleHog finds it and verifies it against AWS (validity active).
+  const file = join(dir, options.verified ? 'trufflehog.jsonl' : 'gitleaks.json');
   writeFileSync(
     file,
-    JSON.stringify([
-      aGitleaksRecord({ RuleID: options.ruleId ?? 'aws-access-token', Secret: secret, Match: `key=${secret}` }),
-    ]),
+    options.verified
+      ? `${JSON.stringify({
+          SourceMetadata: {
+            Data: {
+              Git: { commit: 'c0ffee', file: 'deploy/ci.env', repository: 'https://github.com/acme/api.git', line: 3 },
+            },
+          },
+          DetectorName: 'AWS',
+          Verified: true,
+          Raw: secret,
+          Redacted: secret,
+        })}\n`
+      : JSON.stringify([
+          aGitleaksRecord({ RuleID: options.ruleId ?? 'aws-access-token', Secret: secret, Match: `key=${secret}` }),
+        ]),
   );
   const hasher = world?.hasher ?? (await import('@test/support/factories')).aHasher();
   await ingestReportFiles([file], { store, clock, hasher });
@@ -72,7 +88,7 @@ async function leakedInRepo(secret: string, options: { policy?: Policy; control:
 }
 
 describe('secret rotation machine (statemachines/secret-rotation.asl.json on the local runner, DynamoDB Local, Secrets Manager/IAM/STS fakes)', () => {
-  it('rotation of the managed secret holding a leaked IAM key: new AWSCURRENT, old key deactivated then deleted, evidence closes the finding', async () => {
+  it('rotation of the managed secret holding a leaked IAM key: the key deactivated before the rotation (no grace period), new AWSCURRENT, old key deleted, evidence closes the finding', async () => {
     world = aRotationWorld();
     const { key, secretArn } = world.managedIamUser('payments-ci');
     const ctx = await leakedInRepo(key.AccessKeyId, { control: world.control });
@@ -105,23 +121,25 @@ describe('secret rotation machine (statemachines/secret-rotation.asl.json on the
       ['key_deactivated', false],
       ['rotation_record', false],
     ]);
-    expect(await ctx.actions()).toEqual(
-      expect.arrayContaining([
-        'remediation.started',
-        'key.deactivated',
-        'remediation.completed',
-        'evidence.verified',
-        'finding.resolved',
-        'key.deleted',
-      ]),
-    );
+    expect((await ctx.actions()).filter((a) => a.startsWith('key.') || a.startsWith('remediation.'))).toEqual([
+      'remediation.started',
+      'key.contained',
+      'remediation.completed',
+      'key.deleted',
+    ]);
     const completed = (await ctx.store.events(ctx.finding.id)).find((e) => e.action === 'remediation.completed')!;
     expect(completed.evidenceRef).toMatch(new RegExp(`^${secretArn}#version:[0-9a-f-]{36}$`));
-    expect(completed.data!.calls).toEqual(
-      expect.arrayContaining([
-        expect.stringMatching(/^secretsmanager:RotateSecret /),
-        expect.stringMatching(/^iam:UpdateAccessKey user=payments-ci key-hmac=[0-9a-f]{16} Status=Inactive$/),
-      ]),
+    // Contained first: the leaked key is inactive before RotateSecret is called, and not deactivated twice.
+    const calls = completed.data!.calls as string[];
+    const deactivation = calls.findIndex((c) =>
+      /^iam:UpdateAccessKey user=payments-ci key-hmac=[0-9a-f]{16} Status=Inactive$/.test(c),
+    );
+    expect(deactivation).toBeGreaterThanOrEqual(0);
+    expect(deactivation).toBeLessThan(calls.findIndex((c) => c.startsWith('secretsmanager:RotateSecret ')));
+    expect(calls.filter((c) => c.startsWith('iam:UpdateAccessKey'))).toHaveLength(1);
+    const contained = (await ctx.store.events(ctx.finding.id)).find((e) => e.action === 'key.contained')!;
+    expect(contained.reason).toBe(
+      'the leaked key of payments-ci is deactivated before the rotation of app/payments-ci/access-key replaces it',
     );
 
     // Nothing secret in the table: no secret access key, and no access key id either (keys are named by HMAC).
@@ -141,13 +159,14 @@ describe('secret rotation machine (statemachines/secret-rotation.asl.json on the
     expect(run).toMatchObject({ outcome: 'parked', parkedAt: 'AwaitOwnerFix' });
     expect(world.sm.valueAt(secretArn, 'AWSCURRENT')).toBe(before);
     expect(Object.values(world.sm.stages(secretArn)).flat()).not.toContain('AWSPENDING');
+    // The leaked key was contained before the rotation, and stays contained when the rotation fails.
     expect(world.iam.keysOf('payments-ci').map((k) => [k.AccessKeyId, k.Status])).toEqual([
-      [key.AccessKeyId, 'Active'],
+      [key.AccessKeyId, 'Inactive'],
     ]);
 
     const failed = (await ctx.store.events(ctx.finding.id)).find((e) => e.action === 'remediation.failed')!;
     expect(failed.reason).toMatch(
-      /^rotation failed at Secrets Manager testSecret: the rotation Lambda reported a failure; the secret stays on its previous AWSCURRENT version; escalated to identity-programme/,
+      /^rotation failed at Secrets Manager testSecret: the rotation Lambda reported a failure; the secret stays on its previous AWSCURRENT version; the leaked key stays deactivated; escalated to identity-programme/,
     );
     expect(failed.data).toMatchObject({ failedStep: 'Secrets Manager testSecret', escalatedTo: 'identity-programme' });
     expect((await ctx.store.get(ctx.finding.id))!).toMatchObject({
@@ -240,6 +259,66 @@ describe('secret rotation machine (statemachines/secret-rotation.asl.json on the
     expect((await ctx.store.get(ctx.finding.id))!.status).toBe('resolved');
     const work = await new DynamoTicketStore(new SingleTable(ctx.client, ctx.tableName)).pendingWork(100);
     expect(work.find((w) => w.action === 'key.contained')!.text).toContain(replacement.name);
+  });
+
+  it('quarantine containment: AWSCompromisedKeyQuarantineV3 on the user until the rotation replaced the key, then the key deactivated and the quarantine lifted', async () => {
+    world = aRotationWorld();
+    const { key } = world.managedIamUser('payments-ci');
+    const policy: Policy = { ...PRE_AUTHORIZED, rotation: { ...PRE_AUTHORIZED.rotation, containment: 'quarantine' } };
+    const ctx = await leakedInRepo(key.AccessKeyId, { control: world.control, policy });
+    expect(await ctx.lifecycles.start(ctx.finding)).toMatchObject({ outcome: 'succeeded' });
+    const quarantine = 'arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV3';
+    const changes = world.iam.changes.map((c) => c.change);
+    expect(changes[0]).toBe(`payments-ci attached ${quarantine}`);
+    expect(changes.slice(1)).toEqual([
+      `payments-ci key ${key.AccessKeyId} Inactive`,
+      `payments-ci detached ${quarantine}`,
+    ]);
+    // The rotation ran while the quarantine held: the new key was created between attach and detach.
+    expect(world.iam.attachedPolicies.get('payments-ci')).toEqual(new Set());
+    expect((await ctx.actions()).filter((a) => a.startsWith('key.'))).toEqual([
+      'key.quarantined',
+      'key.deactivated',
+      'key.quarantine_lifted',
+      'key.deleted',
+    ]);
+    const deactivated = (await ctx.store.events(ctx.finding.id)).find((e) => e.action === 'key.deactivated')!;
+    expect(deactivated.reason).toBe(
+      'the rotated-out key of payments-ci is inactive at once: it was exposed, so it gets no grace period',
+    );
+    expect((await ctx.store.get(ctx.finding.id))!.status).toBe('resolved');
+  });
+
+  it('quarantine containment that the rotation cannot finish keeps the quarantine on and says so', async () => {
+    world = aRotationWorld();
+    const { key } = world.managedIamUser('payments-ci');
+    world.sts.rejectAll = true;
+    const policy: Policy = { ...PRE_AUTHORIZED, rotation: { ...PRE_AUTHORIZED.rotation, containment: 'quarantine' } };
+    const ctx = await leakedInRepo(key.AccessKeyId, { control: world.control, policy });
+    expect(await ctx.lifecycles.start(ctx.finding)).toMatchObject({ outcome: 'parked', parkedAt: 'AwaitOwnerFix' });
+    expect(world.iam.attachedPolicies.get('payments-ci')).toEqual(
+      new Set(['arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV3']),
+    );
+    const failed = (await ctx.store.events(ctx.finding.id)).find((e) => e.action === 'remediation.failed')!;
+    expect(failed.reason).toContain(
+      'the leaked key stays contained (payments-ci keeps the quarantine policy until the key is replaced)',
+    );
+  });
+
+  it('under the default policy, a verified leaked key no secret manages is contained at once: no approval asked', async () => {
+    world = aRotationWorld();
+    const leaked = world.iam.addUser('legacy-batch');
+    const ctx = await leakedInRepo(leaked.AccessKeyId, {
+      control: world.control,
+      policy: DEFAULT_POLICY,
+      verified: true,
+    });
+    expect(ctx.finding).toMatchObject({ validity: 'active', severity: 'critical' });
+    const run = await ctx.lifecycles.start(ctx.finding);
+    expect(run!.path).not.toContain('AwaitApproval');
+    expect(await ctx.actions()).not.toContain('approval.requested');
+    expect(world.iam.changes[0]!.change).toBe(`legacy-batch key ${leaked.AccessKeyId} Inactive`);
+    expect(await ctx.actions()).toEqual(expect.arrayContaining(['key.contained', 'finding.resolved']));
   });
 
   it('rotation dry run (no AWS endpoint): records the plan of calls, labelled simulated, and never closes the finding', async () => {

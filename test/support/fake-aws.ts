@@ -1,11 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
+  AttachUserPolicyCommand,
   CreateAccessKeyCommand,
   DeleteAccessKeyCommand,
+  DetachUserPolicyCommand,
   GetAccessKeyLastUsedCommand,
   IAMClient,
   LimitExceededException,
   ListAccessKeysCommand,
+  ListAttachedUserPoliciesCommand,
   ListRoleTagsCommand,
   ListUserTagsCommand,
   ListUsersCommand,
@@ -334,6 +337,10 @@ export class FakeIam {
   /** Tags of users and roles, by name. */
   readonly userTags = new Map<string, Record<string, string>>();
   readonly roleTags = new Map<string, Record<string, string>>();
+  /** Managed policies attached to each user, by ARN. */
+  readonly attachedPolicies = new Map<string, Set<string>>();
+  /** Every change of a key's status or of a user's policies, in order, with the time it happened. */
+  readonly changes: Array<{ at: Date; change: string }> = [];
   readonly faults: Faults = new Map();
   now: () => Date = () => new Date();
   readonly stub = mockClient(IAMClient);
@@ -392,9 +399,34 @@ export class FakeIam {
       (i: { UserName: string; AccessKeyId: string; Status: 'Active' | 'Inactive' }) => {
         takeFault(this.faults, 'UpdateAccessKey');
         this.key(i.UserName, i.AccessKeyId).Status = i.Status;
+        this.changes.push({ at: new Date(), change: `${i.UserName} key ${i.AccessKeyId} ${i.Status}` });
         return {};
       },
     );
+    const policies = (userName: string) => {
+      this.keysOf(userName);
+      const attached = this.attachedPolicies.get(userName) ?? new Set<string>();
+      this.attachedPolicies.set(userName, attached);
+      return attached;
+    };
+    s.on(AttachUserPolicyCommand).callsFake((i: { UserName: string; PolicyArn: string }) => {
+      takeFault(this.faults, 'AttachUserPolicy');
+      policies(i.UserName).add(i.PolicyArn);
+      this.changes.push({ at: new Date(), change: `${i.UserName} attached ${i.PolicyArn}` });
+      return {};
+    });
+    s.on(DetachUserPolicyCommand).callsFake((i: { UserName: string; PolicyArn: string }) => {
+      if (!policies(i.UserName).delete(i.PolicyArn))
+        throw new NoSuchEntityException({ message: `Policy ${i.PolicyArn} was not found.`, ...meta });
+      this.changes.push({ at: new Date(), change: `${i.UserName} detached ${i.PolicyArn}` });
+      return {};
+    });
+    s.on(ListAttachedUserPoliciesCommand).callsFake((i: { UserName: string }) => ({
+      AttachedPolicies: [...policies(i.UserName)].map((PolicyArn) => ({
+        PolicyArn,
+        PolicyName: PolicyArn.split('/').pop(),
+      })),
+    }));
     s.on(DeleteAccessKeyCommand).callsFake((i: { UserName: string; AccessKeyId: string }) => {
       takeFault(this.faults, 'DeleteAccessKey');
       this.key(i.UserName, i.AccessKeyId);

@@ -1,6 +1,7 @@
 import type { AuditEvent } from '@core/audit/chain';
 import type { Finding } from '@core/finding/model';
 import type { FindingStore, FindingWrite } from '@core/finding/ports';
+import { awaitsLifecycle } from '@core/lifecycle/start';
 
 /** An in-memory FindingStore with the version guard, for unit tests of what uses a store (the DynamoDB store has its own). */
 export function aMemoryStore(findings: Finding[] = []): FindingStore & { writes: FindingWrite[] } {
@@ -28,7 +29,14 @@ export function aMemoryStore(findings: Finding[] = []): FindingStore & { writes:
     },
     list: async (filter = {}) => [...byId.values()].filter((f) => !filter.status || f.status === filter.status),
     events: async (id) => events.get(id) ?? [],
-    dueTimers: async () => [],
+    dueTimers: async (now) =>
+      [...byId.values()]
+        .filter((f) => f.lifecycle?.timerAt && f.lifecycle.timerAt <= now && !awaitsLifecycle(f))
+        .sort((a, b) => a.lifecycle!.timerAt!.localeCompare(b.lifecycle!.timerAt!)),
+    async *awaitingLifecycle() {
+      const awaiting = [...byId.values()].filter(awaitsLifecycle);
+      if (awaiting.length > 0) yield awaiting;
+    },
     quarantine: async () => undefined,
     listQuarantine: async () => [],
   };

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { applyCleanRescans } from '@core/lifecycle/rescan';
+import { sweepLifecycles } from '@core/lifecycle/start';
 import { ingestReportFiles } from '@connectors/sources/ingest-reports';
 import { FORMAT_NAMES, type FormatName } from '@connectors/sources/types';
 import { parseFormat } from '../arguments';
@@ -37,6 +38,9 @@ export function ingestCommand(cli: Cli): Command {
           progress.stop();
           // Findings waiting for their owner that this scan of their scope no longer reports.
           const rescans = await applyCleanRescans(hub.decisions, scans);
+          // Every new finding's lifecycle starts now, in this command, once all its files are in: a
+          // finding two files report (one finds the key, the other verifies it) starts knowing both.
+          const { launched, deferred } = await sweepLifecycles(hub.store, hub.lifecycles);
           if (opts.json) cli.io.out(JSON.stringify(total));
           else {
             cli.io.out(summaryLine(total));
@@ -44,7 +48,12 @@ export function ingestCommand(cli: Cli): Command {
             if (total.rejected > 0)
               cli.io.out('  rejected records are quarantined (redacted): closeloop quarantine list');
             for (const r of rescans) cli.io.out(`  ${r.message}`);
+            if (launched.length > 0) cli.io.out(`  ${launched.length} lifecycle(s) started`);
           }
+          for (const d of deferred)
+            cli.io.err(
+              `closeloop: ${d.id}: lifecycle not started (${d.problem ?? 'deferred'}); the next tick starts it`,
+            );
         } finally {
           progress.stop();
         }

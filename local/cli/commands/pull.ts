@@ -49,6 +49,7 @@ export function pullCommand(cli: Cli): Command {
             clock: hub.clock,
             hasher: hub.hasher,
             decisions: hub.decisions,
+            launcher: hub.lifecycles,
           },
           {
             apiUrl: config.hub.settings.GITHUB_API_URL,
@@ -75,6 +76,7 @@ export function pullCommand(cli: Cli): Command {
             clock: hub.clock,
             hasher: hub.hasher,
             decisions: hub.decisions,
+            launcher: hub.lifecycles,
           },
           { apiUrl: config.hub.settings.GITGUARDIAN_API_URL, token },
         );

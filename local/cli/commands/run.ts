@@ -46,7 +46,9 @@ export function runCommand(cli: Cli): Command {
         for (const { file, format, summary } of byFile)
           cli.io.out(`ingested ${file.replace(`${process.cwd()}/`, '')} (${format}): ${summaryLine(summary)}`);
         for (const r of await applyCleanRescans(hub.decisions, scans)) cli.io.out(`  ${r.message}`);
-        const started = await sweepLifecycles(hub.store, hub.lifecycles);
+        // Every new finding's lifecycle starts once all the reports are in (as `ingest` does), and
+        // anything an earlier, stopped run left is resumed.
+        const started = (await sweepLifecycles(hub.store, hub.lifecycles)).launched.length;
         // The samples' scenario: what people did (an exception requested and approved).
         const scenario = samples ? await applyScenario(join(SAMPLES_DIR, 'scenario.json'), hub.decisions) : [];
         const synced = await hub.sync();
@@ -61,7 +63,7 @@ export function runCommand(cli: Cli): Command {
         );
         const waiting = (at: WaitState) => findings.filter((f) => f.lifecycle?.waitingAt === at).length;
         cli.io.out(
-          `${started.length} lifecycle(s) started: ${waiting('AwaitApproval')} awaiting approval, ${waiting('AwaitOwnerFix')} with their owner, ${waiting('AwaitExceptionApproval')} awaiting an exception decision, ${findings.filter((f) => f.status === 'risk_accepted').length} under an exception.`,
+          `${started} lifecycle(s) started: ${waiting('AwaitApproval')} awaiting approval, ${waiting('AwaitOwnerFix')} with their owner, ${waiting('AwaitExceptionApproval')} awaiting an exception decision, ${findings.filter((f) => f.status === 'risk_accepted').length} under an exception.`,
         );
         for (const line of scenario) cli.io.out(`Sample scenario: ${line}.`);
         const rotated = findings.filter((f) =>

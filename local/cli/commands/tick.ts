@@ -1,29 +1,27 @@
 import type { Command } from 'commander';
-import type { TimerKind } from '@core/finding/model';
-import type { ResumeAt } from '@core/lifecycle/state';
 import { sweepLifecycles } from '@core/lifecycle/start';
+import { fireDueTimers } from '@core/lifecycle/timers';
 import { describeRun, type LocalHub } from '../../hub';
 import type { Cli } from '../cli';
 import { runNotify } from './notify';
 
-const TIMER_RESUME: Record<TimerKind, ResumeAt> = {
-  approval_timeout: 'approval_timed_out',
-  sla_breach: 'sla_breached',
-  exception_expiry: 'exception_expired',
-};
-
-/** One tick at the hub's clock: start pending lifecycles, fire due timers, sync tickets, notify people. */
+/**
+ * One tick at the hub's clock: start what needs a lifecycle and was not started at ingest (the
+ * sweep, also resuming stalled local starts), fire due timers (SLA and approval escalations are
+ * recorded; ended exceptions resume their lifecycle), sync tickets, notify people.
+ */
 export async function runTick(hub: LocalHub, out: (line: string) => void): Promise<void> {
   const now = hub.clock.now().toISOString();
   const started = await sweepLifecycles(hub.store, hub.lifecycles);
-  for (const { id, run } of started) out(`started ${describeRun(id, run)}`);
-  const due = await hub.store.dueTimers(now);
-  for (const finding of due) {
-    const kind = finding.lifecycle!.timerKind!;
-    const run = await hub.lifecycles.resume(finding, TIMER_RESUME[kind]);
-    out(`${kind.replace('_', ' ')} ${describeRun(finding.id, run)}`);
-  }
-  out(`tick at ${now}: ${started.length} lifecycle(s) started, ${due.length} timer(s) fired`);
+  for (const { id, run } of started.launched) out(`started ${describeRun(id, run)}`);
+  for (const { id, problem } of started.deferred) out(`not started ${id}: ${problem ?? 'deferred'}`);
+  const timers = await fireDueTimers(hub.decisions);
+  for (const { id, actions } of timers.escalated) out(`${actions.join(', ')} ${id}`);
+  for (const finding of timers.expired)
+    out(`exception expiry ${describeRun(finding.id, await hub.lifecycles.resume(finding, 'exception_expired'))}`);
+  out(
+    `tick at ${now}: ${started.launched.length} lifecycle(s) started, ${timers.escalated.length + timers.expired.length} timer(s) fired`,
+  );
   const synced = await hub.sync();
   out(
     `tickets: ${synced.created} created, ${synced.updated} update(s) sent, ${synced.pending} pending${synced.problems.length > 0 ? ` (${synced.problems[0]})` : ''}`,
@@ -42,7 +40,7 @@ export function tickCommand(cli: Cli): Command {
   return cli
     .command('tick')
     .description(
-      "fire whatever is due at the hub's clock (CLOSELOOP_NOW): start new lifecycles, SLA escalations, approval timeouts, exception expiries",
+      "fire whatever is due at the hub's clock (CLOSELOOP_NOW): SLA escalations, approval timeouts, exception expiries, and any lifecycle ingest did not start",
     )
     .action(async () => {
       await cli.withHub((hub) => runTick(hub, cli.io.out));

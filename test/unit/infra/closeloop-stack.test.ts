@@ -608,11 +608,17 @@ describe('CloseloopStack', () => {
     expect(kms.map((st) => [st.Action].flat().sort())).toEqual([['kms:Decrypt', 'kms:GenerateDataKey']]);
   });
 
-  it('lets the decisions and webhook Lambdas, report ingest and credential hygiene (clean re-scans) and the rotation machine resume waits, and only the starter, the lifecycle and the rotation events start executions', () => {
+  it('lets the decisions and webhook Lambdas, report ingest and credential hygiene (clean re-scans) and the rotation machine resume waits, and only the ingests, the sweep, the lifecycle and the rotation events start executions', () => {
     const withAction = (action: string) => statements().filter((s) => [s.Action].flat().includes(action));
     expect(withAction('states:SendTaskSuccess')).toHaveLength(5);
-    // the starter; the lifecycle (continue-as-new, and starting a rotation); the rotation events (retiring old keys)
-    expect(withAction('states:StartExecution')).toHaveLength(4);
+    // the sweep; the lifecycle (continue-as-new, and starting a rotation); the rotation events (retiring old keys);
+    // the three ingests (S3 reports, Security Hub, credential hygiene), right after their commit
+    expect(withAction('states:StartExecution')).toHaveLength(7);
+    const lifecycleArn = (s: { Resource: unknown }) => JSON.stringify(s.Resource).includes('-finding-lifecycle');
+    const ingestStarts = withAction('states:StartExecution').filter(
+      (s) => lifecycleArn(s) && [s.Action].flat().length === 1,
+    );
+    expect(ingestStarts.length).toBeGreaterThanOrEqual(3);
     // Machines named by ARN pattern use Step Functions' colon form (arn:…:stateMachine:name).
     for (const s of [...withAction('states:StartExecution'), ...withAction('states:SendTaskSuccess')])
       expect(JSON.stringify(s.Resource)).not.toContain('stateMachine/');
@@ -720,5 +726,47 @@ describe('CloseloopStack', () => {
     expect(
       configuredReport.pluginReports.filter((p) => p.pluginName === 'AwsSolutions').flatMap((p) => p.violations),
     ).toEqual([]);
+  });
+
+  it('with quarantine containment: attaching and detaching AWS’s quarantine policy only, only on the managed users', () => {
+    const { stack: configured, synth: synthConfigured } = synthWithNag(
+      (app) =>
+        new CloseloopStack(app, 'Quarantine', {
+          policy: { rotation: { containment: 'quarantine' } },
+          rotation: {
+            managedSecretArns: [
+              'arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/payments-ci/access-key-AbCdEf',
+            ],
+            managedIamUserArns: ['arn:aws:iam::123456789012:user/payments-ci'],
+          },
+        }),
+    );
+    const report = JSON.parse(readFileSync(join(synthConfigured().directory, 'validation-report.json'), 'utf8')) as {
+      pluginReports: Array<{ pluginName: string; violations: unknown[] }>;
+    };
+    const all = (
+      Object.values(Template.fromStack(configured).findResources('AWS::IAM::Policy')) as Array<{
+        Properties: { PolicyDocument: { Statement: Statement[] } };
+      }>
+    ).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const attach = all.filter((st) => [st.Action].flat().includes('iam:AttachUserPolicy'));
+    expect(attach).toEqual([
+      expect.objectContaining({
+        Action: ['iam:AttachUserPolicy', 'iam:DetachUserPolicy'],
+        Resource: 'arn:aws:iam::123456789012:user/payments-ci',
+        Condition: {
+          ArnEquals: {
+            'iam:PolicyARN': {
+              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AWSCompromisedKeyQuarantineV3']],
+            },
+          },
+        },
+      }),
+    ]);
+    expect(report.pluginReports.filter((p) => p.pluginName === 'AwsSolutions').flatMap((p) => p.violations)).toEqual(
+      [],
+    );
+    // The default (deactivate) grants no policy attachment at all.
+    expect(statements().filter((st) => [st.Action].flat().includes('iam:AttachUserPolicy'))).toEqual([]);
   });
 });

@@ -33,7 +33,7 @@ async function run(script: Script, input: Record<string, unknown> = { resumeAt: 
   };
   const machine = new StateMachine(LOCAL as never);
   const execution = machine.run(
-    { findingId: 'NHI-0000000000000001', generation: 1, approvalTimeoutSeconds: 259200, ownerFixTimeoutSeconds: 172800, ...input },
+    { findingId: 'NHI-0000000000000001', generation: 1, ...input },
     {
       context: { Task: { Token: 'local-token' }, StateMachine: { Id: 'arn:aws:states:eu-west-1:123456789012:stateMachine:lifecycle' }, Execution: { Id: 'arn:aws:states:eu-west-1:123456789012:execution:lifecycle:test' } },
       overrides: {
@@ -53,10 +53,14 @@ async function run(script: Script, input: Record<string, unknown> = { resumeAt: 
 }
 
 describe('finding lifecycle definition', () => {
-  it('keeps its timeouts for Step Functions; only the local runner drops them from token waits', () => {
-    expect(DEFINITION.States.AwaitApproval!.TimeoutSecondsPath).toBe('$.approvalTimeoutSeconds');
-    expect(DEFINITION.States.AwaitOwnerFix!.TimeoutSecondsPath).toBe('$.ownerFixTimeoutSeconds');
-    expect(LOCAL.States.AwaitApproval!.TimeoutSecondsPath).toBeUndefined();
+  it('waits without timeouts: escalations are timers the hub fires on the finding, so a wait never stops the SLA clock', () => {
+    for (const wait of ['AwaitApproval', 'AwaitOwnerFix', 'AwaitExceptionApproval']) {
+      expect(DEFINITION.States[wait]!.TimeoutSecondsPath).toBeUndefined();
+      expect(JSON.stringify(DEFINITION.States[wait]!.Catch)).not.toContain('States.Timeout');
+    }
+    // Only the lost-rotation guard on Remediate has a timeout, which the local runner drops.
+    expect(DEFINITION.States.Remediate!.TimeoutSeconds).toBe(2764800);
+    expect(LOCAL.States.Remediate!.TimeoutSeconds).toBeUndefined();
     expect({ ...LOCAL.States.Triage }).toEqual({ ...DEFINITION.States.Triage });
   });
 
@@ -78,12 +82,7 @@ describe('finding lifecycle definition', () => {
     expect(path).toEqual(['Enter', 'Triage', 'Decide', 'Route', 'Remediate', 'RemediationOutcome', 'AwaitOwnerFix', 'OwnerSignal', 'Verify', 'Verified', 'Resolve', 'Done']);
   });
 
-  it('approval approved: remediates, verifies, resolves', async () => {
-    const { path } = await run({ Decide: [{ route: 'approval' }], AwaitApproval: [{ decision: 'approved' }], Remediate: [{ remediation: 'done' }], Verify: [{ verified: true }] });
-    expect(path).toEqual(['Enter', 'Triage', 'Decide', 'Route', 'AwaitApproval', 'ApprovalDecided', 'Remediate', 'RemediationOutcome', 'Verify', 'Verified', 'Resolve', 'Done']);
-  });
-
-  it('a rotation plan that needs an approver (e.g. containing an unmanaged key) waits for approval, then remediates', async () => {
+  it('a remediation the plan found but the policy does not pre-authorize waits for approval, then remediates', async () => {
     const { path } = await run({ Decide: [{ route: 'auto_remediate' }], Remediate: [{ remediation: 'needs_approval', reason: 'deactivate_key not pre-authorized' }, { remediation: 'done' }], AwaitApproval: [{ decision: 'approved' }], Verify: [{ verified: true }] });
     expect(path).toEqual(['Enter', 'Triage', 'Decide', 'Route', 'Remediate', 'RemediationOutcome', 'AwaitApproval', 'ApprovalDecided', 'Remediate', 'RemediationOutcome', 'Verify', 'Verified', 'Resolve', 'Done']);
   });
@@ -96,15 +95,34 @@ describe('finding lifecycle definition', () => {
     expect(lost.ok).toBe(true);
   });
 
+  const needsApproval = { Decide: [{ route: 'auto_remediate' }], Remediate: [{ remediation: 'needs_approval', reason: 'rotating app/ci needs a security-lead approval' }, { remediation: 'done' }] };
+
   it('approval rejected: goes to the owner-fix wait', async () => {
-    const { path } = await run({ Decide: [{ route: 'approval' }], AwaitApproval: [{ decision: 'rejected' }], AwaitOwnerFix: [{ kind: 'fixed' }], Verify: [{ verified: true }] });
-    expect(path.slice(4, 7)).toEqual(['AwaitApproval', 'ApprovalDecided', 'AwaitOwnerFix']);
+    const { path } = await run({ ...needsApproval, AwaitApproval: [{ decision: 'rejected', subject: 'remediation' }], AwaitOwnerFix: [{ kind: 'fixed' }], Verify: [{ verified: true }] });
+    expect(path.slice(4, 9)).toEqual(['Remediate', 'RemediationOutcome', 'AwaitApproval', 'ApprovalDecided', 'AwaitOwnerFix']);
     expect(path.at(-1)).toBe('Done');
   });
 
-  it('approval timed out: escalates and keeps waiting', async () => {
-    const { path } = await run({ Decide: [{ route: 'approval' }], AwaitApproval: ['timeout', { decision: 'approved' }], Remediate: [{ remediation: 'done' }], Verify: [{ verified: true }] });
-    expect(path.slice(4, 8)).toEqual(['AwaitApproval', 'ApprovalTimedOut', 'AwaitApproval', 'ApprovalDecided']);
+  it('nothing can remediate it: straight to the owner, no approval asked', async () => {
+    const { path } = await run({ Decide: [{ route: 'auto_remediate' }], Remediate: [{ remediation: 'not_configured', reason: 'rotation not configured for this credential' }], AwaitOwnerFix: [{ kind: 'fixed' }], Verify: [{ verified: true }] });
+    expect(path).not.toContain('AwaitApproval');
+    expect(path.slice(4, 7)).toEqual(['Remediate', 'RemediationOutcome', 'AwaitOwnerFix']);
+  });
+
+  it('an exception requested while the approval waits, approved by the approver instead: the risk is accepted', async () => {
+    const { path } = await run({ ...needsApproval, AwaitApproval: [{ decision: 'approved', subject: 'exception' }], AcceptRisk: [{ expiresAt: '2027-01-30T00:00:00Z', continueAsNew: false }], Revalidate: [{ exposed: false }] });
+    expect(path.slice(6, 11)).toEqual(['AwaitApproval', 'ApprovalDecided', 'AcceptRisk', 'WaitOrContinue', 'ExceptionWait']);
+  });
+
+  it('an exception requested while the approval waits, rejected: the remediation approval still waits', async () => {
+    const { path } = await run({ ...needsApproval, AwaitApproval: [{ decision: 'rejected', subject: 'exception' }, { decision: 'approved', subject: 'remediation' }], Verify: [{ verified: true }] });
+    expect(path.slice(6, 12)).toEqual(['AwaitApproval', 'ApprovalDecided', 'AwaitApproval', 'ApprovalDecided', 'Remediate', 'RemediationOutcome']);
+    expect(path.at(-1)).toBe('Done');
+  });
+
+  it('the remediation rejected while an exception request waits: on to the exception decision', async () => {
+    const { path } = await run({ ...needsApproval, AwaitApproval: [{ decision: 'rejected', subject: 'remediation', exceptionPending: true }], AwaitExceptionApproval: [{ decision: 'rejected' }], AwaitOwnerFix: [{ kind: 'fixed' }], Verify: [{ verified: true }] });
+    expect(path.slice(6, 11)).toEqual(['AwaitApproval', 'ApprovalDecided', 'AwaitExceptionApproval', 'ExceptionDecided', 'AwaitOwnerFix']);
   });
 
   it('owner fix with evidence: verified and resolved', async () => {
@@ -115,11 +133,6 @@ describe('finding lifecycle definition', () => {
   it('done without evidence is bounced back to the owner', async () => {
     const { path } = await run({ Decide: [{ route: 'owner_fix' }], AwaitOwnerFix: [{ kind: 'fixed' }, { kind: 'fixed' }], Verify: [{ verified: false }, { verified: true }] });
     expect(path.slice(4)).toEqual(['AwaitOwnerFix', 'OwnerSignal', 'Verify', 'Verified', 'AwaitOwnerFix', 'OwnerSignal', 'Verify', 'Verified', 'Resolve', 'Done']);
-  });
-
-  it('SLA breach: escalates at the due date and waits again', async () => {
-    const { path } = await run({ Decide: [{ route: 'owner_fix' }], AwaitOwnerFix: ['timeout', 'timeout', { kind: 'fixed' }], Verify: [{ verified: true }] });
-    expect(path.slice(4, 10)).toEqual(['AwaitOwnerFix', 'EscalateOverdue', 'AwaitOwnerFix', 'EscalateOverdue', 'AwaitOwnerFix', 'OwnerSignal']);
   });
 
   it('exception approved → expired → still exposed → reopened', async () => {
@@ -177,8 +190,6 @@ describe('finding lifecycle definition', () => {
   it.each([
     ['approval_decided', { signal: { decision: 'approved' } }, 'ApprovalDecided'],
     ['owner_signal', { signal: { kind: 'fixed' } }, 'OwnerSignal'],
-    ['sla_breached', {}, 'EscalateOverdue'],
-    ['approval_timed_out', {}, 'ApprovalTimedOut'],
     ['exception_expired', {}, 'Revalidate'],
     ['verify', {}, 'Verify'],
   ])('re-enters at %s after a restart or continue-as-new', async (resumeAt, extra, firstPhase) => {

@@ -58,11 +58,28 @@ describe('secret rotation definition', () => {
     expect(isValid).toBe(true);
   });
 
-  it('rotation of an IAM key: polls until AWSPENDING clears, grace, deactivate, verify, evidence, resume the lifecycle, delete later', async () => {
-    const { path, sent, ok } = await run({ Plan: [ROTATE], CheckRotation: [{ progress: 'pending' }, { progress: 'succeeded' }], DeactivateOldKey: [{ oldKey: { userName: 'u', keyRef: 'k' } }], RecordEvidence: [DONE] });
+  it('rotation of a leaked IAM key: contained first, polls until AWSPENDING clears, no grace period, deactivate, verify, evidence, resume the lifecycle, delete later', async () => {
+    const { path, sent, ok } = await run({ Plan: [{ plan: { ...ROTATE.plan, containFirst: true }, graceSeconds: 0 }], CheckRotation: [{ progress: 'pending' }, { progress: 'succeeded' }], DeactivateOldKey: [{ oldKey: { userName: 'u', keyRef: 'k' } }], RecordEvidence: [DONE] });
     expect(ok).toBe(true);
-    expect(path).toEqual(['Enter', 'Plan', 'Route', 'StartRotation', 'WaitForRotation', 'CheckRotation', 'RotationProgress', 'WaitForRotation', 'CheckRotation', 'RotationProgress', 'IsAccessKeyRotation', 'GracePeriod', 'DeactivateOldKey', 'Verify', 'RecordEvidence', 'ResumeLifecycle', 'SendOutcome', 'AfterResume', 'DeletionDelay', 'DeleteOldKey', 'Done']);
+    expect(path).toEqual(['Enter', 'Plan', 'Route', 'ContainExposedKey', 'StartRotation', 'WaitForRotation', 'CheckRotation', 'RotationProgress', 'WaitForRotation', 'CheckRotation', 'RotationProgress', 'IsAccessKeyRotation', 'DeactivateOldKey', 'Verify', 'RecordEvidence', 'ResumeLifecycle', 'SendOutcome', 'AfterResume', 'DeletionDelay', 'DeleteOldKey', 'Done']);
     expect(sent).toEqual([DONE.outcome]);
+  });
+
+  it('an IAM key rotation with a grace period (never exposed) keeps the old key active for it', async () => {
+    const { path } = await run({ Plan: [{ ...ROTATE, graceSeconds: 86400 }], CheckRotation: [{ progress: 'succeeded' }], RecordEvidence: [DONE] });
+    expect(path.slice(7, 10)).toEqual(['IsAccessKeyRotation', 'GracePeriod', 'DeactivateOldKey']);
+  });
+
+  it('a retirement after a scheduled rotation waits the grace period, then deactivates, verifies and deletes', async () => {
+    const { path } = await run({}, { mode: 'retire', graceSeconds: 86400, plan: ROTATE.plan, lifecycleTaskToken: undefined });
+    expect(path.slice(0, 4)).toEqual(['Enter', 'GracePeriod', 'DeactivateOldKey', 'Verify']);
+  });
+
+  it('a containment that fails is named, and the lifecycle hears of it', async () => {
+    const failed = { outcome: { remediation: 'failed', reason: 'x' } };
+    const { path, inputs } = await run({ Plan: [{ plan: { ...ROTATE.plan, containFirst: true } }], ContainExposedKey: ['error'], RecordFailure: [failed] });
+    expect(path.slice(3, 6)).toEqual(['ContainExposedKey', 'FailedAtContainExposedKey', 'RecordFailure']);
+    expect(inputs.RecordFailure).toMatchObject({ failedStep: 'ContainExposedKey' });
   });
 
   it('rotation of a generated credential has no grace period or key to delete', async () => {

@@ -32,6 +32,7 @@ function storeWith(finding: Finding): FindingStore & { current: () => Finding; w
     list: async () => [current],
     events: async () => [],
     dueTimers: async () => [],
+    async *awaitingLifecycle() {},
     quarantine: async () => undefined,
     listQuarantine: async () => [],
   };
@@ -89,7 +90,7 @@ describe('lifecycle decisions API (Lambda)', () => {
     expect(response.statusCode).toBe(200);
     expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, {
       taskToken: 'token-123',
-      output: JSON.stringify({ decision: 'approved', by: 'bob' }),
+      output: JSON.stringify({ decision: 'approved', subject: 'remediation', by: 'bob' }),
     });
     expect(store.current().eventCount).toBe(1);
     expect(store.written()[0]!.events[0]).toMatchObject({ actor: 'bob', actorIdentity: BOB });
@@ -275,7 +276,12 @@ describe('lifecycle decisions API (Lambda)', () => {
       expect(response.statusCode).toBe(200);
       expect(store.written()[0]!.events.map((e) => e.reason)).toEqual(['still used by the [REDACTED] deploy job']);
       expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, {
-        output: JSON.stringify({ decision: 'rejected', by: 'bob', reason: 'still used by the [REDACTED] deploy job' }),
+        output: JSON.stringify({
+          decision: 'rejected',
+          subject: 'remediation',
+          by: 'bob',
+          reason: 'still used by the [REDACTED] deploy job',
+        }),
       });
       expect(everythingKept(store)).not.toContain(pasted);
     });

@@ -18,7 +18,6 @@ describe('ingest', () => {
     const store = aMemoryStore();
     const started: Finding[] = [];
     const launcher: LifecycleLauncher<string> = {
-      runtime: 'local_runner',
       // A start marks the generation started, as both launchers do.
       start: async (finding) => {
         expect(await store.get(finding.id)).toBeDefined(); // committed before its lifecycle starts

@@ -35,7 +35,7 @@ describe('remediation policy', () => {
     );
   });
 
-  it('pre-authorizes rotation of an active, critical cloud key but not of an unverified one', () => {
+  it('pre-authorizes rotation and containment of an active, critical cloud key but not of an unverified one', () => {
     expect(
       isPreAuthorized(
         'rotate',
@@ -50,13 +50,22 @@ describe('remediation policy', () => {
         DEFAULT_POLICY,
       ),
     ).toBe(false);
+    // A verified leaked key is contained at once (deactivated), never after a 72 h approval wait.
     expect(
       isPreAuthorized(
         'deactivate_key',
         { nhiType: 'cloud_access_key', severity: 'critical', validity: 'active' },
         DEFAULT_POLICY,
       ),
+    ).toBe(true);
+    expect(
+      isPreAuthorized(
+        'deactivate_key',
+        { nhiType: 'cloud_access_key', severity: 'critical', validity: 'unknown' },
+        DEFAULT_POLICY,
+      ),
     ).toBe(false);
+    expect(DEFAULT_POLICY.rotation.containment).toBe('deactivate');
   });
 
   it('names the evidence that closes each finding type', () => {

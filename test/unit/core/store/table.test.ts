@@ -62,6 +62,7 @@ const builtIndexKeys = {
   acceptedOf: indexKeys.acceptedOf('team-a', at, 'NHI-0000000000000001'),
   secret: indexKeys.secret('ab'.repeat(32), 'NHI-0000000000000001'),
   timer: indexKeys.timer(at, 'NHI-0000000000000001'),
+  lifecycleStart: indexKeys.lifecycleStart(at, 'NHI-0000000000000001'),
   event: indexKeys.event({ at, findingId: 'NHI-0000000000000001', seq: 2 }),
   outbox: indexKeys.outbox({ createdAt: at, findingId: 'NHI-0000000000000001', seq: 2 }),
   writeback: indexKeys.writeback({ nextAttemptAt: at, findingId: 'NHI-0000000000000001', seq: 2 }),

@@ -1,0 +1,87 @@
+/**
+ * Report → every finding owned, deadlined and ticketed, on the embedded default's path: the CLI's
+ * own `closeloop ingest` (which starts every new finding's lifecycle) and then whatever
+ * `closeloop tick` still has to do (ticket sync), in process, with the DEFAULT policy and owners
+ * nobody mapped. Baseline: raw BatchWriteItem (25 per call, 4 in flight) of the items an ingest of
+ * the same report writes, into the same DynamoDB Local, in the same run. Target ≤ 15×.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ingestReportFiles } from '../connectors/sources/ingest-reports';
+import { ensureTable } from '../core/store/ensure-table';
+import { main } from '../local/cli/main';
+import { f, freshTable, gitleaksReport, rawBatchWrite, scanAll, time, type BenchTopic } from './harness';
+
+export interface PipelineResult {
+  findings: number;
+  itemsOfIngest: number;
+  ingestCommandMs: number;
+  tickCommandMs: number;
+  totalMs: number;
+  rawBatchWriteMs: number;
+  ratio: number;
+  owned: number;
+  deadlined: number;
+  ticketed: number;
+  findingsPerSecond: number;
+  target: number;
+}
+
+/** Runs `closeloop <args>` in this process with `env` added to the environment; throws on a non-zero exit. */
+export async function runCli(args: string[], env: Record<string, string>): Promise<string[]> {
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  const out: string[] = [];
+  try {
+    const code = await main(['node', 'closeloop', ...args], { out: (s) => out.push(s), err: (s) => out.push(s) });
+    if (code !== 0) throw new Error(`closeloop ${args.join(' ')} exited ${code}: ${out.join(' | ').slice(0, 500)}`);
+    return out;
+  } finally {
+    for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+    Object.assign(process.env, saved);
+  }
+}
+
+export const pipelineBench: BenchTopic<PipelineResult> = {
+  name: 'pipeline',
+  async run(ctx) {
+    const { client, endpoint } = await ctx.dynamo();
+    const n = Number(process.env.BENCH_PIPELINE_FINDINGS ?? 1000);
+    const file = join(ctx.dir, 'pipeline.json');
+    writeFileSync(file, gitleaksReport(n, 'pipeline'));
+    // The baseline: the very items an ingest of this report writes, raw.
+    const ingestOnly = await freshTable(client, 'bench-pipeline-ingest');
+    await ingestReportFiles([file], { store: ingestOnly, clock: ctx.clock, hasher: ctx.hasher });
+    const items = await scanAll(client, 'bench-pipeline-ingest');
+    await ensureTable(client, 'bench-pipeline-raw');
+    const rawBatchWriteMs = await time(() => rawBatchWrite(client, 'bench-pipeline-raw', items, 4));
+
+    const env = {
+      CLOSELOOP_HOME: mkdtempSync(join(ctx.dir, 'pipeline-home-')),
+      AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+      CLOSELOOP_TABLE: 'bench-pipeline',
+    };
+    const ingestCommandMs = await time(() => runCli(['ingest', file], env));
+    const tickCommandMs = await time(() => runCli(['tick'], env));
+    const store = await freshTable(client, 'bench-pipeline');
+    const findings = await store.list();
+    const totalMs = ingestCommandMs + tickCommandMs;
+    return {
+      findings: findings.length,
+      itemsOfIngest: items.length,
+      ingestCommandMs,
+      tickCommandMs,
+      totalMs,
+      rawBatchWriteMs,
+      ratio: totalMs / rawBatchWriteMs,
+      owned: findings.filter((x) => x.owner).length,
+      deadlined: findings.filter((x) => x.dueAt).length,
+      ticketed: findings.filter((x) => x.ticket).length,
+      findingsPerSecond: (findings.length / totalMs) * 1000,
+      target: 15,
+    };
+  },
+  print: (r) => [
+    `report → owned, deadlined, ticketed: ${r.findings} findings (DEFAULT policy, owners unmapped) closeloop ingest ${f(r.ingestCommandMs, 0)} ms + closeloop tick ${f(r.tickCommandMs, 0)} ms = ${f(r.totalMs, 0)} ms vs raw BatchWriteItem of the ingest's ${r.itemsOfIngest} items (25 per call, 4 in flight) ${f(r.rawBatchWriteMs, 0)} ms → ${f(r.ratio)}× (target ≤ ${r.target}×); ${f(r.findingsPerSecond, 0)} findings/s; owned ${r.owned}, deadlined ${r.deadlined}, ticketed ${r.ticketed} of ${r.findings}`,
+  ],
+};
