@@ -152,11 +152,13 @@ describe('closeloop serve (the local HTTP API)', () => {
     const host = () => new URL(url).host;
 
     it('verifies a webhook signature over the raw bytes, a multi-byte character split between two chunks', async () => {
-      const delivery = readOwnFixtureJson<{ issue: { fields: { summary: string } } }>(
+      const delivery = readOwnFixtureJson<{ timestamp: number; issue: { fields: { summary: string } } }>(
         'jira',
         'webhook-issue-updated.json',
       );
       delivery.issue.fields.summary = 'Rotate the 鍵 (key) — ü';
+      // Signed a minute before the hub's clock: inside the replay window.
+      delivery.timestamp = Date.parse('2026-11-22T09:59:00.000Z');
       const body = Buffer.from(JSON.stringify(delivery));
       const cut = body.indexOf(Buffer.from('鍵')) + 1; // inside the character's three bytes
       const answer = await rawRequest(url, '/webhooks/jira', {
