@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import axios from 'axios';
 import { SecretHasher } from '../core/finding/identity';
-import { remediationNotConfigured } from '../core/lifecycle/ports';
+import { plannedRotations } from '../test/support/planned-remediation';
 import { DEFAULT_POLICY } from '../core/policy/policy';
 import { fixedClock } from '../core/shared/clock';
 import { DynamoFindingStore } from '../core/store/dynamo-finding-store';
@@ -88,7 +88,9 @@ export async function benchTickets(client: DynamoDBClient): Promise<TicketsBench
     store,
     clock,
     policy: DEFAULT_POLICY,
-    remediation: remediationNotConfigured,
+    // Managed secrets hold the API keys and cloud keys: rotations the default policy does not
+    // pre-authorize wait for an approver (the plan comes first, issue 17.2).
+    remediation: plannedRotations(store, DEFAULT_POLICY),
   });
   await pool(await store.list(), 8, (f) => runner.start(f));
   const waiting = await store.list();

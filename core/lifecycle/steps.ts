@@ -191,7 +191,8 @@ const awaitApproval: Step = async ({ state, deps, taskToken }) => {
   await updateFinding(store, clock, id, (f, at) => {
     const waiting = enterWait({ ...f, status: 'awaiting_approval' }, 'AwaitApproval', at, policy, taskToken);
     const role = policy.approverRoles[f.severity];
-    const what = state.rotation?.reason ?? `the remediation of ${id}`;
+    const what =
+      state.rotation?.reason ?? `the remediation of ${id} needs approval by someone holding the ${role} role`;
     return {
       finding: waiting.finding,
       events: [
@@ -202,7 +203,7 @@ const awaitApproval: Step = async ({ state, deps, taskToken }) => {
                 action: 'approval.requested' as const,
                 from: f.status,
                 to: 'awaiting_approval',
-                reason: `${what}: awaits approval by someone holding the ${role} role (or an exception the owner may request meanwhile)`,
+                reason: `${what}; the owner may request an exception meanwhile`,
                 data: { requiredRole: role, timeoutAt: waiting.finding.lifecycle!.approvalDueAt },
               },
             ]

@@ -33,7 +33,7 @@ export function digestLine(delivery: Delivery, now: Date): DigestLine {
       break;
     }
     case 'approval.waiting':
-      facts.push(notice.role ? `needs a ${notice.role}` : 'needs an approver');
+      facts.push(notice.role ? `needs someone holding the ${notice.role} role` : 'needs an approver');
       if (notice.action === 'approval.timed_out') facts.push('no decision in time');
       facts.push(`asked ${day(notice.at)}`);
       break;

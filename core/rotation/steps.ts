@@ -468,7 +468,7 @@ async function planRemediation(finding: Finding, approved: boolean, deps: Rotati
     return {
       ...plan,
       action: 'needs_approval',
-      reason: `rotating ${managed.name} needs a ${policy.approverRoles[finding.severity]} approval`,
+      reason: `rotating ${managed.name} needs approval by someone holding the ${policy.approverRoles[finding.severity]} role`,
     };
   }
   if (finding.nhiType === 'cloud_access_key') {
@@ -484,7 +484,7 @@ async function planRemediation(finding: Finding, approved: boolean, deps: Rotati
       return {
         ...plan,
         action: 'needs_approval',
-        reason: `deactivating the leaked key of ${key.userName} needs a ${policy.approverRoles[finding.severity]} approval (policy does not pre-authorize deactivate_key)`,
+        reason: `deactivating the leaked key of ${key.userName} needs approval by someone holding the ${policy.approverRoles[finding.severity]} role (policy does not pre-authorize deactivate_key)`,
       };
     }
   }

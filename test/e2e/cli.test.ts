@@ -251,7 +251,7 @@ describe('closeloop audit verify', () => {
     expect(broken.code).toBe(1);
     expect(broken.stderr).toMatch(
       new RegExp(
-        `^closeloop: audit verify: 1 problem \\(3 findings, 6 events\\):\\n  finding NHI-[0-9A-F]{16}: event 2 \\(finding\\.updated\\) was altered: its content does not match its hash\\n$`,
+        `^closeloop: audit verify: 1 problem \\(3 findings, 33 events\\):\\n  finding NHI-[0-9A-F]{16}: event 2 \\(finding\\.updated\\) was altered: its content does not match its hash\\n$`,
       ),
     );
   });

@@ -114,7 +114,10 @@ describe('local finding lifecycle (DynamoDB Local, aws-local-stepfunctions)', ()
   it('asks for approval only for a remediation the plan found; a rejection sends it to the owner', async () => {
     // The plan found a managed secret holding it, but the policy does not pre-authorize rotating it.
     const plannedButNotPreAuthorized: RemediationPort = {
-      remediate: async () => ({ remediation: 'needs_approval', reason: 'rotating app/ci needs a approver approval' }),
+      remediate: async () => ({
+        remediation: 'needs_approval',
+        reason: 'rotating app/ci needs approval by someone holding the approver role',
+      }),
     };
     const { runner, find, store, actions } = await setup(plannedButNotPreAuthorized);
     const apiKey = await find((f) => f.nhiType === 'api_key');
@@ -123,7 +126,7 @@ describe('local finding lifecycle (DynamoDB Local, aws-local-stepfunctions)', ()
     expect(waiting).toMatchObject({ status: 'awaiting_approval', lifecycle: { waitingAt: 'AwaitApproval' } });
     expect(waiting.lifecycle!.approvalDueAt).toBe(new Date(T0 + 3 * DAY).toISOString());
     expect((await store.events(apiKey.id)).find((e) => e.action === 'approval.requested')!.reason).toMatch(
-      /^rotating app\/ci needs a approver approval: awaits a approver approval/,
+      /^rotating app\/ci needs approval by someone holding the approver role; the owner may request an exception meanwhile$/,
     );
     const rejected = await runner.resume(apiKey, 'approval_decided', {
       signal: { decision: 'rejected', subject: 'remediation', by: 'alice' },
@@ -274,7 +277,10 @@ describe('the SLA clock: from the hub’s first sight, in every wait', () => {
 
   it('an approval nobody gives breaches at the due date like an unfixed finding, and the SLA report counts it', async () => {
     const needsApproval: RemediationPort = {
-      remediate: async () => ({ remediation: 'needs_approval', reason: 'rotating app/ci needs a approver approval' }),
+      remediate: async () => ({
+        remediation: 'needs_approval',
+        reason: 'rotating app/ci needs approval by someone holding the approver role',
+      }),
     };
     const world = await setup(needsApproval);
     const { runner, find, store, clock, actions } = world;

@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import axios from 'axios';
 import type { Finding } from '@core/finding/model';
 import { updateFinding } from '@core/finding/update';
-import { remediationNotConfigured } from '@core/lifecycle/ports';
+import { remediationNotConfigured, type RemediationPort } from '@core/lifecycle/ports';
 import { runNotifier, type NotifierDeps } from '@core/notify/notifier';
 import type { NotificationStore } from '@core/notify/ports';
 import { parsePolicy, type Policy } from '@core/policy/policy';
@@ -34,13 +34,13 @@ function movableClock(): Clock & { advance(ms: number): void } {
 const policyWith = (channels: unknown[], extra: Record<string, unknown> = {}): Policy =>
   parsePolicy({ notifications: { channels }, ...extra }, 'test policy');
 
-async function world(policy: Policy) {
+async function world(policy: Policy, remediation: RemediationPort = remediationNotConfigured) {
   const { store, client, tableName } = await aFreshStore();
   const table = new SingleTable(client, tableName);
   const clock = movableClock();
   const slack = await new FakeChat('slack').start();
   const teams = await new FakeChat('teams').start();
-  const runner = new LocalLifecycleRunner({ store, clock, policy, remediation: remediationNotConfigured });
+  const runner = new LocalLifecycleRunner({ store, clock, policy, remediation });
   const notifications = new DynamoNotificationStore(table);
   const urls: Record<string, string> = { secops: slack.url, approvers: teams.url };
   const deps = (overrides: Partial<NotifierDeps> = {}): NotifierDeps => ({
@@ -122,11 +122,16 @@ describe('notifications (Slack and Teams stand-ins on 127.0.0.1, DynamoDB Local)
   });
 
   it('sends approvals waiting to the approvers’ channel only, as an Adaptive Card a Teams workflow accepts', async () => {
+    // The plan found a managed secret for each credential, and the policy pre-authorizes nothing.
+    const planned: RemediationPort = {
+      remediate: async () => ({ remediation: 'needs_approval', reason: 'rotating it needs an approval' }),
+    };
     const w = await world(
       policyWith(both, {
         preAuthorized: [],
         principals: [{ name: 'alice', roles: ['security-lead'] }],
       }),
+      planned,
     );
     try {
       await w.ingest();
@@ -138,7 +143,7 @@ describe('notifications (Slack and Teams stand-ins on 127.0.0.1, DynamoDB Local)
       const card = JSON.stringify(w.teams.posted[0]);
       expect(card).toContain('Approvals waiting');
       for (const f of waiting) expect(card).toContain(f.id);
-      expect(card).toContain('needs a security-lead');
+      expect(card).toContain('needs someone holding the security-lead role');
       expect(card).toContain('for role:security-lead, alice');
       // The approvers' channel carries approvals only.
       expect(card).not.toContain('Live credentials');

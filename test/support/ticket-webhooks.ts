@@ -1,6 +1,6 @@
 import type { Clock } from '@core/shared/clock';
 import type { LifecycleSignaller } from '@core/lifecycle/decisions';
-import { remediationNotConfigured } from '@core/lifecycle/ports';
+import { plannedRotations } from './planned-remediation';
 import { parsePolicy } from '@core/policy/policy';
 import { DynamoTicketStore } from '@core/store/dynamo-ticket-store';
 import { ticketLabel } from '@core/tickets/model';
@@ -56,7 +56,12 @@ export async function aWebhookWorld(
   let now = T0;
   const clock: Clock = { now: () => new Date(now) };
   await ingestReportFiles([REPORT, ...reports.map(reportFixture)], { store, clock, hasher: aHasher() });
-  const runner = new LocalLifecycleRunner({ store, clock, policy: POLICY, remediation: remediationNotConfigured });
+  const runner = new LocalLifecycleRunner({
+    store,
+    clock,
+    policy: POLICY,
+    remediation: plannedRotations(store, POLICY),
+  });
   for (const f of await store.list()) await runner.start(f);
   const signaller: LifecycleSignaller = {
     signal: async (f, resumeAt, signal) => (await runner.resume(f, resumeAt, { signal }), 'resumed'),

@@ -95,7 +95,7 @@ describe('finding lifecycle definition', () => {
     expect(lost.ok).toBe(true);
   });
 
-  const needsApproval = { Decide: [{ route: 'auto_remediate' }], Remediate: [{ remediation: 'needs_approval', reason: 'rotating app/ci needs a security-lead approval' }, { remediation: 'done' }] };
+  const needsApproval = { Decide: [{ route: 'auto_remediate' }], Remediate: [{ remediation: 'needs_approval', reason: 'rotating app/ci needs approval by someone holding the security-lead role' }, { remediation: 'done' }] };
 
   it('approval rejected: goes to the owner-fix wait', async () => {
     const { path } = await run({ ...needsApproval, AwaitApproval: [{ decision: 'rejected', subject: 'remediation' }], AwaitOwnerFix: [{ kind: 'fixed' }], Verify: [{ verified: true }] });
