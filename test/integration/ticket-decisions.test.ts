@@ -3,7 +3,7 @@ import { readServiceNowConfig } from '@connectors/sinks/servicenow/config';
 import { servicenowHttp } from '@connectors/sinks/servicenow/client';
 import { ServiceNowSink } from '@connectors/sinks/servicenow/servicenow-sink';
 import { signBody } from '@connectors/sinks/webhook-signature';
-import { decideApproval, requestException } from '@core/lifecycle/decisions';
+import { decideApproval, reportFixed, requestException } from '@core/lifecycle/decisions';
 import { startFakeServiceNow } from '@test/support/fake-servicenow';
 import { JiraContract } from '@test/support/jira-contract';
 import { describeJiraDecisions } from '@test/support/jira-decisions-suite';
@@ -98,6 +98,41 @@ describe('decisions taken in ServiceNow (the ServiceNow stand-in on 127.0.0.1)',
       expect(await world.sync()).toMatchObject({ pending: 0, problems: [] });
       expect(approval.state).toBe('not_required');
       expect(world.sn.approvals.filter((a) => a.sysapproval === task.sys_id && a.state === 'requested')).toEqual([]);
+    } finally {
+      await world.sn.close();
+    }
+  });
+
+  it('puts a task closed without the evidence its finding needs back to open work, and leaves one being worked on alone', async () => {
+    const world = await aServiceNowWorld();
+    try {
+      // An AWS key closes on a rotation record, a deactivated key or a revocation: a resolution note is not enough.
+      const key = (await world.waitingFor('AwaitOwnerFix')).find((f) => f.nhiType === 'cloud_access_key')!;
+      const task = world.taskOf(key.id);
+      const failures = async () =>
+        (await world.store.events(key.id)).filter((e) => e.action === 'verification.failed').length;
+      // In progress in ServiceNow when the owner reports it fixed from the CLI: the task keeps its state.
+      task.fields.state = '2';
+      await reportFixed(world.deps, { id: key.id, by: 'dev-team@example.com', note: 'done' });
+      expect(await failures()).toBe(1);
+      expect(await world.sync()).toMatchObject({ pending: 0, problems: [] });
+      expect(task.fields.state).toBe('2');
+      expect(task.workNotes.at(-1)).toMatch(/evidence/i);
+      // The owner's developer closes the task in ServiceNow: it goes back to open work.
+      task.fields.state = '3';
+      expect(
+        await world.deliver({
+          number: task.number,
+          state: '3',
+          previous_state: '2',
+          close_notes: 'rotated it',
+          sys_updated_by: 'dev.team',
+        }),
+      ).toMatchObject({ outcome: 'applied' });
+      expect(await failures()).toBe(2);
+      expect(await world.sync()).toMatchObject({ pending: 0, problems: [] });
+      expect(task.fields.state).toBe('1');
+      expect(task.workNotes.at(-1)).toMatch(/evidence/i);
     } finally {
       await world.sn.close();
     }

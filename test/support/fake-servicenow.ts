@@ -65,7 +65,12 @@ export async function startFakeServiceNow(
         const number = /^number=(.*)$/.exec(query)?.[1];
         const hits = records.filter((r) => (ids ? ids.includes(r.fields.correlation_id ?? '') : r.number === number));
         return sendJson(res, 200, {
-          result: hits.map((r) => ({ sys_id: r.sys_id, number: r.number, correlation_id: r.fields.correlation_id })),
+          result: hits.map((r) => ({
+            sys_id: r.sys_id,
+            number: r.number,
+            correlation_id: r.fields.correlation_id,
+            ...(r.fields.state !== undefined ? { state: r.fields.state } : {}),
+          })),
         });
       }
       const patch = new RegExp(`^/api/now/table/${table}/(.+)$`).exec(url.pathname);

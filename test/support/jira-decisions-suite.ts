@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { handleTicketWebhook } from '@connectors/api/webhooks';
 import { adfText } from '@connectors/sinks/jira/adf';
+import { JIRA_DEFAULT_DECISIONS } from '@connectors/sinks/jira/config';
 import { signBody } from '@connectors/sinks/webhook-signature';
 import { requestException } from '@core/lifecycle/decisions';
 import { ticketLabel } from '@core/tickets/model';
@@ -39,6 +40,8 @@ async function aJiraWorld(contract: () => JiraContract, env: Record<string, stri
     users: [{ accountId: 'acc-dev-team', emailAddress: 'dev-team@example.com' }],
     extraStatuses: DECISION_STATUSES,
   }).start();
+  // The team's workflow has the default decisions, and says so (JIRA_DECISIONS), so tickets tell how to decide.
+  env = { JIRA_DECISIONS: JIRA_DEFAULT_DECISIONS, ...env };
   const world = await aWebhookWorld(null, env, ['gitleaks-git.json']);
   const sync = () =>
     syncTickets(

@@ -268,7 +268,6 @@ export function describeJiraSync(title: string, contract: () => JiraContract): v
         [
           `closeloop: Overdue: it was due ${finding.dueAt!.slice(0, 10)}; escalated to identity-programme.`,
           `Waiting for a decision: dev-team@example.com asks to accept the risk until ${until.toISOString().slice(0, 10)}: vendor rotates it next sprint. Someone holding the "${POLICY.approverRoles[finding.severity]}" role decides, never the owner or the requester.`,
-          `Decide in Jira: move the issue to "Approve exception", "Reject exception", "Approve" or "Reject". closeloop checks that you hold the "${POLICY.approverRoles[finding.severity]}" role and did not ask for it yourself; a refusal is commented here and the issue goes back.`,
         ].join('\n'),
       ]);
       const after = jira.counts();

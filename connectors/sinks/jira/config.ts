@@ -31,6 +31,12 @@ export interface JiraConfig {
   decisionField?: string;
   /** The hub's own Jira account (accountId or email; JIRA_EMAIL by default): its changes are the hub's own. */
   selfUsers: string[];
+  /**
+   * Whether tickets say how to decide in Jira: when the team configured its decisions
+   * (JIRA_DECISIONS or JIRA_DECISION_FIELD). The default names are read either way, but a ticket
+   * never points to transitions a workflow may not have.
+   */
+  showDecisions: boolean;
 }
 
 /** The decision names closeloop reads from Jira unless JIRA_DECISIONS says otherwise (`Name=decision,…`). */
@@ -152,6 +158,7 @@ export function readJiraConfig(env: NodeJS.ProcessEnv, secrets: { apiToken?: str
     decisions: parseDecisions(e.JIRA_DECISIONS, 'JIRA_DECISIONS'),
     ...(e.JIRA_DECISION_FIELD ? { decisionField: e.JIRA_DECISION_FIELD } : {}),
     selfUsers: [e.JIRA_ACCOUNT_ID, e.JIRA_EMAIL].filter((u): u is string => Boolean(u)),
+    showDecisions: Boolean(trimmed.JIRA_DECISIONS || trimmed.JIRA_DECISION_FIELD),
   };
 }
 

@@ -285,6 +285,7 @@ export class JiraSink implements TicketSink {
    * they lead to, or the decision field's values) that apply to it.
    */
   private howToDecide(awaiting: TicketDraft['awaiting']): string | undefined {
+    if (!this.config.showDecisions) return undefined;
     const applies: Record<TicketDraft['awaiting']['kind'], TicketDecision[]> = {
       approval: ['approve_remediation', 'reject_remediation', 'approve', 'reject'],
       exception: ['approve_exception', 'reject_exception', 'approve', 'reject'],

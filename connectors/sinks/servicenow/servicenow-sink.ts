@@ -15,6 +15,7 @@ const RecordSchema = z.object({
   sys_id: z.string(),
   number: z.string().optional(),
   correlation_id: z.string().optional(),
+  state: z.string().optional(),
 });
 const OneSchema = z.object({ result: RecordSchema });
 const ManySchema = z.object({ result: z.array(RecordSchema) });
@@ -138,19 +139,24 @@ export class ServiceNowSink implements TicketSink {
   }
 
   private async sysId(key: string): Promise<string> {
+    return (await this.task(key)).sysId;
+  }
+
+  /** The record behind a task number, with its state. */
+  private async task(key: string): Promise<{ sysId: string; state?: string }> {
     const response = await requestWithRetry<unknown>(
       this.http,
       {
         method: 'GET',
         url: this.path,
-        params: { sysparm_query: `number=${key}`, sysparm_fields: 'sys_id,number', sysparm_limit: 1 },
+        params: { sysparm_query: `number=${key}`, sysparm_fields: 'sys_id,number,state', sysparm_limit: 1 },
       },
       this.retry,
     );
     const parsed = ManySchema.safeParse(response.data);
-    const id = parsed.success ? parsed.data.result[0]?.sys_id : undefined;
-    if (!id) throw new ServiceNowResponseError(`ServiceNow has no ${this.config.table} record ${key}`);
-    return id;
+    const found = parsed.success ? parsed.data.result[0] : undefined;
+    if (!found) throw new ServiceNowResponseError(`ServiceNow has no ${this.config.table} record ${key}`);
+    return { sysId: found.sys_id, ...(found.state !== undefined ? { state: found.state } : {}) };
   }
 
   /** Whether a work note tagged with this work id is already on the record (a retried update). */
@@ -179,14 +185,16 @@ export class ServiceNowSink implements TicketSink {
    * ServiceNow users through approval records (SERVICENOW_APPROVAL_RECORDS).
    */
   async update(key: string, update: TicketUpdate): Promise<void> {
-    const sysId = await this.sysId(key);
+    const { sysId, state } = await this.task(key);
     const tag = `[closeloop:${update.workId}]`;
     if (!(update.retry && (await this.hasNote(sysId, tag)))) {
       const fields: Record<string, string> = { work_notes: `${tag} ${update.text}` };
       if (update.escalate || update.op === 'escalate') fields.urgency = '1';
       if (update.op === 'close')
         Object.assign(fields, { state: this.config.closeState, close_notes: update.text.slice(0, 4000) });
-      if (update.op === 'reopen') fields.state = this.config.reopenState;
+      // Reopened from a closed state; a task still being worked on keeps its state.
+      if (update.op === 'reopen' && !(state !== undefined && this.config.openStates.includes(state)))
+        fields.state = this.config.reopenState;
       if (update.op === 'refuse' && update.returnTo?.status) fields.state = update.returnTo.status;
       await requestWithRetry(
         this.http,
