@@ -119,5 +119,6 @@ export function readJiraDcConfig(env: NodeJS.ProcessEnv, secrets: { token?: stri
     decisions: parseDecisions(e.JIRA_DC_DECISIONS, 'JIRA_DC_DECISIONS'),
     ...(e.JIRA_DC_DECISION_FIELD ? { decisionField: e.JIRA_DC_DECISION_FIELD } : {}),
     selfUsers: e.JIRA_DC_USERNAME ? [e.JIRA_DC_USERNAME] : [],
+    showDecisions: Boolean(trimmed.JIRA_DC_DECISIONS || trimmed.JIRA_DC_DECISION_FIELD),
   };
 }
