@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LocalStandIn } from './http-server';
 
 /** What the stand-in does with the next request instead of accepting it. */
 export type ChatFault =
@@ -105,15 +105,13 @@ export function teamsViolations(body: unknown, bytes: number): string[] {
  * service's contract, keeps the ones it takes, and can be told to refuse, rate-limit or take a
  * message and lose the answer. Its webhook URL has a secret path, like the real ones.
  */
-export class FakeChat {
+export class FakeChat extends LocalStandIn {
   /** Messages posted into the channel, in order. */
   readonly posted: unknown[] = [];
   /** Contract violations seen (a message that breaks it is refused and not posted). */
   readonly violations: string[] = [];
   readonly faults: ChatFault[] = [];
   readonly path: string;
-  private server?: Server;
-  private base = '';
 
   constructor(
     readonly kind: 'slack' | 'teams',
@@ -121,6 +119,7 @@ export class FakeChat {
       ? '/services/T0001/B0001/XyZsecretPart1234567890'
       : '/workflows/wf1/triggers/manual/paths/invoke?sig=Sig0secretPart1234567890',
   ) {
+    super();
     this.path = secretPath;
   }
 
@@ -128,23 +127,12 @@ export class FakeChat {
     return `${this.base}${this.path}`;
   }
 
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.base = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  stop(): Promise<void> {
-    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-  }
-
   /** The texts of everything posted (Slack: text and blocks; Teams: every card text), for assertions. */
   texts(): string[] {
     return this.posted.map((m) => JSON.stringify(m));
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let raw = '';
     for await (const chunk of req) raw += chunk;
     if (req.method !== 'POST' || req.url !== this.path) {

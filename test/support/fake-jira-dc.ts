@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LocalStandIn } from './http-server';
 
 /** Untrusted JSON, walked field by field; every value is checked before it is used. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -51,12 +51,10 @@ const FIELDS = new Set([
  * `CommentJsonBean` (`body` a string), `TransitionBean` (`{transition: {id}}`), user search by
  * `username`. What breaks them lands in `violations` (tests expect none) and gets Jira's 400.
  */
-export class FakeJiraDc {
+export class FakeJiraDc extends LocalStandIn {
   readonly issues = new Map<string, FakeJiraDcIssue>();
   readonly violations: string[] = [];
   readonly requests: Array<{ method: string; route: string; body: unknown }> = [];
-  private server?: Server;
-  private base = '';
   private seq = 0;
   private commentSeq = 0;
 
@@ -67,21 +65,12 @@ export class FakeJiraDc {
       indexLagMs?: number;
       fault?: (request: { method: string; route: string; n: number }) => JiraDcFault;
     } = {},
-  ) {}
+  ) {
+    super();
+  }
 
   get url(): string {
     return this.base;
-  }
-
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.base = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  stop(): Promise<void> {
-    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
   withLabel(label: string): FakeJiraDcIssue[] {
@@ -93,7 +82,7 @@ export class FakeJiraDc {
     this.issues.get(key)!.status = status;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let raw = '';
     for await (const chunk of req) raw += chunk;
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');

@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LocalStandIn } from './http-server';
 import { JiraContract } from './jira-contract';
 
 /** What the fake does with one request: answer, fail, or lose the connection before/after acting. */
@@ -76,20 +76,19 @@ const ROUTES: Array<{ method: string; pattern: RegExp; route: string }> = [
  * Jira accepts; with the contract suite's JiraContract, every request and answer against
  * Atlassian's OpenAPI spec too. Problems are collected in `violations` (tests expect none).
  */
-export class FakeJira {
+export class FakeJira extends LocalStandIn {
   readonly issues = new Map<string, FakeJiraIssue>();
   readonly violations: string[] = [];
   readonly requests: Array<{ method: string; route: string; body: unknown }> = [];
   /** Raw request bodies, for "no secret in any payload" checks. */
   readonly rawBodies: string[] = [];
-  url = '';
-  private server?: Server;
   private seq = 0;
   private readonly contract: JiraContract;
 
   private readonly statuses: Array<{ name: string; category: 'new' | 'indeterminate' | 'done' }>;
 
   constructor(private readonly options: FakeJiraOptions = {}) {
+    super();
     this.contract = options.contract ?? JiraContract.ownChecks();
     this.statuses = [...STATUSES, ...(options.extraStatuses ?? [])];
   }
@@ -107,18 +106,6 @@ export class FakeJira {
     }));
   }
 
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-  }
-
   /** Requests per route, e.g. `{'POST /rest/api/3/issue/bulk': 20}`. */
   counts(): Record<string, number> {
     const out: Record<string, number> = {};
@@ -131,7 +118,11 @@ export class FakeJira {
     return [...this.issues.values()].filter((i) => (i.fields.labels as string[] | undefined)?.includes(label));
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  get url(): string {
+    return this.base;
+  }
+
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     let raw = '';
     for await (const chunk of req) raw += chunk;

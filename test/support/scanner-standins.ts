@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LocalStandIn } from './http-server';
 import {
   BatchUpdateFindingsCommand,
   BatchUpdateFindingsV2Command,
@@ -20,14 +20,15 @@ interface Recorded {
 }
 
 /** A real HTTP server on 127.0.0.1 with routes, request records, an auth check and fault injection. */
-abstract class StandIn {
+abstract class StandIn extends LocalStandIn {
   readonly requests: Recorded[] = [];
   /** What a request broke of the API's rules (tests expect none). */
   readonly violations: string[] = [];
-  url = '';
+  get url(): string {
+    return this.base;
+  }
   /** Chooses a fault for each request. */
   fault: (request: { method: string; path: string; n: number }) => ScannerFault = () => 'none';
-  private server?: Server;
 
   protected abstract authorized(header: string | undefined): boolean;
   protected abstract act(
@@ -37,18 +38,6 @@ abstract class StandIn {
     body: unknown,
   ): [number, unknown, Record<string, string>?];
 
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-  }
-
   /** Requests by `METHOD path`, e.g. `{'PATCH /repos/acme/api/secret-scanning/alerts/7': 1}`. */
   counts(): Record<string, number> {
     const out: Record<string, number> = {};
@@ -56,7 +45,7 @@ abstract class StandIn {
     return out;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     let raw = '';
     for await (const chunk of req) raw += chunk;
