@@ -1,11 +1,8 @@
 import type { ContextBlock, HeaderBlock, KnownBlock, SectionBlock } from '@slack/types';
-import type { AxiosInstance } from 'axios';
 import { FOOTER, repeatNote, waitingNote } from '@core/notify/digest';
 import type { Digest, SendOptions } from '@core/notify/model';
-import type { NotificationSender } from '@core/notify/ports';
 import { truncate } from '@core/shared/text';
-import type { RetryPolicy } from '../http/retrying-http';
-import { postToWebhook } from './webhook-post';
+import { WebhookSender } from './webhook-post';
 
 /** Block Kit limits: a header's text, a section's text, blocks per message. */
 export const SLACK_LIMITS = { header: 150, section: 3000, blocks: 50 } as const;
@@ -41,23 +38,10 @@ export function slackMessage(digest: Digest, options: SendOptions): { text: stri
 }
 
 /** A Slack incoming webhook (https://api.slack.com/messaging/webhooks): 200 `ok` means posted. */
-export class SlackSender implements NotificationSender {
+export class SlackSender extends WebhookSender {
   readonly kind = 'slack' as const;
-  constructor(
-    private readonly name: string,
-    private readonly url: string,
-    private readonly http: AxiosInstance,
-    private readonly retry?: RetryPolicy,
-  ) {}
-
-  async send(digest: Digest, options: SendOptions): Promise<void> {
-    await postToWebhook(
-      this.http,
-      this.url,
-      slackMessage(digest, options),
-      `Slack (channel "${this.name}")`,
-      (status, data) => status === 200 && (typeof data !== 'string' || data.trim() === 'ok'),
-      this.retry,
-    );
-  }
+  protected readonly service = 'Slack';
+  protected message = slackMessage;
+  protected took = (status: number, data: unknown) =>
+    status === 200 && (typeof data !== 'string' || data.trim() === 'ok');
 }

@@ -1,9 +1,6 @@
-import type { AxiosInstance } from 'axios';
 import { FOOTER, repeatNote, waitingNote } from '@core/notify/digest';
 import type { Digest, SendOptions } from '@core/notify/model';
-import type { NotificationSender } from '@core/notify/ports';
-import type { RetryPolicy } from '../http/retrying-http';
-import { postToWebhook } from './webhook-post';
+import { WebhookSender } from './webhook-post';
 
 /** Teams takes messages of about 28 KB; stay below it. */
 export const TEAMS_MAX_BYTES = 27_000;
@@ -75,23 +72,9 @@ export function teamsMessage(digest: Digest, options: SendOptions): Element {
 }
 
 /** A Teams Workflows webhook: it answers 202 Accepted (200 from some flows) when it takes the message. */
-export class TeamsSender implements NotificationSender {
+export class TeamsSender extends WebhookSender {
   readonly kind = 'teams' as const;
-  constructor(
-    private readonly name: string,
-    private readonly url: string,
-    private readonly http: AxiosInstance,
-    private readonly retry?: RetryPolicy,
-  ) {}
-
-  async send(digest: Digest, options: SendOptions): Promise<void> {
-    await postToWebhook(
-      this.http,
-      this.url,
-      teamsMessage(digest, options),
-      `Teams (channel "${this.name}")`,
-      (status) => status === 202 || status === 200,
-      this.retry,
-    );
-  }
+  protected readonly service = 'Teams';
+  protected message = teamsMessage;
+  protected took = (status: number) => status === 202 || status === 200;
 }

@@ -7,6 +7,8 @@ import {
   requestWithRetry,
   type RetryPolicy,
 } from '../http/retrying-http';
+import type { Digest, SendOptions } from '@core/notify/model';
+import type { NotificationSender } from '@core/notify/ports';
 import { NotificationChannelError } from './errors';
 
 const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
@@ -98,6 +100,36 @@ export async function postToWebhook(
     throw new NotificationChannelError(
       `${what} answered HTTP ${status}${code ? ` ${code}` : ''} instead of accepting the message`,
       false,
+    );
+  }
+}
+
+/** A chat incoming webhook (Slack, Teams): one message per digest, posted by `postToWebhook`. */
+export abstract class WebhookSender implements NotificationSender {
+  abstract readonly kind: 'slack' | 'teams';
+  /** The service's name in errors, e.g. `Slack`. */
+  protected abstract readonly service: string;
+
+  constructor(
+    private readonly name: string,
+    private readonly url: string,
+    private readonly http: AxiosInstance,
+    private readonly retry?: RetryPolicy,
+  ) {}
+
+  /** The message the service takes for a digest. */
+  protected abstract message(digest: Digest, options: SendOptions): unknown;
+  /** Whether the service's answer means it took the message. */
+  protected abstract took(status: number, data: unknown): boolean;
+
+  async send(digest: Digest, options: SendOptions): Promise<void> {
+    await postToWebhook(
+      this.http,
+      this.url,
+      this.message(digest, options),
+      `${this.service} (channel "${this.name}")`,
+      (status, data) => this.took(status, data),
+      this.retry,
     );
   }
 }
