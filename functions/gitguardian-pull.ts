@@ -1,7 +1,6 @@
-import { SFNClient } from '@aws-sdk/client-sfn';
 import axios from 'axios';
 import type { Context } from 'aws-lambda';
-import { sfnSignaller } from '@connectors/aws/step-functions';
+import { lambdaLifecycles } from '@connectors/wiring/lifecycle';
 import { pullGitguardianIncidents } from '@connectors/sources/pull';
 import { lambdaSourceCredentials, required } from '@connectors/wiring/sources';
 import { lambdaServices, logger } from '@connectors/wiring/lambda';
@@ -10,8 +9,9 @@ const services = lambdaServices();
 const deploymentKey = services.deploymentKey();
 const credentials = lambdaSourceCredentials(services);
 const http = axios.create();
-const { store, clock, policy } = services;
-const decisions = { store, clock, policy, signaller: sfnSignaller(new SFNClient({})) };
+const { store, clock } = services;
+// New findings' lifecycles start right after each commit; revocations resume waiting ones.
+const { decisions, launcher } = lambdaLifecycles(services);
 /** Time kept back for the last page's ingest and the cursor write. */
 const RESERVE_MS = 90_000;
 
@@ -31,6 +31,7 @@ export const handler = async (_event: unknown, context: Context) => {
       clock,
       hasher: await deploymentKey.hasher(),
       decisions,
+      launcher,
       timeIsUp: () => context.getRemainingTimeInMillis() < RESERVE_MS,
     },
     { apiUrl: services.config.settings.GITGUARDIAN_API_URL, token },

@@ -1,8 +1,7 @@
-import { SFNClient } from '@aws-sdk/client-sfn';
 import axios from 'axios';
 import type { Context } from 'aws-lambda';
 import { CloseloopError } from '@core/shared/errors';
-import { sfnSignaller } from '@connectors/aws/step-functions';
+import { lambdaLifecycles } from '@connectors/wiring/lifecycle';
 import { pullGithubAlerts, type PullResult } from '@connectors/sources/pull';
 import { githubScopes, lambdaSourceCredentials, required } from '@connectors/wiring/sources';
 import { lambdaServices, logger } from '@connectors/wiring/lambda';
@@ -12,8 +11,9 @@ const deploymentKey = services.deploymentKey();
 const credentials = lambdaSourceCredentials(services);
 const scopes = githubScopes(services.config.require('CLOSELOOP_GITHUB_SCOPES'));
 const http = axios.create();
-const { store, clock, policy } = services;
-const decisions = { store, clock, policy, signaller: sfnSignaller(new SFNClient({})) };
+const { store, clock } = services;
+// New findings' lifecycles start right after each commit; revocations resume waiting ones.
+const { decisions, launcher } = lambdaLifecycles(services);
 /** Time kept back for the last page's ingest and the cursor write. */
 const RESERVE_MS = 90_000;
 
@@ -38,7 +38,7 @@ export const handler = async (_event: unknown, context: Context) => {
     }
     try {
       const result = await pullGithubAlerts(
-        { http, store, cursors: store, clock, hasher, decisions, timeIsUp },
+        { http, store, cursors: store, clock, hasher, decisions, launcher, timeIsUp },
         { apiUrl: services.config.settings.GITHUB_API_URL, token, scope },
       );
       results.push({ scope: name, ...result, errors: result.errors.slice(0, 20) });

@@ -1,20 +1,14 @@
-import { SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { handleGithubWebhook } from '@connectors/api/github-webhook';
-import { sfnSignaller } from '@connectors/aws/step-functions';
+import { lambdaLifecycles } from '@connectors/wiring/lifecycle';
 import { lambdaSourceCredentials } from '@connectors/wiring/sources';
 import { lambdaServices, logger } from '@connectors/wiring/lambda';
 
 const services = lambdaServices();
 const deploymentKey = services.deploymentKey();
 const credentials = lambdaSourceCredentials(services);
-const base = {
-  store: services.store,
-  clock: services.clock,
-  policy: services.policy,
-  signaller: sfnSignaller(new SFNClient({})),
-  tickets: services.tickets,
-};
+// The decisions with the launcher: a new alert's lifecycle starts right after its commit.
+const base = { ...lambdaLifecycles(services).decisions, tickets: services.tickets };
 
 /** `POST /webhooks/github` (no IAM: authenticated by the X-Hub-Signature-256 HMAC of the raw body). */
 export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {

@@ -131,7 +131,14 @@ export async function handleGithubWebhook(
   try {
     const summary: IngestSummary = await ingestRecords(
       [toRecordOutcome(1, body, normalizeGithubWebhook(body, { hasher: deps.hasher, receivedAt: at }))],
-      { store: deps.store, clock: deps.clock, reportName: `github-webhook:${guid ?? 'delivery'}`, format: 'github' },
+      {
+        store: deps.store,
+        clock: deps.clock,
+        reportName: `github-webhook:${guid ?? 'delivery'}`,
+        format: 'github',
+        // A new alert's finding starts its lifecycle right after the commit.
+        ...(deps.launcher ? { launcher: deps.launcher } : {}),
+      },
     );
     const alias = githubAliasKey(hook.repository.full_name, hook.alert.number);
     const findingId = (await deps.store.resolveAliases([alias])).get(alias);

@@ -174,7 +174,7 @@ export class SourceConnectors extends Construct {
         environment: { ...policyEnv, ...credentialsEnv },
       });
       this.credentials!.grantRead(this.githubWebhook.role);
-      props.stateMachine.grantTaskResponse(this.githubWebhook.role);
+      this.startsLifecycles(this.githubWebhook, props);
       const hooks = props.api.root.getResource('webhooks') ?? props.api.root.addResource('webhooks');
       const resource = hooks.addResource('github');
       resource.addMethod('POST', new LambdaIntegration(this.githubWebhook.fn), {
@@ -210,8 +210,15 @@ export class SourceConnectors extends Construct {
       memorySize: 1024,
     });
     this.credentials!.grantRead(fn.role);
-    props.stateMachine.grantTaskResponse(fn.role);
+    this.startsLifecycles(fn, props);
     return fn;
+  }
+
+  /** Starts each new finding's lifecycle right after its commit, and resumes waiting ones (revocations, reopenings). */
+  private startsLifecycles(fn: CloseloopFunction, props: SourceConnectorsProps): void {
+    fn.fn.addEnvironment('CLOSELOOP_LIFECYCLE_STATE_MACHINE', props.stateMachine.stateMachineArn);
+    props.stateMachine.grantStartExecution(fn.role);
+    props.stateMachine.grantTaskResponse(fn.role);
   }
 
   /** An EventBridge schedule; a run that fails after Lambda's retries goes to its own dead-letter queue and alarm. */

@@ -1,4 +1,5 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -17,6 +18,8 @@ const KEY_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:closeloop-
 const SOURCES_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:closeloop-sources-AbCdEf';
 const WEBHOOK_SECRET = 'lambda-github-webhook-secret-000';
 const secrets = mockClient(SecretsManagerClient);
+const sfn = mockClient(SFNClient);
+const LIFECYCLE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:closeloop-finding-lifecycle';
 const github = new GithubStandIn();
 const securityHub = new FakeSecurityHub();
 const context = (remainingMs = 600_000) =>
@@ -45,6 +48,7 @@ beforeAll(async () => {
     CLOSELOOP_SOURCES_SECRET: SOURCES_ARN,
     CLOSELOOP_SOURCES: 'github',
     CLOSELOOP_GITHUB_SCOPES: 'org:acme,org:gone',
+    CLOSELOOP_LIFECYCLE_STATE_MACHINE: LIFECYCLE_MACHINE,
     GITHUB_API_URL: github.url,
     AWS_ENDPOINT_URL_DYNAMODB: fresh.endpoint,
     AWS_REGION: 'eu-west-1',
@@ -52,6 +56,10 @@ beforeAll(async () => {
     AWS_SECRET_ACCESS_KEY: 'local',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
   });
+  sfn.on(StartExecutionCommand).callsFake((i: { name: string }) => ({
+    executionArn: `${LIFECYCLE_MACHINE.replace(':stateMachine:', ':execution:')}:${i.name}`,
+    startDate: new Date(),
+  }));
   secrets.on(GetSecretValueCommand, { SecretId: KEY_ARN }).resolves({ SecretString: TEST_KEY.toString('hex') });
   secrets.on(GetSecretValueCommand, { SecretId: SOURCES_ARN }).resolves({
     SecretString: JSON.stringify({ githubToken: github.token, githubWebhookSecret: WEBHOOK_SECRET }),
@@ -66,6 +74,7 @@ afterAll(async () => {
   await github.stop();
   securityHub.restore();
   secrets.restore();
+  sfn.restore();
 });
 
 describe('the scanner Lambdas', () => {
@@ -78,6 +87,12 @@ describe('the scanner Lambdas', () => {
       'acme/billing#7',
       'acme/docs#3',
     ]);
+    // Each new finding's lifecycle started right after its commit, not at the next sweep.
+    for (const f of await fresh.store.list())
+      expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
+        stateMachineArn: LIFECYCLE_MACHINE,
+        name: expect.stringContaining(f.id),
+      });
   });
 
   it('the write-back tells GitHub, and fails its run once work has kept failing for hours (the work stays pending)', async () => {
