@@ -57,6 +57,8 @@ export const bundlesBench: BenchTopic<BundlesResult> = {
             CLOSELOOP_EXPORT_BUCKET: 'bench-exports',
             CLOSELOOP_REPORT_EXPORT_FUNCTION: 'bench-export',
             CLOSELOOP_ROTATION_STATE_MACHINE: 'arn:aws:states:us-east-1:1:stateMachine:bench-rotation',
+            CLOSELOOP_LIFECYCLE_STATE_MACHINE: 'arn:aws:states:us-east-1:1:stateMachine:bench-lifecycle',
+            CLOSELOOP_REPORT_CURSOR_SECRET: 'arn:aws:secretsmanager:us-east-1:1:secret:cursor',
             AWS_REGION: 'us-east-1',
             NODE_PATH: join(ROOT, 'node_modules'),
           },
@@ -75,7 +77,11 @@ export const bundlesBench: BenchTopic<BundlesResult> = {
         moduleInitMs: Number(init.stdout),
         sdkClientRequireMs: Number(baseline.stdout),
         initVsSdkRequire: Number(init.stdout) / Number(baseline.stdout),
-        initError: init.status === 0 ? undefined : init.stderr.split('\n')[0],
+        // The error's own line (the first lines are the bundle's source position).
+        initError:
+          init.status === 0
+            ? undefined
+            : (init.stderr.split('\n').find((l) => /Error\b/.test(l)) ?? init.stderr.split('\n')[0]),
       };
     }
     return out;
