@@ -8,7 +8,7 @@ import { SingleTable } from '@core/store/table';
 import { fixedClock } from '@core/shared/clock';
 import { kmsDigestSigner, kmsDigestVerifyKey, s3DigestArchive } from '@connectors/aws/audit-digests';
 import { ingestReportFiles } from '@connectors/sources/ingest-reports';
-import { aFreshStore } from '@test/support/dynamo';
+import { aFreshStore, useLambdaEnvironment } from '@test/support/dynamo';
 import { FakeKms, FakeObjectLockBucket } from '@test/support/fake-audit-aws';
 import { aHasher } from '@test/support/factories';
 import { reportFixture } from '@test/support/fixtures';
@@ -30,14 +30,14 @@ beforeAll(async () => {
     clock: fixedClock('2026-11-01T09:00:00.000Z'),
     hasher: aHasher(),
   });
-  process.env.CLOSELOOP_TABLE = fresh.tableName;
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = fresh.endpoint;
-  process.env.AWS_REGION = 'eu-west-1';
-  process.env.AWS_ACCESS_KEY_ID = 'local';
-  process.env.AWS_SECRET_ACCESS_KEY = 'local';
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  process.env.CLOSELOOP_DIGEST_BUCKET = BUCKET;
-  process.env.CLOSELOOP_DIGEST_KEY = keyArn;
+  useLambdaEnvironment(
+    fresh,
+    {
+      CLOSELOOP_DIGEST_BUCKET: BUCKET,
+      CLOSELOOP_DIGEST_KEY: keyArn,
+    },
+    'eu-west-1',
+  );
   ({ handler } = await import('@functions/audit-digest'));
 });
 

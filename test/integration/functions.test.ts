@@ -10,7 +10,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { StartExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
 import { reportFixture } from '@test/support/fixtures';
-import { aFreshStore } from '@test/support/dynamo';
+import { aFreshStore, useLambdaEnvironment } from '@test/support/dynamo';
 import { TEST_KEY } from '@test/support/factories';
 
 const secrets = mockClient(SecretsManagerClient);
@@ -34,17 +34,17 @@ beforeAll(async () => {
   store = fresh.store;
   // Handlers read their configuration at module load, as in Lambda: set it, then load them once
   // (in this module registry, so the SDK mocks above apply to their clients).
-  process.env.CLOSELOOP_TABLE = fresh.tableName;
-  process.env.CLOSELOOP_DEPLOYMENT_KEY_SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:closeloop-key';
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = fresh.endpoint;
-  process.env.AWS_REGION = 'us-east-1';
-  process.env.AWS_ACCESS_KEY_ID = 'local';
-  process.env.AWS_SECRET_ACCESS_KEY = 'local';
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  process.env.CLOSELOOP_EXPORT_BUCKET = 'closeloop-exports';
-  process.env.CLOSELOOP_REPORT_EXPORT_FUNCTION = EXPORT_FUNCTION;
-  process.env.CLOSELOOP_REPORT_CURSOR_SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:closeloop-cursor';
-  process.env.CLOSELOOP_LIFECYCLE_STATE_MACHINE = LIFECYCLE_MACHINE;
+  useLambdaEnvironment(
+    fresh,
+    {
+      CLOSELOOP_DEPLOYMENT_KEY_SECRET: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:closeloop-key',
+      CLOSELOOP_EXPORT_BUCKET: 'closeloop-exports',
+      CLOSELOOP_REPORT_EXPORT_FUNCTION: EXPORT_FUNCTION,
+      CLOSELOOP_REPORT_CURSOR_SECRET: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:closeloop-cursor',
+      CLOSELOOP_LIFECYCLE_STATE_MACHINE: LIFECYCLE_MACHINE,
+    },
+    'us-east-1',
+  );
   handlers = {
     s3Report: await import('@functions/ingest-s3-report'),
     securityHub: await import('@functions/ingest-securityhub-event'),

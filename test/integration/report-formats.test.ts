@@ -9,7 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { fixedClock } from '@core/shared/clock';
 import { updateFinding } from '@core/finding/update';
 import { ingestReportFiles } from '@connectors/sources/ingest-reports';
-import { aFreshStore } from '@test/support/dynamo';
+import { aFreshStore, useLambdaEnvironment } from '@test/support/dynamo';
 import { SCANNER_FIXTURE_SECRETS, ownFixturePath } from '@test/support/fixtures';
 import { TEST_KEY, aHasher } from '@test/support/factories';
 
@@ -118,14 +118,14 @@ describe('the report bucket: <format>/<asset>/<file> (ingest-s3-report Lambda, D
   beforeAll(async () => {
     const fresh = await aFreshStore();
     store = fresh.store;
-    process.env.CLOSELOOP_TABLE = fresh.tableName;
-    process.env.CLOSELOOP_DEPLOYMENT_KEY_SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:closeloop-key';
-    process.env.AWS_ENDPOINT_URL_DYNAMODB = fresh.endpoint;
-    process.env.AWS_REGION = 'us-east-1';
-    process.env.AWS_ACCESS_KEY_ID = 'local';
-    process.env.AWS_SECRET_ACCESS_KEY = 'local';
-    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-    process.env.CLOSELOOP_LIFECYCLE_STATE_MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:lifecycle';
+    useLambdaEnvironment(
+      fresh,
+      {
+        CLOSELOOP_DEPLOYMENT_KEY_SECRET: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:closeloop-key',
+        CLOSELOOP_LIFECYCLE_STATE_MACHINE: 'arn:aws:states:us-east-1:123456789012:stateMachine:lifecycle',
+      },
+      'us-east-1',
+    );
     ({ handler } = await import('@functions/ingest-s3-report'));
     ({ handler: securityHub } = await import('@functions/ingest-securityhub-event'));
   });

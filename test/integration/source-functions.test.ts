@@ -9,7 +9,7 @@ import { fixedClock } from '@core/shared/clock';
 import { DynamoWritebackStore } from '@core/store/dynamo-writeback-store';
 import { SingleTable, keys } from '@core/store/table';
 import { STUCK_ATTEMPTS } from '@core/writeback/sync';
-import { aFreshStore } from '@test/support/dynamo';
+import { aFreshStore, useLambdaEnvironment } from '@test/support/dynamo';
 import { TEST_KEY } from '@test/support/factories';
 import { readOwnFixtureJson } from '@test/support/fixtures';
 import { FakeSecurityHub, GithubStandIn, type StandInAlert } from '@test/support/scanner-standins';
@@ -42,20 +42,18 @@ beforeAll(async () => {
     github.addAlert(a.repository.full_name, a);
   fresh = await aFreshStore();
   // As the template sets them (see the deploy smoke test), then the handlers loaded once.
-  Object.assign(process.env, {
-    CLOSELOOP_TABLE: fresh.tableName,
-    CLOSELOOP_DEPLOYMENT_KEY_SECRET: KEY_ARN,
-    CLOSELOOP_SOURCES_SECRET: SOURCES_ARN,
-    CLOSELOOP_SOURCES: 'github',
-    CLOSELOOP_GITHUB_SCOPES: 'org:acme,org:gone',
-    CLOSELOOP_LIFECYCLE_STATE_MACHINE: LIFECYCLE_MACHINE,
-    GITHUB_API_URL: github.url,
-    AWS_ENDPOINT_URL_DYNAMODB: fresh.endpoint,
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-  });
+  useLambdaEnvironment(
+    fresh,
+    {
+      CLOSELOOP_DEPLOYMENT_KEY_SECRET: KEY_ARN,
+      CLOSELOOP_SOURCES_SECRET: SOURCES_ARN,
+      CLOSELOOP_SOURCES: 'github',
+      CLOSELOOP_GITHUB_SCOPES: 'org:acme,org:gone',
+      CLOSELOOP_LIFECYCLE_STATE_MACHINE: LIFECYCLE_MACHINE,
+      GITHUB_API_URL: github.url,
+    },
+    'eu-west-1',
+  );
   sfn.on(StartExecutionCommand).callsFake((i: { name: string }) => ({
     executionArn: `${LIFECYCLE_MACHINE.replace(':stateMachine:', ':execution:')}:${i.name}`,
     startDate: new Date(),

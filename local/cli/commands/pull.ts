@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { InputError } from '@core/shared/errors';
 import { pullGithubAlerts, pullGitguardianIncidents } from '@connectors/sources/pull';
+import type { LocalHub } from '../../hub';
 import { readLocalConfig } from '../../config';
 import { summaryLine } from '../format';
 import { EXIT, type Cli } from '../cli';
@@ -20,6 +21,17 @@ function report(cli: Cli, result: PullResult, json: boolean | undefined): void {
     cli.exitWith(EXIT.failed);
   }
 }
+
+/** What a pull needs from the hub: cursors in its table, the revocations as decisions, lifecycles started at ingest. */
+const pullDeps = (hub: LocalHub) => ({
+  http: hub.http,
+  store: hub.store,
+  cursors: hub.store,
+  clock: hub.clock,
+  hasher: hub.hasher,
+  decisions: hub.decisions,
+  launcher: hub.lifecycles,
+});
 
 export function pullCommand(cli: Cli): Command {
   const pull = cli
@@ -41,22 +53,11 @@ export function pullCommand(cli: Cli): Command {
       const config = readLocalConfig();
       const token = config.hub.require('GITHUB_TOKEN');
       await cli.withHub(config, async (hub) => {
-        const result = await pullGithubAlerts(
-          {
-            http: hub.http,
-            store: hub.store,
-            cursors: hub.store,
-            clock: hub.clock,
-            hasher: hub.hasher,
-            decisions: hub.decisions,
-            launcher: hub.lifecycles,
-          },
-          {
-            apiUrl: config.hub.settings.GITHUB_API_URL,
-            token,
-            scope: opts.org ? { org: opts.org } : { repo: opts.repo! },
-          },
-        );
+        const result = await pullGithubAlerts(pullDeps(hub), {
+          apiUrl: config.hub.settings.GITHUB_API_URL,
+          token,
+          scope: opts.org ? { org: opts.org } : { repo: opts.repo! },
+        });
         report(cli, result, opts.json);
       });
     });
@@ -68,18 +69,10 @@ export function pullCommand(cli: Cli): Command {
       const config = readLocalConfig();
       const token = config.hub.require('GITGUARDIAN_API_KEY');
       await cli.withHub(config, async (hub) => {
-        const result = await pullGitguardianIncidents(
-          {
-            http: hub.http,
-            store: hub.store,
-            cursors: hub.store,
-            clock: hub.clock,
-            hasher: hub.hasher,
-            decisions: hub.decisions,
-            launcher: hub.lifecycles,
-          },
-          { apiUrl: config.hub.settings.GITGUARDIAN_API_URL, token },
-        );
+        const result = await pullGitguardianIncidents(pullDeps(hub), {
+          apiUrl: config.hub.settings.GITGUARDIAN_API_URL,
+          token,
+        });
         report(cli, result, opts.json);
       });
     });
