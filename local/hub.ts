@@ -111,7 +111,8 @@ export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
   const client = localClient(endpoint);
   try {
     const tableStatus = await ensureTable(client, config.tableName);
-    const table = new SingleTable(client, config.tableName);
+    // Lifecycles and ticket syncs run side by side here: their single-item requests go out merged.
+    const table = new SingleTable(client, config.tableName, { groupCommit: {} });
     const deploymentKey = await loadOrCreateLocalDeploymentKey(config.home);
     const hasher = new SecretHasher(deploymentKey);
     const store = new DynamoFindingStore(table);

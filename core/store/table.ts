@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { backoffDelayMs, sleep } from '../shared/backoff';
 import { CloseloopError } from '../shared/errors';
+import { GroupCommit, type GroupCommitOptions } from './group-commit';
 
 /**
  * The single-table layout, and the one client every DynamoDB adapter of core/store uses. The
@@ -404,8 +405,11 @@ export class SingleTable {
   constructor(
     readonly client: DynamoDBClient,
     readonly name: string,
+    /** Group commit of concurrent single-item requests: the local hub's, never a Lambda's (see group-commit.ts). */
+    options: { groupCommit?: GroupCommitOptions } = {},
   ) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    if (options.groupCommit) GroupCommit.install(this.doc, options.groupCommit);
   }
 
   /** Every page of a Query, in order. */
