@@ -33,5 +33,5 @@ export const handler = async (event: unknown, context: Context) => {
   logger.addContext(context);
   const { step, state, taskToken } = StepEventSchema.parse(event);
   logger.info('lifecycle step', { step, findingId: state.findingId, generation: state.generation });
-  return runStep(step, state, deps, taskToken);
+  return runStep(step, state, deps, taskToken ? { taskToken } : {});
 };

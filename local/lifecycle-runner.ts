@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { LifecycleLauncher, RemediationPort } from '@core/lifecycle/ports';
 import { LifecycleStateSchema, type LifecycleState, type ResumeAt } from '@core/lifecycle/state';
-import { runStep, type LifecycleDeps, type StepName } from '@core/lifecycle/steps';
+import { runStep, StartClaimedElsewhere, type LifecycleDeps, type StepName } from '@core/lifecycle/steps';
 import { updateFinding } from '@core/finding/update';
 import type { Finding } from '@core/finding/model';
 import { forLocalRunner, readLifecycleDefinition, type AslDefinition } from './lifecycle-definition';
@@ -39,6 +39,11 @@ export interface LocalRun {
   /** The wait the lifecycle parked at, when it did not end. */
   parkedAt?: string;
   outcome: 'parked' | 'succeeded' | 'failed';
+}
+
+/** How a run begins: `claimStart` makes its triage the guarded claim of the start. */
+interface RunOptions {
+  claimStart?: boolean;
 }
 
 /**
@@ -78,8 +83,15 @@ export class LocalLifecycleRunner implements LifecycleLauncher<LocalRun> {
 
   /** Runs from `state.resumeAt` until the lifecycle parks or ends. */
   async run(state: LifecycleState): Promise<LocalRun> {
+    const run = await this.execute(state, {});
+    return run!; // only a claiming start can lose its claim
+  }
+
+  /** Runs from `state.resumeAt` until the lifecycle parks or ends; undefined when its start was claimed elsewhere. */
+  private async execute(state: LifecycleState, options: RunOptions): Promise<LocalRun | undefined> {
     const input = LifecycleStateSchema.parse(state);
     let parkedAt: string | undefined;
+    let claimedElsewhere = false;
     let abort: () => void = () => undefined;
     const taskStates = Object.entries(this.definition.States).filter(
       ([, s]) => s.Type === 'Task' && s.Resource?.startsWith('arn:aws:states:::lambda:invoke'),
@@ -88,11 +100,18 @@ export class LocalLifecycleRunner implements LifecycleLauncher<LocalRun> {
       taskStates.map(([name]) => [
         name,
         async (parameters: { Payload: { step: StepName; state: unknown } }) => {
-          const result = await runStep(
-            parameters.Payload.step,
-            LifecycleStateSchema.parse(parameters.Payload.state),
-            this.deps,
-          );
+          const step = parameters.Payload.step;
+          let result: LifecycleState;
+          try {
+            result = await runStep(step, LifecycleStateSchema.parse(parameters.Payload.state), this.deps, {
+              ...(options.claimStart && step === 'triage' ? { claimStart: true } : {}),
+            });
+          } catch (err) {
+            if (!(err instanceof StartClaimedElsewhere)) throw err;
+            claimedElsewhere = true;
+            abort();
+            return {};
+          }
           if (this.parkAfter.has(name)) {
             parkedAt = name;
             abort();
@@ -138,25 +157,21 @@ export class LocalLifecycleRunner implements LifecycleLauncher<LocalRun> {
       outcome = 'failed';
     }
     await logs;
+    if (claimedElsewhere) return undefined;
     return { path, outcome, ...(parkedAt ? { parkedAt } : {}) };
   }
 
   /**
-   * Starts the lifecycle of a finding's current generation unless it was started already.
-   * The claim is a guarded write, so two hubs never start the same generation twice.
+   * Starts the lifecycle of a finding's current generation unless it was started already. The
+   * claim is the triage's own guarded write (one write, not two), so two hubs never start the same
+   * generation twice: the one whose write loses stops there, having written nothing.
    */
   async start(finding: Finding): Promise<LocalRun | undefined> {
-    let claimed = false;
-    await updateFinding(this.deps.store, this.deps.clock, finding.id, (f) => {
-      if ((f.lifecycle?.startedGeneration ?? 0) >= f.generation) return undefined;
-      claimed = true;
-      return {
-        finding: { ...f, lifecycle: { startedGeneration: f.generation, claimedAt: new Date().toISOString() } },
-        events: [{ actor: 'closeloop:lifecycle', action: 'lifecycle.started', reason: `generation ${f.generation}` }],
-      };
-    });
-    if (!claimed) return undefined;
-    return this.run({ findingId: finding.id, generation: finding.generation, resumeAt: 'triage' });
+    if ((finding.lifecycle?.startedGeneration ?? 0) >= finding.generation) return undefined;
+    return this.execute(
+      { findingId: finding.id, generation: finding.generation, resumeAt: 'triage' },
+      { claimStart: true },
+    );
   }
 
   /**

@@ -11,6 +11,8 @@ const MAX_ATTEMPTS = 8;
  * Read-modify-write of one finding with its audit events, guarded by `version`: a concurrent
  * writer (an ingest adding a source, a webhook) makes us re-read and re-apply `change`.
  * `change` returns the new finding fields and the events, or `undefined` to write nothing.
+ * `current`, when the caller has just read the finding, saves the first read (a stale copy only
+ * costs a retry: the write is guarded by its version).
  */
 export async function updateFinding(
   store: FindingStore,
@@ -20,9 +22,10 @@ export async function updateFinding(
     current: Finding,
     at: string,
   ) => { finding: Finding; events: Array<Omit<AuditEventDraft, 'at'>> } | undefined,
+  options: { current?: Finding } = {},
 ): Promise<Finding> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const current = await store.get(findingId);
+    const current = attempt === 0 && options.current ? options.current : await store.get(findingId);
     if (!current) throw new FindingNotFoundError(findingId);
     const at = clock.now().toISOString();
     const result = change(current, at);

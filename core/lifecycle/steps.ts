@@ -1,6 +1,6 @@
 import type { AuditEventDraft } from '../audit/chain';
 import type { Clock } from '../shared/clock';
-import { FindingNotFoundError, RefusedError } from '../shared/errors';
+import { CloseloopError, FindingNotFoundError, RefusedError } from '../shared/errors';
 import type { Finding, Lifecycle, NhiType, WaitState } from '../finding/model';
 import { resolveOwner } from '../policy/ownership';
 import type { OwnerDirectory, ResourceTags } from '../policy/ports';
@@ -59,6 +59,25 @@ interface StepInput {
   state: LifecycleState;
   deps: LifecycleDeps;
   taskToken?: string;
+  claimStart?: boolean;
+}
+
+/**
+ * How a runner runs a step. `claimStart` (the local runner's start): the triage is also the claim of
+ * the start, in the same guarded write; when another runner has claimed this generation already,
+ * triage writes nothing and throws StartClaimedElsewhere.
+ */
+export interface StepOptions {
+  taskToken?: string;
+  claimStart?: boolean;
+}
+
+/** A local start lost its claim: another runner started this generation first. Nothing was written. */
+export class StartClaimedElsewhere extends CloseloopError {
+  constructor(findingId: string, generation: number, options?: ErrorOptions) {
+    super(`the lifecycle of ${findingId} generation ${generation} was started by another runner`, options);
+    this.name = 'StartClaimedElsewhere';
+  }
 }
 type Step = (input: StepInput) => Promise<LifecycleState>;
 
@@ -73,84 +92,116 @@ export async function runStep(
   step: StepName,
   state: LifecycleState,
   deps: LifecycleDeps,
-  taskToken?: string,
+  options: StepOptions = {},
 ): Promise<LifecycleState> {
-  return STEPS[step]({ state, deps, ...(taskToken ? { taskToken } : {}) });
+  return STEPS[step]({
+    state,
+    deps,
+    ...(options.taskToken ? { taskToken: options.taskToken } : {}),
+    ...(options.claimStart ? { claimStart: true } : {}),
+  });
 }
 
-/**
- * Owner (CMDB → tags → mapping → unowned queue) and due date: the SLA counts from the hub's first
- * sight of the finding (or its reopening), not from triage, so a late triage is overdue at once.
- */
-const triage: Step = async ({ state, deps }) => {
-  const { store, clock, policy } = deps;
-  const id = state.findingId;
-  const before = await mustGet(store, id);
-  const resolution = await resolveOwner(before.asset, {
-    policy,
-    ...(deps.directory ? { directory: deps.directory } : {}),
-    ...(deps.tags ? { tags: deps.tags } : {}),
-  });
-  await updateFinding(store, clock, id, (f, at) => {
-    const dueAt = dueDateOf(f, policy);
-    const events: EventDraft[] = [
-      {
-        actor: ACTOR,
-        action: 'owner.assigned',
-        ...(f.owner ? { from: f.owner } : {}),
-        to: resolution.owner,
-        reason: `owner from ${resolution.via.replace('_', ' ')}`,
-      },
-      {
-        actor: ACTOR,
-        action: 'sla.started',
-        to: dueAt,
-        reason: `${f.severity}: ${policy.slaDays[f.severity]} days from ${f.reopenedAt ? 'its reopening' : 'first seen'} ${slaStart(f)}`,
-        data: { dueAt, from: slaStart(f) },
-      },
-      ...(resolution.unresolved
-        ? [
-            {
-              actor: ACTOR,
-              action: 'owner.unresolved' as const,
-              reason: `no owner in CMDB, tags or mappings; escalated to ${policy.escalationContact}`,
-              data: { escalatedTo: policy.escalationContact },
-            },
-          ]
-        : []),
-    ];
-    const triaged: Finding = {
-      ...f,
-      owner: resolution.owner,
-      ownerVia: resolution.via,
-      dueAt,
-      lifecycle: {
-        ...f.lifecycle,
-        startedGeneration: state.generation,
-        triagedGeneration: state.generation,
-        lastEscalatedAt: undefined,
-      },
-    };
-    // Overdue already (a lifecycle that started late): the breach is recorded now.
-    const escalated = escalate(triaged, at, policy);
-    return { finding: escalated.finding, events: [...events, ...escalated.events] };
-  });
-  return state;
-};
-
-/** A remediable credential goes to the rotation machine's plan; anything else to its owner. */
-const decide: Step = async ({ state, deps }) => {
-  const { store, clock } = deps;
-  const f = await mustGet(store, state.findingId);
+/** Decide's route: a remediable credential goes to the rotation machine's plan; anything else to its owner. */
+function routeOf(f: Finding): { route: 'auto_remediate' | 'owner_fix'; event: EventDraft } {
   const route = REMEDIABLE.has(f.nhiType) ? 'auto_remediate' : 'owner_fix';
   const reason =
     route === 'auto_remediate'
       ? `plan a remediation: which managed secret or IAM key holds this ${f.nhiType.replace(/_/g, ' ')}, and whether the policy pre-authorizes that action`
       : `${f.nhiType.replace(/_/g, ' ')} is fixed by its owner`;
-  await updateFinding(store, clock, state.findingId, (current) => ({
-    finding: current,
-    events: [{ actor: ACTOR, action: 'decision.made', to: route, reason }],
-  }));
+  return { route, event: { actor: ACTOR, action: 'decision.made', to: route, reason } };
+}
+
+/**
+ * Owner (CMDB → tags → mapping → unowned queue), due date and route, in one write: the SLA counts
+ * from the hub's first sight of the finding (or its reopening), not from triage, so a late triage
+ * is overdue at once. The route (Decide's) is part of it, so a new finding costs one write before
+ * its plan or its owner's wait. A generation nobody marked started yet (a local start, or a Step
+ * Functions execution that ran before its starter's mark) is marked here, in the same write.
+ */
+const triage: Step = async ({ state, deps, claimStart }) => {
+  const { store, clock, policy } = deps;
+  const id = state.findingId;
+  const before = await mustGet(store, id);
+  if (claimStart && (before.lifecycle?.startedGeneration ?? 0) >= state.generation)
+    throw new StartClaimedElsewhere(id, state.generation);
+  const resolution = await resolveOwner(before.asset, {
+    policy,
+    ...(deps.directory ? { directory: deps.directory } : {}),
+    ...(deps.tags ? { tags: deps.tags } : {}),
+  });
+  let route: 'auto_remediate' | 'owner_fix' = 'owner_fix';
+  await updateFinding(
+    store,
+    clock,
+    id,
+    (f, at) => {
+      const starting = (f.lifecycle?.startedGeneration ?? 0) < state.generation;
+      if (claimStart && !starting) throw new StartClaimedElsewhere(id, state.generation);
+      const dueAt = dueDateOf(f, policy);
+      const decided = routeOf(f);
+      route = decided.route;
+      const events: EventDraft[] = [
+        ...(starting
+          ? [{ actor: ACTOR, action: 'lifecycle.started' as const, reason: `generation ${state.generation}` }]
+          : []),
+        {
+          actor: ACTOR,
+          action: 'owner.assigned',
+          ...(f.owner ? { from: f.owner } : {}),
+          to: resolution.owner,
+          reason: `owner from ${resolution.via.replace('_', ' ')}`,
+        },
+        {
+          actor: ACTOR,
+          action: 'sla.started',
+          to: dueAt,
+          reason: `${f.severity}: ${policy.slaDays[f.severity]} days from ${f.reopenedAt ? 'its reopening' : 'first seen'} ${slaStart(f)}`,
+          data: { dueAt, from: slaStart(f) },
+        },
+        ...(resolution.unresolved
+          ? [
+              {
+                actor: ACTOR,
+                action: 'owner.unresolved' as const,
+                reason: `no owner in CMDB, tags or mappings; escalated to ${policy.escalationContact}`,
+                data: { escalatedTo: policy.escalationContact },
+              },
+            ]
+          : []),
+      ];
+      // A generation's first write starts its lifecycle afresh (what a previous generation waited for is gone).
+      const lifecycle: Lifecycle = starting
+        ? {
+            startedGeneration: state.generation,
+            // Wall clock, like leases: how long a local start has been in flight (stalled-run recovery).
+            ...(claimStart ? { claimedAt: new Date().toISOString() } : {}),
+            triagedGeneration: state.generation,
+          }
+        : {
+            ...f.lifecycle,
+            startedGeneration: state.generation,
+            triagedGeneration: state.generation,
+            lastEscalatedAt: undefined,
+          };
+      const triaged: Finding = { ...f, owner: resolution.owner, ownerVia: resolution.via, dueAt, lifecycle };
+      // Overdue already (a lifecycle that started late): the breach is recorded now, before the route.
+      const escalated = escalate(triaged, at, policy);
+      return { finding: escalated.finding, events: [...events, ...escalated.events, decided.event] };
+    },
+    { current: before },
+  );
+  return { ...state, route };
+};
+
+/** Decide alone: where a lifecycle resumes after its hub stopped between triage and its first wait. */
+const decide: Step = async ({ state, deps }) => {
+  const { store, clock } = deps;
+  const f = await mustGet(store, state.findingId);
+  const { route, event } = routeOf(f);
+  await updateFinding(store, clock, state.findingId, (current) => ({ finding: current, events: [event] }), {
+    current: f,
+  });
   return { ...state, route };
 };
 

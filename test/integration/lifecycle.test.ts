@@ -53,7 +53,7 @@ describe('local finding lifecycle (DynamoDB Local, aws-local-stepfunctions)', ()
     expect(run).toMatchObject({
       outcome: 'parked',
       parkedAt: 'AwaitOwnerFix',
-      path: ['Enter', 'Triage', 'Decide', 'Route', 'Remediate', 'RemediationOutcome', 'AwaitOwnerFix'],
+      path: ['Enter', 'Triage', 'Route', 'Remediate', 'RemediationOutcome', 'AwaitOwnerFix'],
     });
     const after = (await store.get(key.id))!;
     expect(after).toMatchObject({
@@ -419,6 +419,27 @@ describe('clean re-scan of the same scope (owner-fix wait resumed by a later sca
     const tomorrow = await ingestReportFiles([write([still])], { store, clock, hasher, asset });
     expect(await applyCleanRescans(deps, tomorrow.scans)).toEqual([]);
     expect(await store.events(aws.id)).toHaveLength(awsEvents);
+  });
+});
+
+describe('starting a lifecycle: the claim is the triage', () => {
+  it('two hubs starting one generation at once: one runs it, the other writes nothing', async () => {
+    const { store, clock, find, actions } = await setup();
+    const key = await find((f) => f.nhiType === 'cloud_access_key');
+    const hubs = [1, 2].map(
+      () => new LocalLifecycleRunner({ store, clock, policy: DEFAULT_POLICY, remediation: remediationNotConfigured }),
+    );
+    const runs = await Promise.all(hubs.map((hub) => hub.start(key)));
+    expect(runs.filter((r) => r !== undefined)).toHaveLength(1);
+    const trail = await actions(key.id);
+    expect(trail.filter((a) => a === 'lifecycle.started')).toHaveLength(1);
+    expect(trail.filter((a) => a === 'owner.assigned')).toHaveLength(1);
+    expect(trail.filter((a) => a === 'decision.made')).toHaveLength(1);
+    expect(verifyChain(await store.events(key.id)).ok).toBe(true);
+    // Started: a third start does nothing at all.
+    const before = trail.length;
+    expect(await hubs[0]!.start((await store.get(key.id))!)).toBeUndefined();
+    expect(await actions(key.id)).toHaveLength(before);
   });
 });
 

@@ -99,7 +99,6 @@ describe('secret rotation machine (statemachines/secret-rotation.asl.json on the
     expect(run!.path).toEqual([
       'Enter',
       'Triage',
-      'Decide',
       'Route',
       'Remediate',
       'RemediationOutcome',
@@ -223,7 +222,7 @@ describe('secret rotation machine (statemachines/secret-rotation.asl.json on the
 
     const first = await ctx.lifecycles.start(ctx.finding);
     expect(first).toMatchObject({ outcome: 'parked', parkedAt: 'AwaitApproval' });
-    expect(first!.path.slice(4, 7)).toEqual(['Remediate', 'RemediationOutcome', 'AwaitApproval']);
+    expect(first!.path.slice(3, 6)).toEqual(['Remediate', 'RemediationOutcome', 'AwaitApproval']);
     expect(world.iam.keysOf('legacy-batch')[0]!.Status).toBe('Active');
 
     const approved = await ctx.lifecycles.resume((await ctx.store.get(ctx.finding.id))!, 'approval_decided', {
@@ -326,7 +325,7 @@ describe('secret rotation machine (statemachines/secret-rotation.asl.json on the
     const ctx = await leakedInRepo('AKIAFAKEFAKEFAKE0001', { control: dryRunCredentialControl() });
     const run = await ctx.lifecycles.start(ctx.finding);
     expect(run).toMatchObject({ outcome: 'parked', parkedAt: 'AwaitOwnerFix' });
-    expect(run!.path.slice(4)).toEqual(['Remediate', 'RemediationOutcome', 'Verify', 'Verified', 'AwaitOwnerFix']);
+    expect(run!.path.slice(3)).toEqual(['Remediate', 'RemediationOutcome', 'Verify', 'Verified', 'AwaitOwnerFix']);
     const after = (await ctx.store.get(ctx.finding.id))!;
     expect(after.status).toBe('open');
     expect(after.evidence.every((e) => e.simulated)).toBe(true);

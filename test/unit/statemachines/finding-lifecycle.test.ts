@@ -71,85 +71,85 @@ describe('finding lifecycle definition', () => {
   });
 
   it('auto-remediation (happy path) takes at most 16 state transitions', async () => {
-    const { path, ok } = await run({ Decide: [{ route: 'auto_remediate' }], Remediate: [{ remediation: 'done' }], Verify: [{ verified: true }] });
+    const { path, ok } = await run({ Triage: [{ route: 'auto_remediate' }], Remediate: [{ remediation: 'done' }], Verify: [{ verified: true }] });
     expect(ok).toBe(true);
-    expect(path).toEqual(['Enter', 'Triage', 'Decide', 'Route', 'Remediate', 'RemediationOutcome', 'Verify', 'Verified', 'Resolve', 'Done']);
+    expect(path).toEqual(['Enter', 'Triage', 'Route', 'Remediate', 'RemediationOutcome', 'Verify', 'Verified', 'Resolve', 'Done']);
     expect(path.length).toBeLessThanOrEqual(16);
   });
 
   it('falls back to the owner when rotation is not configured', async () => {
-    const { path } = await run({ Decide: [{ route: 'auto_remediate' }], Remediate: [{ remediation: 'not_configured' }], AwaitOwnerFix: [{ kind: 'fixed' }], Verify: [{ verified: true }] });
-    expect(path).toEqual(['Enter', 'Triage', 'Decide', 'Route', 'Remediate', 'RemediationOutcome', 'AwaitOwnerFix', 'OwnerSignal', 'Verify', 'Verified', 'Resolve', 'Done']);
+    const { path } = await run({ Triage: [{ route: 'auto_remediate' }], Remediate: [{ remediation: 'not_configured' }], AwaitOwnerFix: [{ kind: 'fixed' }], Verify: [{ verified: true }] });
+    expect(path).toEqual(['Enter', 'Triage', 'Route', 'Remediate', 'RemediationOutcome', 'AwaitOwnerFix', 'OwnerSignal', 'Verify', 'Verified', 'Resolve', 'Done']);
   });
 
   it('a remediation the plan found but the policy does not pre-authorize waits for approval, then remediates', async () => {
-    const { path } = await run({ Decide: [{ route: 'auto_remediate' }], Remediate: [{ remediation: 'needs_approval', reason: 'deactivate_key not pre-authorized' }, { remediation: 'done' }], AwaitApproval: [{ decision: 'approved' }], Verify: [{ verified: true }] });
-    expect(path).toEqual(['Enter', 'Triage', 'Decide', 'Route', 'Remediate', 'RemediationOutcome', 'AwaitApproval', 'ApprovalDecided', 'Remediate', 'RemediationOutcome', 'Verify', 'Verified', 'Resolve', 'Done']);
+    const { path } = await run({ Triage: [{ route: 'auto_remediate' }], Remediate: [{ remediation: 'needs_approval', reason: 'deactivate_key not pre-authorized' }, { remediation: 'done' }], AwaitApproval: [{ decision: 'approved' }], Verify: [{ verified: true }] });
+    expect(path).toEqual(['Enter', 'Triage', 'Route', 'Remediate', 'RemediationOutcome', 'AwaitApproval', 'ApprovalDecided', 'Remediate', 'RemediationOutcome', 'Verify', 'Verified', 'Resolve', 'Done']);
   });
 
   it('a failed rotation, or a rotation execution lost without an answer, goes to the owner', async () => {
-    const failed = await run({ Decide: [{ route: 'auto_remediate' }], Remediate: [{ remediation: 'failed', failedStep: 'Secrets Manager testSecret' }], AwaitOwnerFix: [{ kind: 'fixed' }], Verify: [{ verified: true }] });
-    expect(failed.path.slice(4, 7)).toEqual(['Remediate', 'RemediationOutcome', 'AwaitOwnerFix']);
-    const lost = await run({ Decide: [{ route: 'auto_remediate' }], Remediate: ['timeout'], AwaitOwnerFix: [{ kind: 'fixed' }], Verify: [{ verified: true }] });
-    expect(lost.path.slice(4, 7)).toEqual(['Remediate', 'RemediationOutcome', 'AwaitOwnerFix']);
+    const failed = await run({ Triage: [{ route: 'auto_remediate' }], Remediate: [{ remediation: 'failed', failedStep: 'Secrets Manager testSecret' }], AwaitOwnerFix: [{ kind: 'fixed' }], Verify: [{ verified: true }] });
+    expect(failed.path.slice(3, 6)).toEqual(['Remediate', 'RemediationOutcome', 'AwaitOwnerFix']);
+    const lost = await run({ Triage: [{ route: 'auto_remediate' }], Remediate: ['timeout'], AwaitOwnerFix: [{ kind: 'fixed' }], Verify: [{ verified: true }] });
+    expect(lost.path.slice(3, 6)).toEqual(['Remediate', 'RemediationOutcome', 'AwaitOwnerFix']);
     expect(lost.ok).toBe(true);
   });
 
-  const needsApproval = { Decide: [{ route: 'auto_remediate' }], Remediate: [{ remediation: 'needs_approval', reason: 'rotating app/ci needs approval by someone holding the security-lead role' }, { remediation: 'done' }] };
+  const needsApproval = { Triage: [{ route: 'auto_remediate' }], Remediate: [{ remediation: 'needs_approval', reason: 'rotating app/ci needs approval by someone holding the security-lead role' }, { remediation: 'done' }] };
 
   it('approval rejected: goes to the owner-fix wait', async () => {
     const { path } = await run({ ...needsApproval, AwaitApproval: [{ decision: 'rejected', subject: 'remediation' }], AwaitOwnerFix: [{ kind: 'fixed' }], Verify: [{ verified: true }] });
-    expect(path.slice(4, 9)).toEqual(['Remediate', 'RemediationOutcome', 'AwaitApproval', 'ApprovalDecided', 'AwaitOwnerFix']);
+    expect(path.slice(3, 8)).toEqual(['Remediate', 'RemediationOutcome', 'AwaitApproval', 'ApprovalDecided', 'AwaitOwnerFix']);
     expect(path.at(-1)).toBe('Done');
   });
 
   it('nothing can remediate it: straight to the owner, no approval asked', async () => {
-    const { path } = await run({ Decide: [{ route: 'auto_remediate' }], Remediate: [{ remediation: 'not_configured', reason: 'rotation not configured for this credential' }], AwaitOwnerFix: [{ kind: 'fixed' }], Verify: [{ verified: true }] });
+    const { path } = await run({ Triage: [{ route: 'auto_remediate' }], Remediate: [{ remediation: 'not_configured', reason: 'rotation not configured for this credential' }], AwaitOwnerFix: [{ kind: 'fixed' }], Verify: [{ verified: true }] });
     expect(path).not.toContain('AwaitApproval');
-    expect(path.slice(4, 7)).toEqual(['Remediate', 'RemediationOutcome', 'AwaitOwnerFix']);
+    expect(path.slice(3, 6)).toEqual(['Remediate', 'RemediationOutcome', 'AwaitOwnerFix']);
   });
 
   it('an exception requested while the approval waits, approved by the approver instead: the risk is accepted', async () => {
     const { path } = await run({ ...needsApproval, AwaitApproval: [{ decision: 'approved', subject: 'exception' }], AcceptRisk: [{ expiresAt: '2027-01-30T00:00:00Z', continueAsNew: false }], Revalidate: [{ exposed: false }] });
-    expect(path.slice(6, 11)).toEqual(['AwaitApproval', 'ApprovalDecided', 'AcceptRisk', 'WaitOrContinue', 'ExceptionWait']);
+    expect(path.slice(5, 10)).toEqual(['AwaitApproval', 'ApprovalDecided', 'AcceptRisk', 'WaitOrContinue', 'ExceptionWait']);
   });
 
   it('an exception requested while the approval waits, rejected: the remediation approval still waits', async () => {
     const { path } = await run({ ...needsApproval, AwaitApproval: [{ decision: 'rejected', subject: 'exception' }, { decision: 'approved', subject: 'remediation' }], Verify: [{ verified: true }] });
-    expect(path.slice(6, 12)).toEqual(['AwaitApproval', 'ApprovalDecided', 'AwaitApproval', 'ApprovalDecided', 'Remediate', 'RemediationOutcome']);
+    expect(path.slice(5, 11)).toEqual(['AwaitApproval', 'ApprovalDecided', 'AwaitApproval', 'ApprovalDecided', 'Remediate', 'RemediationOutcome']);
     expect(path.at(-1)).toBe('Done');
   });
 
   it('the remediation rejected while an exception request waits: on to the exception decision', async () => {
     const { path } = await run({ ...needsApproval, AwaitApproval: [{ decision: 'rejected', subject: 'remediation', exceptionPending: true }], AwaitExceptionApproval: [{ decision: 'rejected' }], AwaitOwnerFix: [{ kind: 'fixed' }], Verify: [{ verified: true }] });
-    expect(path.slice(6, 11)).toEqual(['AwaitApproval', 'ApprovalDecided', 'AwaitExceptionApproval', 'ExceptionDecided', 'AwaitOwnerFix']);
+    expect(path.slice(5, 10)).toEqual(['AwaitApproval', 'ApprovalDecided', 'AwaitExceptionApproval', 'ExceptionDecided', 'AwaitOwnerFix']);
   });
 
   it('owner fix with evidence: verified and resolved', async () => {
-    const { path } = await run({ Decide: [{ route: 'owner_fix' }], AwaitOwnerFix: [{ kind: 'fixed' }], Verify: [{ verified: true }] });
-    expect(path).toEqual(['Enter', 'Triage', 'Decide', 'Route', 'AwaitOwnerFix', 'OwnerSignal', 'Verify', 'Verified', 'Resolve', 'Done']);
+    const { path } = await run({ Triage: [{ route: 'owner_fix' }], AwaitOwnerFix: [{ kind: 'fixed' }], Verify: [{ verified: true }] });
+    expect(path).toEqual(['Enter', 'Triage', 'Route', 'AwaitOwnerFix', 'OwnerSignal', 'Verify', 'Verified', 'Resolve', 'Done']);
   });
 
   it('done without evidence is bounced back to the owner', async () => {
-    const { path } = await run({ Decide: [{ route: 'owner_fix' }], AwaitOwnerFix: [{ kind: 'fixed' }, { kind: 'fixed' }], Verify: [{ verified: false }, { verified: true }] });
-    expect(path.slice(4)).toEqual(['AwaitOwnerFix', 'OwnerSignal', 'Verify', 'Verified', 'AwaitOwnerFix', 'OwnerSignal', 'Verify', 'Verified', 'Resolve', 'Done']);
+    const { path } = await run({ Triage: [{ route: 'owner_fix' }], AwaitOwnerFix: [{ kind: 'fixed' }, { kind: 'fixed' }], Verify: [{ verified: false }, { verified: true }] });
+    expect(path.slice(3)).toEqual(['AwaitOwnerFix', 'OwnerSignal', 'Verify', 'Verified', 'AwaitOwnerFix', 'OwnerSignal', 'Verify', 'Verified', 'Resolve', 'Done']);
   });
 
   it('exception approved → expired → still exposed → reopened', async () => {
     const { path } = await run({
-      Decide: [{ route: 'owner_fix' }],
+      Triage: [{ route: 'owner_fix' }],
       AwaitOwnerFix: [{ kind: 'exception_requested' }, { kind: 'fixed' }],
       AwaitExceptionApproval: [{ decision: 'approved' }],
       AcceptRisk: [{ expiresAt: '2027-01-30T00:00:00Z', continueAsNew: false }],
       Revalidate: [{ exposed: true }],
       Verify: [{ verified: true }],
     });
-    expect(path.slice(4, 14)).toEqual(['AwaitOwnerFix', 'OwnerSignal', 'AwaitExceptionApproval', 'ExceptionDecided', 'AcceptRisk', 'WaitOrContinue', 'ExceptionWait', 'Revalidate', 'StillExposed', 'Reopen']);
-    expect(path.slice(14)).toEqual(['AwaitOwnerFix', 'OwnerSignal', 'Verify', 'Verified', 'Resolve', 'Done']);
+    expect(path.slice(3, 13)).toEqual(['AwaitOwnerFix', 'OwnerSignal', 'AwaitExceptionApproval', 'ExceptionDecided', 'AcceptRisk', 'WaitOrContinue', 'ExceptionWait', 'Revalidate', 'StillExposed', 'Reopen']);
+    expect(path.slice(13)).toEqual(['AwaitOwnerFix', 'OwnerSignal', 'Verify', 'Verified', 'Resolve', 'Done']);
   });
 
   it('exception expired and the exposure is gone: resolved', async () => {
-    const { path } = await run({ Decide: [{ route: 'owner_fix' }], AwaitOwnerFix: [{ kind: 'exception_requested' }], AwaitExceptionApproval: [{ decision: 'approved' }], AcceptRisk: [{ expiresAt: '2027-01-30T00:00:00Z', continueAsNew: false }], Revalidate: [{ exposed: false }] });
+    const { path } = await run({ Triage: [{ route: 'owner_fix' }], AwaitOwnerFix: [{ kind: 'exception_requested' }], AwaitExceptionApproval: [{ decision: 'approved' }], AcceptRisk: [{ expiresAt: '2027-01-30T00:00:00Z', continueAsNew: false }], Revalidate: [{ exposed: false }] });
     expect(path.slice(-4)).toEqual(['Revalidate', 'StillExposed', 'Resolve', 'Done']);
   });
 
@@ -163,18 +163,18 @@ describe('finding lifecycle definition', () => {
   });
 
   it('exception rejected: back to the owner', async () => {
-    const { path } = await run({ Decide: [{ route: 'owner_fix' }], AwaitOwnerFix: [{ kind: 'exception_requested' }, { kind: 'fixed' }], AwaitExceptionApproval: [{ decision: 'rejected' }], Verify: [{ verified: true }] });
-    expect(path.slice(6, 9)).toEqual(['AwaitExceptionApproval', 'ExceptionDecided', 'AwaitOwnerFix']);
+    const { path } = await run({ Triage: [{ route: 'owner_fix' }], AwaitOwnerFix: [{ kind: 'exception_requested' }, { kind: 'fixed' }], AwaitExceptionApproval: [{ decision: 'rejected' }], Verify: [{ verified: true }] });
+    expect(path.slice(5, 8)).toEqual(['AwaitExceptionApproval', 'ExceptionDecided', 'AwaitOwnerFix']);
   });
 
   it('an exception longer than one execution may live continues as a new execution', async () => {
-    const { path, ok } = await run({ Decide: [{ route: 'owner_fix' }], AwaitOwnerFix: [{ kind: 'exception_requested' }], AwaitExceptionApproval: [{ decision: 'approved' }], AcceptRisk: [{ expiresAt: '2027-11-01T00:00:00Z', continueAsNew: true, nextExecutionName: 'NHI-0000000000000001-g1-c1' }] });
+    const { path, ok } = await run({ Triage: [{ route: 'owner_fix' }], AwaitOwnerFix: [{ kind: 'exception_requested' }], AwaitExceptionApproval: [{ decision: 'approved' }], AcceptRisk: [{ expiresAt: '2027-11-01T00:00:00Z', continueAsNew: true, nextExecutionName: 'NHI-0000000000000001-g1-c1' }] });
     expect(ok).toBe(true);
     expect(path.slice(-3)).toEqual(['WaitOrContinue', 'ContinueAsNew', 'Done']);
   });
 
   it('false positive approved: closed as false positive', async () => {
-    const { path } = await run({ Decide: [{ route: 'owner_fix' }], AwaitOwnerFix: [{ kind: 'false_positive_approved' }] });
+    const { path } = await run({ Triage: [{ route: 'owner_fix' }], AwaitOwnerFix: [{ kind: 'false_positive_approved' }] });
     expect(path.slice(-3)).toEqual(['OwnerSignal', 'CloseFalsePositive', 'Done']);
   });
 
@@ -196,5 +196,14 @@ describe('finding lifecycle definition', () => {
     const { path } = await run({ AwaitOwnerFix: [{ kind: 'fixed' }], Verify: [{ verified: true }], Remediate: [{ remediation: 'done' }], Revalidate: [{ exposed: false }] }, { resumeAt, ...extra });
     expect(path.slice(0, 2)).toEqual(['Enter', firstPhase]);
     expect(path).not.toContain('Triage');
+  });
+
+  it('decides in triage; a lifecycle resumed at decide (its hub stopped after triage) decides alone, then routes', async () => {
+    const fresh = await run({ Triage: [{ route: 'owner_fix' }], AwaitOwnerFix: [{ kind: 'fixed' }], Verify: [{ verified: true }] });
+    expect(fresh.path.slice(0, 4)).toEqual(['Enter', 'Triage', 'Route', 'AwaitOwnerFix']);
+    expect(fresh.path).not.toContain('Decide');
+    const resumed = await run({ Decide: [{ route: 'owner_fix' }], AwaitOwnerFix: [{ kind: 'fixed' }], Verify: [{ verified: true }] }, { resumeAt: 'decide' });
+    expect(resumed.path.slice(0, 4)).toEqual(['Enter', 'Decide', 'Route', 'AwaitOwnerFix']);
+    expect(resumed.path).not.toContain('Triage');
   });
 });
