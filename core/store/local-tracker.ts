@@ -46,23 +46,24 @@ export class LocalTrackerSink implements TicketSink {
   }
 
   async create(drafts: TicketDraft[], _sink: SinkRef): Promise<CreateResult[]> {
-    const out: CreateResult[] = [];
-    for (const draft of drafts) out.push(await this.createOne(draft));
-    return out;
-  }
-
-  private async createOne(draft: TicketDraft): Promise<CreateResult> {
+    if (drafts.length === 0) return [];
+    // One counter step numbers the whole chunk; a number a retried create does not use is skipped,
+    // as a tracker skips the number of a deleted issue.
     const counter = await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: keys.localTicketCounter(),
-        UpdateExpression: 'ADD #n :one',
+        UpdateExpression: 'ADD #n :count',
         ExpressionAttributeNames: { '#n': 'n' },
-        ExpressionAttributeValues: { ':one': 1 },
+        ExpressionAttributeValues: { ':count': drafts.length },
         ReturnValues: 'UPDATED_NEW',
       }),
     );
-    const key = `CL-${Number(counter.Attributes?.n ?? 0)}`;
+    const first = Number(counter.Attributes?.n ?? drafts.length) - drafts.length + 1;
+    return Promise.all(drafts.map((draft, i) => this.createOne(draft, `CL-${first + i}`)));
+  }
+
+  private async createOne(draft: TicketDraft, key: string): Promise<CreateResult> {
     const ticket: LocalTicket = {
       key,
       findingId: draft.findingId,
