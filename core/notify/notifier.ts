@@ -6,6 +6,7 @@ import type { Policy } from '../policy/policy';
 import type { Clock } from '../shared/clock';
 import { DAY_MS } from '../shared/clock';
 import { CloseloopError, definitelyNotApplied } from '../shared/errors';
+import { inParallel } from '../shared/concurrency';
 import { redactText } from '../shared/redaction';
 import { buildDigest, MAX_NOTICES_PER_DIGEST } from './digest';
 import type { ChannelKind, Delivery, Digest, NotificationChannel, SubjectView } from './model';
@@ -97,6 +98,9 @@ async function raiseExpiringExceptions(deps: NotifierDeps, warningDays: number):
   return notices.length > 0 ? deps.store.addNotices(notices) : 0;
 }
 
+/** Notices routed at once. */
+const ROUTE_CONCURRENCY = 16;
+
 async function routeNotices(deps: NotifierDeps, channels: NotificationChannel[]): Promise<number> {
   const started = Date.now();
   const deadline = deps.deadlineMs ?? 60_000;
@@ -113,7 +117,8 @@ async function routeNotices(deps: NotifierDeps, channels: NotificationChannel[])
         secretNames.set(n.subject, (await deps.secrets.get(n.subject))?.name);
     let progress = 0;
     const at = deps.clock.now().toISOString();
-    for (const notice of notices) {
+    // Notices are independent (each routes once, guarded by its own state): side by side.
+    await inParallel(ROUTE_CONCURRENCY, notices, async (notice) => {
       const finding: Finding | undefined = findings.get(notice.subject);
       const view: SubjectView =
         notice.subjectKind === 'managed_secret'
@@ -129,7 +134,7 @@ async function routeNotices(deps: NotifierDeps, channels: NotificationChannel[])
         routed++;
         progress++;
       }
-    }
+    });
     // Another worker routed this page first: what it left is not ours to wait for.
     if (progress === 0 || Date.now() - started >= deadline) break;
   }
