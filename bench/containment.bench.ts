@@ -46,10 +46,17 @@ export async function recordingPaths<T>(fn: () => Promise<T>) {
   const lifecycles: string[][] = [];
   const rotations: string[][] = [];
   const lc = LocalLifecycleRunner.prototype.run;
+  const lcStart = LocalLifecycleRunner.prototype.start;
   const rot = LocalRotationRunner.prototype.run;
+  // A start (whose triage is its claim) and a resume are the two ways a lifecycle execution runs.
   LocalLifecycleRunner.prototype.run = async function (this: LocalLifecycleRunner, ...args) {
     const run: LocalRun = await lc.apply(this, args);
     lifecycles.push(run.path);
+    return run;
+  };
+  LocalLifecycleRunner.prototype.start = async function (this: LocalLifecycleRunner, ...args) {
+    const run: LocalRun | undefined = await lcStart.apply(this, args);
+    if (run) lifecycles.push(run.path);
     return run;
   };
   LocalRotationRunner.prototype.run = async function (this: LocalRotationRunner, ...args) {
@@ -61,6 +68,7 @@ export async function recordingPaths<T>(fn: () => Promise<T>) {
     return { result: await fn(), lifecycles, rotations };
   } finally {
     LocalLifecycleRunner.prototype.run = lc;
+    LocalLifecycleRunner.prototype.start = lcStart;
     LocalRotationRunner.prototype.run = rot;
   }
 }
