@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { nhiTypeFromDetector } from '@core/finding/standards';
 import type { Location } from '@core/finding/model';
-import { parseRecord } from '@core/shared/problems';
+import { recordParser } from './record-parser';
 import { isoOrUndefined, leakObservation, leakTitle, repositoryAsset } from './common';
 import { idField, pathField } from './fields';
 import type { Normalized, ParseContext, SourceFormat } from './types';
@@ -33,9 +33,11 @@ interface DetectSecretsRecord {
   result: unknown;
 }
 
+const parseDetectSecretsResult = recordParser(DetectSecretsResultSchema);
+
 export function normalizeDetectSecrets(record: unknown, ctx: ParseContext): Normalized {
   const { __baseline: baseline, result } = record as DetectSecretsRecord;
-  const parsed = parseRecord(DetectSecretsResultSchema, result);
+  const parsed = parseDetectSecretsResult(result);
   if (!parsed.ok) return { kind: 'rejected', problems: parsed.problems };
   const r = parsed.value;
   if (r.is_secret === false) return { kind: 'skipped', reason: 'audited as not a secret (is_secret: false)' };

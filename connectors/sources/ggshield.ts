@@ -3,7 +3,7 @@ import { hash } from 'node:crypto';
 import { z } from 'zod';
 import { nhiTypeFromDetector } from '@core/finding/standards';
 import type { Location, Validity } from '@core/finding/model';
-import { parseRecord } from '@core/shared/problems';
+import { recordParser } from './record-parser';
 import { isoOrUndefined, leakObservation, leakTitle, repositoryAsset } from './common';
 import { gitguardianAliasKey, gitguardianWorkspace } from './gitguardian';
 import { idField, pathField, urlField } from './fields';
@@ -75,9 +75,11 @@ export function ggshieldSecret(incident: GgshieldIncident): string | undefined {
   return credential?.match ?? sorted.map((m) => m.match).join(':');
 }
 
+const parseGgshieldIncident = recordParser(GgshieldIncidentSchema);
+
 export function normalizeGgshield(record: unknown, ctx: ParseContext): Normalized {
   const { __scan: scan, result } = record as GgshieldRecord;
-  const parsed = parseRecord(GgshieldIncidentSchema, result);
+  const parsed = parseGgshieldIncident(result);
   if (!parsed.ok) return { kind: 'rejected', problems: parsed.problems };
   const i = parsed.value;
   if (i.policy && i.policy.toLowerCase() !== 'secrets detection')

@@ -2,7 +2,7 @@ import { InputError } from '@core/shared/errors';
 import { z } from 'zod';
 import { nhiTypeFromDetector } from '@core/finding/standards';
 import type { Location, Severity } from '@core/finding/model';
-import { parseRecord } from '@core/shared/problems';
+import { recordParser } from './record-parser';
 import { isoOrUndefined, leakObservation, leakTitle, repositoryAsset } from './common';
 import { idField, pathField, textField } from './fields';
 import type { Normalized, ParseContext, SourceFormat } from './types';
@@ -63,8 +63,10 @@ const SEVERITY: Record<string, Severity> = {
 /** A commit sha that names a commit: the analyzer writes "0000000" when it scanned a directory. */
 const realCommit = (sha: string | undefined) => (sha && !/^0+$/.test(sha) ? sha : undefined);
 
+const parseGitlabSecret = recordParser(GitlabSecretSchema);
+
 export function normalizeGitlab(record: unknown, ctx: ParseContext): Normalized {
-  const parsed = parseRecord(GitlabSecretSchema, record);
+  const parsed = parseGitlabSecret(record);
   if (!parsed.ok) return { kind: 'rejected', problems: parsed.problems };
   const v = parsed.value;
   if (v.category && v.category !== 'secret_detection')

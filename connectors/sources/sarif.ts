@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { nhiTypeFromDetector } from '@core/finding/standards';
 import type { Location, Severity } from '@core/finding/model';
 import { isoOrUndefined, leakObservation, leakTitle, normaliseRepository, repositoryAsset } from './common';
-import { parseRecord } from '@core/shared/problems';
+import { recordParser } from './record-parser';
 import { redactText } from '@core/shared/redaction';
 import { idField, pathField, textField, urlField } from './fields';
 import type { Normalized, ParseContext, SourceFormat } from './types';
@@ -167,6 +167,8 @@ function redactedOnce(text: string): string {
 
 const LEVEL_SEVERITY: Record<string, Severity> = { error: 'high', warning: 'medium', note: 'low', none: 'info' };
 
+const parseSarifResult = recordParser(SarifResultSchema);
+
 export function normalizeSarif(record: unknown, ctx: ParseContext): Normalized {
   const { __sarifRun: run, result } = record as SarifRecord;
   if (!run.secretScanner && typeof result === 'object' && result !== null && !Array.isArray(result)) {
@@ -182,7 +184,7 @@ export function normalizeSarif(record: unknown, ctx: ParseContext): Normalized {
     if (!ruleFindsSecrets(ruleId, rule, props))
       return { kind: 'skipped', reason: `not from a secret detector (${run.tool})` };
   }
-  const parsed = parseRecord(SarifResultSchema, result);
+  const parsed = parseSarifResult(result);
   if (!parsed.ok) return { kind: 'rejected', problems: parsed.problems };
   const r = parsed.value;
   if (r.kind && r.kind !== 'fail') return { kind: 'skipped', reason: `result kind ${r.kind}` };
