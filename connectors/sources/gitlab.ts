@@ -39,7 +39,7 @@ export const GitlabSecretSchema = z.object({
 });
 
 /** The report around the vulnerabilities. */
-const GitlabReportSchema = z.object({
+export const GitlabReportSchema = z.object({
   version: z.string().optional(),
   vulnerabilities: z.array(z.unknown()),
   scan: z
@@ -113,13 +113,15 @@ const isReport = (x: unknown): boolean =>
     ((x as { vulnerabilities: unknown[] }).vulnerabilities[0] as { category?: unknown } | undefined)?.category ===
       'secret_detection');
 
+const compiledGitlabReport = z.compile(GitlabReportSchema);
+
 export const gitlabFormat: SourceFormat = {
   name: 'gitlab',
   label: 'GitLab secret detection report (gl-secret-detection-report.json, schema 2 to 15)',
   shape: 'document',
   detect: isReport,
   records: (doc) => {
-    const report = GitlabReportSchema.parse(doc);
+    const report = compiledGitlabReport.parse(doc);
     // Schema 15 dropped the per-vulnerability category: a SAST report must be refused whole.
     const type = report.scan?.type;
     if (type !== undefined && type !== 'secret_detection')

@@ -242,8 +242,11 @@ export function normalizeSarif(record: unknown, ctx: ParseContext): Normalized {
   };
 }
 
-function runContexts(doc: unknown): SarifRecord['__sarifRun'][] {
-  const log = SarifLogSchema.parse(doc);
+type SarifLog = z.infer<typeof SarifLogSchema>;
+/** The log around the results (compiled: `records` and `scanner` each read it). */
+const compiledSarifLog = z.compile(SarifLogSchema);
+
+function runContexts(log: SarifLog): SarifRecord['__sarifRun'][] {
   return (log.runs ?? []).map((run) => {
     const provenance = run.versionControlProvenance?.[0];
     const toolVersion = run.tool.driver.semanticVersion ?? run.tool.driver.version;
@@ -273,8 +276,8 @@ export const sarifFormat: SourceFormat = {
     Array.isArray((doc as { runs?: unknown }).runs) &&
     'version' in doc,
   records: (doc) => {
-    const log = SarifLogSchema.parse(doc);
-    const contexts = runContexts(doc);
+    const log = compiledSarifLog.parse(doc);
+    const contexts = runContexts(log);
     return (log.runs ?? []).flatMap((run, i) =>
       (run.results ?? []).map((result): SarifRecord => ({ __sarifRun: contexts[i]!, result })),
     );
@@ -283,7 +286,7 @@ export const sarifFormat: SourceFormat = {
   // A clean scan names its scanner only when every run is one secret scanner.
   scanner: (doc) => {
     const tools = new Set(
-      runContexts(doc)
+      runContexts(compiledSarifLog.parse(doc))
         .filter((r) => r.secretScanner)
         .map((r) => r.scanner),
     );

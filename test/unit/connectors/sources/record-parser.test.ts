@@ -1,17 +1,17 @@
 import { readdirSync } from 'node:fs';
 import { z } from 'zod';
 import { AsffFindingSchema } from '@connectors/sources/asff';
-import { DetectSecretsResultSchema } from '@connectors/sources/detect-secrets';
-import { GgshieldIncidentSchema } from '@connectors/sources/ggshield';
+import { DetectSecretsBaselineSchema, DetectSecretsResultSchema } from '@connectors/sources/detect-secrets';
+import { GgshieldFileSchema, GgshieldIncidentSchema } from '@connectors/sources/ggshield';
 import { GitguardianIncidentSchema } from '@connectors/sources/gitguardian';
 import { GithubAlertSchema, GithubWebhookSchema } from '@connectors/sources/github';
-import { GitlabSecretSchema } from '@connectors/sources/gitlab';
+import { GitlabReportSchema, GitlabSecretSchema } from '@connectors/sources/gitlab';
 import { Gitleaks7LeakSchema, GitleaksFindingSchema } from '@connectors/sources/gitleaks';
 import { NoseyParkerFindingSchema } from '@connectors/sources/noseyparker';
 import { OcsfFindingSchema } from '@connectors/sources/ocsf';
 import { recordParser } from '@connectors/sources/record-parser';
 import { formatByName } from '@connectors/sources/registry';
-import { SarifResultSchema } from '@connectors/sources/sarif';
+import { SarifLogSchema, SarifResultSchema } from '@connectors/sources/sarif';
 import { OperatorSecretSchema, TrivySecretSchema } from '@connectors/sources/trivy';
 import { Trufflehog2ResultSchema, TrufflehogResultSchema } from '@connectors/sources/trufflehog';
 import type { FormatName } from '@connectors/sources/types';
@@ -86,11 +86,26 @@ function fixtureRecords(format: FormatName, dirs: string[]): unknown[] {
   return out;
 }
 
+/** The fixture documents of a folder, as parsed JSON. */
+const fixtureDocuments = (dir: string): unknown[] =>
+  readdirSync(ownFixturePath('scanners', dir))
+    .filter((file) => !file.endsWith('.jsonl'))
+    .map((file) => readOwnFixtureJson('scanners', dir, file));
+
+/** `entities_with_incidents` of every scan of a ggshield document, nested scans included. */
+function scanFiles(node: unknown): unknown[] {
+  const n = node as { entities_with_incidents?: unknown; scans?: unknown[] };
+  return [
+    ...(n.entities_with_incidents === undefined ? [] : [n.entities_with_incidents]),
+    ...(Array.isArray(n.scans) ? n.scans.flatMap(scanFiles) : []),
+  ];
+}
+
 const BAD_VALUES: unknown[] = [null, 'ten', '', -1, 1.5, 2 ** 60, true, [], {}, [{}], 'x'.repeat(9000)];
 
 /** The record with one value changed (or removed) at every path, up to a depth. */
-function* variants(record: unknown, depth = 0): Generator<unknown> {
-  if (depth > 6 || record === null || typeof record !== 'object') return;
+function* variants(record: unknown, maxDepth = 6, depth = 0): Generator<unknown> {
+  if (depth > maxDepth || record === null || typeof record !== 'object') return;
   const entries = Array.isArray(record) ? record.map((v, i) => [i, v] as const) : Object.entries(record);
   for (const [key, value] of entries.slice(0, 40)) {
     const copy = (v: unknown) => {
@@ -104,7 +119,7 @@ function* variants(record: unknown, depth = 0): Generator<unknown> {
       yield rest;
     }
     for (const bad of BAD_VALUES) yield copy(bad);
-    for (const inner of variants(value, depth + 1)) yield copy(inner);
+    for (const inner of variants(value, maxDepth, depth + 1)) yield copy(inner);
   }
 }
 
@@ -129,6 +144,42 @@ describe('recordParser', () => {
         }
       // Both paths were exercised: records the fast path takes and records the runtime explains.
       expect(accepted).toBeGreaterThan(0);
+      expect(rejected).toBeGreaterThan(0);
+    },
+  );
+
+  // The document schemas some formats parse compiled (`records`): same verdict, output and issues.
+  const DOCUMENTS: { name: string; schema: z.ZodType; docs: () => unknown[] }[] = [
+    { name: 'GitLab report', schema: GitlabReportSchema, docs: () => fixtureDocuments('gitlab') },
+    {
+      name: 'detect-secrets baseline',
+      schema: DetectSecretsBaselineSchema,
+      docs: () => fixtureDocuments('detect-secrets'),
+    },
+    {
+      name: 'ggshield files of a scan',
+      schema: z.array(GgshieldFileSchema),
+      docs: () => fixtureDocuments('ggshield').flatMap((d) => [d, ...scanFiles(d)]),
+    },
+    { name: 'SARIF log', schema: SarifLogSchema, docs: () => fixtureDocuments('sarif') },
+  ];
+
+  it.each(DOCUMENTS.map((d) => [d.name, d] as const))(
+    'parses the %s compiled as the schema does, valid or not',
+    (_, { schema, docs }) => {
+      const compiled = z.compile(schema, { strict: true });
+      const outcome = (r: { success: boolean; data?: unknown; error?: z.ZodError }) => ({
+        success: r.success,
+        data: r.data,
+        issues: r.error?.issues,
+      });
+      let rejected = 0;
+      for (const doc of [...docs(), null, [], {}])
+        for (const candidate of [doc, ...variants(doc, 3)]) {
+          const expected = outcome(schema.safeParse(candidate));
+          expect(outcome(compiled.safeParse(candidate))).toStrictEqual(expected);
+          if (!expected.success) rejected++;
+        }
       expect(rejected).toBeGreaterThan(0);
     },
   );
