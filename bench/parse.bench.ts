@@ -2,10 +2,10 @@
  * Parse + normalise of a Gitleaks report against JSON.parse of the same bytes (target ≤ 3×),
  * measured as bench/parse-formats.ts measures every other format (see `compare` there).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openReport } from '../connectors/sources/read-report';
-import { benchParseFormats, compare, drain } from './parse-formats';
+import { benchParseFormats, compare, drain, readText } from './parse-formats';
 import { f, gitleaksReport, type BenchTopic } from './harness';
 
 export interface ParseResult {
@@ -24,7 +24,7 @@ export const parseBench: BenchTopic<ParseResult> = {
     const parseCtx = { hasher: ctx.hasher, receivedAt: ctx.clock.now().toISOString() };
     // The reader as ingest opens a report: format detected, not named.
     const { baselineMs, subjectMs, ratio } = await compare(
-      () => void JSON.parse(readFileSync(file, 'utf8')),
+      async () => void JSON.parse(await readText(file)),
       async () => drain((await openReport(file, { ctx: parseCtx })).records),
     );
     return {
