@@ -167,7 +167,7 @@ async function timed(fn: () => Promise<void> | void): Promise<number> {
   return performance.now() - start;
 }
 
-/** A subject's time against its baseline's, each the median of its rounds. */
+/** A subject's time against its baseline's: each the median of its rounds, and the median of the rounds' ratios. */
 export interface Comparison {
   baselineMs: number;
   subjectMs: number;
@@ -187,15 +187,17 @@ export interface Comparison {
  *   doubled in trials). Nor a timed collection at the end of each run: it would add the marking of
  *   the whole heap, the same on both sides, and pull every ratio towards 1. Old-generation garbage
  *   is collected when V8 decides, in either side's time; the alternation spreads that evenly.
- * - each figure is the median of its rounds, so a burst from the neighbour moves a round, not the
- *   figure; the ratio is the ratio of the two medians.
+ * - each time is the median of its rounds, so a burst from the neighbour moves a round, not the
+ *   figure; the ratio is the median of the rounds' own ratios, as a round's two runs are adjacent
+ *   in time and share the machine's load (on a quiet machine it is the ratio of the two medians;
+ *   when the neighbour's load changes between rounds, it is the steadier of the two).
  */
 export async function compare(
   baseline: () => Promise<void>,
   subject: () => Promise<void>,
   options: { warm?: number; rounds?: number } = {},
 ): Promise<Comparison> {
-  const { warm = 3, rounds = 20 } = options;
+  const { warm = 3, rounds = 30 } = options;
   const base: number[] = [];
   const subj: number[] = [];
   for (let r = 0; r < warm + rounds; r++) {
@@ -207,7 +209,7 @@ export async function compare(
     base.push(a + c);
     subj.push(b);
   }
-  return { baselineMs: median(base), subjectMs: median(subj), ratio: median(subj) / median(base) };
+  return { baselineMs: median(base), subjectMs: median(subj), ratio: median(subj.map((t, i) => t / base[i]!)) };
 }
 
 /** Parse + normalise ratio per format (printed, and returned for bench/out/results.json). */
