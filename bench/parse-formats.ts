@@ -228,8 +228,11 @@ export async function benchParseFormats(options: { dir: string; ctx: ParseContex
       if (report.lines) for (const line of text.split('\n')) JSON.parse(line);
       else JSON.parse(text);
     };
-    // Everything the format costs: opening and reading the file, parsing, validating, mapping, hashing.
-    const normalise = async () => drain((await openReport(path, { ctx: options.ctx, format: report.format })).records);
+    // Everything the format costs: opening and reading the file, detecting its format (as ingest
+    // does: not named), parsing, validating, mapping, hashing.
+    const detected = (await openReport(path, { ctx: options.ctx })).format.name;
+    if (detected !== report.format) throw new Error(`${report.label}: detected as ${detected}, not ${report.format}`);
+    const normalise = async () => drain((await openReport(path, { ctx: options.ctx })).records);
     const { baselineMs, subjectMs, ratio } = await compare(baseline, normalise);
     out[report.format] = {
       records: n,
