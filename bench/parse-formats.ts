@@ -32,7 +32,7 @@ const file = (i: number) => `services/svc-${i % 97}/config/settings-${i}.py`;
  * Reports of `n` records, each a fixture record (test/fixtures/scanners) with its own secret, file
  * and line, written as the scanner writes them: indented, except ggshield's one-line JSON.
  */
-export function reports(n: number): Generated[] {
+function reports(n: number): Generated[] {
   const gl = template<Json>('gitlab', 'v15.json');
   const glVuln = gl.vulnerabilities[0];
   gl.vulnerabilities = Array.from({ length: n }, (_, i) => {
