@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Severity } from '@core/finding/model';
 import { WRITEBACK_AUTHOR } from '@core/writeback/model';
 import { isoOrUndefined } from './common';
-import { parseRecord } from '@core/shared/problems';
+import { recordParser } from './record-parser';
 import { classifyCheck } from './nhi-checks';
 import { postureObservation } from './posture';
 import { idField, textField } from './fields';
@@ -52,8 +52,10 @@ function productOf(f: AsffFinding): string {
   return name.toLowerCase().replace(/\s+/g, '-');
 }
 
+const parseAsffFinding = recordParser(AsffFindingSchema);
+
 export function normalizeAsff(record: unknown, ctx: ParseContext): Normalized {
-  const parsed = parseRecord(AsffFindingSchema, record);
+  const parsed = parseAsffFinding(record);
   if (!parsed.ok) return { kind: 'rejected', problems: parsed.problems };
   const f = parsed.value;
   const controlId =

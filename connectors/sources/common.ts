@@ -36,6 +36,34 @@ export function normaliseImage(reference: string): string {
 /** `github.com/owner/repo` from a link such as `https://github.com/owner/repo/blob/<sha>/file#L3`. */
 export function repositoryFromLink(link: string | undefined): string | undefined {
   if (!link) return undefined;
+  return plainLinkRepository(link) ?? repositoryFromLinkPrefix(link);
+}
+
+const LINK_KINDS = ['blob', 'tree', 'commit', 'security', 'wiki'];
+
+/**
+ * The repository of a link spelled as scanners write them (`http://` or `https://`, four
+ * non-empty segments, the kind in lower case), read off by position: no lookup, no regex. Null
+ * when the link is spelled otherwise, for repositoryFromLinkPrefix to decide; where it answers,
+ * it answers as that would.
+ */
+function plainLinkRepository(link: string): string | null {
+  const start = link.indexOf('://');
+  if (start === 5 ? !link.startsWith('https') : start !== 4 || !link.startsWith('http')) return null;
+  const host = link.indexOf('/', start + 3);
+  if (host <= start + 3) return null;
+  const owner = link.indexOf('/', host + 1);
+  if (owner <= host + 1) return null;
+  const repo = link.indexOf('/', owner + 1);
+  if (repo <= owner + 1) return null;
+  const kind = link.indexOf('/', repo + 1);
+  if (kind < 0) return null;
+  for (const k of LINK_KINDS)
+    if (k.length === kind - repo - 1 && link.startsWith(k, repo + 1)) return link.slice(start + 3, repo).toLowerCase();
+  return null;
+}
+
+function repositoryFromLinkPrefix(link: string): string | undefined {
   // host/owner/repo/kind: cut by indexOf (links repeat a handful of prefixes; regex per record is slow).
   const start = link.indexOf('://');
   if (start < 0) return undefined;

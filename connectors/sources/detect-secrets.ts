@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { nhiTypeFromDetector } from '@core/finding/standards';
 import type { Location } from '@core/finding/model';
-import { parseRecord } from '@core/shared/problems';
+import { recordParser } from './record-parser';
 import { isoOrUndefined, leakObservation, leakTitle, repositoryAsset } from './common';
 import { idField, pathField } from './fields';
 import type { Normalized, ParseContext, SourceFormat } from './types';
@@ -21,7 +21,8 @@ export const DetectSecretsResultSchema = z.object({
   is_secret: z.boolean().nullish(),
 });
 
-const BaselineSchema = z.object({
+/** The baseline around the results. */
+export const DetectSecretsBaselineSchema = z.object({
   version: z.string().optional(),
   results: z.record(z.string(), z.array(z.unknown())),
   generated_at: z.string().optional(),
@@ -33,9 +34,11 @@ interface DetectSecretsRecord {
   result: unknown;
 }
 
+const parseDetectSecretsResult = recordParser(DetectSecretsResultSchema);
+
 export function normalizeDetectSecrets(record: unknown, ctx: ParseContext): Normalized {
   const { __baseline: baseline, result } = record as DetectSecretsRecord;
-  const parsed = parseRecord(DetectSecretsResultSchema, result);
+  const parsed = parseDetectSecretsResult(result);
   if (!parsed.ok) return { kind: 'rejected', problems: parsed.problems };
   const r = parsed.value;
   if (r.is_secret === false) return { kind: 'skipped', reason: 'audited as not a secret (is_secret: false)' };
@@ -75,17 +78,20 @@ const isBaseline = (x: unknown): boolean =>
   !Array.isArray((x as { results?: unknown }).results) &&
   ('plugins_used' in x || 'generated_at' in x || 'filters_used' in x || 'exclude' in x);
 
+const compiledBaseline = z.compile(DetectSecretsBaselineSchema);
+
 export const detectSecretsFormat: SourceFormat = {
   name: 'detect-secrets',
   label: 'detect-secrets baseline (0.x and 1.x)',
   shape: 'document',
   detect: isBaseline,
   records: (doc) => {
-    const baseline = BaselineSchema.parse(doc);
+    const baseline = compiledBaseline.parse(doc);
     const out: DetectSecretsRecord[] = [];
     for (const [file, results] of Object.entries(baseline.results)) {
       // One context per file, shared by its results.
-      const context = { file, ...(baseline.generated_at ? { generatedAt: baseline.generated_at } : {}) };
+      const context: DetectSecretsRecord['__baseline'] = { file };
+      if (baseline.generated_at) context.generatedAt = baseline.generated_at;
       for (const result of results) out.push({ __baseline: context, result });
     }
     return out;

@@ -3,7 +3,7 @@ import { hash } from 'node:crypto';
 import { z } from 'zod';
 import { nhiTypeFromDetector } from '@core/finding/standards';
 import type { Location, Validity } from '@core/finding/model';
-import { parseRecord } from '@core/shared/problems';
+import { recordParser } from './record-parser';
 import { isoOrUndefined, leakObservation, leakTitle, repositoryAsset } from './common';
 import { gitguardianAliasKey, gitguardianWorkspace } from './gitguardian';
 import { idField, pathField, urlField } from './fields';
@@ -75,9 +75,11 @@ export function ggshieldSecret(incident: GgshieldIncident): string | undefined {
   return credential?.match ?? sorted.map((m) => m.match).join(':');
 }
 
+const parseGgshieldIncident = recordParser(GgshieldIncidentSchema);
+
 export function normalizeGgshield(record: unknown, ctx: ParseContext): Normalized {
   const { __scan: scan, result } = record as GgshieldRecord;
-  const parsed = parseRecord(GgshieldIncidentSchema, result);
+  const parsed = parseGgshieldIncident(result);
   if (!parsed.ok) return { kind: 'rejected', problems: parsed.problems };
   const i = parsed.value;
   if (i.policy && i.policy.toLowerCase() !== 'secrets detection')
@@ -137,7 +139,10 @@ function incidentIdFromUrl(url: string | null | undefined): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-const FileSchema = z.object({ filename: pathField().min(1), incidents: z.array(z.unknown()).nullish() });
+/** One file of a ggshield scan, with its incidents. */
+export const GgshieldFileSchema = z.object({ filename: pathField().min(1), incidents: z.array(z.unknown()).nullish() });
+/** The files of one scan; built and compiled once, not per scan of a commit range. */
+const compiledFiles = z.compile(z.array(GgshieldFileSchema));
 
 interface ScanNode {
   id?: unknown;
@@ -152,8 +157,11 @@ function collect(node: ScanNode, out: GgshieldRecord[], depth: number): void {
   if (depth > 8) throw new InputError('scans are nested more than 8 deep');
   const commit = node.type === 'commit' && typeof node.id === 'string' ? node.id : undefined;
   const date = typeof node.extra_info?.date === 'string' ? node.extra_info.date : undefined;
-  for (const entity of z.array(FileSchema).parse(node.entities_with_incidents ?? [])) {
-    const context = { filename: entity.filename, ...(commit ? { commit } : {}), ...(date ? { date } : {}) };
+  for (const entity of compiledFiles.parse(node.entities_with_incidents ?? [])) {
+    // Built by assignment rather than conditional spreads: this runs once per file.
+    const context: GgshieldRecord['__scan'] = { filename: entity.filename };
+    if (commit) context.commit = commit;
+    if (date) context.date = date;
     for (const result of entity.incidents ?? []) out.push({ __scan: context, result });
   }
   if (node.scans !== undefined) {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { nhiTypeFromDetector } from '@core/finding/standards';
 import type { Location, Severity, Validity } from '@core/finding/model';
 import { isoOrUndefined, leakObservation, leakTitle } from './common';
-import { parseRecord } from '@core/shared/problems';
+import { recordParser } from './record-parser';
 import { idField, pathField, textField, urlField } from './fields';
 import type { Normalized, ParseContext, SourceFormat } from './types';
 
@@ -50,8 +50,10 @@ export function gitguardianWorkspace(url: string | undefined): string {
 
 export const gitguardianAliasKey = (incidentId: number) => `gitguardian:incident/${incidentId}`;
 
+const parseGitguardianIncident = recordParser(GitguardianIncidentSchema);
+
 export function normalizeGitguardian(record: unknown, ctx: ParseContext): Normalized {
-  const parsed = parseRecord(GitguardianIncidentSchema, record);
+  const parsed = parseGitguardianIncident(record);
   if (!parsed.ok) return { kind: 'rejected', problems: parsed.problems };
   const i = parsed.value;
   const name = i.detector.display_name ?? i.detector.name;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { nhiTypeFromDetector } from '@core/finding/standards';
 import type { Location, Validity } from '@core/finding/model';
 import { isoOrUndefined, leakObservation, leakTitle, repositoryAsset } from './common';
-import { parseRecord } from '@core/shared/problems';
+import { recordParser } from './record-parser';
 import { idField, pathField, textField, urlField } from './fields';
 import type { Normalized, ParseContext, SourceFormat } from './types';
 
@@ -79,8 +79,10 @@ function repoFromApiUrl(url: string | undefined): string | undefined {
 export const githubAliasKey = (repoFullName: string, alertNumber: number) =>
   `github:${repoFullName.toLowerCase()}#${alertNumber}`;
 
+const parseGithubAlert = recordParser(GithubAlertSchema);
+
 export function normalizeGithubAlert(record: unknown, ctx: ParseContext): Normalized {
-  const parsed = parseRecord(GithubAlertSchema, record);
+  const parsed = parseGithubAlert(record);
   if (!parsed.ok) return { kind: 'rejected', problems: parsed.problems };
   const a = parsed.value;
   const fullName =
@@ -133,8 +135,10 @@ export function normalizeGithubAlert(record: unknown, ctx: ParseContext): Normal
   };
 }
 
+const parseGithubWebhook = recordParser(GithubWebhookSchema);
+
 export function normalizeGithubWebhook(record: unknown, ctx: ParseContext): Normalized {
-  const parsed = parseRecord(GithubWebhookSchema, record);
+  const parsed = parseGithubWebhook(record);
   if (!parsed.ok) return { kind: 'rejected', problems: parsed.problems };
   const { action, alert, repository } = parsed.value;
   if (action === 'assigned' || action === 'unassigned')

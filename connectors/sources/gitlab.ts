@@ -2,7 +2,7 @@ import { InputError } from '@core/shared/errors';
 import { z } from 'zod';
 import { nhiTypeFromDetector } from '@core/finding/standards';
 import type { Location, Severity } from '@core/finding/model';
-import { parseRecord } from '@core/shared/problems';
+import { recordParser } from './record-parser';
 import { isoOrUndefined, leakObservation, leakTitle, repositoryAsset } from './common';
 import { idField, pathField, textField } from './fields';
 import type { Normalized, ParseContext, SourceFormat } from './types';
@@ -39,7 +39,7 @@ export const GitlabSecretSchema = z.object({
 });
 
 /** The report around the vulnerabilities. */
-const GitlabReportSchema = z.object({
+export const GitlabReportSchema = z.object({
   version: z.string().optional(),
   vulnerabilities: z.array(z.unknown()),
   scan: z
@@ -63,8 +63,10 @@ const SEVERITY: Record<string, Severity> = {
 /** A commit sha that names a commit: the analyzer writes "0000000" when it scanned a directory. */
 const realCommit = (sha: string | undefined) => (sha && !/^0+$/.test(sha) ? sha : undefined);
 
+const parseGitlabSecret = recordParser(GitlabSecretSchema);
+
 export function normalizeGitlab(record: unknown, ctx: ParseContext): Normalized {
-  const parsed = parseRecord(GitlabSecretSchema, record);
+  const parsed = parseGitlabSecret(record);
   if (!parsed.ok) return { kind: 'rejected', problems: parsed.problems };
   const v = parsed.value;
   if (v.category && v.category !== 'secret_detection')
@@ -111,13 +113,15 @@ const isReport = (x: unknown): boolean =>
     ((x as { vulnerabilities: unknown[] }).vulnerabilities[0] as { category?: unknown } | undefined)?.category ===
       'secret_detection');
 
+const compiledGitlabReport = z.compile(GitlabReportSchema);
+
 export const gitlabFormat: SourceFormat = {
   name: 'gitlab',
   label: 'GitLab secret detection report (gl-secret-detection-report.json, schema 2 to 15)',
   shape: 'document',
   detect: isReport,
   records: (doc) => {
-    const report = GitlabReportSchema.parse(doc);
+    const report = compiledGitlabReport.parse(doc);
     // Schema 15 dropped the per-vulnerability category: a SAST report must be refused whole.
     const type = report.scan?.type;
     if (type !== undefined && type !== 'secret_detection')

@@ -10,7 +10,7 @@ import {
   repositoryAsset,
   repositoryFromLink,
 } from './common';
-import { parseRecord } from '@core/shared/problems';
+import { recordParser } from './record-parser';
 import { idField, pathField, textField, urlField } from './fields';
 import type { Normalized, ParseContext, SourceFormat } from './types';
 
@@ -65,9 +65,11 @@ export const Gitleaks7LeakSchema = z.object({
   tags: z.string().optional(),
 });
 
+const parseGitleaksFinding = recordParser(GitleaksFindingSchema);
+
 export function normalizeGitleaks(record: unknown, ctx: ParseContext): Normalized {
   if (isGitleaks7(record)) return normalizeGitleaks7(record, ctx);
-  const parsed = parseRecord(GitleaksFindingSchema, record);
+  const parsed = parseGitleaksFinding(record);
   if (!parsed.ok) return { kind: 'rejected', problems: parsed.problems };
   const f = parsed.value;
   const repository = repositoryFromLink(f.Link);
@@ -108,8 +110,10 @@ export function normalizeGitleaks(record: unknown, ctx: ParseContext): Normalize
   };
 }
 
+const parseGitleaks7Leak = recordParser(Gitleaks7LeakSchema);
+
 function normalizeGitleaks7(record: unknown, ctx: ParseContext): Normalized {
-  const parsed = parseRecord(Gitleaks7LeakSchema, record);
+  const parsed = parseGitleaks7Leak(record);
   if (!parsed.ok) return { kind: 'rejected', problems: parsed.problems };
   const l = parsed.value;
   const repository =

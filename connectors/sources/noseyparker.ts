@@ -2,7 +2,7 @@ import { InputError } from '@core/shared/errors';
 import { z } from 'zod';
 import { nhiTypeFromDetector } from '@core/finding/standards';
 import type { Location } from '@core/finding/model';
-import { parseRecord } from '@core/shared/problems';
+import { recordParser } from './record-parser';
 import { isoOrUndefined, leakObservation, leakTitle, normaliseRepository, repositoryAsset } from './common';
 import { idField, pathField } from './fields';
 import type { Normalized, ParseContext, SourceFormat } from './types';
@@ -82,11 +82,13 @@ function gitTimestamp(value: string | undefined): string | undefined {
   return m ? new Date(Number(m[1]) * 1000).toISOString() : isoOrUndefined(value);
 }
 
+const parseNoseyParkerFinding = recordParser(NoseyParkerFindingSchema);
+
 export function normalizeNoseyParker(record: unknown, ctx: ParseContext): Normalized {
   // An empty object is how some tools write "nothing found" in place of an empty file.
   if (typeof record === 'object' && record !== null && !Array.isArray(record) && Object.keys(record).length === 0)
     return { kind: 'skipped', reason: 'an empty object (nothing found)' };
-  const parsed = parseRecord(NoseyParkerFindingSchema, record);
+  const parsed = parseNoseyParkerFinding(record);
   if (!parsed.ok) return { kind: 'rejected', problems: parsed.problems };
   const f = parsed.value;
   if (f.type !== undefined && f.type !== 'finding') return { kind: 'skipped', reason: `not a finding (${f.type})` };

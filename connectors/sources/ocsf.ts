@@ -2,7 +2,7 @@ import { InputError } from '@core/shared/errors';
 import { z } from 'zod';
 import type { Severity, SourceRef } from '@core/finding/model';
 import { WRITEBACK_MARK } from '@core/writeback/model';
-import { parseRecord } from '@core/shared/problems';
+import { recordParser } from './record-parser';
 import { isoOrUndefined } from './common';
 import { classifyCheck } from './nhi-checks';
 import { postureObservation } from './posture';
@@ -124,8 +124,10 @@ function verdict(f: OcsfFinding): 'fail' | 'pass' | 'manual' | 'unknown' {
 
 const productName = (f: OcsfFinding) => (f.metadata.product?.name ?? 'ocsf').toLowerCase();
 
+const parseOcsfFinding = recordParser(OcsfFindingSchema);
+
 export function normalizeOcsf(record: unknown, ctx: ParseContext): Normalized {
-  const parsed = parseRecord(OcsfFindingSchema, record);
+  const parsed = parseOcsfFinding(record);
   if (!parsed.ok) return { kind: 'rejected', problems: parsed.problems };
   const f = parsed.value;
   const info = (f.finding_info ?? f.finding)!;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { nhiTypeFromDetector } from '@core/finding/standards';
 import type { Location, Severity } from '@core/finding/model';
 import { isoOrUndefined, leakObservation, leakTitle, normaliseRepository, repositoryAsset } from './common';
-import { parseRecord } from '@core/shared/problems';
+import { recordParser } from './record-parser';
 import { redactText } from '@core/shared/redaction';
 import { idField, pathField, textField, urlField } from './fields';
 import type { Normalized, ParseContext, SourceFormat } from './types';
@@ -167,6 +167,8 @@ function redactedOnce(text: string): string {
 
 const LEVEL_SEVERITY: Record<string, Severity> = { error: 'high', warning: 'medium', note: 'low', none: 'info' };
 
+const parseSarifResult = recordParser(SarifResultSchema);
+
 export function normalizeSarif(record: unknown, ctx: ParseContext): Normalized {
   const { __sarifRun: run, result } = record as SarifRecord;
   if (!run.secretScanner && typeof result === 'object' && result !== null && !Array.isArray(result)) {
@@ -182,7 +184,7 @@ export function normalizeSarif(record: unknown, ctx: ParseContext): Normalized {
     if (!ruleFindsSecrets(ruleId, rule, props))
       return { kind: 'skipped', reason: `not from a secret detector (${run.tool})` };
   }
-  const parsed = parseRecord(SarifResultSchema, result);
+  const parsed = parseSarifResult(result);
   if (!parsed.ok) return { kind: 'rejected', problems: parsed.problems };
   const r = parsed.value;
   if (r.kind && r.kind !== 'fail') return { kind: 'skipped', reason: `result kind ${r.kind}` };
@@ -240,8 +242,11 @@ export function normalizeSarif(record: unknown, ctx: ParseContext): Normalized {
   };
 }
 
-function runContexts(doc: unknown): SarifRecord['__sarifRun'][] {
-  const log = SarifLogSchema.parse(doc);
+type SarifLog = z.infer<typeof SarifLogSchema>;
+/** The log around the results (compiled: `records` and `scanner` each read it). */
+const compiledSarifLog = z.compile(SarifLogSchema);
+
+function runContexts(log: SarifLog): SarifRecord['__sarifRun'][] {
   return (log.runs ?? []).map((run) => {
     const provenance = run.versionControlProvenance?.[0];
     const toolVersion = run.tool.driver.semanticVersion ?? run.tool.driver.version;
@@ -271,8 +276,8 @@ export const sarifFormat: SourceFormat = {
     Array.isArray((doc as { runs?: unknown }).runs) &&
     'version' in doc,
   records: (doc) => {
-    const log = SarifLogSchema.parse(doc);
-    const contexts = runContexts(doc);
+    const log = compiledSarifLog.parse(doc);
+    const contexts = runContexts(log);
     return (log.runs ?? []).flatMap((run, i) =>
       (run.results ?? []).map((result): SarifRecord => ({ __sarifRun: contexts[i]!, result })),
     );
@@ -281,7 +286,7 @@ export const sarifFormat: SourceFormat = {
   // A clean scan names its scanner only when every run is one secret scanner.
   scanner: (doc) => {
     const tools = new Set(
-      runContexts(doc)
+      runContexts(compiledSarifLog.parse(doc))
         .filter((r) => r.secretScanner)
         .map((r) => r.scanner),
     );

@@ -2,7 +2,7 @@ import { InputError } from '@core/shared/errors';
 import { z } from 'zod';
 import { nhiTypeFromDetector } from '@core/finding/standards';
 import type { Asset, Location, Severity } from '@core/finding/model';
-import { parseRecord } from '@core/shared/problems';
+import { recordParser } from './record-parser';
 import { isoOrUndefined, leakObservation, leakTitle, normaliseImage, normaliseRepository } from './common';
 import { idField, pathField, textField, urlField } from './fields';
 import type { Normalized, ParseContext, SourceFormat } from './types';
@@ -25,7 +25,7 @@ export const TrivySecretSchema = z.object({
 });
 
 /** The Operator's spelling of the same secret. */
-const OperatorSecretSchema = z.object({
+export const OperatorSecretSchema = z.object({
   ruleID: idField().min(1),
   category: idField().optional(),
   severity: z.string().optional(),
@@ -42,17 +42,21 @@ interface TrivyRecord {
 
 const SEVERITY: Record<string, Severity> = { CRITICAL: 'critical', HIGH: 'high', MEDIUM: 'medium', LOW: 'low' };
 
+const parseOperatorSecret = recordParser(OperatorSecretSchema);
+
+const parseTrivySecret = recordParser(TrivySecretSchema);
+
 export function normalizeTrivy(record: unknown, ctx: ParseContext): Normalized {
   const { __trivy: t, result } = record as TrivyRecord;
   if (t.skip) return { kind: 'skipped', reason: t.skip };
   let secret: { rule: string; title?: string; category?: string; severity?: string; target: string; line?: number };
   if (t.operator) {
-    const parsed = parseRecord(OperatorSecretSchema, result);
+    const parsed = parseOperatorSecret(result);
     if (!parsed.ok) return { kind: 'rejected', problems: parsed.problems };
     const s = parsed.value;
     secret = { rule: s.ruleID, title: s.title, category: s.category, severity: s.severity, target: s.target };
   } else {
-    const parsed = parseRecord(TrivySecretSchema, result);
+    const parsed = parseTrivySecret(result);
     if (!parsed.ok) return { kind: 'rejected', problems: parsed.problems };
     const s = parsed.value;
     secret = {

@@ -10,7 +10,7 @@ import {
   repositoryAsset,
   repositoryFromLink,
 } from './common';
-import { parseRecord } from '@core/shared/problems';
+import { recordParser } from './record-parser';
 import { idField, pathField, urlField } from './fields';
 import type { Normalized, ParseContext, SourceFormat } from './types';
 
@@ -155,8 +155,10 @@ export const Trufflehog2ResultSchema = z.object({
   stringsFound: z.array(z.string()),
 });
 
+const parseTrufflehog2Result = recordParser(Trufflehog2ResultSchema);
+
 function normalizeTrufflehog2(record: unknown, ctx: ParseContext): Normalized {
-  const parsed = parseRecord(Trufflehog2ResultSchema, record);
+  const parsed = parseTrufflehog2Result(record);
   if (!parsed.ok) return { kind: 'rejected', problems: parsed.problems };
   const r = parsed.value;
   const asset = repositoryAsset(undefined, ctx);
@@ -188,9 +190,11 @@ function normalizeTrufflehog2(record: unknown, ctx: ParseContext): Normalized {
 
 const isTrufflehog2 = (x: unknown) => typeof x === 'object' && x !== null && 'stringsFound' in x && 'reason' in x;
 
+const parseTrufflehogResult = recordParser(TrufflehogResultSchema);
+
 export function normalizeTrufflehog(record: unknown, ctx: ParseContext): Normalized {
   if (isTrufflehog2(record)) return normalizeTrufflehog2(record, ctx);
-  const parsed = parseRecord(TrufflehogResultSchema, record);
+  const parsed = parseTrufflehogResult(record);
   if (!parsed.ok) return { kind: 'rejected', problems: parsed.problems };
   const r = parsed.value;
   const where = sourceContext(r, ctx);

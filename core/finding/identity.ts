@@ -44,6 +44,9 @@ export class SecretHasher {
   private innerBlock: Buffer;
   private readonly outerBlock: Buffer;
   private readonly innerPad: Buffer;
+  // views[n] is innerBlock's first 64 + n bytes: a Buffer view costs as much to make as a hash of a
+  // short secret, and secrets come in a handful of lengths.
+  private views: Buffer[] = [];
 
   constructor(deploymentKey: Buffer) {
     if (deploymentKey.length < 32) throw new ConfigurationError('deployment key must be at least 32 bytes');
@@ -63,15 +66,25 @@ export class SecretHasher {
     if (this.innerBlock.length < room) {
       this.innerBlock = Buffer.alloc(room);
       this.innerPad.copy(this.innerBlock);
+      this.views = [];
     }
     const length = this.innerBlock.write(message, 64, 'utf8');
-    const inner = oneShotHash('sha256', this.innerBlock.subarray(0, 64 + length), 'binary');
-    // The reused buffer must not keep the last secret for the life of the process.
-    this.innerBlock.fill(0, 64, 64 + length);
+    const view =
+      length <= MAX_VIEWED
+        ? (this.views[length] ??= this.innerBlock.subarray(0, 64 + length))
+        : this.innerBlock.subarray(0, 64 + length);
+    const inner = oneShotHash('sha256', view, 'binary');
+    // The reused buffer must not keep the last secret for the life of the process. (Uint8Array's
+    // fill: Buffer's own checks its arguments in JavaScript first.)
+    fillBytes.call(this.innerBlock, 0, 64, 64 + length);
     this.outerBlock.write(inner, 64, 'binary');
     return oneShotHash('sha256', this.outerBlock, 'hex');
   }
 }
+
+/** Secrets up to this many bytes get a kept view of the block (longer ones are rare: PEM blocks). */
+const MAX_VIEWED = 1024;
+const fillBytes = Uint8Array.prototype.fill;
 
 const WHITESPACE = /\s/;
 

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { FindingIdSchema, SecretHasher, findingIdFor, parseFindingId, previewSecret } from '@core/finding/identity';
 import { REDACTED, describeValue, redactRecord, redactText } from '@core/shared/redaction';
 import { leakSeverity, nhiTypeFromDetector } from '@core/finding/standards';
@@ -9,6 +10,16 @@ describe('secret hashing and previews', () => {
     expect(hasher.hash('AKIACLOSELOOPFAKE001')).not.toBe(
       new SecretHasher(Buffer.alloc(32, 2)).hash('AKIACLOSELOOPFAKE001'),
     );
+  });
+
+  it('is HMAC-SHA256 under the deployment key, whatever the lengths of key and secret, call after call', () => {
+    const secrets = ['AKIACLOSELOOPFAKE001', 'x'.repeat(5000), 'clé-ünïcødé-FAKE-0001', 'short', 'A'.repeat(1024), 'B'];
+    for (const key of [Buffer.alloc(32, 7), Buffer.alloc(64, 8), Buffer.alloc(100, 9)]) {
+      const keyed = new SecretHasher(key);
+      // Twice over, long after short and short after long: the reused buffers hold nothing over.
+      for (const secret of [...secrets, ...[...secrets].reverse()])
+        expect(keyed.hash(secret)).toBe(createHmac('sha256', key).update(secret, 'utf8').digest('hex'));
+    }
   });
 
   it('ignores whitespace, so a wrapped secret is the same secret', () => {
