@@ -108,6 +108,8 @@ export const costBench: BenchTopic<CostResult> = {
       CLOSELOOP_HOME: mkdtempSync(join(ctx.dir, 'cost-home-')),
       AWS_ENDPOINT_URL_DYNAMODB: endpoint,
       CLOSELOOP_TABLE: 'bench-cost',
+      // Priced as deployed: the Lambdas send each request alone (no group commit), so the units are theirs.
+      CLOSELOOP_GROUP_COMMIT: 'off',
     };
     const meter = capacityMeter();
     let lifecycleMs = 0;

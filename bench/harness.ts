@@ -34,6 +34,12 @@ export interface BenchContext {
   clock: Clock;
   /** DynamoDB Local, started on first use and shared by every topic of the run. */
   dynamo(): Promise<{ client: DynamoDBClient; endpoint: string }>;
+  /**
+   * A DynamoDB Local of the topic's own, stopped after `fn`: for a ratio that must not depend on
+   * what earlier topics left in the shared one (100,000 items make its transactions slower than
+   * its batch writes, so a ratio of the two would depend on the order of the topics).
+   */
+  ownDynamo<T>(fn: (d: { client: DynamoDBClient; endpoint: string }) => Promise<T>): Promise<T>;
 }
 
 /** One benchmark topic. */

@@ -6,6 +6,7 @@
  * the same report writes, into the same DynamoDB Local, in the same run. Target ≤ 15×.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { join } from 'node:path';
 import { ingestReportFiles } from '../connectors/sources/ingest-reports';
 import { ensureTable } from '../core/store/ensure-table';
@@ -18,6 +19,7 @@ import {
   rawTransactWrite,
   scanAll,
   time,
+  type BenchContext,
   type BenchTopic,
 } from './harness';
 
@@ -55,51 +57,53 @@ export async function runCli(args: string[], env: Record<string, string>): Promi
   }
 }
 
+async function runPipeline(ctx: BenchContext, client: DynamoDBClient, endpoint: string): Promise<PipelineResult> {
+  const n = Number(process.env.BENCH_PIPELINE_FINDINGS ?? 1000);
+  const file = join(ctx.dir, 'pipeline.json');
+  writeFileSync(file, gitleaksReport(n, 'pipeline'));
+  // The baseline: the very items an ingest of this report writes, raw.
+  const ingestOnly = await freshTable(client, 'bench-pipeline-ingest');
+  await ingestReportFiles([file], { store: ingestOnly, clock: ctx.clock, hasher: ctx.hasher });
+  const items = await scanAll(client, 'bench-pipeline-ingest');
+  await ensureTable(client, 'bench-pipeline-raw');
+  const rawBatchWriteMs = await time(() => rawBatchWrite(client, 'bench-pipeline-raw', items, 4));
+
+  const env = {
+    CLOSELOOP_HOME: mkdtempSync(join(ctx.dir, 'pipeline-home-')),
+    AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+    CLOSELOOP_TABLE: 'bench-pipeline',
+  };
+  const ingestCommandMs = await time(() => runCli(['ingest', file], env));
+  const tickCommandMs = await time(() => runCli(['tick'], env));
+  const store = await freshTable(client, 'bench-pipeline');
+  const findings = await store.list();
+  const totalMs = ingestCommandMs + tickCommandMs;
+  // What the pipeline leaves behind, written raw: the part of the ratio no request pattern can remove.
+  const left = await scanAll(client, 'bench-pipeline');
+  await ensureTable(client, 'bench-pipeline-left');
+  const leftAsTransactionsMs = await time(() => rawTransactWrite(client, 'bench-pipeline-left', left));
+  return {
+    findings: findings.length,
+    itemsOfIngest: items.length,
+    ingestCommandMs,
+    tickCommandMs,
+    totalMs,
+    rawBatchWriteMs,
+    ratio: totalMs / rawBatchWriteMs,
+    itemsPerFinding: left.length / n,
+    itemsAsRawTransactionsVsBaseline: leftAsTransactionsMs / rawBatchWriteMs,
+    owned: findings.filter((x) => x.owner).length,
+    deadlined: findings.filter((x) => x.dueAt).length,
+    ticketed: findings.filter((x) => x.ticket).length,
+    findingsPerSecond: (findings.length / totalMs) * 1000,
+    target: 15,
+  };
+}
+
 export const pipelineBench: BenchTopic<PipelineResult> = {
   name: 'pipeline',
-  async run(ctx) {
-    const { client, endpoint } = await ctx.dynamo();
-    const n = Number(process.env.BENCH_PIPELINE_FINDINGS ?? 1000);
-    const file = join(ctx.dir, 'pipeline.json');
-    writeFileSync(file, gitleaksReport(n, 'pipeline'));
-    // The baseline: the very items an ingest of this report writes, raw.
-    const ingestOnly = await freshTable(client, 'bench-pipeline-ingest');
-    await ingestReportFiles([file], { store: ingestOnly, clock: ctx.clock, hasher: ctx.hasher });
-    const items = await scanAll(client, 'bench-pipeline-ingest');
-    await ensureTable(client, 'bench-pipeline-raw');
-    const rawBatchWriteMs = await time(() => rawBatchWrite(client, 'bench-pipeline-raw', items, 4));
-
-    const env = {
-      CLOSELOOP_HOME: mkdtempSync(join(ctx.dir, 'pipeline-home-')),
-      AWS_ENDPOINT_URL_DYNAMODB: endpoint,
-      CLOSELOOP_TABLE: 'bench-pipeline',
-    };
-    const ingestCommandMs = await time(() => runCli(['ingest', file], env));
-    const tickCommandMs = await time(() => runCli(['tick'], env));
-    const store = await freshTable(client, 'bench-pipeline');
-    const findings = await store.list();
-    const totalMs = ingestCommandMs + tickCommandMs;
-    // What the pipeline leaves behind, written raw: the part of the ratio no request pattern can remove.
-    const left = await scanAll(client, 'bench-pipeline');
-    await ensureTable(client, 'bench-pipeline-left');
-    const leftAsTransactionsMs = await time(() => rawTransactWrite(client, 'bench-pipeline-left', left));
-    return {
-      findings: findings.length,
-      itemsOfIngest: items.length,
-      ingestCommandMs,
-      tickCommandMs,
-      totalMs,
-      rawBatchWriteMs,
-      ratio: totalMs / rawBatchWriteMs,
-      itemsPerFinding: left.length / n,
-      itemsAsRawTransactionsVsBaseline: leftAsTransactionsMs / rawBatchWriteMs,
-      owned: findings.filter((x) => x.owner).length,
-      deadlined: findings.filter((x) => x.dueAt).length,
-      ticketed: findings.filter((x) => x.ticket).length,
-      findingsPerSecond: (findings.length / totalMs) * 1000,
-      target: 15,
-    };
-  },
+  // On a DynamoDB Local of its own: baseline and pipeline share it, and nothing else was written to it.
+  run: (ctx) => ctx.ownDynamo(({ client, endpoint }) => runPipeline(ctx, client, endpoint)),
   print: (r) => [
     `report → owned, deadlined, ticketed: ${r.findings} findings (DEFAULT policy, owners unmapped) closeloop ingest ${f(r.ingestCommandMs, 0)} ms + closeloop tick ${f(r.tickCommandMs, 0)} ms = ${f(r.totalMs, 0)} ms vs raw BatchWriteItem of the ingest's ${r.itemsOfIngest} items (25 per call, 4 in flight) ${f(r.rawBatchWriteMs, 0)} ms → ${f(r.ratio)}× (target ≤ ${r.target}×); ${f(r.findingsPerSecond, 0)} findings/s; owned ${r.owned}, deadlined ${r.deadlined}, ticketed ${r.ticketed} of ${r.findings}`,
     `  the pipeline leaves ${f(r.itemsPerFinding, 1)} items per finding; writing those alone, raw, as TransactWriteItems of 100 takes ${f(r.itemsAsRawTransactionsVsBaseline)}× the baseline`,

@@ -54,6 +54,16 @@ async function main() {
     dir: mkdtempSync(join(tmpdir(), 'closeloop-bench-')),
     hasher: new SecretHasher(randomBytes(32)),
     clock: fixedClock('2026-11-01T00:00:00.000Z'),
+    async ownDynamo(fn) {
+      const running = await startDynamoDbLocal();
+      const client = localClient(running.endpoint);
+      try {
+        return await fn({ client, endpoint: running.endpoint });
+      } finally {
+        client.destroy();
+        await running.stop();
+      }
+    },
     async dynamo() {
       if (!dynamo) {
         const running = await startDynamoDbLocal();

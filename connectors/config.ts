@@ -37,6 +37,12 @@ export const HubConfigSchema = z.object({
   CLOSELOOP_APPROVERS: optional,
   /** A DynamoDB to use instead of starting DynamoDB Local (the SDK honours it on AWS too). */
   AWS_ENDPOINT_URL_DYNAMODB: optional,
+  /**
+   * Local hub: `off` sends every request alone, as the Lambdas do (for a real DynamoDB behind
+   * AWS_ENDPOINT_URL_DYNAMODB, where merged transactions cost twice the write units, and for the
+   * cost benchmark, which prices the deployed request pattern). Default: group commit.
+   */
+  CLOSELOOP_GROUP_COMMIT: z.enum(['on', 'off']).optional(),
   /** Rotation calls these endpoints locally; with none set it is a dry run. */
   AWS_ENDPOINT_URL_SECRETS_MANAGER: optional,
   AWS_ENDPOINT_URL_IAM: optional,

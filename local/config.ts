@@ -15,6 +15,8 @@ export interface LocalConfig {
   tableName: string;
   /** A DynamoDB to use instead of starting DynamoDB Local. */
   dynamoEndpoint?: string;
+  /** Concurrent single-item requests go out merged (core/store/group-commit.ts); CLOSELOOP_GROUP_COMMIT=off turns it off. */
+  groupCommit: boolean;
   /** The hub's clock, fixed for simulations and tests. */
   now?: string;
   /** A policy JSON file (CLOSELOOP_POLICY); defaults apply to everything it leaves out. */
@@ -42,6 +44,7 @@ export function readLocalConfig(env: NodeJS.ProcessEnv = process.env): LocalConf
     home: homeDirectory(s),
     tableName: s.CLOSELOOP_TABLE ?? DEFAULT_TABLE_NAME,
     ...(s.AWS_ENDPOINT_URL_DYNAMODB ? { dynamoEndpoint: s.AWS_ENDPOINT_URL_DYNAMODB } : {}),
+    groupCommit: s.CLOSELOOP_GROUP_COMMIT !== 'off',
     ...(s.CLOSELOOP_NOW ? { now: s.CLOSELOOP_NOW } : {}),
     ...(s.CLOSELOOP_POLICY ? { policyFile: resolve(s.CLOSELOOP_POLICY) } : {}),
     approvers: listOf(s.CLOSELOOP_APPROVERS),

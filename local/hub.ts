@@ -112,7 +112,7 @@ export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
   try {
     const tableStatus = await ensureTable(client, config.tableName);
     // Lifecycles and ticket syncs run side by side here: their single-item requests go out merged.
-    const table = new SingleTable(client, config.tableName, { groupCommit: {} });
+    const table = new SingleTable(client, config.tableName, config.groupCommit ? { groupCommit: {} } : {});
     const deploymentKey = await loadOrCreateLocalDeploymentKey(config.home);
     const hasher = new SecretHasher(deploymentKey);
     const store = new DynamoFindingStore(table);

@@ -1,5 +1,6 @@
 import { localRotationMode, policyFromJson, readHubConfig } from '@connectors/config';
 import { DEFAULT_POLICY } from '@core/policy/policy';
+import { readLocalConfig } from '@local/config';
 
 describe('the hub configuration', () => {
   it('reads the variables trimmed, with defaults for what is unset', () => {
@@ -22,6 +23,12 @@ describe('the hub configuration', () => {
     expect(() => readHubConfig({ CLOSELOOP_TABLE: 'a b' })).toThrow(
       'CLOSELOOP_TABLE must be 3-255 characters of letters, digits, "_", "-" or ".", got "a b"',
     );
+  });
+
+  it('merges concurrent DynamoDB requests locally unless CLOSELOOP_GROUP_COMMIT=off; another value is refused by name', () => {
+    expect(readLocalConfig({}).groupCommit).toBe(true);
+    expect(readLocalConfig({ CLOSELOOP_GROUP_COMMIT: 'off' }).groupCommit).toBe(false);
+    expect(() => readLocalConfig({ CLOSELOOP_GROUP_COMMIT: 'no' })).toThrow(/^CLOSELOOP_GROUP_COMMIT /);
   });
 
   it('rotates against AWS locally only when one of its endpoints is set', () => {
