@@ -1,15 +1,11 @@
 import { repositoryFromLink } from '@connectors/sources/common';
 
-/** The rule as the regex states it: the link up to its fourth slash after `://` is `scheme://host/owner/repo/kind`. */
+/**
+ * The rule as one regex states it, on the whole link (independent of how the code cuts it): the
+ * link starts `scheme://host/owner/repo/kind/`.
+ */
 function byRegex(link: string): string | undefined {
-  const start = link.indexOf('://');
-  if (start < 0) return undefined;
-  let end = start + 3;
-  for (let segment = 0; segment < 4; segment++) {
-    end = link.indexOf('/', end + 1);
-    if (end < 0) return undefined;
-  }
-  const m = /^https?:\/\/([^/]+)\/([^/]+)\/([^/]+)\/(?:blob|tree|commit|security|wiki)$/i.exec(link.slice(0, end));
+  const m = /^https?:\/\/([^/]+)\/([^/]+)\/([^/]+)\/(?:blob|tree|commit|security|wiki)\//i.exec(link);
   return m ? `${m[1]}/${m[2]}/${m[3]}`.toLowerCase() : undefined;
 }
 
