@@ -1,4 +1,4 @@
-import { AuditEventSchema, type AuditEvent } from '../audit/chain';
+import type { AuditEvent } from '../audit/chain';
 import type { AuditTrailStore, ChainHead, ChainKind, TrailRecord, TrailScan } from '../audit/ports';
 import { MANAGED_SECRET_BOUND_FIELDS, stateHashOf } from '../audit/state';
 import { FindingSchema } from '../finding/model';
@@ -6,6 +6,7 @@ import { findingStateHash } from '../finding/write';
 import { ManagedSecretRecordSchema } from '../rotation/managed-secrets';
 import { describeIssues } from '../shared/problems';
 import { toFindingItem } from './dynamo-finding-store';
+import { eventsOf, pageSearchStart } from './event-pages';
 import { GSI, SORT_PREFIX, indexKeys, keys, partitions, type Item, type SingleTable } from './table';
 
 const FINDING_PREFIX = partitions.finding('');
@@ -127,14 +128,16 @@ export class DynamoAuditTrail implements AuditTrailStore {
     const pk = chain.kind === 'finding' ? partitions.finding(chain.id) : partitions.managedSecret(chain.id);
     const eventKey = (seq: number) =>
       (chain.kind === 'finding' ? keys.findingEvent(chain.id, seq) : keys.managedSecretEvent(chain.id, seq)).sk;
+    // A page is keyed by its first event: the one holding `range.from` may start before it.
     const items = await this.table.queryAll({
       KeyConditionExpression: range ? 'pk = :pk AND sk BETWEEN :from AND :to' : 'pk = :pk AND begins_with(sk, :events)',
       ExpressionAttributeValues: range
-        ? { ':pk': pk, ':from': eventKey(range.from), ':to': eventKey(range.to) }
+        ? { ':pk': pk, ':from': eventKey(pageSearchStart(range.from)), ':to': eventKey(range.to) }
         : { ':pk': pk, ':events': SORT_PREFIX.event },
       ConsistentRead: true,
     });
-    return items.map((item) => AuditEventSchema.parse(item));
+    const events = eventsOf(items);
+    return range ? events.filter((e) => e.seq >= range.from && e.seq <= range.to) : events;
   }
 
   private async scan<T extends ChainHead>(

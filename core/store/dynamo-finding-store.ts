@@ -1,6 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { AuditEventSchema, type AuditEvent } from '../audit/chain';
+import type { AuditEvent } from '../audit/chain';
 import { sleep } from '../shared/backoff';
 import { CloseloopError } from '../shared/errors';
 import type { ExpiredExceptionRecord } from '../finding/history';
@@ -18,6 +18,7 @@ import { severityRank } from '../finding/standards';
 import type { TicketWork } from '../tickets/model';
 import type { WritebackWork } from '../writeback/model';
 import { toNoticeItem } from './dynamo-notification-store';
+import { eventsOf, toEventPages } from './event-pages';
 import { awaitsLifecycle } from '../lifecycle/start';
 import {
   LIFECYCLE_START_SHARDS,
@@ -36,16 +37,6 @@ import {
 const MAX_TRANSACTION_ITEMS = 100;
 /** Transactions of one ingest round in flight at once. */
 const MAX_CONCURRENT_TRANSACTIONS = 4;
-
-/** Items one finding write puts into a transaction: head, events, aliases, ticket work, notices, history. */
-const itemCount = (write: FindingWrite) =>
-  1 +
-  write.events.length +
-  write.aliases.length +
-  write.outbox.length +
-  (write.writeback?.length ?? 0) +
-  write.notices.length +
-  write.history.length;
 
 /** The finding item with its index keys. Sparse indexes get their keys only when they apply. */
 export function toFindingItem(finding: Finding): Item {
@@ -75,13 +66,9 @@ export function toFindingItem(finding: Finding): Item {
   return item;
 }
 
-/** An audit event of a finding, listed by day through byTimer. */
-export const toEventItem = (event: AuditEvent): Item => ({
-  ...keys.findingEvent(event.findingId, event.seq),
-  type: 'event',
-  ...event,
-  ...indexKeys.event(event),
-});
+/** A finding's audit events as items: one page per write (core/store/event-pages.ts), listed by day through byTimer. */
+export const toEventItems = (events: AuditEvent[]): Item[] =>
+  toEventPages(events, (seq) => keys.findingEvent(events[0]!.findingId, seq));
 
 /** A pending work item: beside its finding, and in the OUTBOX partition of byTimer while pending. */
 export const toWorkItem = (work: TicketWork): Item => ({
@@ -111,6 +98,12 @@ export const toExpiredExceptionItem = (record: ExpiredExceptionRecord): Item => 
 
 function fromFindingItem(item: Item): Finding {
   return FindingSchema.parse(item);
+}
+
+/** A write with the transaction items it puts. */
+interface Prepared {
+  write: FindingWrite;
+  items: ReturnType<DynamoFindingStore['transactItems']>;
 }
 
 /** FindingStore and CursorStore on the one table (DynamoDB Local or AWS). */
@@ -144,11 +137,12 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
     // Pack whole writes into transactions of at most 100 items; a write is never split. Each
     // finding appears in at most one write, so the transactions are independent and run
     // concurrently.
-    const transactions: FindingWrite[][] = [];
-    let batch: FindingWrite[] = [];
+    const transactions: Prepared[][] = [];
+    let batch: Prepared[] = [];
     let size = 0;
     for (const write of writes) {
-      const items = itemCount(write);
+      const prepared = { write, items: this.transactItems(write) };
+      const items = prepared.items.length;
       if (items > MAX_TRANSACTION_ITEMS)
         throw new CloseloopError(
           `one finding write has ${items} items; at most ${MAX_TRANSACTION_ITEMS} fit a transaction`,
@@ -158,7 +152,7 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
         batch = [];
         size = 0;
       }
-      batch.push(write);
+      batch.push(prepared);
       size += items;
     }
     if (batch.length > 0) transactions.push(batch);
@@ -175,16 +169,15 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
   /**
    * One transaction. The finding head carries the guard: `attribute_not_exists` for a new
    * finding (two ingests creating the same finding: one wins, the other re-reads and merges),
-   * `version = :expected` for an update (no lost source under concurrent ingests). Events are
+   * `version = :expected` for an update (no lost source under concurrent ingests). Event pages are
    * keyed by sequence number, which only the guard's winner can claim.
    */
-  private async commitTransaction(writes: FindingWrite[]): Promise<string[]> {
+  private async commitTransaction(writes: Prepared[]): Promise<string[]> {
     let pending = writes;
     const conflicts: string[] = [];
     for (let attempt = 0; pending.length > 0; attempt++) {
-      const items = pending.flatMap((w) => this.transactItems(w));
       try {
-        await this.table.doc.send(new TransactWriteCommand({ TransactItems: items }));
+        await this.table.doc.send(new TransactWriteCommand({ TransactItems: pending.flatMap((p) => p.items) }));
         return conflicts;
       } catch (err) {
         if (!(err instanceof TransactionCanceledException)) throw err;
@@ -193,19 +186,19 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
         let index = 0;
         const failed = new Set<string>();
         let throttled = false;
-        for (const w of pending) {
+        for (const { write, items } of pending) {
           const code = reasons[index]?.Code;
-          if (code === 'ConditionalCheckFailed') failed.add(w.finding.id);
-          for (let j = index; j < index + itemCount(w); j++) {
+          if (code === 'ConditionalCheckFailed') failed.add(write.finding.id);
+          for (let j = index; j < index + items.length; j++) {
             const c = reasons[j]?.Code;
             if (c === 'TransactionConflict' || c === 'ThrottlingError' || c === 'ProvisionedThroughputExceeded')
               throttled = true;
           }
-          index += itemCount(w);
+          index += items.length;
         }
         if (failed.size === 0 && !throttled) throw err;
         conflicts.push(...failed);
-        pending = pending.filter((w) => !failed.has(w.finding.id));
+        pending = pending.filter((p) => !failed.has(p.write.finding.id));
         if (attempt >= STORE_RETRY.maxRetries)
           throw new StoreUnavailableError('DynamoDB kept cancelling the ingest transaction', { cause: err });
         if (throttled) await sleep(STORE_RETRY.delayMs(attempt));
@@ -232,7 +225,7 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
     const put = (Item: Item) => ({ Put: { TableName, Item } });
     return [
       head,
-      ...write.events.map((event) => put(toEventItem(event))),
+      ...(write.events.length > 0 ? toEventItems(write.events).map(put) : []),
       ...write.aliases.map((aliasKey) =>
         put({ ...keys.alias(aliasKey), type: 'alias', aliasKey, findingId: finding.id }),
       ),
@@ -280,7 +273,7 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
       ExpressionAttributeValues: { ':pk': partitions.finding(findingId), ':events': SORT_PREFIX.event },
       ConsistentRead: true,
     });
-    return items.map((item) => AuditEventSchema.parse(item));
+    return eventsOf(items);
   }
 
   async quarantine(entries: QuarantineEntry[]): Promise<void> {

@@ -1,6 +1,7 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { AuditEventSchema, GENESIS_HASH, chainEvents, type AuditEvent } from '../audit/chain';
+import { GENESIS_HASH, chainEvents, type AuditEvent } from '../audit/chain';
+import { eventsOf } from './event-pages';
 import { MANAGED_SECRET_BOUND_FIELDS, bindState, stateHashOf } from '../audit/state';
 import { ConcurrentUpdateError } from '../shared/errors';
 import {
@@ -130,6 +131,6 @@ export class DynamoManagedSecretStore implements ManagedSecretStore {
       ExpressionAttributeValues: { ':pk': partitions.managedSecret(secretArn), ':e': SORT_PREFIX.event },
       ConsistentRead: true,
     });
-    return items.map((i) => AuditEventSchema.parse(i));
+    return eventsOf(items);
   }
 }

@@ -1,4 +1,5 @@
-import { AuditEventSchema, type AuditEvent } from '../audit/chain';
+import type { AuditEvent } from '../audit/chain';
+import { PAGE_SPAN_MS, eventsOf, isEventPage } from './event-pages';
 import { inParallel } from '../shared/concurrency';
 import { DAY_MS } from '../shared/clock';
 import { ExpiredExceptionRecordSchema, type ExpiredExceptionRecord } from '../finding/history';
@@ -72,7 +73,7 @@ export class DynamoReportSource implements ReportSource {
       ConsistentRead: true,
     });
     const head = items.find((i) => i.type === 'finding');
-    const events = items.filter((i) => i.type === 'event').map((i) => AuditEventSchema.parse(i));
+    const events = eventsOf(items.filter((i) => i.type === 'event' || isEventPage(i)));
     return { ...(head ? { finding: FindingSchema.parse(head) } : {}), events };
   }
 
@@ -82,14 +83,20 @@ export class DynamoReportSource implements ReportSource {
       const date = new Date(day).toISOString().slice(0, 10);
       days.push(...Array.from({ length: EVENT_DAY_SHARDS }, (_, shard) => partitions.eventDay(date, shard)));
     }
+    // A page is listed under its first event's time, and its events lie within PAGE_SPAN_MS of it.
+    const pageFrom = new Date(Math.max(Date.parse(from.slice(0, 10)), Date.parse(from) - PAGE_SPAN_MS)).toISOString();
     const pages = await inParallel(PARTITIONS_IN_PARALLEL, days, (partition) => {
       const query = onIndex('byTimer', partition, {
         condition: 'BETWEEN :from AND :to',
-        values: { ':from': from, ':to': to, ...(actor ? { ':actor': actor } : {}) },
+        values: { ':from': pageFrom, ':to': to, ...(actor ? { ':actor': actor } : {}) },
       });
-      return this.query(actor ? { ...query, FilterExpression: 'actor = :actor' } : query);
+      // One event per item (earlier versions) names its actor; a page lists the actors of its events.
+      return this.query(actor ? { ...query, FilterExpression: 'actor = :actor OR contains(actors, :actor)' } : query);
     });
-    return pages.flat().map((i) => AuditEventSchema.parse(i));
+    return pages.flatMap((items) => {
+      // The index's own bounds: from `from` (inclusive) to `to` (its keys `<at>#…` sort after `to`).
+      return eventsOf(items).filter((e) => e.at >= from && e.at < to && (!actor || e.actor === actor));
+    });
   }
 
   /** Every page of the Query, its requests and consumed read units counted. */

@@ -258,7 +258,7 @@ export interface ItemType {
 /** Every item type the table holds. */
 export const ITEM_TYPES: readonly ItemType[] = [
   { item: 'finding', type: 'finding', pk: 'FINDING#<id>', sk: '#FINDING' },
-  { item: 'audit event', type: 'event', pk: 'FINDING#<id>', sk: 'EVENT#<seq>' },
+  { item: 'audit events of one write (page)', type: 'events', pk: 'FINDING#<id>', sk: 'EVENT#<first seq>' },
   { item: 'ticket work (outbox)', type: 'ticket_work', pk: 'FINDING#<id>', sk: 'TICKETWORK#<event seq>' },
   { item: 'ticket record (intent, key, lease)', type: 'ticket', pk: 'FINDING#<id>', sk: '#TICKET' },
   {

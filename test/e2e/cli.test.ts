@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPORT_FIXTURE_SECRETS, reportFixture } from '@test/support/fixtures';
 import { aCliEnvironment } from '@test/support/cli';
+import { deleteStoredEventsAfter, editStoredEvent, storedEvents } from '@test/support/event-items';
 
 const gitleaks = reportFixture('gitleaks-git.json');
 const trufflehog = reportFixture('trufflehog-git.jsonl');
@@ -234,18 +235,12 @@ describe('closeloop audit verify', () => {
         '  no digest yet: nothing is sealed, so the chains hold only against edits that do not re-chain (`closeloop audit digest` seals them)\n',
     });
 
-    const { UpdateItemCommand } = await import('@aws-sdk/client-dynamodb');
     const { localClient } = await import('@local/dynamodb-local');
     const [finding] = JSON.parse(cli.run('findings', '--json').stdout) as Array<{ id: string }>;
     const client = localClient(cli.env.AWS_ENDPOINT_URL_DYNAMODB!);
-    await client.send(
-      new UpdateItemCommand({
-        TableName: cli.env.CLOSELOOP_TABLE,
-        Key: { pk: { S: `FINDING#${finding!.id}` }, sk: { S: 'EVENT#0000000002' } },
-        UpdateExpression: 'SET reason = :r',
-        ExpressionAttributeValues: { ':r': { S: 'nothing happened here' } },
-      }),
-    );
+    await editStoredEvent(client, cli.env.CLOSELOOP_TABLE!, `FINDING#${finding!.id}`, 2, {
+      reason: 'nothing happened here',
+    });
     client.destroy();
     const broken = cli.run('audit', 'verify');
     expect(broken.code).toBe(1);
@@ -269,16 +264,14 @@ describe('closeloop audit verify', () => {
     expect(sealed.stdout).toContain('  sealed by digest #1 of ');
     expect(sealed.stdout).toContain('  nothing changed since that digest\n');
 
-    const { DeleteItemCommand, UpdateItemCommand, GetItemCommand } = await import('@aws-sdk/client-dynamodb');
+    const { UpdateItemCommand, GetItemCommand } = await import('@aws-sdk/client-dynamodb');
     const { localClient } = await import('@local/dynamodb-local');
     const findings = JSON.parse(cli.run('findings', '--json').stdout) as Array<{ id: string }>;
     const cut = findings[0]!.id;
     const forged = findings[1]!.id;
     const client = localClient(cli.env.AWS_ENDPOINT_URL_DYNAMODB!);
-    const TableName = cli.env.CLOSELOOP_TABLE;
-    const first = await client.send(
-      new GetItemCommand({ TableName, Key: { pk: { S: `FINDING#${cut}` }, sk: { S: 'EVENT#0000000001' } } }),
-    );
+    const TableName = cli.env.CLOSELOOP_TABLE!;
+    const [first] = await storedEvents(client, TableName, `FINDING#${cut}`);
     const count = Number(
       (
         await client.send(
@@ -287,19 +280,14 @@ describe('closeloop audit verify', () => {
       ).Item!.eventCount!.N,
     );
     expect(count).toBeGreaterThan(1);
-    for (let seq = 2; seq <= count; seq++)
-      await client.send(
-        new DeleteItemCommand({
-          TableName,
-          Key: { pk: { S: `FINDING#${cut}` }, sk: { S: `EVENT#${String(seq).padStart(10, '0')}` } },
-        }),
-      );
+    await deleteStoredEventsAfter(client, TableName, `FINDING#${cut}`, 1);
+    expect((await storedEvents(client, TableName, `FINDING#${cut}`)).map((e) => e.seq)).toEqual([1]);
     await client.send(
       new UpdateItemCommand({
         TableName,
         Key: { pk: { S: `FINDING#${cut}` }, sk: { S: '#FINDING' } },
         UpdateExpression: 'SET eventCount = :one, lastEventHash = :h',
-        ExpressionAttributeValues: { ':one': { N: '1' }, ':h': first.Item!.hash! },
+        ExpressionAttributeValues: { ':one': { N: '1' }, ':h': { S: first!.hash } },
       }),
     );
     await client.send(

@@ -12,6 +12,7 @@ import { aFreshStore, useLambdaEnvironment } from '@test/support/dynamo';
 import { FakeKms, FakeObjectLockBucket } from '@test/support/fake-audit-aws';
 import { aHasher } from '@test/support/factories';
 import { reportFixture } from '@test/support/fixtures';
+import { deleteStoredEventsAfter } from '@test/support/event-items';
 
 // The deployed digest writer (functions/audit-digest.ts) as Lambda runs it, on DynamoDB Local, with
 // stateful fakes of KMS (asymmetric signing) and of an S3 bucket with Object Lock in compliance mode.
@@ -84,13 +85,8 @@ describe('the digest writer Lambda (KMS and S3 Object Lock fakes)', () => {
   it('reports a finding deleted behind its back as an anomaly (and alarms through its metric), and verify names it', async () => {
     const trail = new DynamoAuditTrail(new SingleTable(fresh.client, fresh.tableName));
     const [victim] = (await trail.heads()).chains;
-    for (const e of await trail.events(victim!))
-      await fresh.client.send(
-        new DeleteCommand({
-          TableName: fresh.tableName,
-          Key: { pk: `FINDING#${victim!.id}`, sk: `EVENT#${String(e.seq).padStart(10, '0')}` },
-        }),
-      );
+    await deleteStoredEventsAfter(fresh.client, fresh.tableName, `FINDING#${victim!.id}`, 0);
+    expect(await trail.events(victim!)).toEqual([]);
     await fresh.client.send(
       new DeleteCommand({ TableName: fresh.tableName, Key: { pk: `FINDING#${victim!.id}`, sk: '#FINDING' } }),
     );

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { GENESIS_HASH, hashEvent, type AuditEvent } from '@core/audit/chain';
 import { writeDigest } from '@core/audit/digest-writer';
 import { verifyAuditTrail, type AuditProblem } from '@core/audit/verify';
@@ -12,6 +12,7 @@ import { SingleTable, keys } from '@core/store/table';
 import { ingestReportFiles } from '@connectors/sources/ingest-reports';
 import { localDigestArchive, localDigestKeys } from '@local/audit-digests';
 import { aFreshStore } from '@test/support/dynamo';
+import { deleteStoredEventsAfter, rewriteStoredEvents, storedEvents } from '@test/support/event-items';
 import { aHasher } from '@test/support/factories';
 import { reportFixture } from '@test/support/fixtures';
 
@@ -54,16 +55,6 @@ async function aTrail() {
   const doc = table.doc;
   const item = async (id: string, sk: string) =>
     (await doc.send(new GetCommand({ TableName: tableName, Key: { pk: `FINDING#${id}`, sk } }))).Item!;
-  const eventItems = async (id: string) =>
-    ((
-      await doc.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :e)',
-          ExpressionAttributeValues: { ':pk': `FINDING#${id}`, ':e': 'EVENT#' },
-        }),
-      )
-    ).Items ?? []) as Array<AuditEvent & Record<string, unknown>>;
   return {
     store,
     tableName,
@@ -83,17 +74,17 @@ async function aTrail() {
       }),
     /** The attacker: rewrites event `seq`, re-chains every later event and fixes the finding's head. */
     async rewriteAndRechain(id: string, seq: number, change: Partial<AuditEvent>) {
-      const items = await eventItems(id);
-      let prevHash = seq === 1 ? GENESIS_HASH : items[seq - 2]!.hash;
-      for (const stored of items.slice(seq - 1)) {
-        const { pk, sk, type, gsi4pk, gsi4sk, hash: _old, ...event } = stored;
-        const edited = { ...event, ...(event.seq === seq ? change : {}), prevHash } as Omit<AuditEvent, 'hash'>;
+      const stored = await storedEvents(client, tableName, `FINDING#${id}`);
+      let prevHash = seq === 1 ? GENESIS_HASH : stored[seq - 2]!.hash;
+      const rechained = new Map<number, AuditEvent>();
+      for (const event of stored.slice(seq - 1)) {
+        const { hash: _old, ...rest } = event;
+        const edited = { ...rest, ...(event.seq === seq ? change : {}), prevHash } as Omit<AuditEvent, 'hash'>;
         const hash = hashEvent(edited);
-        await doc.send(
-          new PutCommand({ TableName: tableName, Item: { pk, sk, type, gsi4pk, gsi4sk, ...edited, hash } }),
-        );
+        rechained.set(event.seq, { ...edited, hash });
         prevHash = hash;
       }
+      await rewriteStoredEvents(client, tableName, `FINDING#${id}`, (e) => rechained.get(e.seq) ?? e);
       await doc.send(
         new UpdateCommand({
           TableName: tableName,
@@ -105,10 +96,9 @@ async function aTrail() {
     },
     /** The attacker: deletes the last `n` events and points the finding's head at the one before. */
     async cutTail(id: string, n: number) {
-      const items = await eventItems(id);
-      for (const e of items.slice(-n))
-        await doc.send(new DeleteCommand({ TableName: tableName, Key: { pk: e.pk, sk: e.sk } }));
-      const last = items[items.length - n - 1]!;
+      const stored = await storedEvents(client, tableName, `FINDING#${id}`);
+      const last = stored[stored.length - n - 1]!;
+      await deleteStoredEventsAfter(client, tableName, `FINDING#${id}`, last.seq);
       await doc.send(
         new UpdateCommand({
           TableName: tableName,

@@ -9,7 +9,6 @@ import { s3ExportFiles } from '@connectors/aws/s3-export-files';
 import { runReportExport, type ReportExportRequest } from '@core/reports/exports';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { ingestReportFiles } from '@connectors/sources/ingest-reports';
 import type { Clock } from '@core/shared/clock';
 import { updateFinding } from '@core/finding/update';
@@ -23,6 +22,7 @@ import { SingleTable } from '@core/store/table';
 import { aFreshStore } from '@test/support/dynamo';
 import { aGitleaksRecord, aHasher } from '@test/support/factories';
 import { handleExportRequest, handleExportStatus, handleReportRequest } from '@connectors/api/reports';
+import { editStoredEvent } from '@test/support/event-items';
 
 const NOW = Date.parse('2026-11-20T12:00:00.000Z');
 const DAY = 24 * 60 * 60 * 1000;
@@ -328,14 +328,7 @@ describe('auditor reports over a seeded history (DynamoDB Local, fixed clock)', 
     expect(ids.slice(2)).toEqual([h.byLine.get(9), h.byLine.get(6)]);
     expect(period.verification).toMatchObject({ ok: true, chains: 4 });
 
-    await h.client.send(
-      new UpdateItemCommand({
-        TableName: h.tableName,
-        Key: { pk: { S: `FINDING#${h.byLine.get(9)}` }, sk: { S: 'EVENT#0000000002' } },
-        UpdateExpression: 'SET reason = :r',
-        ExpressionAttributeValues: { ':r': { S: 'nothing to see' } },
-      }),
-    );
+    await editStoredEvent(h.client, h.tableName, `FINDING#${h.byLine.get(9)}`, 2, { reason: 'nothing to see' });
     const tampered = await h.report('audit', { since: new Date(iso(-6)) });
     expect(tampered.verification).toMatchObject({ ok: false, firstBreak: { findingId: h.byLine.get(9), seq: 2 } });
     expect(renderReport(tampered, 'table')).toContain(`BROKEN at ${h.byLine.get(9)} event 2`);
