@@ -9,6 +9,7 @@ import { createWriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   BatchWriteItemCommand,
+  PutItemCommand,
   ScanCommand,
   DynamoDBClient,
   TransactWriteItemsCommand,
@@ -125,6 +126,25 @@ export async function rawTransactWrite(
       }),
     );
   }
+}
+
+/**
+ * The same items by PutItem, one per call, without a condition, `inFlight` calls at once: how
+ * DynamoDB Local runs a write that is not a batch. It takes the table's write lock for every
+ * PutItem, UpdateItem and TransactWriteItems (its read lock only for BatchWriteItem), so these run
+ * one at a time however many are in flight.
+ */
+export async function rawPutItems(
+  client: DynamoDBClient,
+  table: string,
+  items: Record<string, AttributeValue>[],
+  inFlight = 16,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await client.send(new PutItemCommand({ TableName: table, Item: items[next++]! }));
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
 }
 
 /** A Gitleaks report of `n` records, each with its own fake secret (a third of them AWS keys). */

@@ -14,6 +14,7 @@ import {
   gitleaksReport,
   median,
   rawBatchWrite,
+  rawPutItems,
   rawTransactWrite,
   scanAll,
   time,
@@ -28,9 +29,11 @@ export interface IngestResult {
   rawBatchWrite4StreamsMs: number;
   rawBatchWrite1StreamMs: number;
   rawTransactWriteMs: number;
+  rawPutItemMs: number;
   ratioVsRawBatchWrite4Streams: number;
   ratioVsRawBatchWrite1Stream: number;
   transactionFloorVsRawBatchWrite: number;
+  putItemVsRawBatchWrite: number;
   reingestVsIngest: number;
   findingsPerSecond: number;
   targets: { ingest: number; reingest: number };
@@ -43,6 +46,7 @@ export const ingestBench: BenchTopic<IngestResult> = {
     const rounds = 3;
     const m = { ingest: [] as number[], reingest: [] as number[], raw4: [] as number[], raw1: [] as number[] };
     const transact: number[] = [];
+    const puts: number[] = [];
     let itemsWritten = 0;
     // Round 0 warms DynamoDB Local's JIT for both sides and is dropped: otherwise the first ingest of
     // `npm run bench` pays for the JVM's warm-up and the baselines after it do not.
@@ -69,6 +73,9 @@ export const ingestBench: BenchTopic<IngestResult> = {
       const transactTable = `bench-raw-transact-${r}`;
       await ensureTable(client, transactTable);
       keep(transact, await time(() => rawTransactWrite(client, transactTable, items)));
+      const putTable = `bench-raw-put-${r}`;
+      await ensureTable(client, putTable);
+      keep(puts, await time(() => rawPutItems(client, putTable, items)));
     }
     const ingestMs = median(m.ingest);
     const raw4 = median(m.raw4);
@@ -81,9 +88,11 @@ export const ingestBench: BenchTopic<IngestResult> = {
       rawBatchWrite4StreamsMs: raw4,
       rawBatchWrite1StreamMs: raw1,
       rawTransactWriteMs: median(transact),
+      rawPutItemMs: median(puts),
       ratioVsRawBatchWrite4Streams: ingestMs / raw4,
       ratioVsRawBatchWrite1Stream: ingestMs / raw1,
       transactionFloorVsRawBatchWrite: median(transact) / raw4,
+      putItemVsRawBatchWrite: median(puts) / raw4,
       reingestVsIngest: median(m.reingest) / ingestMs,
       findingsPerSecond: (ctx.n / ingestMs) * 1000,
       targets: { ingest: 2, reingest: 0.5 },
@@ -92,6 +101,7 @@ export const ingestBench: BenchTopic<IngestResult> = {
   print: (r) => [
     `ingest of ${r.findings} new findings     ${f(r.ingestMs, 0)} ms vs raw BatchWriteItem of the same ${r.itemsWritten} items (25 per call, 4 in flight) ${f(r.rawBatchWrite4StreamsMs, 0)} ms → ${f(r.ratioVsRawBatchWrite4Streams)}× (target ≤ ${r.targets.ingest}×); vs one call at a time ${f(r.rawBatchWrite1StreamMs, 0)} ms → ${f(r.ratioVsRawBatchWrite1Stream)}×; ${f(r.findingsPerSecond, 0)} findings/s (DefectDojo ≈ 50/s)`,
     `  the write protocol's floor: raw TransactWriteItems of the same items ${f(r.rawTransactWriteMs, 0)} ms = ${f(r.transactionFloorVsRawBatchWrite)}× the baseline`,
+    `  DynamoDB Local's write lock: raw PutItem of the same items, no condition, 16 in flight ${f(r.rawPutItemMs, 0)} ms = ${f(r.putItemVsRawBatchWrite)}× the baseline (PutItem, UpdateItem and transactions run one at a time there; BatchWriteItem side by side)`,
     `re-ingest of the same report     ${f(r.reingestMs, 0)} ms → ${f(r.reingestVsIngest)}× the first ingest (target ≤ ${r.targets.reingest}×)`,
   ],
 };
