@@ -12,6 +12,7 @@ import { deriveKey } from '@core/shared/keys';
 import type { DigestArchive, DigestSigner, DigestVerifyKey } from '@core/audit/ports';
 import { DynamoAuditTrail } from '@core/store/dynamo-audit-trail';
 import { DynamoFindingStore } from '@core/store/dynamo-finding-store';
+import { WriteBehindFindingStore } from '@core/finding/write-behind';
 import { DynamoManagedSecretStore } from '@core/store/dynamo-managed-secret-store';
 import { DynamoReportSource } from '@core/store/dynamo-report-source';
 import { DynamoTicketStore } from '@core/store/dynamo-ticket-store';
@@ -122,9 +123,11 @@ export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
     // AWS clients only when AWS endpoints are configured (there is no AWS locally otherwise).
     const aws = config.rotation === 'aws' ? awsClients() : undefined;
     const rotation = buildRotation(hasher, aws);
-    const rotations = new LocalRotationRunner({ store, clock, policy, control: rotation.control });
+    // A lifecycle's start (triage, route, plan, its first wait) is held in memory and written once.
+    const lifecycleStore = new WriteBehindFindingStore(store);
+    const rotations = new LocalRotationRunner({ store: lifecycleStore, clock, policy, control: rotation.control });
     const lifecycles = new LocalLifecycleRunner({
-      store,
+      store: lifecycleStore,
       clock,
       policy,
       remediation: rotations,

@@ -5,6 +5,7 @@ import { LifecycleStateSchema, type LifecycleState, type ResumeAt } from '@core/
 import { runStep, StartClaimedElsewhere, type LifecycleDeps, type StepName } from '@core/lifecycle/steps';
 import { updateFinding } from '@core/finding/update';
 import type { Finding } from '@core/finding/model';
+import { WriteBehindFindingStore } from '@core/finding/write-behind';
 import { forLocalRunner, readLifecycleDefinition, type AslDefinition } from './lifecycle-definition';
 
 /** A claimed lifecycle that has not parked for this long is taken to have stopped with its hub. */
@@ -12,6 +13,9 @@ export const STALLED_AFTER_MS = 5 * 60 * 1000;
 
 /** Lifecycles run at once by default: they mostly wait on DynamoDB, so enough to keep it busy, few enough for a laptop. */
 export const DEFAULT_CONCURRENCY = 16;
+
+/** Times a start held in memory is run again after someone else wrote its finding, before it runs writing through. */
+const HELD_START_ATTEMPTS = 3;
 
 const RUNNING_STATUSES: ReadonlySet<Finding['status']> = new Set(['open', 'reopened', 'remediating', 'verifying']);
 
@@ -164,14 +168,23 @@ export class LocalLifecycleRunner implements LifecycleLauncher<LocalRun> {
   /**
    * Starts the lifecycle of a finding's current generation unless it was started already. The
    * claim is the triage's own guarded write (one write, not two), so two hubs never start the same
-   * generation twice: the one whose write loses stops there, having written nothing.
+   * generation twice: the one whose write loses stops there, having written nothing. Outside a
+   * segment the "stops there" is triage's (StartClaimedElsewhere); inside one, the rerun's.
    */
   async start(finding: Finding): Promise<LocalRun | undefined> {
     if ((finding.lifecycle?.startedGeneration ?? 0) >= finding.generation) return undefined;
-    return this.execute(
-      { findingId: finding.id, generation: finding.generation, resumeAt: 'triage' },
-      { claimStart: true },
-    );
+    const state: LifecycleState = { findingId: finding.id, generation: finding.generation, resumeAt: 'triage' };
+    // With a write-behind store, the start (triage, route, plan, its first wait) is one write: see
+    // WriteBehindFindingStore. When someone else wrote the finding meanwhile, nothing of it was
+    // applied, and it runs again on the fresh finding (whose claim may now be someone else's).
+    const store = this.deps.store;
+    if (store instanceof WriteBehindFindingStore) {
+      for (let attempt = 0; attempt < HELD_START_ATTEMPTS; attempt++) {
+        const { value, lost } = await store.segment(finding.id, () => this.execute(state, { claimStart: true }));
+        if (!lost) return value;
+      }
+    }
+    return this.execute(state, { claimStart: true });
   }
 
   /**

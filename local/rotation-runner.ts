@@ -12,6 +12,13 @@ import {
 import { runRotationStep, type RotationDeps } from '@core/rotation/steps';
 import type { AslDefinition } from './lifecycle-definition';
 import { recordStatesEntered } from './lifecycle-runner';
+import { WriteBehindFindingStore } from '@core/finding/write-behind';
+
+/**
+ * Rotation steps that read (the finding, the managed secrets, AWS descriptions) and write only the
+ * store: inside a held lifecycle start they need no barrier. Every other step may act on AWS.
+ */
+const STORE_ONLY_STEPS: ReadonlySet<RotationStepName> = new Set(['plan', 'record_failure']);
 
 /** The one rotation definition, deployed by CDK and run here. */
 export const ROTATION_DEFINITION_PATH = join(__dirname, '..', 'statemachines', 'secret-rotation.asl.json');
@@ -54,13 +61,18 @@ export class LocalRotationRunner implements RemediationPort {
     const handlers = Object.fromEntries(
       steps.map(([name]) => [
         name,
-        async (parameters: { Payload: { step: RotationStepName; state: unknown } }) => ({
-          Payload: await runRotationStep(
-            parameters.Payload.step,
-            RotationStateSchema.parse(parameters.Payload.state),
-            this.deps,
-          ),
-        }),
+        async (parameters: { Payload: { step: RotationStepName; state: unknown } }) => {
+          // A step that may act outside the store commits what a held lifecycle start holds first.
+          if (!STORE_ONLY_STEPS.has(parameters.Payload.step) && this.deps.store instanceof WriteBehindFindingStore)
+            await this.deps.store.barrier();
+          return {
+            Payload: await runRotationStep(
+              parameters.Payload.step,
+              RotationStateSchema.parse(parameters.Payload.state),
+              this.deps,
+            ),
+          };
+        },
       ]),
     );
     const machine = new StateMachine(this.definition as never, { validationOptions: { noValidate: true } });

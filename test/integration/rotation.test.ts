@@ -27,6 +27,7 @@ import { DynamoTicketStore } from '@core/store/dynamo-ticket-store';
 import { SingleTable } from '@core/store/table';
 import { LocalLifecycleRunner } from '@local/lifecycle-runner';
 import { LocalRotationRunner } from '@local/rotation-runner';
+import { WriteBehindFindingStore } from '@core/finding/write-behind';
 import { aGitleaksRecord } from '@test/support/factories';
 import { aFreshStore } from '@test/support/dynamo';
 import { aRotationWorld } from '@test/support/rotation';
@@ -80,8 +81,11 @@ async function leakedInRepo(
   await ingestReportFiles([file], { store, clock, hasher });
   const [finding] = await store.list();
   const policy = options.policy ?? PRE_AUTHORIZED;
-  const rotations = new LocalRotationRunner({ store, clock, policy, control: options.control });
-  const lifecycles = new LocalLifecycleRunner({ store, clock, policy, remediation: rotations });
+  // Wired as the local hub wires them: a lifecycle's start is held and written once, and every
+  // rotation step that may act on AWS commits what it holds first.
+  const held = new WriteBehindFindingStore(store);
+  const rotations = new LocalRotationRunner({ store: held, clock, policy, control: options.control });
+  const lifecycles = new LocalLifecycleRunner({ store: held, clock, policy, remediation: rotations });
   const actions = async () => (await store.events(finding!.id)).map((e) => e.action);
   const tableText = async () => JSON.stringify((await client.send(new ScanCommand({ TableName: tableName }))).Items);
   return { store, client, tableName, finding: finding!, rotations, lifecycles, actions, tableText };
@@ -210,6 +214,22 @@ describe('secret rotation machine (statemachines/secret-rotation.asl.json on the
 
     await expect(world.control.abandonRotation(secretArn, token)).rejects.toThrow(/not authorized/);
     expect(world.sm.stages(secretArn)[token]).toContain('AWSPENDING');
+  });
+
+  it('a start held in memory is committed before the first call that acts on AWS: the key is deactivated only once triage and plan are stored', async () => {
+    world = aRotationWorld();
+    const { key } = world.managedIamUser('payments-ci');
+    const ctx = await leakedInRepo(key.AccessKeyId, { control: world.control });
+    const stored: string[][] = [];
+    const deactivate = world.control.deactivateAccessKey.bind(world.control);
+    jest.spyOn(world.control, 'deactivateAccessKey').mockImplementation(async (k) => {
+      stored.push((await ctx.store.events(ctx.finding.id)).map((e) => e.action));
+      return deactivate(k);
+    });
+    expect(await ctx.lifecycles.start(ctx.finding)).toMatchObject({ outcome: 'succeeded' });
+    expect(stored.length).toBeGreaterThan(0);
+    expect(stored[0]).toEqual(expect.arrayContaining(['lifecycle.started', 'decision.made', 'remediation.started']));
+    expect(stored[0]).not.toContain('key.contained');
   });
 
   it('containment of a leaked IAM key no secret manages: approval first, then the key is deactivated and a replacement stored in a new secret', async () => {
