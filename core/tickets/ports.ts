@@ -12,8 +12,12 @@ export interface TicketStore {
    * first, and the batch it is sent in is recorded (kept if one was recorded before).
    */
   markWorkAttempted(work: TicketWork, batch: string): Promise<void>;
-  /** The work is done in the external system: it leaves the outbox. */
-  completeWork(work: TicketWork, at: string): Promise<void>;
+  /**
+   * The works are done in the external system: they leave the outbox. Called by the holder of the
+   * findings' ticket leases, so nothing else writes those works meanwhile: the store may write
+   * them without a condition (the DynamoDB store batches them).
+   */
+  completeWork(works: TicketWork[], at: string): Promise<void>;
   /** The external system refused or failed: the work stays pending with the reason. */
   failWork(work: TicketWork, error: string): Promise<void>;
   tickets(findingIds: string[]): Promise<Map<string, TicketRecord>>;

@@ -294,12 +294,11 @@ async function update(deps: SyncDeps, round: Round, result: SyncResult): Promise
   const quiet = keyed.filter(
     (r) => splitWork(r, round.byFinding.get(r.findingId) ?? []).owed.length === 0 && !needsCmdb(r),
   );
-  await pool(quiet, 16, async (record) => {
-    for (const w of round.byFinding.get(record.findingId) ?? []) {
-      await deps.tickets.completeWork(w, iso(deps.clock.now()));
-      round.progress++;
-    }
-  });
+  const told = quiet.flatMap((record) => round.byFinding.get(record.findingId) ?? []);
+  if (told.length > 0) {
+    await deps.tickets.completeWork(told, iso(deps.clock.now()));
+    round.progress += told.length;
+  }
   await pool(
     keyed.filter((r) => !quiet.includes(r)),
     deps.concurrency ?? 4,
@@ -364,9 +363,9 @@ async function updateOne(
     const finding = (await deps.store.get(record.findingId)) ?? round.findings.get(record.findingId)!;
     // The CI upsert is idempotent (IdentifyReconcile), so it simply repeats on a retry.
     if (upsertCi) await deps.cmdb!.upsert(finding);
-    for (const w of told) {
-      await deps.tickets.completeWork(w, iso(deps.clock.now()));
-      round.progress++;
+    if (told.length > 0) {
+      await deps.tickets.completeWork(told, iso(deps.clock.now()));
+      round.progress += told.length;
     }
     for (const next of batchesOf(owed)) {
       batch = next.work;
@@ -387,10 +386,10 @@ async function updateOne(
           : {}),
         ...(batch.some((w) => ENDS_A_DECISION.has(w.action)) ? { decided: awaitedDecision(finding, deps.policy) } : {}),
       });
-      for (const w of batch) {
-        await deps.tickets.completeWork(w, iso(deps.clock.now()));
-        round.progress++;
-      }
+      // As stored after markWorkAttempted: one more attempt, in this batch.
+      const sent = batch.map((w) => ({ ...w, attempts: w.attempts + 1, batch: w.batch ?? next.id }));
+      await deps.tickets.completeWork(sent, iso(deps.clock.now()));
+      round.progress += batch.length;
       result.updated++;
     }
   } catch (err) {

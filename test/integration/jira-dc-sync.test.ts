@@ -1,3 +1,5 @@
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { fireDueTimers } from '@core/lifecycle/timers';
 import type { Clock } from '@core/shared/clock';
 import { remediationNotConfigured } from '@core/lifecycle/ports';
@@ -93,12 +95,31 @@ async function world(
       local: all.filter((f) => !['critical', 'high'].includes(f.severity)),
     };
   };
-  return { jira, store, clock, sync, tick, tickets, webhookDeps, routed };
+  return { jira, store, clock, sync, tick, tickets, webhookDeps, routed, client, tableName };
 }
 
 describe('Jira Data Center sync (a REST v2 stand-in on 127.0.0.1, request shapes checked)', () => {
   let jira: FakeJiraDc | undefined;
   afterEach(async () => jira?.stop());
+
+  it('keeps each done work as a record of what was sent, out of the outbox: what the create told, and comments with their batch', async () => {
+    const w = await world();
+    jira = w.jira;
+    expect((await w.sync()).problems).toEqual([]);
+    w.clock.advance(10 * DAY);
+    await w.tick(); // SLA breaches: comments and priority changes
+    expect((await w.sync()).problems).toEqual([]);
+    const items = (await w.client.send(new ScanCommand({ TableName: w.tableName }))).Items ?? [];
+    const works = items.map((i) => unmarshall(i)).filter((i) => i.type === 'ticket_work');
+    expect(works.length).toBeGreaterThan(0);
+    for (const work of works)
+      expect(work).toMatchObject({ state: 'done', doneAt: expect.any(String), text: expect.any(String) });
+    expect(works.filter((x) => x.gsi4pk !== undefined || x.lastError !== undefined)).toEqual([]);
+    const commented = works.filter((x) => x.action === 'sla.breached');
+    expect(commented.length).toBeGreaterThan(0);
+    for (const work of commented) expect(work).toMatchObject({ attempts: 1, batch: expect.any(String) });
+    expect(await w.tickets.countPending()).toBe(0);
+  });
 
   it('routes a team’s findings to Jira DC with wiki-markup descriptions, a PAT, assignees by name; the rest stay local', async () => {
     const w = await world();
