@@ -10,7 +10,7 @@ import {
   type TicketWork,
 } from '../tickets/model';
 import type { TicketStore } from '../tickets/ports';
-import { GSI, keys, onIndex, partitions, ticketAliasKey, type SingleTable } from './table';
+import { keys, onIndex, partitions, ticketAliasKey, type SingleTable } from './table';
 
 /** A ticket already has a different key: two issues for one finding would be the bug this prevents. */
 export class TicketKeyConflictError extends CloseloopError {
@@ -108,7 +108,7 @@ export class DynamoTicketStore implements TicketStore {
   ): Promise<TicketRecord | undefined> {
     try {
       // Free when nobody ever held it, the lease ran out, or this worker holds it already.
-      const out = await this.doc.send(
+      await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.ticket(findingId),
@@ -126,14 +126,19 @@ export class DynamoTicketStore implements TicketStore {
             ':until': leaseUntil,
             ':now': now,
           },
-          ReturnValues: 'ALL_NEW',
         }),
       );
-      return TicketRecordSchema.parse(out.Attributes);
     } catch (err) {
       if (isConditionFailure(err)) return undefined;
       throw err;
     }
+    // Read after the claim rather than returned by it: a write that returns nothing can share a
+    // call with others' (the local hub's group commit), and the lease is ours, so this read is the
+    // record as claimed.
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.ticket(findingId), ConsistentRead: true }),
+    );
+    return TicketRecordSchema.parse(out.Item);
   }
 
   async markCreateSent(findingId: string, worker: string, at: string, foldedThrough: number): Promise<void> {

@@ -195,7 +195,7 @@ async function reconcileUncertain(
   for (const r of records) {
     const hit = found.get(r.findingId);
     if (hit) {
-      await linkTicket(deps, r.findingId, sinkRef, hit.key, hit.url, 'found after an uncertain create');
+      await linkTicket(deps, round, r.findingId, sinkRef, hit.key, hit.url, 'found after an uncertain create');
       r.key = hit.key;
       round.progress++;
       continue;
@@ -252,7 +252,7 @@ async function createChunk(
     const outcomes = await sink.create(drafts, sinkRef);
     await pool(outcomes, 16, async (o) => {
       if (o.status === 'created') {
-        await linkTicket(deps, o.findingId, sinkRef, o.key, o.url, 'created');
+        await linkTicket(deps, round, o.findingId, sinkRef, o.key, o.url, 'created');
         round.claimed.get(o.findingId)!.key = o.key;
         result.created++;
         round.progress++;
@@ -401,9 +401,13 @@ async function updateOne(
   }
 }
 
-/** Records the key on the ticket record and on the finding, with an audit event. */
+/**
+ * Records the key on the ticket record and on the finding, with an audit event. The finding the
+ * round read saves a read: if it changed since, the guarded write re-reads and applies again.
+ */
 async function linkTicket(
   deps: SyncDeps,
+  round: Round,
   findingId: string,
   sink: SinkRef,
   key: string,
@@ -411,19 +415,26 @@ async function linkTicket(
   how: string,
 ): Promise<void> {
   await deps.tickets.recordTicketKey(findingId, sink.kind, key, url);
-  await updateFinding(deps.store, deps.clock, findingId, (f) => {
-    if (f.ticket?.key === key) return undefined;
-    return {
-      finding: { ...f, ticket: { system: sink.kind, key, ...(url ? { url } : {}) } },
-      events: [
-        {
-          actor: ACTOR,
-          action: 'ticket.created',
-          to: key,
-          reason: `${sinkName(sink.kind)} ${key} (${how})`,
-          data: { system: sink.kind, key },
-        },
-      ],
-    };
-  });
+  const current = round.findings.get(findingId);
+  await updateFinding(
+    deps.store,
+    deps.clock,
+    findingId,
+    (f) => {
+      if (f.ticket?.key === key) return undefined;
+      return {
+        finding: { ...f, ticket: { system: sink.kind, key, ...(url ? { url } : {}) } },
+        events: [
+          {
+            actor: ACTOR,
+            action: 'ticket.created',
+            to: key,
+            reason: `${sinkName(sink.kind)} ${key} (${how})`,
+            data: { system: sink.kind, key },
+          },
+        ],
+      };
+    },
+    current ? { current } : {},
+  );
 }
