@@ -15,7 +15,10 @@ export interface LocalConfig {
   tableName: string;
   /** A DynamoDB to use instead of starting DynamoDB Local. */
   dynamoEndpoint?: string;
-  /** Concurrent single-item requests go out merged (core/store/group-commit.ts); CLOSELOOP_GROUP_COMMIT=off turns it off. */
+  /**
+   * Concurrent single-item requests go out merged (core/store/group-commit.ts) and a lifecycle's start
+   * is one write (core/finding/write-behind.ts); CLOSELOOP_GROUP_COMMIT=off turns both off.
+   */
   groupCommit: boolean;
   /** The hub's clock, fixed for simulations and tests. */
   now?: string;

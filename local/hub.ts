@@ -123,8 +123,9 @@ export async function openLocalHub(config: LocalConfig): Promise<LocalHub> {
     // AWS clients only when AWS endpoints are configured (there is no AWS locally otherwise).
     const aws = config.rotation === 'aws' ? awsClients() : undefined;
     const rotation = buildRotation(hasher, aws);
-    // A lifecycle's start (triage, route, plan, its first wait) is held in memory and written once.
-    const lifecycleStore = new WriteBehindFindingStore(store);
+    // A lifecycle's start (triage, route, plan, its first wait) is held in memory and written once;
+    // with group commit off, every step writes alone, as the Lambdas do.
+    const lifecycleStore = config.groupCommit ? new WriteBehindFindingStore(store) : store;
     const rotations = new LocalRotationRunner({ store: lifecycleStore, clock, policy, control: rotation.control });
     const lifecycles = new LocalLifecycleRunner({
       store: lifecycleStore,

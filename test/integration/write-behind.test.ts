@@ -1,4 +1,11 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { verifyChain } from '@core/audit/chain';
+import { sweepLifecycles } from '@core/lifecycle/start';
+import { readLocalConfig } from '@local/config';
+import { openLocalHub } from '@local/hub';
 import type { Finding } from '@core/finding/model';
 import { updateFinding } from '@core/finding/update';
 import { SegmentLost, WriteBehindFindingStore } from '@core/finding/write-behind';
@@ -161,5 +168,32 @@ describe('a lifecycle start held in memory and written once (WriteBehindFindingS
     // Only the write from outside landed.
     const reasons = (await store.events(f.id)).map((e) => e.reason);
     expect(reasons.filter((r) => r === 'held' || r === 'elsewhere')).toEqual(['elsewhere']);
+  });
+
+  it.each([
+    ['on', 'once'],
+    ['off', 'step by step, as the Lambdas do (what the cost bench prices)'],
+  ])('the local hub with CLOSELOOP_GROUP_COMMIT=%s writes a start %s', async (setting) => {
+    const endpoint = process.env.CLOSELOOP_TEST_DYNAMODB!;
+    const hub = await openLocalHub(
+      readLocalConfig({
+        CLOSELOOP_HOME: mkdtempSync(join(tmpdir(), 'closeloop-held-')),
+        AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+        CLOSELOOP_TABLE: `t-${randomUUID()}`,
+        CLOSELOOP_GROUP_COMMIT: setting,
+      }),
+    );
+    try {
+      await ingestReportFiles([reportFixture('gitleaks-git.json')], { store: hub.store, clock, hasher: aHasher() });
+      const [f] = await hub.store.list();
+      const commits = jest.spyOn(hub.store, 'commit');
+      await sweepLifecycles(hub.store, hub.lifecycles);
+      const writes = commits.mock.calls.flatMap(([w]) => w).filter((w) => w.finding.id === f!.id);
+      if (setting === 'on') expect(writes).toHaveLength(1);
+      else expect(writes.length).toBeGreaterThan(1);
+      expect((await hub.store.get(f!.id))!.lifecycle).toMatchObject({ startedGeneration: 1 });
+    } finally {
+      await hub.close();
+    }
   });
 });
