@@ -227,6 +227,8 @@ export const FindingSchema = z.object({
   owner: z.string().optional(),
   /** How the owner was found: CMDB, resource tag, configured mapping, or the unowned queue. */
   ownerVia: z.enum(['cmdb', 'tags', 'mapping', 'unowned_queue']).optional(),
+  /** Set by triage when the resource's owner tag could not be read (and why): the owner chain went on without it. */
+  ownerTagProblem: z.string().optional(),
   dueAt: z.string().optional(),
   /** When the finding was last reopened: the SLA clock of a reopened finding starts here, not at `firstSeen`. */
   reopenedAt: z.string().optional(),

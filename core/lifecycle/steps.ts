@@ -150,7 +150,8 @@ const triage: Step = async ({ state, deps, claimStart }) => {
           action: 'owner.assigned',
           ...(f.owner ? { from: f.owner } : {}),
           to: resolution.owner,
-          reason: `owner from ${resolution.via.replace('_', ' ')}`,
+          reason: `owner from ${resolution.via.replace('_', ' ')}${resolution.tagProblem ? ` (the owner tag could not be read: ${resolution.tagProblem})` : ''}`,
+          ...(resolution.tagProblem ? { data: { ownerTagProblem: resolution.tagProblem } } : {}),
         },
         {
           actor: ACTOR,
@@ -164,8 +165,13 @@ const triage: Step = async ({ state, deps, claimStart }) => {
               {
                 actor: ACTOR,
                 action: 'owner.unresolved' as const,
-                reason: `no owner in CMDB, tags or mappings; escalated to ${policy.escalationContact}`,
-                data: { escalatedTo: policy.escalationContact },
+                reason: resolution.tagProblem
+                  ? `no owner in CMDB or mappings, and the owner tag could not be read (${resolution.tagProblem}); escalated to ${policy.escalationContact}`
+                  : `no owner in CMDB, tags or mappings; escalated to ${policy.escalationContact}`,
+                data: {
+                  escalatedTo: policy.escalationContact,
+                  ...(resolution.tagProblem ? { ownerTagProblem: resolution.tagProblem } : {}),
+                },
               },
             ]
           : []),
@@ -184,7 +190,15 @@ const triage: Step = async ({ state, deps, claimStart }) => {
             triagedGeneration: state.generation,
             lastEscalatedAt: undefined,
           };
-      const triaged: Finding = { ...f, owner: resolution.owner, ownerVia: resolution.via, dueAt, lifecycle };
+      const { ownerTagProblem: _previous, ...rest } = f;
+      const triaged: Finding = {
+        ...rest,
+        owner: resolution.owner,
+        ownerVia: resolution.via,
+        ...(resolution.tagProblem ? { ownerTagProblem: resolution.tagProblem } : {}),
+        dueAt,
+        lifecycle,
+      };
       // Overdue already (a lifecycle that started late): the breach is recorded now, before the route.
       const escalated = escalate(triaged, at, policy);
       return { finding: escalated.finding, events: [...events, ...escalated.events, decided.event] };

@@ -9,6 +9,8 @@ export interface OwnerResolution {
   via: OwnerSource;
   /** True when nobody was found and the finding went to the identity programme's queue. */
   unresolved: boolean;
+  /** Why the resource's owner tag is not known when its tags could not be read (permissions, throttling): never silently "no tag". */
+  tagProblem?: string;
 }
 
 /** `*` matches any run of characters; everything else is literal. Case-insensitive. */
@@ -35,10 +37,11 @@ export async function resolveOwner(
   const fromCmdb = await deps.directory?.ownerOf(asset);
   if (fromCmdb) return { owner: fromCmdb, via: 'cmdb', unresolved: false };
   const fromTags = await deps.tags?.ownerTagOf(asset);
-  if (fromTags) return { owner: fromTags, via: 'tags', unresolved: false };
+  if (typeof fromTags === 'string' && fromTags) return { owner: fromTags, via: 'tags', unresolved: false };
+  const problem = typeof fromTags === 'object' ? { tagProblem: fromTags.unreadable } : {};
   const mapping = deps.policy.ownerMappings.find(
     (m) => matches(m.asset, asset.id) || (asset.account !== undefined && matches(m.asset, asset.account)),
   );
-  if (mapping) return { owner: mapping.owner, via: 'mapping', unresolved: false };
-  return { owner: deps.policy.unownedQueue, via: 'unowned_queue', unresolved: true };
+  if (mapping) return { owner: mapping.owner, via: 'mapping', unresolved: false, ...problem };
+  return { owner: deps.policy.unownedQueue, via: 'unowned_queue', unresolved: true, ...problem };
 }

@@ -99,9 +99,10 @@ export function awaitedDecision(f: Finding, policy: Policy): AwaitedDecision {
 
 /** The owner line: who, and how closeloop knows; or why nobody is named. */
 function ownerLine(f: Finding, policy: Policy): string {
+  const unread = f.ownerTagProblem ? `the resource's owner tag could not be read: ${f.ownerTagProblem}` : undefined;
   if (!f.owner || f.ownerVia === 'unowned_queue')
-    return `Unassigned: the owner could not be matched (no CMDB owner, resource tag or configured mapping), so it is in the ${f.owner ?? policy.unownedQueue} queue; ${policy.escalationContact} was told.`;
-  return `Owner: ${f.owner}${f.ownerVia ? ` (from ${f.ownerVia.replace(/_/g, ' ')})` : ''}.`;
+    return `Unassigned: the owner could not be matched (${unread ? `no CMDB owner or configured mapping, and ${unread}` : 'no CMDB owner, resource tag or configured mapping'}), so it is in the ${f.owner ?? policy.unownedQueue} queue; ${policy.escalationContact} was told.`;
+  return `Owner: ${f.owner}${f.ownerVia ? ` (from ${f.ownerVia.replace(/_/g, ' ')})` : ''}.${unread ? ` Note: ${unread}.` : ''}`;
 }
 
 /**

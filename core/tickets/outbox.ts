@@ -83,7 +83,7 @@ const SENTENCES: Partial<Record<AuditAction, (e: TextEvent) => string>> = {
   'source.resolved': (e) =>
     `The scanner that reported it marked it resolved${by(e)}${because(e)}. It stays open here until the evidence proves the fix or an approver decides.`,
   'owner.unresolved': (e) =>
-    `Unassigned: the owner could not be matched (no CMDB owner, resource tag or configured mapping); ${field(e, 'escalatedTo') ?? 'the identity programme'} was told.`,
+    `Unassigned: the owner could not be matched (${field(e, 'ownerTagProblem') ? `no CMDB owner or configured mapping, and the resource's owner tag could not be read: ${field(e, 'ownerTagProblem')}` : 'no CMDB owner, resource tag or configured mapping'}); ${field(e, 'escalatedTo') ?? 'the identity programme'} was told.`,
   'sla.breached': (e) =>
     `Overdue: it was due ${day(field(e, 'dueAt')) || 'earlier'}; escalated to ${field(e, 'escalatedTo') ?? 'the escalation contact'}.`,
   'sla.escalated': (e) =>

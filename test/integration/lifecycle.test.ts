@@ -17,6 +17,8 @@ import { DEFAULT_POLICY } from '@core/policy/policy';
 import { SEVERITIES, type Finding } from '@core/finding/model';
 import { ingestReportFiles } from '@connectors/sources/ingest-reports';
 import { LocalLifecycleRunner } from '@local/lifecycle-runner';
+import { ticketDraft } from '@core/tickets/draft';
+import { ticketText } from '@core/tickets/outbox';
 import { reportFixture } from '@test/support/fixtures';
 import { aGitleaksRecord, aHasher } from '@test/support/factories';
 import { aFreshStore } from '@test/support/dynamo';
@@ -482,6 +484,39 @@ describe('recovering a local lifecycle whose hub stopped before its first wait',
 });
 
 describe('owner from resource tags (the second link of the owner chain)', () => {
+  it('a tag it could not read is said on the finding, in the trail and on the ticket, never taken for "no tag"', async () => {
+    const { store } = await aFreshStore();
+    const clock = movableClock();
+    await ingestReportFiles([join(__dirname, '..', '..', 'samples', 'securityhub-iam-findings.json')], {
+      store,
+      clock,
+      hasher: aHasher(),
+    });
+    const [finding] = await store.list();
+    const denied = { ownerTagOf: async () => ({ unreadable: 'AccessDenied from iam:ListUserTags' }) };
+    const runner = new LocalLifecycleRunner({
+      store,
+      clock,
+      policy: DEFAULT_POLICY,
+      remediation: remediationNotConfigured,
+      tags: denied,
+    });
+    await runner.start(finding!);
+    const after = (await store.get(finding!.id))!;
+    expect(after).toMatchObject({ ownerVia: 'unowned_queue', ownerTagProblem: 'AccessDenied from iam:ListUserTags' });
+    const unresolved = (await store.events(finding!.id)).find((e) => e.action === 'owner.unresolved')!;
+    expect(unresolved.reason).toBe(
+      `no owner in CMDB or mappings, and the owner tag could not be read (AccessDenied from iam:ListUserTags); escalated to ${DEFAULT_POLICY.escalationContact}`,
+    );
+    expect(ticketText(unresolved)).toContain(
+      "no CMDB owner or configured mapping, and the resource's owner tag could not be read: AccessDenied from iam:ListUserTags",
+    );
+    const draft = ticketDraft(after, DEFAULT_POLICY);
+    expect(JSON.stringify(draft.sections)).toContain(
+      "the resource's owner tag could not be read: AccessDenied from iam:ListUserTags",
+    );
+  });
+
   it("triage names the owner from the IAM user's owner tag when the CMDB has none, before any configured mapping", async () => {
     const world = aRotationWorld();
     try {

@@ -21,6 +21,22 @@ const policy = parsePolicy(
 );
 
 describe('owner resolution (first match wins)', () => {
+  it('goes on without a tag it could not read, and says why, to the mapping or the unowned queue', async () => {
+    const unreadable: ResourceTags = { ownerTagOf: async () => ({ unreadable: 'AccessDenied from iam:ListUserTags' }) };
+    expect(await resolveOwner(iamUser, { policy, tags: unreadable })).toEqual({
+      owner: 'team-data',
+      via: 'mapping',
+      unresolved: false,
+      tagProblem: 'AccessDenied from iam:ListUserTags',
+    });
+    expect(await resolveOwner(iamUser, { policy: DEFAULT_POLICY, tags: unreadable })).toEqual({
+      owner: DEFAULT_POLICY.unownedQueue,
+      via: 'unowned_queue',
+      unresolved: true,
+      tagProblem: 'AccessDenied from iam:ListUserTags',
+    });
+  });
+
   it('takes the CMDB owner first', async () => {
     expect(
       await resolveOwner(repo, { policy, directory: cmdb('app-owner@acme.example'), tags: tags('tagged') }),
