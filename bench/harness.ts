@@ -9,6 +9,7 @@ import { createWriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   BatchWriteItemCommand,
+  GetItemCommand,
   PutItemCommand,
   ScanCommand,
   DynamoDBClient,
@@ -19,7 +20,9 @@ import type { SecretHasher } from '../core/finding/identity';
 import type { Clock } from '../core/shared/clock';
 import { ensureTable } from '../core/store/ensure-table';
 import { DynamoFindingStore } from '../core/store/dynamo-finding-store';
-import { SingleTable } from '../core/store/table';
+import { INDEXES, SingleTable } from '../core/store/table';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 
 export const ROOT = resolve(__dirname, '..');
 
@@ -237,11 +240,54 @@ const WRITE_COMMANDS = new Set([
   'TransactWrite',
 ]);
 
+/** DynamoDB's size of an item (attribute names and values, its rules for numbers, lists and maps), in bytes. */
+export function itemSize(item: Record<string, AttributeValue>): number {
+  const value = (v: AttributeValue): number => {
+    if (v.S !== undefined) return Buffer.byteLength(v.S);
+    if (v.N !== undefined) return Math.ceil(v.N.replace(/^-|\.|e.*$/gi, '').replace(/^0+/, '').length / 2) + 1;
+    if (v.B !== undefined) return v.B.length;
+    if (v.BOOL !== undefined || v.NULL !== undefined) return 1;
+    if (v.L !== undefined) return 3 + v.L.reduce((n, e) => n + 1 + value(e), 0);
+    if (v.M !== undefined)
+      return 3 + Object.entries(v.M).reduce((n, [k, e]) => n + 1 + Buffer.byteLength(k) + value(e), 0);
+    if (v.SS !== undefined) return v.SS.reduce((n, e) => n + Buffer.byteLength(e), 0);
+    if (v.NS !== undefined) return v.NS.reduce((n, e) => n + Math.ceil(e.length / 2) + 1, 0);
+    return 0;
+  };
+  return Object.entries(item).reduce((n, [k, v]) => n + Buffer.byteLength(k) + value(v), 0);
+}
+
+/**
+ * AWS's write units of one item of a TransactWriteItems, from the item before and after: 2 per KB
+ * of the larger (a transactional write is two writes), and 1 per KB for each index entry written
+ * or removed (every index projects the whole item). DynamoDB Local does not follow this rule: it
+ * reports about two units per KB of the transaction's largest item, whatever the number of items,
+ * so five 500-byte items cost "2" instead of 10.
+ */
+export function transactionItemUnits(
+  before: Record<string, AttributeValue> | undefined,
+  after: Record<string, AttributeValue> | undefined,
+): number {
+  const kb = (item: Record<string, AttributeValue> | undefined) =>
+    item ? Math.max(1, Math.ceil(itemSize(item) / 1024)) : 0;
+  let units = 2 * Math.max(kb(before), kb(after), 1);
+  for (const index of INDEXES) {
+    const was = before?.[index.partitionKey]?.S;
+    const is = after?.[index.partitionKey]?.S;
+    const wasKey = was === undefined ? undefined : `${was}|${before?.[index.sortKey]?.S ?? ''}`;
+    const isKey = is === undefined ? undefined : `${is}|${after?.[index.sortKey]?.S ?? ''}`;
+    if (wasKey !== undefined && wasKey !== isKey) units += kb(before); // the old entry removed
+    if (isKey !== undefined) units += kb(after); // the entry written (or rewritten)
+  }
+  return units;
+}
+
 /**
  * Counts the request units every DynamoDB call in this process consumes (every client and
- * document client: the CLI's hub opens its own), as DynamoDB Local reports them
- * (ReturnConsumedCapacity TOTAL, table and indexes): what on-demand mode bills. Patches the SDK's
- * base client `send` while it runs; `stop` restores it.
+ * document client: the CLI's hub opens its own), as on-demand mode bills them: DynamoDB Local's
+ * ConsumedCapacity (TOTAL, table and indexes) for every request but TransactWriteItems, which is
+ * counted by AWS's per-item rule from the items read before and after it (unmetered reads; see
+ * transactionItemUnits). Patches the SDK's base client `send` while it runs; `stop` restores it.
  */
 export function capacityMeter(): { used: Capacity; reset(): void; stop(): void } {
   const used: Capacity = { requests: 0, readUnits: 0, writeUnits: 0 };
@@ -258,6 +304,18 @@ export function capacityMeter(): { used: Capacity; reset(): void; stop(): void }
     const input = (command as { input?: { ReturnConsumedCapacity?: string } }).input;
     if (input) input.ReturnConsumedCapacity ??= 'TOTAL';
     else throw new Error(`capacity meter: ${name} has no input`);
+    if (name === 'TransactWriteItems' || name === 'TransactWrite') {
+      const keysOf = transactionKeys(command as TransactCommand, isDocumentClient(this));
+      const readAll = () => Promise.all(keysOf.map((k) => readRaw(this, send, k)));
+      const before = await readAll();
+      let failed: unknown;
+      const out = await send.call(this, command, ...rest).catch((err: unknown) => (failed = err));
+      const after = failed ? before : await readAll();
+      used.requests++;
+      used.writeUnits += keysOf.reduce((sum, _k, i) => sum + transactionItemUnits(before[i], after[i]), 0);
+      if (failed) throw failed;
+      return out;
+    }
     const out = (await send.call(this, command, ...rest)) as { ConsumedCapacity?: unknown };
     const consumed = out?.ConsumedCapacity;
     const units = (Array.isArray(consumed) ? consumed : consumed ? [consumed] : []).reduce(
@@ -281,4 +339,49 @@ export function capacityMeter(): { used: Capacity; reset(): void; stop(): void }
       proto.send = send;
     },
   };
+}
+
+type TransactCommand = {
+  input: {
+    TransactItems?: Array<
+      Record<string, { TableName?: string; Key?: Record<string, unknown>; Item?: Record<string, unknown> }>
+    >;
+  };
+};
+interface RawKey {
+  table: string;
+  key: Record<string, AttributeValue>;
+}
+
+/** The table and (marshalled) key of every item of a transaction. */
+function transactionKeys(command: TransactCommand, document: boolean): RawKey[] {
+  return (command.input.TransactItems ?? []).map((entry) => {
+    const op = Object.values(entry)[0]!;
+    const source = (op.Key ?? { pk: op.Item!.pk, sk: op.Item!.sk }) as Record<string, unknown>;
+    const key = document
+      ? marshall(source, { removeUndefinedValues: true })
+      : (source as Record<string, AttributeValue>);
+    return { table: op.TableName!, key: { pk: key.pk!, sk: key.sk! } };
+  });
+}
+
+/** An item as stored (marshalled), read with the unpatched `send` so that it is not counted. */
+async function readRaw(
+  client: unknown,
+  send: (command: unknown, ...rest: unknown[]) => Promise<unknown>,
+  { table, key }: RawKey,
+): Promise<Record<string, AttributeValue> | undefined> {
+  if (isDocumentClient(client)) {
+    const out = (await send.call(
+      client,
+      new GetCommand({ TableName: table, Key: unmarshall(key), ConsistentRead: true }),
+    )) as {
+      Item?: Record<string, unknown>;
+    };
+    return out.Item ? marshall(out.Item, { removeUndefinedValues: true }) : undefined;
+  }
+  const out = (await send.call(client, new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true }))) as {
+    Item?: Record<string, AttributeValue>;
+  };
+  return out.Item;
 }
