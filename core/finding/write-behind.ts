@@ -161,7 +161,7 @@ export class SegmentLost extends CloseloopError {
 interface Segment {
   findingId: string;
   /** The held writes, merged into one. */
-  pending?: FindingWrite;
+  pending?: FindingWrite | undefined;
   /** After a barrier (or a held write too large for one transaction): writes go straight through. */
   writingThrough: boolean;
   /** The held writes lost their guard: nothing of them was applied. */
