@@ -4,7 +4,9 @@ import { FindingNotFoundError, InputError, RefusedError } from '@core/shared/err
 import {
   decideApproval,
   decideException,
+  claimFalsePositive,
   markFalsePositive,
+  rejectFalsePositive,
   reportFixed,
   requestException,
   type DecisionDeps,
@@ -165,6 +167,12 @@ async function decide(action: DecisionAction, id: string, actor: Actor, body: un
     }
     case 'false-positive':
       return markFalsePositive(deps, { id, ...by, ...FalsePositiveBody.parse(body) });
+    case 'false-positive/claim':
+      return claimFalsePositive(deps, { id, ...by, ...FalsePositiveBody.parse(body) });
+    case 'false-positive/reject': {
+      const b = DecisionBody.parse(body);
+      return rejectFalsePositive(deps, { id, ...by, ...(b.reason ? { reason: b.reason } : {}) });
+    }
   }
 }
 

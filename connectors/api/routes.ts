@@ -11,6 +11,8 @@ export const DECISION_ACTIONS = [
   'exception/approve',
   'exception/reject',
   'false-positive',
+  'false-positive/claim',
+  'false-positive/reject',
   'done',
 ] as const;
 export type DecisionAction = (typeof DECISION_ACTIONS)[number];

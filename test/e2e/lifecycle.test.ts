@@ -181,9 +181,26 @@ describe('the finding lifecycle through the CLI', () => {
     ]); // critical: due 2 days after it reopened
   });
 
-  it('closes a false positive only through an approver with a reason', () => {
+  it('closes a false positive only through an approver with a reason; its owner may claim one, which an approver rejects or confirms', () => {
     const webhook = findings().find((f) => f.nhiType === 'webhook_url')!;
     expect(cli.run('false-positive', webhook.id, '--reason', 'test fixture', '--as', 'team-payments').code).toBe(1);
+    // The owner claims it; the claim waits for an approver, never for the claimant.
+    expect(cli.run('false-positive', webhook.id, '--claim', '--as', 'team-payments')).toMatchObject({
+      code: 2,
+      stderr: 'closeloop: --reason is required to claim a false positive\n',
+    });
+    expect(
+      cli.run('false-positive', webhook.id, '--claim', '--reason', 'a sample in the docs', '--as', 'team-payments'),
+    ).toMatchObject({ code: 0, stdout: expect.stringContaining('false positive claimed by team-payments') });
+    expect(cli.run('false-positive', webhook.id, '--reject', '--as', 'team-payments').code).toBe(1);
+    expect(
+      cli.run('false-positive', webhook.id, '--reject', '--reason', 'it is posted to from CI', '--as', 'alice'),
+    ).toMatchObject({ code: 0, stdout: expect.stringContaining('false-positive claim rejected by alice') });
+    expect(show(webhook.id).events.map((e) => e.action)).toEqual(
+      expect.arrayContaining(['false_positive.claimed', 'false_positive.rejected']),
+    );
+    expect(show(webhook.id).status).toBe('open');
+    expect(cli.run('false-positive', webhook.id, '--claim', '--reject', '--as', 'alice').code).toBe(2);
     expect(
       cli.run('false-positive', webhook.id, '--reason', 'a documentation example, never a live hook', '--as', 'alice'),
     ).toMatchObject({ code: 0, stdout: `false positive by alice; ${webhook.id}: lifecycle succeeded\n` });

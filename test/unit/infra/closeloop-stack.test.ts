@@ -501,9 +501,9 @@ describe('CloseloopStack', () => {
       Properties: { HttpMethod: string; AuthorizationType: string };
     }>;
     const routes = methods.filter((m) => m.Properties.HttpMethod !== 'OPTIONS');
-    expect(routes.filter((m) => m.Properties.HttpMethod === 'POST')).toHaveLength(11); // decisions, webhooks (Jira, Jira DC, ServiceNow), report exports
+    expect(routes.filter((m) => m.Properties.HttpMethod === 'POST')).toHaveLength(13); // decisions (9), webhooks (Jira, Jira DC, ServiceNow), report exports
     expect(routes.filter((m) => m.Properties.HttpMethod === 'GET')).toHaveLength(4); // findings, a finding, reports, an export
-    expect(routes.filter((m) => m.Properties.AuthorizationType === 'AWS_IAM')).toHaveLength(12);
+    expect(routes.filter((m) => m.Properties.AuthorizationType === 'AWS_IAM')).toHaveLength(14);
     expect(routes.filter((m) => m.Properties.AuthorizationType === 'NONE')).toHaveLength(3);
   });
 

@@ -309,6 +309,35 @@ describe('lifecycle decisions API (Lambda)', () => {
       expect(everythingKept(store)).not.toMatch(new RegExp(`${pasted}|${keyId}`));
     });
 
+    it('takes a false-positive claim from the owner (POST …/false-positive/claim) and its rejection from an approver, never from the claimant', async () => {
+      const store = storeWith(
+        waiting({ lifecycle: { startedGeneration: 1, waitingAt: 'AwaitOwnerFix', taskToken: 't' } }),
+      );
+      const claimed = await handleDecision(
+        event('false-positive/claim', PAYMENTS_DEV, { reason: 'a sample in the docs' }),
+        deps(store),
+      );
+      expect(claimed).toMatchObject({ statusCode: 200 });
+      expect(store.current().falsePositiveClaim).toMatchObject({
+        claimedBy: 'team-payments',
+        reason: 'a sample in the docs',
+      });
+      expect((await handleDecision(event('false-positive/claim', PAYMENTS_DEV, {}), deps(store))).statusCode).toBe(400);
+      const byClaimant = await handleDecision(event('false-positive/reject', PAYMENTS_DEV), deps(store));
+      expect(byClaimant.statusCode).toBe(403);
+      const rejected = await handleDecision(
+        event('false-positive/reject', BOB, { reason: 'it is posted to from CI' }),
+        deps(store),
+      );
+      expect(rejected).toMatchObject({ statusCode: 200 });
+      expect(JSON.parse(rejected.body)).toEqual({ message: 'false-positive claim rejected by bob' });
+      expect(store.current().falsePositiveClaim).toBeUndefined();
+      expect(store.written().flatMap((w) => w.events.map((e) => [e.action, e.actor]))).toEqual([
+        ['false_positive.claimed', 'team-payments'],
+        ['false_positive.rejected', 'bob'],
+      ]);
+    });
+
     it('redacts a false-positive reason in the signal the lifecycle records it from', async () => {
       sfn.on(SendTaskSuccessCommand).resolves({});
       const store = storeWith(

@@ -30,7 +30,7 @@ describe('the API routes', () => {
 
   it('names every route once in the banner', () => {
     expect(ROUTES_SUMMARY).toBe(
-      'GET /findings, GET /findings/{id}, POST /findings/{id}/approve|reject|exception|exception/approve|exception/reject|false-positive|done, POST /webhooks/jira|jira-dc|servicenow|github, GET /reports/{kind}, POST /reports/{kind}/exports, GET /reports/exports/{id}',
+      'GET /findings, GET /findings/{id}, POST /findings/{id}/approve|reject|exception|exception/approve|exception/reject|false-positive|false-positive/claim|false-positive/reject|done, POST /webhooks/jira|jira-dc|servicenow|github, GET /reports/{kind}, POST /reports/{kind}/exports, GET /reports/exports/{id}',
     );
   });
 });
