@@ -484,7 +484,8 @@ describe('recovering a local lifecycle whose hub stopped before its first wait',
 });
 
 describe('owner from resource tags (the second link of the owner chain)', () => {
-  it('a tag it could not read is said on the finding, in the trail and on the ticket, never taken for "no tag"', async () => {
+  /** A fresh table holding the Security Hub sample's IAM-user finding. */
+  async function anIamUserFinding() {
     const { store } = await aFreshStore();
     const clock = movableClock();
     await ingestReportFiles([join(__dirname, '..', '..', 'samples', 'securityhub-iam-findings.json')], {
@@ -493,6 +494,11 @@ describe('owner from resource tags (the second link of the owner chain)', () => 
       hasher: aHasher(),
     });
     const [finding] = await store.list();
+    return { store, clock, finding: finding! };
+  }
+
+  it('a tag it could not read is said on the finding, in the trail and on the ticket, never taken for "no tag"', async () => {
+    const { store, clock, finding } = await anIamUserFinding();
     const denied = { ownerTagOf: async () => ({ unreadable: 'AccessDenied from iam:ListUserTags' }) };
     const runner = new LocalLifecycleRunner({
       store,
@@ -522,15 +528,8 @@ describe('owner from resource tags (the second link of the owner chain)', () => 
     try {
       world.iam.addUser('reporting-batch');
       world.iam.userTags.set('reporting-batch', { Team: 'ignored-later-key', owner: 'team-reporting' });
-      const { store } = await aFreshStore();
-      const clock = movableClock();
-      await ingestReportFiles([join(__dirname, '..', '..', 'samples', 'securityhub-iam-findings.json')], {
-        store,
-        clock,
-        hasher: aHasher(),
-      });
-      const [finding] = await store.list();
-      expect(finding!.asset).toMatchObject({
+      const { store, clock, finding } = await anIamUserFinding();
+      expect(finding.asset).toMatchObject({
         type: 'aws_resource',
         id: 'arn:aws:iam::123456789012:user/reporting-batch',
       });
