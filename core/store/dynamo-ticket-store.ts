@@ -106,9 +106,14 @@ export class DynamoTicketStore implements TicketStore {
     now: string,
     leaseUntil: string,
   ): Promise<TicketRecord | undefined> {
+    // With merged requests (the local hub), a claim that returns nothing shares a call with others'
+    // and the record is read after it (the lease is ours, so that read is the record as claimed);
+    // alone (a Lambda), one request that returns the record is cheaper.
+    const merges = this.table.mergesRequests;
+    let claimed: Record<string, unknown> | undefined;
     try {
       // Free when nobody ever held it, the lease ran out, or this worker holds it already.
-      await this.doc.send(
+      const out = await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.ticket(findingId),
@@ -126,19 +131,21 @@ export class DynamoTicketStore implements TicketStore {
             ':until': leaseUntil,
             ':now': now,
           },
+          ...(merges ? {} : { ReturnValues: 'ALL_NEW' as const }),
         }),
       );
+      claimed = out.Attributes;
     } catch (err) {
       if (isConditionFailure(err)) return undefined;
       throw err;
     }
-    // Read after the claim rather than returned by it: a write that returns nothing can share a
-    // call with others' (the local hub's group commit), and the lease is ours, so this read is the
-    // record as claimed.
-    const out = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.ticket(findingId), ConsistentRead: true }),
-    );
-    return TicketRecordSchema.parse(out.Item);
+    if (merges)
+      claimed = (
+        await this.doc.send(
+          new GetCommand({ TableName: this.tableName, Key: keys.ticket(findingId), ConsistentRead: true }),
+        )
+      ).Item;
+    return TicketRecordSchema.parse(claimed);
   }
 
   async markCreateSent(findingId: string, worker: string, at: string, foldedThrough: number): Promise<void> {

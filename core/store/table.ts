@@ -401,6 +401,8 @@ export type TableQuery = Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKe
  */
 export class SingleTable {
   readonly doc: DynamoDBDocumentClient;
+  /** Concurrent single-item requests go out merged (the local hub): a request shaped to merge is then cheaper than one that returns values. */
+  readonly mergesRequests: boolean;
 
   constructor(
     readonly client: DynamoDBClient,
@@ -410,6 +412,7 @@ export class SingleTable {
   ) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
     if (options.groupCommit) GroupCommit.install(this.doc, options.groupCommit);
+    this.mergesRequests = options.groupCommit !== undefined;
   }
 
   /** Every page of a Query, in order. */
