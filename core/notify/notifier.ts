@@ -108,11 +108,15 @@ async function routeNotices(deps: NotifierDeps, channels: NotificationChannel[])
   for (;;) {
     const notices = await deps.store.pendingNotices(ROUTE_PAGE);
     if (notices.length === 0) break;
-    const findings = await deps.findings.getMany([
-      ...new Set(notices.filter((n) => n.subjectKind === 'finding').map((n) => n.subject)),
-    ]);
+    // With no channel, every notice is routed to none: what its finding says cannot change that.
+    const findings =
+      channels.length === 0
+        ? new Map<string, Finding>()
+        : await deps.findings.getMany([
+            ...new Set(notices.filter((n) => n.subjectKind === 'finding').map((n) => n.subject)),
+          ]);
     const secretNames = new Map<string, string | undefined>();
-    for (const n of notices)
+    for (const n of channels.length === 0 ? [] : notices)
       if (n.subjectKind === 'managed_secret' && !secretNames.has(n.subject))
         secretNames.set(n.subject, (await deps.secrets.get(n.subject))?.name);
     let progress = 0;

@@ -253,6 +253,25 @@ describe('notifications (Slack and Teams stand-ins on 127.0.0.1, DynamoDB Local)
     }
   });
 
+  it('routes every notice to none when no channel is configured (the default policy), so none piles up, without reading its finding', async () => {
+    const w = await world(policyWith([]));
+    try {
+      await w.ingest();
+      const pending = (await w.notifications.pendingNotices(1_000)).length;
+      expect(pending).toBeGreaterThan(0);
+      const findings = { getMany: jest.fn(w.store.getMany.bind(w.store)), list: w.store.list.bind(w.store) };
+
+      const result = await runNotifier(w.deps({ findings }));
+
+      expect(result).toMatchObject({ routed: pending, channels: [], problems: [] });
+      expect(await w.notifications.pendingNotices(1_000)).toEqual([]);
+      expect(findings.getMany).not.toHaveBeenCalled();
+      expect(w.slack.posted).toEqual([]);
+    } finally {
+      await w.stop();
+    }
+  });
+
   it('announces an exception ending within 14 days to its owner and approver, once', async () => {
     const w = await world(policyWith([{ name: 'secops', kind: 'slack', to: ['alice', 'team-*'] }]));
     try {
