@@ -96,6 +96,39 @@ export const toExpiredExceptionItem = (record: ExpiredExceptionRecord): Item => 
   ...indexKeys.expiredExceptions(record.expiredAt, record.findingId),
 });
 
+/**
+ * A finding write as transaction items: the head carries the guard (`attribute_not_exists` for a
+ * new finding, `version = :expected` for an update), then its event page, aliases, outboxes,
+ * notices and history. The head is always first: a cancellation reason at its index is the guard.
+ */
+export function findingWriteItems(TableName: string, write: FindingWrite) {
+  const { finding, expectedVersion } = write;
+  const head =
+    expectedVersion === null
+      ? { Put: { TableName, Item: toFindingItem(finding), ConditionExpression: 'attribute_not_exists(pk)' } }
+      : {
+          Put: {
+            TableName,
+            Item: toFindingItem(finding),
+            ConditionExpression: '#version = :expected',
+            ExpressionAttributeNames: { '#version': 'version' },
+            ExpressionAttributeValues: { ':expected': expectedVersion },
+          },
+        };
+  const put = (Item: Item) => ({ Put: { TableName, Item } });
+  return [
+    head,
+    ...(write.events.length > 0 ? toEventItems(write.events).map(put) : []),
+    ...write.aliases.map((aliasKey) =>
+      put({ ...keys.alias(aliasKey), type: 'alias', aliasKey, findingId: finding.id }),
+    ),
+    ...write.outbox.map((work) => put(toWorkItem(work))),
+    ...(write.writeback ?? []).map((work) => put(toWritebackItem(work))),
+    ...write.notices.map((notice) => put(toNoticeItem(notice))),
+    ...write.history.map((record) => put(toExpiredExceptionItem(record))),
+  ];
+}
+
 function fromFindingItem(item: Item): Finding {
   return FindingSchema.parse(item);
 }
@@ -103,7 +136,7 @@ function fromFindingItem(item: Item): Finding {
 /** A write with the transaction items it puts. */
 interface Prepared {
   write: FindingWrite;
-  items: ReturnType<DynamoFindingStore['transactItems']>;
+  items: ReturnType<typeof findingWriteItems>;
 }
 
 /** FindingStore and CursorStore on the one table (DynamoDB Local or AWS). */
@@ -141,7 +174,7 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
     let batch: Prepared[] = [];
     let size = 0;
     for (const write of writes) {
-      const prepared = { write, items: this.transactItems(write) };
+      const prepared = { write, items: findingWriteItems(this.table.name, write) };
       const items = prepared.items.length;
       if (items > MAX_TRANSACTION_ITEMS)
         throw new CloseloopError(
@@ -205,35 +238,6 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
       }
     }
     return conflicts;
-  }
-
-  private transactItems(write: FindingWrite) {
-    const { finding, expectedVersion } = write;
-    const TableName = this.table.name;
-    const head =
-      expectedVersion === null
-        ? { Put: { TableName, Item: toFindingItem(finding), ConditionExpression: 'attribute_not_exists(pk)' } }
-        : {
-            Put: {
-              TableName,
-              Item: toFindingItem(finding),
-              ConditionExpression: '#version = :expected',
-              ExpressionAttributeNames: { '#version': 'version' },
-              ExpressionAttributeValues: { ':expected': expectedVersion },
-            },
-          };
-    const put = (Item: Item) => ({ Put: { TableName, Item } });
-    return [
-      head,
-      ...(write.events.length > 0 ? toEventItems(write.events).map(put) : []),
-      ...write.aliases.map((aliasKey) =>
-        put({ ...keys.alias(aliasKey), type: 'alias', aliasKey, findingId: finding.id }),
-      ),
-      ...write.outbox.map((work) => put(toWorkItem(work))),
-      ...(write.writeback ?? []).map((work) => put(toWritebackItem(work))),
-      ...write.notices.map((notice) => put(toNoticeItem(notice))),
-      ...write.history.map((record) => put(toExpiredExceptionItem(record))),
-    ];
   }
 
   async list(filter: { status?: FindingStatus } = {}): Promise<Finding[]> {

@@ -1,6 +1,15 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type { FindingWrite } from '../finding/ports';
 import { CloseloopError } from '../shared/errors';
+import { findingWriteItems } from './dynamo-finding-store';
 import {
   ticketLabel,
   TicketRecordSchema,
@@ -9,7 +18,7 @@ import {
   type TicketRecord,
   type TicketWork,
 } from '../tickets/model';
-import type { TicketStore } from '../tickets/ports';
+import type { StagedTicket, TicketStore } from '../tickets/ports';
 import { keys, onIndex, partitions, ticketAliasKey, type SingleTable } from './table';
 
 /** A ticket already has a different key: two issues for one finding would be the bug this prevents. */
@@ -21,6 +30,7 @@ export class TicketKeyConflictError extends CloseloopError {
 }
 
 const isConditionFailure = (err: unknown) => err instanceof ConditionalCheckFailedException;
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 /** The outbox, ticket records, ticket-key aliases and webhook deliveries, on the one table. */
 export class DynamoTicketStore implements TicketStore {
@@ -215,6 +225,55 @@ export class DynamoTicketStore implements TicketStore {
         ExpressionAttributeValues: { ':rejected': 'rejected', ':reason': reason.slice(0, 500) },
       }),
     );
+  }
+
+  async recordStoredTicket(
+    ticket: StagedTicket,
+    context: { sink: SinkRef; worker: string; now: string; foldedThrough: number; link: FindingWrite | undefined },
+  ): Promise<'created' | 'taken' | 'exists' | 'changed'> {
+    const { findingId, key } = ticket;
+    const alias = ticketAliasKey(context.sink.kind, key);
+    const record: TransactItem = {
+      Update: {
+        TableName: this.tableName,
+        Key: keys.ticket(findingId),
+        UpdateExpression:
+          'SET #type = :type, findingId = :id, #label = if_not_exists(#label, :label), #sink = if_not_exists(#sink, :sink), #key = :key, createOutcome = :created, foldedThrough = :folded, lastAttemptAt = :now ADD createAttempts :one REMOVE lastError',
+        // As a claim would take it, and as `markCreateSent` requires: no key, no create in flight.
+        ConditionExpression:
+          'attribute_not_exists(pk) OR (attribute_not_exists(#key) AND (attribute_not_exists(createOutcome) OR createOutcome = :notSent) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :worker))',
+        ExpressionAttributeNames: { '#type': 'type', '#label': 'label', '#sink': 'sink', '#key': 'key' },
+        ExpressionAttributeValues: {
+          ':type': 'ticket',
+          ':id': findingId,
+          ':label': ticketLabel(findingId),
+          ':sink': context.sink,
+          ':key': key,
+          ':created': 'created',
+          ':folded': context.foldedThrough,
+          ':now': context.now,
+          ':one': 1,
+          ':notSent': 'not_sent',
+          ':worker': context.worker,
+        },
+      },
+    };
+    const aliasItem: TransactItem = {
+      Put: { TableName: this.tableName, Item: { ...keys.alias(alias), type: 'alias', aliasKey: alias, findingId } },
+    };
+    const sinkItems = ticket.writes as TransactItem[];
+    const linkItems = context.link ? findingWriteItems(this.tableName, context.link) : [];
+    try {
+      await this.doc.send(new TransactWriteCommand({ TransactItems: [record, ...sinkItems, aliasItem, ...linkItems] }));
+      return 'created';
+    } catch (err) {
+      if (!(err instanceof TransactionCanceledException)) throw err;
+      const failed = (index: number) => err.CancellationReasons?.[index]?.Code === 'ConditionalCheckFailed';
+      if (failed(0)) return 'taken';
+      if (failed(1)) return 'exists';
+      if (linkItems.length > 0 && failed(sinkItems.length + 2)) return 'changed';
+      throw err;
+    }
   }
 
   async releaseTicket(findingId: string, worker: string): Promise<void> {

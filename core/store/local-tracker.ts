@@ -2,7 +2,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { CloseloopError } from '../shared/errors';
 import type { SinkRef } from '../tickets/model';
-import type { CreateResult, TicketDraft, TicketSink, TicketUpdate } from '../tickets/ports';
+import type { CreateResult, StagedTicket, TicketDraft, TicketSink, TicketUpdate } from '../tickets/ports';
 import { raisedPriority, type PriorityScheme } from '../tickets/priority';
 import { SORT_PREFIX, keys, partitions, type Item, type SingleTable } from './table';
 
@@ -47,23 +47,45 @@ export class LocalTrackerSink implements TicketSink {
 
   async create(drafts: TicketDraft[], _sink: SinkRef): Promise<CreateResult[]> {
     if (drafts.length === 0) return [];
-    // One counter step numbers the whole chunk; a number a retried create does not use is skipped,
-    // as a tracker skips the number of a deleted issue.
+    const first = await this.numbers(drafts.length);
+    return Promise.all(drafts.map((draft, i) => this.createOne(draft, `CL-${first + i}`)));
+  }
+
+  /**
+   * The tickets for these drafts, numbered, as the two items each is (its pointer, the guard, and
+   * the ticket): the sync writes them with the ticket record and the finding's link in one
+   * transaction (`DynamoTicketStore.recordStoredTicket`).
+   */
+  async stage(drafts: TicketDraft[], _sink: SinkRef): Promise<StagedTicket[]> {
+    if (drafts.length === 0) return [];
+    const first = await this.numbers(drafts.length);
+    return drafts.map((draft, i) => {
+      const key = `CL-${first + i}`;
+      const [pointer, ticket] = this.items(draft, key);
+      return { findingId: draft.findingId, key, writes: [pointer, ticket] };
+    });
+  }
+
+  /**
+   * The first of `count` ticket numbers: one counter step numbers a whole chunk. A number a retried
+   * create does not use is skipped, as a tracker skips the number of a deleted issue.
+   */
+  private async numbers(count: number): Promise<number> {
     const counter = await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: keys.localTicketCounter(),
         UpdateExpression: 'ADD #n :count',
         ExpressionAttributeNames: { '#n': 'n' },
-        ExpressionAttributeValues: { ':count': drafts.length },
+        ExpressionAttributeValues: { ':count': count },
         ReturnValues: 'UPDATED_NEW',
       }),
     );
-    const first = Number(counter.Attributes?.n ?? drafts.length) - drafts.length + 1;
-    return Promise.all(drafts.map((draft, i) => this.createOne(draft, `CL-${first + i}`)));
+    return Number(counter.Attributes?.n ?? count) - count + 1;
   }
 
-  private async createOne(draft: TicketDraft, key: string): Promise<CreateResult> {
+  /** A draft's ticket as its two transaction items: the finding's pointer (one ticket per finding, whatever retries happen) and the ticket. */
+  private items(draft: TicketDraft, key: string) {
     const ticket: LocalTicket = {
       key,
       findingId: draft.findingId,
@@ -78,22 +100,21 @@ export class LocalTrackerSink implements TicketSink {
       description: draft.sections.map((s) => `${s.heading}\n${s.lines.map((l) => `  ${l}`).join('\n')}`).join('\n\n'),
       comments: [],
     };
+    return [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: { ...keys.localTicketPointer(draft.findingId), type: 'local_ticket_pointer', key },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      { Put: { TableName: this.tableName, Item: { ...keys.localTicket(key), type: 'local_ticket', ...ticket } } },
+    ];
+  }
+
+  private async createOne(draft: TicketDraft, key: string): Promise<CreateResult> {
     try {
-      // The pointer is the idempotency guard: one ticket per finding, whatever retries happen.
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...keys.localTicketPointer(draft.findingId), type: 'local_ticket_pointer', key },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            { Put: { TableName: this.tableName, Item: { ...keys.localTicket(key), type: 'local_ticket', ...ticket } } },
-          ],
-        }),
-      );
+      await this.doc.send(new TransactWriteCommand({ TransactItems: this.items(draft, key) }));
       return { findingId: draft.findingId, status: 'created', key };
     } catch (err) {
       if (!(err instanceof TransactionCanceledException)) throw err;

@@ -1,4 +1,5 @@
 import type { Finding } from '../finding/model';
+import type { FindingWrite } from '../finding/ports';
 import type { ReturnTo, SinkRef, TicketRecord, TicketWork } from './model';
 
 /** Where the sync keeps ticket state: the outbox of pending work and each finding's ticket record. */
@@ -40,6 +41,22 @@ export interface TicketStore {
   /** The ticket exists: its key is recorded once (a second, different key is refused). */
   recordTicketKey(findingId: string, system: SinkRef['kind'], key: string, url: string | undefined): Promise<void>;
   markCreateRejected(findingId: string, reason: string): Promise<void>;
+  /**
+   * A ticket of a sink that keeps its tickets in this store (`TicketSink.stage`): the ticket, its
+   * key on the record (with `foldedThrough`, as `markCreateSent` would have), its key's alias and
+   * the finding's `link` are written in one atomic write. Nothing leaves the store, so there is no
+   * outcome to be uncertain of and no lease to hold around a call: the write's guards do what they
+   * do for a remote create. It is applied only when the record has no key, no create was sent
+   * (`not_sent`), and no other worker holds the lease; it returns
+   * - `created`: all of it was written;
+   * - `taken`: the record has a key, a create in flight or another worker's lease (nothing written);
+   * - `exists`: the sink's own guard says the finding has a ticket already (nothing written);
+   * - `changed`: the finding is no longer the version `link` was made from (nothing written; re-read).
+   */
+  recordStoredTicket(
+    ticket: StagedTicket,
+    context: { sink: SinkRef; worker: string; now: string; foldedThrough: number; link: FindingWrite | undefined },
+  ): Promise<'created' | 'taken' | 'exists' | 'changed'>;
   releaseTicket(findingId: string, worker: string): Promise<void>;
   /** The finding a ticket key belongs to (inbound webhooks). */
   findingForTicketKey(system: string, key: string): Promise<string | undefined>;
@@ -86,6 +103,20 @@ export interface TicketDraft {
   dueDate: string;
   summary: string;
   sections: Array<{ heading: string; lines: string[] }>;
+}
+
+/**
+ * A ticket of a sink that keeps its tickets in the hub's own store, numbered but not yet written
+ * (see `TicketSink.stage`).
+ */
+export interface StagedTicket {
+  findingId: string;
+  key: string;
+  /**
+   * The sink's writes, in the store's own terms (the local tracker: DynamoDB transaction items).
+   * The first is the sink's guard that a finding has one ticket at most.
+   */
+  writes: readonly unknown[];
 }
 
 export type CreateResult =
@@ -135,4 +166,11 @@ export interface TicketSink {
   /** Tickets that exist for these findings' labels, by finding id. */
   find(findingIds: string[], sink: SinkRef): Promise<Map<string, { key: string; url?: string }>>;
   update(key: string, update: TicketUpdate): Promise<void>;
+  /**
+   * Only a sink whose tickets live in the hub's own store (the local tracker): the tickets for
+   * these drafts, numbered, for `TicketStore.recordStoredTicket` to write atomically with the
+   * finding's link. The sync then creates them with one write each instead of the lease, intent,
+   * create, key and release steps a remote system needs.
+   */
+  stage?(drafts: TicketDraft[], sink: SinkRef): Promise<StagedTicket[]>;
 }

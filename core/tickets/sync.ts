@@ -1,13 +1,13 @@
 import type { Clock } from '../shared/clock';
 import { definitelyNotApplied } from '../shared/errors';
-import { updateFinding } from '../finding/update';
+import { prepareFindingUpdate, updateFinding, type FindingChange } from '../finding/update';
 import type { Finding } from '../finding/model';
 import type { Policy } from '../policy/policy';
 import type { FindingStore } from '../finding/ports';
 import { redactText } from '../shared/redaction';
 import { awaitedDecision, ticketDraft } from './draft';
 import { workId, type SinkRef, type TicketRecord, type TicketWork } from './model';
-import type { TicketSink, TicketStore, TicketUpdate } from './ports';
+import type { StagedTicket, TicketSink, TicketStore, TicketUpdate } from './ports';
 import { routeTicket, sinkName, type ConfiguredSinks } from './routing';
 
 export interface SyncDeps {
@@ -43,6 +43,7 @@ export interface SyncResult {
 }
 
 const ACTOR = 'closeloop:sync';
+const DEFAULT_LEASE_MS = 5 * 60_000;
 const describe = (err: unknown) => redactText(err instanceof Error ? err.message : String(err)).slice(0, 300);
 
 /** Runs `fn` over items with at most `limit` in flight. */
@@ -68,6 +69,9 @@ const sinkKey = (s: SinkRef) => JSON.stringify(s);
  *    evidence, what happened so far): the work before its first transition needs no comment;
  * 5. later work of one ticket in one round goes out as one update (one comment, one priority
  *    change, one transition), carrying its batch id so a retry after a lost answer does not repeat it.
+ * A sink that keeps its tickets in the hub's own store (the local tracker, `TicketSink.stage`)
+ * needs none of 1–3 for a create that tells all its pending work: the ticket, its key, its record
+ * and the finding's link are one atomic write (`TicketStore.recordStoredTicket`).
  * Rounds repeat until nothing is pending, nothing more can be done now, or `deadlineMs` passes.
  */
 export async function syncTickets(deps: SyncDeps, options: { deadlineMs?: number } = {}): Promise<SyncResult> {
@@ -93,6 +97,8 @@ interface Round {
   byFinding: Map<string, TicketWork[]>;
   findings: Map<string, Finding>;
   claimed: Map<string, TicketRecord>;
+  /** Findings whose ticket is created in the store it lives in, in one write, without a lease (see `createStored`). */
+  stored: Array<{ id: string; sink: SinkRef }>;
   progress: number;
   retryInMs?: number;
 }
@@ -106,6 +112,7 @@ async function syncRound(deps: SyncDeps, result: SyncResult): Promise<{ progress
   const round = await claim(deps, result);
   if (!round) return { progress: 0 };
   try {
+    await createStored(deps, round, result);
     await create(deps, round, result);
     await update(deps, round, result);
   } finally {
@@ -121,7 +128,7 @@ async function syncRound(deps: SyncDeps, result: SyncResult): Promise<{ progress
  */
 async function claim(deps: SyncDeps, result: SyncResult): Promise<Round | undefined> {
   const now = new Date();
-  const leaseMs = deps.leaseMs ?? 5 * 60_000;
+  const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
   const work = await deps.tickets.pendingWork(deps.batchSize ?? 500);
   if (work.length === 0) return undefined;
   const byFinding = new Map<string, TicketWork[]>();
@@ -129,7 +136,7 @@ async function claim(deps: SyncDeps, result: SyncResult): Promise<Round | undefi
   for (const list of byFinding.values()) list.sort((a, b) => a.seq - b.seq);
   const ids = [...byFinding.keys()];
   const [findings, records] = await Promise.all([deps.store.getMany(ids), deps.tickets.tickets(ids)]);
-  const round: Round = { now, byFinding, findings, claimed: new Map(), progress: 0 };
+  const round: Round = { now, byFinding, findings, claimed: new Map(), stored: [], progress: 0 };
   await pool(ids, 16, async (id) => {
     const finding = findings.get(id);
     if (!finding) return;
@@ -138,6 +145,10 @@ async function claim(deps: SyncDeps, result: SyncResult): Promise<Round | undefi
       sink = records.get(id)?.sink ?? routeTicket(finding, deps.policy.ticketRouting, deps.configured);
     } catch (err) {
       result.problems.push(`${id}: ${describe(err)}`);
+      return;
+    }
+    if (createsInStore(deps, round, sink, records.get(id), byFinding.get(id)!)) {
+      round.stored.push({ id, sink });
       return;
     }
     const record = await deps.tickets.claimTicket(
@@ -151,6 +162,119 @@ async function claim(deps: SyncDeps, result: SyncResult): Promise<Round | undefi
     else later(round, 1_000); // another worker holds it; its work will be gone or its lease expired
   });
   return round;
+}
+
+/**
+ * Whether a finding's ticket is created in one write in the store it lives in: its sink keeps its
+ * tickets there, it has none yet and no create was ever sent (an uncertain one is reconciled by the
+ * lease holder), nobody else holds its lease, and the create tells all its pending work.
+ */
+function createsInStore(
+  deps: SyncDeps,
+  round: Round,
+  sink: SinkRef,
+  record: TicketRecord | undefined,
+  work: TicketWork[],
+): boolean {
+  if (!deps.sinks[sink.kind]?.stage) return false;
+  if (record) {
+    if (record.key || record.createOutcome !== 'not_sent') return false;
+    const leased = record.leaseUntil && record.leaseUntil >= iso(round.now) && record.leaseOwner !== deps.worker;
+    if (leased) return false;
+  }
+  return foldedIntoCreate(work).length === work.length;
+}
+
+/**
+ * The tickets of a sink that keeps them in the hub's store, one atomic write each: the ticket, its
+ * record with its key and how far it tells the news, its alias and the finding's link. The work it
+ * told then leaves the outbox (a repeated completion writes the same record, so no lease is needed).
+ * A write whose guard fails changes nothing: the finding changed (read again, up to 3 times), or
+ * another worker got there first (left for a later round, which finds its key).
+ */
+async function createStored(deps: SyncDeps, round: Round, result: SyncResult): Promise<void> {
+  const bySink = new Map<string, Array<{ id: string; sink: SinkRef }>>();
+  for (const s of round.stored) bySink.set(sinkKey(s.sink), [...(bySink.get(sinkKey(s.sink)) ?? []), s]);
+  for (const entries of bySink.values()) {
+    const sinkRef = entries[0]!.sink;
+    const sink = deps.sinks[sinkRef.kind]!;
+    for (let i = 0; i < entries.length; i += sink.maxBatch) {
+      const chunk = entries.slice(i, i + sink.maxBatch);
+      const drafts = chunk.map(({ id }) =>
+        ticketDraft(round.findings.get(id)!, deps.policy, round.byFinding.get(id) ?? []),
+      );
+      let staged: StagedTicket[];
+      try {
+        staged = await sink.stage!(drafts, sinkRef);
+      } catch (err) {
+        result.problems.push(`${chunk.length} ticket create(s) in ${sinkName(sinkRef.kind)} failed: ${describe(err)}`);
+        later(round, 1_000);
+        continue;
+      }
+      const told: TicketWork[] = [];
+      await pool(staged, 16, async (ticket) => {
+        const work = round.byFinding.get(ticket.findingId) ?? [];
+        try {
+          if (await createOneStored(deps, round, sink, sinkRef, ticket, work)) {
+            told.push(...work);
+            result.created++;
+            round.progress++;
+          }
+        } catch (err) {
+          result.problems.push(`${ticket.findingId}: ${sinkName(sinkRef.kind)} ticket not created: ${describe(err)}`);
+          later(round, 1_000);
+        }
+      });
+      if (told.length > 0) {
+        await deps.tickets.completeWork(told, iso(deps.clock.now()));
+        round.progress += told.length;
+      }
+    }
+  }
+}
+
+/** One stored ticket's write (see `createStored`); true when it was written. */
+async function createOneStored(
+  deps: SyncDeps,
+  round: Round,
+  sink: TicketSink,
+  sinkRef: SinkRef,
+  ticket: StagedTicket,
+  work: TicketWork[],
+): Promise<boolean> {
+  let finding = round.findings.get(ticket.findingId)!;
+  // The CI upsert is idempotent (IdentifyReconcile), so it simply repeats on a retry.
+  if (deps.cmdb) await deps.cmdb.upsert(finding);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const outcome = await deps.tickets.recordStoredTicket(ticket, {
+      sink: sinkRef,
+      worker: deps.worker,
+      now: iso(round.now),
+      foldedThrough: work.at(-1)?.seq ?? 0,
+      link: prepareFindingUpdate(finding, deps.clock, linkChange(sinkRef, ticket.key, undefined, 'created')),
+    });
+    if (outcome === 'created') return true;
+    if (outcome === 'taken') break;
+    if (outcome === 'exists') {
+      // The tracker has its ticket already (a create whose record was lost): this round creates it
+      // the way a remote tracker's is, under the lease, which finds and links that ticket.
+      const record = await deps.tickets.claimTicket(
+        ticket.findingId,
+        sinkRef,
+        deps.worker,
+        iso(round.now),
+        iso(new Date(round.now.getTime() + (deps.leaseMs ?? DEFAULT_LEASE_MS))),
+      );
+      if (record) round.claimed.set(ticket.findingId, record);
+      else later(round, 1_000);
+      return false;
+    }
+    const fresh = await deps.store.get(ticket.findingId);
+    if (!fresh) return false;
+    finding = fresh;
+  }
+  later(round, 1_000);
+  return false;
 }
 
 /**
@@ -416,25 +540,24 @@ async function linkTicket(
 ): Promise<void> {
   await deps.tickets.recordTicketKey(findingId, sink.kind, key, url);
   const current = round.findings.get(findingId);
-  await updateFinding(
-    deps.store,
-    deps.clock,
-    findingId,
-    (f) => {
-      if (f.ticket?.key === key) return undefined;
-      return {
-        finding: { ...f, ticket: { system: sink.kind, key, ...(url ? { url } : {}) } },
-        events: [
-          {
-            actor: ACTOR,
-            action: 'ticket.created',
-            to: key,
-            reason: `${sinkName(sink.kind)} ${key} (${how})`,
-            data: { system: sink.kind, key },
-          },
-        ],
-      };
-    },
-    current ? { current } : {},
-  );
+  await updateFinding(deps.store, deps.clock, findingId, linkChange(sink, key, url, how), current ? { current } : {});
+}
+
+/** The finding's link to its ticket, with its `ticket.created` event (nothing when it links that ticket already). */
+function linkChange(sink: SinkRef, key: string, url: string | undefined, how: string): FindingChange {
+  return (f) => {
+    if (f.ticket?.key === key) return undefined;
+    return {
+      finding: { ...f, ticket: { system: sink.kind, key, ...(url ? { url } : {}) } },
+      events: [
+        {
+          actor: ACTOR,
+          action: 'ticket.created',
+          to: key,
+          reason: `${sinkName(sink.kind)} ${key} (${how})`,
+          data: { system: sink.kind, key },
+        },
+      ],
+    };
+  };
 }
