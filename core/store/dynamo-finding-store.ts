@@ -15,10 +15,10 @@ import {
 import type { FindingStore, FindingWrite, QuarantineEntry } from '../finding/ports';
 import type { CursorStore } from '../ingest/ports';
 import { severityRank } from '../finding/standards';
-import type { TicketWork } from '../tickets/model';
 import type { WritebackWork } from '../writeback/model';
 import { toNoticeItem } from './dynamo-notification-store';
 import { eventsOf, toEventPages } from './event-pages';
+import { toWorkPages } from './work-pages';
 import { awaitsLifecycle } from '../lifecycle/start';
 import {
   LIFECYCLE_START_SHARDS,
@@ -70,15 +70,6 @@ export function toFindingItem(finding: Finding): Item {
 export const toEventItems = (events: AuditEvent[]): Item[] =>
   toEventPages(events, (seq) => keys.findingEvent(events[0]!.findingId, seq));
 
-/** A pending work item: beside its finding, and in the OUTBOX partition of byTimer while pending. */
-export const toWorkItem = (work: TicketWork): Item => ({
-  ...keys.ticketWork(work.findingId, work.seq),
-  type: 'ticket_work',
-  ...work,
-  state: 'pending',
-  ...indexKeys.outbox(work),
-});
-
 /** Pending write-back: beside its finding, and in the WRITEBACK partition of byTimer until done. */
 export const toWritebackItem = (work: WritebackWork): Item => ({
   ...keys.writebackWork(work.findingId, work.seq),
@@ -122,7 +113,7 @@ export function findingWriteItems(TableName: string, write: FindingWrite) {
     ...write.aliases.map((aliasKey) =>
       put({ ...keys.alias(aliasKey), type: 'alias', aliasKey, findingId: finding.id }),
     ),
-    ...write.outbox.map((work) => put(toWorkItem(work))),
+    ...toWorkPages(write.outbox).map(put),
     ...(write.writeback ?? []).map((work) => put(toWritebackItem(work))),
     ...write.notices.map((notice) => put(toNoticeItem(notice))),
     ...write.history.map((record) => put(toExpiredExceptionItem(record))),

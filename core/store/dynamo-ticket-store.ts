@@ -10,16 +10,10 @@ import {
 import type { FindingWrite } from '../finding/ports';
 import { CloseloopError } from '../shared/errors';
 import { findingWriteItems } from './dynamo-finding-store';
-import {
-  ticketLabel,
-  TicketRecordSchema,
-  TicketWorkSchema,
-  type SinkRef,
-  type TicketRecord,
-  type TicketWork,
-} from '../tickets/model';
+import { ticketLabel, TicketRecordSchema, type SinkRef, type TicketRecord, type TicketWork } from '../tickets/model';
 import type { StagedTicket, TicketStore } from '../tickets/ports';
-import { keys, onIndex, partitions, ticketAliasKey, type SingleTable } from './table';
+import { indexKeys, keys, onIndex, partitions, ticketAliasKey, type Item, type SingleTable } from './table';
+import { donePage, pendingWorksOf } from './work-pages';
 
 /** A ticket already has a different key: two issues for one finding would be the bug this prevents. */
 export class TicketKeyConflictError extends CloseloopError {
@@ -46,7 +40,7 @@ export class DynamoTicketStore implements TicketStore {
     const out = await this.doc.send(
       new QueryCommand({ TableName: this.tableName, ...onIndex('byTimer', partitions.outbox), Limit: limit }),
     );
-    return (out.Items ?? []).map((item) => TicketWorkSchema.parse(item));
+    return (out.Items ?? []).flatMap(pendingWorksOf);
   }
 
   async countPending(cap = 10_000): Promise<number> {
@@ -58,18 +52,26 @@ export class DynamoTicketStore implements TicketStore {
     return count;
   }
 
+  /** The item a work is kept in: its write's page, or (earlier versions) an item of its own. */
   private workKey(work: TicketWork) {
-    return keys.ticketWork(work.findingId, work.seq);
+    return keys.ticketWork(work.findingId, work.page?.seq ?? work.seq);
+  }
+
+  /** The attribute path of a work's field inside its item. */
+  private static path(work: TicketWork, field: string) {
+    return work.page ? `works[${work.page.index}].${field}` : field;
   }
 
   async markWorkAttempted(work: TicketWork, batch: string): Promise<void> {
+    const batchPath = work.page ? `works[${work.page.index}].#batch` : '#batch';
+    const attempts = DynamoTicketStore.path(work, 'attempts');
     await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: this.workKey(work),
-        UpdateExpression: 'SET #batch = if_not_exists(#batch, :batch) ADD attempts :one',
+        UpdateExpression: `SET ${batchPath} = if_not_exists(${batchPath}, :batch), ${attempts} = if_not_exists(${attempts}, :zero) + :one`,
         ExpressionAttributeNames: { '#batch': 'batch' },
-        ExpressionAttributeValues: { ':one': 1, ':batch': batch },
+        ExpressionAttributeValues: { ':one': 1, ':zero': 0, ':batch': batch },
       }),
     );
   }
@@ -77,15 +79,66 @@ export class DynamoTicketStore implements TicketStore {
   async completeWork(works: TicketWork[], at: string): Promise<void> {
     // Without its index keys a work is out of the outbox; the item stays as a record of what was
     // sent. The lease holder is its only writer, so a batched put (no condition, no transaction,
-    // and on DynamoDB Local no table lock) does what a guarded update would.
-    await this.table.batchPut(
-      works.map(({ lastError: _cleared, ...work }) => ({
-        ...this.workKey(work),
-        type: 'ticket_work',
-        ...work,
-        state: 'done',
-        doneAt: at,
-      })),
+    // and on DynamoDB Local no table lock) does what a guarded update would: for an item of one
+    // work, and for a page all of whose works are done in this call (a ticket's first sync).
+    const whole: Item[] = [];
+    const partial: TicketWork[][] = [];
+    const pages = new Map<string, TicketWork[]>();
+    for (const work of works) {
+      if (!work.page) {
+        const { lastError: _cleared, page: _none, ...rest } = work;
+        whole.push({ ...this.workKey(work), type: 'ticket_work', ...rest, state: 'done', doneAt: at });
+        continue;
+      }
+      const id = `${work.findingId}#${work.page.seq}`;
+      pages.set(id, [...(pages.get(id) ?? []), work]);
+    }
+    for (const page of pages.values()) {
+      page.sort((a, b) => a.page!.index - b.page!.index);
+      const complete = page.length === page[0]!.page!.of && page.every((w, i) => w.page!.index === i);
+      if (complete) whole.push(donePage(page, at));
+      else partial.push(page);
+    }
+    await Promise.all([this.table.batchPut(whole), ...partial.map((page) => this.completePart(page, at))]);
+  }
+
+  /** Some works of a page are done: they are marked so; once all are, the page leaves the outbox. */
+  private async completePart(page: TicketWork[], at: string): Promise<void> {
+    const sets = page.flatMap((w) => [
+      `works[${w.page!.index}].#state = :done`,
+      `works[${w.page!.index}].doneAt = :at`,
+      `works[${w.page!.index}].attempts = :a${w.page!.index}`,
+      ...(w.batch ? [`works[${w.page!.index}].#batch = :b${w.page!.index}`] : []),
+    ]);
+    const values: Record<string, unknown> = { ':done': 'done', ':at': at };
+    for (const w of page) {
+      values[`:a${w.page!.index}`] = w.attempts;
+      if (w.batch) values[`:b${w.page!.index}`] = w.batch;
+    }
+    const out = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: this.workKey(page[0]!),
+        UpdateExpression: `SET ${sets.join(', ')} REMOVE ${page.map((w) => `works[${w.page!.index}].lastError`).join(', ')}`,
+        ExpressionAttributeNames: { '#state': 'state', ...(page.some((w) => w.batch) ? { '#batch': 'batch' } : {}) },
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    const stored = (out.Attributes?.works ?? []) as Item[];
+    if (stored.length === 0 || stored.some((w) => w.state !== 'done')) return;
+    const index = Object.keys(indexKeys.outbox({ createdAt: at, findingId: page[0]!.findingId, seq: 1 }));
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: this.workKey(page[0]!),
+        UpdateExpression: `SET #state = :done, doneAt = :at REMOVE ${index.map((_, i) => `#i${i}`).join(', ')}`,
+        ExpressionAttributeNames: {
+          '#state': 'state',
+          ...Object.fromEntries(index.map((name, i) => [`#i${i}`, name])),
+        },
+        ExpressionAttributeValues: { ':done': 'done', ':at': at },
+      }),
     );
   }
 
@@ -94,7 +147,7 @@ export class DynamoTicketStore implements TicketStore {
       new UpdateCommand({
         TableName: this.tableName,
         Key: this.workKey(work),
-        UpdateExpression: 'SET lastError = :e',
+        UpdateExpression: `SET ${DynamoTicketStore.path(work, 'lastError')} = :e`,
         ExpressionAttributeValues: { ':e': error.slice(0, 500) },
       }),
     );

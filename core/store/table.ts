@@ -259,7 +259,8 @@ export interface ItemType {
 export const ITEM_TYPES: readonly ItemType[] = [
   { item: 'finding', type: 'finding', pk: 'FINDING#<id>', sk: '#FINDING' },
   { item: 'audit events of one write (page)', type: 'events', pk: 'FINDING#<id>', sk: 'EVENT#<first seq>' },
-  { item: 'ticket work (outbox)', type: 'ticket_work', pk: 'FINDING#<id>', sk: 'TICKETWORK#<event seq>' },
+  // Earlier versions kept one item per work (`ticket_work`, keyed by its event's seq): still read.
+  { item: 'ticket work of one write (outbox)', type: 'ticket_works', pk: 'FINDING#<id>', sk: 'TICKETWORK#<first seq>' },
   { item: 'ticket record (intent, key, lease)', type: 'ticket', pk: 'FINDING#<id>', sk: '#TICKET' },
   {
     item: 'scanner write-back (outbox)',
@@ -340,7 +341,7 @@ export const INDEX_PARTITIONS: readonly IndexPartition[] = [
   { index: 'byTimer', pk: 'TIMER', sk: '<timerAt>#<id>' },
   { index: 'byTimer', pk: 'LIFECYCLE#start#<0-7>', sk: '<first seen or reopened>#<id>' },
   { index: 'byTimer', pk: 'EVENTDAY#<YYYY-MM-DD>#<0-7>', sk: '<at>#<id>#<seq>' },
-  { index: 'byTimer', pk: 'OUTBOX', sk: '<createdAt>#<id>#<seq>' },
+  { index: 'byTimer', pk: 'OUTBOX', sk: '<createdAt>#<id>#<first seq>' },
   { index: 'byTimer', pk: 'WRITEBACK', sk: '<next attempt>#<id>#<seq>' },
   { index: 'byTimer', pk: 'NOTIFY', sk: '<at>#<subject>#<notice key>' },
   { index: 'byTimer', pk: 'QUEUE#<channel>', sk: '<at>#<notice id>' },

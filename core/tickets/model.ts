@@ -34,7 +34,7 @@ export type ReturnTo = z.infer<typeof ReturnToSchema>;
 
 /**
  * One piece of pending ticket work (the outbox): written in the same transaction as the audit
- * event that caused it, keyed by that event's sequence number, so it exists exactly once.
+ * event that caused it, identified by that event's sequence number, so it exists exactly once.
  */
 export const TicketWorkSchema = z.object({
   findingId: z.string(),
@@ -57,6 +57,18 @@ export const TicketWorkSchema = z.object({
    */
   batch: z.string().optional(),
   lastError: z.string().optional(),
+  /**
+   * Where the store keeps it, set when it is read: the outbox item of the write that caused it (one
+   * item per write, keyed by its first work's seq), its place in that item, and how many works the
+   * item holds. Absent for work stored one item each (earlier versions).
+   */
+  page: z
+    .object({
+      seq: z.number().int().positive(),
+      index: z.number().int().nonnegative(),
+      of: z.number().int().positive(),
+    })
+    .optional(),
 });
 export type TicketWork = z.infer<typeof TicketWorkSchema>;
 

@@ -19,6 +19,7 @@ import { aFreshStore } from '@test/support/dynamo';
 import { aHasher } from '@test/support/factories';
 import { FakeJiraDc, type JiraDcFault } from '@test/support/fake-jira-dc';
 import { REPORT_FIXTURE_SECRETS, reportFixture } from '@test/support/fixtures';
+import { storedWorks } from '@test/support/work-items';
 
 const T0 = Date.parse('2026-11-02T09:00:00.000Z');
 const DAY = 86_400_000;
@@ -110,11 +111,11 @@ describe('Jira Data Center sync (a REST v2 stand-in on 127.0.0.1, request shapes
     await w.tick(); // SLA breaches: comments and priority changes
     expect((await w.sync()).problems).toEqual([]);
     const items = (await w.client.send(new ScanCommand({ TableName: w.tableName }))).Items ?? [];
-    const works = items.map((i) => unmarshall(i)).filter((i) => i.type === 'ticket_work');
+    const works = storedWorks(items.map((i) => unmarshall(i)));
     expect(works.length).toBeGreaterThan(0);
     for (const work of works)
       expect(work).toMatchObject({ state: 'done', doneAt: expect.any(String), text: expect.any(String) });
-    expect(works.filter((x) => x.gsi4pk !== undefined || x.lastError !== undefined)).toEqual([]);
+    expect(works.filter((x) => x.inOutbox || x.lastError !== undefined)).toEqual([]);
     const commented = works.filter((x) => x.action === 'sla.breached');
     expect(commented.length).toBeGreaterThan(0);
     for (const work of commented) expect(work).toMatchObject({ attempts: 1, batch: expect.any(String) });
