@@ -256,6 +256,8 @@ export class DynamoTicketStore implements TicketStore {
       const existing = (await this.tickets([findingId])).get(findingId)?.key ?? '?';
       throw new TicketKeyConflictError(findingId, existing, key, { cause: err });
     }
+    // The alias is how a webhook's ticket key finds its finding; the local tracker sends none.
+    if (system === 'local') return;
     await this.doc.send(
       new PutCommand({
         TableName: this.tableName,
@@ -285,7 +287,6 @@ export class DynamoTicketStore implements TicketStore {
     context: { sink: SinkRef; worker: string; now: string; foldedThrough: number; link: FindingWrite | undefined },
   ): Promise<'created' | 'taken' | 'exists' | 'changed'> {
     const { findingId, key } = ticket;
-    const alias = ticketAliasKey(context.sink.kind, key);
     const record: TransactItem = {
       Update: {
         TableName: this.tableName,
@@ -311,20 +312,17 @@ export class DynamoTicketStore implements TicketStore {
         },
       },
     };
-    const aliasItem: TransactItem = {
-      Put: { TableName: this.tableName, Item: { ...keys.alias(alias), type: 'alias', aliasKey: alias, findingId } },
-    };
     const sinkItems = ticket.writes as TransactItem[];
     const linkItems = context.link ? findingWriteItems(this.tableName, context.link) : [];
     try {
-      await this.doc.send(new TransactWriteCommand({ TransactItems: [record, ...sinkItems, aliasItem, ...linkItems] }));
+      await this.doc.send(new TransactWriteCommand({ TransactItems: [record, ...sinkItems, ...linkItems] }));
       return 'created';
     } catch (err) {
       if (!(err instanceof TransactionCanceledException)) throw err;
       const failed = (index: number) => err.CancellationReasons?.[index]?.Code === 'ConditionalCheckFailed';
       if (failed(0)) return 'taken';
       if (failed(1)) return 'exists';
-      if (linkItems.length > 0 && failed(sinkItems.length + 2)) return 'changed';
+      if (linkItems.length > 0 && failed(sinkItems.length + 1)) return 'changed';
       throw err;
     }
   }

@@ -52,17 +52,25 @@ export class LocalTrackerSink implements TicketSink {
   }
 
   /**
-   * The tickets for these drafts, numbered, as the two items each is (its pointer, the guard, and
-   * the ticket): the sync writes them with the ticket record and the finding's link in one
-   * transaction (`DynamoTicketStore.recordStoredTicket`).
+   * The tickets for these drafts, numbered: for each, a check that the finding has no ticket yet
+   * (its pointer) and the ticket, which the sync writes with the ticket record and the finding's
+   * link in one transaction (`DynamoTicketStore.recordStoredTicket`).
    */
   async stage(drafts: TicketDraft[], _sink: SinkRef): Promise<StagedTicket[]> {
     if (drafts.length === 0) return [];
     const first = await this.numbers(drafts.length);
     return drafts.map((draft, i) => {
       const key = `CL-${first + i}`;
-      const [pointer, ticket] = this.items(draft, key);
-      return { findingId: draft.findingId, key, writes: [pointer, ticket] };
+      // The ticket record's key is the guard of a staged ticket; the pointer is only checked, so a
+      // ticket an earlier create made (whose record was lost) is found and linked, never doubled.
+      const noTicketYet = {
+        ConditionCheck: {
+          TableName: this.tableName,
+          Key: keys.localTicketPointer(draft.findingId),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      };
+      return { findingId: draft.findingId, key, writes: [noTicketYet, this.items(draft, key)[1]] };
     });
   }
 

@@ -38,13 +38,16 @@ export interface TicketStore {
    * `foldedThrough` says up to which event the create tells everything (see TicketRecord).
    */
   markCreateSent(findingId: string, worker: string, at: string, foldedThrough: number): Promise<void>;
-  /** The ticket exists: its key is recorded once (a second, different key is refused). */
+  /**
+   * The ticket exists: its key is recorded once (a second, different key is refused), with the
+   * alias a webhook naming the key finds the finding by (not for the local tracker, which sends none).
+   */
   recordTicketKey(findingId: string, system: SinkRef['kind'], key: string, url: string | undefined): Promise<void>;
   markCreateRejected(findingId: string, reason: string): Promise<void>;
   /**
    * A ticket of a sink that keeps its tickets in this store (`TicketSink.stage`): the ticket, its
-   * key on the record (with `foldedThrough`, as `markCreateSent` would have), its key's alias and
-   * the finding's `link` are written in one atomic write. Nothing leaves the store, so there is no
+   * key on the record (with `foldedThrough`, as `markCreateSent` would have) and the finding's
+   * `link` are written in one atomic write. (No key alias: no system sends webhooks about it.) Nothing leaves the store, so there is no
    * outcome to be uncertain of and no lease to hold around a call: the write's guards do what they
    * do for a remote create. It is applied only when the record has no key, no create was sent
    * (`not_sent`), and no other worker holds the lease; it returns
