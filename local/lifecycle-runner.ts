@@ -180,7 +180,11 @@ export class LocalLifecycleRunner implements LifecycleLauncher<LocalRun> {
     const store = this.deps.store;
     if (store instanceof WriteBehindFindingStore) {
       for (let attempt = 0; attempt < HELD_START_ATTEMPTS; attempt++) {
-        const { value, lost } = await store.segment(finding.id, () => this.execute(state, { claimStart: true }));
+        // The first attempt starts from the finding as the caller read it (the ingest's commit,
+        // the sweep's page): a stale copy loses the guard, and the next attempt reads it afresh.
+        const { value, lost } = await store.segment(finding.id, () => this.execute(state, { claimStart: true }), {
+          ...(attempt === 0 ? { known: finding } : {}),
+        });
         if (!lost) return value;
       }
     }

@@ -28,9 +28,22 @@ export class WriteBehindFindingStore implements FindingStore {
 
   constructor(readonly inner: FindingStore) {}
 
-  /** Runs `work` with the writes of `findingId` held, then commits them; `lost`: its write lost its guard and nothing was applied. */
-  async segment<T>(findingId: string, work: () => Promise<T>): Promise<{ value: T; lost: boolean }> {
-    const segment: Segment = { findingId, writingThrough: false, lost: false };
+  /**
+   * Runs `work` with the writes of `findingId` held, then commits them; `lost`: its write lost its
+   * guard and nothing was applied. `known`, the finding as the caller just read it, is what the
+   * segment reads first instead of reading it again (a stale copy only loses the guard: run again).
+   */
+  async segment<T>(
+    findingId: string,
+    work: () => Promise<T>,
+    options: { known?: Finding } = {},
+  ): Promise<{ value: T; lost: boolean }> {
+    const segment: Segment = {
+      findingId,
+      writingThrough: false,
+      lost: false,
+      ...(options.known?.id === findingId ? { known: options.known } : {}),
+    };
     let value: T;
     try {
       value = await this.segments.run(segment, work);
@@ -55,16 +68,16 @@ export class WriteBehindFindingStore implements FindingStore {
   }
 
   async get(id: string): Promise<Finding | undefined> {
-    const held = this.held(id);
-    return held ? structuredClone(held.finding) : this.inner.get(id);
+    const held = this.current(id);
+    return held ? structuredClone(held) : this.inner.get(id);
   }
 
   async getMany(ids: string[]): Promise<Map<string, Finding>> {
     const segment = this.holding();
-    const held = segment?.pending;
-    if (!held || !ids.includes(held.finding.id)) return this.inner.getMany(ids);
-    const found = await this.inner.getMany(ids.filter((id) => id !== held.finding.id));
-    found.set(held.finding.id, structuredClone(held.finding));
+    const held = segment ? this.current(segment.findingId) : undefined;
+    if (!held || !ids.includes(held.id)) return this.inner.getMany(ids);
+    const found = await this.inner.getMany(ids.filter((id) => id !== held.id));
+    found.set(held.id, structuredClone(held));
     return found;
   }
 
@@ -141,6 +154,13 @@ export class WriteBehindFindingStore implements FindingStore {
     return pending?.finding.id === id ? pending : undefined;
   }
 
+  /** The segment's finding as it reads inside the segment: its held write, else what the caller knew. */
+  private current(id: string): Finding | undefined {
+    const segment = this.holding();
+    if (!segment || segment.findingId !== id) return undefined;
+    return segment.pending?.finding ?? segment.known;
+  }
+
   private async flush(segment: Segment): Promise<void> {
     const write = segment.pending;
     segment.pending = undefined;
@@ -160,6 +180,8 @@ export class SegmentLost extends CloseloopError {
 
 interface Segment {
   findingId: string;
+  /** The finding as the caller read it before the segment: read instead of the store until a write is held. */
+  known?: Finding;
   /** The held writes, merged into one. */
   pending?: FindingWrite | undefined;
   /** After a barrier (or a held write too large for one transaction): writes go straight through. */

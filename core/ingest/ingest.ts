@@ -357,12 +357,14 @@ async function applyRound(
       });
       writes.set(id, { finding: working.get(id)!, expectedVersion: base, events: chained, aliases: [] });
     });
-    const { conflicts } = await store.commit(
-      [...writes].map(([id, write]) => findingWrite({ ...write, aliases: [...(aliasesOf.get(id) ?? [])] })),
+    const prepared = [...writes].map(([id, write]) =>
+      findingWrite({ ...write, aliases: [...(aliasesOf.get(id) ?? [])] }),
     );
+    const { conflicts } = await store.commit(prepared);
     pendingIds = new Set(conflicts);
     if (options.launcher) {
-      const committed = [...writes.values()].filter((w) => !pendingIds.has(w.finding.id)).map((w) => w.finding);
+      // As committed (its chain head bound to its state): a launcher may start from it without reading it again.
+      const committed = prepared.filter((w) => !pendingIds.has(w.finding.id)).map((w) => w.finding);
       const started = await startLifecycles(options.launcher, committed, {
         ...(options.startUntil !== undefined ? { until: options.startUntil } : {}),
       });

@@ -118,6 +118,66 @@ describe('a lifecycle start held in memory and written once (WriteBehindFindingS
     );
   });
 
+  it('starts from the finding its caller read, without reading it again; a stale copy loses the guard and the start runs again on the fresh finding', async () => {
+    const { store, findings, actions } = await setup();
+    const [fresh, stale] = findings.filter((f) => f.nhiType === 'api_key' || f.nhiType === 'cloud_access_key');
+    const runner = new LocalLifecycleRunner({
+      store: new WriteBehindFindingStore(store),
+      clock,
+      policy: DEFAULT_POLICY,
+      remediation: remediationNotConfigured,
+    });
+    const get = jest.spyOn(store, 'get');
+    const getMany = jest.spyOn(store, 'getMany');
+    const reads = (id: string) =>
+      get.mock.calls.filter(([x]) => x === id).length + getMany.mock.calls.filter(([ids]) => ids.includes(id)).length;
+
+    expect(await runner.start(fresh!)).toMatchObject({ outcome: 'parked' });
+    expect(reads(fresh!.id)).toBe(0);
+
+    // Written by someone else after the caller read it.
+    await updateFinding(store, clock, stale!.id, (f) => ({
+      finding: f,
+      events: [{ actor: 'alice@example.com', action: 'finding.updated', reason: 'edited meanwhile' }],
+    }));
+    expect(await runner.start(stale!)).toMatchObject({ outcome: 'parked' });
+    const trail = await actions(stale!.id);
+    expect(trail.filter((a) => a === 'lifecycle.started')).toHaveLength(1);
+    expect(trail.indexOf('finding.updated')).toBeLessThan(trail.indexOf('lifecycle.started'));
+    for (const f of [fresh!, stale!]) {
+      const after = (await store.get(f.id))!;
+      expect(verifyChain(await store.events(f.id), { count: after.eventCount, lastHash: after.lastEventHash }).ok).toBe(
+        true,
+      );
+    }
+  });
+
+  it('an ingest that starts lifecycles hands them the findings as committed: each start reads nothing and its chain is intact', async () => {
+    const { store, client, tableName } = await aFreshStore();
+    const runner = new LocalLifecycleRunner({
+      store: new WriteBehindFindingStore(store),
+      clock,
+      policy: DEFAULT_POLICY,
+      remediation: remediationNotConfigured,
+    });
+    const getMany = jest.spyOn(store, 'getMany');
+    await ingestReportFiles([reportFixture('gitleaks-git.json')], {
+      store,
+      clock,
+      hasher: aHasher(),
+      launcher: runner,
+    });
+    const findings = await store.list();
+    expect(findings.length).toBeGreaterThan(0);
+    // The ingest's own read of the round, and nothing for the starts.
+    expect(getMany).toHaveBeenCalledTimes(1);
+    for (const f of findings) {
+      expect(f.lifecycle).toMatchObject({ startedGeneration: 1, waitingAt: expect.any(String) });
+      expect(verifyChain(await store.events(f.id), { count: f.eventCount, lastHash: f.lastEventHash }).ok).toBe(true);
+    }
+    expect((await eventItems(client, tableName, `FINDING#${findings[0]!.id}`)).length).toBe(2);
+  });
+
   it('two hubs holding the start of one generation at once: one runs it, the other writes nothing', async () => {
     const { store, findings, actions } = await setup();
     const key = findings.find((f) => f.nhiType === 'cloud_access_key')!;
