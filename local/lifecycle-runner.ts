@@ -5,6 +5,8 @@ import { LifecycleStateSchema, type LifecycleState, type ResumeAt } from '@core/
 import { runStep, StartClaimedElsewhere, type LifecycleDeps, type StepName } from '@core/lifecycle/steps';
 import { updateFinding } from '@core/finding/update';
 import type { Finding } from '@core/finding/model';
+import type { FindingWrite } from '@core/finding/ports';
+import { describeStartError } from '@core/lifecycle/start';
 import { WriteBehindFindingStore } from '@core/finding/write-behind';
 import { forLocalRunner, readLifecycleDefinition, type AslDefinition } from './lifecycle-definition';
 
@@ -189,6 +191,38 @@ export class LocalLifecycleRunner implements LifecycleLauncher<LocalRun> {
       }
     }
     return this.execute(state, { claimStart: true });
+  }
+
+  /**
+   * An ingest's write of a finding that needs its lifecycle, committed with the start (triage,
+   * route, plan, its first wait) as one write when the store holds writes (the hub's): the finding
+   * is written once, its events in one page. The guard is the ingest's own (a new finding must not
+   * exist yet, a changed one must still be the version the ingest read), so a lost guard means
+   * someone else wrote the finding first: nothing was applied, and the ingest merges again.
+   */
+  async commitWithStart(
+    write: FindingWrite,
+  ): Promise<{ committed: false } | { committed: true; run?: LocalRun; problem?: string }> {
+    const store = this.deps.store;
+    const finding = write.finding;
+    if (
+      !(store instanceof WriteBehindFindingStore) ||
+      (finding.lifecycle?.startedGeneration ?? 0) >= finding.generation
+    ) {
+      const { conflicts } = await this.deps.store.commit([write]);
+      if (conflicts.length > 0) return { committed: false };
+      try {
+        const run = await this.start(finding);
+        return { committed: true, ...(run ? { run } : {}) };
+      } catch (err) {
+        return { committed: true, problem: describeStartError(err) };
+      }
+    }
+    const state: LifecycleState = { findingId: finding.id, generation: finding.generation, resumeAt: 'triage' };
+    const outcome = await store.seeded(write, () => this.execute(state, { claimStart: true }));
+    if (!outcome.committed) return outcome;
+    if (outcome.error !== undefined) return { committed: true, problem: describeStartError(outcome.error) };
+    return { committed: true, ...(outcome.value ? { run: outcome.value } : {}) };
   }
 
   /**

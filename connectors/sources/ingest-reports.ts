@@ -22,8 +22,14 @@ export interface IngestReportsOptions {
   asset?: string;
   /** Called as records are processed: (file, done, total if known). */
   onProgress?: (file: string, done: number, total: number | undefined) => void;
-  /** Lifecycles start right after each commit (see IngestOptions). */
+  /** Lifecycles start with each commit (see IngestOptions). */
   launcher?: IngestOptions['launcher'];
+  /**
+   * Start lifecycles only while the last report is ingested: a finding an earlier report touched
+   * and the last one does not is left for the caller's sweep, once every report is in, so a finding
+   * two reports describe (one finds the key, the other verifies it) starts knowing both.
+   */
+  startWithLastReportOnly?: boolean;
   startUntil?: number;
   onStarted?: IngestOptions['onStarted'];
 }
@@ -49,8 +55,9 @@ export async function ingestReportFiles(
   let total = emptySummary();
   const byFile: Array<{ file: string; format: string; summary: IngestSummary }> = [];
   const scans: CompletedScan[] = [];
-  for (const { file, report } of opened) {
+  for (const [index, { file, report }] of opened.entries()) {
     const scope = emptyCoverage();
+    const launcher = options.startWithLastReportOnly && index < opened.length - 1 ? undefined : options.launcher;
     const summary = await ingestRecords(report.records, {
       scope,
       store: options.store,
@@ -58,7 +65,7 @@ export async function ingestReportFiles(
       reportName: basename(file),
       format: report.format.name,
       onProgress: (done) => options.onProgress?.(file, done, report.total),
-      ...(options.launcher ? { launcher: options.launcher } : {}),
+      ...(launcher ? { launcher } : {}),
       ...(options.startUntil !== undefined ? { startUntil: options.startUntil } : {}),
       ...(options.onStarted ? { onStarted: options.onStarted } : {}),
     });

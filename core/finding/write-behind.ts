@@ -56,6 +56,36 @@ export class WriteBehindFindingStore implements FindingStore {
   }
 
   /**
+   * A segment that starts from `seed`, a write of its finding not yet committed (an ingest's new or
+   * changed finding): inside, the finding reads as the seed, and the seed goes out with the
+   * segment's writes, under the seed's own guard. Whatever `work` does, the answer says whether the
+   * seed was committed: `false` when its guard failed and nothing was applied (the caller reads the
+   * finding again, as after any conflict); with `error` when it was committed and the work then
+   * failed. A commit whose outcome is unknown (DynamoDB failed) throws, as a plain commit would.
+   */
+  async seeded<T>(
+    seed: FindingWrite,
+    work: () => Promise<T>,
+  ): Promise<{ committed: false } | { committed: true; value?: T; error?: unknown }> {
+    const segment: Segment = { findingId: seed.finding.id, writingThrough: false, lost: false, pending: seed };
+    let value: T | undefined;
+    let error: unknown;
+    let failed = false;
+    try {
+      value = await this.segments.run(segment, work);
+    } catch (err) {
+      failed = true;
+      error = err;
+    }
+    await this.flush(segment);
+    if (!segment.committed) {
+      if (segment.lost) return { committed: false };
+      throw error; // a barrier's commit failed: whether the seed was applied is unknown
+    }
+    return failed ? { committed: true, error } : { committed: true, value: value as T };
+  }
+
+  /**
    * Commits what the current segment holds before an effect outside the store; the rest of the
    * segment writes through. Throws SegmentLost when that commit lost its guard (or an earlier one did).
    */
@@ -167,6 +197,7 @@ export class WriteBehindFindingStore implements FindingStore {
     if (!write || segment.lost) return;
     const { conflicts } = await this.inner.commit([write]);
     if (conflicts.includes(segment.findingId)) segment.lost = true;
+    else segment.committed = true;
   }
 }
 
@@ -188,6 +219,8 @@ interface Segment {
   writingThrough: boolean;
   /** The held writes lost their guard: nothing of them was applied. */
   lost: boolean;
+  /** Held writes were committed (for a seeded segment: the seed with them). */
+  committed?: boolean;
 }
 
 /** Held items at most before they are committed: under TransactWriteItems' 100. */

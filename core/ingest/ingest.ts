@@ -7,7 +7,8 @@ import type { Finding, Observation } from '../finding/model';
 import type { FindingStore, FindingWrite, QuarantineEntry } from '../finding/ports';
 import { findingWrite } from '../finding/write';
 import type { LifecycleLauncher } from '../lifecycle/ports';
-import { startLifecycles, type StartResult } from '../lifecycle/start';
+import { needsLifecycle, startLifecycles, type StartResult } from '../lifecycle/start';
+import { inParallel } from '../shared/concurrency';
 import { redactRecord } from '../shared/redaction';
 
 /** What a source connector says about one record of a report. */
@@ -63,8 +64,9 @@ export interface IngestOptions {
   scope?: ScanCoverage;
   /**
    * Starts the lifecycles the findings of a round need (the start rule, core/lifecycle/start.ts)
-   * right after the round's commit, side by side. Without one the sweep starts them. A start that
-   * fails does not fail the ingest (its records are committed): the sweep starts it later.
+   * with the round's commit, side by side (where the launcher can, each finding's write and its
+   * start are one write). Without one the sweep starts them. A start that fails does not fail the
+   * ingest (its records are committed): the sweep starts it later.
    */
   launcher?: LifecycleLauncher;
   /** Epoch ms after which no more lifecycles are started here (a Lambda's deadline): the sweep starts the rest. */
@@ -360,16 +362,52 @@ async function applyRound(
     const prepared = [...writes].map(([id, write]) =>
       findingWrite({ ...write, aliases: [...(aliasesOf.get(id) ?? [])] }),
     );
-    const { conflicts } = await store.commit(prepared);
+    const { conflicts, started } = await commitAndStart(prepared, options);
     pendingIds = new Set(conflicts);
-    if (options.launcher) {
-      // As committed (its chain head bound to its state): a launcher may start from it without reading it again.
-      const committed = prepared.filter((w) => !pendingIds.has(w.finding.id)).map((w) => w.finding);
-      const started = await startLifecycles(options.launcher, committed, {
-        ...(options.startUntil !== undefined ? { until: options.startUntil } : {}),
-      });
-      options.onStarted?.(started);
-    }
+    if (started) options.onStarted?.(started);
   }
   return results;
+}
+
+/**
+ * Commits a round's writes and starts the lifecycles they need. Where the launcher can
+ * (`commitWithStart`: the local runner), a finding that needs its lifecycle is committed with its
+ * start as one write; the other writes are committed together, then started side by side, each
+ * from the finding as committed (its chain head bound to its state), so no start reads it again.
+ * Returns the ids whose guard failed (nothing of theirs was applied) and what the starts did.
+ */
+async function commitAndStart(
+  writes: FindingWrite[],
+  options: IngestOptions,
+): Promise<{ conflicts: string[]; started?: StartResult<unknown> }> {
+  const { store, launcher } = options;
+  const inTime = () => options.startUntil === undefined || Date.now() < options.startUntil;
+  const together = launcher?.commitWithStart && inTime() ? writes.filter((w) => needsLifecycle(w.finding)) : [];
+  const alone = writes.filter((w) => !together.includes(w));
+  const { conflicts } = alone.length > 0 ? await store.commit(alone) : { conflicts: [] };
+  if (!launcher) return { conflicts };
+  const lost = new Set(conflicts);
+  const held: StartResult<unknown> = { launched: [], deferred: [] };
+  await inParallel(launcher.concurrency ?? 1, together, async (write) => {
+    const id = write.finding.id;
+    if (!inTime()) {
+      // Out of time: committed alone; the sweep starts it.
+      const mine = await store.commit([write]);
+      if (mine.conflicts.length > 0) lost.add(id);
+      else held.deferred.push({ id });
+      return;
+    }
+    const outcome = await launcher.commitWithStart!(write);
+    if (!outcome.committed) lost.add(id);
+    else if (outcome.problem !== undefined) held.deferred.push({ id, problem: outcome.problem });
+    else if (outcome.run !== undefined) held.launched.push({ id, run: outcome.run });
+  });
+  const committed = alone.filter((w) => !lost.has(w.finding.id)).map((w) => w.finding);
+  const started = await startLifecycles(launcher, committed, {
+    ...(options.startUntil !== undefined ? { until: options.startUntil } : {}),
+  });
+  return {
+    conflicts: [...lost],
+    started: { launched: [...held.launched, ...started.launched], deferred: [...held.deferred, ...started.deferred] },
+  };
 }

@@ -1,4 +1,5 @@
 import type { Finding } from '../finding/model';
+import type { FindingWrite } from '../finding/ports';
 import type { RemediationOutcome } from '../rotation/model';
 import type { LifecycleState } from './state';
 
@@ -41,4 +42,14 @@ export interface LifecycleLauncher<Run = unknown> {
   start(finding: Finding): Promise<Run | undefined>;
   /** Resumes a claimed start whose runner stopped before its first wait; undefined when it has not stalled. */
   recoverStalled?(finding: Finding): Promise<Run | undefined>;
+  /**
+   * Where the runtime can (the local runner, whose store holds writes): commits `write`, of a
+   * finding whose lifecycle needs starting, together with that start, as one write. `committed:
+   * false` when the write's guard failed and nothing was applied: the caller reads the finding
+   * again, as after any conflict. `problem` when it was committed and the start then failed (the
+   * sweep starts it).
+   */
+  commitWithStart?(
+    write: FindingWrite,
+  ): Promise<{ committed: false } | { committed: true; run?: Run; problem?: string }>;
 }

@@ -22,9 +22,15 @@ export interface CleanRescan {
  * clean re-scan closes that finding type (an AWS key, by default, needs more). Only findings
  * the same scanner reported on one of the scanned assets qualify.
  */
-export async function applyCleanRescans(deps: DecisionDeps, scans: CompletedScan[]): Promise<CleanRescan[]> {
+export async function applyCleanRescans(
+  deps: DecisionDeps,
+  scans: CompletedScan[],
+  options: { startedMeanwhile?: ReadonlySet<string> } = {},
+): Promise<CleanRescan[]> {
   if (scans.length === 0) return [];
-  const waiting = await waitingForOwner(deps);
+  // A lifecycle the same ingest started waits for a fix these scans cannot speak of yet: one of
+  // them reported the finding, and an earlier report not reporting it says nothing.
+  const waiting = (await waitingForOwner(deps)).filter((f) => !options.startedMeanwhile?.has(f.id));
   const done: CleanRescan[] = [];
   for (const scan of scans) {
     const cleared = waiting.filter(

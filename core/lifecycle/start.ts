@@ -33,7 +33,8 @@ export const startInFlight = (f: Finding): boolean =>
 export const awaitsLifecycle = (f: Finding): boolean => needsLifecycle(f) || startInFlight(f);
 
 /** A failure as one redacted line (a start failure is logged, and may name what it was given). */
-const describeError = (err: unknown) => redactText(err instanceof Error ? err.message : String(err)).slice(0, 300);
+export const describeStartError = (err: unknown) =>
+  redactText(err instanceof Error ? err.message : String(err)).slice(0, 300);
 
 export interface Launched<Run> {
   id: string;
@@ -76,7 +77,7 @@ export async function startLifecycles<Run>(
       const run = needsLifecycle(finding) ? await launcher.start(finding) : await launcher.recoverStalled?.(finding);
       if (run !== undefined) result.launched.push({ id: finding.id, run });
     } catch (err) {
-      result.deferred.push({ id: finding.id, problem: describeError(err) });
+      result.deferred.push({ id: finding.id, problem: describeStartError(err) });
     }
   });
   return result;

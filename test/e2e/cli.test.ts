@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPORT_FIXTURE_SECRETS, reportFixture } from '@test/support/fixtures';
 import { aCliEnvironment } from '@test/support/cli';
@@ -70,6 +70,31 @@ describe('closeloop CLI', () => {
     );
     for (const secret of REPORT_FIXTURE_SECRETS) expect(out.stdout).not.toContain(secret);
     expect(cli.run('findings', '--status', 'resolved', '--json').stdout.trim()).toBe('[]');
+  });
+
+  it('ingest of several reports starts each lifecycle once, knowing every report; an earlier report does not clear what a later one found', () => {
+    const cli = aCliEnvironment();
+    // Monday's scan of the repository did not see the private key; Tuesday's (the fixture) did.
+    const tuesday = reportFixture('gitleaks-many.json');
+    const records = JSON.parse(readFileSync(tuesday, 'utf8')) as Array<{ RuleID: string }>;
+    const monday = join(cli.home, 'monday.json');
+    writeFileSync(monday, JSON.stringify(records.filter((r) => r.RuleID !== 'private-key')));
+    expect(records.some((r) => r.RuleID === 'private-key')).toBe(true);
+    const out = cli.run('ingest', monday, tuesday);
+    expect(out.code).toBe(0);
+    const findings = JSON.parse(cli.run('findings', '--json').stdout) as Array<{ id: string; title: string }>;
+    expect(out.stdout).toContain(`${findings.length} lifecycle(s) started`);
+    for (const { id } of findings) {
+      const { events } = JSON.parse(cli.run('show', id, '--json').stdout) as { events: Array<{ action: string }> };
+      const actions = events.map((e) => e.action);
+      expect(actions.filter((a) => a === 'lifecycle.started')).toHaveLength(1);
+      // Started after both reports' records of it: it starts knowing both.
+      expect(actions.indexOf('lifecycle.started')).toBeGreaterThan(actions.lastIndexOf('source.added'));
+      // Monday's report not reporting the private key is no clean re-scan of a key Tuesday found.
+      expect(actions).not.toContain('evidence.recorded');
+    }
+    const key = findings.find((f) => /private key/i.test(f.title))!;
+    expect(JSON.parse(cli.run('show', key.id, '--json').stdout)).toMatchObject({ status: 'open' });
   });
 
   it('show --json gives the finding and its events; an unknown id fails with one line', () => {

@@ -152,7 +152,7 @@ describe('a lifecycle start held in memory and written once (WriteBehindFindingS
     }
   });
 
-  it('an ingest that starts lifecycles hands them the findings as committed: each start reads nothing and its chain is intact', async () => {
+  it("an ingest commits each finding with its lifecycle start as one write: one page of events, no read but the round's, chain intact", async () => {
     const { store, client, tableName } = await aFreshStore();
     const runner = new LocalLifecycleRunner({
       store: new WriteBehindFindingStore(store),
@@ -161,21 +161,74 @@ describe('a lifecycle start held in memory and written once (WriteBehindFindingS
       remediation: remediationNotConfigured,
     });
     const getMany = jest.spyOn(store, 'getMany');
+    const commit = jest.spyOn(store, 'commit');
+    const started: string[] = [];
     await ingestReportFiles([reportFixture('gitleaks-git.json')], {
       store,
       clock,
       hasher: aHasher(),
       launcher: runner,
+      onStarted: (r) => started.push(...r.launched.map((l) => l.id)),
     });
     const findings = await store.list();
     expect(findings.length).toBeGreaterThan(0);
-    // The ingest's own read of the round, and nothing for the starts.
+    expect(started.sort()).toEqual(findings.map((f) => f.id).sort());
+    // The round's one read, and one write per finding: its creation and its start together.
     expect(getMany).toHaveBeenCalledTimes(1);
+    const writes = commit.mock.calls.flatMap(([w]) => w);
+    expect(writes.map((w) => w.finding.id).sort()).toEqual(findings.map((f) => f.id).sort());
     for (const f of findings) {
+      expect(f.lifecycle).toMatchObject({ startedGeneration: 1, waitingAt: expect.any(String) });
+      const trail = (await store.events(f.id)).map((e) => e.action);
+      // The start comes after everything the round recorded, in the same page.
+      expect(trail[0]).toBe('finding.created');
+      expect(trail.slice(trail.indexOf('lifecycle.started'))).not.toContain('source.added');
+      expect(verifyChain(await store.events(f.id), { count: f.eventCount, lastHash: f.lastEventHash }).ok).toBe(true);
+      expect(await eventItems(client, tableName, `FINDING#${f.id}`)).toHaveLength(1);
+    }
+  });
+
+  it('an ingest whose findings another ingest creates during the held start applies nothing of it and merges into them; each starts once, nothing is lost', async () => {
+    const { store } = await aFreshStore();
+    let raced = false;
+    // The other ingest (the same report from another hub) commits just before the held start does.
+    const racing = Object.assign(Object.create(store) as typeof store, {
+      commit: async (writes: Parameters<typeof store.commit>[0]) => {
+        if (!raced && writes.some((w) => w.expectedVersion === null && w.events.length > 1)) {
+          raced = true;
+          await ingestReportFiles([reportFixture('trufflehog-git.jsonl')], { store, clock, hasher: aHasher() });
+        }
+        return store.commit(writes);
+      },
+    });
+    const runner = new LocalLifecycleRunner({
+      store: new WriteBehindFindingStore(racing),
+      clock,
+      policy: DEFAULT_POLICY,
+      remediation: remediationNotConfigured,
+    });
+    await ingestReportFiles([reportFixture('trufflehog-git.jsonl')], {
+      store,
+      clock,
+      hasher: aHasher(),
+      launcher: runner,
+    });
+    expect(raced).toBe(true);
+    // What the losing ingest did not start (it found its records there already) the sweep starts.
+    await sweepLifecycles(store, runner);
+    const findings = await store.list();
+    for (const f of findings) {
+      const trail = (await store.events(f.id)).map((e) => e.action);
+      expect(trail.filter((a) => a === 'finding.created')).toHaveLength(1);
+      expect(trail.filter((a) => a === 'lifecycle.started')).toHaveLength(1);
       expect(f.lifecycle).toMatchObject({ startedGeneration: 1, waitingAt: expect.any(String) });
       expect(verifyChain(await store.events(f.id), { count: f.eventCount, lastHash: f.lastEventHash }).ok).toBe(true);
     }
-    expect((await eventItems(client, tableName, `FINDING#${findings[0]!.id}`)).length).toBe(2);
+    // Both ingests' records are on the findings: as many sources as the report alone gives.
+    const alone = await aFreshStore();
+    await ingestReportFiles([reportFixture('trufflehog-git.jsonl')], { store: alone.store, clock, hasher: aHasher() });
+    const expected = (await alone.store.list()).map((f) => [f.id, f.sources.length]).sort();
+    expect(findings.map((f) => [f.id, f.sources.length]).sort()).toEqual(expected);
   });
 
   it('two hubs holding the start of one generation at once: one runs it, the other writes nothing', async () => {

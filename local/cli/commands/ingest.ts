@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { applyCleanRescans } from '@core/lifecycle/rescan';
-import { sweepLifecycles } from '@core/lifecycle/start';
+import { sweepLifecycles, type StartResult } from '@core/lifecycle/start';
 import { ingestReportFiles } from '@connectors/sources/ingest-reports';
 import { FORMAT_NAMES, type FormatName } from '@connectors/sources/types';
 import { parseFormat } from '../arguments';
@@ -26,6 +26,7 @@ export function ingestCommand(cli: Cli): Command {
     .action(async (files: string[], opts: { format: FormatName | 'auto'; asset?: string; json?: boolean }) => {
       await cli.withHub(async (hub) => {
         const progress = progressReporter(!opts.json && process.stderr.isTTY === true);
+        const started: StartResult<unknown> = { launched: [], deferred: [] };
         try {
           const { total, scans } = await ingestReportFiles(files, {
             store: hub.store,
@@ -34,13 +35,28 @@ export function ingestCommand(cli: Cli): Command {
             format: opts.format,
             ...(opts.asset ? { asset: opts.asset } : {}),
             onProgress: progress.update,
+            // The last report's findings start with its writes (one write each); any other report's
+            // wait for the sweep below, once every report is in.
+            launcher: hub.lifecycles,
+            startWithLastReportOnly: true,
+            onStarted: (round) => {
+              started.launched.push(...round.launched);
+              started.deferred.push(...round.deferred);
+            },
           });
           progress.stop();
           // Findings waiting for their owner that this scan of their scope no longer reports.
-          const rescans = await applyCleanRescans(hub.decisions, scans);
-          // Every new finding's lifecycle starts now, in this command, once all its files are in: a
-          // finding two files report (one finds the key, the other verifies it) starts knowing both.
-          const { launched, deferred } = await sweepLifecycles(hub.store, hub.lifecycles);
+          const rescans = await applyCleanRescans(hub.decisions, scans, {
+            startedMeanwhile: new Set(started.launched.map((l) => l.id)),
+          });
+          // Every other new finding's lifecycle starts now, in this command, once all its files are
+          // in: a finding two files report (one finds the key, the other verifies it) starts knowing both.
+          const swept = await sweepLifecycles(hub.store, hub.lifecycles);
+          const launched = [...started.launched, ...swept.launched];
+          const deferred = [
+            ...started.deferred.filter((d) => !swept.launched.some((l) => l.id === d.id)),
+            ...swept.deferred,
+          ];
           if (opts.json) cli.io.out(JSON.stringify(total));
           else {
             cli.io.out(summaryLine(total));
