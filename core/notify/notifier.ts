@@ -105,18 +105,26 @@ async function routeNotices(deps: NotifierDeps, channels: NotificationChannel[])
   const started = Date.now();
   const deadline = deps.deadlineMs ?? 60_000;
   let routed = 0;
+  const routedToNone = new Set<string>();
   for (;;) {
     const notices = await deps.store.pendingNotices(ROUTE_PAGE);
     if (notices.length === 0) break;
-    // With no channel, every notice is routed to none: what its finding says cannot change that.
-    const findings =
-      channels.length === 0
-        ? new Map<string, Finding>()
-        : await deps.findings.getMany([
-            ...new Set(notices.filter((n) => n.subjectKind === 'finding').map((n) => n.subject)),
-          ]);
+    if (channels.length === 0) {
+      // With no channel, every notice is routed to none, whatever its finding says: one batch.
+      const fresh = notices.filter((n) => !routedToNone.has(n.id));
+      // An index that still lists what this run routed (it lags on AWS) has nothing more for it.
+      if (fresh.length === 0) break;
+      await deps.store.routeToNone(fresh, deps.clock.now().toISOString());
+      for (const n of fresh) routedToNone.add(n.id);
+      routed += fresh.length;
+      if (Date.now() - started >= deadline) break;
+      continue;
+    }
+    const findings = await deps.findings.getMany([
+      ...new Set(notices.filter((n) => n.subjectKind === 'finding').map((n) => n.subject)),
+    ]);
     const secretNames = new Map<string, string | undefined>();
-    for (const n of channels.length === 0 ? [] : notices)
+    for (const n of notices)
       if (n.subjectKind === 'managed_secret' && !secretNames.has(n.subject))
         secretNames.set(n.subject, (await deps.secrets.get(n.subject))?.name);
     let progress = 0;

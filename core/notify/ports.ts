@@ -24,6 +24,13 @@ export interface NotificationStore {
    * another worker routed it first (nothing written).
    */
   route(notice: Notice, deliveries: Delivery[], at: string): Promise<boolean>;
+  /**
+   * Marks pending notices routed to no channel (none is configured), in batches and without a
+   * condition: whoever else routes them to none writes the same. (A notifier that has channels
+   * routes through `route`; two notifiers of one table with different channels are a
+   * misconfiguration, and the worst it does here is record a routed notice as routed to none.)
+   */
+  routeToNone(notices: Notice[], at: string): Promise<void>;
   /** A channel's queued deliveries, oldest first, and how many there are in all (counted up to `cap`). */
   queued(channel: string, limit: number): Promise<{ deliveries: Delivery[]; total: number }>;
   openDigest(channel: string): Promise<OpenDigest | undefined>;

@@ -73,6 +73,20 @@ export class DynamoNotificationStore implements NotificationStore {
     return added;
   }
 
+  async routeToNone(notices: Notice[], at: string): Promise<void> {
+    // As `route` leaves it with no delivery: routed, out of the NOTIFY partition.
+    await this.table.batchPut(
+      notices.map((notice) => ({
+        ...noticeItemKey(notice),
+        type: 'notice',
+        ...notice,
+        state: 'routed',
+        routedAt: at,
+        routedTo: [],
+      })),
+    );
+  }
+
   async route(notice: Notice, deliveries: Delivery[], at: string): Promise<boolean> {
     if (deliveries.length + 1 > MAX_TRANSACTION_ITEMS)
       throw new RangeError(`a notice goes to at most ${MAX_TRANSACTION_ITEMS - 1} channels`);

@@ -267,6 +267,8 @@ describe('notifications (Slack and Teams stand-ins on 127.0.0.1, DynamoDB Local)
       expect(await w.notifications.pendingNotices(1_000)).toEqual([]);
       expect(findings.getMany).not.toHaveBeenCalled();
       expect(w.slack.posted).toEqual([]);
+      // Routed once: a second run has nothing to route.
+      expect(await runNotifier(w.deps({ findings }))).toMatchObject({ routed: 0 });
     } finally {
       await w.stop();
     }
