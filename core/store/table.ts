@@ -389,6 +389,8 @@ export const STORE_RETRY = {
 } as const;
 
 const MAX_BATCH_GET = 100;
+/** BatchWriteItem calls one batchPut keeps in flight. */
+const BATCH_WRITES_IN_FLIGHT = 4;
 const MAX_BATCH_WRITE = 25;
 
 export type Item = Record<string, unknown>;
@@ -485,19 +487,28 @@ export class SingleTable {
     return items;
   }
 
-  /** BatchWriteItem of whole items in chunks of 25, UnprocessedItems retried under backoff. Only for unguarded items. */
+  /**
+   * BatchWriteItem of whole items in chunks of 25, up to 4 calls in flight, UnprocessedItems
+   * retried under backoff. Only for unguarded items (each key at most once).
+   */
   async batchPut(items: readonly Item[]): Promise<void> {
-    for (let i = 0; i < items.length; i += MAX_BATCH_WRITE) {
-      let pending: Item[] = items.slice(i, i + MAX_BATCH_WRITE).map((Item) => ({ PutRequest: { Item } }));
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt > STORE_RETRY.maxRetries)
-          throw new StoreUnavailableError(
-            `DynamoDB left ${pending.length} writes unprocessed after ${attempt} attempts`,
-          );
-        if (attempt > 0) await sleep(STORE_RETRY.delayMs(attempt));
-        const out = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.name]: pending } }));
-        pending = (out.UnprocessedItems?.[this.name] as Item[] | undefined) ?? [];
-      }
+    const chunks: Item[][] = [];
+    for (let i = 0; i < items.length; i += MAX_BATCH_WRITE) chunks.push(items.slice(i, i + MAX_BATCH_WRITE) as Item[]);
+    let next = 0;
+    const worker = async () => {
+      while (next < chunks.length) await this.batchPutChunk(chunks[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(BATCH_WRITES_IN_FLIGHT, chunks.length) }, worker));
+  }
+
+  private async batchPutChunk(chunk: Item[]): Promise<void> {
+    let pending: Item[] = chunk.map((Item) => ({ PutRequest: { Item } }));
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > STORE_RETRY.maxRetries)
+        throw new StoreUnavailableError(`DynamoDB left ${pending.length} writes unprocessed after ${attempt} attempts`);
+      if (attempt > 0) await sleep(STORE_RETRY.delayMs(attempt));
+      const out = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.name]: pending } }));
+      pending = (out.UnprocessedItems?.[this.name] as Item[] | undefined) ?? [];
     }
   }
 }

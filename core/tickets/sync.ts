@@ -198,37 +198,35 @@ async function createStored(deps: SyncDeps, round: Round, result: SyncResult): P
   for (const entries of bySink.values()) {
     const sinkRef = entries[0]!.sink;
     const sink = deps.sinks[sinkRef.kind]!;
-    for (let i = 0; i < entries.length; i += sink.maxBatch) {
-      const chunk = entries.slice(i, i + sink.maxBatch);
-      const drafts = chunk.map(({ id }) =>
-        ticketDraft(round.findings.get(id)!, deps.policy, round.byFinding.get(id) ?? []),
-      );
-      let staged: StagedTicket[];
+    // Nothing leaves the store, so the round's tickets are numbered at once and written side by side.
+    const drafts = entries.map(({ id }) =>
+      ticketDraft(round.findings.get(id)!, deps.policy, round.byFinding.get(id) ?? []),
+    );
+    let staged: StagedTicket[];
+    try {
+      staged = await sink.stage!(drafts, sinkRef);
+    } catch (err) {
+      result.problems.push(`${entries.length} ticket create(s) in ${sinkName(sinkRef.kind)} failed: ${describe(err)}`);
+      later(round, 1_000);
+      continue;
+    }
+    const told: TicketWork[] = [];
+    await pool(staged, 16, async (ticket) => {
+      const work = round.byFinding.get(ticket.findingId) ?? [];
       try {
-        staged = await sink.stage!(drafts, sinkRef);
-      } catch (err) {
-        result.problems.push(`${chunk.length} ticket create(s) in ${sinkName(sinkRef.kind)} failed: ${describe(err)}`);
-        later(round, 1_000);
-        continue;
-      }
-      const told: TicketWork[] = [];
-      await pool(staged, 16, async (ticket) => {
-        const work = round.byFinding.get(ticket.findingId) ?? [];
-        try {
-          if (await createOneStored(deps, round, sink, sinkRef, ticket, work)) {
-            told.push(...work);
-            result.created++;
-            round.progress++;
-          }
-        } catch (err) {
-          result.problems.push(`${ticket.findingId}: ${sinkName(sinkRef.kind)} ticket not created: ${describe(err)}`);
-          later(round, 1_000);
+        if (await createOneStored(deps, round, sink, sinkRef, ticket, work)) {
+          told.push(...work);
+          result.created++;
+          round.progress++;
         }
-      });
-      if (told.length > 0) {
-        await deps.tickets.completeWork(told, iso(deps.clock.now()));
-        round.progress += told.length;
+      } catch (err) {
+        result.problems.push(`${ticket.findingId}: ${sinkName(sinkRef.kind)} ticket not created: ${describe(err)}`);
+        later(round, 1_000);
       }
+    });
+    if (told.length > 0) {
+      await deps.tickets.completeWork(told, iso(deps.clock.now()));
+      round.progress += told.length;
     }
   }
 }
