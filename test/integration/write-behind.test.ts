@@ -35,6 +35,15 @@ async function setup() {
   return { store, findings, actions, pages };
 }
 
+/** A local runner whose store holds a start's writes (as the hub wires it), with the default policy. */
+const aHeldRunner = (store: ConstructorParameters<typeof WriteBehindFindingStore>[0]) =>
+  new LocalLifecycleRunner({
+    store: new WriteBehindFindingStore(store),
+    clock,
+    policy: DEFAULT_POLICY,
+    remediation: remediationNotConfigured,
+  });
+
 /** A remediation that, inside the start, lets someone else write the finding, then acts "on AWS" after a barrier. */
 function aRemediationRacedBy(store: Awaited<ReturnType<typeof setup>>['store'], held: WriteBehindFindingStore) {
   const effects: string[] = [];
@@ -121,12 +130,7 @@ describe('a lifecycle start held in memory and written once (WriteBehindFindingS
   it('starts from the finding its caller read, without reading it again; a stale copy loses the guard and the start runs again on the fresh finding', async () => {
     const { store, findings, actions } = await setup();
     const [fresh, stale] = findings.filter((f) => f.nhiType === 'api_key' || f.nhiType === 'cloud_access_key');
-    const runner = new LocalLifecycleRunner({
-      store: new WriteBehindFindingStore(store),
-      clock,
-      policy: DEFAULT_POLICY,
-      remediation: remediationNotConfigured,
-    });
+    const runner = aHeldRunner(store);
     const get = jest.spyOn(store, 'get');
     const getMany = jest.spyOn(store, 'getMany');
     const reads = (id: string) =>
@@ -154,12 +158,7 @@ describe('a lifecycle start held in memory and written once (WriteBehindFindingS
 
   it("an ingest commits each finding with its lifecycle start as one write: one page of events, no read but the round's, chain intact", async () => {
     const { store, client, tableName } = await aFreshStore();
-    const runner = new LocalLifecycleRunner({
-      store: new WriteBehindFindingStore(store),
-      clock,
-      policy: DEFAULT_POLICY,
-      remediation: remediationNotConfigured,
-    });
+    const runner = aHeldRunner(store);
     const getMany = jest.spyOn(store, 'getMany');
     const commit = jest.spyOn(store, 'commit');
     const started: string[] = [];
@@ -201,12 +200,7 @@ describe('a lifecycle start held in memory and written once (WriteBehindFindingS
         return store.commit(writes);
       },
     });
-    const runner = new LocalLifecycleRunner({
-      store: new WriteBehindFindingStore(racing),
-      clock,
-      policy: DEFAULT_POLICY,
-      remediation: remediationNotConfigured,
-    });
+    const runner = aHeldRunner(racing);
     await ingestReportFiles([reportFixture('trufflehog-git.jsonl')], {
       store,
       clock,
@@ -234,15 +228,7 @@ describe('a lifecycle start held in memory and written once (WriteBehindFindingS
   it('two hubs holding the start of one generation at once: one runs it, the other writes nothing', async () => {
     const { store, findings, actions } = await setup();
     const key = findings.find((f) => f.nhiType === 'cloud_access_key')!;
-    const hubs = [1, 2].map(
-      () =>
-        new LocalLifecycleRunner({
-          store: new WriteBehindFindingStore(store),
-          clock,
-          policy: DEFAULT_POLICY,
-          remediation: remediationNotConfigured,
-        }),
-    );
+    const hubs = [1, 2].map(() => aHeldRunner(store));
     const runs = await Promise.all(hubs.map((hub) => hub.start(key)));
     expect(runs.filter((r) => r !== undefined)).toHaveLength(1);
     const trail = await actions(key.id);
