@@ -187,7 +187,8 @@ function createsInStore(
 
 /**
  * The tickets of a sink that keeps them in the hub's store, one atomic write each: the ticket, its
- * record with its key and how far it tells the news, its alias and the finding's link. The work it
+ * record with its key and how far it tells the news, and the finding's link (no key alias: no
+ * system sends webhooks about these tickets). The work it
  * told then leaves the outbox (a repeated completion writes the same record, so no lease is needed).
  * A write whose guard fails changes nothing: the finding changed (read again, up to 3 times), or
  * another worker got there first (left for a later round, which finds its key).
