@@ -45,17 +45,15 @@ const CONTAINING = new Set(['ContainExposedKey', 'ContainLeakedKey']);
 export async function recordingPaths<T>(fn: () => Promise<T>) {
   const lifecycles: string[][] = [];
   const rotations: string[][] = [];
-  const lc = LocalLifecycleRunner.prototype.run;
-  const lcStart = LocalLifecycleRunner.prototype.start;
-  const rot = LocalRotationRunner.prototype.run;
-  // A start (whose triage is its claim) and a resume are the two ways a lifecycle execution runs.
-  LocalLifecycleRunner.prototype.run = async function (this: LocalLifecycleRunner, ...args) {
-    const run: LocalRun = await lc.apply(this, args);
-    lifecycles.push(run.path);
-    return run;
+  // Every lifecycle execution (a start, one committed with its finding's ingest, a resume) runs
+  // through the runner's one `execute`; recording there misses none and counts none twice.
+  const runner = LocalLifecycleRunner.prototype as unknown as {
+    execute: (...args: unknown[]) => Promise<LocalRun | undefined>;
   };
-  LocalLifecycleRunner.prototype.start = async function (this: LocalLifecycleRunner, ...args) {
-    const run: LocalRun | undefined = await lcStart.apply(this, args);
+  const execute = runner.execute;
+  const rot = LocalRotationRunner.prototype.run;
+  runner.execute = async function (this: unknown, ...args: unknown[]) {
+    const run = await execute.apply(this, args);
     if (run) lifecycles.push(run.path);
     return run;
   };
@@ -67,8 +65,7 @@ export async function recordingPaths<T>(fn: () => Promise<T>) {
   try {
     return { result: await fn(), lifecycles, rotations };
   } finally {
-    LocalLifecycleRunner.prototype.run = lc;
-    LocalLifecycleRunner.prototype.start = lcStart;
+    runner.execute = execute;
     LocalRotationRunner.prototype.run = rot;
   }
 }
