@@ -49,7 +49,7 @@ export interface LocalHub {
   reportCursorKey: Buffer;
   clock: Clock;
   /** Whether the table had to be created by this start. */
-  tableStatus: 'created' | 'exists';
+  tableStatus: 'created' | 'exists' | 'updated';
   policy: Policy;
   lifecycles: LocalLifecycleRunner;
   /** Rotation against AWS endpoints or as a dry run (config.rotation), and the machine that runs it. */

@@ -10,6 +10,7 @@ import {
   type IngestSummary,
 } from '@core/ingest/ingest';
 import type { CompletedScan } from '@core/lifecycle/rescan';
+import { waitScope } from '@core/finding/waiting';
 import type { FindingStore } from '@core/finding/ports';
 import { openReport, type OpenedReport } from './read-report';
 import type { FormatName } from './types';
@@ -74,10 +75,20 @@ export async function ingestReportFiles(
     // A report that found nothing names no scanner in its records: the format (or the report) says which.
     const scanner =
       scope.scanners.size === 1 ? [...scope.scanners][0] : scope.scanners.size === 0 ? report.scanner : undefined;
-    if (options.asset) scope.assets.add(options.asset);
+    if (options.asset) {
+      // What `--asset` names is a repository (see the parsers): its own scope.
+      scope.assets.add(options.asset);
+      scope.scopes.add(waitScope({ id: options.asset }));
+    }
     // A scan is only "clean" for what it covered as a whole: one scanner, known assets, every record read.
     if (scanner && scope.assets.size > 0 && !scope.partial && summary.rejected === 0)
-      scans.push({ reportName: basename(file), scanner, assets: scope.assets, reported: scope.findingIds });
+      scans.push({
+        reportName: basename(file),
+        scanner,
+        assets: scope.assets,
+        scopes: scope.scopes,
+        reported: scope.findingIds,
+      });
   }
   return { total, byFile, scans };
 }

@@ -4,6 +4,7 @@ import type { TicketWork } from '../tickets/model';
 import type { WritebackWork } from '../writeback/model';
 import type { ExpiredExceptionRecord } from './history';
 import type { Finding, FindingStatus } from './model';
+import type { WaitingEntry } from './waiting';
 
 /**
  * A finding write: the new head, the events it appends, guarded by the version it replaces, and
@@ -63,6 +64,13 @@ export interface FindingStore {
    * not O(open), and its memory one page.
    */
   awaitingLifecycle(): AsyncIterable<Finding[]>;
+  /**
+   * Findings waiting for their owner's fix (core/finding/waiting.ts) in these scopes, from a sparse
+   * index: only those whose entry `match` accepts are read, in full and consistently, so a report's
+   * clean re-scan costs O(waiting in what it scanned), not O(open). The index may lag a write by
+   * moments: callers check what they get again (`waitsForOwner`).
+   */
+  waitingForOwner(scopes: Iterable<string>, match: (entry: WaitingEntry) => boolean): Promise<Finding[]>;
   quarantine(entries: QuarantineEntry[]): Promise<void>;
   listQuarantine(): Promise<QuarantineEntry[]>;
 }

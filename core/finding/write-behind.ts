@@ -166,6 +166,9 @@ export class WriteBehindFindingStore implements FindingStore {
   awaitingLifecycle() {
     return this.inner.awaitingLifecycle();
   }
+  waitingForOwner(...args: Parameters<FindingStore['waitingForOwner']>) {
+    return this.inner.waitingForOwner(...args);
+  }
   quarantine(entries: Parameters<FindingStore['quarantine']>[0]) {
     return this.inner.quarantine(entries);
   }

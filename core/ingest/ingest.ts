@@ -2,6 +2,7 @@ import { chainEvents } from '../audit/chain';
 import type { Clock } from '../shared/clock';
 import { ConcurrentUpdateError } from '../shared/errors';
 import { findingIdFor, sha256Of } from '../finding/identity';
+import { waitScope } from '../finding/waiting';
 import { createFinding, mergeObservation, type Change } from '../finding/merge';
 import type { Finding, Observation } from '../finding/model';
 import type { FindingStore, FindingWrite, QuarantineEntry } from '../finding/ports';
@@ -79,6 +80,8 @@ export interface IngestOptions {
 export interface ScanCoverage {
   scanners: Set<string>;
   assets: Set<string>;
+  /** The scopes of those assets (core/finding/waiting.ts `waitScope`). */
+  scopes: Set<string>;
   findingIds: Set<string>;
   /** Webhook-style records (no secret, found by alias) are not scans: coverage is then unknown. */
   partial: boolean;
@@ -87,6 +90,7 @@ export interface ScanCoverage {
 export const emptyCoverage = (): ScanCoverage => ({
   scanners: new Set(),
   assets: new Set(),
+  scopes: new Set(),
   findingIds: new Set(),
   partial: false,
 });
@@ -165,7 +169,10 @@ export async function ingestRecords(
       if (scope) {
         const o = outcome.observation;
         scope.scanners.add(o.source.scanner);
-        if (SCOPED_ASSETS.has(o.asset.type)) scope.assets.add(o.asset.id);
+        if (SCOPED_ASSETS.has(o.asset.type)) {
+          scope.assets.add(o.asset.id);
+          scope.scopes.add(waitScope(o.asset));
+        }
         if (!o.secretHash && o.aliasKey) scope.partial = true;
         else scope.findingIds.add(findingIdFor(o.fingerprint));
       }

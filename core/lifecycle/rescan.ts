@@ -1,12 +1,15 @@
 import type { Evidence, Finding } from '../finding/model';
 import type { DecisionDeps } from './decisions';
 import { updateFinding } from '../finding/update';
+import { waitingEntry, waitsForOwner, type WaitingEntry } from '../finding/waiting';
 
 /** A report read in full: which scanner looked at which assets, and which findings it reported. */
 export interface CompletedScan {
   reportName: string;
   scanner: string;
   assets: Set<string>;
+  /** The scopes of those assets (core/finding/waiting.ts `waitScope`): where the findings it can clear are indexed. */
+  scopes: Set<string>;
   /** Finding ids the report reported (again). */
   reported: Set<string>;
 }
@@ -27,21 +30,18 @@ export async function applyCleanRescans(
   scans: CompletedScan[],
   options: { startedMeanwhile?: ReadonlySet<string> } = {},
 ): Promise<CleanRescan[]> {
-  if (scans.length === 0) return [];
-  // A lifecycle the same ingest started waits for a fix these scans cannot speak of yet: one of
-  // them reported the finding, and an earlier report not reporting it says nothing.
-  const waiting = (await waitingForOwner(deps)).filter((f) => !options.startedMeanwhile?.has(f.id));
   const done: CleanRescan[] = [];
   for (const scan of scans) {
-    const cleared = waiting.filter(
-      (f) =>
-        scan.assets.has(f.asset.id) &&
-        f.sources.some((s) => s.scanner === scan.scanner) &&
-        !scan.reported.has(f.id) &&
-        !done.some((d) => d.findingId === f.id),
-    );
-    for (const finding of cleared) {
-      const ref = `scan:${scan.scanner}:${scan.reportName}`;
+    const ref = `scan:${scan.scanner}:${scan.reportName}`;
+    const speaksOf = (entry: WaitingEntry) =>
+      scan.assets.has(entry.assetId) &&
+      entry.scanners.includes(scan.scanner) &&
+      !scan.reported.has(entry.id) &&
+      // A lifecycle the same ingest started waits for a fix these scans cannot speak of yet: one of
+      // them reported the finding, and an earlier report not reporting it says nothing.
+      !options.startedMeanwhile?.has(entry.id) &&
+      !done.some((d) => d.findingId === entry.id);
+    for (const finding of await waitingForOwner(deps, scan.scopes, speaksOf)) {
       const message = await recordScanEvidence(deps, finding, {
         actor: `scanner:${scan.scanner}`,
         kind: 'clean_rescan',
@@ -54,11 +54,18 @@ export async function applyCleanRescans(
   return done;
 }
 
-/** Findings whose lifecycle waits for the owner's fix: what a scan's evidence can resume. */
-export async function waitingForOwner(deps: Pick<DecisionDeps, 'store'>): Promise<Finding[]> {
-  return [...(await deps.store.list({ status: 'open' })), ...(await deps.store.list({ status: 'reopened' }))].filter(
-    (f) => f.lifecycle?.waitingAt === 'AwaitOwnerFix',
-  );
+/**
+ * Findings of these scopes whose lifecycle waits for the owner's fix and whose entry `match`
+ * accepts, checked again as read (the index may lag a write), in id order.
+ */
+export async function waitingForOwner(
+  deps: Pick<DecisionDeps, 'store'>,
+  scopes: Iterable<string>,
+  match: (entry: WaitingEntry) => boolean,
+): Promise<Finding[]> {
+  return (await deps.store.waitingForOwner(scopes, match))
+    .filter((f) => waitsForOwner(f) && match(waitingEntry(f)))
+    .sort((a, b) => a.id.localeCompare(b.id));
 }
 
 /** What a scan found out about a finding it no longer reports. */

@@ -2,6 +2,7 @@ import { emptyCoverage, ingestRecords, type IngestSummary } from '../ingest/inge
 import type { DecisionDeps } from '../lifecycle/decisions';
 import { recordScanEvidence, waitingForOwner, type CleanRescan, type ScanEvidence } from '../lifecycle/rescan';
 import type { Finding } from '../finding/model';
+import { accountScope, waitScope } from '../finding/waiting';
 import type { Policy } from '../policy/policy';
 import { HYGIENE_SCANNER, hygieneRecords, type CredentialInventory } from './hygiene';
 import { DAY_MS } from '@core/shared/clock';
@@ -90,7 +91,19 @@ export async function runCredentialHygiene(
   if (summary.rejected > 0) return { summary, cleared: [] };
   const sameAccount = (f: Finding) => f.asset.type === 'aws_resource' && f.asset.account === inventory.account;
   const cleared: CleanRescan[] = [];
-  for (const finding of (await waitingForOwner(deps)).filter((f) => sameAccount(f) && !scope.findingIds.has(f.id))) {
+  // Without an account (none of its users or secrets named one) the run can speak only of what it lists.
+  const scopes =
+    inventory.account !== undefined
+      ? [accountScope(inventory.account)]
+      : [...inventory.secrets.map((s) => s.arn), ...inventory.accessKeys.map((k) => k.userArn)].map((id) =>
+          waitScope({ id }),
+        );
+  const unreported = await waitingForOwner(
+    deps,
+    scopes,
+    (entry) => entry.scanners.includes(HYGIENE_SCANNER) && !scope.findingIds.has(entry.id),
+  );
+  for (const finding of unreported.filter(sameAccount)) {
     const evidence = hygieneEvidence(finding, inventory, deps.policy, now, reportName);
     const message = evidence && (await recordScanEvidence(deps, finding, evidence));
     if (message) cleared.push({ findingId: finding.id, message });

@@ -1,7 +1,8 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent } from '../audit/chain';
 import { sleep } from '../shared/backoff';
+import { inParallel } from '../shared/concurrency';
 import { CloseloopError } from '../shared/errors';
 import type { ExpiredExceptionRecord } from '../finding/history';
 import {
@@ -20,7 +21,9 @@ import { toNoticeItem } from './dynamo-notification-store';
 import { eventsOf, toEventPages } from './event-pages';
 import { toWorkPages } from './work-pages';
 import { awaitsLifecycle } from '../lifecycle/start';
+import { waitingEntry, waitScope, waitsForOwner, type WaitingEntry } from '../finding/waiting';
 import {
+  GSI,
   LIFECYCLE_START_SHARDS,
   SORT_PREFIX,
   STORE_RETRY,
@@ -63,8 +66,24 @@ export function toFindingItem(finding: Finding): Item {
   if (awaitsLifecycle(finding))
     Object.assign(item, indexKeys.lifecycleStart(finding.reopenedAt ?? finding.firstSeen, finding.id));
   else if (finding.lifecycle?.timerAt) Object.assign(item, indexKeys.timer(finding.lifecycle.timerAt, finding.id));
+  if (waitsForOwner(finding)) Object.assign(item, waitingAttributes(finding));
   return item;
 }
+
+/** byScope's keys of a waiting finding, and what it projects: enough to tell whether a scan speaks of it. */
+function waitingAttributes(finding: Finding): Item {
+  const entry = waitingEntry(finding);
+  return {
+    ...indexKeys.waiting(waitScope(finding.asset), finding.id),
+    waitAsset: entry.assetId,
+    waitScanners: entry.scanners,
+  };
+}
+
+/** The table fact that byScope holds every waiting finding, those written before it too. */
+const WAITING_INDEX_FILLED = keys.meta('#INDEX#byScope');
+/** Scope partitions read at once. */
+const SCOPES_IN_FLIGHT = 4;
 
 /** A finding's audit events as items: one page per write (core/store/event-pages.ts), listed by day through byTimer. */
 export const toEventItems = (events: AuditEvent[]): Item[] =>
@@ -260,6 +279,87 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
         if (page.Items?.length) yield page.Items.map(fromFindingItem);
       }
     }
+  }
+
+  async waitingForOwner(scopes: Iterable<string>, match: (entry: WaitingEntry) => boolean): Promise<Finding[]> {
+    await this.waitingIndexFilled();
+    const ids: string[] = [];
+    await inParallel(SCOPES_IN_FLIGHT, [...new Set(scopes)], async (scope) => {
+      for await (const page of this.table.pages(onIndex('byScope', partitions.waiting(scope)))) {
+        for (const item of page.Items ?? []) {
+          const entry = {
+            id: String(item[GSI.byScope.sortKey]),
+            assetId: String(item.waitAsset),
+            scanners: (item.waitScanners as string[] | undefined) ?? [],
+          };
+          if (match(entry)) ids.push(entry.id);
+        }
+      }
+    });
+    return [...(await this.getMany(ids)).values()];
+  }
+
+  private filling: Promise<void> | undefined;
+
+  /** Once per store: byScope is trusted only once the findings written before it are in it. */
+  private waitingIndexFilled(): Promise<void> {
+    this.filling ??= this.fillWaitingIndex().catch((err: unknown) => {
+      this.filling = undefined;
+      throw err;
+    });
+    return this.filling;
+  }
+
+  /**
+   * A table an earlier version wrote has waiting findings without byScope's keys (the index is
+   * sparse, and those writes did not set them). The first reader after an upgrade reads every open
+   * and reopened finding once, as every report did before, and sets the keys on those waiting,
+   * each guarded by the version it read (a finding written meanwhile got them from its writer),
+   * then records that the index is whole, so no reader does it again.
+   */
+  private async fillWaitingIndex(): Promise<void> {
+    const TableName = this.table.name;
+    const filled = await this.table.doc.send(
+      new GetCommand({ TableName, Key: WAITING_INDEX_FILLED, ConsistentRead: true }),
+    );
+    if (filled.Item) return;
+    for (const status of ['open', 'reopened'] as const) {
+      for await (const page of this.table.pages(onIndex('byStatus', partitions.status(status)))) {
+        for (const item of page.Items ?? []) {
+          if (item[GSI.byScope.partitionKey] !== undefined) continue;
+          const finding = fromFindingItem(item);
+          if (!waitsForOwner(finding)) continue;
+          const index = waitingAttributes(finding);
+          const names = Object.keys(index);
+          try {
+            await this.table.doc.send(
+              new UpdateCommand({
+                TableName,
+                Key: keys.finding(finding.id),
+                UpdateExpression: `SET ${names.map((_, i) => `#a${i} = :a${i}`).join(', ')}`,
+                ConditionExpression: '#version = :expected',
+                ExpressionAttributeNames: {
+                  '#version': 'version',
+                  ...Object.fromEntries(names.map((name, i) => [`#a${i}`, name])),
+                },
+                ExpressionAttributeValues: {
+                  ':expected': finding.version,
+                  ...Object.fromEntries(names.map((name, i) => [`:a${i}`, index[name]])),
+                },
+              }),
+            );
+          } catch (err) {
+            if (!(err instanceof ConditionalCheckFailedException)) throw err;
+          }
+        }
+      }
+    }
+    await this.table.doc.send(
+      new PutCommand({
+        TableName,
+        Item: { ...WAITING_INDEX_FILLED, type: 'meta', filledAt: new Date().toISOString() },
+      }),
+    );
   }
 
   async events(findingId: string): Promise<AuditEvent[]> {

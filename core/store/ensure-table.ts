@@ -3,19 +3,28 @@ import {
   DescribeTableCommand,
   ResourceInUseException,
   ResourceNotFoundException,
+  UpdateTableCommand,
   type DynamoDBClient,
+  type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import { sleep } from '../shared/backoff';
-import { createTableInput } from './table';
+import { INDEXES, TABLE_KEYS, createTableInput, projectionOf } from './table';
 
-/** Creates the table (same keys and GSIs as the CDK stack) if it is missing. Idempotent. */
-export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<'created' | 'exists'> {
+/**
+ * Creates the table (same keys and GSIs as the CDK stack) if it is missing, and adds the indexes
+ * a table made by an earlier version lacks (one UpdateTable each, as DynamoDB requires). Idempotent.
+ */
+export async function ensureTable(
+  client: DynamoDBClient,
+  tableName: string,
+): Promise<'created' | 'exists' | 'updated'> {
+  let table: TableDescription | undefined;
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
-    return 'exists';
+    table = (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
   } catch (err) {
     if (!(err instanceof ResourceNotFoundException)) throw err;
   }
+  if (table) return (await addMissingIndexes(client, tableName, table)) ? 'updated' : 'exists';
   try {
     await client.send(new CreateTableCommand(createTableInput(tableName)));
   } catch (err) {
@@ -23,10 +32,53 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     if (err instanceof ResourceInUseException) return 'exists';
     throw err;
   }
-  for (let i = 0; i < 100; i++) {
-    const out = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    if (out.Table?.TableStatus === 'ACTIVE') break;
+  await untilActive(client, tableName);
+  return 'created';
+}
+
+async function addMissingIndexes(client: DynamoDBClient, tableName: string, table: TableDescription) {
+  const present = new Set((table.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
+  const missing = INDEXES.filter((index) => !present.has(index.name));
+  for (const index of missing) {
+    try {
+      await client.send(
+        new UpdateTableCommand({
+          TableName: tableName,
+          AttributeDefinitions: [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, index.partitionKey, index.sortKey].map(
+            (AttributeName) => ({ AttributeName, AttributeType: 'S' as const }),
+          ),
+          GlobalSecondaryIndexUpdates: [
+            {
+              Create: {
+                IndexName: index.name,
+                KeySchema: [
+                  { AttributeName: index.partitionKey, KeyType: 'HASH' },
+                  { AttributeName: index.sortKey, KeyType: 'RANGE' },
+                ],
+                Projection: projectionOf(index),
+              },
+            },
+          ],
+        }),
+      );
+    } catch (err) {
+      // Another process is adding it (or just did).
+      if (!(err instanceof ResourceInUseException)) throw err;
+    }
+    await untilActive(client, tableName);
+  }
+  return missing.length > 0;
+}
+
+/** Waits (up to about a minute) until the table and its indexes are ACTIVE. */
+async function untilActive(client: DynamoDBClient, tableName: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (
+      Table?.TableStatus === 'ACTIVE' &&
+      (Table.GlobalSecondaryIndexes ?? []).every((g) => g.IndexStatus === 'ACTIVE')
+    )
+      return;
     await sleep(100);
   }
-  return 'created';
 }

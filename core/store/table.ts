@@ -34,15 +34,35 @@ export const GSI = {
   bySecretHash: { name: 'bySecretHash', partitionKey: 'gsi3pk', sortKey: 'gsi3sk' },
   /** Lifecycle timers, the ticket outbox and audit events by day: things due or done at a time (sparse). */
   byTimer: { name: 'byTimer', partitionKey: 'gsi4pk', sortKey: 'gsi4sk' },
+  /**
+   * Findings waiting for their owner's fix, by scope (sparse, core/finding/waiting.ts): what a
+   * report's clean re-scan and the credential hygiene run can resume. It projects only what tells
+   * whether a scan speaks of a finding; the few that qualify are then read in full.
+   */
+  byScope: {
+    name: 'byScope',
+    partitionKey: 'gsi5pk',
+    sortKey: 'gsi5sk',
+    projection: { nonKeyAttributes: ['waitAsset', 'waitScanners'] },
+  },
 } as const;
 
 export interface IndexDefinition {
   name: string;
   partitionKey: string;
   sortKey: string;
+  /** Attributes the index projects besides the keys; absent: every attribute. */
+  projection?: { nonKeyAttributes: readonly string[] };
 }
 
 export const INDEXES: readonly IndexDefinition[] = Object.values(GSI);
+
+/** The Projection of an index in CreateTable and UpdateTable. */
+export function projectionOf(index: IndexDefinition) {
+  return index.projection
+    ? { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...index.projection.nonKeyAttributes] }
+    : { ProjectionType: 'ALL' as const };
+}
 
 /** Sequence numbers in sort keys: ten digits, so they sort as numbers. */
 const seqKey = (seq: number) => String(seq).padStart(10, '0');
@@ -77,6 +97,8 @@ export const partitions = {
   /** byTimer: a channel's deliveries not yet sent. */
   channelQueue: (name: string) => `QUEUE#${name}`,
   eventDay: (day: string, shard: number) => `EVENTDAY#${day}#${shard}`,
+  /** byScope: the findings of one scope waiting for their owner's fix. */
+  waiting: (scope: string) => `WAITING#${scope}`,
 } as const;
 
 /** Sort-key prefixes that Queries within a partition name. */
@@ -134,6 +156,8 @@ export const keys = {
     pk: partitions.channel(channel),
     sk: `${SORT_PREFIX.digest}${digestId}`,
   }),
+  /** A fact about the table itself, e.g. that an index added later was filled for the items written before it. */
+  meta: (what: string) => ({ pk: 'META', sk: what }),
 } as const;
 
 /** The sort-key part of a notice's key: an event's sequence number sorts as a number. */
@@ -167,7 +191,7 @@ export function eventDayShard(id: string): number {
  */
 export const LIFECYCLE_START_SHARDS = EVENT_DAY_SHARDS;
 
-const { byStatus, byOwnerDue, bySecretHash, byTimer } = GSI;
+const { byStatus, byOwnerDue, bySecretHash, byTimer, byScope } = GSI;
 
 /** The index attributes an item carries to appear in an index partition (see INDEX_PARTITIONS). */
 export const indexKeys = {
@@ -226,6 +250,11 @@ export const indexKeys = {
   queued: (channel: string, notice: { at: string; id: string }) => ({
     [byTimer.partitionKey]: partitions.channelQueue(channel),
     [byTimer.sortKey]: `${notice.at}#${notice.id}`,
+  }),
+  /** A finding waiting for its owner's fix (core/finding/waiting.ts), in its scope's partition. */
+  waiting: (scope: string, id: string) => ({
+    [byScope.partitionKey]: partitions.waiting(scope),
+    [byScope.sortKey]: id,
   }),
 } as const;
 
@@ -320,6 +349,12 @@ export const ITEM_TYPES: readonly ItemType[] = [
     sk: '#CHANNEL',
   },
   { item: 'digest (open, then sent; kept)', type: 'digest', pk: 'NOTIFY#<channel>', sk: 'DIGEST#<digest id>' },
+  {
+    item: 'table fact (an index filled for the items written before it)',
+    type: 'meta',
+    pk: 'META',
+    sk: '<fact>',
+  },
 ];
 
 /** One family of index partitions, as the README's index table lists them. */
@@ -345,9 +380,10 @@ export const INDEX_PARTITIONS: readonly IndexPartition[] = [
   { index: 'byTimer', pk: 'WRITEBACK', sk: '<next attempt>#<id>#<seq>' },
   { index: 'byTimer', pk: 'NOTIFY', sk: '<at>#<subject>#<notice key>' },
   { index: 'byTimer', pk: 'QUEUE#<channel>', sk: '<at>#<notice id>' },
+  { index: 'byScope', pk: 'WAITING#<scope>', sk: '<id>' },
 ];
 
-/** CreateTable input for DynamoDB (local or real): on-demand, all keys strings, GSIs project all. */
+/** CreateTable input for DynamoDB (local or real): on-demand, all keys strings, GSIs project all but byScope. */
 export function createTableInput(tableName: string) {
   const attributes = new Set<string>([TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey]);
   for (const index of INDEXES) {
@@ -368,7 +404,7 @@ export function createTableInput(tableName: string) {
         { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
         { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
       ],
-      Projection: { ProjectionType: 'ALL' as const },
+      Projection: projectionOf(index),
     })),
   };
 }

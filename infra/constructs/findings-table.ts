@@ -1,5 +1,5 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { INDEXES, TABLE_KEYS } from '../../core/store/table';
 
@@ -9,8 +9,8 @@ export interface FindingsTableProps {
 }
 
 /**
- * The system of record: one table, the same keys and GSIs as `closeloop init` (both read
- * core/store/table.ts). Point-in-time recovery and deletion protection on; retained when the
+ * The system of record: one table, the same keys, GSIs and projections as `closeloop init` (both
+ * read core/store/table.ts). CloudFormation adds one GSI per stack update: a release adds at most one. Point-in-time recovery and deletion protection on; retained when the
  * stack is deleted, because audit history must outlive the deployment.
  */
 export class FindingsTable extends Construct {
@@ -32,6 +32,9 @@ export class FindingsTable extends Construct {
         indexName: index.name,
         partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
         sortKey: { name: index.sortKey, type: AttributeType.STRING },
+        ...(index.projection
+          ? { projectionType: ProjectionType.INCLUDE, nonKeyAttributes: [...index.projection.nonKeyAttributes] }
+          : {}),
       });
     }
   }

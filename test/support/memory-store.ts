@@ -2,6 +2,7 @@ import type { AuditEvent } from '@core/audit/chain';
 import type { Finding } from '@core/finding/model';
 import type { FindingStore, FindingWrite } from '@core/finding/ports';
 import { awaitsLifecycle } from '@core/lifecycle/start';
+import { waitingEntry, waitScope, waitsForOwner } from '@core/finding/waiting';
 
 /** An in-memory FindingStore with the version guard, for unit tests of what uses a store (the DynamoDB store has its own). */
 export function aMemoryStore(findings: Finding[] = []): FindingStore & { writes: FindingWrite[] } {
@@ -36,6 +37,12 @@ export function aMemoryStore(findings: Finding[] = []): FindingStore & { writes:
     async *awaitingLifecycle() {
       const awaiting = [...byId.values()].filter(awaitsLifecycle);
       if (awaiting.length > 0) yield awaiting;
+    },
+    waitingForOwner: async (scopes, match) => {
+      const wanted = new Set(scopes);
+      return [...byId.values()].filter(
+        (f) => waitsForOwner(f) && wanted.has(waitScope(f.asset)) && match(waitingEntry(f)),
+      );
     },
     quarantine: async () => undefined,
     listQuarantine: async () => [],

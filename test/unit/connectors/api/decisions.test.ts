@@ -33,6 +33,7 @@ function storeWith(finding: Finding): FindingStore & { current: () => Finding; w
     events: async () => [],
     dueTimers: async () => [],
     async *awaitingLifecycle() {},
+    waitingForOwner: async () => [],
     quarantine: async () => undefined,
     listQuarantine: async () => [],
   };

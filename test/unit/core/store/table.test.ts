@@ -50,6 +50,7 @@ const builtKeys = {
   notificationDelivery: keys.notificationDelivery('secops', 'NHI-0000000000000001#3'),
   notificationChannel: keys.notificationChannel('secops'),
   digest: keys.digest('secops', 'secops-2026-11-01T00:00:00.000Z-1a2b3c4d'),
+  meta: keys.meta('#INDEX#byScope'),
 } satisfies Record<keyof typeof keys, { pk: string; sk: string }>;
 
 const at = '2026-11-01T00:00:00.000Z';
@@ -68,6 +69,7 @@ const builtIndexKeys = {
   writeback: indexKeys.writeback({ nextAttemptAt: at, findingId: 'NHI-0000000000000001', seq: 2 }),
   notice: indexKeys.notice({ at, id: 'NHI-0000000000000001#2', subject: 'NHI-0000000000000001' }),
   queued: indexKeys.queued('secops', { at, id: 'NHI-0000000000000001#2' }),
+  waiting: indexKeys.waiting('asset:github.com/acme/payments', 'NHI-0000000000000001'),
 } satisfies Record<keyof typeof indexKeys, Record<string, string>>;
 
 describe('the single-table layout', () => {
