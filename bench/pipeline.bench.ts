@@ -27,7 +27,9 @@ export interface PipelineResult {
   findings: number;
   itemsOfIngest: number;
   ingestCommandMs: number;
+  /** Every `closeloop tick` it took until every finding was ticketed (or MAX_TICKS). */
   tickCommandMs: number;
+  ticks: number;
   totalMs: number;
   rawBatchWriteMs: number;
   ratio: number;
@@ -57,6 +59,9 @@ export async function runCli(args: string[], env: Record<string, string>): Promi
   }
 }
 
+/** Ticks the pipeline may take; more means something is stuck, and `ticketed` says so. */
+const MAX_TICKS = 5;
+
 async function runPipeline(ctx: BenchContext, client: DynamoDBClient, endpoint: string): Promise<PipelineResult> {
   const n = Number(process.env.BENCH_PIPELINE_FINDINGS ?? 1000);
   const file = join(ctx.dir, 'pipeline.json');
@@ -79,9 +84,18 @@ async function runPipeline(ctx: BenchContext, client: DynamoDBClient, endpoint: 
     CLOSELOOP_TABLE: 'bench-pipeline',
   };
   const ingestCommandMs = await time(() => runCli(['ingest', file], env));
-  const tickCommandMs = await time(() => runCli(['tick'], env));
   const store = await freshTable(client, 'bench-pipeline');
-  const findings = await store.list();
+  // `tick` syncs tickets for at most a minute, then says what is still pending: at a size (or on a
+  // machine) where that is not enough, the next tick goes on, as a user's (or `serve`'s) would. Every
+  // tick until every finding is ticketed counts.
+  let tickCommandMs = 0;
+  let ticks = 0;
+  let findings = await store.list();
+  while (ticks < MAX_TICKS && (ticks === 0 || findings.some((x) => !x.ticket))) {
+    tickCommandMs += await time(() => runCli(['tick'], env));
+    ticks++;
+    findings = await store.list();
+  }
   const totalMs = ingestCommandMs + tickCommandMs;
   // What the pipeline leaves behind, written raw: the part of the ratio no request pattern can remove.
   const left = await scanAll(client, 'bench-pipeline');
@@ -92,6 +106,7 @@ async function runPipeline(ctx: BenchContext, client: DynamoDBClient, endpoint: 
     itemsOfIngest: items.length,
     ingestCommandMs,
     tickCommandMs,
+    ticks,
     totalMs,
     rawBatchWriteMs,
     ratio: totalMs / rawBatchWriteMs,
@@ -110,7 +125,7 @@ export const pipelineBench: BenchTopic<PipelineResult> = {
   // On a DynamoDB Local of its own: baseline and pipeline share it, and nothing else was written to it.
   run: (ctx) => ctx.ownDynamo(({ client, endpoint }) => runPipeline(ctx, client, endpoint)),
   print: (r) => [
-    `report → owned, deadlined, ticketed: ${r.findings} findings (DEFAULT policy, owners unmapped) closeloop ingest ${f(r.ingestCommandMs, 0)} ms + closeloop tick ${f(r.tickCommandMs, 0)} ms = ${f(r.totalMs, 0)} ms vs raw BatchWriteItem of the ingest's ${r.itemsOfIngest} items (25 per call, 4 in flight) ${f(r.rawBatchWriteMs, 0)} ms → ${f(r.ratio)}× (target ≤ ${r.target}×); ${f(r.findingsPerSecond, 0)} findings/s; owned ${r.owned}, deadlined ${r.deadlined}, ticketed ${r.ticketed} of ${r.findings}`,
+    `report → owned, deadlined, ticketed: ${r.findings} findings (DEFAULT policy, owners unmapped) closeloop ingest ${f(r.ingestCommandMs, 0)} ms + closeloop tick ${f(r.tickCommandMs, 0)} ms${r.ticks > 1 ? ` (${r.ticks} ticks)` : ''} = ${f(r.totalMs, 0)} ms vs raw BatchWriteItem of the ingest's ${r.itemsOfIngest} items (25 per call, 4 in flight) ${f(r.rawBatchWriteMs, 0)} ms → ${f(r.ratio)}× (target ≤ ${r.target}×); ${f(r.findingsPerSecond, 0)} findings/s; owned ${r.owned}, deadlined ${r.deadlined}, ticketed ${r.ticketed} of ${r.findings}`,
     `  the pipeline leaves ${f(r.itemsPerFinding, 1)} items per finding; writing those alone, raw, as TransactWriteItems of 100 takes ${f(r.itemsAsRawTransactionsVsBaseline)}× the baseline`,
   ],
 };
