@@ -638,4 +638,39 @@ describe('credential hygiene: NHI7 and NHI1 findings raised from the account inv
     expect((await runCredentialHygiene(await inventory(), deps)).cleared).toEqual([]);
     expect(await store.events(usedAgain!.id)).toHaveLength(events);
   });
+
+  it('an account with no IAM users names no account: a later run still closes the findings of the secrets it lists', async () => {
+    world = aRotationWorld();
+    const now = clock.now().getTime();
+    world.sm.now = () => new Date(now - 200 * 86400e3);
+    const legacy = world.sm.addSecret({ name: 'legacy/db-password', value: 'pw-value-0000000000000000' });
+    const { store } = await aFreshStore();
+    const policy: Policy = {
+      ...PRE_AUTHORIZED,
+      preAuthorized: [{ ...PRE_AUTHORIZED.preAuthorized[0]!, nhiTypes: ['generic_secret'] }],
+    };
+    const lifecycles = new LocalLifecycleRunner({ store, clock, policy, remediation: remediationNotConfigured });
+    const deps = {
+      store,
+      clock,
+      policy,
+      signaller: {
+        signal: async (f: Finding, resumeAt: ResumeAt, signal: Signal) =>
+          (await lifecycles.resume(f, resumeAt, { signal })).outcome,
+      },
+    };
+    const inventory = () =>
+      readCredentialInventory({ secretsManager: world!.secretsManager, iam: world!.iamClient }, world!.hasher);
+    expect((await inventory()).account).toBeUndefined();
+    expect((await runCredentialHygiene(await inventory(), deps)).summary).toMatchObject({ created: 1 });
+    for (const f of await store.list()) await lifecycles.start(f);
+    expect((await store.list()).map((f) => f.lifecycle?.waitingAt)).toEqual(['AwaitOwnerFix']);
+
+    world.sm.secrets.get(legacy)!.lastRotated = new Date(now - 86400e3);
+    const second = await runCredentialHygiene(await inventory(), deps);
+    expect(second.cleared.map((c) => c.message)).toEqual([
+      'rotation record by closeloop:credential-hygiene: succeeded',
+    ]);
+    expect(await store.list()).toEqual([expect.objectContaining({ status: 'resolved' })]);
+  });
 });
