@@ -5,7 +5,7 @@ import { FindingSchema } from '../finding/model';
 import { findingStateHash } from '../finding/write';
 import { ManagedSecretRecordSchema } from '../rotation/managed-secrets';
 import { describeIssues } from '../shared/problems';
-import { toFindingItem } from './dynamo-finding-store';
+import { toFindingItem, waitingIndexFilled } from './dynamo-finding-store';
 import { eventsOf, pageSearchStart } from './event-pages';
 import { GSI, SORT_PREFIX, indexKeys, keys, partitions, type Item, type SingleTable } from './table';
 
@@ -52,17 +52,25 @@ function recordProjection() {
 }
 
 /** Index attributes that differ from what the record's fields give (missing, altered or extra). */
-function indexDifferences(item: Item, expected: Item): string[] {
-  return INDEX_ATTRIBUTES.filter((attribute) => item[attribute] !== expected[attribute]).map((attribute) => {
-    const index = Object.values(GSI).find((i) => i.partitionKey === attribute || i.sortKey === attribute)!.name;
-    return `${index} ${attribute} ${item[attribute] === undefined ? 'missing' : expected[attribute] === undefined ? 'not expected' : 'altered'}`;
-  });
+function indexDifferences(item: Item, expected: Item, unchecked: ReadonlySet<string> = new Set()): string[] {
+  const checked = INDEX_ATTRIBUTES.filter((attribute) => !unchecked.has(attribute));
+  return checked
+    .filter((attribute) => item[attribute] !== expected[attribute])
+    .map((attribute) => {
+      const index = Object.values(GSI).find((i) => i.partitionKey === attribute || i.sortKey === attribute)!.name;
+      return `${index} ${attribute} ${item[attribute] === undefined ? 'missing' : expected[attribute] === undefined ? 'not expected' : 'altered'}`;
+    });
 }
 
 const hidden = (differences: string[]) =>
   `its index keys do not match its fields (${differences.join(', ')}): reports and listings no longer see it as it is`;
 
-function findingRecord(id: string, item: Item): TrailRecord {
+/**
+ * A finding's record. `unchecked`: index keys not compared, those of an index not yet filled for
+ * the items written before it (a table an earlier version wrote lacks them, and no reader trusts
+ * that index before it is filled).
+ */
+function findingRecord(id: string, item: Item, unchecked: ReadonlySet<string>): TrailRecord {
   const base = {
     kind: 'finding' as const,
     id,
@@ -75,7 +83,7 @@ function findingRecord(id: string, item: Item): TrailRecord {
   const finding = parsed.data;
   const problems: string[] = [];
   if (finding.id !== id) problems.push(`its item names finding ${finding.id} but is in the partition of ${id}`);
-  const differences = indexDifferences(item, toFindingItem(finding));
+  const differences = indexDifferences(item, toFindingItem(finding), unchecked);
   if (differences.length > 0) problems.push(hidden(differences));
   return { ...base, stateHash: findingStateHash(finding), problems };
 }
@@ -118,9 +126,11 @@ export class DynamoAuditTrail implements AuditTrailStore {
     }));
   }
 
-  records(): Promise<TrailScan<TrailRecord>> {
+  async records(): Promise<TrailScan<TrailRecord>> {
+    const { partitionKey, sortKey } = GSI.byScope;
+    const unchecked = new Set((await waitingIndexFilled(this.table)) ? [] : [partitionKey, sortKey]);
     return this.scan(recordProjection(), (kind, id, item) =>
-      kind === 'finding' ? findingRecord(id, item) : secretRecord(id, item),
+      kind === 'finding' ? findingRecord(id, item, unchecked) : secretRecord(id, item),
     );
   }
 

@@ -82,6 +82,14 @@ function waitingAttributes(finding: Finding): Item {
 
 /** The table fact that byScope holds every waiting finding, those written before it too. */
 const WAITING_INDEX_FILLED = keys.meta('#INDEX#byScope');
+
+/** Whether byScope was filled for the findings written before it (see `fillWaitingIndex`). */
+export async function waitingIndexFilled(table: SingleTable): Promise<boolean> {
+  const out = await table.doc.send(
+    new GetCommand({ TableName: table.name, Key: WAITING_INDEX_FILLED, ConsistentRead: true }),
+  );
+  return out.Item !== undefined;
+}
 /** Scope partitions read at once. */
 const SCOPES_IN_FLIGHT = 4;
 
@@ -319,10 +327,7 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
    */
   private async fillWaitingIndex(): Promise<void> {
     const TableName = this.table.name;
-    const filled = await this.table.doc.send(
-      new GetCommand({ TableName, Key: WAITING_INDEX_FILLED, ConsistentRead: true }),
-    );
-    if (filled.Item) return;
+    if (await waitingIndexFilled(this.table)) return;
     for (const status of ['open', 'reopened'] as const) {
       for await (const page of this.table.pages(onIndex('byStatus', partitions.status(status)))) {
         for (const item of page.Items ?? []) {

@@ -6,6 +6,7 @@ import type { Finding } from '@core/finding/model';
 import type { FindingStore } from '@core/finding/ports';
 import { accountScope, waitScope, type WaitingEntry } from '@core/finding/waiting';
 import { DynamoFindingStore, toFindingItem } from '@core/store/dynamo-finding-store';
+import { DynamoAuditTrail } from '@core/store/dynamo-audit-trail';
 import { ensureTable } from '@core/store/ensure-table';
 import { GSI, SingleTable, createTableInput, keys } from '@core/store/table';
 import { aFreshStore } from '../support/dynamo';
@@ -138,6 +139,12 @@ describe('the byScope index: findings waiting for their owner, by the scope a sc
     });
     expect(await ensureTable(client, tableName)).toBe('exists');
 
+    // `audit verify` does not take the keys an unfilled index lacks for hiding: nobody reads it yet.
+    const trail = new DynamoAuditTrail(table);
+    const problems = async (id: string) =>
+      (await trail.records()).chains.find((c) => c.kind === 'finding' && c.id === id)!.problems;
+    expect(await problems(waiting.id)).toEqual([]);
+
     const store: FindingStore = new DynamoFindingStore(table);
     expect(ids(await store.waitingForOwner([waitScope(waiting.asset)], everything))).toEqual([waiting.id]);
     const item = async (key: { pk: string; sk: string }) =>
@@ -149,12 +156,17 @@ describe('the byScope index: findings waiting for their owner, by the scope a sc
     });
     expect(await item(keys.finding(parked.id))).not.toHaveProperty('gsi5pk');
     expect(await item(keys.meta('#INDEX#byScope'))).toMatchObject({ type: 'meta' });
+    expect(await problems(waiting.id)).toEqual([]);
 
     // From then on the index alone answers: another store (another process) does not read everything again.
     const later = aFinding({ type: 'repository', id: 'github.com/acme/api' }, 'gitleaks');
     await table.doc.send(new PutCommand({ TableName: tableName, Item: legacyItem(later) }));
     expect(ids(await new DynamoFindingStore(table).waitingForOwner([waitScope(later.asset)], everything))).toEqual([
       waiting.id,
+    ]);
+    // …and `audit verify` now says which finding is hidden from it.
+    expect(await problems(later.id)).toEqual([
+      'its index keys do not match its fields (byScope gsi5pk missing, byScope gsi5sk missing): reports and listings no longer see it as it is',
     ]);
   });
 });
