@@ -92,6 +92,8 @@ export async function waitingIndexFilled(table: SingleTable): Promise<boolean> {
 }
 /** Scope partitions read at once. */
 const SCOPES_IN_FLIGHT = 4;
+/** Findings given byScope's keys at once when the index is filled (an interrupted fill goes on where it stopped). */
+const FILLS_IN_FLIGHT = 16;
 
 /** A finding's audit events as items: one page per write (core/store/event-pages.ts), listed by day through byTimer. */
 export const toEventItems = (events: AuditEvent[]): Item[] =>
@@ -323,17 +325,20 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
    * sparse, and those writes did not set them). The first reader after an upgrade reads every open
    * and reopened finding once, as every report did before, and sets the keys on those waiting,
    * each guarded by the version it read (a finding written meanwhile got them from its writer),
-   * then records that the index is whole, so no reader does it again.
+   * 16 at a time, then records that the index is whole, so no reader does it again. A fill cut
+   * short (a Lambda's timeout) records nothing, and the next reader goes on: the findings that
+   * have their keys already are skipped.
    */
   private async fillWaitingIndex(): Promise<void> {
     const TableName = this.table.name;
     if (await waitingIndexFilled(this.table)) return;
     for (const status of ['open', 'reopened'] as const) {
       for await (const page of this.table.pages(onIndex('byStatus', partitions.status(status)))) {
-        for (const item of page.Items ?? []) {
-          if (item[GSI.byScope.partitionKey] !== undefined) continue;
-          const finding = fromFindingItem(item);
-          if (!waitsForOwner(finding)) continue;
+        const unindexed = (page.Items ?? [])
+          .filter((item) => item[GSI.byScope.partitionKey] === undefined)
+          .map(fromFindingItem)
+          .filter(waitsForOwner);
+        await inParallel(FILLS_IN_FLIGHT, unindexed, async (finding) => {
           const index = waitingAttributes(finding);
           const names = Object.keys(index);
           try {
@@ -356,7 +361,7 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
           } catch (err) {
             if (!(err instanceof ConditionalCheckFailedException)) throw err;
           }
-        }
+        });
       }
     }
     await this.table.doc.send(
