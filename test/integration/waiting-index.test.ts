@@ -1,5 +1,5 @@
 import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { createFinding } from '@core/finding/merge';
 import type { Finding } from '@core/finding/model';
@@ -168,5 +168,38 @@ describe('the byScope index: findings waiting for their owner, by the scope a sc
     expect(await problems(later.id)).toEqual([
       'its index keys do not match its fields (byScope gsi5pk missing, byScope gsi5sk missing): reports and listings no longer see it as it is',
     ]);
+  });
+
+  it('a fill cut short records nothing, and the next reader goes on where it stopped', async () => {
+    const { client, tableName } = await aFreshStore();
+    const table = new SingleTable(client, tableName);
+    const legacyItem = (finding: Finding) => {
+      const { gsi5pk: _pk, gsi5sk: _sk, waitAsset: _asset, waitScanners: _scanners, ...item } = toFindingItem(finding);
+      return item;
+    };
+    const [first, second] = [1, 2].map(() => aFinding({ type: 'repository', id: 'github.com/acme/api' }, 'gitleaks'));
+    for (const f of [first!, second!])
+      await table.doc.send(new PutCommand({ TableName: tableName, Item: legacyItem(f) }));
+    // The process dies (here: DynamoDB refuses) after one finding got its keys.
+    const send = table.doc.send.bind(table.doc);
+    let updates = 0;
+    const spy = jest.spyOn(table.doc, 'send').mockImplementation(((command: unknown) => {
+      if (command instanceof UpdateCommand && ++updates > 1) return Promise.reject(new Error('Lambda timed out'));
+      return send(command as never);
+    }) as never);
+    await expect(new DynamoFindingStore(table).waitingForOwner([waitScope(first!.asset)], everything)).rejects.toThrow(
+      'Lambda timed out',
+    );
+    spy.mockRestore();
+    const item = async (key: { pk: string; sk: string }) =>
+      (await table.doc.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }))).Item;
+    expect(await item(keys.meta('#INDEX#byScope'))).toBeUndefined();
+    const keyed = await Promise.all([first!, second!].map(async (f) => (await item(keys.finding(f.id)))!.gsi5pk));
+    expect(keyed.filter((k) => k !== undefined)).toHaveLength(1);
+
+    expect(ids(await new DynamoFindingStore(table).waitingForOwner([waitScope(first!.asset)], everything))).toEqual(
+      ids([first!, second!]),
+    );
+    expect(await item(keys.meta('#INDEX#byScope'))).toMatchObject({ type: 'meta' });
   });
 });
