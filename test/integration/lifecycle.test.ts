@@ -9,7 +9,6 @@ import { DynamoReportSource } from '@core/store/dynamo-report-source';
 import { SingleTable } from '@core/store/table';
 import { awsResourceTags } from '@connectors/aws/resource-tags';
 import { aRotationWorld } from '@test/support/rotation';
-import type { ResumeAt, Signal } from '@core/lifecycle/state';
 import type { Clock } from '@core/shared/clock';
 import { remediationNotConfigured, type RemediationPort } from '@core/lifecycle/ports';
 import { updateFinding } from '@core/finding/update';
@@ -22,6 +21,7 @@ import { ticketText } from '@core/tickets/outbox';
 import { reportFixture } from '@test/support/fixtures';
 import { aGitleaksRecord, aHasher } from '@test/support/factories';
 import { aFreshStore } from '@test/support/dynamo';
+import { localDecisions } from '@test/support/local-decisions';
 
 const T0 = Date.parse('2026-11-01T09:00:00.000Z');
 const DAY = 24 * 60 * 60 * 1000;
@@ -363,22 +363,13 @@ describe('clean re-scan of the same scope (owner-fix wait resumed by a later sca
         },
       ],
     };
-    const runner = new LocalLifecycleRunner({ store, clock, policy, remediation: remediationNotConfigured });
+    const { lifecycles: runner, deps } = localDecisions(store, clock, policy);
     for (const f of await store.list()) await runner.start(f);
     expect((await store.list()).map((f) => f.lifecycle?.waitingAt)).toEqual([
       'AwaitOwnerFix',
       'AwaitOwnerFix',
       'AwaitOwnerFix',
     ]);
-    const deps = {
-      store,
-      clock,
-      policy,
-      signaller: {
-        signal: async (f: Finding, resumeAt: ResumeAt, signal: Signal) =>
-          (await runner.resume(f, resumeAt, { signal })).outcome,
-      },
-    };
 
     // Another repository's scan, or a scan that still reports them, changes nothing.
     const other = await ingestReportFiles([write([])], {

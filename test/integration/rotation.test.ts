@@ -10,9 +10,6 @@ import { verifyChain } from '@core/audit/chain';
 import { ingestRecords } from '@core/ingest/ingest';
 import { hygieneRecords } from '@core/rotation/hygiene';
 import { runCredentialHygiene } from '@core/rotation/hygiene-run';
-import { remediationNotConfigured } from '@core/lifecycle/ports';
-import type { ResumeAt, Signal } from '@core/lifecycle/state';
-import type { Finding } from '@core/finding/model';
 import { DynamoManagedSecretStore } from '@core/store/dynamo-managed-secret-store';
 import { recordRotationEvent } from '@connectors/aws/rotation-events';
 import { awsSecretCatalogue } from '@connectors/aws/secrets-catalogue';
@@ -31,6 +28,7 @@ import { WriteBehindFindingStore } from '@core/finding/write-behind';
 import { aGitleaksRecord } from '@test/support/factories';
 import { aFreshStore } from '@test/support/dynamo';
 import { aRotationWorld } from '@test/support/rotation';
+import { localDecisions } from '@test/support/local-decisions';
 
 const clock = fixedClock('2026-11-20T09:00:00.000Z');
 const PRE_AUTHORIZED: Policy = {
@@ -574,16 +572,7 @@ describe('credential hygiene: NHI7 and NHI1 findings raised from the account inv
       ...PRE_AUTHORIZED,
       preAuthorized: [{ ...PRE_AUTHORIZED.preAuthorized[0]!, nhiTypes: ['cloud_access_key', 'generic_secret'] }],
     };
-    const lifecycles = new LocalLifecycleRunner({ store, clock, policy, remediation: remediationNotConfigured });
-    const deps = {
-      store,
-      clock,
-      policy,
-      signaller: {
-        signal: async (f: Finding, resumeAt: ResumeAt, signal: Signal) =>
-          (await lifecycles.resume(f, resumeAt, { signal })).outcome,
-      },
-    };
+    const { lifecycles, deps } = localDecisions(store, clock, policy);
     const inventory = () =>
       readCredentialInventory({ secretsManager: world!.secretsManager, iam: world!.iamClient }, world!.hasher);
     const first = await runCredentialHygiene(await inventory(), deps);
@@ -649,16 +638,7 @@ describe('credential hygiene: NHI7 and NHI1 findings raised from the account inv
       ...PRE_AUTHORIZED,
       preAuthorized: [{ ...PRE_AUTHORIZED.preAuthorized[0]!, nhiTypes: ['generic_secret'] }],
     };
-    const lifecycles = new LocalLifecycleRunner({ store, clock, policy, remediation: remediationNotConfigured });
-    const deps = {
-      store,
-      clock,
-      policy,
-      signaller: {
-        signal: async (f: Finding, resumeAt: ResumeAt, signal: Signal) =>
-          (await lifecycles.resume(f, resumeAt, { signal })).outcome,
-      },
-    };
+    const { lifecycles, deps } = localDecisions(store, clock, policy);
     const inventory = () =>
       readCredentialInventory({ secretsManager: world!.secretsManager, iam: world!.iamClient }, world!.hasher);
     expect((await inventory()).account).toBeUndefined();
