@@ -91,7 +91,7 @@ export async function runCredentialHygiene(
   if (summary.rejected > 0) return { summary, cleared: [] };
   const sameAccount = (f: Finding) => f.asset.type === 'aws_resource' && f.asset.account === inventory.account;
   const cleared: CleanRescan[] = [];
-  // Without an account (none of its users or secrets named one) the run can speak only of what it lists.
+  // Without an account (the account has no IAM user to name it) the run can speak only of what it lists.
   const scopes =
     inventory.account !== undefined
       ? [accountScope(inventory.account)]
