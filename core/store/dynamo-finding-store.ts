@@ -90,6 +90,7 @@ export async function waitingIndexFilled(table: SingleTable): Promise<boolean> {
   );
   return out.Item !== undefined;
 }
+
 /** Scope partitions read at once. */
 const SCOPES_IN_FLIGHT = 4;
 /** Findings given byScope's keys at once when the index is filled (an interrupted fill goes on where it stopped). */

@@ -8,7 +8,7 @@ import {
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import { sleep } from '../shared/backoff';
-import { INDEXES, TABLE_KEYS, createTableInput, projectionOf } from './table';
+import { createTableInput } from './table';
 
 /**
  * Creates the table (same keys and GSIs as the CDK stack) if it is missing, and adds the indexes
@@ -38,27 +38,17 @@ export async function ensureTable(
 
 async function addMissingIndexes(client: DynamoDBClient, tableName: string, table: TableDescription) {
   const present = new Set((table.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
-  const missing = INDEXES.filter((index) => !present.has(index.name));
+  // Each missing index exactly as CreateTable (and the CDK stack) would make it.
+  const wanted = createTableInput(tableName);
+  const missing = wanted.GlobalSecondaryIndexes.filter((index) => !present.has(index.IndexName));
   for (const index of missing) {
+    const keyNames = new Set(index.KeySchema.map((k) => k.AttributeName));
     try {
       await client.send(
         new UpdateTableCommand({
           TableName: tableName,
-          AttributeDefinitions: [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, index.partitionKey, index.sortKey].map(
-            (AttributeName) => ({ AttributeName, AttributeType: 'S' as const }),
-          ),
-          GlobalSecondaryIndexUpdates: [
-            {
-              Create: {
-                IndexName: index.name,
-                KeySchema: [
-                  { AttributeName: index.partitionKey, KeyType: 'HASH' },
-                  { AttributeName: index.sortKey, KeyType: 'RANGE' },
-                ],
-                Projection: projectionOf(index),
-              },
-            },
-          ],
+          AttributeDefinitions: wanted.AttributeDefinitions.filter((a) => keyNames.has(a.AttributeName)),
+          GlobalSecondaryIndexUpdates: [{ Create: index }],
         }),
       );
     } catch (err) {

@@ -10,8 +10,9 @@ export interface FindingsTableProps {
 
 /**
  * The system of record: one table, the same keys, GSIs and projections as `closeloop init` (both
- * read core/store/table.ts). CloudFormation adds one GSI per stack update: a release adds at most one. Point-in-time recovery and deletion protection on; retained when the
- * stack is deleted, because audit history must outlive the deployment.
+ * read core/store/table.ts). CloudFormation adds one GSI per stack update, so a release adds at
+ * most one. Point-in-time recovery and deletion protection on; retained when the stack is deleted,
+ * because audit history must outlive the deployment.
  */
 export class FindingsTable extends Construct {
   readonly table: Table;
