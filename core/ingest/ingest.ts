@@ -118,12 +118,13 @@ export async function ingestRecords(
 ): Promise<IngestSummary> {
   const batchSize = options.batchSize ?? 100;
   const summary = emptySummary();
+  const reading: ReadMode = { assumeNew: true };
   let batch: Array<{ recordNo: number; observation: Observation }> = [];
   let quarantine: QuarantineEntry[] = [];
 
   const flush = async () => {
     if (batch.length > 0) {
-      const changes = await applyBatch(batch, options);
+      const changes = await applyBatch(batch, options, reading);
       changes.forEach((change, index) => {
         if (change === 'skipped-resolved') summary.skipped++;
         else if (change === 'too-large') {
@@ -247,6 +248,33 @@ function boundedRecord(json: string): string {
 type RecordChange = Change | 'skipped-resolved' | 'too-large';
 
 /**
+ * Whether an ingest reads its findings before writing them. A report of new findings (a first
+ * scan, a new repository) need not: each is written as new, guarded by `attribute_not_exists`, and
+ * a guard that fails names a finding that exists, which the next round reads and merges, as it
+ * does when a concurrent ingest created it first. Once one finding of the ingest turns out to
+ * exist, the rest of it reads first: a cancelled transaction costs its whole round again.
+ */
+interface ReadMode {
+  assumeNew: boolean;
+}
+
+/**
+ * The ids of a round that may be written as new without a read: only those whose records would all
+ * create: a record the scanner reports resolved creates nothing, and a record found by its alias
+ * (a webhook's) names a finding that may exist, so both need to know.
+ */
+function assumedNew(
+  batch: Array<{ observation: Observation }>,
+  targetOf: (o: Observation) => string,
+  ids: Set<string>,
+): Set<string> {
+  const out = new Set(ids);
+  for (const { observation: o } of batch)
+    if (o.source.state === 'resolved' || (!o.secretHash && o.aliasKey)) out.delete(targetOf(o));
+  return out;
+}
+
+/**
  * Largest finding item written, in bytes of its JSON: DynamoDB refuses items over 400 KB (and
  * one refused item fails its whole transaction), with room for attribute names and index keys.
  */
@@ -263,6 +291,7 @@ const MAX_RECORDS_PER_FINDING = 30;
 async function applyBatch(
   batch: Array<{ recordNo: number; observation: Observation }>,
   options: IngestOptions,
+  reading: ReadMode,
 ): Promise<RecordChange[]> {
   const seen = new Map<string, number>();
   const now: number[] = [];
@@ -273,16 +302,18 @@ async function applyBatch(
     seen.set(key, count);
     (count <= MAX_RECORDS_PER_FINDING ? now : later).push(index);
   });
-  if (later.length === 0) return applyRound(batch, options);
+  if (later.length === 0) return applyRound(batch, options, reading);
   const results: RecordChange[] = new Array(batch.length);
   const first = await applyRound(
     now.map((i) => batch[i]!),
     options,
+    reading,
   );
   now.forEach((i, k) => (results[i] = first[k]!));
   const rest = await applyBatch(
     later.map((i) => batch[i]!),
     options,
+    reading,
   );
   later.forEach((i, k) => (results[i] = rest[k]!));
   return results;
@@ -292,6 +323,7 @@ async function applyBatch(
 async function applyRound(
   batch: Array<{ recordNo: number; observation: Observation }>,
   options: IngestOptions,
+  reading: ReadMode,
 ): Promise<RecordChange[]> {
   const { store, clock } = options;
   const now = clock.now();
@@ -310,7 +342,10 @@ async function applyRound(
 
   for (let round = 0; pendingIds.size > 0; round++) {
     if (round >= MAX_CONFLICT_ROUNDS) throw new ConcurrentUpdateError([...pendingIds][0]!);
-    const existing = await store.getMany([...pendingIds]);
+    // Assumed new (see ReadMode): not read; a guard that fails says it exists, and the next round reads it.
+    const unread = round === 0 && reading.assumeNew ? assumedNew(batch, targetOf, pendingIds) : new Set<string>();
+    const existing = await store.getMany([...pendingIds].filter((id) => !unread.has(id)));
+    if (existing.size > 0) reading.assumeNew = false;
     const writes = new Map<string, Omit<FindingWrite, 'outbox' | 'notices' | 'history'>>();
     const working = new Map<string, Finding>(existing);
     const originalVersion = new Map<string, number | null>(
@@ -371,6 +406,7 @@ async function applyRound(
     );
     const { conflicts, started } = await commitAndStart(prepared, options);
     pendingIds = new Set(conflicts);
+    if (conflicts.some((id) => unread.has(id))) reading.assumeNew = false;
     if (started) options.onStarted?.(started);
   }
   return results;

@@ -7,8 +7,11 @@ import { verifyChain } from '@core/audit/chain';
 import { ingestReportFiles } from '@connectors/sources/ingest-reports';
 import { ensureTable } from '@core/store/ensure-table';
 import { REPORT_FIXTURE_SECRETS, ownFixturePath, reportFixture } from '@test/support/fixtures';
-import { aGitleaksRecord, aHasher } from '@test/support/factories';
+import { aGitleaksRecord, aHasher, anObservation } from '@test/support/factories';
+import { ingestRecords, type RecordOutcome } from '@core/ingest/ingest';
+import type { Observation } from '@core/finding/model';
 import { StoreUnavailableError } from '@core/store/table';
+import { findingIdFor } from '@core/finding/identity';
 import { aFreshStore } from '@test/support/dynamo';
 
 const clock = fixedClock('2026-11-01T12:00:00.000Z');
@@ -175,6 +178,75 @@ describe('ingest into DynamoDB Local', () => {
     // Re-ingesting the same bad record does not duplicate it in quarantine.
     await ingestReportFiles([path], { store, clock, hasher: aHasher() });
     expect(await store.listQuarantine()).toHaveLength(1);
+  });
+
+  it('writes a report of new findings without reading them first, and merges the ones that turn out to exist', async () => {
+    const { store } = await aFreshStore();
+    const read: string[] = [];
+    const getMany = store.getMany.bind(store);
+    jest.spyOn(store, 'getMany').mockImplementation(async (ids) => {
+      read.push(...ids);
+      return getMany(ids);
+    });
+    const secret = (i: number) => `${i}`.padStart(64, 'b');
+    const observation = (i: number, path = 'src/config.ts'): Observation =>
+      anObservation({
+        fingerprint: `secret:${secret(i)}`,
+        secretHash: secret(i),
+        locations: [{ kind: 'file', repository: 'github.com/acme/api', path, line: 10 }],
+      });
+    const records = (observations: Observation[]): RecordOutcome[] =>
+      observations.map((o, i) => ({ recordNo: i + 1, kind: 'observation', observation: o }));
+    const options = { store, clock, reportName: 'report.json', format: 'gitleaks', batchSize: 100 };
+
+    const first = await ingestRecords(records(Array.from({ length: 150 }, (_, i) => observation(i))), options);
+    expect(first).toMatchObject({ created: 150, updated: 0 });
+    expect(read).toEqual([]);
+
+    // A second scan: 10 of its first 100 records are tracked (now also in another file), the rest new.
+    const second = Array.from({ length: 150 }, (_, i) =>
+      i % 10 === 0 ? observation(i, 'src/other.ts') : observation(1000 + i),
+    );
+    expect(await ingestRecords(records(second), options)).toMatchObject({ created: 135, updated: 15 });
+    // The tracked ones of the first 100 were found by their failed guard and read once; the rest of the
+    // ingest read first, as it would have anyway.
+    expect(read.slice(0, 10).sort()).toEqual(
+      second
+        .slice(0, 100)
+        .filter((_, i) => i % 10 === 0)
+        .map((o) => findingIdFor(o.fingerprint))
+        .sort(),
+    );
+    expect(read.slice(10)).toHaveLength(50);
+    expect(await store.list()).toHaveLength(285);
+    for (const o of second.filter((_, i) => i % 10 === 0)) {
+      const tracked = (await store.get(findingIdFor(o.fingerprint)))!;
+      expect(tracked.locations.map((l) => l.path)).toEqual(['src/config.ts', 'src/other.ts']);
+      const events = await store.events(tracked.id);
+      expect(events.map((e) => e.action)).toEqual(['finding.created', 'finding.updated']);
+      expect(verifyChain(events, { count: tracked.eventCount, lastHash: tracked.lastEventHash })).toEqual({
+        ok: true,
+        events: 2,
+      });
+    }
+  });
+
+  it('resolves a tracked finding whose resolved record comes first in a report of new findings', async () => {
+    const { store } = await aFreshStore();
+    const options = { store, clock, reportName: 'alerts.json', format: 'github' };
+    const tracked = anObservation();
+    await ingestRecords([{ recordNo: 1, kind: 'observation', observation: tracked }], options);
+    const resolved = { ...tracked, source: { ...tracked.source, state: 'resolved' as const } };
+    const fresh = anObservation({ fingerprint: `secret:${'c'.repeat(64)}`, secretHash: 'c'.repeat(64) });
+    const total = await ingestRecords(
+      [
+        { recordNo: 1, kind: 'observation', observation: resolved },
+        { recordNo: 2, kind: 'observation', observation: fresh },
+      ],
+      options,
+    );
+    expect(total).toMatchObject({ created: 1, updated: 1, skipped: 0 });
+    expect((await store.get(findingIdFor(tracked.fingerprint)))!.sources[0]!.state).toBe('resolved');
   });
 
   it('creates the table idempotently', async () => {
