@@ -58,7 +58,10 @@ export interface IngestOptions {
   /** The report's name as people know it (a file name, an S3 key, `github:owner/repo`). */
   reportName: string;
   format: string;
-  /** Records per DynamoDB round: one BatchGetItem of up to 100 findings, then transactions. */
+  /**
+   * Records per DynamoDB round: the findings that must be read (BatchGetItem, 100 keys a call), then
+   * their writes as transactions of up to 100 items, 8 in flight. @default 400
+   */
   batchSize?: number;
   onProgress?: (recordsDone: number) => void;
   /** Collects what the report covered, for clean re-scans (see core/lifecycle/rescan.ts). */
@@ -116,7 +119,7 @@ export async function ingestRecords(
   records: AsyncIterable<RecordOutcome> | Iterable<RecordOutcome>,
   options: IngestOptions,
 ): Promise<IngestSummary> {
-  const batchSize = options.batchSize ?? 100;
+  const batchSize = options.batchSize ?? 400;
   const summary = emptySummary();
   const reading: ReadMode = { assumeNew: true };
   let batch: Array<{ recordNo: number; observation: Observation }> = [];

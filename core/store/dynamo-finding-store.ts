@@ -39,7 +39,7 @@ import {
 /** TransactWriteItems takes at most 100 items per call. */
 const MAX_TRANSACTION_ITEMS = 100;
 /** Transactions of one ingest round in flight at once. */
-const MAX_CONCURRENT_TRANSACTIONS = 4;
+const MAX_CONCURRENT_TRANSACTIONS = 8;
 
 /** The finding item with its index keys. Sparse indexes get their keys only when they apply. */
 export function toFindingItem(finding: Finding): Item {
