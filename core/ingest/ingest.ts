@@ -121,7 +121,7 @@ export async function ingestRecords(
 ): Promise<IngestSummary> {
   const batchSize = options.batchSize ?? 400;
   const summary = emptySummary();
-  const reading: ReadMode = { assumeNew: true };
+  const reading: ReadMode = { assumeNew: true, written: new Set() };
   let batch: Array<{ recordNo: number; observation: Observation }> = [];
   let quarantine: QuarantineEntry[] = [];
 
@@ -255,23 +255,28 @@ type RecordChange = Change | 'skipped-resolved' | 'too-large';
  * scan, a new repository) need not: each is written as new, guarded by `attribute_not_exists`, and
  * a guard that fails names a finding that exists, which the next round reads and merges, as it
  * does when a concurrent ingest created it first. Once one finding of the ingest turns out to
- * exist, the rest of it reads first: a cancelled transaction costs its whole round again.
+ * exist (one it wrote itself does not count), the rest of it reads first: a cancelled
+ * transaction costs its whole round again.
  */
 interface ReadMode {
   assumeNew: boolean;
+  /** Findings this ingest wrote while it read none: they exist, and say nothing of the rest. */
+  written: Set<string>;
 }
 
 /**
- * The ids of a round that may be written as new without a read: only those whose records would all
- * create: a record the scanner reports resolved creates nothing, and a record found by its alias
- * (a webhook's) names a finding that may exist, so both need to know.
+ * The ids of a round that may be written as new without a read: not those the ingest wrote in an
+ * earlier round (a secret found again further down the report), and only those whose records
+ * would all create: a record the scanner reports resolved creates nothing, and a record found by
+ * its alias (a webhook's) names a finding that may exist, so both need to know.
  */
 function assumedNew(
   batch: Array<{ observation: Observation }>,
   targetOf: (o: Observation) => string,
   ids: Set<string>,
+  reading: ReadMode,
 ): Set<string> {
-  const out = new Set(ids);
+  const out = new Set([...ids].filter((id) => !reading.written.has(id)));
   for (const { observation: o } of batch)
     if (o.source.state === 'resolved' || (!o.secretHash && o.aliasKey)) out.delete(targetOf(o));
   return out;
@@ -346,9 +351,10 @@ async function applyRound(
   for (let round = 0; pendingIds.size > 0; round++) {
     if (round >= MAX_CONFLICT_ROUNDS) throw new ConcurrentUpdateError([...pendingIds][0]!);
     // Assumed new (see ReadMode): not read; a guard that fails says it exists, and the next round reads it.
-    const unread = round === 0 && reading.assumeNew ? assumedNew(batch, targetOf, pendingIds) : new Set<string>();
+    const unread =
+      round === 0 && reading.assumeNew ? assumedNew(batch, targetOf, pendingIds, reading) : new Set<string>();
     const existing = await store.getMany([...pendingIds].filter((id) => !unread.has(id)));
-    if (existing.size > 0) reading.assumeNew = false;
+    if ([...existing.keys()].some((id) => !reading.written.has(id))) reading.assumeNew = false;
     const writes = new Map<string, Omit<FindingWrite, 'outbox' | 'notices' | 'history'>>();
     const working = new Map<string, Finding>(existing);
     const originalVersion = new Map<string, number | null>(
@@ -410,6 +416,8 @@ async function applyRound(
     const { conflicts, started } = await commitAndStart(prepared, options);
     pendingIds = new Set(conflicts);
     if (conflicts.some((id) => unread.has(id))) reading.assumeNew = false;
+    if (reading.assumeNew)
+      for (const w of prepared) if (!pendingIds.has(w.finding.id)) reading.written.add(w.finding.id);
     if (started) options.onStarted?.(started);
   }
   return results;

@@ -231,6 +231,31 @@ describe('ingest into DynamoDB Local', () => {
     }
   });
 
+  it('reads only the findings it wrote itself when a secret comes again further down a report of new findings', async () => {
+    const { store } = await aFreshStore();
+    const getMany = jest.spyOn(store, 'getMany');
+    const secret = (i: number) => `${i}`.padStart(64, 'd');
+    const records: RecordOutcome[] = Array.from({ length: 250 }, (_, i) => ({
+      recordNo: i + 1,
+      kind: 'observation',
+      // Record 150 is record 1's secret again, in another file: the second round of 100 has it, and
+      // the third still reads nothing.
+      observation: anObservation({
+        fingerprint: `secret:${secret(i === 149 ? 0 : i)}`,
+        secretHash: secret(i === 149 ? 0 : i),
+        locations: [{ kind: 'file', repository: 'github.com/acme/api', path: `src/f${i}.ts`, line: 1 }],
+      }),
+    }));
+    const options = { store, clock, reportName: 'r.json', format: 'gitleaks', batchSize: 100 };
+    const total = await ingestRecords(records, options);
+    expect(total).toMatchObject({ created: 249, updated: 1 });
+    expect(getMany.mock.calls.flatMap(([ids]) => ids)).toEqual([findingIdFor(`secret:${secret(0)}`)]);
+    expect((await store.get(findingIdFor(`secret:${secret(0)}`)))!.locations.map((l) => l.path)).toEqual([
+      'src/f0.ts',
+      'src/f149.ts',
+    ]);
+  });
+
   it('resolves a tracked finding whose resolved record comes first in a report of new findings', async () => {
     const { store } = await aFreshStore();
     const options = { store, clock, reportName: 'alerts.json', format: 'github' };
