@@ -353,8 +353,16 @@ async function applyRound(
     // Assumed new (see ReadMode): not read; a guard that fails says it exists, and the next round reads it.
     const unread =
       round === 0 && reading.assumeNew ? assumedNew(batch, targetOf, pendingIds, reading) : new Set<string>();
+    // One of them is read all the same, a probe: a re-scan's first finding exists, and then the
+    // round reads the rest instead of paying for a cancelled transaction.
+    const probe = unread.values().next().value;
+    if (probe !== undefined) unread.delete(probe);
     const existing = await store.getMany([...pendingIds].filter((id) => !unread.has(id)));
-    if ([...existing.keys()].some((id) => !reading.written.has(id))) reading.assumeNew = false;
+    if ([...existing.keys()].some((id) => !reading.written.has(id))) {
+      reading.assumeNew = false;
+      if (unread.size > 0) for (const [id, finding] of await store.getMany([...unread])) existing.set(id, finding);
+      unread.clear();
+    }
     const writes = new Map<string, Omit<FindingWrite, 'outbox' | 'notices' | 'history'>>();
     const working = new Map<string, Finding>(existing);
     const originalVersion = new Map<string, number | null>(

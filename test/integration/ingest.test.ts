@@ -182,10 +182,10 @@ describe('ingest into DynamoDB Local', () => {
 
   it('writes a report of new findings without reading them first, and merges the ones that turn out to exist', async () => {
     const { store } = await aFreshStore();
-    const read: string[] = [];
+    const reads: string[][] = [];
     const getMany = store.getMany.bind(store);
     jest.spyOn(store, 'getMany').mockImplementation(async (ids) => {
-      read.push(...ids);
+      reads.push(ids);
       return getMany(ids);
     });
     const secret = (i: number) => `${i}`.padStart(64, 'b');
@@ -201,34 +201,55 @@ describe('ingest into DynamoDB Local', () => {
 
     const first = await ingestRecords(records(Array.from({ length: 150 }, (_, i) => observation(i))), options);
     expect(first).toMatchObject({ created: 150, updated: 0 });
-    expect(read).toEqual([]);
+    // Two rounds, each reading one finding only (its probe).
+    expect(reads.map((ids) => ids.length)).toEqual([1, 1]);
 
-    // A second scan: 10 of its first 100 records are tracked (now also in another file), the rest new.
+    // A second scan: its first record is new, 10 of its first 100 records are tracked (now also in
+    // another file), the rest new.
+    reads.length = 0;
+    const tracked = (i: number) => i % 10 === 5;
     const second = Array.from({ length: 150 }, (_, i) =>
-      i % 10 === 0 ? observation(i, 'src/other.ts') : observation(1000 + i),
+      tracked(i) ? observation(i, 'src/other.ts') : observation(1000 + i),
     );
     expect(await ingestRecords(records(second), options)).toMatchObject({ created: 135, updated: 15 });
-    // The tracked ones of the first 100 were found by their failed guard and read once; the rest of the
-    // ingest read first, as it would have anyway.
-    expect(read.slice(0, 10).sort()).toEqual(
+    // The probe found nothing; the tracked ones of the first 100 were found by their failed guard and
+    // read once; the rest of the ingest read first, as it would have anyway.
+    expect(reads.map((ids) => ids.length)).toEqual([1, 10, 50]);
+    expect([...reads[1]!].sort()).toEqual(
       second
         .slice(0, 100)
-        .filter((_, i) => i % 10 === 0)
+        .filter((_, i) => tracked(i))
         .map((o) => findingIdFor(o.fingerprint))
         .sort(),
     );
-    expect(read.slice(10)).toHaveLength(50);
     expect(await store.list()).toHaveLength(285);
-    for (const o of second.filter((_, i) => i % 10 === 0)) {
-      const tracked = (await store.get(findingIdFor(o.fingerprint)))!;
-      expect(tracked.locations.map((l) => l.path)).toEqual(['src/config.ts', 'src/other.ts']);
-      const events = await store.events(tracked.id);
+    for (const o of second.filter((_, i) => tracked(i))) {
+      const finding = (await store.get(findingIdFor(o.fingerprint)))!;
+      expect(finding.locations.map((l) => l.path)).toEqual(['src/config.ts', 'src/other.ts']);
+      const events = await store.events(finding.id);
       expect(events.map((e) => e.action)).toEqual(['finding.created', 'finding.updated']);
-      expect(verifyChain(events, { count: tracked.eventCount, lastHash: tracked.lastEventHash })).toEqual({
+      expect(verifyChain(events, { count: finding.eventCount, lastHash: finding.lastEventHash })).toEqual({
         ok: true,
         events: 2,
       });
     }
+  });
+
+  it('reads a re-scan of tracked findings first: its probe finds one, and nothing is written', async () => {
+    const { store } = await aFreshStore();
+    const report = Array.from({ length: 150 }, (_, i): RecordOutcome => {
+      const secret = `${i}`.padStart(64, 'e');
+      return {
+        recordNo: i + 1,
+        kind: 'observation',
+        observation: anObservation({ fingerprint: `secret:${secret}`, secretHash: secret }),
+      };
+    });
+    const options = { store, clock, reportName: 'report.json', format: 'gitleaks', batchSize: 100 };
+    await ingestRecords(report, options);
+    const commit = jest.spyOn(store, 'commit');
+    expect(await ingestRecords(report, options)).toMatchObject({ created: 0, unchanged: 150 });
+    expect(commit).not.toHaveBeenCalled();
   });
 
   it('reads only the findings it wrote itself when a secret comes again further down a report of new findings', async () => {
@@ -249,7 +270,9 @@ describe('ingest into DynamoDB Local', () => {
     const options = { store, clock, reportName: 'r.json', format: 'gitleaks', batchSize: 100 };
     const total = await ingestRecords(records, options);
     expect(total).toMatchObject({ created: 249, updated: 1 });
-    expect(getMany.mock.calls.flatMap(([ids]) => ids)).toEqual([findingIdFor(`secret:${secret(0)}`)]);
+    // Each round reads its probe; the second reads record 1's finding besides; the third reads no more.
+    expect(getMany.mock.calls.map(([ids]) => ids.length)).toEqual([1, 2, 1]);
+    expect(getMany.mock.calls[1]![0]).toContain(findingIdFor(`secret:${secret(0)}`));
     expect((await store.get(findingIdFor(`secret:${secret(0)}`)))!.locations.map((l) => l.path)).toEqual([
       'src/f0.ts',
       'src/f149.ts',
