@@ -254,8 +254,9 @@ type RecordChange = Change | 'skipped-resolved' | 'too-large';
  * Whether an ingest reads its findings before writing them. A report of new findings (a first
  * scan, a new repository) need not: each is written as new, guarded by `attribute_not_exists`, and
  * a guard that fails names a finding that exists, which the next round reads and merges, as it
- * does when a concurrent ingest created it first. Once one finding of the ingest turns out to
- * exist (one it wrote itself does not count), the rest of it reads first: a cancelled
+ * does when a concurrent ingest created it first. Each such round reads one finding, a probe, so
+ * a re-scan (whose first finding is tracked) reads at once. Once one finding of the ingest turns
+ * out to exist (one it wrote itself does not count), the rest of it reads first: a cancelled
  * transaction costs its whole round again.
  */
 interface ReadMode {
