@@ -13,6 +13,7 @@ import type { Observation } from '@core/finding/model';
 import { StoreUnavailableError } from '@core/store/table';
 import { findingIdFor } from '@core/finding/identity';
 import { aFreshStore } from '@test/support/dynamo';
+import type { DynamoFindingStore } from '@core/store/dynamo-finding-store';
 
 const clock = fixedClock('2026-11-01T12:00:00.000Z');
 const gitleaksGit = reportFixture('gitleaks-git.json');
@@ -20,6 +21,30 @@ const gitleaksDir = reportFixture('gitleaks-dir.json');
 const truffleGit = reportFixture('trufflehog-git.jsonl');
 const truffleGithub = reportFixture('trufflehog-github.jsonl');
 const orgAlerts = ownFixturePath('github', 'org-secret-scanning-alerts.json');
+
+/** A leak of secret number `n` of the set `tag` (one hex digit), found in `path`. */
+function aLeak(tag: string, n: number, path = 'src/config.ts'): Observation {
+  const secret = `${n}`.padStart(64, tag);
+  return anObservation({
+    fingerprint: `secret:${secret}`,
+    secretHash: secret,
+    locations: [{ kind: 'file', repository: 'github.com/acme/api', path, line: 10 }],
+  });
+}
+
+const asReport = (observations: Observation[]): RecordOutcome[] =>
+  observations.map((o, i) => ({ recordNo: i + 1, kind: 'observation', observation: o }));
+
+/** The finding's events are its creation and one update, on an intact chain. */
+async function expectCreatedThenUpdated(store: DynamoFindingStore, id: string): Promise<void> {
+  const finding = (await store.get(id))!;
+  const events = await store.events(id);
+  expect(events.map((e) => e.action)).toEqual(['finding.created', 'finding.updated']);
+  expect(verifyChain(events, { count: finding.eventCount, lastHash: finding.lastEventHash })).toEqual({
+    ok: true,
+    events: 2,
+  });
+}
 
 describe('ingest into DynamoDB Local', () => {
   it('creates one finding per distinct secret and reports the counts', async () => {
@@ -84,12 +109,7 @@ describe('ingest into DynamoDB Local', () => {
     await ingestReportFiles([truffleGithub], { store, clock, hasher: aHasher() });
     const aws = (await store.list()).find((f) => f.nhiType === 'cloud_access_key')!;
     expect(aws.severity).toBe('critical');
-    const events = await store.events(aws.id);
-    expect(events.map((e) => e.action)).toEqual(['finding.created', 'finding.updated']);
-    expect(verifyChain(events, { count: aws.eventCount, lastHash: aws.lastEventHash })).toEqual({
-      ok: true,
-      events: 2,
-    });
+    await expectCreatedThenUpdated(store, aws.id);
   });
 
   it('loses no source when two ingests of overlapping reports run at once', async () => {
@@ -188,18 +208,10 @@ describe('ingest into DynamoDB Local', () => {
       reads.push(ids);
       return getMany(ids);
     });
-    const secret = (i: number) => `${i}`.padStart(64, 'b');
-    const observation = (i: number, path = 'src/config.ts'): Observation =>
-      anObservation({
-        fingerprint: `secret:${secret(i)}`,
-        secretHash: secret(i),
-        locations: [{ kind: 'file', repository: 'github.com/acme/api', path, line: 10 }],
-      });
-    const records = (observations: Observation[]): RecordOutcome[] =>
-      observations.map((o, i) => ({ recordNo: i + 1, kind: 'observation', observation: o }));
+    const observation = (i: number, path?: string) => aLeak('b', i, path);
     const options = { store, clock, reportName: 'report.json', format: 'gitleaks', batchSize: 100 };
 
-    const first = await ingestRecords(records(Array.from({ length: 150 }, (_, i) => observation(i))), options);
+    const first = await ingestRecords(asReport(Array.from({ length: 150 }, (_, i) => observation(i))), options);
     expect(first).toMatchObject({ created: 150, updated: 0 });
     // Two rounds, each reading one finding only (its probe).
     expect(reads.map((ids) => ids.length)).toEqual([1, 1]);
@@ -211,7 +223,7 @@ describe('ingest into DynamoDB Local', () => {
     const second = Array.from({ length: 150 }, (_, i) =>
       tracked(i) ? observation(i, 'src/other.ts') : observation(1000 + i),
     );
-    expect(await ingestRecords(records(second), options)).toMatchObject({ created: 135, updated: 15 });
+    expect(await ingestRecords(asReport(second), options)).toMatchObject({ created: 135, updated: 15 });
     // The probe found nothing; the tracked ones of the first 100 were found by their failed guard and
     // read once; the rest of the ingest read first, as it would have anyway.
     expect(reads.map((ids) => ids.length)).toEqual([1, 10, 50]);
@@ -224,27 +236,15 @@ describe('ingest into DynamoDB Local', () => {
     );
     expect(await store.list()).toHaveLength(285);
     for (const o of second.filter((_, i) => tracked(i))) {
-      const finding = (await store.get(findingIdFor(o.fingerprint)))!;
-      expect(finding.locations.map((l) => l.path)).toEqual(['src/config.ts', 'src/other.ts']);
-      const events = await store.events(finding.id);
-      expect(events.map((e) => e.action)).toEqual(['finding.created', 'finding.updated']);
-      expect(verifyChain(events, { count: finding.eventCount, lastHash: finding.lastEventHash })).toEqual({
-        ok: true,
-        events: 2,
-      });
+      const id = findingIdFor(o.fingerprint);
+      expect((await store.get(id))!.locations.map((l) => l.path)).toEqual(['src/config.ts', 'src/other.ts']);
+      await expectCreatedThenUpdated(store, id);
     }
   });
 
   it('reads a re-scan of tracked findings first: its probe finds one, and nothing is written', async () => {
     const { store } = await aFreshStore();
-    const report = Array.from({ length: 150 }, (_, i): RecordOutcome => {
-      const secret = `${i}`.padStart(64, 'e');
-      return {
-        recordNo: i + 1,
-        kind: 'observation',
-        observation: anObservation({ fingerprint: `secret:${secret}`, secretHash: secret }),
-      };
-    });
+    const report = asReport(Array.from({ length: 150 }, (_, i) => aLeak('e', i)));
     const options = { store, clock, reportName: 'report.json', format: 'gitleaks', batchSize: 100 };
     await ingestRecords(report, options);
     const commit = jest.spyOn(store, 'commit');
@@ -255,28 +255,17 @@ describe('ingest into DynamoDB Local', () => {
   it('reads only the findings it wrote itself when a secret comes again further down a report of new findings', async () => {
     const { store } = await aFreshStore();
     const getMany = jest.spyOn(store, 'getMany');
-    const secret = (i: number) => `${i}`.padStart(64, 'd');
-    const records: RecordOutcome[] = Array.from({ length: 250 }, (_, i) => ({
-      recordNo: i + 1,
-      kind: 'observation',
-      // Record 150 is record 1's secret again, in another file: the second round of 100 has it, and
-      // the third still reads nothing.
-      observation: anObservation({
-        fingerprint: `secret:${secret(i === 149 ? 0 : i)}`,
-        secretHash: secret(i === 149 ? 0 : i),
-        locations: [{ kind: 'file', repository: 'github.com/acme/api', path: `src/f${i}.ts`, line: 1 }],
-      }),
-    }));
+    // Record 150 is record 1's secret again, in another file: the second round of 100 has it, and
+    // the third still reads nothing.
+    const records = asReport(Array.from({ length: 250 }, (_, i) => aLeak('d', i === 149 ? 0 : i, `src/f${i}.ts`)));
+    const first = findingIdFor(aLeak('d', 0).fingerprint);
     const options = { store, clock, reportName: 'r.json', format: 'gitleaks', batchSize: 100 };
     const total = await ingestRecords(records, options);
     expect(total).toMatchObject({ created: 249, updated: 1 });
     // Each round reads its probe; the second reads record 1's finding besides; the third reads no more.
     expect(getMany.mock.calls.map(([ids]) => ids.length)).toEqual([1, 2, 1]);
-    expect(getMany.mock.calls[1]![0]).toContain(findingIdFor(`secret:${secret(0)}`));
-    expect((await store.get(findingIdFor(`secret:${secret(0)}`)))!.locations.map((l) => l.path)).toEqual([
-      'src/f0.ts',
-      'src/f149.ts',
-    ]);
+    expect(getMany.mock.calls[1]![0]).toContain(first);
+    expect((await store.get(first))!.locations.map((l) => l.path)).toEqual(['src/f0.ts', 'src/f149.ts']);
   });
 
   it('resolves a tracked finding whose resolved record comes first in a report of new findings', async () => {
