@@ -6,7 +6,7 @@ import { findingStateHash } from '../finding/write';
 import { ManagedSecretRecordSchema } from '../rotation/managed-secrets';
 import { describeIssues } from '../shared/problems';
 import { toFindingItem, waitingIndexFilled } from './dynamo-finding-store';
-import { eventsOf, pageSearchStart } from './event-pages';
+import { INLINE_EVENTS, eventsOf, inlineEventsOf, pageSearchStart, withInline } from './event-pages';
 import { GSI, SORT_PREFIX, indexKeys, keys, partitions, type Item, type SingleTable } from './table';
 
 const FINDING_PREFIX = partitions.finding('');
@@ -138,6 +138,9 @@ export class DynamoAuditTrail implements AuditTrailStore {
     const pk = chain.kind === 'finding' ? partitions.finding(chain.id) : partitions.managedSecret(chain.id);
     const eventKey = (seq: number) =>
       (chain.kind === 'finding' ? keys.findingEvent(chain.id, seq) : keys.managedSecretEvent(chain.id, seq)).sk;
+    // A finding's head first: it may carry its last write's events, and once it is read the pages
+    // of every write before it exist (core/store/event-pages.ts).
+    const [head] = chain.kind === 'finding' ? await this.table.batchGet([keys.finding(chain.id)], [INLINE_EVENTS]) : [];
     // A page is keyed by its first event: the one holding `range.from` may start before it.
     const items = await this.table.queryAll({
       KeyConditionExpression: range ? 'pk = :pk AND sk BETWEEN :from AND :to' : 'pk = :pk AND begins_with(sk, :events)',
@@ -146,7 +149,7 @@ export class DynamoAuditTrail implements AuditTrailStore {
         : { ':pk': pk, ':events': SORT_PREFIX.event },
       ConsistentRead: true,
     });
-    const events = eventsOf(items);
+    const events = withInline(eventsOf(items), inlineEventsOf(head));
     return range ? events.filter((e) => e.seq >= range.from && e.seq <= range.to) : events;
   }
 

@@ -18,7 +18,14 @@ import type { CursorStore } from '../ingest/ports';
 import { severityRank } from '../finding/standards';
 import type { WritebackWork } from '../writeback/model';
 import { toNoticeItem } from './dynamo-notification-store';
-import { eventsOf, toEventPages } from './event-pages';
+import {
+  INLINE_EVENTS,
+  MAX_INLINE_EVENT_CHARS,
+  eventsOf,
+  inlineEventsOf,
+  toEventPages,
+  withInline,
+} from './event-pages';
 import { toWorkPages } from './work-pages';
 import { awaitsLifecycle } from '../lifecycle/start';
 import { waitingEntry, waitScope, waitsForOwner, type WaitingEntry } from '../finding/waiting';
@@ -118,19 +125,32 @@ export const toExpiredExceptionItem = (record: ExpiredExceptionRecord): Item => 
 });
 
 /**
+ * Whether a write's events ride in its head (core/store/event-pages.ts): a creation whose events
+ * are small. Its transaction then holds the head without their page, written once it commits.
+ */
+export const ridesInline = (write: FindingWrite) =>
+  write.expectedVersion === null &&
+  write.events.length > 0 &&
+  JSON.stringify(write.events).length <= MAX_INLINE_EVENT_CHARS;
+
+/**
  * A finding write as transaction items: the head carries the guard (`attribute_not_exists` for a
  * new finding, `version = :expected` for an update), then its event page, aliases, outboxes,
  * notices and history. The head is always first: a cancellation reason at its index is the guard.
+ * With `inline` (and a write that `ridesInline`), the head carries the events and their page is
+ * left to the caller, to write once the transaction commits.
  */
-export function findingWriteItems(TableName: string, write: FindingWrite) {
+export function findingWriteItems(TableName: string, write: FindingWrite, options: { inline?: boolean } = {}) {
   const { finding, expectedVersion } = write;
+  const inline = options.inline === true && ridesInline(write);
+  const Item = inline ? { ...toFindingItem(finding), [INLINE_EVENTS]: write.events } : toFindingItem(finding);
   const head =
     expectedVersion === null
-      ? { Put: { TableName, Item: toFindingItem(finding), ConditionExpression: 'attribute_not_exists(pk)' } }
+      ? { Put: { TableName, Item, ConditionExpression: 'attribute_not_exists(pk)' } }
       : {
           Put: {
             TableName,
-            Item: toFindingItem(finding),
+            Item,
             ConditionExpression: '#version = :expected',
             ExpressionAttributeNames: { '#version': 'version' },
             ExpressionAttributeValues: { ':expected': expectedVersion },
@@ -139,7 +159,7 @@ export function findingWriteItems(TableName: string, write: FindingWrite) {
   const put = (Item: Item) => ({ Put: { TableName, Item } });
   return [
     head,
-    ...(write.events.length > 0 ? toEventItems(write.events).map(put) : []),
+    ...(write.events.length > 0 && !inline ? toEventItems(write.events).map(put) : []),
     ...write.aliases.map((aliasKey) =>
       put({ ...keys.alias(aliasKey), type: 'alias', aliasKey, findingId: finding.id }),
     ),
@@ -150,6 +170,45 @@ export function findingWriteItems(TableName: string, write: FindingWrite) {
   ];
 }
 
+/** What is known of one head's own events: for its version, which events, and whether their page is written. */
+interface InlineState {
+  version: number;
+  events: AuditEvent[];
+  paged: boolean;
+}
+
+/** Heads whose inline state one store keeps at most (a cache: what it forgets, it reads again). */
+const MAX_KNOWN_HEADS = 100_000;
+
+/**
+ * Writes the pages of the events that the heads `updates` replace still carry, before the updates
+ * commit (core/store/event-pages.ts): a head replaced is then never the only place of its events.
+ * `known`: what the caller read of those heads; the others are read (their inline events only).
+ */
+export async function pageBeforeReplacing(
+  table: SingleTable,
+  updates: readonly FindingWrite[],
+  known: Map<string, InlineState> = new Map(),
+): Promise<void> {
+  const replaced = updates.filter((w) => w.expectedVersion !== null);
+  const unknown = replaced.filter((w) => known.get(w.finding.id)?.version !== w.expectedVersion);
+  if (unknown.length > 0) {
+    const heads = await table.batchGet(
+      unknown.map((w) => keys.finding(w.finding.id)),
+      ['id', 'version', INLINE_EVENTS],
+    );
+    for (const head of heads)
+      known.set(String(head.id), { version: Number(head.version), events: inlineEventsOf(head), paged: false });
+  }
+  // A head whose version is not the one expected is not replaced: its write's guard fails.
+  const toPage = replaced
+    .map((w) => known.get(w.finding.id))
+    .filter((state, i): state is InlineState => state?.version === replaced[i]!.expectedVersion && !state.paged)
+    .filter((state) => state.events.length > 0);
+  await table.batchPut(toPage.flatMap((state) => toEventItems(state.events)));
+  for (const state of toPage) state.paged = true;
+}
+
 function fromFindingItem(item: Item): Finding {
   return FindingSchema.parse(item);
 }
@@ -158,23 +217,41 @@ function fromFindingItem(item: Item): Finding {
 interface Prepared {
   write: FindingWrite;
   items: ReturnType<typeof findingWriteItems>;
+  /** The event pages written once the transaction commits (the events ride in the head). */
+  after: Item[];
 }
 
 /** FindingStore and CursorStore on the one table (DynamoDB Local or AWS). */
 export class DynamoFindingStore implements FindingStore, CursorStore {
+  /** What this store read or wrote of heads' own events, by finding id: an update then knows what to page without a read. */
+  private readonly inline = new Map<string, InlineState>();
+
   constructor(private readonly table: SingleTable) {}
+
+  /** A head read, its inline state remembered. */
+  private head(item: Item): Finding {
+    const finding = fromFindingItem(item);
+    const events = inlineEventsOf(item);
+    this.remember(finding.id, { version: finding.version, events, paged: events.length === 0 });
+    return finding;
+  }
+
+  private remember(id: string, state: InlineState): void {
+    if (this.inline.size >= MAX_KNOWN_HEADS && !this.inline.has(id)) this.inline.clear();
+    this.inline.set(id, state);
+  }
 
   async get(id: string): Promise<Finding | undefined> {
     const out = await this.table.doc.send(
       new GetCommand({ TableName: this.table.name, Key: keys.finding(id), ConsistentRead: true }),
     );
-    return out.Item ? fromFindingItem(out.Item) : undefined;
+    return out.Item ? this.head(out.Item) : undefined;
   }
 
   async getMany(ids: string[]): Promise<Map<string, Finding>> {
     const found = new Map<string, Finding>();
     for (const item of await this.table.batchGet([...new Set(ids)].map(keys.finding))) {
-      const finding = fromFindingItem(item);
+      const finding = this.head(item);
       found.set(finding.id, finding);
     }
     return found;
@@ -194,8 +271,14 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
     const transactions: Prepared[][] = [];
     let batch: Prepared[] = [];
     let size = 0;
+    await pageBeforeReplacing(this.table, writes, this.inline);
     for (const write of writes) {
-      const prepared = { write, items: findingWriteItems(this.table.name, write) };
+      const inline = ridesInline(write);
+      const prepared = {
+        write,
+        items: findingWriteItems(this.table.name, write, { inline }),
+        after: inline ? toEventItems(write.events) : [],
+      };
       const items = prepared.items.length;
       if (items > MAX_TRANSACTION_ITEMS)
         throw new CloseloopError(
@@ -232,6 +315,13 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
     for (let attempt = 0; pending.length > 0; attempt++) {
       try {
         await this.table.doc.send(new TransactWriteCommand({ TransactItems: pending.flatMap((p) => p.items) }));
+        await this.table.batchPut(pending.flatMap((p) => p.after));
+        for (const { write, after } of pending)
+          this.remember(write.finding.id, {
+            version: write.finding.version,
+            events: after.length > 0 ? write.events : [],
+            paged: true,
+          });
         return conflicts;
       } catch (err) {
         if (!(err instanceof TransactionCanceledException)) throw err;
@@ -266,7 +356,7 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
     const out: Finding[] = [];
     for (const status of statuses) {
       const items = await this.table.queryAll(onIndex('byStatus', partitions.status(status)));
-      out.push(...items.map(fromFindingItem));
+      out.push(...items.map((item) => this.head(item)));
     }
     return out.sort(
       (a, b) =>
@@ -281,13 +371,13 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
     const items = await this.table.queryAll(
       onIndex('byTimer', partitions.timer, { condition: '<= :now', values: { ':now': `${now}~` } }),
     );
-    return items.map(fromFindingItem);
+    return items.map((item) => this.head(item));
   }
 
   async *awaitingLifecycle(): AsyncGenerator<Finding[]> {
     for (let shard = 0; shard < LIFECYCLE_START_SHARDS; shard++) {
       for await (const page of this.table.pages(onIndex('byTimer', partitions.lifecycleStart(shard)))) {
-        if (page.Items?.length) yield page.Items.map(fromFindingItem);
+        if (page.Items?.length) yield page.Items.map((item) => this.head(item));
       }
     }
   }
@@ -374,12 +464,14 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
   }
 
   async events(findingId: string): Promise<AuditEvent[]> {
+    // The head first: once it is read, the pages of every write before its own exist.
+    const [head] = await this.table.batchGet([keys.finding(findingId)], [INLINE_EVENTS]);
     const items = await this.table.queryAll({
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :events)',
       ExpressionAttributeValues: { ':pk': partitions.finding(findingId), ':events': SORT_PREFIX.event },
       ConsistentRead: true,
     });
-    return eventsOf(items);
+    return withInline(eventsOf(items), inlineEventsOf(head));
   }
 
   async quarantine(entries: QuarantineEntry[]): Promise<void> {

@@ -1,5 +1,5 @@
 import type { AuditEvent } from '../audit/chain';
-import { PAGE_SPAN_MS, eventsOf, isEventPage } from './event-pages';
+import { PAGE_SPAN_MS, eventsOf, inlineEventsOf, isEventPage, withInline } from './event-pages';
 import { inParallel } from '../shared/concurrency';
 import { DAY_MS } from '../shared/clock';
 import { ExpiredExceptionRecordSchema, type ExpiredExceptionRecord } from '../finding/history';
@@ -73,7 +73,11 @@ export class DynamoReportSource implements ReportSource {
       ConsistentRead: true,
     });
     const head = items.find((i) => i.type === 'finding');
-    const events = eventsOf(items.filter((i) => i.type === 'event' || isEventPage(i)));
+    // One Query reads the head before the events (its sort key sorts first), which is what a whole chain needs.
+    const events = withInline(
+      eventsOf(items.filter((i) => i.type === 'event' || isEventPage(i))),
+      inlineEventsOf(head),
+    );
     return { ...(head ? { finding: FindingSchema.parse(head) } : {}), events };
   }
 

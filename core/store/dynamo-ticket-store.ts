@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { FindingWrite } from '../finding/ports';
 import { CloseloopError } from '../shared/errors';
-import { findingWriteItems } from './dynamo-finding-store';
+import { findingWriteItems, pageBeforeReplacing } from './dynamo-finding-store';
 import { ticketLabel, TicketRecordSchema, type SinkRef, type TicketRecord, type TicketWork } from '../tickets/model';
 import type { StagedTicket, TicketStore } from '../tickets/ports';
 import { indexKeys, keys, onIndex, partitions, ticketAliasKey, type Item, type SingleTable } from './table';
@@ -314,6 +314,7 @@ export class DynamoTicketStore implements TicketStore {
     };
     const sinkItems = ticket.writes as TransactItem[];
     const linkItems = context.link ? findingWriteItems(this.tableName, context.link) : [];
+    if (context.link) await pageBeforeReplacing(this.table, [context.link]);
     try {
       await this.doc.send(new TransactWriteCommand({ TransactItems: [record, ...sinkItems, ...linkItems] }));
       return 'created';

@@ -91,3 +91,35 @@ export function eventsOf(items: Item[]): AuditEvent[] {
 
 /** The first sort-key sequence number to read for the events from `from` on: the page holding `from` may start before it. */
 export const pageSearchStart = (from: number) => Math.max(1, from - MAX_PAGE_EVENTS + 1);
+
+/**
+ * The events a finding's head carries itself: those of the write that created it, when they are
+ * small (most creations record one event). Its transaction then guards and writes one item, not
+ * two, and the page is written right after it commits, by BatchWriteItem: on DynamoDB Local a
+ * transaction's items are written one at a time under the table's lock and a batch's side by side,
+ * and on AWS a transactional write costs twice a batch's. The events stay in the head until the
+ * next write of the finding, which writes their page first (again, if it was written: a page's
+ * content never changes) and only then replaces the head: whenever a head is read, the pages of
+ * every earlier write exist, so a chain read head first and then pages is whole.
+ */
+export const INLINE_EVENTS = 'inlineEvents';
+/** At most this many characters of events ride in a head (a head holds 400 KB with its locations). */
+export const MAX_INLINE_EVENT_CHARS = 32 * 1024;
+
+/** The events a head carries (none when its write's page was written in the same transaction). */
+export function inlineEventsOf(head: Item | undefined): AuditEvent[] {
+  const events = head?.[INLINE_EVENTS];
+  if (events === undefined) return [];
+  if (!Array.isArray(events))
+    throw new CloseloopError(
+      `the finding item ${String(head?.pk)} holds ${INLINE_EVENTS} that is not a list of events`,
+    );
+  return events.map((event) => AuditEventSchema.parse(event));
+}
+
+/** A chain's events from its pages and its head's own, in sequence order, each once. */
+export function withInline(paged: AuditEvent[], inline: AuditEvent[]): AuditEvent[] {
+  if (inline.length === 0) return paged;
+  const seen = new Set(paged.map((e) => e.seq));
+  return [...paged, ...inline.filter((e) => !seen.has(e.seq))].sort((a, b) => a.seq - b.seq);
+}

@@ -504,8 +504,14 @@ export class SingleTable {
     );
   }
 
-  /** BatchGetItem in chunks of 100, UnprocessedKeys retried under backoff; consistent reads. */
-  async batchGet(keyList: readonly Key[]): Promise<Item[]> {
+  /** BatchGetItem in chunks of 100, UnprocessedKeys retried under backoff; consistent reads, of `attributes` only if given. */
+  async batchGet(keyList: readonly Key[], attributes?: readonly string[]): Promise<Item[]> {
+    const projection = attributes
+      ? {
+          ProjectionExpression: attributes.map((_, i) => `#p${i}`).join(', '),
+          ExpressionAttributeNames: Object.fromEntries(attributes.map((name, i) => [`#p${i}`, name])),
+        }
+      : {};
     const items: Item[] = [];
     for (let i = 0; i < keyList.length; i += MAX_BATCH_GET) {
       let pending: Item[] = keyList.slice(i, i + MAX_BATCH_GET);
@@ -514,7 +520,9 @@ export class SingleTable {
           throw new StoreUnavailableError(`DynamoDB left ${pending.length} keys unprocessed after ${attempt} attempts`);
         if (attempt > 0) await sleep(STORE_RETRY.delayMs(attempt));
         const out = await this.doc.send(
-          new BatchGetCommand({ RequestItems: { [this.name]: { Keys: pending, ConsistentRead: true } } }),
+          new BatchGetCommand({
+            RequestItems: { [this.name]: { Keys: pending, ConsistentRead: true, ...projection } },
+          }),
         );
         items.push(...(out.Responses?.[this.name] ?? []));
         pending = (out.UnprocessedKeys?.[this.name]?.Keys as Item[] | undefined) ?? [];

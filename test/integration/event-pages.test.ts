@@ -1,10 +1,11 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { chainEvents, verifyChain, type AuditEvent } from '@core/audit/chain';
 import { createFinding } from '@core/finding/merge';
 import { updateFinding } from '@core/finding/update';
 import { findingWrite } from '@core/finding/write';
 import { fixedClock } from '@core/shared/clock';
 import { DynamoAuditTrail } from '@core/store/dynamo-audit-trail';
+import { DynamoFindingStore } from '@core/store/dynamo-finding-store';
 import { DynamoReportSource } from '@core/store/dynamo-report-source';
 import { SingleTable, indexKeys, keys } from '@core/store/table';
 import { aFreshStore } from '@test/support/dynamo';
@@ -133,6 +134,95 @@ describe('audit events stored one page per write (DynamoDB Local)', () => {
     ).toEqual({
       ok: true,
       events: created.events.length + 1,
+    });
+  });
+});
+
+// A creation's events ride in its head: its transaction guards one item, and its page follows it.
+describe("a new finding's events in its head until its page is written (DynamoDB Local)", () => {
+  const T0 = '2026-11-01T09:00:00.000Z';
+  const DAY = { from: '2026-11-01T00:00:00.000Z', to: '2026-11-03T00:00:00.000Z' };
+
+  function aCreation() {
+    const { finding, events } = createFinding(anObservation(), new Date(T0), 'test');
+    const chained = chainEvents(finding.id, { count: 0, lastHash: '0'.repeat(64) }, events);
+    const last = chained[chained.length - 1]!;
+    const created = { ...finding, eventCount: last.seq, lastEventHash: last.hash };
+    return findingWrite({ finding: created, expectedVersion: null, events: chained });
+  }
+
+  /** What the table holds of a finding: its event items' first seqs, its head's own events' seqs, the chain's check. */
+  async function stateOf(fresh: Awaited<ReturnType<typeof aFreshStore>>, id: string) {
+    const table = new SingleTable(fresh.client, fresh.tableName);
+    const pages = await eventItems(fresh.client, fresh.tableName, `FINDING#${id}`);
+    const [head] = await table.batchGet([keys.finding(id)]);
+    const finding = (await fresh.store.get(id))!;
+    const events = await fresh.store.events(id);
+    return {
+      pages: pages.map((p) => p.first),
+      inHead: ((head?.inlineEvents ?? []) as AuditEvent[]).map((e) => e.seq),
+      chain: verifyChain(events, { count: finding.eventCount, lastHash: finding.lastEventHash }),
+      trail: (await new DynamoAuditTrail(table).events({ kind: 'finding', id })).map((e) => e.seq),
+      report: (await new DynamoReportSource(table).trail(id)).events.map((e) => e.seq),
+      byDay: (await new DynamoReportSource(table).eventsBetween(DAY.from, DAY.to)).map((e) => e.action),
+    };
+  }
+
+  it('guards one item per new finding, writes the page right after, and every reader sees the same chain', async () => {
+    const fresh = await aFreshStore();
+    const write = aCreation();
+    const table = new SingleTable(fresh.client, fresh.tableName);
+    const sent = jest.spyOn(table.doc, 'send');
+    await new DynamoFindingStore(table).commit([write]);
+    const transactions = sent.mock.calls
+      .map(([command]) => command.input as { TransactItems?: unknown[] })
+      .filter((input) => input.TransactItems);
+    expect(transactions.map((t) => t.TransactItems!.length)).toEqual([1]);
+    expect(await stateOf(fresh, write.finding.id)).toEqual({
+      pages: [1],
+      inHead: [1],
+      chain: { ok: true, events: 1 },
+      trail: [1],
+      report: [1],
+      byDay: ['finding.created'],
+    });
+  });
+
+  it('loses nothing when the process dies between the commit and the page: readers read the head, the next write pages it first', async () => {
+    const fresh = await aFreshStore();
+    const write = aCreation();
+    const id = write.finding.id;
+    const table = new SingleTable(fresh.client, fresh.tableName);
+    const send = table.doc.send.bind(table.doc);
+    jest
+      .spyOn(table.doc, 'send')
+      .mockImplementation(((command: object) =>
+        command instanceof BatchWriteCommand
+          ? Promise.reject(new Error('the process died'))
+          : send(command as never)) as never);
+    await expect(new DynamoFindingStore(table).commit([write])).rejects.toThrow('the process died');
+    // Committed, its page never written: the chain is whole from the head; only the by-day listing waits.
+    expect(await stateOf(fresh, id)).toEqual({
+      pages: [],
+      inHead: [1],
+      chain: { ok: true, events: 1 },
+      trail: [1],
+      report: [1],
+      byDay: [],
+    });
+    // The next write, by another process that knows nothing of it, writes the page before the head.
+    const other = new DynamoFindingStore(new SingleTable(fresh.client, fresh.tableName));
+    await updateFinding(other, fixedClock('2026-11-02T10:00:00.000Z'), id, (f) => ({
+      finding: { ...f, owner: 'team-payments@example.com' },
+      events: [{ actor: 'closeloop:lifecycle', action: 'owner.assigned', to: 'team-payments@example.com' }],
+    }));
+    expect(await stateOf(fresh, id)).toEqual({
+      pages: [1, 2],
+      inHead: [],
+      chain: { ok: true, events: 2 },
+      trail: [1, 2],
+      report: [1, 2],
+      byDay: ['finding.created', 'owner.assigned'],
     });
   });
 });

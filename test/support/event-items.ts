@@ -1,10 +1,11 @@
 /**
  * The attacker's (and the tamper tests') view of stored audit events: they are kept one page per
- * write (core/store/event-pages.ts), so editing or deleting "event n" means finding the page that
- * holds it and rewriting that page, as someone with write access to the table would.
+ * write (core/store/event-pages.ts), and a finding's head may carry its creation's events too
+ * until its next write, so editing or deleting "event n" means finding every item that holds it
+ * and rewriting that item, as someone with write access to the table would.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent } from '@core/audit/chain';
 
 type Item = Record<string, unknown>;
@@ -23,12 +24,22 @@ export async function eventItems(client: DynamoDBClient, table: string, pk: stri
   return (out.Items ?? []) as Item[];
 }
 
+/** A finding's head when it carries events of its own (core/store/event-pages.ts INLINE_EVENTS). */
+async function headWithEvents(client: DynamoDBClient, table: string, pk: string): Promise<Item | undefined> {
+  if (!pk.startsWith('FINDING#')) return undefined;
+  const out = await docOf(client).send(new GetCommand({ TableName: table, Key: { pk, sk: '#FINDING' } }));
+  return Array.isArray(out.Item?.inlineEvents) && out.Item.inlineEvents.length > 0 ? out.Item : undefined;
+}
+
 const eventsIn = (item: Item): AuditEvent[] =>
   item.type === 'events' ? (item.events as AuditEvent[]) : [item as unknown as AuditEvent];
 
 /** Every stored event of the partition, as stored (hashes untouched), in sequence order. */
 export async function storedEvents(client: DynamoDBClient, table: string, pk: string): Promise<AuditEvent[]> {
-  return (await eventItems(client, table, pk)).flatMap(eventsIn).map((e) => {
+  const paged = (await eventItems(client, table, pk)).flatMap(eventsIn);
+  const inline = ((await headWithEvents(client, table, pk))?.inlineEvents ?? []) as AuditEvent[];
+  const unpaged = inline.filter((e) => !paged.some((p) => p.seq === e.seq));
+  return [...paged, ...unpaged].map((e) => {
     const { pk: _pk, sk: _sk, type: _type, gsi4pk: _p, gsi4sk: _s, ...event } = e as AuditEvent & Item;
     return event as AuditEvent;
   });
@@ -52,6 +63,14 @@ export async function rewriteStoredEvents(
         : { ...item, ...rewrite(item as unknown as AuditEvent) };
     await doc.send(new PutCommand({ TableName: table, Item: next }));
   }
+  const head = await headWithEvents(client, table, pk);
+  if (head)
+    await doc.send(
+      new PutCommand({
+        TableName: table,
+        Item: { ...head, inlineEvents: (head.inlineEvents as AuditEvent[]).map(rewrite) },
+      }),
+    );
 }
 
 /** Edits event `seq` where it is stored, leaving its hash (what a table writer who does not re-chain does). */
@@ -80,5 +99,13 @@ export async function deleteStoredEventsAfter(
         new PutCommand({ TableName: table, Item: { ...item, events: kept, last: kept[kept.length - 1]!.seq } }),
       );
     } else await doc.send(new DeleteCommand({ TableName: table, Key: { pk: item.pk, sk: item.sk } }));
+  }
+  const head = await headWithEvents(client, table, pk);
+  if (head) {
+    const kept = (head.inlineEvents as AuditEvent[]).filter((e) => e.seq <= keep);
+    const { inlineEvents: _all, ...rest } = head;
+    await doc.send(
+      new PutCommand({ TableName: table, Item: kept.length > 0 ? { ...rest, inlineEvents: kept } : rest }),
+    );
   }
 }
