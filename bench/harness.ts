@@ -132,6 +132,53 @@ export async function rawTransactWrite(
 }
 
 /**
+ * The ingest's own write protocol on the same items, raw: the finding items (carrying their
+ * creation's events) as guarded TransactWriteItems, 100 per call and 8 in flight, each call followed
+ * by BatchWriteItem of its findings' other items (their event pages), as core/store/event-pages.ts
+ * writes a creation. The floor of what the ingest does, without its reads, merges or retries.
+ */
+export async function rawGuardedFindingsThenPages(
+  client: DynamoDBClient,
+  table: string,
+  items: Record<string, AttributeValue>[],
+): Promise<void> {
+  const findings = items.filter((i) => i.type?.S === 'finding');
+  const rest = new Map<string, Record<string, AttributeValue>[]>();
+  for (const item of items) {
+    if (item.type?.S === 'finding') continue;
+    const pk = item.pk!.S!;
+    rest.set(pk, [...(rest.get(pk) ?? []), item]);
+  }
+  const chunks: Record<string, AttributeValue>[][] = [];
+  for (let i = 0; i < findings.length; i += 100) chunks.push(findings.slice(i, i + 100));
+  let next = 0;
+  const worker = async () => {
+    while (next < chunks.length) {
+      const chunk = chunks[next++]!;
+      await client.send(
+        new TransactWriteItemsCommand({
+          TransactItems: chunk.map((Item) => ({
+            Put: { TableName: table, Item, ConditionExpression: 'attribute_not_exists(pk)' },
+          })),
+        }),
+      );
+      await rawBatchWrite(
+        client,
+        table,
+        chunk.flatMap((f) => rest.get(f.pk!.S!) ?? []),
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  const written = new Set(findings.map((f) => f.pk!.S!));
+  await rawBatchWrite(
+    client,
+    table,
+    [...rest].filter(([pk]) => !written.has(pk)).flatMap(([, its]) => its),
+  );
+}
+
+/**
  * The same items by PutItem, one per call, without a condition, `inFlight` calls at once: how
  * DynamoDB Local runs a write that is not a batch. It takes the table's write lock for every
  * PutItem, UpdateItem and TransactWriteItems (its read lock only for BatchWriteItem), so these run
