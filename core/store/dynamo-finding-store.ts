@@ -171,24 +171,43 @@ export function findingWriteItems(TableName: string, write: FindingWrite, option
 }
 
 /** What is known of one head's own events: for its version, which events, and whether their page is written. */
-interface InlineState {
+export interface InlineState {
   version: number;
   events: AuditEvent[];
   paged: boolean;
 }
 
-/** Heads whose inline state one store keeps at most (a cache: what it forgets, it reads again). */
+/** Heads whose inline state is kept per table at most (a cache: what it forgets, it reads again). */
 const MAX_KNOWN_HEADS = 100_000;
+
+const knownByTable = new WeakMap<SingleTable, Map<string, InlineState>>();
+
+/**
+ * What this process read or wrote of heads' own events on `table`, by finding id, shared by the
+ * stores on it (a ticket's link write then knows what the finding store read): an update then knows
+ * what to page without reading the head again.
+ */
+export function knownHeads(table: SingleTable): Map<string, InlineState> {
+  let known = knownByTable.get(table);
+  if (!known) knownByTable.set(table, (known = new Map()));
+  return known;
+}
+
+function remember(known: Map<string, InlineState>, id: string, state: InlineState): void {
+  if (known.size >= MAX_KNOWN_HEADS && !known.has(id)) known.clear();
+  known.set(id, state);
+}
 
 /**
  * Writes the pages of the events that the heads `updates` replace still carry, before the updates
  * commit (core/store/event-pages.ts): a head replaced is then never the only place of its events.
- * `known`: what the caller read of those heads; the others are read (their inline events only).
+ * `known`: what this process read of those heads; the others are read (their inline events only).
+ * A page already there is not written again.
  */
 export async function pageBeforeReplacing(
   table: SingleTable,
   updates: readonly FindingWrite[],
-  known: Map<string, InlineState> = new Map(),
+  known: Map<string, InlineState> = knownHeads(table),
 ): Promise<void> {
   const replaced = updates.filter((w) => w.expectedVersion !== null);
   const unknown = replaced.filter((w) => known.get(w.finding.id)?.version !== w.expectedVersion);
@@ -198,16 +217,24 @@ export async function pageBeforeReplacing(
       ['id', 'version', INLINE_EVENTS],
     );
     for (const head of heads)
-      known.set(String(head.id), { version: Number(head.version), events: inlineEventsOf(head), paged: false });
+      remember(known, String(head.id), { version: Number(head.version), events: inlineEventsOf(head), paged: false });
   }
   // A head whose version is not the one expected is not replaced: its write's guard fails.
   const toPage = replaced
     .map((w) => known.get(w.finding.id))
     .filter((state, i): state is InlineState => state?.version === replaced[i]!.expectedVersion && !state.paged)
     .filter((state) => state.events.length > 0);
-  await table.batchPut(toPage.flatMap((state) => toEventItems(state.events)));
+  if (toPage.length === 0) return;
+  // Usually the creation's own process wrote the pages: a read of their keys is cheaper than writing them again.
+  const pages = toPage.flatMap((state) => toEventItems(state.events));
+  const present = new Set(
+    (await table.batchGet(pages.map(pageKey), ['pk', 'sk'])).map((item) => `${String(item.pk)} ${String(item.sk)}`),
+  );
+  await table.batchPut(pages.filter((page) => !present.has(`${String(page.pk)} ${String(page.sk)}`)));
   for (const state of toPage) state.paged = true;
 }
+
+const pageKey = (page: Item) => ({ pk: String(page.pk), sk: String(page.sk) });
 
 function fromFindingItem(item: Item): Finding {
   return FindingSchema.parse(item);
@@ -223,10 +250,12 @@ interface Prepared {
 
 /** FindingStore and CursorStore on the one table (DynamoDB Local or AWS). */
 export class DynamoFindingStore implements FindingStore, CursorStore {
-  /** What this store read or wrote of heads' own events, by finding id: an update then knows what to page without a read. */
-  private readonly inline = new Map<string, InlineState>();
+  /** What was read or written of heads' own events on this table (see `knownHeads`). */
+  private readonly inline: Map<string, InlineState>;
 
-  constructor(private readonly table: SingleTable) {}
+  constructor(private readonly table: SingleTable) {
+    this.inline = knownHeads(table);
+  }
 
   /** A head read, its inline state remembered. */
   private head(item: Item): Finding {
@@ -237,8 +266,7 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
   }
 
   private remember(id: string, state: InlineState): void {
-    if (this.inline.size >= MAX_KNOWN_HEADS && !this.inline.has(id)) this.inline.clear();
-    this.inline.set(id, state);
+    remember(this.inline, id, state);
   }
 
   async get(id: string): Promise<Finding | undefined> {

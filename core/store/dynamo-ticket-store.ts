@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { FindingWrite } from '../finding/ports';
 import { CloseloopError } from '../shared/errors';
-import { findingWriteItems, pageBeforeReplacing } from './dynamo-finding-store';
+import { findingWriteItems, knownHeads, pageBeforeReplacing } from './dynamo-finding-store';
 import { ticketLabel, TicketRecordSchema, type SinkRef, type TicketRecord, type TicketWork } from '../tickets/model';
 import type { StagedTicket, TicketStore } from '../tickets/ports';
 import { indexKeys, keys, onIndex, partitions, ticketAliasKey, type Item, type SingleTable } from './table';
@@ -317,6 +317,12 @@ export class DynamoTicketStore implements TicketStore {
     if (context.link) await pageBeforeReplacing(this.table, [context.link]);
     try {
       await this.doc.send(new TransactWriteCommand({ TransactItems: [record, ...sinkItems, ...linkItems] }));
+      if (context.link)
+        knownHeads(this.table).set(context.link.finding.id, {
+          version: context.link.finding.version,
+          events: [],
+          paged: true,
+        });
       return 'created';
     } catch (err) {
       if (!(err instanceof TransactionCanceledException)) throw err;

@@ -186,6 +186,20 @@ describe("a new finding's events in its head until its page is written (DynamoDB
       report: [1],
       byDay: ['finding.created'],
     });
+    // Another process's next write finds the page there and writes it no second time.
+    const other = new SingleTable(fresh.client, fresh.tableName);
+    const otherSent = jest.spyOn(other.doc, 'send');
+    await updateFinding(
+      new DynamoFindingStore(other),
+      fixedClock('2026-11-02T10:00:00.000Z'),
+      write.finding.id,
+      (f) => ({
+        finding: { ...f, owner: 'team-payments@example.com' },
+        events: [{ actor: 'closeloop:lifecycle', action: 'owner.assigned', to: 'team-payments@example.com' }],
+      }),
+    );
+    expect(otherSent.mock.calls.filter(([command]) => command instanceof BatchWriteCommand)).toEqual([]);
+    expect((await stateOf(fresh, write.finding.id)).pages).toEqual([1, 2]);
   });
 
   it('loses nothing when the process dies between the commit and the page: readers read the head, the next write pages it first', async () => {
