@@ -257,9 +257,10 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
     this.inline = knownHeads(table);
   }
 
-  /** A head read, its inline state remembered. */
+  /** A head read, its inline state remembered (what this process wrote of that version it knows better). */
   private head(item: Item): Finding {
     const finding = fromFindingItem(item);
+    if (this.inline.get(finding.id)?.version === finding.version) return finding;
     const events = inlineEventsOf(item);
     this.remember(finding.id, { version: finding.version, events, paged: events.length === 0 });
     return finding;
