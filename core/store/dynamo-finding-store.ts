@@ -170,15 +170,19 @@ export function findingWriteItems(TableName: string, write: FindingWrite, option
   ];
 }
 
-/** What is known of one head's own events: for its version, which events, and whether their page is written. */
+/** What is known of one head's own events: for its version, whether their page is written, and until it is, which events. */
 export interface InlineState {
   version: number;
   events: AuditEvent[];
   paged: boolean;
 }
 
-/** Heads whose inline state is kept per table at most (a cache: what it forgets, it reads again). */
-const MAX_KNOWN_HEADS = 100_000;
+/**
+ * Heads whose inline state is kept per table at most: a cache (what it forgets, it reads again)
+ * whose use is short, from a read to the write after it, or from a creation to its lifecycle's
+ * start. Events are kept only while their page is still to write; a large ingest's memory stays flat.
+ */
+const MAX_KNOWN_HEADS = 20_000;
 
 const knownByTable = new WeakMap<SingleTable, Map<string, InlineState>>();
 
@@ -231,7 +235,7 @@ export async function pageBeforeReplacing(
     (await table.batchGet(pages.map(pageKey), ['pk', 'sk'])).map((item) => `${String(item.pk)} ${String(item.sk)}`),
   );
   await table.batchPut(pages.filter((page) => !present.has(`${String(page.pk)} ${String(page.sk)}`)));
-  for (const state of toPage) state.paged = true;
+  for (const state of toPage) Object.assign(state, { events: [], paged: true });
 }
 
 const pageKey = (page: Item) => ({ pk: String(page.pk), sk: String(page.sk) });
@@ -345,12 +349,9 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
       try {
         await this.table.doc.send(new TransactWriteCommand({ TransactItems: pending.flatMap((p) => p.items) }));
         await this.table.batchPut(pending.flatMap((p) => p.after));
-        for (const { write, after } of pending)
-          this.remember(write.finding.id, {
-            version: write.finding.version,
-            events: after.length > 0 ? write.events : [],
-            paged: true,
-          });
+        // Paged: nothing of those heads is left to write, so nothing of their events is kept.
+        for (const { write } of pending)
+          this.remember(write.finding.id, { version: write.finding.version, events: [], paged: true });
         return conflicts;
       } catch (err) {
         if (!(err instanceof TransactionCanceledException)) throw err;
