@@ -134,22 +134,39 @@ export class DynamoAuditTrail implements AuditTrailStore {
     );
   }
 
-  async events(chain: Pick<ChainHead, 'kind' | 'id'>, range?: { from: number; to: number }): Promise<AuditEvent[]> {
+  /**
+   * A chain's events (of `range`, if given). A finding's head may carry its last write's events
+   * (core/store/event-pages.ts): when the pages alone do not reach the count the caller read
+   * (`chain.count`, the scan's), the head is read, then the pages again. Once a head is read, the
+   * pages of every write before it exist, so that second read is whole up to the head.
+   */
+  async events(
+    chain: Pick<ChainHead, 'kind' | 'id'> & { count?: number },
+    range?: { from: number; to: number },
+  ): Promise<AuditEvent[]> {
     const pk = chain.kind === 'finding' ? partitions.finding(chain.id) : partitions.managedSecret(chain.id);
     const eventKey = (seq: number) =>
       (chain.kind === 'finding' ? keys.findingEvent(chain.id, seq) : keys.managedSecretEvent(chain.id, seq)).sk;
-    // A finding's head first: it may carry its last write's events, and once it is read the pages
-    // of every write before it exist (core/store/event-pages.ts).
-    const [head] = chain.kind === 'finding' ? await this.table.batchGet([keys.finding(chain.id)], [INLINE_EVENTS]) : [];
     // A page is keyed by its first event: the one holding `range.from` may start before it.
-    const items = await this.table.queryAll({
-      KeyConditionExpression: range ? 'pk = :pk AND sk BETWEEN :from AND :to' : 'pk = :pk AND begins_with(sk, :events)',
-      ExpressionAttributeValues: range
-        ? { ':pk': pk, ':from': eventKey(pageSearchStart(range.from)), ':to': eventKey(range.to) }
-        : { ':pk': pk, ':events': SORT_PREFIX.event },
-      ConsistentRead: true,
-    });
-    const events = withInline(eventsOf(items), inlineEventsOf(head));
+    const pages = async () =>
+      eventsOf(
+        await this.table.queryAll({
+          KeyConditionExpression: range
+            ? 'pk = :pk AND sk BETWEEN :from AND :to'
+            : 'pk = :pk AND begins_with(sk, :events)',
+          ExpressionAttributeValues: range
+            ? { ':pk': pk, ':from': eventKey(pageSearchStart(range.from)), ':to': eventKey(range.to) }
+            : { ':pk': pk, ':events': SORT_PREFIX.event },
+          ConsistentRead: true,
+        }),
+      );
+    let events = chain.kind === 'finding' && chain.count === undefined ? [] : await pages();
+    const reached =
+      chain.count !== undefined && (events.at(-1)?.seq ?? 0) >= Math.min(chain.count, range?.to ?? Infinity);
+    if (chain.kind === 'finding' && !reached) {
+      const [head] = await this.table.batchGet([keys.finding(chain.id)], [INLINE_EVENTS]);
+      events = withInline(await pages(), inlineEventsOf(head));
+    }
     return range ? events.filter((e) => e.seq >= range.from && e.seq <= range.to) : events;
   }
 

@@ -163,6 +163,10 @@ describe("a new finding's events in its head until its page is written (DynamoDB
       inHead: ((head?.inlineEvents ?? []) as AuditEvent[]).map((e) => e.seq),
       chain: verifyChain(events, { count: finding.eventCount, lastHash: finding.lastEventHash }),
       trail: (await new DynamoAuditTrail(table).events({ kind: 'finding', id })).map((e) => e.seq),
+      // As `audit verify` reads it: knowing the count, it reads the head only when the pages fall short.
+      verified: (await new DynamoAuditTrail(table).events({ kind: 'finding', id, count: finding.eventCount })).map(
+        (e) => e.seq,
+      ),
       report: (await new DynamoReportSource(table).trail(id)).events.map((e) => e.seq),
       byDay: (await new DynamoReportSource(table).eventsBetween(DAY.from, DAY.to)).map((e) => e.action),
     };
@@ -183,6 +187,7 @@ describe("a new finding's events in its head until its page is written (DynamoDB
       inHead: [1],
       chain: { ok: true, events: 1 },
       trail: [1],
+      verified: [1],
       report: [1],
       byDay: ['finding.created'],
     });
@@ -221,6 +226,7 @@ describe("a new finding's events in its head until its page is written (DynamoDB
       inHead: [1],
       chain: { ok: true, events: 1 },
       trail: [1],
+      verified: [1],
       report: [1],
       byDay: [],
     });
@@ -235,6 +241,7 @@ describe("a new finding's events in its head until its page is written (DynamoDB
       inHead: [],
       chain: { ok: true, events: 2 },
       trail: [1, 2],
+      verified: [1, 2],
       report: [1, 2],
       byDay: ['finding.created', 'owner.assigned'],
     });
