@@ -164,7 +164,7 @@ export class DynamoAuditTrail implements AuditTrailStore {
     const reached =
       chain.count !== undefined && (events.at(-1)?.seq ?? 0) >= Math.min(chain.count, range?.to ?? Infinity);
     if (chain.kind === 'finding' && !reached) {
-      const [head] = await this.table.batchGet([keys.finding(chain.id)], [INLINE_EVENTS]);
+      const [head] = await this.table.batchGet([keys.finding(chain.id)], ['pk', INLINE_EVENTS]);
       events = withInline(await pages(), inlineEventsOf(head));
     }
     return range ? events.filter((e) => e.seq >= range.from && e.seq <= range.to) : events;

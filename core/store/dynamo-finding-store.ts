@@ -197,6 +197,11 @@ export function knownHeads(table: SingleTable): Map<string, InlineState> {
   return known;
 }
 
+/** Records what this process knows of a head (see `knownHeads`), within the cache's bound. */
+export function rememberHead(table: SingleTable, id: string, state: InlineState): void {
+  remember(knownHeads(table), id, state);
+}
+
 function remember(known: Map<string, InlineState>, id: string, state: InlineState): void {
   if (known.size >= MAX_KNOWN_HEADS && !known.has(id)) known.clear();
   known.set(id, state);
@@ -495,7 +500,7 @@ export class DynamoFindingStore implements FindingStore, CursorStore {
 
   async events(findingId: string): Promise<AuditEvent[]> {
     // The head first: once it is read, the pages of every write before its own exist.
-    const [head] = await this.table.batchGet([keys.finding(findingId)], [INLINE_EVENTS]);
+    const [head] = await this.table.batchGet([keys.finding(findingId)], ['pk', INLINE_EVENTS]);
     const items = await this.table.queryAll({
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :events)',
       ExpressionAttributeValues: { ':pk': partitions.finding(findingId), ':events': SORT_PREFIX.event },

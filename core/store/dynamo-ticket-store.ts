@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { FindingWrite } from '../finding/ports';
 import { CloseloopError } from '../shared/errors';
-import { findingWriteItems, knownHeads, pageBeforeReplacing } from './dynamo-finding-store';
+import { findingWriteItems, pageBeforeReplacing, rememberHead } from './dynamo-finding-store';
 import { ticketLabel, TicketRecordSchema, type SinkRef, type TicketRecord, type TicketWork } from '../tickets/model';
 import type { StagedTicket, TicketStore } from '../tickets/ports';
 import { indexKeys, keys, onIndex, partitions, ticketAliasKey, type Item, type SingleTable } from './table';
@@ -317,8 +317,9 @@ export class DynamoTicketStore implements TicketStore {
     if (context.link) await pageBeforeReplacing(this.table, [context.link]);
     try {
       await this.doc.send(new TransactWriteCommand({ TransactItems: [record, ...sinkItems, ...linkItems] }));
+      // The link's head carries no events of its own (its page was in the transaction).
       if (context.link)
-        knownHeads(this.table).set(context.link.finding.id, {
+        rememberHead(this.table, context.link.finding.id, {
           version: context.link.finding.version,
           events: [],
           paged: true,

@@ -98,9 +98,10 @@ export const pageSearchStart = (from: number) => Math.max(1, from - MAX_PAGE_EVE
  * two, and the page is written right after it commits, by BatchWriteItem: on DynamoDB Local a
  * transaction's items are written one at a time under the table's lock and a batch's side by side,
  * and on AWS a transactional write costs twice a batch's. The events stay in the head until the
- * next write of the finding, which writes their page first (again, if it was written: a page's
- * content never changes) and only then replaces the head: whenever a head is read, the pages of
- * every earlier write exist, so a chain read head first and then pages is whole.
+ * next write of the finding, which makes sure their page exists first (it reads the page's key and
+ * writes the page if it is missing; a page's content never changes, so any writer may write it) and
+ * only then replaces the head: whenever a head is read, the pages of every earlier write exist, so
+ * a chain read head first and then pages is whole.
  */
 export const INLINE_EVENTS = 'inlineEvents';
 /**
