@@ -137,12 +137,13 @@ export const ridesInline = (write: FindingWrite) =>
  * A finding write as transaction items: the head carries the guard (`attribute_not_exists` for a
  * new finding, `version = :expected` for an update), then its event page, aliases, outboxes,
  * notices and history. The head is always first: a cancellation reason at its index is the guard.
- * With `inline` (and a write that `ridesInline`), the head carries the events and their page is
- * left to the caller, to write once the transaction commits.
+ * With `inline` (for a creation the caller found `ridesInline`), the head carries the events and
+ * their page is left to the caller, to write once the transaction commits.
  */
 export function findingWriteItems(TableName: string, write: FindingWrite, options: { inline?: boolean } = {}) {
   const { finding, expectedVersion } = write;
-  const inline = options.inline === true && ridesInline(write);
+  // Only a creation: an update's head must never be the only place of its events.
+  const inline = options.inline === true && expectedVersion === null && write.events.length > 0;
   const Item = inline ? { ...toFindingItem(finding), [INLINE_EVENTS]: write.events } : toFindingItem(finding);
   const head =
     expectedVersion === null
@@ -236,14 +237,13 @@ export async function pageBeforeReplacing(
   if (toPage.length === 0) return;
   // Usually the creation's own process wrote the pages: a read of their keys is cheaper than writing them again.
   const pages = toPage.flatMap((state) => toEventItems(state.events));
-  const present = new Set(
-    (await table.batchGet(pages.map(pageKey), ['pk', 'sk'])).map((item) => `${String(item.pk)} ${String(item.sk)}`),
-  );
-  await table.batchPut(pages.filter((page) => !present.has(`${String(page.pk)} ${String(page.sk)}`)));
+  const present = new Set((await table.batchGet(pages.map(pageKey), ['pk', 'sk'])).map(keyText));
+  await table.batchPut(pages.filter((page) => !present.has(keyText(page))));
   for (const state of toPage) Object.assign(state, { events: [], paged: true });
 }
 
 const pageKey = (page: Item) => ({ pk: String(page.pk), sk: String(page.sk) });
+const keyText = (item: Item) => `${String(item.pk)} ${String(item.sk)}`;
 
 function fromFindingItem(item: Item): Finding {
   return FindingSchema.parse(item);
