@@ -59,6 +59,14 @@ async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>
 const sinkKey = (s: SinkRef) => JSON.stringify(s);
 
 /**
+ * Stored tickets written at once. Each is a transaction of about five items; on DynamoDB Local the
+ * group commit merges concurrent ones into transactions of up to 100 items, two in flight, so 48
+ * writers keep both full (16 filled one, and the table lock waited on a round trip between them).
+ * Measured at 5,000 findings: the tick 47.4 s → 44.2 s (means of 2 and 4 alternating runs).
+ */
+const STORED_IN_FLIGHT = 48;
+
+/**
  * Pushes pending ticket work (the outbox) to the routed sinks, exactly once:
  * 1. each finding's ticket is leased, so two workers never act on it at once;
  * 2. before a create, the intent is recorded (`uncertain`); after, the key;
@@ -81,12 +89,16 @@ export async function syncTickets(deps: SyncDeps, options: { deadlineMs?: number
   const deadline = options.deadlineMs ?? 60_000;
   for (;;) {
     const round = await syncRound(deps, result);
-    result.pending = await deps.tickets.countPending();
-    if (result.pending === 0 || (round.progress === 0 && round.retryInMs === undefined)) break;
     if (Date.now() - started >= deadline) break;
-    if (round.progress === 0 && round.retryInMs !== undefined)
-      await sleep(Math.min(round.retryInMs, Math.max(0, deadline - (Date.now() - started))));
+    // A round that moved work on goes again: the next one reads what is left, or finds nothing and
+    // stops. (Counting the outbox after every round would read what is left each time: O(N²).)
+    if (round.progress > 0) continue;
+    if (round.retryInMs === undefined) break;
+    // Nothing moved, but something may go later: wait for it, unless the work is gone meanwhile.
+    if ((await deps.tickets.countPending()) === 0) break;
+    await sleep(Math.min(round.retryInMs, Math.max(0, deadline - (Date.now() - started))));
   }
+  result.pending = await deps.tickets.countPending();
   return result;
 }
 
@@ -212,7 +224,7 @@ async function createStored(deps: SyncDeps, round: Round, result: SyncResult): P
       continue;
     }
     const told: TicketWork[] = [];
-    await pool(staged, 16, async (ticket) => {
+    await pool(staged, STORED_IN_FLIGHT, async (ticket) => {
       const work = round.byFinding.get(ticket.findingId) ?? [];
       try {
         if (await createOneStored(deps, round, sink, sinkRef, ticket, work)) {
