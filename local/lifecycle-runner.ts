@@ -13,8 +13,13 @@ import { forLocalRunner, readLifecycleDefinition, type AslDefinition } from './l
 /** A claimed lifecycle that has not parked for this long is taken to have stopped with its hub. */
 export const STALLED_AFTER_MS = 5 * 60 * 1000;
 
-/** Lifecycles run at once by default: they mostly wait on DynamoDB, so enough to keep it busy, few enough for a laptop. */
-export const DEFAULT_CONCURRENCY = 16;
+/**
+ * Lifecycles run at once by default. They mostly wait on DynamoDB, and a run's write is about four
+ * items, which the group commit merges into transactions of up to 100, two in flight: 48 runs keep
+ * both full (16 filled one, and DynamoDB Local's table lock sat idle on the round trip between them).
+ * Measured at 5,000 new findings, `closeloop ingest` 43.4 s → 34.2 s (means of 2 and 4 alternating runs).
+ */
+export const DEFAULT_CONCURRENCY = 48;
 
 /** Times a start held in memory is run again after someone else wrote its finding, before it runs writing through. */
 const HELD_START_ATTEMPTS = 3;
